@@ -1,0 +1,184 @@
+//! Users as Okta models them: profile, status, credentials, provider.
+
+use crate::ids::{OrgId, UserId};
+use crate::lifecycle::{Credentials, UserStatus};
+use crate::time::Millis;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+/// Where a user's credentials live (`credentials.provider.type`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ProviderType {
+    Okta,
+    ActiveDirectory,
+    Ldap,
+    Federation,
+    Social,
+    Import,
+}
+
+impl ProviderType {
+    /// Wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProviderType::Okta => "OKTA",
+            ProviderType::ActiveDirectory => "ACTIVE_DIRECTORY",
+            ProviderType::Ldap => "LDAP",
+            ProviderType::Federation => "FEDERATION",
+            ProviderType::Social => "SOCIAL",
+            ProviderType::Import => "IMPORT",
+        }
+    }
+    /// Parse the wire name.
+    pub fn parse(s: &str) -> Option<Self> {
+        serde_json::from_value(Value::String(s.to_string())).ok()
+    }
+    /// Users of this provider authenticate somewhere else, not with a password here.
+    pub fn is_federated(self) -> bool {
+        matches!(self, ProviderType::Federation | ProviderType::Social)
+    }
+}
+
+/// An administrator role held by a user (or granted to an API token).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum AdminRole {
+    SuperAdmin,
+    OrgAdmin,
+    ReadOnlyAdmin,
+}
+
+impl AdminRole {
+    /// Wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AdminRole::SuperAdmin => "SUPER_ADMIN",
+            AdminRole::OrgAdmin => "ORG_ADMIN",
+            AdminRole::ReadOnlyAdmin => "READ_ONLY_ADMIN",
+        }
+    }
+    /// Parse the wire name.
+    pub fn parse(s: &str) -> Option<Self> {
+        serde_json::from_value(Value::String(s.to_string())).ok()
+    }
+    /// May this role change anything?
+    pub fn can_write(self) -> bool {
+        !matches!(self, AdminRole::ReadOnlyAdmin)
+    }
+}
+
+/// A user of one org, as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct User {
+    pub id: UserId,
+    pub org_id: OrgId,
+    pub status: UserStatus,
+    pub transitioning_to: Option<UserStatus>,
+    pub profile: Map<String, Value>,
+    pub type_id: String,
+    pub provider: ProviderType,
+    pub provider_name: String,
+    pub password_hash: Option<String>,
+    pub recovery_question: Option<String>,
+    pub created: Millis,
+    pub activated: Option<Millis>,
+    pub status_changed: Option<Millis>,
+    pub last_login: Option<Millis>,
+    pub last_updated: Millis,
+    pub password_changed: Option<Millis>,
+    pub admin_role: Option<AdminRole>,
+    pub failed_logins: i64,
+}
+
+impl User {
+    /// The login (`profile.login`).
+    pub fn login(&self) -> &str {
+        self.profile.get("login").and_then(Value::as_str).unwrap_or_default()
+    }
+    /// A profile string attribute.
+    pub fn attr(&self, name: &str) -> Option<&str> {
+        self.profile.get(name).and_then(Value::as_str)
+    }
+    /// First and last name, for display.
+    pub fn display_name(&self) -> String {
+        let first = self.attr("firstName").unwrap_or_default();
+        let last = self.attr("lastName").unwrap_or_default();
+        format!("{first} {last}").trim().to_string()
+    }
+    /// What the lifecycle state machine needs to know.
+    pub fn credentials(&self) -> Credentials {
+        Credentials { has_password: self.password_hash.is_some(), federated: self.provider.is_federated() }
+    }
+}
+
+/// Logins are unique per org ignoring case (and, as far as simple folding goes, diacritics).
+pub fn login_key(login: &str) -> String {
+    login.trim().chars().flat_map(fold_char).collect::<String>().to_lowercase()
+}
+
+fn fold_char(c: char) -> std::iter::Once<char> {
+    let folded = match c {
+        'à' | 'á' | 'â' | 'ã' | 'ä' | 'å' => 'a',
+        'À' | 'Á' | 'Â' | 'Ã' | 'Ä' | 'Å' => 'a',
+        'ç' | 'Ç' => 'c',
+        'è' | 'é' | 'ê' | 'ë' | 'È' | 'É' | 'Ê' | 'Ë' => 'e',
+        'ì' | 'í' | 'î' | 'ï' | 'Ì' | 'Í' | 'Î' | 'Ï' => 'i',
+        'ñ' | 'Ñ' => 'n',
+        'ò' | 'ó' | 'ô' | 'õ' | 'ö' | 'Ò' | 'Ó' | 'Ô' | 'Õ' | 'Ö' => 'o',
+        'ù' | 'ú' | 'û' | 'ü' | 'Ù' | 'Ú' | 'Û' | 'Ü' => 'u',
+        'ý' | 'ÿ' | 'Ý' => 'y',
+        other => other,
+    };
+    std::iter::once(folded)
+}
+
+/// Lowercased text used for case-insensitive indexed lookups (`q`, search).
+pub fn fold(s: Option<&str>) -> Option<String> {
+    s.map(str::to_lowercase)
+}
+
+/// Merge a partial profile update into a profile: present keys replace, `null` removes.
+pub fn merge_profile(base: &mut Map<String, Value>, update: &Map<String, Value>) {
+    for (k, v) in update {
+        if v.is_null() {
+            base.remove(k);
+        } else {
+            base.insert(k.clone(), v.clone());
+        }
+    }
+}
+
+/// Drop `null` values (an unset optional attribute is simply absent).
+pub fn strip_nulls(profile: &mut Map<String, Value>) {
+    profile.retain(|_, v| !v.is_null());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn login_keys_ignore_case_and_accents() {
+        assert_eq!(login_key("Sarah@Example.com"), login_key("sarah@example.COM"));
+        assert_eq!(login_key("josé@x.com"), login_key("JOSE@x.com"));
+        assert_ne!(login_key("a@x.com"), login_key("b@x.com"));
+    }
+
+    #[test]
+    fn merge_replaces_and_removes() {
+        let mut p = json!({"a": "1", "b": "2"}).as_object().cloned().unwrap_or_default();
+        let u = json!({"a": "x", "b": null, "c": "3"}).as_object().cloned().unwrap_or_default();
+        merge_profile(&mut p, &u);
+        assert_eq!(Value::Object(p), json!({"a": "x", "c": "3"}));
+    }
+
+    #[test]
+    fn roles() {
+        assert_eq!(AdminRole::parse("SUPER_ADMIN"), Some(AdminRole::SuperAdmin));
+        assert!(!AdminRole::ReadOnlyAdmin.can_write());
+        assert_eq!(ProviderType::parse("FEDERATION"), Some(ProviderType::Federation));
+        assert!(ProviderType::Federation.is_federated());
+    }
+}
