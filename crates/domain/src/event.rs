@@ -78,3 +78,44 @@ impl NewEvent {
         }
     }
 }
+
+impl NewEvent {
+    /// The event as Okta's System Log shows it (`GET /api/v1/logs`).
+    pub fn to_okta_json(&self, uuid: &str, published: crate::time::Millis) -> serde_json::Value {
+        let party = |p: &Party| {
+            serde_json::json!({
+                "id": p.id, "type": p.kind, "alternateId": p.alternate_id,
+                "displayName": p.display_name, "detailEntry": null
+            })
+        };
+        serde_json::json!({
+            "uuid": uuid,
+            "published": crate::time::format_millis(published),
+            "eventType": self.event_type,
+            "version": "0",
+            "severity": self.severity,
+            "legacyEventType": null,
+            "displayMessage": self.display_message,
+            "actor": party(&self.actor),
+            "client": {
+                "userAgent": { "rawUserAgent": self.client.user_agent, "os": null, "browser": null },
+                "zone": "null",
+                "device": null,
+                "id": null,
+                "ipAddress": self.client.ip_address,
+                "geographicalContext": null
+            },
+            "device": null,
+            "authenticationContext": {
+                "authenticationProvider": null, "credentialProvider": null, "credentialType": null,
+                "issuer": null, "interface": null, "authenticationStep": 0, "externalSessionId": null
+            },
+            "securityContext": { "asNumber": null, "asOrg": null, "isp": null, "domain": null, "isProxy": null },
+            "outcome": { "result": self.outcome, "reason": self.reason },
+            "target": self.targets.iter().map(party).collect::<Vec<_>>(),
+            "transaction": { "type": "WEB", "id": self.client.request_id, "detail": {} },
+            "debugContext": { "debugData": { "requestId": self.client.request_id, "requestUri": self.client.request_uri } },
+            "request": { "ipChain": [] }
+        })
+    }
+}

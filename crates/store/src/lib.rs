@@ -1,1 +1,159 @@
-//! placeholder
+//! Persistence for idhub. One surface ([`Store`]) over SQLite (the embedded default) and
+//! PostgreSQL. Queries are written once in portable SQL and run through sqlx's `Any`
+//! driver; what differs between the two databases (connection setup, migrations, JSON
+//! access) lives only in [`sqlite`] and [`postgres`]. Every call takes the org id: no
+//! query can cross orgs.
+
+mod backend;
+pub mod events;
+pub mod groups;
+mod migrate;
+pub mod orgs;
+mod postgres;
+pub mod rows;
+pub mod schema;
+mod sql;
+pub mod sqlfilter;
+mod sqlite;
+pub mod tokens;
+pub mod users;
+
+pub use backend::Backend;
+pub use migrate::{migration_versions, MigrationInfo};
+
+use sqlx::any::{AnyPoolOptions, AnyRow};
+use sqlx::AnyPool;
+use std::path::Path;
+use std::sync::Once;
+use std::time::Duration;
+
+/// What went wrong in the store. Database text never leaves the process: the web layer
+/// logs it and answers with a generic error id.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The object does not exist in this org.
+    #[error("not found")]
+    NotFound,
+    /// A unique value (login, group name, org name or host) is taken.
+    #[error("already exists: {0}")]
+    Conflict(&'static str),
+    /// The row changed since it was read (optimistic concurrency); try again.
+    #[error("modified concurrently")]
+    Stale,
+    /// A value in the database could not be decoded.
+    #[error("corrupt row: {0}")]
+    Corrupt(String),
+    /// The database failed.
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    /// The database URL or directory is unusable.
+    #[error("configuration: {0}")]
+    Config(String),
+}
+
+impl StoreError {
+    fn from_unique(e: sqlx::Error, what: &'static str) -> StoreError {
+        match &e {
+            sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict(what),
+            _ => StoreError::Database(e),
+        }
+    }
+}
+
+/// Result alias.
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+/// A page of results and the cursor for the next one.
+#[derive(Debug, Clone)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    /// Opaque cursor (`after=`) for the next page, or `None` at the end.
+    pub next: Option<String>,
+}
+
+/// Encode a sequence number as an opaque cursor.
+pub fn encode_cursor(seq: i64) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("s{seq}"))
+}
+
+/// Decode a cursor made by [`encode_cursor`].
+pub fn decode_cursor(cursor: &str) -> Option<i64> {
+    use base64::Engine;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(cursor).ok()?;
+    let text = String::from_utf8(bytes).ok()?;
+    text.strip_prefix('s')?.parse().ok()
+}
+
+/// The database: a pool for writes and one for reads (on SQLite, one writer connection
+/// so write transactions never fight over the lock; on PostgreSQL the same pool).
+#[derive(Debug, Clone)]
+pub struct Store {
+    write: AnyPool,
+    read: AnyPool,
+    backend: Backend,
+}
+
+static DRIVERS: Once = Once::new();
+
+impl Store {
+    /// Open (creating and migrating if needed) the SQLite database in `data_dir`.
+    pub async fn open_data_dir(data_dir: &Path) -> Result<Store> {
+        std::fs::create_dir_all(data_dir).map_err(|e| StoreError::Config(format!("cannot create {}: {e}", data_dir.display())))?;
+        let path = data_dir.join("idhub.db");
+        Store::open_url(&format!("sqlite://{}", path.display())).await
+    }
+
+    /// Open a database by URL: `postgres://…` or `sqlite://path`.
+    pub async fn open_url(url: &str) -> Result<Store> {
+        DRIVERS.call_once(sqlx::any::install_default_drivers);
+        let store = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let pool = AnyPoolOptions::new()
+                .max_connections(16)
+                .acquire_timeout(Duration::from_secs(30))
+                .connect(url)
+                .await?;
+            Store { write: pool.clone(), read: pool, backend: Backend::Postgres }
+        } else if let Some(path) = url.strip_prefix("sqlite://") {
+            let (write, read) = sqlite::open_pools(path).await?;
+            Store { write, read, backend: Backend::Sqlite }
+        } else {
+            return Err(StoreError::Config("the database URL must start with postgres:// or sqlite://".into()));
+        };
+        migrate::run(&store.write, store.backend).await?;
+        Ok(store)
+    }
+
+    /// Which database this is.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Is the database reachable?
+    pub async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1").execute(&self.read).await?;
+        Ok(())
+    }
+
+    /// Close the pools.
+    pub async fn close(&self) {
+        self.write.close().await;
+        self.read.close().await;
+    }
+
+    pub(crate) fn write_pool(&self) -> &AnyPool {
+        &self.write
+    }
+
+    pub(crate) fn read_pool(&self) -> &AnyPool {
+        &self.read
+    }
+}
+
+pub(crate) fn get<T>(row: &AnyRow, col: &str) -> Result<T>
+where
+    T: for<'r> sqlx::Decode<'r, sqlx::Any> + sqlx::Type<sqlx::Any>,
+{
+    use sqlx::Row;
+    row.try_get(col).map_err(|e| StoreError::Corrupt(format!("{col}: {e}")))
+}

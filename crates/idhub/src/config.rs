@@ -1,0 +1,149 @@
+//! The server's configuration: one typed struct, layered as defaults → TOML file →
+//! `IDHUB_` environment variables (`__` for nesting, `_FILE` to read a secret from a
+//! file) → command-line flags. Unknown keys are errors at every layer.
+
+use idhub_web::passwords::HashParams;
+use idhub_web::ratelimit::RateLimitSettings;
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+
+/// Log output format.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+/// Everything the server can be configured with.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Addresses to listen on (`127.0.0.1:8080`).
+    pub listen: Vec<String>,
+    /// Directory of the embedded SQLite database.
+    pub data_dir: Option<PathBuf>,
+    /// `postgres://…` (or `sqlite://path`) instead of `data_dir`.
+    pub database_url: Option<String>,
+    pub log_format: LogFormat,
+    /// A tracing filter, e.g. `info` or `idhub=debug`.
+    pub log_level: String,
+    /// Largest request body in bytes.
+    pub max_body_bytes: usize,
+    pub rate_limit: RateLimitSettings,
+    pub password_hashing: HashParams,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: vec!["127.0.0.1:8080".into()],
+            data_dir: None,
+            database_url: None,
+            log_format: LogFormat::Text,
+            log_level: "info".into(),
+            max_body_bytes: 1024 * 1024,
+            rate_limit: RateLimitSettings::default(),
+            password_hashing: HashParams::default(),
+        }
+    }
+}
+
+/// Loading the configuration failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {0}: {1}")]
+    Read(PathBuf, std::io::Error),
+    #[error("config file {0}: {1}")]
+    Parse(PathBuf, String),
+    #[error("environment variable {0}: {1}")]
+    Env(String, String),
+    #[error("configuration: {0}")]
+    Invalid(String),
+}
+
+/// Build the layered configuration. `env` is the process environment (passed in so
+/// tests can supply their own).
+pub fn load(file: Option<&Path>, env: impl IntoIterator<Item = (String, String)>) -> Result<Config, ConfigError> {
+    let mut table = toml::Table::new();
+    if let Some(path) = file {
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Read(path.to_path_buf(), e))?;
+        table = text.parse::<toml::Table>().map_err(|e| ConfigError::Parse(path.to_path_buf(), e.to_string()))?;
+    }
+    for (key, value) in env {
+        let Some(rest) = key.strip_prefix("IDHUB_") else { continue };
+        if rest.is_empty() || rest == "CONFIG" {
+            continue;
+        }
+        let (rest, value) = match rest.strip_suffix("_FILE") {
+            Some(r) => (r.to_string(), std::fs::read_to_string(&value).map_err(|e| ConfigError::Env(key.clone(), e.to_string()))?.trim_end().to_string()),
+            None => (rest.to_string(), value),
+        };
+        let path: Vec<String> = rest.split("__").map(|p| p.to_ascii_lowercase()).collect();
+        set_path(&mut table, &path, env_value(&path, &value)).map_err(|e| ConfigError::Env(key.clone(), e))?;
+    }
+    toml::Value::Table(table).try_into().map_err(|e: toml::de::Error| ConfigError::Invalid(e.to_string()))
+}
+
+/// Interpret an environment value: lists for `listen`, TOML scalars where they parse.
+fn env_value(path: &[String], value: &str) -> toml::Value {
+    if path.len() == 1 && path[0] == "listen" {
+        return toml::Value::Array(value.split(',').map(|s| toml::Value::String(s.trim().to_string())).collect());
+    }
+    if let Ok(i) = value.parse::<i64>() {
+        return toml::Value::Integer(i);
+    }
+    if let Ok(b) = value.parse::<bool>() {
+        return toml::Value::Boolean(b);
+    }
+    toml::Value::String(value.to_string())
+}
+
+fn set_path(table: &mut toml::Table, path: &[String], value: toml::Value) -> Result<(), String> {
+    match path {
+        [] => Err("empty key".into()),
+        [last] => {
+            table.insert(last.clone(), value);
+            Ok(())
+        }
+        [first, rest @ ..] => {
+            let entry = table.entry(first.clone()).or_insert_with(|| toml::Value::Table(toml::Table::new()));
+            match entry {
+                toml::Value::Table(t) => set_path(t, rest, value),
+                _ => Err(format!("{first} is not a section")),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn defaults_then_file_then_env() {
+        let dir = tempfile::tempdir().map_err(|e| e.to_string());
+        let Ok(dir) = dir else { return };
+        let file = dir.path().join("idhub.toml");
+        let written = std::fs::write(&file, "log_level = \"debug\"\nlisten = [\"127.0.0.1:9000\"]\n[rate_limit]\norg_per_minute = 10\n");
+        assert!(written.is_ok());
+        let c = load(Some(&file), env(&[("IDHUB_RATE_LIMIT__TOKEN_PER_MINUTE", "5"), ("IDHUB_LISTEN", "127.0.0.2:1,127.0.0.3:2"), ("OTHER", "x")]));
+        let c = c.map_err(|e| e.to_string());
+        assert_eq!(c.as_ref().map(|c| c.log_level.clone()), Ok("debug".to_string()));
+        assert_eq!(c.as_ref().map(|c| c.rate_limit.org_per_minute), Ok(10));
+        assert_eq!(c.as_ref().map(|c| c.rate_limit.token_per_minute), Ok(5));
+        assert_eq!(c.as_ref().map(|c| c.listen.len()), Ok(2));
+    }
+
+    #[test]
+    fn unknown_keys_are_errors() {
+        assert!(load(None, env(&[("IDHUB_NO_SUCH_THING", "1")])).is_err());
+        assert!(load(None, env(&[("IDHUB_RATE_LIMIT__BOGUS", "1")])).is_err());
+        assert_eq!(load(None, env(&[])).ok(), Some(Config::default()));
+    }
+}

@@ -1,0 +1,72 @@
+//! `idhub serve`: open the database, build the application, listen on every address.
+
+use crate::cli::CliError;
+use crate::config::{Config, LogFormat};
+use idhub_domain::time::SystemClock;
+use idhub_store::Store;
+use idhub_web::{AppState, WebSettings};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tracing_subscriber::EnvFilter;
+
+fn init_tracing(cfg: &Config) {
+    let filter = EnvFilter::try_new(&cfg.log_level).unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let _ = match cfg.log_format {
+        LogFormat::Json => builder.json().try_init(),
+        LogFormat::Text => builder.try_init(),
+    };
+}
+
+/// Run the server until SIGINT/SIGTERM.
+pub async fn serve(cfg: Config) -> Result<(), CliError> {
+    init_tracing(&cfg);
+    let store = match (&cfg.data_dir, &cfg.database_url) {
+        (Some(dir), _) => Store::open_data_dir(dir).await?,
+        (None, Some(url)) => Store::open_url(url).await?,
+        (None, None) => return Err(CliError::Usage("say where the database is: --data-dir DIR or --database-url URL".into())),
+    };
+    let settings = WebSettings { max_body_bytes: cfg.max_body_bytes, rate_limit: cfg.rate_limit.clone(), password_hashing: cfg.password_hashing.clone() };
+    let state = AppState::new(store.clone(), settings, Arc::new(SystemClock));
+    let app = idhub_web::router(state);
+    if cfg.listen.is_empty() {
+        return Err(CliError::Usage("nothing to listen on: give --listen ADDR".into()));
+    }
+    let mut servers = tokio::task::JoinSet::new();
+    for addr in &cfg.listen {
+        let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| CliError::Usage(format!("cannot listen on {addr}: {e}")))?;
+        let local = listener.local_addr()?;
+        tracing::info!(%local, backend = store.backend().name(), "idhub listening");
+        let app = app.clone();
+        servers.spawn(async move {
+            axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).with_graceful_shutdown(shutdown_signal()).await
+        });
+    }
+    while let Some(res) = servers.join_next().await {
+        match res {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => return Err(e.into()),
+            Err(e) => return Err(CliError::Usage(format!("server task failed: {e}"))),
+        }
+    }
+    store.close().await;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}

@@ -1,0 +1,138 @@
+//! API tokens: only a SHA-256 hash of each token is stored (tokens are long random
+//! strings, so a fast hash is enough and allows lookup by hash); the clear token is
+//! shown once, when created.
+
+use crate::{events, get, Result, Store, StoreError};
+use idhub_domain::event::NewEvent;
+use idhub_domain::ids::{OrgId, TokenId};
+use idhub_domain::time::Millis;
+use idhub_domain::user::AdminRole;
+use sha2::{Digest, Sha256};
+use sqlx::any::AnyRow;
+
+/// A stored token (never the secret).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApiToken {
+    pub id: TokenId,
+    pub org_id: OrgId,
+    pub name: String,
+    /// The first characters of the token, to recognise it in lists.
+    pub token_window: String,
+    pub user_id: Option<String>,
+    pub role: AdminRole,
+    pub created: Millis,
+    pub last_used: Option<Millis>,
+    pub expires: Option<Millis>,
+}
+
+/// The hash under which a token is stored.
+pub fn token_hash(token: &str) -> String {
+    let digest = Sha256::digest(token.as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A new random token: `00` followed by 40 base62 characters (Okta's shape).
+pub fn new_token_secret() -> String {
+    format!("00{}", idhub_domain::ids::random_base62(40))
+}
+
+fn token_from_row(row: &AnyRow) -> Result<ApiToken> {
+    let role: String = get(row, "role")?;
+    Ok(ApiToken {
+        id: TokenId(get(row, "id")?),
+        org_id: OrgId(get(row, "org_id")?),
+        name: get(row, "name")?,
+        token_window: get(row, "token_window")?,
+        user_id: get(row, "user_id")?,
+        role: AdminRole::parse(&role).ok_or_else(|| StoreError::Corrupt(format!("role {role}")))?,
+        created: get(row, "created")?,
+        last_used: get(row, "last_used")?,
+        expires: get(row, "expires")?,
+    })
+}
+
+const TOKEN_COLS: &str = "id, org_id, name, token_window, user_id, role, created, last_used, expires";
+
+impl Store {
+    /// Store a new token; returns its record. The caller shows `secret` once.
+    pub async fn create_token(&self, org: &OrgId, name: &str, secret: &str, user_id: Option<&str>, role: AdminRole, now: Millis, events: &[NewEvent]) -> Result<ApiToken> {
+        let token = ApiToken {
+            id: TokenId::generate(),
+            org_id: org.clone(),
+            name: name.to_string(),
+            token_window: secret.chars().take(6).collect(),
+            user_id: user_id.map(str::to_string),
+            role,
+            created: now,
+            last_used: None,
+            expires: None,
+        };
+        let mut tx = self.write_pool().begin().await?;
+        sqlx::query("INSERT INTO api_tokens (id, org_id, name, token_hash, token_window, user_id, role, created) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
+            .bind(token.id.as_str())
+            .bind(org.as_str())
+            .bind(name)
+            .bind(token_hash(secret))
+            .bind(&token.token_window)
+            .bind(token.user_id.clone())
+            .bind(role.as_str())
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        events::insert(&mut tx, org, events, now).await?;
+        tx.commit().await?;
+        Ok(token)
+    }
+
+    /// The token of this org with this secret, if any.
+    pub async fn token_by_secret(&self, org: &OrgId, secret: &str) -> Result<ApiToken> {
+        let row = sqlx::query(&format!("SELECT {TOKEN_COLS} FROM api_tokens WHERE token_hash = $1 AND org_id = $2"))
+            .bind(token_hash(secret))
+            .bind(org.as_str())
+            .fetch_optional(self.read_pool())
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        token_from_row(&row)
+    }
+
+    /// Record that a token was used (at most once a minute, to keep writes rare).
+    pub async fn touch_token(&self, token: &ApiToken, now: Millis) -> Result<()> {
+        if token.last_used.map(|t| now - t < 60_000).unwrap_or(false) {
+            return Ok(());
+        }
+        sqlx::query("UPDATE api_tokens SET last_used = $1 WHERE id = $2").bind(now).bind(token.id.as_str()).execute(self.write_pool()).await?;
+        Ok(())
+    }
+
+    /// The tokens of an org, newest first.
+    pub async fn list_tokens(&self, org: &OrgId) -> Result<Vec<ApiToken>> {
+        let rows = sqlx::query(&format!("SELECT {TOKEN_COLS} FROM api_tokens WHERE org_id = $1 ORDER BY created DESC, id"))
+            .bind(org.as_str())
+            .fetch_all(self.read_pool())
+            .await?;
+        rows.iter().map(token_from_row).collect()
+    }
+
+    /// One token by id.
+    pub async fn get_token(&self, org: &OrgId, id: &str) -> Result<ApiToken> {
+        let row = sqlx::query(&format!("SELECT {TOKEN_COLS} FROM api_tokens WHERE org_id = $1 AND id = $2"))
+            .bind(org.as_str())
+            .bind(id)
+            .fetch_optional(self.read_pool())
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        token_from_row(&row)
+    }
+
+    /// Revoke (delete) a token.
+    pub async fn revoke_token(&self, org: &OrgId, id: &str, now: Millis, events: &[NewEvent]) -> Result<()> {
+        let mut tx = self.write_pool().begin().await?;
+        let n = sqlx::query("DELETE FROM api_tokens WHERE org_id = $1 AND id = $2").bind(org.as_str()).bind(id).execute(&mut *tx).await?.rows_affected();
+        if n == 0 {
+            return Err(StoreError::NotFound);
+        }
+        events::insert(&mut tx, org, events, now).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}

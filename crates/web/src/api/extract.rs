@@ -1,0 +1,165 @@
+//! Extractors that answer in Okta's error shape: the authenticated API caller (with a
+//! write capability only for roles that may write), JSON bodies, query parameters.
+
+use super::ssws_token;
+use crate::error::ApiError;
+use crate::org::CurrentOrg;
+use crate::AppState;
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{header, StatusCode};
+use idhub_domain::event::Party;
+use idhub_domain::user::AdminRole;
+use idhub_store::orgs::Org;
+use idhub_store::tokens::ApiToken;
+use idhub_store::StoreError;
+use serde_json::Value;
+use std::collections::HashMap;
+
+/// A caller authenticated by an API token of the request's org.
+#[derive(Debug, Clone)]
+pub struct ApiCaller {
+    pub org: Org,
+    pub token: ApiToken,
+}
+
+impl ApiCaller {
+    /// The actor for System Log events.
+    pub fn actor(&self) -> Party {
+        match &self.token.user_id {
+            Some(uid) => Party::new(uid.clone(), "User", format!("token:{}", self.token.name), self.token.name.clone()),
+            None => Party::new(self.token.id.0.clone(), "PublicClientApp", format!("token:{}", self.token.name), self.token.name.clone()),
+        }
+    }
+}
+
+/// Proof that the caller may change things (not a read-only admin). Handlers that
+/// write take this instead of [`ApiCaller`].
+#[derive(Debug, Clone)]
+pub struct ApiWriter(pub ApiCaller);
+
+impl FromRequestParts<AppState> for ApiCaller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let org = CurrentOrg::from_request_parts(parts, state).await.map_err(|_| ApiError::not_found("org"))?.0;
+        let header = parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).ok_or_else(ApiError::invalid_token)?;
+        let secret = ssws_token(header).ok_or_else(ApiError::invalid_token)?;
+        let token = match state.store.token_by_secret(&org.id, secret).await {
+            Ok(t) => t,
+            Err(StoreError::NotFound) => return Err(ApiError::invalid_token()),
+            Err(e) => return Err(e.into()),
+        };
+        if token.expires.map(|e| e <= state.now()).unwrap_or(false) {
+            return Err(ApiError::invalid_token());
+        }
+        if let Err(e) = state.store.touch_token(&token, state.now()).await {
+            tracing::warn!("could not record token use: {e}");
+        }
+        Ok(ApiCaller { org, token })
+    }
+}
+
+impl FromRequestParts<AppState> for ApiWriter {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let caller = ApiCaller::from_request_parts(parts, state).await?;
+        if caller.token.role == AdminRole::ReadOnlyAdmin || !caller.token.role.can_write() {
+            return Err(ApiError::forbidden());
+        }
+        Ok(ApiWriter(caller))
+    }
+}
+
+/// A JSON body: content type checked, size capped, malformed JSON refused as E0000003.
+/// An empty body is `Value::Null` (bodiless POSTs are normal for lifecycle calls).
+#[derive(Debug)]
+pub struct OktaJson(pub Value);
+
+impl FromRequest<AppState> for OktaJson {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_ascii_lowercase);
+        let limit = state.settings.max_body_bytes;
+        let body = axum::body::to_bytes(req.into_body(), limit).await.map_err(|_| {
+            ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "E0000003", format!("The request body was not well-formed: larger than {limit} bytes."))
+        })?;
+        parse_json(content_type.as_deref(), &body).map(OktaJson)
+    }
+}
+
+fn parse_json(content_type: Option<&str>, body: &Bytes) -> Result<Value, ApiError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(Value::Null);
+    }
+    let is_json = content_type.map(|ct| {
+        let essence = ct.split(';').next().unwrap_or_default().trim();
+        essence == "application/json" || essence.ends_with("+json")
+    });
+    if is_json != Some(true) {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "E0000021",
+            "Bad request. Accept and/or Content-Type headers likely do not match supported values.",
+        ));
+    }
+    serde_json::from_slice(body).map_err(|e| ApiError::bad_body(format!("Invalid JSON at line {} column {}", e.line(), e.column())))
+}
+
+/// Query parameters, decoded; repeated keys keep the last value.
+#[derive(Debug, Default, Clone)]
+pub struct Params(pub HashMap<String, String>);
+
+impl<S: Send + Sync> FromRequestParts<S> for Params {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let mut map = HashMap::new();
+        if let Some(q) = parts.uri.query() {
+            for pair in q.split('&').filter(|p| !p.is_empty()) {
+                let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+                map.insert(decode(k)?, decode(v)?);
+            }
+        }
+        Ok(Params(map))
+    }
+}
+
+fn decode(s: &str) -> Result<String, ApiError> {
+    let plus = s.replace('+', " ");
+    percent_encoding::percent_decode_str(&plus)
+        .decode_utf8()
+        .map(|c| c.into_owned())
+        .map_err(|_| ApiError::validation("query", vec!["query: parameters must be UTF-8".into()]))
+}
+
+impl Params {
+    /// A parameter's value.
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.0.get(key).map(String::as_str)
+    }
+
+    /// A boolean parameter (`true`/`false`), with a default.
+    pub fn flag(&self, key: &str, default: bool) -> Result<bool, ApiError> {
+        match self.get(key) {
+            None | Some("") => Ok(default),
+            Some(v) if v.eq_ignore_ascii_case("true") => Ok(true),
+            Some(v) if v.eq_ignore_ascii_case("false") => Ok(false),
+            Some(_) => Err(ApiError::validation(key, vec![format!("{key}: must be true or false")])),
+        }
+    }
+
+    /// `limit`, clamped to `max`; a non-number or a value below 1 is refused.
+    pub fn limit(&self, default: i64, max: i64) -> Result<i64, ApiError> {
+        match self.get("limit") {
+            None | Some("") => Ok(default),
+            Some(v) => match v.parse::<i64>() {
+                Ok(n) if n >= 1 => Ok(n.min(max)),
+                _ => Err(ApiError::validation("limit", vec!["limit: must be a positive integer".into()])),
+            },
+        }
+    }
+}

@@ -1,0 +1,104 @@
+//! The Okta-compatible management API (`/api/v1`): authentication by `SSWS` token,
+//! rate limits, Okta's JSON errors for every failure, and one module per resource.
+
+pub mod extract;
+pub mod groups;
+pub mod logs;
+pub mod org;
+pub mod paging;
+pub mod schemas;
+pub mod tokens;
+pub mod users;
+
+use crate::error::ApiError;
+use crate::org::CurrentOrg;
+use crate::AppState;
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, Method};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get, post, put};
+use axum::Router;
+
+/// The `/api/v1` router.
+pub fn router(state: AppState) -> Router<AppState> {
+    Router::new()
+        .route("/users", get(users::users_list).post(users::users_create))
+        .route("/users/{id}", get(users::users_get).post(users::users_update_partial).put(users::users_replace).delete(users::users_delete))
+        .route("/users/{id}/lifecycle/{op}", post(users::users_lifecycle))
+        .route("/users/{id}/groups", get(users::users_groups))
+        .route("/groups", get(groups::groups_list).post(groups::groups_create))
+        .route("/groups/{id}", get(groups::groups_get).put(groups::groups_update).delete(groups::groups_delete))
+        .route("/groups/{id}/users", get(groups::groups_members))
+        .route("/groups/{id}/users/{user}", put(groups::groups_member_add).delete(groups::groups_member_remove))
+        .route("/meta/schemas/user/{schema}", get(schemas::schemas_get).post(schemas::schemas_update))
+        .route("/api-tokens", get(tokens::tokens_list))
+        .route("/api-tokens/{id}", get(tokens::tokens_get).delete(tokens::tokens_revoke))
+        .route("/logs", get(logs::logs_list))
+        .route("/org", get(org::org_get))
+        .route("/health", get(org::api_health))
+        .route("/sessions/me", delete(org::not_signed_in).get(org::not_signed_in))
+        .fallback(api_not_found)
+        .method_not_allowed_fallback(api_method_not_allowed)
+        .layer(axum::middleware::from_fn_with_state(state, rate_limit))
+}
+
+async fn api_not_found(method: Method, uri: axum::http::Uri) -> ApiError {
+    ApiError::not_found(format!("{} ({method})", uri.path()))
+}
+
+async fn api_method_not_allowed(method: Method, uri: axum::http::Uri) -> ApiError {
+    ApiError::new(
+        axum::http::StatusCode::METHOD_NOT_ALLOWED,
+        "E0000022",
+        format!("The endpoint does not support the provided HTTP method: {} {}", method, uri.path()),
+    )
+}
+
+/// The token in an `Authorization: SSWS <token>` header (the space is optional, as the
+/// okta SDK sends none).
+pub fn ssws_token(value: &str) -> Option<&str> {
+    let rest = value.strip_prefix("SSWS").or_else(|| value.strip_prefix("ssws"))?;
+    let token = rest.trim_start();
+    (!token.is_empty() && token.len() <= 256 && !token.contains(char::is_whitespace)).then_some(token)
+}
+
+/// Count the request against the org's and the token's limits; add Okta's headers.
+async fn rate_limit(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let org = req.extensions().get::<CurrentOrg>().map(|o| o.0.id.0.clone()).unwrap_or_default();
+    let token_key = req
+        .headers()
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(ssws_token)
+        .map(idhub_store::tokens::token_hash);
+    let decision = state.limiter.check(&org, token_key.as_deref(), state.now());
+    let mut resp = if decision.allowed {
+        next.run(req).await
+    } else {
+        let mut e = ApiError::new(axum::http::StatusCode::TOO_MANY_REQUESTS, "E0000047", "API call exceeded rate limit due to too many requests.");
+        e.headers = decision.headers();
+        e.into_response()
+    };
+    for (name, value) in decision.headers() {
+        if let Ok(v) = HeaderValue::from_str(&value) {
+            resp.headers_mut().insert(name, v);
+        }
+    }
+    resp
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ssws_with_and_without_space() {
+        assert_eq!(ssws_token("SSWS abc"), Some("abc"));
+        assert_eq!(ssws_token("SSWSabc"), Some("abc"));
+        assert_eq!(ssws_token("SSWS   abc"), Some("abc"));
+        assert_eq!(ssws_token("Bearer abc"), None);
+        assert_eq!(ssws_token("SSWS "), None);
+        assert_eq!(ssws_token("SSWS a b"), None);
+    }
+}

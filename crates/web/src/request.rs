@@ -1,0 +1,40 @@
+//! Per-request context: a request id (`X-Okta-Request-Id`), the client's address and
+//! user agent, for System Log events and error correlation.
+
+use axum::extract::{ConnectInfo, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::HeaderValue;
+use axum::middleware::Next;
+use axum::response::Response;
+use idhub_domain::event::ClientInfo;
+use std::net::SocketAddr;
+
+/// The id of the current request.
+#[derive(Debug, Clone)]
+pub struct RequestId(pub String);
+
+/// Give every request an id and echo it in the response.
+pub async fn assign_request_id(mut req: Request, next: Next) -> Response {
+    let id = idhub_domain::ids::random_base62(24);
+    req.extensions_mut().insert(RequestId(id.clone()));
+    let mut resp = next.run(req).await;
+    if let Ok(v) = HeaderValue::from_str(&id) {
+        resp.headers_mut().insert("x-okta-request-id", v);
+    }
+    resp
+}
+
+/// Who is calling, for the System Log.
+#[derive(Debug, Clone)]
+pub struct Client(pub ClientInfo);
+
+impl<S: Send + Sync> FromRequestParts<S> for Client {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let ip = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string());
+        let ua = parts.headers.get("user-agent").and_then(|v| v.to_str().ok()).map(|s| s.chars().take(512).collect());
+        let rid = parts.extensions.get::<RequestId>().map(|r| r.0.clone());
+        Ok(Client(ClientInfo { ip_address: ip, user_agent: ua, request_id: rid, request_uri: Some(parts.uri.path().to_string()) }))
+    }
+}
