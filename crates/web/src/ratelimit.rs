@@ -71,18 +71,17 @@ impl RateLimiter {
             *c += 1;
             (limit, *c)
         };
-        let mut tightest = {
-            let (limit, used) = bump(format!("o:{org}"), self.settings.org_per_minute);
-            (limit, used)
-        };
+        let mut tightest = bump(format!("o:{org}"), self.settings.org_per_minute);
+        let mut allowed = tightest.1 <= tightest.0;
         if let Some(t) = token {
             let (limit, used) = bump(format!("t:{org}:{t}"), self.settings.token_per_minute);
+            allowed &= used <= limit;
             if limit.saturating_sub(used) < tightest.0.saturating_sub(tightest.1) {
                 tightest = (limit, used);
             }
         }
         let (limit, used) = tightest;
-        Decision { allowed: used <= limit, limit, remaining: limit.saturating_sub(used), reset }
+        Decision { allowed, limit, remaining: if allowed { limit.saturating_sub(used) } else { 0 }, reset }
     }
 }
 

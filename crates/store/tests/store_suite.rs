@@ -1,0 +1,138 @@
+//! The store suite: the same test bodies on SQLite and on PostgreSQL (when
+//! `IDHUB_TEST_PG_URL` names a server; `cargo xtask test` starts one).
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
+
+use idhub_domain::event::{NewEvent, Party};
+use idhub_domain::group::{Group, GroupType};
+use idhub_domain::ids::{GroupId, OrgId, UserId};
+use idhub_domain::lifecycle::UserStatus;
+use idhub_domain::user::{ProviderType, User};
+use idhub_store::users::{UserQuery, UserSelect};
+use idhub_store::{Store, StoreError};
+use idhub_testkit::{backends, fresh_store};
+use serde_json::json;
+
+fn user(org: &OrgId, login: &str, now: i64) -> User {
+    User {
+        id: UserId::generate(),
+        org_id: org.clone(),
+        status: UserStatus::Staged,
+        transitioning_to: None,
+        profile: json!({"login": login, "email": login, "firstName": "F", "lastName": "L"}).as_object().cloned().unwrap(),
+        type_id: "oty".into(),
+        provider: ProviderType::Okta,
+        provider_name: "OKTA".into(),
+        password_hash: None,
+        recovery_question: None,
+        created: now,
+        activated: None,
+        status_changed: None,
+        last_login: None,
+        last_updated: now,
+        password_changed: None,
+        admin_role: None,
+        failed_logins: 0,
+    }
+}
+
+async fn org(store: &Store, name: &str) -> OrgId {
+    store.create_org(name, &format!("http://{name}.test"), 1, &[]).await.unwrap().id
+}
+
+fn ev(t: &str) -> NewEvent {
+    NewEvent::success(t, t, Party::system(), vec![], Default::default())
+}
+
+#[tokio::test]
+async fn users_round_trip_with_events_in_the_same_transaction() {
+    for b in backends() {
+        let db = fresh_store(b).await;
+        let o = org(&db.store, "a").await;
+        let u = user(&o, "Round@Trip.test", 10);
+        let stored = db.store.create_user(&u, &[], &[ev("user.lifecycle.create")]).await.unwrap();
+        let got = db.store.get_user(&o, "round@trip.test").await.unwrap();
+        assert_eq!(got.user, u);
+        assert_eq!(got.seq, stored.seq);
+        // duplicate login ignoring case
+        let dup = db.store.create_user(&user(&o, "ROUND@trip.test", 11), &[], &[ev("x")]).await;
+        assert!(matches!(dup, Err(StoreError::Conflict(_))), "{b:?}");
+        // the failed create wrote no event either
+        let events = db.store.list_events(&o, &idhub_store::events::LogQuery { since: 0, until: None, filter: None, q: vec![], limit: 100, after: None, descending: false, always_next: false }).await.unwrap();
+        assert_eq!(events.items.len(), 1, "{b:?}");
+    }
+}
+
+#[tokio::test]
+async fn optimistic_updates_detect_stale_writes() {
+    for b in backends() {
+        let db = fresh_store(b).await;
+        let o = org(&db.store, "a").await;
+        let stored = db.store.create_user(&user(&o, "occ@x.test", 1), &[], &[]).await.unwrap();
+        let mut changed = stored.user.clone();
+        changed.status = UserStatus::Active;
+        let v2 = db.store.update_user(&changed, stored.version, &[ev("user.lifecycle.activate")]).await.unwrap();
+        assert_eq!(v2.version, stored.version + 1);
+        let stale = db.store.update_user(&changed, stored.version, &[ev("x")]).await;
+        assert!(matches!(stale, Err(StoreError::Stale)), "{b:?}");
+        assert_eq!(db.store.get_user(&o, "occ@x.test").await.unwrap().user.status, UserStatus::Active);
+    }
+}
+
+#[tokio::test]
+async fn keyset_pages_cover_everything_once() {
+    for b in backends() {
+        let db = fresh_store(b).await;
+        let o = org(&db.store, "a").await;
+        let users: Vec<User> = (0..25).map(|i| user(&o, &format!("u{i:02}@x.test"), i)).collect();
+        db.store.bulk_insert_users(&users).await.unwrap();
+        let mut after = None;
+        let mut seen = vec![];
+        loop {
+            let page = db.store.list_users(&o, &UserQuery { select: UserSelect::All, limit: 7, after: after.clone() }).await.unwrap();
+            seen.extend(page.items.iter().map(|u| u.user.login().to_string()));
+            match page.next {
+                Some(n) => after = Some(n),
+                None => break,
+            }
+        }
+        let expected: Vec<String> = (0..25).map(|i| format!("u{i:02}@x.test")).collect();
+        assert_eq!(seen, expected, "{b:?}");
+        assert_eq!(db.store.count_users(&o).await.unwrap(), 25);
+    }
+}
+
+#[tokio::test]
+async fn every_call_is_keyed_by_org() {
+    for b in backends() {
+        let db = fresh_store(b).await;
+        let a = org(&db.store, "a").await;
+        let other = org(&db.store, "b").await;
+        let u = db.store.create_user(&user(&a, "mine@a.test", 1), &[], &[]).await.unwrap();
+        assert!(matches!(db.store.get_user(&other, u.user.id.as_str()).await, Err(StoreError::NotFound)));
+        assert!(matches!(db.store.get_user(&other, "mine@a.test").await, Err(StoreError::NotFound)));
+        assert!(matches!(db.store.delete_user(&other, &u.user.id, 2, &[]).await, Err(StoreError::NotFound)));
+        let g = Group { id: GroupId::generate(), org_id: other.clone(), kind: GroupType::OktaGroup, name: "G".into(), description: None, created: 1, last_updated: 1, last_membership_updated: 1 };
+        db.store.create_group(&g, &[]).await.unwrap();
+        assert!(matches!(db.store.get_group(&a, g.id.as_str()).await, Err(StoreError::NotFound)));
+        // a group of org b cannot take a user of org a
+        assert!(matches!(db.store.add_group_member(&a, &g.id, &u, 2, &[]).await, Err(StoreError::NotFound)));
+        // the same login can exist in both orgs
+        db.store.create_user(&user(&other, "mine@a.test", 1), &[], &[]).await.unwrap();
+        // orgs are unique by name and host
+        assert!(matches!(db.store.create_org("A", "http://new.test", 1, &[]).await, Err(StoreError::Conflict(_))));
+        assert!(matches!(db.store.create_org("new", "http://a.test:80", 1, &[]).await, Err(StoreError::Conflict(_))));
+        assert_eq!(db.store.org_by_host("a.test:80").await.unwrap().id, a);
+    }
+}
+
+#[tokio::test]
+async fn reopening_keeps_data_and_migrations_are_idempotent() {
+    for b in backends() {
+        let db = fresh_store(b).await;
+        let o = org(&db.store, "a").await;
+        db.store.create_user(&user(&o, "keep@x.test", 1), &[], &[]).await.unwrap();
+        db.store.close().await;
+        let again = Store::open_url(&db.url).await.unwrap();
+        assert!(again.get_user(&o, "keep@x.test").await.is_ok(), "{b:?}");
+    }
+}
