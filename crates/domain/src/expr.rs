@@ -5,11 +5,10 @@
 //! [`EvalContext`]. Pure: no I/O, no panics, bounded source size, nesting depth
 //! and regex size.
 
-use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
-use regex::{Captures, Regex, RegexBuilder};
+use regex::{Regex, RegexBuilder};
 use serde_json::Value;
 
 /// Longest accepted source, in characters.
@@ -19,7 +18,7 @@ pub const MAX_DEPTH: usize = 32;
 /// Compiled-size cap for every regex an expression uses, in bytes.
 const REGEX_SIZE_LIMIT: usize = 1 << 20;
 
-/// Why an expression was refused, at parse or at evaluation; `position` is a 0-based char index into the source.
+/// Why an expression was refused, at parse or at evaluation.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("Invalid expression at position {position}: {message}")]
 pub struct ExprError {
@@ -31,8 +30,13 @@ pub struct ExprError {
 
 impl ExprError {
     fn new(position: usize, message: impl Into<String>) -> Self {
-        ExprError { position, message: message.into() }
+        let message = message.into();
+        ExprError { position, message }
     }
+}
+
+fn err<T>(position: usize, message: impl Into<String>) -> Result<T, ExprError> {
+    Err(ExprError::new(position, message))
 }
 
 /// What an expression can see: attribute roots (`user`, `idpuser`, `appuser`, …) and group membership.
@@ -96,24 +100,31 @@ pub struct Expression {
 
 impl Expression {
     /// Parses `src`, refusing invalid input with the 0-based char position of the problem.
-    /// Regexes given as string literals are compiled (and checked) here.
+    /// Regexes given as string literals are compiled (and so checked) here.
     pub fn parse(src: &str) -> Result<Expression, ExprError> {
         if src.chars().count() > MAX_SOURCE_CHARS {
-            return Err(ExprError::new(
-                MAX_SOURCE_CHARS,
-                format!("expression is longer than {MAX_SOURCE_CHARS} characters"),
-            ));
+            let message = format!("expression is longer than {MAX_SOURCE_CHARS} characters");
+            return err(MAX_SOURCE_CHARS, message);
         }
         let (tokens, end) = lex(src)?;
-        let mut parser = Parser { tokens: &tokens, next: 0, end, depth: 0 };
+        let mut parser = Parser {
+            tokens: &tokens,
+            next: 0,
+            end,
+            depth: 0,
+        };
         let root = parser.expr()?;
         if let Some(t) = parser.peek() {
-            return Err(ExprError::new(
+            let found = t.tok.describe();
+            return err(
                 t.pos,
-                format!("unexpected {} after the end of the expression", t.tok.describe()),
-            ));
+                format!("unexpected {found} after the end of the expression"),
+            );
         }
-        Ok(Expression { source: src.to_owned(), root })
+        Ok(Expression {
+            source: src.to_owned(),
+            root,
+        })
     }
 
     /// The text this expression was parsed from.
@@ -121,7 +132,7 @@ impl Expression {
         &self.source
     }
 
-    /// The variable roots the expression reads (e.g. `["idpuser"]`), sorted and without duplicates.
+    /// The variable roots the expression reads (e.g. `["idpuser"]`), sorted, without duplicates.
     pub fn roots(&self) -> Vec<String> {
         let mut roots = BTreeSet::new();
         self.root.collect_roots(&mut roots);
@@ -133,20 +144,11 @@ impl Expression {
         self.root.eval(ctx)
     }
 
-    /// Evaluates to text: `null` is `None`, numbers and booleans are stringified, arrays and objects are errors.
+    /// Evaluates to text: `null` is `None`, numbers and booleans are stringified,
+    /// arrays and objects are errors.
     pub fn evaluate_string(&self, ctx: &dyn EvalContext) -> Result<Option<String>, ExprError> {
-        let value = self.evaluate(ctx)?;
-        match value {
-            Value::Null => Ok(None),
-            Value::String(s) => Ok(Some(s)),
-            other => match scalar_text(&other) {
-                Some(text) => Ok(Some(text.into_owned())),
-                None => Err(ExprError::new(
-                    self.root.pos,
-                    format!("expected the expression to produce a string, but it produced {}", kind(&other)),
-                )),
-            },
-        }
+        let wanted = "expected the expression to produce a string but it produced";
+        into_text(self.evaluate(ctx)?, self.root.pos, wanted)
     }
 }
 
@@ -165,47 +167,27 @@ impl std::str::FromStr for Expression {
 
 // ---------------------------------------------------------------- lexer
 
+/// Operators and punctuation, longest first so that `==` wins over `=`.
+const OPS: &[&str] = &[
+    "==", "!=", "&&", "||", "?:", "+", "!", "?", ":", "(", ")", ",", ".",
+];
+
 #[derive(Debug, Clone, PartialEq)]
 enum Tok {
     Ident(String),
     Str(String),
     Int(i64),
-    Plus,
-    EqEq,
-    NotEq,
-    Bang,
-    AndAnd,
-    OrOr,
-    LParen,
-    RParen,
-    Question,
-    Elvis,
-    Colon,
-    Comma,
-    Dot,
+    Op(&'static str),
 }
 
 impl Tok {
     fn describe(&self) -> String {
-        let sym = match self {
-            Tok::Ident(name) => return format!("'{name}'"),
-            Tok::Str(_) => return "string literal".to_owned(),
-            Tok::Int(n) => return format!("number {n}"),
-            Tok::Plus => "+",
-            Tok::EqEq => "==",
-            Tok::NotEq => "!=",
-            Tok::Bang => "!",
-            Tok::AndAnd => "&&",
-            Tok::OrOr => "||",
-            Tok::LParen => "(",
-            Tok::RParen => ")",
-            Tok::Question => "?",
-            Tok::Elvis => "?:",
-            Tok::Colon => ":",
-            Tok::Comma => ",",
-            Tok::Dot => ".",
-        };
-        format!("'{sym}'")
+        match self {
+            Tok::Ident(text) => format!("'{text}'"),
+            Tok::Op(op) => format!("'{op}'"),
+            Tok::Str(_) => "a string literal".to_owned(),
+            Tok::Int(n) => format!("number {n}"),
+        }
     }
 }
 
@@ -215,12 +197,17 @@ struct Token {
     pos: usize,
 }
 
-fn is_ident_start(c: char) -> bool {
-    c.is_ascii_alphabetic() || c == '_' || c == '$'
-}
-
 fn is_ident_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || c == '_' || c == '$'
+}
+
+/// The run of chars from `start` that satisfy `keep`, and the index after it.
+fn scan(chars: &[char], start: usize, keep: fn(char) -> bool) -> (String, usize) {
+    let end = start + chars.iter().skip(start).take_while(|c| keep(**c)).count();
+    (
+        chars.get(start..end).unwrap_or_default().iter().collect(),
+        end,
+    )
 }
 
 /// Splits `src` into tokens; returns them with the end-of-input position.
@@ -230,168 +217,133 @@ fn lex(src: &str) -> Result<(Vec<Token>, usize), ExprError> {
     let mut i = 0;
     while let Some(&c) = chars.get(i) {
         let pos = i;
-        let next = chars.get(i + 1).copied();
-        let (tok, len) = match (c, next) {
-            (c, _) if c.is_whitespace() => {
-                i += 1;
-                continue;
+        let tok = if c.is_whitespace() {
+            i += 1;
+            continue;
+        } else if c == '\'' || c == '"' {
+            let (text, end) = lex_string(&chars, pos)?;
+            i = end;
+            Tok::Str(text)
+        } else if c.is_ascii_digit() {
+            let (digits, end) = scan(&chars, i, |c| c.is_ascii_digit());
+            if chars.get(end).copied().is_some_and(is_ident_char) {
+                return err(pos, "malformed number");
             }
-            ('+', _) => (Tok::Plus, 1),
-            ('=', Some('=')) => (Tok::EqEq, 2),
-            ('!', Some('=')) => (Tok::NotEq, 2),
-            ('!', _) => (Tok::Bang, 1),
-            ('&', Some('&')) => (Tok::AndAnd, 2),
-            ('|', Some('|')) => (Tok::OrOr, 2),
-            ('?', Some(':')) => (Tok::Elvis, 2),
-            ('?', _) => (Tok::Question, 1),
-            (':', _) => (Tok::Colon, 1),
-            ('(', _) => (Tok::LParen, 1),
-            (')', _) => (Tok::RParen, 1),
-            (',', _) => (Tok::Comma, 1),
-            ('.', _) => (Tok::Dot, 1),
-            ('\'' | '"', _) => {
-                let (text, end) = lex_string(&chars, pos)?;
-                tokens.push(Token { tok: Tok::Str(text), pos });
-                i = end;
-                continue;
-            }
-            (c, _) if c.is_ascii_digit() => {
-                let mut end = i;
-                while chars.get(end).is_some_and(char::is_ascii_digit) {
-                    end += 1;
-                }
-                if chars.get(end).copied().is_some_and(is_ident_char) {
-                    return Err(ExprError::new(pos, "malformed number"));
-                }
-                let digits: String = chars.get(i..end).unwrap_or_default().iter().collect();
-                let n = digits
-                    .parse::<i64>()
-                    .map_err(|_| ExprError::new(pos, format!("number {digits} is too large")))?;
-                (Tok::Int(n), end - i)
-            }
-            (c, _) if is_ident_start(c) => {
-                let mut end = i;
-                while chars.get(end).copied().is_some_and(is_ident_char) {
-                    end += 1;
-                }
-                let name: String = chars.get(i..end).unwrap_or_default().iter().collect();
-                (Tok::Ident(name), end - i)
-            }
-            ('=' | '&' | '|', _) => {
-                return Err(ExprError::new(pos, format!("unexpected character '{c}' (did you mean '{c}{c}'?)")));
-            }
-            (c, _) => return Err(ExprError::new(pos, format!("unexpected character '{c}'"))),
+            i = end;
+            let too_large = |_| ExprError::new(pos, format!("number {digits} is too large"));
+            Tok::Int(digits.parse().map_err(too_large)?)
+        } else if c.is_ascii_alphabetic() || c == '_' || c == '$' {
+            let (name, end) = scan(&chars, i, is_ident_char);
+            i = end;
+            Tok::Ident(name)
+        } else if let Some(op) = OPS.iter().find(|op| {
+            op.chars()
+                .enumerate()
+                .all(|(k, o)| chars.get(i + k) == Some(&o))
+        }) {
+            i += op.len();
+            Tok::Op(op)
+        } else if matches!(c, '=' | '&' | '|') {
+            return err(
+                pos,
+                format!("unexpected character '{c}' (did you mean '{c}{c}'?)"),
+            );
+        } else {
+            return err(pos, format!("unexpected character '{c}'"));
         };
         tokens.push(Token { tok, pos });
-        i += len;
     }
     Ok((tokens, chars.len()))
 }
 
-/// Reads a quoted string starting at `start`; returns its value and the index after the closing quote.
-/// Escapes: `\n \t \r \0 \\ \' \"`, `\uXXXX`; any other `\x` keeps the backslash (so regexes read
-/// naturally). A doubled quote inside the string stands for one quote, as in SpEL.
+/// Reads a quoted string starting at `start`; returns its value and the index after it.
+/// Escapes: `\n \t \r \0 \\ \' \"`, `\uXXXX`; any other `\x` keeps the backslash (so regexes
+/// read naturally). A doubled quote inside the string stands for one quote, as in SpEL.
 fn lex_string(chars: &[char], start: usize) -> Result<(String, usize), ExprError> {
     let quote = chars.get(start).copied().unwrap_or('"');
     let mut out = String::new();
     let mut i = start + 1;
     loop {
-        let Some(&c) = chars.get(i) else {
-            return Err(ExprError::new(start, "unterminated string literal"));
+        let (Some(&c), next) = (chars.get(i), chars.get(i + 1).copied()) else {
+            return err(start, "unterminated string literal");
         };
-        if c == quote {
-            if chars.get(i + 1) == Some(&quote) {
-                out.push(quote);
-                i += 2;
-                continue;
-            }
-            return Ok((out, i + 1));
-        }
-        if c != '\\' {
-            out.push(c);
-            i += 1;
-            continue;
-        }
-        let Some(&e) = chars.get(i + 1) else {
-            return Err(ExprError::new(start, "unterminated string literal"));
-        };
-        match e {
-            'n' => out.push('\n'),
-            't' => out.push('\t'),
-            'r' => out.push('\r'),
-            '0' => out.push('\0'),
-            '\\' | '\'' | '"' => out.push(e),
-            'u' => {
-                let hex: String = chars.get(i + 2..i + 6).unwrap_or_default().iter().collect();
-                let decoded = u32::from_str_radix(&hex, 16).ok().filter(|_| hex.len() == 4).and_then(char::from_u32);
-                let Some(ch) = decoded else {
-                    return Err(ExprError::new(i, "invalid \\u escape: expected four hex digits"));
+        i += 2;
+        match (c, next) {
+            (c, Some(n)) if c == quote && n == quote => out.push(quote),
+            (c, _) if c == quote => return Ok((out, i - 1)),
+            ('\\', None) => return err(start, "unterminated string literal"),
+            ('\\', Some('n')) => out.push('\n'),
+            ('\\', Some('t')) => out.push('\t'),
+            ('\\', Some('r')) => out.push('\r'),
+            ('\\', Some('0')) => out.push('\0'),
+            ('\\', Some(e @ ('\\' | '\'' | '"'))) => out.push(e),
+            ('\\', Some('u')) => {
+                let hex: String = chars.get(i..i + 4).unwrap_or_default().iter().collect();
+                let decoded = u32::from_str_radix(&hex, 16)
+                    .ok()
+                    .filter(|_| hex.len() == 4);
+                let Some(ch) = decoded.and_then(char::from_u32) else {
+                    return err(i - 2, "invalid \\u escape: expected four hex digits");
                 };
                 out.push(ch);
-                i += 6;
-                continue;
+                i += 4;
             }
-            other => {
-                out.push('\\');
-                out.push(other);
+            ('\\', Some(other)) => out.extend(['\\', other]),
+            (c, _) => {
+                out.push(c);
+                i -= 1;
             }
         }
-        i += 2;
     }
 }
 
 // ---------------------------------------------------------------- syntax tree and parser
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Func {
-    SubstringBefore,
-    SubstringAfter,
-    ToLowerCase,
-    ToUpperCase,
-    Replace,
-    ReplaceFirst,
-    StringContains,
-    StartsWith,
-    Join,
-    Len,
-    Substring,
-    Trim,
-    ArraysContains,
-    IsMemberOfGroupName,
-}
-
-/// Function name, function, minimum and maximum arity (`None` = variadic).
-const FUNCTIONS: &[(&str, Func, usize, Option<usize>)] = &[
-    ("String.substringBefore", Func::SubstringBefore, 2, Some(2)),
-    ("String.substringAfter", Func::SubstringAfter, 2, Some(2)),
-    ("String.toLowerCase", Func::ToLowerCase, 1, Some(1)),
-    ("String.toUpperCase", Func::ToUpperCase, 1, Some(1)),
-    ("String.replace", Func::Replace, 3, Some(3)),
-    ("String.replaceFirst", Func::ReplaceFirst, 3, Some(3)),
-    ("String.stringContains", Func::StringContains, 2, Some(2)),
-    ("String.startsWith", Func::StartsWith, 2, Some(2)),
-    ("String.join", Func::Join, 1, None),
-    ("String.len", Func::Len, 1, Some(1)),
-    ("String.substring", Func::Substring, 3, Some(3)),
-    ("String.trim", Func::Trim, 1, Some(1)),
-    ("Arrays.contains", Func::ArraysContains, 2, Some(2)),
-    ("isMemberOfGroupName", Func::IsMemberOfGroupName, 1, Some(1)),
+/// Function name, minimum and maximum arity (`None` = variadic).
+const FUNCTIONS: &[(&str, usize, Option<usize>)] = &[
+    ("String.substringBefore", 2, Some(2)),
+    ("String.substringAfter", 2, Some(2)),
+    ("String.toLowerCase", 1, Some(1)),
+    ("String.toUpperCase", 1, Some(1)),
+    ("String.replace", 3, Some(3)),
+    ("String.replaceFirst", 3, Some(3)),
+    ("String.stringContains", 2, Some(2)),
+    ("String.startsWith", 2, Some(2)),
+    ("String.join", 1, None),
+    ("String.len", 1, Some(1)),
+    ("String.substring", 3, Some(3)),
+    ("String.trim", 1, Some(1)),
+    ("Arrays.contains", 2, Some(2)),
+    ("isMemberOfGroupName", 1, Some(1)),
 ];
 
 #[derive(Debug, Clone)]
 enum Node {
     Lit(Value),
-    Var { root: String, path: Vec<String> },
+    Var {
+        root: String,
+        path: Vec<String>,
+    },
     Not(Box<Expr>),
-    And(Vec<Expr>),
-    Or(Vec<Expr>),
-    /// `a == b` (or `a != b` when the flag is set).
+    /// `a && b && …` when the flag is set, else `a || b || …`.
+    Logic(bool, Vec<Expr>),
+    /// `a == b`, or `a != b` when the flag is set.
     Eq(Box<Expr>, Box<Expr>, bool),
     Concat(Vec<Expr>),
     Ternary(Box<Expr>, Box<Expr>, Box<Expr>),
     Elvis(Box<Expr>, Box<Expr>),
     /// A call; `regex` is the pattern compiled at parse time when it was a literal.
-    Call { name: &'static str, func: Func, args: Vec<Expr>, regex: Option<Regex> },
+    Call {
+        name: &'static str,
+        args: Vec<Expr>,
+        regex: Option<Regex>,
+    },
+}
+
+impl Node {
+    fn at(self, pos: usize) -> Expr {
+        Expr { node: self, pos }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -407,44 +359,56 @@ struct Parser<'t> {
     depth: usize,
 }
 
-impl Parser<'_> {
-    fn peek(&self) -> Option<&Token> {
+impl<'t> Parser<'t> {
+    fn peek(&self) -> Option<&'t Token> {
         self.tokens.get(self.next)
     }
 
-    fn peek_is(&self, tok: &Tok) -> bool {
-        self.peek().is_some_and(|t| &t.tok == tok)
+    fn peek_op(&self, op: &str) -> bool {
+        self.peek()
+            .is_some_and(|t| matches!(t.tok, Tok::Op(o) if o == op))
     }
 
-    fn bump(&mut self) -> Option<&Token> {
-        let t = self.tokens.get(self.next);
+    fn bump(&mut self) -> Option<&'t Token> {
         self.next += 1;
-        t
+        self.tokens.get(self.next - 1)
     }
 
     fn here(&self) -> usize {
         self.peek().map_or(self.end, |t| t.pos)
     }
 
-    fn expect(&mut self, tok: &Tok, what: &str) -> Result<(), ExprError> {
-        if self.peek_is(tok) {
+    fn found(&self) -> String {
+        self.peek().map_or_else(
+            || "the end of the expression".to_owned(),
+            |t| t.tok.describe(),
+        )
+    }
+
+    fn expect(&mut self, op: &str) -> Result<(), ExprError> {
+        if self.peek_op(op) {
             self.next += 1;
             return Ok(());
         }
-        let found = self.peek().map_or_else(|| "the end of the expression".to_owned(), |t| t.tok.describe());
-        Err(ExprError::new(self.here(), format!("expected {what} but found {found}")))
+        err(
+            self.here(),
+            format!("expected '{op}' but found {}", self.found()),
+        )
     }
 
     /// Enters one nesting level opened at `pos`, refusing to go past [`MAX_DEPTH`].
     fn enter(&mut self, pos: usize) -> Result<(), ExprError> {
         self.depth += 1;
         if self.depth > MAX_DEPTH {
-            return Err(ExprError::new(pos, format!("expression is nested more than {MAX_DEPTH} levels deep")));
+            return err(
+                pos,
+                format!("expression is nested more than {MAX_DEPTH} levels deep"),
+            );
         }
         Ok(())
     }
 
-    /// Nested sub-expression (parenthesised, argument, branch): one level deeper.
+    /// A nested sub-expression (parenthesised, argument, branch): one level deeper.
     fn nested(&mut self, pos: usize) -> Result<Expr, ExprError> {
         self.enter(pos)?;
         let e = self.expr()?;
@@ -452,175 +416,162 @@ impl Parser<'_> {
         Ok(e)
     }
 
-    /// `or ( '?' expr ':' expr | '?:' expr )?` — the lowest precedence, right-associative.
+    /// `or ( '?' expr ':' expr | '?:' expr )?`: the lowest precedence, right-associative.
     fn expr(&mut self) -> Result<Expr, ExprError> {
         let cond = self.or()?;
-        let Some(t) = self.peek() else { return Ok(cond) };
-        let op_pos = t.pos;
-        let pos = cond.pos;
-        match t.tok {
-            Tok::Question => {
-                self.next += 1;
-                let yes = self.nested(op_pos)?;
-                self.expect(&Tok::Colon, "':' of the conditional")?;
-                let no = self.nested(op_pos)?;
-                Ok(Expr { node: Node::Ternary(Box::new(cond), Box::new(yes), Box::new(no)), pos })
-            }
-            Tok::Elvis => {
-                self.next += 1;
-                let fallback = self.nested(op_pos)?;
-                Ok(Expr { node: Node::Elvis(Box::new(cond), Box::new(fallback)), pos })
-            }
-            _ => Ok(cond),
+        let (pos, op_pos) = (cond.pos, self.here());
+        if self.peek_op("?") {
+            self.next += 1;
+            let yes = self.nested(op_pos)?;
+            self.expect(":")?;
+            let no = self.nested(op_pos)?;
+            Ok(Node::Ternary(Box::new(cond), Box::new(yes), Box::new(no)).at(pos))
+        } else if self.peek_op("?:") {
+            self.next += 1;
+            let fallback = self.nested(op_pos)?;
+            Ok(Node::Elvis(Box::new(cond), Box::new(fallback)).at(pos))
+        } else {
+            Ok(cond)
         }
     }
 
     /// One or more operands joined by `op`, built into an n-ary node (no extra depth).
     fn chain(
         &mut self,
-        op: &Tok,
+        op: &str,
         operand: fn(&mut Self) -> Result<Expr, ExprError>,
         build: fn(Vec<Expr>) -> Node,
     ) -> Result<Expr, ExprError> {
         let first = operand(self)?;
-        if !self.peek_is(op) {
+        if !self.peek_op(op) {
             return Ok(first);
         }
         let pos = first.pos;
         let mut items = vec![first];
-        while self.peek_is(op) {
+        while self.peek_op(op) {
             self.next += 1;
             items.push(operand(self)?);
         }
-        Ok(Expr { node: build(items), pos })
+        Ok(build(items).at(pos))
     }
 
     fn or(&mut self) -> Result<Expr, ExprError> {
-        self.chain(&Tok::OrOr, Self::and, Node::Or)
+        self.chain("||", Self::and, |items| Node::Logic(false, items))
     }
 
     fn and(&mut self) -> Result<Expr, ExprError> {
-        self.chain(&Tok::AndAnd, Self::equality, Node::And)
+        self.chain("&&", Self::equality, |items| Node::Logic(true, items))
     }
 
     fn equality(&mut self) -> Result<Expr, ExprError> {
         let mut left = self.concat()?;
         let entered = self.depth;
-        while let Some(t) = self.peek() {
-            let negate = match t.tok {
-                Tok::EqEq => false,
-                Tok::NotEq => true,
-                _ => break,
-            };
-            let op_pos = t.pos;
+        while self.peek_op("==") || self.peek_op("!=") {
+            let (negate, op_pos) = (self.peek_op("!="), self.here());
             self.next += 1;
-            if !matches!(left.node, Node::Eq(..)) {
-                // the first comparison is flat; each further one nests the previous
-            } else {
-                self.enter(op_pos)?;
+            if matches!(left.node, Node::Eq(..)) {
+                self.enter(op_pos)?; // a chained comparison nests the previous one
             }
-            let right = self.concat()?;
-            let pos = left.pos;
-            left = Expr { node: Node::Eq(Box::new(left), Box::new(right), negate), pos };
+            let (right, pos) = (self.concat()?, left.pos);
+            left = Node::Eq(Box::new(left), Box::new(right), negate).at(pos);
         }
         self.depth = entered;
         Ok(left)
     }
 
     fn concat(&mut self) -> Result<Expr, ExprError> {
-        self.chain(&Tok::Plus, Self::unary, Node::Concat)
+        self.chain("+", Self::unary, Node::Concat)
     }
 
     fn unary(&mut self) -> Result<Expr, ExprError> {
-        if let Some(t) = self.peek().filter(|t| t.tok == Tok::Bang) {
-            let pos = t.pos;
-            self.next += 1;
-            self.enter(pos)?;
-            let inner = self.unary()?;
-            self.depth -= 1;
-            return Ok(Expr { node: Node::Not(Box::new(inner)), pos });
+        if !self.peek_op("!") {
+            return self.primary();
         }
-        self.primary()
+        let pos = self.here();
+        self.next += 1;
+        self.enter(pos)?;
+        let inner = self.unary()?;
+        self.depth -= 1;
+        Ok(Node::Not(Box::new(inner)).at(pos))
     }
 
     fn primary(&mut self) -> Result<Expr, ExprError> {
-        let end = self.end;
-        let Some(t) = self.bump() else {
-            return Err(ExprError::new(end, "expected an expression but found the end of the expression"));
-        };
-        let pos = t.pos;
-        let node = match &t.tok {
-            Tok::Str(s) => Node::Lit(Value::String(s.clone())),
-            Tok::Int(n) => Node::Lit(Value::from(*n)),
-            Tok::LParen => {
+        let (pos, found) = (self.here(), self.found());
+        let node = match self.bump().map(|t| &t.tok) {
+            Some(Tok::Str(s)) => Node::Lit(Value::String(s.clone())),
+            Some(Tok::Int(n)) => Node::Lit(Value::from(*n)),
+            Some(Tok::Op("(")) => {
                 let inner = self.nested(pos)?;
-                self.expect(&Tok::RParen, "')'")?;
+                self.expect(")")?;
                 return Ok(inner);
             }
-            Tok::Ident(name) => match name.as_str() {
+            Some(Tok::Ident(name)) => match name.as_str() {
                 "true" => Node::Lit(Value::Bool(true)),
                 "false" => Node::Lit(Value::Bool(false)),
                 "null" => Node::Lit(Value::Null),
                 _ => return self.name_or_call(name.clone(), pos),
             },
-            other => {
-                return Err(ExprError::new(pos, format!("expected an expression but found {}", other.describe())));
-            }
+            _ => return err(pos, format!("expected an expression but found {found}")),
         };
-        Ok(Expr { node, pos })
+        Ok(node.at(pos))
     }
 
     /// After the first identifier: a dotted variable path, or a function call if `(` follows.
     fn name_or_call(&mut self, first: String, pos: usize) -> Result<Expr, ExprError> {
         let mut segments = vec![first];
-        while self.peek_is(&Tok::Dot) {
+        while self.peek_op(".") {
             self.next += 1;
             let here = self.here();
             match self.bump().map(|t| &t.tok) {
                 Some(Tok::Ident(seg)) => segments.push(seg.clone()),
-                _ => return Err(ExprError::new(here, "expected an attribute name after '.'")),
+                _ => return err(here, "expected an attribute name after '.'"),
             }
         }
-        if !self.peek_is(&Tok::LParen) {
+        if !self.peek_op("(") {
             let mut segments = segments.into_iter();
             let root = segments.next().unwrap_or_default();
-            return Ok(Expr { node: Node::Var { root, path: segments.collect() }, pos });
+            return Ok(Node::Var {
+                root,
+                path: segments.collect(),
+            }
+            .at(pos));
         }
         let full = segments.join(".");
-        let Some(&(name, func, min, max)) = FUNCTIONS.iter().find(|f| f.0 == full) else {
-            return Err(ExprError::new(pos, format!("unknown function '{full}'")));
+        let Some(&(name, min, max)) = FUNCTIONS.iter().find(|f| f.0 == full) else {
+            return err(pos, format!("unknown function '{full}'"));
         };
         let paren = self.here();
         self.next += 1;
         let mut args = Vec::new();
-        if self.peek_is(&Tok::RParen) {
+        if self.peek_op(")") {
             self.next += 1;
         } else {
             loop {
                 args.push(self.nested(paren)?);
-                let here = self.here();
+                let (here, found) = (self.here(), self.found());
                 match self.bump().map(|t| &t.tok) {
-                    Some(Tok::Comma) => continue,
-                    Some(Tok::RParen) => break,
-                    _ => return Err(ExprError::new(here, format!("expected ',' or ')' in the arguments of {name}"))),
+                    Some(Tok::Op(",")) => {}
+                    Some(Tok::Op(")")) => break,
+                    _ => return err(here, format!("expected ',' or ')' but found {found}")),
                 }
             }
         }
         if args.len() < min || max.is_some_and(|m| args.len() > m) {
-            let wanted = match max {
-                Some(m) if m == min => format!("{min}"),
-                _ => format!("at least {min}"),
-            };
-            let noun = if min == 1 && max == Some(1) { "argument" } else { "arguments" };
-            return Err(ExprError::new(pos, format!("{name} expects {wanted} {noun} but got {}", args.len())));
+            let at_least = if max == Some(min) { "" } else { "at least " };
+            let noun = if min == 1 { "argument" } else { "arguments" };
+            let got = args.len();
+            return err(
+                pos,
+                format!("{name} expects {at_least}{min} {noun} but got {got}"),
+            );
         }
-        let regex = match (func, args.get(1)) {
-            (Func::Replace | Func::ReplaceFirst, Some(Expr { node: Node::Lit(Value::String(p)), pos })) => {
-                Some(compile_regex(p, *pos)?)
+        let regex = match args.get(1).map(|a| (&a.node, a.pos)) {
+            Some((Node::Lit(Value::String(p)), at)) if name.starts_with("String.replace") => {
+                Some(compile_regex(p, at)?)
             }
             _ => None,
         };
-        Ok(Expr { node: Node::Call { name, func, args, regex }, pos })
+        Ok(Node::Call { name, args, regex }.at(pos))
     }
 }
 
@@ -635,15 +586,10 @@ impl Expr {
             }
             Node::Not(a) => a.collect_roots(out),
             Node::Eq(a, b, _) | Node::Elvis(a, b) => {
-                a.collect_roots(out);
-                b.collect_roots(out);
+                [a, b].iter().for_each(|e| e.collect_roots(out))
             }
-            Node::Ternary(a, b, c) => {
-                a.collect_roots(out);
-                b.collect_roots(out);
-                c.collect_roots(out);
-            }
-            Node::And(items) | Node::Or(items) | Node::Concat(items) | Node::Call { args: items, .. } => {
+            Node::Ternary(a, b, c) => [a, b, c].iter().for_each(|e| e.collect_roots(out)),
+            Node::Logic(_, items) | Node::Concat(items) | Node::Call { args: items, .. } => {
                 items.iter().for_each(|e| e.collect_roots(out));
             }
         }
@@ -657,34 +603,22 @@ impl Expr {
                 Ok(ctx.lookup(root, &path).unwrap_or(Value::Null))
             }
             Node::Not(a) => Ok(Value::Bool(!a.eval_bool(ctx)?)),
-            Node::And(items) => {
+            // `&&` stops at the first false, `||` at the first true.
+            Node::Logic(and, items) => {
                 for e in items {
-                    if !e.eval_bool(ctx)? {
-                        return Ok(Value::Bool(false));
+                    if e.eval_bool(ctx)? != *and {
+                        return Ok(Value::Bool(!and));
                     }
                 }
-                Ok(Value::Bool(true))
+                Ok(Value::Bool(*and))
             }
-            Node::Or(items) => {
-                for e in items {
-                    if e.eval_bool(ctx)? {
-                        return Ok(Value::Bool(true));
-                    }
-                }
-                Ok(Value::Bool(false))
-            }
-            Node::Eq(a, b, negate) => Ok(Value::Bool(values_equal(&a.eval(ctx)?, &b.eval(ctx)?) != *negate)),
+            Node::Eq(a, b, negate) => Ok(Value::Bool(
+                values_equal(&a.eval(ctx)?, &b.eval(ctx)?) != *negate,
+            )),
             Node::Concat(items) => {
                 let mut out = String::new();
                 for e in items {
-                    let v = e.eval(ctx)?;
-                    if v.is_null() {
-                        continue;
-                    }
-                    match scalar_text(&v) {
-                        Some(text) => out.push_str(&text),
-                        None => return Err(ExprError::new(e.pos, format!("cannot concatenate {}", kind(&v)))),
-                    }
+                    out.extend(into_text(e.eval(ctx)?, e.pos, "cannot concatenate")?);
                 }
                 Ok(Value::String(out))
             }
@@ -695,21 +629,13 @@ impl Expr {
                     no.eval(ctx)
                 }
             }
-            Node::Elvis(a, fallback) => {
-                let v = a.eval(ctx)?;
-                let empty = match &v {
-                    Value::Null => true,
-                    Value::String(s) => s.is_empty(),
-                    Value::Array(items) => items.is_empty(),
-                    _ => false,
-                };
-                if empty {
-                    fallback.eval(ctx)
-                } else {
-                    Ok(v)
-                }
-            }
-            Node::Call { name, func, args, regex } => call(name, *func, args, regex.as_ref(), ctx),
+            Node::Elvis(a, fallback) => match a.eval(ctx)? {
+                Value::Null => fallback.eval(ctx),
+                Value::String(s) if s.is_empty() => fallback.eval(ctx),
+                Value::Array(items) if items.is_empty() => fallback.eval(ctx),
+                v => Ok(v),
+            },
+            Node::Call { name, args, regex } => call(self.pos, name, args, regex.as_ref(), ctx),
         }
     }
 
@@ -720,20 +646,10 @@ impl Expr {
             Value::Null => Ok(false),
             Value::String(s) if s.eq_ignore_ascii_case("true") => Ok(true),
             Value::String(s) if s.eq_ignore_ascii_case("false") => Ok(false),
-            other => Err(ExprError::new(self.pos, format!("expected a boolean but found {}", kind(&other)))),
-        }
-    }
-
-    /// Evaluates an argument that should be text: `null` is `None`, numbers and booleans are stringified.
-    fn eval_text(&self, ctx: &dyn EvalContext, name: &str) -> Result<Option<String>, ExprError> {
-        let v = self.eval(ctx)?;
-        match v {
-            Value::Null => Ok(None),
-            Value::String(s) => Ok(Some(s)),
-            other => match scalar_text(&other) {
-                Some(text) => Ok(Some(text.into_owned())),
-                None => Err(ExprError::new(self.pos, format!("{name} expects a string but found {}", kind(&other)))),
-            },
+            other => err(
+                self.pos,
+                format!("expected a boolean but found {}", kind(&other)),
+            ),
         }
     }
 
@@ -745,7 +661,13 @@ impl Expr {
             Value::String(s) => s.trim().parse().ok(),
             _ => None,
         };
-        n.ok_or_else(|| ExprError::new(self.pos, format!("{name} expects an integer but found {}", kind(&v))))
+        let wrong = || {
+            ExprError::new(
+                self.pos,
+                format!("{name} expects an integer but found {}", kind(&v)),
+            )
+        };
+        n.ok_or_else(wrong)
     }
 }
 
@@ -760,13 +682,15 @@ fn kind(v: &Value) -> &'static str {
     }
 }
 
-/// The text of a string, number or boolean; `None` for null, arrays and objects.
-fn scalar_text(v: &Value) -> Option<Cow<'_, str>> {
+/// `null` is `None`; strings, numbers and booleans are their text; arrays and objects are an
+/// error at `pos` saying "`complaint` an array".
+fn into_text(v: Value, pos: usize, complaint: &str) -> Result<Option<String>, ExprError> {
     match v {
-        Value::String(s) => Some(Cow::Borrowed(s)),
-        Value::Number(n) => Some(Cow::Owned(n.to_string())),
-        Value::Bool(b) => Some(Cow::Borrowed(if *b { "true" } else { "false" })),
-        _ => None,
+        Value::Null => Ok(None),
+        Value::String(s) => Ok(Some(s)),
+        Value::Number(n) => Ok(Some(n.to_string())),
+        Value::Bool(b) => Ok(Some(b.to_string())),
+        other => err(pos, format!("{complaint} {}", kind(&other))),
     }
 }
 
@@ -782,206 +706,651 @@ fn values_equal(a: &Value, b: &Value) -> bool {
 }
 
 fn compile_regex(pattern: &str, pos: usize) -> Result<Regex, ExprError> {
-    RegexBuilder::new(pattern)
+    let built = RegexBuilder::new(pattern)
         .size_limit(REGEX_SIZE_LIMIT)
         .dfa_size_limit(REGEX_SIZE_LIMIT)
-        .build()
-        .map_err(|e| {
-            let text = e.to_string();
-            let reason = text.lines().rev().map(str::trim).find(|l| !l.is_empty()).unwrap_or("invalid");
-            let reason = reason.strip_prefix("error: ").unwrap_or(reason);
-            ExprError::new(pos, format!("invalid regular expression {pattern:?}: {reason}"))
-        })
+        .build();
+    built.map_err(|e| {
+        // the regex crate's message spans lines; its last line says what is wrong
+        let text = e.to_string();
+        let last = text.lines().rev().map(str::trim).find(|l| !l.is_empty());
+        let reason = last.map_or("invalid", |l| l.strip_prefix("error: ").unwrap_or(l));
+        ExprError::new(
+            pos,
+            format!("invalid regular expression {pattern:?}: {reason}"),
+        )
+    })
 }
 
 fn call(
+    pos: usize,
     name: &str,
-    func: Func,
     args: &[Expr],
     regex: Option<&Regex>,
     ctx: &dyn EvalContext,
 ) -> Result<Value, ExprError> {
-    let text = |i: usize| -> Result<Option<String>, ExprError> {
-        match args.get(i) {
-            Some(e) => e.eval_text(ctx, name),
-            None => Ok(None),
-        }
+    let arg = |i: usize| {
+        args.get(i)
+            .ok_or_else(|| ExprError::new(pos, format!("{name}: missing argument")))
     };
-    let opt_string = |s: Option<String>| s.map_or(Value::Null, Value::String);
-    Ok(match func {
-        // StringUtils semantics: separator missing from s => all of s before, nothing after.
-        Func::SubstringBefore => {
+    let text = |i: usize| -> Result<Option<String>, ExprError> {
+        let e = arg(i)?;
+        into_text(
+            e.eval(ctx)?,
+            e.pos,
+            &format!("{name} expects a string but found"),
+        )
+    };
+    let string = |s: Option<String>| s.map_or(Value::Null, Value::String);
+    Ok(match name {
+        // StringUtils semantics: separator missing from s => all of s before it, nothing after.
+        "String.substringBefore" | "String.substringAfter" => {
             let (s, sep) = (text(0)?, text(1)?);
-            opt_string(s.map(|s| match sep {
-                Some(sep) => s.find(&sep).map_or(s.as_str(), |i| s.get(..i).unwrap_or("")).to_owned(),
-                None => s,
+            let before = name == "String.substringBefore";
+            string(s.map(|s| {
+                let found = sep.and_then(|sep| s.find(&sep).map(|i| (i, sep.len())));
+                match (found, before) {
+                    (Some((i, _)), true) => s.get(..i).unwrap_or("").to_owned(),
+                    (Some((i, n)), false) => s.get(i + n..).unwrap_or("").to_owned(),
+                    (None, true) => s,
+                    (None, false) => String::new(),
+                }
             }))
         }
-        Func::SubstringAfter => {
-            let (s, sep) = (text(0)?, text(1)?);
-            opt_string(s.map(|s| match sep {
-                Some(sep) => s.find(&sep).and_then(|i| s.get(i + sep.len()..)).unwrap_or("").to_owned(),
-                None => String::new(),
-            }))
+        "String.toLowerCase" => string(text(0)?.map(|s| s.to_lowercase())),
+        "String.toUpperCase" => string(text(0)?.map(|s| s.to_uppercase())),
+        "String.trim" => string(text(0)?.map(|s| s.trim().to_owned())),
+        "String.len" => Value::from(text(0)?.map_or(0, |s| s.chars().count())),
+        "String.stringContains" => {
+            Value::Bool(matches!((text(0)?, text(1)?), (Some(s), Some(sub)) if s.contains(&sub)))
         }
-        Func::ToLowerCase => opt_string(text(0)?.map(|s| s.to_lowercase())),
-        Func::ToUpperCase => opt_string(text(0)?.map(|s| s.to_uppercase())),
-        Func::Trim => opt_string(text(0)?.map(|s| s.trim().to_owned())),
-        Func::Len => Value::from(text(0)?.map_or(0, |s| s.chars().count())),
-        Func::StringContains => Value::Bool(matches!((text(0)?, text(1)?), (Some(s), Some(sub)) if s.contains(&sub))),
-        Func::StartsWith => Value::Bool(matches!((text(0)?, text(1)?), (Some(s), Some(p)) if s.starts_with(&p))),
-        Func::Substring => {
+        "String.startsWith" => {
+            Value::Bool(matches!((text(0)?, text(1)?), (Some(s), Some(p)) if s.starts_with(&p)))
+        }
+        "String.substring" => {
             let s = text(0)?;
-            let (start, end) = match (args.get(1), args.get(2)) {
-                (Some(a), Some(b)) => (a.eval_int(ctx, name)?, b.eval_int(ctx, name)?),
-                _ => (0, 0),
-            };
-            opt_string(s.map(|s| {
+            let (start, end) = (arg(1)?.eval_int(ctx, name)?, arg(2)?.eval_int(ctx, name)?);
+            string(s.map(|s| {
                 let len = s.chars().count();
-                let clamp = |n: i64| usize::try_from(n.max(0)).unwrap_or(usize::MAX).min(len);
+                let clamp = |n: i64| usize::try_from(n).unwrap_or(0).min(len);
                 let (start, end) = (clamp(start), clamp(end));
-                s.chars().skip(start).take(end.saturating_sub(start)).collect()
+                s.chars()
+                    .skip(start)
+                    .take(end.saturating_sub(start))
+                    .collect()
             }))
         }
-        Func::Replace | Func::ReplaceFirst => {
-            let s = text(0)?;
-            let compiled;
-            let re = match regex {
-                Some(re) => Some(re),
-                None => match (text(1)?, args.get(1)) {
-                    (Some(p), Some(arg)) => {
-                        compiled = compile_regex(&p, arg.pos)?;
-                        Some(&compiled)
-                    }
-                    _ => None,
-                },
+        "String.replace" | "String.replaceFirst" => {
+            let (s, replacement) = (text(0)?, text(2)?.unwrap_or_default());
+            let compiled = match (regex, text(1)?) {
+                (Some(_), _) | (None, None) => None,
+                (None, Some(p)) => Some(compile_regex(&p, arg(1)?.pos)?),
             };
-            let replacement = text(2)?.unwrap_or_default();
-            match (s, re) {
+            match (s, regex.or(compiled.as_ref())) {
                 (None, _) => Value::Null,
                 (Some(s), None) => Value::String(s),
                 (Some(s), Some(re)) => {
-                    let pos = args.get(2).map_or(0, |e| e.pos);
-                    let template = parse_replacement(&replacement, re, pos)?;
-                    Value::String(replace(re, &s, &template, func == Func::Replace))
+                    let template = java_replacement(&replacement, re, arg(2)?.pos)?;
+                    let limit = if name == "String.replace" { 0 } else { 1 };
+                    Value::String(re.replacen(&s, limit, template.as_str()).into_owned())
                 }
             }
         }
-        Func::Join => {
+        "String.join" => {
             let sep = text(0)?.unwrap_or_default();
             let mut parts: Vec<String> = Vec::new();
             for e in args.iter().skip(1) {
-                let v = e.eval(ctx)?;
-                let items = match &v {
-                    Value::Array(items) => items.as_slice(),
-                    single => std::slice::from_ref(single),
-                };
-                for item in items.iter().filter(|i| !i.is_null()) {
-                    match scalar_text(item) {
-                        Some(t) => parts.push(t.into_owned()),
-                        None => return Err(ExprError::new(e.pos, format!("{name} cannot join {}", kind(item)))),
+                let complaint = format!("{name} cannot join");
+                match e.eval(ctx)? {
+                    Value::Array(items) => {
+                        for item in items {
+                            parts.extend(into_text(item, e.pos, &complaint)?);
+                        }
                     }
+                    single => parts.extend(into_text(single, e.pos, &complaint)?),
                 }
             }
             Value::String(parts.join(&sep))
         }
-        Func::ArraysContains => {
-            let (haystack, needle) = match (args.first(), args.get(1)) {
-                (Some(a), Some(b)) => (a.eval(ctx)?, b.eval(ctx)?),
-                _ => (Value::Null, Value::Null),
-            };
+        "Arrays.contains" => {
+            let (haystack, needle) = (arg(0)?.eval(ctx)?, arg(1)?.eval(ctx)?);
             Value::Bool(match &haystack {
                 Value::Null => false,
                 Value::Array(items) => items.iter().any(|i| values_equal(i, &needle)),
                 single => values_equal(single, &needle),
             })
         }
-        Func::IsMemberOfGroupName => Value::Bool(text(0)?.is_some_and(|g| ctx.is_member_of_group_name(&g))),
+        "isMemberOfGroupName" => {
+            Value::Bool(text(0)?.is_some_and(|g| ctx.is_member_of_group_name(&g)))
+        }
+        _ => return err(pos, format!("unknown function '{name}'")),
     })
 }
 
-/// One piece of a Java-style replacement string.
-enum Piece {
-    Text(String),
-    Group(usize),
-    Named(String),
-}
-
-/// Parses a Java `Matcher.replaceAll` replacement: `$n` (greedy over digits while the group
-/// exists), `${name}`, `\x` for a literal `x`; anything else after `$` is an error.
-fn parse_replacement(repl: &str, re: &Regex, pos: usize) -> Result<Vec<Piece>, ExprError> {
+/// Rewrites a Java `Matcher.replaceAll` replacement for the regex crate: `$n` (greedy over
+/// digits while such a group exists), `${name}`, and `\x` for a literal `x`; any other `$` is
+/// an error, as in Java.
+fn java_replacement(repl: &str, re: &Regex, pos: usize) -> Result<String, ExprError> {
     let groups = re.captures_len();
-    let mut pieces = Vec::new();
-    let mut text = String::new();
+    let mut out = String::new();
     let mut chars = repl.chars().peekable();
     while let Some(c) = chars.next() {
-        match c {
-            '\\' => match chars.next() {
-                Some(e) => text.push(e),
-                None => return Err(ExprError::new(pos, "replacement ends with a lone '\\'")),
-            },
-            '$' => {
-                let piece = match chars.next() {
-                    Some('{') => {
-                        let name: String = chars.by_ref().take_while(|&c| c != '}').collect();
-                        if !re.capture_names().any(|n| n == Some(name.as_str())) {
-                            return Err(ExprError::new(pos, format!("replacement refers to unknown group '{name}'")));
-                        }
-                        Piece::Named(name)
-                    }
-                    Some(d) if d.is_ascii_digit() => {
-                        let mut n = d.to_digit(10).map_or(0, |d| d as usize);
-                        if n >= groups {
-                            return Err(ExprError::new(pos, format!("replacement refers to group {n}, which does not exist")));
-                        }
-                        while let Some(next) = chars.peek().and_then(|c| c.to_digit(10)) {
-                            let longer = n * 10 + next as usize;
-                            if longer >= groups {
-                                break;
-                            }
-                            n = longer;
-                            chars.next();
-                        }
-                        Piece::Group(n)
-                    }
-                    _ => return Err(ExprError::new(pos, "'$' in a replacement must be followed by a group number or {name}")),
-                };
-                if !text.is_empty() {
-                    pieces.push(Piece::Text(std::mem::take(&mut text)));
+        match (c, chars.next_if(|_| c == '\\' || c == '$')) {
+            ('\\', None) => return err(pos, "replacement ends with a lone '\\'"),
+            ('\\', Some('$')) => out.push_str("$$"),
+            ('\\', Some(e)) => out.push(e),
+            ('$', Some('{')) => {
+                let name: String = chars.by_ref().take_while(|&c| c != '}').collect();
+                if !re.capture_names().any(|n| n == Some(name.as_str())) {
+                    return err(pos, format!("replacement refers to unknown group '{name}'"));
                 }
-                pieces.push(piece);
+                out.push_str(&format!("${{{name}}}"));
             }
-            c => text.push(c),
+            ('$', Some(d)) if d.is_ascii_digit() => {
+                let mut n = d.to_digit(10).map_or(0, |d| d as usize);
+                if n >= groups {
+                    return err(
+                        pos,
+                        format!("replacement refers to group {n}, which does not exist"),
+                    );
+                }
+                while let Some(more) = chars.peek().and_then(|c| c.to_digit(10)) {
+                    if n * 10 + more as usize >= groups {
+                        break;
+                    }
+                    n = n * 10 + more as usize;
+                    chars.next();
+                }
+                out.push_str(&format!("${{{n}}}"));
+            }
+            ('$', _) => {
+                return err(
+                    pos,
+                    "'$' in a replacement must be followed by a group number or {name}",
+                )
+            }
+            (c, _) => out.push(c),
         }
     }
-    if !text.is_empty() {
-        pieces.push(Piece::Text(text));
-    }
-    Ok(pieces)
+    Ok(out)
 }
 
-fn expand(caps: &Captures<'_>, template: &[Piece], out: &mut String) {
-    for piece in template {
-        match piece {
-            Piece::Text(t) => out.push_str(t),
-            Piece::Group(n) => out.push_str(caps.get(*n).map_or("", |m| m.as_str())),
-            Piece::Named(n) => out.push_str(caps.name(n).map_or("", |m| m.as_str())),
-        }
-    }
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
 
-fn replace(re: &Regex, s: &str, template: &[Piece], all: bool) -> String {
-    let mut out = String::with_capacity(s.len());
-    let mut last = 0;
-    for caps in re.captures_iter(s) {
-        let Some(m) = caps.get(0) else { continue };
-        out.push_str(s.get(last..m.start()).unwrap_or(""));
-        expand(&caps, template, &mut out);
-        last = m.end();
-        if !all {
-            break;
+    fn ctx() -> MapContext {
+        MapContext::new()
+            .with_root(
+                "idpuser",
+                json!({"subjectNameId": "jdoe@spoke.example", "email": "Jane.Doe@Spoke.Example", "empty": ""}),
+            )
+            .with_root(
+                "user",
+                json!({
+                    "login": "jane@old.com", "email": "jane.doe@example.com", "firstName": "Jane",
+                    "lastName": "Doe", "department": null, "title": "", "age": 42, "active": true,
+                    "groups": ["Staff", "Contractors"], "flag": "TRUE", "pattern": "(", "address": {"city": "Oslo"}
+                }),
+            )
+            .with_group("Contractors")
+    }
+
+    fn eval(src: &str) -> Value {
+        match Expression::parse(src) {
+            Ok(e) => match e.evaluate(&ctx()) {
+                Ok(v) => v,
+                Err(err) => unreachable!("evaluating {src:?}: {err}"),
+            },
+            Err(err) => unreachable!("parsing {src:?}: {err}"),
         }
     }
-    out.push_str(s.get(last..).unwrap_or(""));
-    out
+
+    fn eval_str(src: &str) -> Option<String> {
+        Expression::parse(src)
+            .and_then(|e| e.evaluate_string(&ctx()))
+            .unwrap_or_else(|e| unreachable!("{src:?}: {e}"))
+    }
+
+    fn parse_err(src: &str) -> (usize, String) {
+        match Expression::parse(src) {
+            Ok(_) => unreachable!("{src:?} should not parse"),
+            Err(e) => (e.position, e.message),
+        }
+    }
+
+    fn eval_err(src: &str) -> (usize, String) {
+        let parsed = Expression::parse(src).unwrap_or_else(|e| unreachable!("{src:?}: {e}"));
+        match parsed.evaluate(&ctx()) {
+            Ok(v) => unreachable!("{src:?} should fail, gave {v}"),
+            Err(e) => (e.position, e.message),
+        }
+    }
+
+    #[test]
+    fn expressions_admins_write() {
+        assert_eq!(
+            eval_str("idpuser.subjectNameId").as_deref(),
+            Some("jdoe@spoke.example")
+        );
+        assert_eq!(
+            eval_str("idpuser.email").as_deref(),
+            Some("Jane.Doe@Spoke.Example")
+        );
+        assert_eq!(
+            eval_str(r#"String.substringBefore(user.email, "@")"#).as_deref(),
+            Some("jane.doe")
+        );
+        assert_eq!(
+            eval_str(r#"user.firstName + " " + user.lastName"#).as_deref(),
+            Some("Jane Doe")
+        );
+        assert_eq!(
+            eval_str("String.toLowerCase(idpuser.email)").as_deref(),
+            Some("jane.doe@spoke.example")
+        );
+        assert_eq!(
+            eval_str(r#"user.department ?: "none""#).as_deref(),
+            Some("none")
+        );
+        assert_eq!(
+            eval_str(r#"isMemberOfGroupName("Contractors") ? "c" : "e""#).as_deref(),
+            Some("c")
+        );
+        assert_eq!(
+            eval_str(r#"isMemberOfGroupName("Employees") ? "c" : "e""#).as_deref(),
+            Some("e")
+        );
+        assert_eq!(
+            eval_str(r#"String.replace(user.login, "@old\\.com$", "@new.com")"#).as_deref(),
+            Some("jane@new.com")
+        );
+        // a single backslash before a non-escape character is kept, so regexes read naturally
+        assert_eq!(
+            eval_str(r#"String.replace(user.login, "@old\.com$", "@new.com")"#).as_deref(),
+            Some("jane@new.com")
+        );
+    }
+
+    #[test]
+    fn source_roots_display() {
+        let e = Expression::parse("idpuser.subjectNameId").unwrap_or_else(|e| unreachable!("{e}"));
+        assert_eq!(e.source(), "idpuser.subjectNameId");
+        assert_eq!(e.roots(), vec!["idpuser".to_owned()]);
+        assert_eq!(e.to_string(), "idpuser.subjectNameId");
+        let e: Expression = r#"user.a + idpuser.b + String.join(",", user.c, app.d) + org.x.y"#
+            .parse()
+            .unwrap_or_else(|e| unreachable!("{e}"));
+        assert_eq!(e.roots(), vec!["app", "idpuser", "org", "user"]);
+        assert!(Expression::parse(r#""lit""#)
+            .map(|e| e.roots().is_empty())
+            .unwrap_or(false));
+    }
+
+    #[test]
+    fn null_handling() {
+        assert_eq!(eval("user.missing"), Value::Null);
+        assert_eq!(eval("nosuchroot.x.y"), Value::Null);
+        assert_eq!(eval("user.address.city"), json!("Oslo"));
+        assert_eq!(eval("user.address.city.more"), Value::Null);
+        assert_eq!(eval_str("user.missing"), None);
+        assert_eq!(eval_str("null"), None);
+        assert_eq!(eval("String.toLowerCase(user.missing)"), Value::Null);
+        assert_eq!(
+            eval(r#"String.substringBefore(user.missing, "@")"#),
+            Value::Null
+        );
+        assert_eq!(
+            eval(r#"String.replace(user.missing, "a", "b")"#),
+            Value::Null
+        );
+        assert_eq!(
+            eval(r#"user.firstName + " " + user.missing"#),
+            json!("Jane ")
+        );
+        assert_eq!(eval("user.missing + user.missing"), json!(""));
+        assert_eq!(
+            eval(r#"String.stringContains(user.missing, "a")"#),
+            json!(false)
+        );
+        assert_eq!(eval("String.len(user.missing)"), json!(0));
+        assert_eq!(eval("user.missing == null"), json!(true));
+        assert_eq!(eval("user.department == null"), json!(true));
+        assert_eq!(eval("!user.missing"), json!(true));
+        assert_eq!(eval(r#"user.title ?: "t""#), json!("t"));
+        assert_eq!(eval(r#"user.firstName ?: "t""#), json!("Jane"));
+        assert_eq!(
+            eval(r#"user.missing ?: user.missing2 ?: "last""#),
+            json!("last")
+        );
+        assert_eq!(eval(r#"isMemberOfGroupName(user.missing)"#), json!(false));
+        assert_eq!(eval("Arrays.contains(user.missing, 1)"), json!(false));
+    }
+
+    #[test]
+    fn literals_and_escapes() {
+        assert_eq!(eval("'single'"), json!("single"));
+        assert_eq!(eval(r#""a\"b\'c\\d\n\t\u00e9""#), json!("a\"b'c\\d\n\té"));
+        assert_eq!(eval("'it''s'"), json!("it's"));
+        assert_eq!(eval(r#"'say "hi"'"#), json!("say \"hi\""));
+        assert_eq!(eval("42"), json!(42));
+        assert_eq!(eval("true"), json!(true));
+        assert_eq!(eval("false"), json!(false));
+        assert_eq!(eval("null"), Value::Null);
+        assert_eq!(eval("'ünïcödé'"), json!("ünïcödé"));
+    }
+
+    #[test]
+    fn concatenation_stringifies() {
+        assert_eq!(eval(r#""age " + user.age"#), json!("age 42"));
+        assert_eq!(eval(r#"user.active + "!""#), json!("true!"));
+        assert_eq!(eval("1 + 2"), json!("12"));
+        assert_eq!(eval_str("user.age").as_deref(), Some("42"));
+        assert_eq!(eval_str("user.active").as_deref(), Some("true"));
+    }
+
+    #[test]
+    fn logic_comparison_and_precedence() {
+        assert_eq!(eval(r#"user.firstName == "Jane""#), json!(true));
+        assert_eq!(eval(r#"user.firstName != "Jane""#), json!(false));
+        assert_eq!(eval("user.age == 42"), json!(true));
+        assert_eq!(eval(r#"user.age == "42""#), json!(false));
+        assert_eq!(eval(r#"user.firstName + "x" == "Janex""#), json!(true));
+        assert_eq!(eval("true || false && false"), json!(true));
+        assert_eq!(eval("(true || false) && false"), json!(false));
+        assert_eq!(eval("!true || true"), json!(true));
+        assert_eq!(eval("!(true || true)"), json!(false));
+        assert_eq!(eval("!!true"), json!(true));
+        assert_eq!(eval("user.flag && user.active"), json!(true));
+        assert_eq!(eval(r#"true ? "a" : false ? "b" : "c""#), json!("a"));
+        assert_eq!(eval(r#"false ? "a" : false ? "b" : "c""#), json!("c"));
+        assert_eq!(eval(r#"false ? "a" : user.missing ?: "d""#), json!("d"));
+        assert_eq!(eval(r#"1 == 1 == true"#), json!(true));
+        // short-circuit: the right side would be an error
+        assert_eq!(eval(r#"false && user.age"#), json!(false));
+        assert_eq!(eval(r#"true || user.age"#), json!(true));
+    }
+
+    #[test]
+    fn string_functions() {
+        assert_eq!(
+            eval(r#"String.substringAfter(user.email, "@")"#),
+            json!("example.com")
+        );
+        assert_eq!(eval(r#"String.substringAfter(user.email, "~")"#), json!(""));
+        assert_eq!(
+            eval(r#"String.substringBefore(user.email, "~")"#),
+            json!("jane.doe@example.com")
+        );
+        assert_eq!(eval("String.toUpperCase(user.firstName)"), json!("JANE"));
+        assert_eq!(
+            eval(r#"String.replace("a1b22c333", "[0-9]+", "~")"#),
+            json!("a~b~c~")
+        );
+        assert_eq!(
+            eval(r#"String.replaceFirst("a1b22c333", "[0-9]+", "~")"#),
+            json!("a~b22c333")
+        );
+        assert_eq!(
+            eval(r#"String.replace(user.email, "^([^.]+)\\.([^@]+)@.*$", "$2, $1")"#),
+            json!("doe, jane")
+        );
+        // Java semantics: $1a is group 1 then "a"; $12 with one group is group 1 then "2"
+        assert_eq!(
+            eval(r#"String.replace("xy", "(x)", "$1a$12")"#),
+            json!("xax2y")
+        );
+        assert_eq!(
+            eval(r#"String.replace("xy", "(?P<w>x)", "[${w}] \$")"#),
+            json!("[x] $y")
+        );
+        assert_eq!(
+            eval(r#"String.replace(user.login, user.missing, "z")"#),
+            json!("jane@old.com")
+        );
+        assert_eq!(
+            eval(r#"String.stringContains(user.email, "doe")"#),
+            json!(true)
+        );
+        assert_eq!(
+            eval(r#"String.stringContains(user.email, "smith")"#),
+            json!(false)
+        );
+        assert_eq!(
+            eval(r#"String.startsWith(user.email, "jane")"#),
+            json!(true)
+        );
+        assert_eq!(
+            eval(r#"String.startsWith(user.email, "doe")"#),
+            json!(false)
+        );
+        assert_eq!(
+            eval(r#"String.join(" ", user.firstName, user.missing, user.lastName)"#),
+            json!("Jane Doe")
+        );
+        assert_eq!(
+            eval(r#"String.join(",", user.groups, "x")"#),
+            json!("Staff,Contractors,x")
+        );
+        assert_eq!(eval(r#"String.join(",")"#), json!(""));
+        assert_eq!(eval("String.len('héllo')"), json!(5));
+        assert_eq!(eval("String.substring('abcdef', 1, 3)"), json!("bc"));
+        assert_eq!(eval("String.substring('abcdef', 4, 100)"), json!("ef"));
+        assert_eq!(eval("String.substring('abcdef', 3, 1)"), json!(""));
+        assert_eq!(eval("String.substring('héllo', '1', 2)"), json!("é"));
+        assert_eq!(eval("String.trim('  pad  ')"), json!("pad"));
+        assert_eq!(
+            eval(r#"Arrays.contains(user.groups, "Staff")"#),
+            json!(true)
+        );
+        assert_eq!(
+            eval(r#"Arrays.contains(user.groups, "Admins")"#),
+            json!(false)
+        );
+        assert_eq!(
+            eval(r#"Arrays.contains(user.firstName, "Jane")"#),
+            json!(true)
+        );
+    }
+
+    #[test]
+    fn custom_context_and_default_membership() {
+        struct Only;
+        impl EvalContext for Only {
+            fn lookup(&self, root: &str, path: &[&str]) -> Option<Value> {
+                Some(json!(format!("{root}:{}", path.join("/"))))
+            }
+        }
+        let e = Expression::parse(r#"a.b.c + (isMemberOfGroupName("x") ? "!" : "")"#)
+            .unwrap_or_else(|e| unreachable!("{e}"));
+        assert_eq!(e.evaluate(&Only), Ok(json!("a:b/c")));
+        let e = Expression::parse("root").unwrap_or_else(|e| unreachable!("{e}"));
+        assert_eq!(e.evaluate_string(&Only), Ok(Some("root:".to_owned())));
+    }
+
+    #[test]
+    fn parse_errors_with_positions() {
+        assert_eq!(
+            parse_err(r#"user.login + "abc"#),
+            (13, "unterminated string literal".to_owned())
+        );
+        assert_eq!(
+            parse_err("'abc\\"),
+            (0, "unterminated string literal".to_owned())
+        );
+        assert_eq!(
+            parse_err(r#"String.frobnicate(user.login)"#),
+            (0, "unknown function 'String.frobnicate'".to_owned())
+        );
+        assert_eq!(
+            parse_err(r#"user.login + user.trim(x)"#),
+            (13, "unknown function 'user.trim'".to_owned())
+        );
+        assert_eq!(
+            parse_err(r#""x" + String.toLowerCase(a, b)"#),
+            (
+                6,
+                "String.toLowerCase expects 1 argument but got 2".to_owned()
+            )
+        );
+        assert_eq!(
+            parse_err("String.substring(a)"),
+            (
+                0,
+                "String.substring expects 3 arguments but got 1".to_owned()
+            )
+        );
+        assert_eq!(
+            parse_err("String.join()"),
+            (
+                0,
+                "String.join expects at least 1 argument but got 0".to_owned()
+            )
+        );
+        assert_eq!(
+            parse_err("user.login user.email"),
+            (
+                11,
+                "unexpected 'user' after the end of the expression".to_owned()
+            )
+        );
+        assert_eq!(parse_err("(a))").0, 3);
+        assert_eq!(parse_err("").0, 0);
+        assert_eq!(parse_err("   ").0, 3);
+        assert_eq!(parse_err("a +").0, 3);
+        assert_eq!(parse_err("(a + b").0, 6);
+        assert_eq!(parse_err("a ? b").0, 5);
+        assert_eq!(
+            parse_err("a # b"),
+            (2, "unexpected character '#'".to_owned())
+        );
+        assert_eq!(
+            parse_err("a & b"),
+            (
+                2,
+                "unexpected character '&' (did you mean '&&'?)".to_owned()
+            )
+        );
+        assert_eq!(parse_err("a = b").0, 2);
+        assert_eq!(parse_err("user.").0, 5);
+        assert_eq!(parse_err("user.1").0, 5);
+        assert_eq!(parse_err("null.x").0, 4);
+        assert_eq!(parse_err("String.trim(a b)").0, 14);
+        assert_eq!(parse_err("String.trim(a,)").0, 14);
+        assert_eq!(
+            parse_err("99999999999999999999"),
+            (0, "number 99999999999999999999 is too large".to_owned())
+        );
+        assert_eq!(parse_err("12ab"), (0, "malformed number".to_owned()));
+        assert_eq!(parse_err(r#""\u12""#).0, 1);
+        // positions count characters, not bytes
+        assert_eq!(parse_err("'héé' + #").0, 8);
+        // a literal regex is checked at parse time, pointing at the pattern
+        let (pos, msg) = parse_err(r#"String.replace(user.login, "(unclosed", "x")"#);
+        assert_eq!(pos, 27);
+        assert!(
+            msg.starts_with("invalid regular expression \"(unclosed\""),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn depth_and_length_limits() {
+        let nested = |n: usize| format!("{}user.login{}", "(".repeat(n), ")".repeat(n));
+        assert!(Expression::parse(&nested(MAX_DEPTH)).is_ok());
+        assert_eq!(
+            parse_err(&nested(MAX_DEPTH + 1)),
+            (
+                MAX_DEPTH,
+                format!("expression is nested more than {MAX_DEPTH} levels deep")
+            )
+        );
+        let calls = format!(
+            "{}x{}",
+            "String.trim(".repeat(MAX_DEPTH + 1),
+            ")".repeat(MAX_DEPTH + 1)
+        );
+        assert_eq!(parse_err(&calls).0, 11 + 12 * MAX_DEPTH);
+        assert_eq!(parse_err(&"!".repeat(MAX_DEPTH + 1)).0, MAX_DEPTH);
+        let chained = std::iter::repeat_n("a", MAX_DEPTH + 3)
+            .collect::<Vec<_>>()
+            .join(" == ");
+        assert!(Expression::parse(&chained).is_err());
+        let ternaries = format!("{}x", "a ? b : ".repeat(MAX_DEPTH + 1));
+        assert!(Expression::parse(&ternaries).is_err());
+        // long flat chains are fine: they do not nest
+        let flat = std::iter::repeat_n("a", 800).collect::<Vec<_>>().join("+");
+        assert!(Expression::parse(&flat).is_ok());
+        let long = format!("'{}'", "x".repeat(MAX_SOURCE_CHARS));
+        assert_eq!(
+            parse_err(&long),
+            (
+                MAX_SOURCE_CHARS,
+                format!("expression is longer than {MAX_SOURCE_CHARS} characters")
+            )
+        );
+        assert!(Expression::parse(&format!("'{}'", "x".repeat(MAX_SOURCE_CHARS - 2))).is_ok());
+    }
+
+    #[test]
+    fn evaluation_errors_not_panics() {
+        // a bad regex that only shows up at evaluation
+        let (pos, msg) = eval_err(r#"String.replace(user.login, user.pattern, "x")"#);
+        assert_eq!(pos, 27);
+        assert!(msg.starts_with("invalid regular expression \"(\""), "{msg}");
+        // too big a regex
+        let (_, msg) =
+            eval_err(r#"String.replace(user.login, String.join("", "\\w{1000}{1000}"), "x")"#);
+        assert!(msg.starts_with("invalid regular expression"), "{msg}");
+        assert_eq!(eval_err(r#"String.replace("a", "(a)", "$2")"#).0, 27);
+        assert_eq!(eval_err(r#"String.replace("a", "a", "$x")"#).0, 25);
+        assert_eq!(eval_err(r#"String.replace("a", "a", "${nope}")"#).0, 25);
+        assert_eq!(eval_err(r#"String.replace("a", "a", "\\")"#).0, 25);
+        assert_eq!(
+            eval_err(r#"user.firstName ? 1 : 2"#),
+            (0, "expected a boolean but found a string".to_owned())
+        );
+        assert_eq!(eval_err(r#"!user.age"#).0, 1);
+        assert_eq!(
+            eval_err(r#""g: " + user.groups"#),
+            (8, "cannot concatenate an array".to_owned())
+        );
+        assert_eq!(eval_err("String.toLowerCase(user.address)").0, 19);
+        assert_eq!(eval_err("String.substring('abc', 'x', 1)").0, 24);
+        assert_eq!(eval_err("String.join(',', user.address)").0, 17);
+        let e = Expression::parse("user.groups").unwrap_or_else(|e| unreachable!("{e}"));
+        assert!(e.evaluate_string(&ctx()).is_err());
+        let err = ExprError::new(3, "boom");
+        assert_eq!(err.to_string(), "Invalid expression at position 3: boom");
+    }
+
+    #[test]
+    fn hostile_inputs_never_panic() {
+        let seeds = [
+            r#"String.replace(user.login, "@old\\.com$", "@new.com")"#,
+            r#"isMemberOfGroupName("Contractors") ? "c" : user.department ?: 'n''o'"#,
+            r#"!(a.b == "x\u00e9" || String.join(",", user.groups, 1, true, null)) && String.substring(s, 0, 9)"#,
+            "((((String.len(String.trim(x)) + \"\")))) != 'q'",
+        ];
+        let ctx = ctx();
+        for seed in seeds {
+            let chars: Vec<char> = seed.chars().collect();
+            for cut in 0..=chars.len() {
+                for skip in 0..chars.len() {
+                    let text: String = chars
+                        .iter()
+                        .take(cut)
+                        .enumerate()
+                        .filter(|(i, _)| *i != skip)
+                        .map(|(_, c)| *c)
+                        .collect();
+                    if let Ok(e) = Expression::parse(&text) {
+                        let _ = e.evaluate(&ctx);
+                        let _ = e.evaluate_string(&ctx);
+                    }
+                }
+            }
+        }
+    }
 }

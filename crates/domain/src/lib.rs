@@ -4,6 +4,7 @@
 
 pub mod error;
 pub mod event;
+pub mod expr;
 pub mod filter;
 pub mod group;
 pub mod ids;

@@ -33,6 +33,19 @@ enum Command {
     /// Manage API tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Start a ready-to-use server on the embedded database: an org with an
+    /// administrator and a fresh API token, printed with example calls.
+    Demo(DemoArgs),
+}
+
+#[derive(Debug, Args)]
+struct DemoArgs {
+    /// Where the demo keeps its database (reused across runs).
+    #[arg(long, default_value = "idhub-demo")]
+    data_dir: PathBuf,
+    /// Address to listen on; the demo org's base URL is http://ADDR.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    listen: String,
 }
 
 /// Where the database is: a data directory (SQLite) or a URL.
@@ -144,6 +157,58 @@ fn cli_client() -> ClientInfo {
     ClientInfo { ip_address: None, user_agent: Some("idhub-cli".into()), request_id: None, request_uri: None }
 }
 
+/// Create a super administrator of `org`.
+async fn create_admin(store: &Store, cfg: &Config, org: &idhub_store::orgs::Org, login: &str, password: &str, now: i64) -> Result<(), CliError> {
+    let mut profile = serde_json::Map::new();
+    profile.insert("login".into(), login.into());
+    profile.insert("email".into(), login.into());
+    profile.insert("firstName".into(), "Super".into());
+    profile.insert("lastName".into(), "Admin".into());
+    UserSchema::with_custom(vec![]).validate(&profile, Completeness::Full).map_err(|e| CliError::Usage(format!("--admin-login: {e}")))?;
+    PasswordPolicy::default().check(password, login).map_err(|e| CliError::Usage(format!("--admin-password: {e}")))?;
+    let hash = PasswordHasher::new(cfg.password_hashing.clone()).hash_blocking(password).map_err(|e| CliError::Usage(e.to_string()))?;
+    let user = User {
+        id: UserId::generate(),
+        org_id: org.id.clone(),
+        status: UserStatus::Active,
+        transitioning_to: None,
+        profile,
+        type_id: org.user_type_id.clone(),
+        provider: ProviderType::Okta,
+        provider_name: "OKTA".into(),
+        password_hash: Some(hash),
+        recovery_question: None,
+        created: now,
+        activated: Some(now),
+        status_changed: Some(now),
+        last_login: None,
+        last_updated: now,
+        password_changed: Some(now),
+        admin_role: Some(AdminRole::SuperAdmin),
+        failed_logins: 0,
+    };
+    let target = Party::new(user.id.0.clone(), "User", login, "Super Admin");
+    let events = [
+        NewEvent::success("user.lifecycle.create", "Create okta user", Party::system(), vec![target.clone()], cli_client()),
+        NewEvent::success("user.account.privilege.grant", "Grant user privilege SUPER_ADMIN", Party::system(), vec![target], cli_client()),
+    ];
+    store.create_user(&user, &[], &events).await?;
+    Ok(())
+}
+
+/// Create a super-admin token of `org`; returns the secret.
+async fn create_token(store: &Store, org: &idhub_store::orgs::Org, name: &str, now: i64) -> Result<String, CliError> {
+    let name = name.trim();
+    if name.is_empty() || name.len() > 100 {
+        return Err(CliError::Usage("--name must be 1 to 100 characters".into()));
+    }
+    let owner = store.first_admin(&org.id, AdminRole::SuperAdmin).await?;
+    let secret = idhub_store::tokens::new_token_secret();
+    let ev = NewEvent::success("system.api_token.create", format!("Create API token {name}"), Party::system(), vec![Party::new("", "Token", name, name)], cli_client());
+    store.create_token(&org.id, name, &secret, owner.as_ref().map(|u| u.user.id.as_str()), AdminRole::SuperAdmin, now, &[ev]).await?;
+    Ok(secret)
+}
+
 /// Run a parsed command line.
 pub async fn run(cli: Cli) -> Result<(), CliError> {
     let mut cfg = base_config(cli.config.as_deref())?;
@@ -174,44 +239,41 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
                 other => other.into(),
             })?;
             if let (Some(login), Some(password)) = (admin_login, admin_password) {
-                let mut profile = serde_json::Map::new();
-                profile.insert("login".into(), login.clone().into());
-                profile.insert("email".into(), login.clone().into());
-                profile.insert("firstName".into(), "Super".into());
-                profile.insert("lastName".into(), "Admin".into());
-                UserSchema::with_custom(vec![]).validate(&profile, Completeness::Full).map_err(|e| CliError::Usage(format!("--admin-login: {e}")))?;
-                PasswordPolicy::default().check(&password, &login).map_err(|e| CliError::Usage(format!("--admin-password: {e}")))?;
-                let hash = PasswordHasher::new(cfg.password_hashing.clone()).hash_blocking(&password).map_err(|e| CliError::Usage(e.to_string()))?;
-                let user = User {
-                    id: UserId::generate(),
-                    org_id: org.id.clone(),
-                    status: UserStatus::Active,
-                    transitioning_to: None,
-                    profile,
-                    type_id: org.user_type_id.clone(),
-                    provider: ProviderType::Okta,
-                    provider_name: "OKTA".into(),
-                    password_hash: Some(hash),
-                    recovery_question: None,
-                    created: now,
-                    activated: Some(now),
-                    status_changed: Some(now),
-                    last_login: None,
-                    last_updated: now,
-                    password_changed: Some(now),
-                    admin_role: Some(AdminRole::SuperAdmin),
-                    failed_logins: 0,
-                };
-                let target = Party::new(user.id.0.clone(), "User", login.clone(), "Super Admin");
-                let events = [
-                    NewEvent::success("user.lifecycle.create", "Create okta user", Party::system(), vec![target.clone()], cli_client()),
-                    NewEvent::success("user.account.privilege.grant", "Grant user privilege SUPER_ADMIN", Party::system(), vec![target], cli_client()),
-                ];
-                store.create_user(&user, &[], &events).await?;
+                create_admin(&store, &cfg, &org, &login, &password, now).await?;
             }
             println!("{}", org.id);
             store.close().await;
             Ok(())
+        }
+        Command::Demo(args) => {
+            let store = Store::open_data_dir(&args.data_dir).await?;
+            let base_url = format!("http://{}", args.listen);
+            let now = clock.now_millis();
+            let (admin, password) = ("admin@acme.example", "Demo-Passw0rd");
+            let org = match store.org_by_name("acme").await {
+                Ok(org) => org,
+                Err(_) => {
+                    let org = store.create_org("acme", &base_url, now, &[]).await?;
+                    create_admin(&store, &cfg, &org, admin, password, now).await?;
+                    org
+                }
+            };
+            let token = create_token(&store, &org, "demo", now).await?;
+            store.close().await;
+            println!("idhub demo: org \"{}\" at {}", org.name, org.base_url);
+            println!("  database:      {}/idhub.db (SQLite)", args.data_dir.display());
+            println!("  administrator: {admin} / {password}");
+            println!("  API token:     {token}");
+            println!("Try:");
+            println!("  curl -s -H 'Authorization: SSWS {token}' {}/api/v1/users", org.base_url);
+            println!("  curl -s -H 'Authorization: SSWS {token}' -H 'Content-Type: application/json' \\");
+            println!("       -d '{{\"profile\":{{\"login\":\"sarah@acme.example\",\"email\":\"sarah@acme.example\",\"firstName\":\"Sarah\",\"lastName\":\"Lee\"}}}}' {}/api/v1/users?activate=false", org.base_url);
+            println!("  curl -s -H 'Authorization: SSWS {token}' {}/api/v1/logs", org.base_url);
+            println!("Press Ctrl-C to stop.");
+            cfg.listen = vec![args.listen];
+            cfg.data_dir = Some(args.data_dir);
+            cfg.database_url = None;
+            crate::serve::serve(cfg).await
         }
         Command::Org(OrgCommand::List { db }) => {
             let store = open(&cfg, &db).await?;
@@ -224,14 +286,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Token(TokenCommand::Create { db, org, name }) => {
             let store = open(&cfg, &db).await?;
             let org = store.org_by_name(&org).await.map_err(|_| CliError::Usage(format!("no org named {org}")))?;
-            let name = name.trim();
-            if name.is_empty() || name.len() > 100 {
-                return Err(CliError::Usage("--name must be 1 to 100 characters".into()));
-            }
-            let owner = store.first_admin(&org.id, AdminRole::SuperAdmin).await?;
-            let secret = idhub_store::tokens::new_token_secret();
-            let ev = NewEvent::success("system.api_token.create", format!("Create API token {name}"), Party::system(), vec![Party::new("", "Token", name, name)], cli_client());
-            store.create_token(&org.id, name, &secret, owner.as_ref().map(|u| u.user.id.as_str()), AdminRole::SuperAdmin, clock.now_millis(), &[ev]).await?;
+            let secret = create_token(&store, &org, &name, clock.now_millis()).await?;
             println!("{secret}");
             store.close().await;
             Ok(())

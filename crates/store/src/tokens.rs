@@ -55,6 +55,7 @@ const TOKEN_COLS: &str = "id, org_id, name, token_window, user_id, role, created
 
 impl Store {
     /// Store a new token; returns its record. The caller shows `secret` once.
+    #[allow(clippy::too_many_arguments)] // each argument is a distinct column; a struct would only rename them
     pub async fn create_token(&self, org: &OrgId, name: &str, secret: &str, user_id: Option<&str>, role: AdminRole, now: Millis, events: &[NewEvent]) -> Result<ApiToken> {
         let token = ApiToken {
             id: TokenId::generate(),
