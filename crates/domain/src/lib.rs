@@ -10,6 +10,7 @@ pub mod group;
 pub mod ids;
 pub mod lifecycle;
 pub mod password;
+pub mod policy;
 pub mod schema;
 pub mod time;
 pub mod user;

@@ -140,3 +140,14 @@ impl Store {
         Ok(Page { items, next })
     }
 }
+
+impl Store {
+    /// Write events on their own (attempts that change nothing else, such as a failed
+    /// sign-in of an unknown user).
+    pub async fn create_events(&self, org: &OrgId, events: &[NewEvent], now: Millis) -> Result<()> {
+        let mut tx = self.write_pool().begin().await?;
+        insert(&mut tx, org, events, now).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}

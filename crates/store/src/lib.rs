@@ -12,6 +12,7 @@ pub mod orgs;
 mod postgres;
 pub mod rows;
 pub mod schema;
+pub mod sessions;
 mod sql;
 pub mod sqlfilter;
 mod sqlite;

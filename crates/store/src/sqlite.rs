@@ -6,7 +6,10 @@ use sqlx::{AnyPool, Executor};
 use std::time::Duration;
 
 /// The migrations, by version.
-pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[(1, "init", include_str!("../migrations/sqlite/0001_init.sql"))];
+pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "init", include_str!("../migrations/sqlite/0001_init.sql")),
+    (2, "sessions", include_str!("../migrations/sqlite/0002_sessions.sql")),
+];
 
 /// One writer pool (a single connection: SQLite has one writer at a time, and a single
 /// connection means write transactions queue in the pool instead of failing with

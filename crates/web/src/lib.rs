@@ -5,10 +5,12 @@
 pub mod api;
 pub mod error;
 pub mod health;
+pub mod html;
 pub mod org;
 pub mod passwords;
 pub mod ratelimit;
 pub mod request;
+pub mod signin;
 
 use axum::Router;
 use idhub_domain::time::Clock;
@@ -39,6 +41,7 @@ pub struct AppState {
     pub limiter: Arc<ratelimit::RateLimiter>,
     pub hasher: Arc<passwords::PasswordHasher>,
     pub orgs: Arc<org::OrgCache>,
+    pub login_throttle: Arc<signin::auth::LoginThrottle>,
 }
 
 impl AppState {
@@ -46,7 +49,7 @@ impl AppState {
     pub fn new(store: Store, settings: WebSettings, clock: Arc<dyn Clock>) -> Self {
         let limiter = Arc::new(ratelimit::RateLimiter::new(settings.rate_limit.clone()));
         let hasher = Arc::new(passwords::PasswordHasher::new(settings.password_hashing.clone()));
-        AppState { store, clock, settings: Arc::new(settings), limiter, hasher, orgs: Arc::new(org::OrgCache::default()) }
+        AppState { store, clock, settings: Arc::new(settings), limiter, hasher, orgs: Arc::new(org::OrgCache::default()), login_throttle: Default::default() }
     }
 
     /// Now, from the state's clock.
@@ -59,6 +62,7 @@ impl AppState {
 pub fn router(state: AppState) -> Router {
     let per_org = Router::new()
         .nest("/api/v1", api::router(state.clone()))
+        .merge(signin::router())
         .fallback(org::plain_not_found)
         .layer(axum::middleware::from_fn_with_state(state.clone(), org::resolve_org));
     Router::new()

@@ -26,6 +26,7 @@ impl Default for HashParams {
 #[derive(Debug)]
 pub struct PasswordHasher {
     params: HashParams,
+    dummy: std::sync::OnceLock<String>,
 }
 
 /// Hashing failed (bad parameters, or the blocking pool is gone).
@@ -36,7 +37,13 @@ pub struct HashError(String);
 impl PasswordHasher {
     /// A hasher with these parameters.
     pub fn new(params: HashParams) -> Self {
-        PasswordHasher { params }
+        PasswordHasher { params, dummy: std::sync::OnceLock::new() }
+    }
+
+    /// A hash of a random password with these parameters, for checking against when a
+    /// login does not exist (so the answer takes as long as for a real user).
+    pub fn dummy_hash(&self) -> &str {
+        self.dummy.get_or_init(|| self.hash_blocking(&idhub_domain::ids::random_base62(16)).unwrap_or_default())
     }
 
     fn argon(&self) -> Result<Argon2<'static>, HashError> {
@@ -64,6 +71,7 @@ impl PasswordHasher {
     /// Verify on the blocking pool. A malformed stored hash verifies as false.
     pub async fn verify(&self, password: String, stored: String) -> bool {
         tokio::task::spawn_blocking(move || match PasswordHash::new(&stored) {
+            // The parameters come from the stored hash itself.
             Ok(parsed) => Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok(),
             Err(_) => false,
         })

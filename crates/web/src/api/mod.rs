@@ -1,6 +1,7 @@
 //! The Okta-compatible management API (`/api/v1`): authentication by `SSWS` token,
 //! rate limits, Okta's JSON errors for every failure, and one module per resource.
 
+pub mod authn;
 pub mod extract;
 pub mod groups;
 pub mod logs;
@@ -17,7 +18,7 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderValue, Method};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, post, put};
+use axum::routing::{get, post, put};
 use axum::Router;
 
 /// The `/api/v1` router.
@@ -37,7 +38,8 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/logs", get(logs::logs_list))
         .route("/org", get(org::org_get))
         .route("/health", get(org::api_health))
-        .route("/sessions/me", delete(org::not_signed_in).get(org::not_signed_in))
+        .route("/authn", post(authn::authn))
+        .route("/sessions/me", get(authn::sessions_me).delete(authn::sessions_me_delete))
         .fallback(api_not_found)
         .method_not_allowed_fallback(api_method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(state, rate_limit))

@@ -2,8 +2,6 @@
 //! test credentials) and small endpoints that belong to later surfaces.
 
 use super::extract::ApiCaller;
-use crate::error::ApiError;
-use axum::http::StatusCode;
 use axum::Json;
 use idhub_domain::time::format_millis;
 use serde_json::{json, Value};
@@ -26,9 +24,4 @@ pub async fn org_get(caller: ApiCaller) -> Json<Value> {
 /// `GET /api/v1/health`: authenticated liveness for API clients.
 pub async fn api_health(_caller: ApiCaller) -> Json<Value> {
     Json(json!({ "status": "ok" }))
-}
-
-/// `/api/v1/sessions/me` without a browser session (sign-in comes with the SSO surface).
-pub async fn not_signed_in() -> ApiError {
-    ApiError::new(StatusCode::NOT_FOUND, "E0000007", "Not found: Resource not found: me (Session)")
 }

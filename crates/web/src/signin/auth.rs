@@ -1,0 +1,158 @@
+//! Password authentication shared by the sign-in page and `/api/v1/authn`: throttling
+//! per client address and per username, lockout after the org's limit of failures,
+//! and a System Log event for every attempt.
+
+use crate::AppState;
+use idhub_domain::event::{ClientInfo, NewEvent, Party};
+use idhub_domain::lifecycle::UserStatus;
+use idhub_domain::policy::SignOnPolicy;
+use idhub_domain::user::User;
+use idhub_store::orgs::Org;
+use idhub_store::rows::StoredUser;
+use idhub_store::StoreError;
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+/// Why a sign-in did not succeed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AuthFailure {
+    /// Wrong username or password, or an account that cannot sign in. Deliberately
+    /// one answer, so the page does not reveal which logins exist.
+    InvalidCredentials,
+    /// The account is locked (now or by this attempt).
+    LockedOut,
+    /// Too many attempts from this address or for this username; try later.
+    Throttled,
+    /// Something failed inside; logged with this detail.
+    Internal(String),
+}
+
+/// A successful password check.
+#[derive(Debug, Clone)]
+pub struct Authenticated {
+    pub user: StoredUser,
+    /// The password has expired and must be changed.
+    pub password_expired: bool,
+}
+
+/// Fixed one-minute windows of attempts per client address and per username.
+#[derive(Debug, Default)]
+pub struct LoginThrottle {
+    window: Mutex<(i64, HashMap<String, u32>)>,
+}
+
+/// Attempts allowed per minute from one client address.
+pub const PER_IP_PER_MINUTE: u32 = 30;
+/// Attempts allowed per minute for one username.
+pub const PER_USERNAME_PER_MINUTE: u32 = 12;
+
+impl LoginThrottle {
+    /// Count an attempt; false when over either limit.
+    pub fn allow(&self, org: &str, ip: Option<&str>, username: &str, now_ms: i64) -> bool {
+        let Ok(mut g) = self.window.lock() else { return true };
+        let start = now_ms.div_euclid(60_000);
+        if g.0 != start {
+            g.0 = start;
+            g.1.clear();
+        }
+        let mut over = false;
+        if let Some(ip) = ip {
+            let c = g.1.entry(format!("ip:{org}:{ip}")).or_insert(0);
+            *c += 1;
+            over |= *c > PER_IP_PER_MINUTE;
+        }
+        let c = g.1.entry(format!("u:{org}:{}", username.to_lowercase())).or_insert(0);
+        *c += 1;
+        over |= *c > PER_USERNAME_PER_MINUTE;
+        !over
+    }
+}
+
+fn user_party(u: &User) -> Party {
+    Party::new(u.id.0.clone(), "User", u.login().to_string(), u.display_name())
+}
+
+/// Check a username and password against the org's directory.
+pub async fn password_login(state: &AppState, org: &Org, username: &str, password: &str, client: &ClientInfo) -> Result<Authenticated, AuthFailure> {
+    let now = state.now();
+    let username = username.trim();
+    if !state.login_throttle.allow(org.id.as_str(), client.ip_address.as_deref(), username, now) {
+        let ev = NewEvent::failure("user.session.start", "User login to Okta", Party::new("unknown", "User", username, username), vec![], client.clone(), "RATE_LIMITED");
+        let _ = state.store.create_events(&org.id, &[ev], now).await;
+        return Err(AuthFailure::Throttled);
+    }
+    if username.is_empty() || password.is_empty() || username.len() > 100 || password.len() > 256 {
+        return Err(AuthFailure::InvalidCredentials);
+    }
+    let stored = match state.store.get_user(&org.id, username).await {
+        Ok(u) => u,
+        Err(StoreError::NotFound) => {
+            // Spend the same time as a real check so timing does not reveal logins.
+            let _ = state.hasher.verify(password.to_string(), state.hasher.dummy_hash().to_string()).await;
+            let ev = NewEvent::failure("user.session.start", "User login to Okta", Party::new("unknown", "User", username, username), vec![], client.clone(), "VERIFICATION_ERROR");
+            let _ = state.store.create_events(&org.id, &[ev], now).await;
+            return Err(AuthFailure::InvalidCredentials);
+        }
+        Err(e) => return Err(AuthFailure::Internal(e.to_string())),
+    };
+    let user = &stored.user;
+    let fail = |reason: &str| NewEvent::failure("user.session.start", "User login to Okta", user_party(user), vec![], client.clone(), reason);
+    if user.status == UserStatus::LockedOut {
+        let _ = state.store.create_events(&org.id, &[fail("LOCKED_OUT")], now).await;
+        return Err(AuthFailure::LockedOut);
+    }
+    let Some(hash) = user.password_hash.clone() else {
+        let _ = state.store.create_events(&org.id, &[fail("VERIFICATION_ERROR")], now).await;
+        return Err(AuthFailure::InvalidCredentials);
+    };
+    let ok = state.hasher.verify(password.to_string(), hash).await;
+    let can_sign_in = matches!(user.status, UserStatus::Active | UserStatus::PasswordExpired);
+    if ok && can_sign_in {
+        let mut u = user.clone();
+        u.failed_logins = 0;
+        u.last_login = Some(now);
+        match state.store.update_user(&u, stored.version, &[]).await {
+            Ok(s) => Ok(Authenticated { password_expired: s.user.status == UserStatus::PasswordExpired, user: s }),
+            Err(StoreError::Stale) => Ok(Authenticated { password_expired: user.status == UserStatus::PasswordExpired, user: stored.clone() }),
+            Err(e) => Err(AuthFailure::Internal(e.to_string())),
+        }
+    } else if ok {
+        // Right password, but the account cannot sign in (staged, suspended, deactivated…).
+        let _ = state.store.create_events(&org.id, &[fail(&format!("USER_STATUS_{}", user.status))], now).await;
+        Err(AuthFailure::InvalidCredentials)
+    } else {
+        let policy = SignOnPolicy::from_settings(&org.settings);
+        let mut u = user.clone();
+        u.failed_logins += 1;
+        let mut events = vec![fail("INVALID_CREDENTIALS")];
+        let locks = policy.locks_after(u.failed_logins) && u.status == UserStatus::Active;
+        if locks {
+            u.status = UserStatus::LockedOut;
+            u.status_changed = Some(now);
+            u.last_updated = now;
+            events.push(NewEvent::success("user.account.lock", "Max sign in attempts exceeded", user_party(&u), vec![user_party(&u)], client.clone()));
+        }
+        match state.store.update_user(&u, stored.version, &events).await {
+            Ok(_) | Err(StoreError::Stale) => {}
+            Err(e) => return Err(AuthFailure::Internal(e.to_string())),
+        }
+        Err(if locks { AuthFailure::LockedOut } else { AuthFailure::InvalidCredentials })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn throttle_limits_per_username_and_ip() {
+        let t = LoginThrottle::default();
+        let now = 1_700_000_000_000;
+        for _ in 0..PER_USERNAME_PER_MINUTE {
+            assert!(t.allow("o", Some("1.1.1.1"), "sarah", now));
+        }
+        assert!(!t.allow("o", Some("1.1.1.2"), "SARAH", now), "same username from elsewhere");
+        assert!(t.allow("o", Some("1.1.1.1"), "bob", now));
+        assert!(t.allow("o", Some("1.1.1.1"), "sarah", now + 60_000), "next window");
+    }
+}

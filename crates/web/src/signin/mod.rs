@@ -1,0 +1,22 @@
+//! The end-user surface: the hosted sign-in page, sign-out, session-cookie redirect for
+//! API-authenticated clients, and the dashboard.
+
+pub mod auth;
+pub mod pages;
+pub mod session;
+
+use crate::AppState;
+use axum::routing::get;
+use axum::Router;
+
+/// Routes of the sign-in surface (mounted per org).
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(pages::root))
+        .route("/login", get(pages::login_form).post(pages::login_submit))
+        .route("/login/default", get(pages::login_form))
+        .route("/login/signout", get(pages::signout).post(pages::signout))
+        .route("/login/sessionCookieRedirect", get(pages::session_cookie_redirect))
+        .route("/app/UserHome", get(pages::dashboard))
+        .route("/static/idhub.css", get(pages::stylesheet))
+}

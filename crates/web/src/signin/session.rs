@@ -1,0 +1,137 @@
+//! Browser sessions: starting one after a successful sign-in, and the [`SignedIn`]
+//! extractor that only exists for a live session of an active user of this org.
+
+use crate::html::{cookie, set_cookie};
+use crate::org::CurrentOrg;
+use crate::AppState;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::HeaderValue;
+use axum::response::{IntoResponse, Redirect, Response};
+use idhub_domain::event::{ClientInfo, NewEvent, Party};
+use idhub_domain::lifecycle::can_authenticate;
+use idhub_domain::policy::SignOnPolicy;
+use idhub_store::orgs::Org;
+use idhub_store::rows::StoredUser;
+use idhub_store::sessions::Session;
+use idhub_store::StoreError;
+
+/// Name of the session cookie.
+pub const SESSION_COOKIE: &str = "idhub_sid";
+
+/// Is this org served over https (so cookies get `Secure`)?
+pub fn is_https(org: &Org) -> bool {
+    org.base_url.starts_with("https://")
+}
+
+/// Start a session for `user`; returns it and the `Set-Cookie` header value.
+pub async fn start_session(state: &AppState, org: &Org, user: &StoredUser, amr: Vec<String>, client: &ClientInfo) -> Result<(Session, HeaderValue), StoreError> {
+    let now = state.now();
+    let policy = SignOnPolicy::from_settings(&org.settings);
+    let session = Session {
+        id: format!("102{}", idhub_domain::ids::random_base62(22)),
+        org_id: org.id.clone(),
+        user_id: user.user.id.clone(),
+        amr,
+        created: now,
+        last_seen: now,
+        idle_timeout: policy.session_idle_minutes * 60_000,
+        expires: now + policy.session_lifetime_minutes * 60_000,
+    };
+    let secret = idhub_domain::ids::random_base62(43);
+    let u = &user.user;
+    let ev = NewEvent::success("user.session.start", "User login to Okta", Party::new(u.id.0.clone(), "User", u.login(), u.display_name()), vec![], client.clone());
+    state.store.create_session(&session, &secret, client.ip_address.as_deref(), client.user_agent.as_deref(), &[ev]).await?;
+    let cookie = set_cookie(SESSION_COOKIE, &secret, is_https(org), None);
+    Ok((session, cookie))
+}
+
+/// A `Set-Cookie` that removes the session cookie.
+pub fn clear_session_cookie(org: &Org) -> HeaderValue {
+    set_cookie(SESSION_COOKIE, "", is_https(org), Some(0))
+}
+
+/// A signed-in user of the request's org.
+#[derive(Debug, Clone)]
+pub struct SignedIn {
+    pub org: Org,
+    pub session: Session,
+    pub user: StoredUser,
+}
+
+/// Look up the request's session, if it has a live one.
+pub async fn current_session(state: &AppState, parts: &Parts) -> Result<Option<SignedIn>, StoreError> {
+    let Some(org) = parts.extensions.get::<CurrentOrg>().map(|o| o.0.clone()) else { return Ok(None) };
+    let Some(secret) = cookie(&parts.headers, SESSION_COOKIE).filter(|s| !s.is_empty() && s.len() <= 64) else { return Ok(None) };
+    let now = state.now();
+    let session = match state.store.session_by_cookie(&org.id, &secret, now).await {
+        Ok(s) => s,
+        Err(StoreError::NotFound) => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    let user = match state.store.get_user(&org.id, session.user_id.as_str()).await {
+        Ok(u) => u,
+        Err(StoreError::NotFound) => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    if !can_authenticate(user.user.status) {
+        return Ok(None);
+    }
+    state.store.touch_session(&session, now).await?;
+    Ok(Some(SignedIn { org, session, user }))
+}
+
+impl FromRequestParts<AppState> for SignedIn {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        match current_session(state, parts).await {
+            Ok(Some(s)) => Ok(s),
+            Ok(None) => {
+                let from = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
+                let to = format!("/login?fromURI={}", percent_encoding::utf8_percent_encode(from, percent_encoding::NON_ALPHANUMERIC));
+                Err(Redirect::to(&to).into_response())
+            }
+            Err(e) => Err(crate::error::ApiError::internal(e.to_string()).into_response()),
+        }
+    }
+}
+
+/// Where a sign-in may continue to: a path on this org, or an absolute URL of this
+/// org's origin. Anything else (another host, `//evil`, `javascript:`) is refused.
+pub fn same_org_target(org: &Org, target: &str) -> Option<String> {
+    let t = target.trim();
+    if t.is_empty() || t.len() > 4096 || t.contains(['\r', '\n', '\\']) {
+        return None;
+    }
+    if t.starts_with('/') && !t.starts_with("//") {
+        return Some(t.to_string());
+    }
+    let rest = t.strip_prefix(&org.base_url)?;
+    if rest.is_empty() {
+        return Some("/".into());
+    }
+    (rest.starts_with('/') || rest.starts_with('?')).then(|| t.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn org() -> Org {
+        Org { id: idhub_domain::ids::OrgId("o".into()), name: "o".into(), base_url: "http://127.0.0.2:8080".into(), host: "127.0.0.2:8080".into(), user_type_id: "t".into(), settings: serde_json::json!({}), created: 0 }
+    }
+
+    #[test]
+    fn only_same_org_targets() {
+        let o = org();
+        assert_eq!(same_org_target(&o, "/app/UserHome").as_deref(), Some("/app/UserHome"));
+        assert_eq!(same_org_target(&o, "http://127.0.0.2:8080/app/x/sso/saml?RelayState=a").as_deref(), Some("http://127.0.0.2:8080/app/x/sso/saml?RelayState=a"));
+        assert_eq!(same_org_target(&o, "http://127.0.0.2:8080").as_deref(), Some("/"));
+        assert_eq!(same_org_target(&o, "http://127.0.0.2:8080.evil.com/x"), None);
+        assert_eq!(same_org_target(&o, "//evil.com/x"), None);
+        assert_eq!(same_org_target(&o, "https://evil.com/"), None);
+        assert_eq!(same_org_target(&o, "javascript:alert(1)"), None);
+        assert_eq!(same_org_target(&o, "/\\evil.com"), None);
+    }
+}
