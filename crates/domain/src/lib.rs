@@ -12,6 +12,7 @@ pub mod lifecycle;
 pub mod password;
 pub mod policy;
 pub mod schema;
+pub mod sealed;
 pub mod time;
 pub mod user;
 

@@ -33,6 +33,10 @@ pub struct Config {
     pub max_body_bytes: usize,
     pub rate_limit: RateLimitSettings,
     pub password_hashing: HashParams,
+    /// The key that seals secrets at rest: 32 bytes, base64. Best given as a file
+    /// (`IDHUB_SECRET_KEY_FILE`). When absent, idhub keeps one in `secret.key` under the
+    /// data directory (or `./idhub-secret.key` with a database URL), created on first use.
+    pub secret_key: Option<String>,
 }
 
 impl Default for Config {
@@ -46,6 +50,7 @@ impl Default for Config {
             max_body_bytes: 1024 * 1024,
             rate_limit: RateLimitSettings::default(),
             password_hashing: HashParams::default(),
+            secret_key: None,
         }
     }
 }

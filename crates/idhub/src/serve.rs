@@ -2,6 +2,7 @@
 
 use crate::cli::CliError;
 use crate::config::{Config, LogFormat};
+use idhub_domain::sealed::SealingKey;
 use idhub_domain::time::SystemClock;
 use idhub_store::Store;
 use idhub_web::{AppState, WebSettings};
@@ -26,7 +27,8 @@ pub async fn serve(cfg: Config) -> Result<(), CliError> {
         (None, Some(url)) => Store::open_url(url).await?,
         (None, None) => return Err(CliError::Usage("say where the database is: --data-dir DIR or --database-url URL".into())),
     };
-    let settings = WebSettings { max_body_bytes: cfg.max_body_bytes, rate_limit: cfg.rate_limit.clone(), password_hashing: cfg.password_hashing.clone() };
+    let sealing_key = sealing_key(&cfg)?;
+    let settings = WebSettings { max_body_bytes: cfg.max_body_bytes, rate_limit: cfg.rate_limit.clone(), password_hashing: cfg.password_hashing.clone(), sealing_key };
     let state = AppState::new(store.clone(), settings, Arc::new(SystemClock));
     let app = idhub_web::router(state);
     if cfg.listen.is_empty() {
@@ -50,6 +52,47 @@ pub async fn serve(cfg: Config) -> Result<(), CliError> {
         }
     }
     store.close().await;
+    Ok(())
+}
+
+/// The sealing key: from the config, or from (or newly into) the key file.
+fn sealing_key(cfg: &Config) -> Result<SealingKey, CliError> {
+    use base64::Engine;
+    let decode = |text: &str, from: &str| -> Result<SealingKey, CliError> {
+        let bytes = base64::engine::general_purpose::STANDARD.decode(text.trim()).map_err(|_| CliError::Usage(format!("{from}: the secret key must be base64")))?;
+        let arr: [u8; 32] = bytes.try_into().map_err(|_| CliError::Usage(format!("{from}: the secret key must be 32 bytes")))?;
+        Ok(SealingKey::from_bytes(&arr))
+    };
+    if let Some(k) = &cfg.secret_key {
+        return decode(k, "secret_key");
+    }
+    let path = match &cfg.data_dir {
+        Some(dir) => dir.join("secret.key"),
+        None => std::path::PathBuf::from("idhub-secret.key"),
+    };
+    match std::fs::read_to_string(&path) {
+        Ok(text) => decode(&text, &path.display().to_string()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let text = base64::engine::general_purpose::STANDARD.encode(SealingKey::generate_bytes());
+            write_private(&path, &text)?;
+            tracing::warn!(path = %path.display(), "created a new secret key; keep it safe and give every node the same one (secret_key / IDHUB_SECRET_KEY_FILE)");
+            decode(&text, &path.display().to_string())
+        }
+        Err(e) => Err(CliError::Usage(format!("cannot read {}: {e}", path.display()))),
+    }
+}
+
+fn write_private(path: &std::path::Path, text: &str) -> Result<(), CliError> {
+    use std::io::Write;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = opts.open(path).map_err(|e| CliError::Usage(format!("cannot create {}: {e}", path.display())))?;
+    f.write_all(text.as_bytes())?;
     Ok(())
 }
 

@@ -6,6 +6,7 @@
 
 mod backend;
 pub mod events;
+pub mod factors;
 pub mod groups;
 mod migrate;
 pub mod orgs;

@@ -149,6 +149,20 @@ impl Store {
     }
 }
 
+impl Store {
+    /// Replace an org's settings JSON.
+    pub async fn update_org_settings(&self, org: &OrgId, settings: &serde_json::Value, now: Millis, events: &[NewEvent]) -> Result<()> {
+        let mut tx = self.write_pool().begin().await?;
+        let n = sqlx::query("UPDATE orgs SET settings = $1 WHERE id = $2").bind(settings.to_string()).bind(org.as_str()).execute(&mut *tx).await?.rows_affected();
+        if n == 0 {
+            return Err(StoreError::NotFound);
+        }
+        crate::events::insert(&mut tx, org, events, now).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

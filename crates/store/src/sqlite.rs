@@ -9,6 +9,7 @@ use std::time::Duration;
 pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "init", include_str!("../migrations/sqlite/0001_init.sql")),
     (2, "sessions", include_str!("../migrations/sqlite/0002_sessions.sql")),
+    (4, "factors", include_str!("../migrations/sqlite/0004_factors.sql")),
 ];
 
 /// One writer pool (a single connection: SQLite has one writer at a time, and a single

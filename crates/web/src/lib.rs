@@ -24,11 +24,18 @@ pub struct WebSettings {
     pub max_body_bytes: usize,
     pub rate_limit: ratelimit::RateLimitSettings,
     pub password_hashing: passwords::HashParams,
+    /// Seals secrets at rest (TOTP seeds, signing keys, provisioning tokens).
+    pub sealing_key: idhub_domain::sealed::SealingKey,
 }
 
 impl Default for WebSettings {
     fn default() -> Self {
-        WebSettings { max_body_bytes: 1024 * 1024, rate_limit: Default::default(), password_hashing: Default::default() }
+        WebSettings {
+            max_body_bytes: 1024 * 1024,
+            rate_limit: Default::default(),
+            password_hashing: Default::default(),
+            sealing_key: idhub_domain::sealed::SealingKey::from_bytes(&idhub_domain::sealed::SealingKey::generate_bytes()),
+        }
     }
 }
 

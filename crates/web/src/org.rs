@@ -25,6 +25,13 @@ impl OrgCache {
         let map = self.0.read().ok()?;
         map.get(host).filter(|(_, at)| at.elapsed() < TTL).map(|(o, _)| o.clone())
     }
+    /// Forget an org so the next request reads it again (after its settings change).
+    pub fn invalidate(&self, host: &str) {
+        if let Ok(mut map) = self.0.write() {
+            map.remove(host);
+        }
+    }
+
     fn put(&self, org: &Org) {
         if let Ok(mut map) = self.0.write() {
             if map.len() > 10_000 {

@@ -7,7 +7,12 @@ use crate::error::ApiError;
 use crate::org::CurrentOrg;
 use crate::request::Client;
 use crate::signin::auth::{password_login, AuthFailure};
+use crate::signin::mfa::{self, VerifyFailure};
 use crate::signin::session::{clear_session_cookie, current_session};
+use axum::extract::Path;
+use idhub_domain::user::User;
+use idhub_store::factors::{AuthnTransaction, Factor};
+use idhub_store::orgs::Org;
 use crate::AppState;
 use axum::extract::State;
 use axum::http::request::Parts;
@@ -64,19 +69,11 @@ pub async fn authn(State(state): State<AppState>, CurrentOrg(org): CurrentOrg, c
                 }))
                 .into_response());
             }
-            let token = format!("20111{}", idhub_domain::ids::random_base62(40));
-            let amr = vec!["pwd".to_string()];
-            state.store.create_session_token(&org.id, &u.id, &amr, &token, now + SESSION_TOKEN_TTL_MS).await?;
-            let ev = NewEvent::success("user.authentication.authenticate", "User authentication", Party::new(u.id.0.clone(), "User", u.login(), u.display_name()), vec![], client.0);
-            state.store.create_events(&org.id, &[ev], now).await?;
-            Ok(Json(json!({
-                "expiresAt": format_millis(now + SESSION_TOKEN_TTL_MS),
-                "status": "SUCCESS",
-                "sessionToken": token,
-                "_embedded": { "user": embedded_user(u) },
-                "_links": { "cancel": { "href": format!("{}/api/v1/authn/cancel", org.base_url), "hints": { "allow": ["POST"] } } }
-            }))
-            .into_response())
+            if mfa::mfa_required(&state, &org, u).await? {
+                let (state_token, tx) = mfa::begin(&state, &org, u, None).await?;
+                return Ok(Json(mfa_state(&state, &org, u, &state_token, &tx).await?).into_response());
+            }
+            Ok(Json(success(&state, &org, u, vec!["pwd".into()], &client).await?).into_response())
         }
         Err(AuthFailure::LockedOut) => Ok(Json(json!({ "status": "LOCKED_OUT", "_links": {} })).into_response()),
         Err(AuthFailure::InvalidCredentials) => Err(ApiError::new(StatusCode::UNAUTHORIZED, "E0000004", "Authentication failed")),
@@ -87,6 +84,123 @@ pub async fn authn(State(state): State<AppState>, CurrentOrg(org): CurrentOrg, c
         }
         Err(AuthFailure::Internal(detail)) => Err(ApiError::internal(detail)),
     }
+}
+
+/// The SUCCESS answer: a one-time session token.
+async fn success(state: &AppState, org: &Org, u: &User, amr: Vec<String>, client: &Client) -> Result<Value, ApiError> {
+    let now = state.now();
+    let token = format!("20111{}", idhub_domain::ids::random_base62(40));
+    state.store.create_session_token(&org.id, &u.id, &amr, &token, now + SESSION_TOKEN_TTL_MS).await?;
+    let ev = NewEvent::success("user.authentication.authenticate", "User authentication", Party::new(u.id.0.clone(), "User", u.login(), u.display_name()), vec![], client.0.clone());
+    state.store.create_events(&org.id, &[ev], now).await?;
+    Ok(json!({
+        "expiresAt": format_millis(now + SESSION_TOKEN_TTL_MS),
+        "status": "SUCCESS",
+        "sessionToken": token,
+        "_embedded": { "user": embedded_user(u) },
+        "_links": { "cancel": { "href": format!("{}/api/v1/authn/cancel", org.base_url), "hints": { "allow": ["POST"] } } }
+    }))
+}
+
+fn factor_json(org: &Org, u: &User, f: &Factor) -> Value {
+    json!({
+        "id": f.id,
+        "factorType": f.factor_type,
+        "provider": f.provider,
+        "vendorName": f.provider,
+        "profile": { "credentialId": u.login() },
+        "_links": { "verify": { "href": format!("{}/api/v1/authn/factors/{}/verify", org.base_url, f.id), "hints": { "allow": ["POST"] } } }
+    })
+}
+
+/// The MFA_REQUIRED / MFA_ENROLL answer for a transaction.
+async fn mfa_state(state: &AppState, org: &Org, u: &User, state_token: &str, tx: &AuthnTransaction) -> Result<Value, ApiError> {
+    let base = &org.base_url;
+    let factors = match mfa::active_factor(state, org, u).await? {
+        Some(f) => vec![factor_json(org, u, &f)],
+        None => vec![json!({
+            "factorType": mfa::TOTP_TYPE, "provider": "GOOGLE", "vendorName": "GOOGLE", "status": "NOT_SETUP", "enrollment": "REQUIRED",
+            "_links": { "enroll": { "href": format!("{base}/api/v1/authn/factors"), "hints": { "allow": ["POST"] } } }
+        })],
+    };
+    Ok(json!({
+        "stateToken": state_token,
+        "expiresAt": format_millis(tx.expires),
+        "status": tx.status,
+        "_embedded": { "user": embedded_user(u), "factors": factors },
+        "_links": { "cancel": { "href": format!("{base}/api/v1/authn/cancel"), "hints": { "allow": ["POST"] } } }
+    }))
+}
+
+/// The transaction named by a body's `stateToken`, with its user.
+async fn transaction(state: &AppState, org: &Org, body: &Value) -> Result<(String, AuthnTransaction, User), ApiError> {
+    let invalid = || ApiError::new(StatusCode::FORBIDDEN, "E0000011", "Invalid token provided");
+    let token = body.get("stateToken").and_then(Value::as_str).filter(|t| !t.is_empty() && t.len() <= 64).ok_or_else(invalid)?;
+    let tx = state.store.get_transaction(&org.id, token, state.now()).await.map_err(|_| invalid())?;
+    let user = state.store.get_user(&org.id, tx.user_id.as_str()).await.map_err(|_| invalid())?.user;
+    if !idhub_domain::lifecycle::can_authenticate(user.status) {
+        return Err(invalid());
+    }
+    Ok((token.to_string(), tx, user))
+}
+
+/// `POST /api/v1/authn/factors/{id}/verify` and `…/lifecycle/activate`: check a TOTP code.
+pub async fn authn_factor_verify(State(state): State<AppState>, CurrentOrg(org): CurrentOrg, client: Client, Path(params): Path<Vec<(String, String)>>, OktaJson(body): OktaJson) -> Result<Response, ApiError> {
+    let factor_id = params.iter().find(|(k, _)| k == "factor").map(|(_, v)| v.clone()).unwrap_or_default();
+    let (token, tx, user) = transaction(&state, &org, &body).await?;
+    let factor = state.store.get_factor(&org.id, &user.id, &factor_id).await.map_err(|_| ApiError::not_found(format!("{factor_id} (Factor)")))?;
+    let code = body.get("passCode").and_then(Value::as_str).unwrap_or_default();
+    match mfa::verify(&state, &org, &user, mfa::Pending { secret: &token, tx: &tx }, &factor, code, &client.0).await? {
+        Ok(()) => Ok(Json(success(&state, &org, &user, vec!["pwd".into(), "otp".into()], &client).await?).into_response()),
+        Err(VerifyFailure::InvalidCode) => {
+            let mut e = ApiError::new(StatusCode::FORBIDDEN, "E0000068", "Invalid Passcode/Answer");
+            e.causes = vec!["Your passcode doesn't match our records. Please try again.".into()];
+            Err(e)
+        }
+        Err(VerifyFailure::TooManyAttempts) => Err(ApiError::new(StatusCode::FORBIDDEN, "E0000069", "User Locked: too many wrong codes; sign in again.")),
+    }
+}
+
+/// `POST /api/v1/authn/factors`: enroll a TOTP factor during sign-in.
+pub async fn authn_factor_enroll(State(state): State<AppState>, CurrentOrg(org): CurrentOrg, client: Client, OktaJson(body): OktaJson) -> Result<Json<Value>, ApiError> {
+    let (token, tx, user) = transaction(&state, &org, &body).await?;
+    if tx.status != "MFA_ENROLL" && tx.status != "MFA_ENROLL_ACTIVATE" {
+        return Err(ApiError::new(StatusCode::FORBIDDEN, "E0000038", "This operation is not allowed in the current authentication state."));
+    }
+    if body.get("factorType").and_then(Value::as_str) != Some(mfa::TOTP_TYPE) {
+        return Err(ApiError::validation("factorType", vec![format!("factorType: only {} is supported", mfa::TOTP_TYPE)]));
+    }
+    let (factor, raw) = mfa::enroll(&state, &org, &user, &client.0).await?;
+    state.store.update_transaction(&org.id, &token, "MFA_ENROLL_ACTIVATE", Some(&factor.id), false).await?;
+    let base = &org.base_url;
+    Ok(Json(json!({
+        "stateToken": token,
+        "expiresAt": format_millis(tx.expires),
+        "status": "MFA_ENROLL_ACTIVATE",
+        "factorResult": "WAITING",
+        "_embedded": {
+            "user": embedded_user(&user),
+            "factor": {
+                "id": factor.id, "factorType": factor.factor_type, "provider": factor.provider, "vendorName": factor.provider,
+                "profile": { "credentialId": user.login() },
+                "_embedded": { "activation": {
+                    "timeStep": 30, "sharedSecret": mfa::base32(&raw), "encoding": "base32", "keyLength": 6,
+                    "otpauthUri": mfa::otpauth_uri(&org, user.login(), &raw)
+                } }
+            }
+        },
+        "_links": {
+            "next": { "name": "activate", "href": format!("{base}/api/v1/authn/factors/{}/lifecycle/activate", factor.id), "hints": { "allow": ["POST"] } },
+            "cancel": { "href": format!("{base}/api/v1/authn/cancel"), "hints": { "allow": ["POST"] } }
+        }
+    })))
+}
+
+/// `POST /api/v1/authn/cancel`
+pub async fn authn_cancel(State(state): State<AppState>, CurrentOrg(org): CurrentOrg, OktaJson(body): OktaJson) -> Result<Json<Value>, ApiError> {
+    let (token, _, _) = transaction(&state, &org, &body).await?;
+    state.store.delete_transaction(&org.id, &token).await?;
+    Ok(Json(json!({ "status": "UNAUTHENTICATED", "_links": {} })))
 }
 
 /// `GET /api/v1/sessions/me`

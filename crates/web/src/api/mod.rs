@@ -3,6 +3,7 @@
 
 pub mod authn;
 pub mod extract;
+pub mod factors;
 pub mod groups;
 pub mod logs;
 pub mod org;
@@ -28,6 +29,10 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/users/{id}", get(users::users_get).post(users::users_update_partial).put(users::users_replace).delete(users::users_delete))
         .route("/users/{id}/lifecycle/{op}", post(users::users_lifecycle))
         .route("/users/{id}/groups", get(users::users_groups))
+        .route("/users/{id}/lifecycle/reset_factors", post(factors::factors_reset))
+        .route("/users/{id}/factors", get(factors::factors_list))
+        .route("/users/{id}/factors/{factor}", axum::routing::delete(factors::factors_delete))
+        .route("/idhub/policies/sign-on", get(factors::sign_on_policy_get).put(factors::sign_on_policy_put))
         .route("/groups", get(groups::groups_list).post(groups::groups_create))
         .route("/groups/{id}", get(groups::groups_get).put(groups::groups_update).delete(groups::groups_delete))
         .route("/groups/{id}/users", get(groups::groups_members))
@@ -39,6 +44,10 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/org", get(org::org_get))
         .route("/health", get(org::api_health))
         .route("/authn", post(authn::authn))
+        .route("/authn/cancel", post(authn::authn_cancel))
+        .route("/authn/factors", post(authn::authn_factor_enroll))
+        .route("/authn/factors/{factor}/verify", post(authn::authn_factor_verify))
+        .route("/authn/factors/{factor}/lifecycle/activate", post(authn::authn_factor_verify))
         .route("/sessions/me", get(authn::sessions_me).delete(authn::sessions_me_delete))
         .fallback(api_not_found)
         .method_not_allowed_fallback(api_method_not_allowed)

@@ -80,6 +80,13 @@ pub async fn login_submit(State(state): State<AppState>, CurrentOrg(org): Curren
         return with_headers(error_page(StatusCode::FORBIDDEN, &org.name, "Request refused", "The form has expired or did not come from this site. Go back, reload the page and try again."), vec![]);
     }
     match password_login(&state, &org, &form.username, &form.password, &client.0).await {
+        Ok(auth) if needs_mfa(&state, &org, &auth.user.user).await => {
+            let from = same_org_target(&org, &form.from_uri);
+            match super::mfa::begin(&state, &org, &auth.user.user, from).await {
+                Ok((secret, _)) => with_headers(Redirect::to("/login/mfa").into_response(), vec![set_cookie(TX_COOKIE, &secret, secure(&org), None)]),
+                Err(e) => crate::error::ApiError::internal(e.to_string()).into_response(),
+            }
+        }
         Ok(auth) => match start_session(&state, &org, &auth.user, vec!["pwd".into()], &client.0).await {
             Ok((_, cookie)) => {
                 let to = same_org_target(&org, &form.from_uri).unwrap_or_else(|| "/app/UserHome".into());
@@ -92,6 +99,13 @@ pub async fn login_submit(State(state): State<AppState>, CurrentOrg(org): Curren
         Err(AuthFailure::Throttled) => render_login(&org, &headers, &form.from_uri, &form.username, Some("Too many sign-in attempts. Wait a minute and try again."), StatusCode::TOO_MANY_REQUESTS),
         Err(AuthFailure::Internal(e)) => crate::error::ApiError::internal(e).into_response(),
     }
+}
+
+/// Cookie naming the sign-in transaction between password and factor.
+pub const TX_COOKIE: &str = "idhub_tx";
+
+async fn needs_mfa(state: &AppState, org: &Org, user: &idhub_domain::user::User) -> bool {
+    super::mfa::mfa_required(state, org, user).await.unwrap_or(true)
 }
 
 /// `GET|POST /login/signout`
