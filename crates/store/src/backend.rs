@@ -19,6 +19,14 @@ impl Backend {
         }
     }
 
+    /// The statement that leases ready jobs (see the backend modules).
+    pub(crate) fn lease_jobs_sql(self) -> &'static str {
+        match self {
+            Backend::Sqlite => sqlite::LEASE_JOBS,
+            Backend::Postgres => postgres::LEASE_JOBS,
+        }
+    }
+
     /// The database's name, for logs and the health page.
     pub fn name(self) -> &'static str {
         match self {

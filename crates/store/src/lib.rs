@@ -8,6 +8,7 @@ mod backend;
 pub mod events;
 pub mod factors;
 pub mod groups;
+pub mod jobs;
 mod migrate;
 pub mod orgs;
 mod postgres;

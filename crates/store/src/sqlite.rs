@@ -10,6 +10,7 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "init", include_str!("../migrations/sqlite/0001_init.sql")),
     (2, "sessions", include_str!("../migrations/sqlite/0002_sessions.sql")),
     (4, "factors", include_str!("../migrations/sqlite/0004_factors.sql")),
+    (5, "jobs", include_str!("../migrations/sqlite/0005_jobs.sql")),
 ];
 
 /// One writer pool (a single connection: SQLite has one writer at a time, and a single
@@ -52,3 +53,11 @@ pub(crate) async fn open_pools(path: &str) -> Result<(AnyPool, AnyPool)> {
 pub(crate) fn json_text(column: &str, key: &str) -> String {
     format!("json_extract({column}, '$.\"{key}\"')")
 }
+
+/// Lease up to `$5` ready jobs of queue `$3` for worker `$1` until `$2` (now is `$4`).
+/// SQLite has one writer, so the UPDATE … RETURNING is atomic; a job waits while an
+/// earlier job with the same ordering key is pending or running.
+pub(crate) const LEASE_JOBS: &str = "UPDATE jobs SET status = 'RUNNING', lease_owner = $1, lease_until = $2, attempts = attempts + 1, updated = $4 \
+WHERE seq IN (SELECT j.seq FROM jobs j WHERE j.queue = $3 AND ((j.status = 'PENDING' AND j.run_after <= $4) OR (j.status = 'RUNNING' AND j.lease_until < $4)) \
+AND NOT EXISTS (SELECT 1 FROM jobs e WHERE e.ordering_key = j.ordering_key AND e.seq < j.seq AND e.status IN ('PENDING', 'RUNNING')) \
+ORDER BY j.seq LIMIT $5) RETURNING seq, id, org_id, queue, kind, ordering_key, payload, status, attempts, run_after, last_error, batch_id, created";
