@@ -3,6 +3,7 @@
 //! Later surfaces (sign-in, SSO, console, dashboard) mount beside them.
 
 pub mod api;
+pub mod directory;
 pub mod error;
 pub mod health;
 pub mod html;

@@ -3,6 +3,7 @@
 
 use super::extract::{ApiCaller, ApiWriter, OktaJson, Params};
 use super::paging::link_headers;
+use crate::directory::{self, Actor, NewUser, UserUpdate};
 use crate::error::ApiError;
 use crate::request::Client;
 use crate::AppState;
@@ -10,19 +11,14 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use idhub_domain::event::{NewEvent, Party};
 use idhub_domain::filter::{self, Context};
-use idhub_domain::ids::{GroupId, UserId};
-use idhub_domain::lifecycle::{self, Credentials, LifecycleOp, UserStatus};
-use idhub_domain::password::PasswordPolicy;
-use idhub_domain::schema::Completeness;
+use idhub_domain::ids::GroupId;
+use idhub_domain::lifecycle::{LifecycleOp, UserStatus};
 use idhub_domain::time::format_millis;
-use idhub_domain::user::{merge_profile, strip_nulls, ProviderType, User};
-use idhub_domain::DomainError;
+use idhub_domain::user::{ProviderType, User};
 use idhub_store::orgs::Org;
 use idhub_store::rows::StoredUser;
 use idhub_store::users::{UserQuery, UserSelect};
-use idhub_store::StoreError;
 use serde_json::{json, Map, Value};
 
 /// A user as Okta's API shows it.
@@ -80,10 +76,6 @@ pub fn user_json(base_url: &str, u: &User) -> Value {
         "credentials": credentials,
         "_links": links,
     })
-}
-
-fn target(u: &User) -> Party {
-    Party::new(u.id.0.clone(), "User", u.login().to_string(), u.display_name())
 }
 
 fn object_field<'a>(body: &'a Value, key: &str) -> Result<Option<&'a Map<String, Value>>, ApiError> {
@@ -144,10 +136,6 @@ fn profile_input(body: &Value) -> Result<Map<String, Value>, ApiError> {
     Ok(object_field(body, "profile")?.cloned().unwrap_or_default())
 }
 
-async fn hash_password(state: &AppState, pw: String) -> Result<String, ApiError> {
-    state.hasher.hash(pw).await.map_err(|e| ApiError::internal(e.to_string()))
-}
-
 /// `POST /api/v1/users`
 pub async fn users_create(State(state): State<AppState>, ApiWriter(caller): ApiWriter, client: Client, params: Params, OktaJson(body): OktaJson) -> Result<Response, ApiError> {
     if !body.is_object() {
@@ -155,98 +143,43 @@ pub async fn users_create(State(state): State<AppState>, ApiWriter(caller): ApiW
     }
     let activate = params.flag("activate", true)?;
     let provider_flag = params.flag("provider", false)?;
-    let next_login = params.get("nextLogin");
-    if let Some(v) = next_login {
-        if v != "changePassword" {
-            return Err(ApiError::validation("nextLogin", vec!["nextLogin: the only supported value is changePassword".into()]));
-        }
-    }
-    let org = &caller.org;
-    let mut profile = profile_input(&body)?;
-    strip_nulls(&mut profile);
-    let schema = state.store.user_schema(&org.id).await?;
-    schema.validate(&profile, Completeness::Full)?;
-    let creds = credentials_input(&body)?;
-    let (provider, provider_name) = match (&creds.provider, provider_flag) {
-        (Some((t, n)), _) => (*t, n.clone()),
-        (None, true) => (ProviderType::Federation, "FEDERATION".to_string()),
-        (None, false) => (ProviderType::Okta, "OKTA".to_string()),
+    let expire_password = match params.get("nextLogin") {
+        None | Some("") => false,
+        Some("changePassword") => true,
+        Some(_) => return Err(ApiError::validation("nextLogin", vec!["nextLogin: the only supported value is changePassword".into()])),
     };
-    if provider.is_federated() && creds.password.is_some() {
-        return Err(ApiError::validation("password", vec!["password: a user of a federated provider cannot have a password".into()]));
-    }
-    if next_login.is_some() && (creds.password.is_none() || !activate) {
-        return Err(ApiError::validation("nextLogin", vec!["nextLogin: changePassword needs a password and activate=true".into()]));
-    }
+    let creds = credentials_input(&body)?;
+    let provider = match (creds.provider, provider_flag) {
+        (Some(p), _) => Some(p),
+        (None, true) => Some((ProviderType::Federation, "FEDERATION".to_string())),
+        (None, false) => None,
+    };
     let type_id = match body.pointer("/type/id") {
-        None | Some(Value::Null) => org.user_type_id.clone(),
-        Some(Value::String(t)) if *t == org.user_type_id => t.clone(),
-        Some(_) => return Err(ApiError::validation("type", vec!["type.id: no such user type".into()])),
+        None | Some(Value::Null) => None,
+        Some(Value::String(t)) => Some(t.clone()),
+        Some(_) => return Err(ApiError::bad_body("type.id must be a string")),
     };
     let group_ids: Vec<GroupId> = match body.get("groupIds") {
         None | Some(Value::Null) => vec![],
         Some(Value::Array(a)) => a.iter().map(|v| v.as_str().map(|s| GroupId(s.to_string()))).collect::<Option<Vec<_>>>().ok_or_else(|| ApiError::bad_body("groupIds must be an array of strings"))?,
         Some(_) => return Err(ApiError::bad_body("groupIds must be an array of strings")),
     };
-    let login = profile.get("login").and_then(Value::as_str).unwrap_or_default().to_string();
-    if let Some(pw) = &creds.password {
-        PasswordPolicy::default().check(pw, &login)?;
-    }
-    for g in &group_ids {
-        match state.store.get_group(&org.id, g.as_str()).await {
-            Ok(_) => {}
-            Err(StoreError::NotFound) => return Err(ApiError::validation("groupIds", vec![format!("groupIds: group {g} does not exist")])),
-            Err(e) => return Err(e.into()),
-        }
-    }
-    let password_hash = match creds.password.clone() {
-        Some(pw) => Some(hash_password(&state, pw).await?),
-        None => None,
-    };
-    let recovery_question = creds.recovery.as_ref().map(|(q, _)| q.clone());
-    let now = state.now();
-    let cred_state = Credentials { has_password: password_hash.is_some(), federated: provider.is_federated() };
-    let status = lifecycle::initial_status(activate, cred_state, next_login.is_some());
-    let activated = (status != UserStatus::Staged).then_some(now);
-    let user = User {
-        id: UserId::generate(),
-        org_id: org.id.clone(),
-        status,
-        transitioning_to: None,
-        profile,
-        type_id,
+    let input = NewUser {
+        profile: profile_input(&body)?,
+        password: creds.password,
+        recovery_question: creds.recovery.map(|(q, _)| q),
         provider,
-        provider_name,
-        password_hash,
-        recovery_question,
-        created: now,
-        activated,
-        status_changed: activated,
-        last_login: None,
-        last_updated: now,
-        password_changed: creds.password.as_ref().map(|_| now),
-        admin_role: None,
-        failed_logins: 0,
+        group_ids,
+        activate,
+        expire_password,
+        type_id,
     };
-    let mut events = vec![NewEvent::success("user.lifecycle.create", "Create okta user", caller.actor(), vec![target(&user)], client.0.clone())];
-    if activate {
-        events.push(NewEvent::success("user.lifecycle.activate", "Activate okta user", caller.actor(), vec![target(&user)], client.0.clone()));
-    }
-    for g in &group_ids {
-        events.push(NewEvent::success(
-            "group.user_membership.add",
-            "Add user to group membership",
-            caller.actor(),
-            vec![target(&user), Party::new(g.0.clone(), "UserGroup", g.0.clone(), g.0.clone())],
-            client.0.clone(),
-        ));
-    }
-    let stored = state.store.create_user(&user, &group_ids, &events).await.map_err(|e| match e {
-        StoreError::Conflict(_) => ApiError::from(DomainError::Conflict("login".into())),
-        StoreError::NotFound => ApiError::validation("groupIds", vec!["groupIds: a group does not exist".into()]),
-        other => other.into(),
-    })?;
-    Ok(Json(user_json(&org.base_url, &stored.user)).into_response())
+    let stored = directory::create_user(&state, &caller.org, &actor(&caller, client), input).await?;
+    Ok(Json(user_json(&caller.org.base_url, &stored.user)).into_response())
+}
+
+fn actor(caller: &ApiCaller, client: Client) -> Actor {
+    Actor { party: caller.actor(), client: client.0 }
 }
 
 async fn load(state: &AppState, caller: &ApiCaller, id: &str) -> Result<StoredUser, ApiError> {
@@ -255,11 +188,7 @@ async fn load(state: &AppState, caller: &ApiCaller, id: &str) -> Result<StoredUs
     } else {
         id.to_string()
     };
-    match state.store.get_user(&caller.org.id, &id).await {
-        Ok(u) => Ok(u),
-        Err(StoreError::NotFound) => Err(ApiError::not_found(format!("{id} (User)"))),
-        Err(e) => Err(e.into()),
-    }
+    directory::load_user(state, &caller.org, &id).await
 }
 
 /// `GET /api/v1/users/{id|login|me}`
@@ -268,46 +197,13 @@ pub async fn users_get(State(state): State<AppState>, caller: ApiCaller, Path(id
     Ok(Json(user_json(&caller.org.base_url, &u.user)))
 }
 
-/// Apply a change to a user with optimistic concurrency, retrying on a lost race.
-async fn change_user<F>(state: &AppState, caller: &ApiCaller, id: &str, mut change: F) -> Result<StoredUser, ApiError>
-where
-    F: FnMut(&mut User) -> Result<Vec<NewEvent>, ApiError>,
-{
-    for _ in 0..5 {
-        let current = load(state, caller, id).await?;
-        let mut user = current.user.clone();
-        let events = change(&mut user)?;
-        if events.is_empty() {
-            return Ok(current);
-        }
-        match state.store.update_user(&user, current.version, &events).await {
-            Ok(stored) => return Ok(stored),
-            Err(StoreError::Stale) => continue,
-            Err(StoreError::Conflict(_)) => return Err(DomainError::Conflict("login".into()).into()),
-            Err(e) => return Err(e.into()),
-        }
-    }
-    Err(StoreError::Stale.into())
-}
-
-struct Update {
-    profile: Option<Map<String, Value>>,
-    password_hash: Option<String>,
-    recovery_question: Option<String>,
-    full: bool,
-}
-
 async fn update(state: AppState, caller: ApiCaller, client: Client, id: String, body: Value, full: bool) -> Result<Json<Value>, ApiError> {
     if !body.is_object() {
         return Err(ApiError::bad_body("a JSON object is required"));
     }
-    let schema = state.store.user_schema(&caller.org.id).await?;
     let profile = object_field(&body, "profile")?.cloned();
     if full && profile.is_none() {
         return Err(ApiError::validation("profile", vec!["profile: a full update needs the whole profile".into()]));
-    }
-    if let Some(p) = &profile {
-        schema.validate(p, if full { Completeness::Full } else { Completeness::Partial })?;
     }
     let creds = credentials_input(&body)?;
     if creds.provider.is_some() {
@@ -322,51 +218,8 @@ async fn update(state: AppState, caller: ApiCaller, client: Client, id: String, 
         }
     }
     let existing = load(&state, &caller, &id).await?;
-    let password_hash = match creds.password {
-        Some(pw) => {
-            if existing.user.provider.is_federated() {
-                return Err(ApiError::new(StatusCode::FORBIDDEN, "E0000023", "Operation failed because user profile is mastered under another system"));
-            }
-            let login = profile.as_ref().and_then(|p| p.get("login")).and_then(Value::as_str).unwrap_or(existing.user.login()).to_string();
-            PasswordPolicy::default().check(&pw, &login)?;
-            Some(hash_password(&state, pw).await?)
-        }
-        None => None,
-    };
-    let upd = Update { profile, password_hash, recovery_question: creds.recovery.map(|(q, _)| q), full };
-    let now = state.now();
-    let actor = caller.actor();
-    let stored = change_user(&state, &caller, &id, |user| {
-        let mut events = Vec::new();
-        if let Some(p) = &upd.profile {
-            let mut next = if upd.full { Map::new() } else { user.profile.clone() };
-            merge_profile(&mut next, p);
-            schema.validate(&next, Completeness::Full)?;
-            if next != user.profile {
-                user.profile = next;
-                events.push(NewEvent::success("user.account.update_profile", "Update user profile for Okta", actor.clone(), vec![target(user)], client.0.clone()));
-            }
-        }
-        if let Some(h) = &upd.password_hash {
-            user.password_hash = Some(h.clone());
-            user.password_changed = Some(now);
-            let next = lifecycle::after_password_set(user.status);
-            if next != user.status {
-                user.status = next;
-                user.status_changed = Some(now);
-            }
-            events.push(NewEvent::success("user.account.update_password", "Update user password", actor.clone(), vec![target(user)], client.0.clone()));
-        }
-        if let Some(q) = &upd.recovery_question {
-            user.recovery_question = Some(q.clone());
-            events.push(NewEvent::success("user.account.update_recovery_question", "Update recovery question", actor.clone(), vec![target(user)], client.0.clone()));
-        }
-        if !events.is_empty() {
-            user.last_updated = now;
-        }
-        Ok(events)
-    })
-    .await?;
+    let upd = UserUpdate { profile, full, password: creds.password, recovery_question: creds.recovery.map(|(q, _)| q) };
+    let stored = directory::update_user(&state, &caller.org, &actor(&caller, client), existing.user.id.as_str(), upd).await?;
     Ok(Json(user_json(&caller.org.base_url, &stored.user)))
 }
 
@@ -383,59 +236,16 @@ pub async fn users_replace(State(state): State<AppState>, ApiWriter(caller): Api
 /// `DELETE /api/v1/users/{id}`: deactivates; deletes a user already DEPROVISIONED.
 pub async fn users_delete(State(state): State<AppState>, ApiWriter(caller): ApiWriter, client: Client, Path(id): Path<String>) -> Result<StatusCode, ApiError> {
     let existing = load(&state, &caller, &id).await?;
-    let now = state.now();
-    if existing.user.status == UserStatus::Deprovisioned {
-        let ev = NewEvent::success("user.lifecycle.delete.initiated", "Delete Okta user", caller.actor(), vec![target(&existing.user)], client.0);
-        state.store.delete_user(&caller.org.id, &existing.user.id, now, &[ev]).await?;
-    } else {
-        apply_lifecycle(&state, &caller, &client, &existing.user.id.0, LifecycleOp::Deactivate).await?;
-    }
+    directory::delete_user(&state, &caller.org, &actor(&caller, client), existing.user.id.as_str()).await?;
     Ok(StatusCode::NO_CONTENT)
-}
-
-async fn apply_lifecycle(state: &AppState, caller: &ApiCaller, client: &Client, id: &str, op: LifecycleOp) -> Result<StoredUser, ApiError> {
-    let now = state.now();
-    let actor = caller.actor();
-    change_user(state, caller, id, |user| {
-        let t = lifecycle::transition(user.status, op, user.credentials())?;
-        if t.no_op {
-            return Ok(vec![]);
-        }
-        if t.clears_password {
-            user.password_hash = None;
-        }
-        if t.to != user.status {
-            user.status = t.to;
-            user.status_changed = Some(now);
-        }
-        if op == LifecycleOp::Activate {
-            user.activated = Some(now);
-        }
-        if matches!(op, LifecycleOp::Unlock) {
-            user.failed_logins = 0;
-        }
-        user.transitioning_to = None;
-        user.last_updated = now;
-        let verb = match op {
-            LifecycleOp::Activate => "Activate Okta user",
-            LifecycleOp::Reactivate => "Reactivate Okta user",
-            LifecycleOp::Deactivate => "Deactivate Okta user",
-            LifecycleOp::Suspend => "Suspend Okta user",
-            LifecycleOp::Unsuspend => "Unsuspend Okta user",
-            LifecycleOp::Unlock => "Unlock Okta user",
-            LifecycleOp::ResetPassword => "Reset Okta user password",
-            LifecycleOp::ExpirePassword => "Expire Okta user password",
-        };
-        Ok(vec![NewEvent::success(op.event_type(), verb, actor.clone(), vec![target(user)], client.0.clone())])
-    })
-    .await
 }
 
 /// `POST /api/v1/users/{id}/lifecycle/{op}`
 pub async fn users_lifecycle(State(state): State<AppState>, ApiWriter(caller): ApiWriter, client: Client, params: Params, Path((id, op)): Path<(String, String)>) -> Result<Response, ApiError> {
     let op = LifecycleOp::parse(&op).ok_or_else(|| ApiError::not_found(format!("/api/v1/users/{id}/lifecycle/{op} (POST)")))?;
     let send_email = params.flag("sendEmail", true)?;
-    let stored = apply_lifecycle(&state, &caller, &client, &id, op).await?;
+    let existing = load(&state, &caller, &id).await?;
+    let stored = directory::apply_lifecycle(&state, &caller.org, &actor(&caller, client), existing.user.id.as_str(), op).await?;
     let base = &caller.org.base_url;
     let body = match op {
         LifecycleOp::Activate | LifecycleOp::Reactivate if !send_email => {
