@@ -3,6 +3,7 @@
 //! Later surfaces (sign-in, SSO, console, dashboard) mount beside them.
 
 pub mod api;
+pub mod console;
 pub mod directory;
 pub mod error;
 pub mod health;
@@ -71,6 +72,7 @@ pub fn router(state: AppState) -> Router {
     let per_org = Router::new()
         .nest("/api/v1", api::router(state.clone()))
         .merge(signin::router())
+        .merge(console::router())
         .fallback(org::plain_not_found)
         .layer(axum::middleware::from_fn_with_state(state.clone(), org::resolve_org));
     Router::new()

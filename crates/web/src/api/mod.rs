@@ -8,6 +8,7 @@ pub mod groups;
 pub mod logs;
 pub mod org;
 pub mod paging;
+pub mod roles;
 pub mod schemas;
 pub mod tokens;
 pub mod users;
@@ -31,6 +32,8 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/users/{id}/groups", get(users::users_groups))
         .route("/users/{id}/lifecycle/reset_factors", post(factors::factors_reset))
         .route("/users/{id}/factors", get(factors::factors_list))
+        .route("/users/{id}/roles", get(roles::roles_list).post(roles::roles_assign))
+        .route("/users/{id}/roles/{role}", axum::routing::delete(roles::roles_unassign))
         .route("/users/{id}/factors/{factor}", axum::routing::delete(factors::factors_delete))
         .route("/idhub/policies/sign-on", get(factors::sign_on_policy_get).put(factors::sign_on_policy_put))
         .route("/groups", get(groups::groups_list).post(groups::groups_create))

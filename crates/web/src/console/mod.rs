@@ -1,0 +1,213 @@
+//! The admin console: server-rendered pages (minijinja templates embedded in the binary)
+//! for everything an administrator does by clicking. Every page needs a signed-in user
+//! with an admin role; every form carries a CSRF token; read-only admins see pages but
+//! cannot change anything.
+
+mod groups;
+mod people;
+mod reports;
+mod security;
+
+use crate::error::ApiError;
+use crate::html::{add_security_headers, csrf_ok, csrf_token, error_page, set_cookie, CSRF_COOKIE};
+use crate::signin::session::{is_https, SignedIn};
+use crate::AppState;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use idhub_domain::event::{ClientInfo, Party};
+use idhub_domain::user::AdminRole;
+use minijinja::Environment;
+use serde_json::{json, Value};
+use std::sync::OnceLock;
+
+/// The console's routes.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/admin", get(|| async { Redirect::to("/admin/dashboard") }))
+        .route("/admin/dashboard", get(reports::dashboard))
+        .route("/admin/tasks", get(reports::tasks))
+        .route("/admin/tasks/{id}/{action}", post(reports::task_action))
+        .route("/admin/reports/system-log", get(reports::system_log))
+        .route("/admin/users", get(people::list))
+        .route("/admin/users/new", get(people::new_form).post(people::create))
+        .route("/admin/user/{id}", get(people::view))
+        .route("/admin/user/{id}/profile", post(people::save_profile))
+        .route("/admin/user/{id}/lifecycle/{op}", post(people::lifecycle))
+        .route("/admin/user/{id}/reset-factors", post(people::reset_factors))
+        .route("/admin/user/{id}/role", post(people::set_role))
+        .route("/admin/groups", get(groups::list).post(groups::create))
+        .route("/admin/group/{id}", get(groups::view))
+        .route("/admin/group/{id}/members", post(groups::add_member))
+        .route("/admin/group/{id}/members/{user}/remove", post(groups::remove_member))
+        .route("/admin/group/{id}/delete", post(groups::delete))
+        .route("/admin/access/api/tokens", get(security::tokens).post(security::create_token))
+        .route("/admin/access/api/tokens/{id}/revoke", post(security::revoke_token))
+        .route("/admin/access/authenticators", get(security::authenticators).post(security::save_authenticators))
+        .route("/admin/apps/active", get(|a: Admin| async move { placeholder(&a, "apps", "Applications", "No applications yet. Add one from Browse App Catalog.") }))
+        .route("/admin/apps/catalog", get(|a: Admin| async move { placeholder(&a, "catalog", "Browse App Catalog", "The app catalog lists SAML 2.0, Bookmark, Okta Org2Org, Dropbox Business and Google Workspace.") }))
+        .route("/admin/access/identity-providers", get(|a: Admin| async move { placeholder(&a, "idps", "Identity Providers", "No identity providers yet.") }))
+        .route("/static/console.css", get(|| async { static_file("text/css; charset=utf-8", include_str!("../../static/console.css")) }))
+        .route("/static/console.js", get(|| async { static_file("text/javascript; charset=utf-8", include_str!("../../static/console.js")) }))
+}
+
+fn static_file(content_type: &'static str, body: &'static str) -> Response {
+    ([(header::CONTENT_TYPE, content_type), (header::CACHE_CONTROL, "public, max-age=3600")], body).into_response()
+}
+
+fn env() -> &'static Environment<'static> {
+    static ENV: OnceLock<Environment<'static>> = OnceLock::new();
+    ENV.get_or_init(|| {
+        let mut env = Environment::new();
+        let templates: [(&str, &str); 11] = [
+            ("base.html", include_str!("../../templates/console/base.html")),
+            ("dashboard.html", include_str!("../../templates/console/dashboard.html")),
+            ("people.html", include_str!("../../templates/console/people.html")),
+            ("person_new.html", include_str!("../../templates/console/person_new.html")),
+            ("person.html", include_str!("../../templates/console/person.html")),
+            ("groups.html", include_str!("../../templates/console/groups.html")),
+            ("group.html", include_str!("../../templates/console/group.html")),
+            ("tokens.html", include_str!("../../templates/console/tokens.html")),
+            ("system_log.html", include_str!("../../templates/console/system_log.html")),
+            ("authenticators.html", include_str!("../../templates/console/authenticators.html")),
+            ("placeholder.html", include_str!("../../templates/console/placeholder.html")),
+        ];
+        for (name, src) in templates {
+            if let Err(e) = env.add_template(name, src) {
+                tracing::error!("console template {name}: {e}");
+            }
+        }
+        env
+    })
+}
+
+/// A signed-in administrator of the request's org.
+#[derive(Debug, Clone)]
+pub struct Admin {
+    pub signed_in: SignedIn,
+    pub role: AdminRole,
+    /// The browser's CSRF token and whether it must be set as a cookie.
+    pub csrf: (String, bool),
+    pub client: ClientInfo,
+}
+
+impl Admin {
+    /// May this admin change things?
+    pub fn can_write(&self) -> bool {
+        self.role.can_write()
+    }
+
+    /// The System Log actor.
+    pub fn actor(&self) -> crate::directory::Actor {
+        let u = &self.signed_in.user.user;
+        crate::directory::Actor { party: Party::new(u.id.0.clone(), "User", u.login(), u.display_name()), client: self.client.clone() }
+    }
+
+    /// The org.
+    pub fn org(&self) -> &idhub_store::orgs::Org {
+        &self.signed_in.org
+    }
+
+    /// Refuse a change for a read-only admin (or a role below `needed`).
+    pub fn require(&self, needed: AdminRole) -> Result<(), Response> {
+        let ok = match needed {
+            AdminRole::SuperAdmin => self.role == AdminRole::SuperAdmin,
+            AdminRole::OrgAdmin => matches!(self.role, AdminRole::SuperAdmin | AdminRole::OrgAdmin),
+            AdminRole::ReadOnlyAdmin => true,
+        };
+        if ok {
+            Ok(())
+        } else {
+            Err(page_error(self, StatusCode::FORBIDDEN, "Not allowed", "Your administrator role does not allow this change."))
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for Admin {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let signed_in = SignedIn::from_request_parts(parts, state).await?;
+        let Some(role) = signed_in.user.user.admin_role else {
+            let mut r = error_page(StatusCode::FORBIDDEN, &signed_in.org.name, "Administrators only", "You are signed in, but your account has no administrator role in this organization.");
+            add_security_headers(r.headers_mut());
+            return Err(r);
+        };
+        let client = crate::request::Client::from_request_parts(parts, state).await.map(|c| c.0).unwrap_or_default();
+        Ok(Admin { signed_in, role, csrf: csrf_token(&parts.headers), client })
+    }
+}
+
+/// Check a form's CSRF token.
+pub fn check_csrf(admin: &Admin, headers: &HeaderMap, submitted: Option<&str>) -> Result<(), Response> {
+    if csrf_ok(headers, submitted) {
+        Ok(())
+    } else {
+        Err(page_error(admin, StatusCode::FORBIDDEN, "Request refused", "The form has expired or did not come from this site. Go back, reload the page and try again."))
+    }
+}
+
+/// Render a console page.
+pub fn render(admin: &Admin, template: &str, section: &str, title: &str, mut ctx: Value, status: StatusCode) -> Response {
+    let u = &admin.signed_in.user.user;
+    if let Some(obj) = ctx.as_object_mut() {
+        obj.insert("org_name".into(), json!(admin.org().name));
+        obj.insert("admin_login".into(), json!(u.login()));
+        obj.insert("admin_role".into(), json!(admin.role.as_str()));
+        obj.insert("section".into(), json!(section));
+        obj.entry("title").or_insert(json!(title));
+        obj.insert("csrf".into(), json!(admin.csrf.0));
+        obj.insert("can_write".into(), json!(admin.can_write()));
+    }
+    let html = env().get_template(template).and_then(|t| t.render(minijinja::Value::from_serialize(&ctx)));
+    let mut resp = match html {
+        Ok(h) => (status, Html(h)).into_response(),
+        Err(e) => return ApiError::internal(format!("rendering {template}: {e}")).into_response(),
+    };
+    if admin.csrf.1 {
+        resp.headers_mut().append(header::SET_COOKIE, set_cookie(CSRF_COOKIE, &admin.csrf.0, is_https(admin.org()), None));
+    }
+    add_security_headers(resp.headers_mut());
+    resp
+}
+
+/// A console page showing an error.
+pub fn page_error(admin: &Admin, status: StatusCode, title: &str, message: &str) -> Response {
+    render(admin, "placeholder.html", "", title, json!({ "message": message }), status)
+}
+
+fn placeholder(admin: &Admin, section: &str, title: &str, message: &str) -> Response {
+    render(admin, "placeholder.html", section, title, json!({ "message": message }), StatusCode::OK)
+}
+
+/// An API error as the console shows it: a summary, the causes, and per-field messages.
+pub fn error_context(e: &ApiError) -> (Value, serde_json::Map<String, Value>) {
+    let mut fields = serde_json::Map::new();
+    for c in &e.causes {
+        if let Some((field, msg)) = c.split_once(": ") {
+            fields.entry(field.to_string()).or_insert(json!(msg));
+        }
+    }
+    (json!({ "summary": e.summary, "causes": e.causes }), fields)
+}
+
+/// Redirect after a successful POST, with a notice for the next page.
+pub fn done(to: &str, notice: &str) -> Response {
+    let sep = if to.contains('?') { '&' } else { '?' };
+    let mut r = Redirect::to(&format!("{to}{sep}notice={}", percent_encoding::utf8_percent_encode(notice, percent_encoding::NON_ALPHANUMERIC))).into_response();
+    add_security_headers(r.headers_mut());
+    r
+}
+
+/// The value of a repeated-key form field list.
+pub fn field<'a>(form: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    form.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+}
+
+/// The notice carried by `?notice=` (only our own short texts are shown).
+pub fn notice(params: &crate::api::extract::Params) -> Option<String> {
+    params.get("notice").map(|n| n.chars().take(200).collect())
+}
