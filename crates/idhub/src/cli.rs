@@ -263,6 +263,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             println!("idhub demo: org \"{}\" at {}", org.name, org.base_url);
             println!("  database:      {}/idhub.db (SQLite)", args.data_dir.display());
             println!("  administrator: {admin} / {password}");
+            println!("  sign in:       {}/login   (admin console: {}/admin)", org.base_url, org.base_url);
             println!("  API token:     {token}");
             println!("Try:");
             println!("  curl -s -H 'Authorization: SSWS {token}' {}/api/v1/users", org.base_url);

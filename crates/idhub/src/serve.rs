@@ -35,6 +35,21 @@ pub async fn serve(cfg: Config) -> Result<(), CliError> {
         return Err(CliError::Usage("nothing to listen on: give --listen ADDR".into()));
     }
     let mut servers = tokio::task::JoinSet::new();
+    let housekeeping_store = store.clone();
+    tokio::spawn(async move {
+        // Expired sessions, sign-in transactions and old finished jobs go away.
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(600));
+        loop {
+            tick.tick().await;
+            let now = chrono::Utc::now().timestamp_millis();
+            if let Err(e) = housekeeping_store.purge_expired_sessions(now).await {
+                tracing::warn!("housekeeping: {e}");
+            }
+            if let Err(e) = housekeeping_store.purge_done_jobs(now - 7 * 24 * 3600 * 1000).await {
+                tracing::warn!("housekeeping: {e}");
+            }
+        }
+    });
     for addr in &cfg.listen {
         let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| CliError::Usage(format!("cannot listen on {addr}: {e}")))?;
         let local = listener.local_addr()?;

@@ -116,7 +116,8 @@ impl Store {
     pub async fn purge_expired_sessions(&self, now: Millis) -> Result<u64> {
         let a = sqlx::query("DELETE FROM sessions WHERE expires <= $1 OR last_seen + idle_timeout <= $1").bind(now).execute(self.write_pool()).await?.rows_affected();
         let b = sqlx::query("DELETE FROM session_tokens WHERE expires <= $1").bind(now).execute(self.write_pool()).await?.rows_affected();
-        Ok(a + b)
+        let c = sqlx::query("DELETE FROM authn_transactions WHERE expires <= $1").bind(now).execute(self.write_pool()).await?.rows_affected();
+        Ok(a + b + c)
     }
 
     /// Store a one-time session token.
