@@ -6,7 +6,10 @@
 pub enum DomainError {
     /// Input failed validation; `causes` are per-field messages (Okta's `errorCauses`).
     #[error("Api validation failed: {summary}")]
-    Validation { summary: String, causes: Vec<String> },
+    Validation {
+        summary: String,
+        causes: Vec<String>,
+    },
     /// The object does not exist (or is not visible to this org).
     #[error("Not found: {0}")]
     NotFound(String),

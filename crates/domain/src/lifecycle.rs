@@ -124,7 +124,11 @@ pub struct Transition {
 
 impl Transition {
     fn to(to: UserStatus) -> Self {
-        Transition { to, clears_password: false, no_op: false }
+        Transition {
+            to,
+            clears_password: false,
+            no_op: false,
+        }
     }
 }
 
@@ -148,7 +152,11 @@ pub fn initial_status(activate: bool, creds: Credentials, expire_password: bool)
 /// Apply `op` to a user in `from`. Errors carry Okta's meaning:
 /// [`DomainError::AlreadyActive`] (403 E0000016), [`DomainError::WrongStatus`]
 /// (403 E0000038), [`DomainError::InvalidTransition`] (400 E0000001).
-pub fn transition(from: UserStatus, op: LifecycleOp, creds: Credentials) -> Result<Transition, DomainError> {
+pub fn transition(
+    from: UserStatus,
+    op: LifecycleOp,
+    creds: Credentials,
+) -> Result<Transition, DomainError> {
     use UserStatus::*;
     match op {
         LifecycleOp::Activate => match from {
@@ -224,9 +232,18 @@ mod tests {
     use super::*;
     use UserStatus::*;
 
-    const PW: Credentials = Credentials { has_password: true, federated: false };
-    const NOPW: Credentials = Credentials { has_password: false, federated: false };
-    const FED: Credentials = Credentials { has_password: false, federated: true };
+    const PW: Credentials = Credentials {
+        has_password: true,
+        federated: false,
+    };
+    const NOPW: Credentials = Credentials {
+        has_password: false,
+        federated: false,
+    };
+    const FED: Credentials = Credentials {
+        has_password: false,
+        federated: true,
+    };
 
     const OPS: [LifecycleOp; 8] = [
         LifecycleOp::Activate,
@@ -256,7 +273,9 @@ mod tests {
             (O::Unlock, _) => Err("invalid"),
             (O::ResetPassword, Active | Recovery | PasswordExpired | LockedOut) => Ok(Recovery),
             (O::ResetPassword, _) => Err("wrong_status"),
-            (O::ExpirePassword, Active | PasswordExpired | LockedOut | Recovery) => Ok(PasswordExpired),
+            (O::ExpirePassword, Active | PasswordExpired | LockedOut | Recovery) => {
+                Ok(PasswordExpired)
+            }
             (O::ExpirePassword, _) => Err("wrong_status"),
         }
     }
@@ -282,8 +301,14 @@ mod tests {
 
     #[test]
     fn activation_without_password_provisions() {
-        assert_eq!(transition(Staged, LifecycleOp::Activate, NOPW).map(|t| t.to), Ok(Provisioned));
-        assert_eq!(transition(Staged, LifecycleOp::Activate, FED).map(|t| t.to), Ok(Active));
+        assert_eq!(
+            transition(Staged, LifecycleOp::Activate, NOPW).map(|t| t.to),
+            Ok(Provisioned)
+        );
+        assert_eq!(
+            transition(Staged, LifecycleOp::Activate, FED).map(|t| t.to),
+            Ok(Active)
+        );
     }
 
     #[test]

@@ -68,7 +68,10 @@ mod tests {
     fn formats_like_okta() {
         assert_eq!(format_millis(0), "1970-01-01T00:00:00.000Z");
         assert_eq!(format_millis(1_372_091_958_123), "2013-06-24T16:39:18.123Z");
-        assert_eq!(parse_timestamp("2013-06-24T16:39:18.123Z"), Some(1_372_091_958_123));
+        assert_eq!(
+            parse_timestamp("2013-06-24T16:39:18.123Z"),
+            Some(1_372_091_958_123)
+        );
         assert_eq!(parse_timestamp("yesterday"), None);
     }
 }

@@ -22,7 +22,12 @@ pub enum GroupSelect {
 }
 
 fn group_column(attr: &str) -> Option<Column> {
-    let col = |sql: &str, kind| Some(Column { sql: sql.to_string(), kind });
+    let col = |sql: &str, kind| {
+        Some(Column {
+            sql: sql.to_string(),
+            kind,
+        })
+    };
     match attr {
         "id" => col("id", ColumnKind::Text),
         "type" => col("kind", ColumnKind::Text),
@@ -56,17 +61,22 @@ impl Store {
         .map_err(|e| StoreError::from_unique(e, "name"))?;
         events::insert(&mut tx, &group.org_id, events, group.created).await?;
         tx.commit().await?;
-        Ok(StoredGroup { group: group.clone(), seq })
+        Ok(StoredGroup {
+            group: group.clone(),
+            seq,
+        })
     }
 
     /// A group by id.
     pub async fn get_group(&self, org: &OrgId, id: &str) -> Result<StoredGroup> {
-        let row = sqlx::query(&format!("SELECT {GROUP_COLS} FROM user_groups WHERE org_id = $1 AND id = $2"))
-            .bind(org.as_str())
-            .bind(id)
-            .fetch_optional(self.read_pool())
-            .await?
-            .ok_or(StoreError::NotFound)?;
+        let row = sqlx::query(&format!(
+            "SELECT {GROUP_COLS} FROM user_groups WHERE org_id = $1 AND id = $2"
+        ))
+        .bind(org.as_str())
+        .bind(id)
+        .fetch_optional(self.read_pool())
+        .await?
+        .ok_or(StoreError::NotFound)?;
         group_from_row(&row)
     }
 
@@ -93,10 +103,25 @@ impl Store {
     }
 
     /// Delete a group and its memberships.
-    pub async fn delete_group(&self, org: &OrgId, id: &GroupId, now: Millis, events: &[NewEvent]) -> Result<()> {
+    pub async fn delete_group(
+        &self,
+        org: &OrgId,
+        id: &GroupId,
+        now: Millis,
+        events: &[NewEvent],
+    ) -> Result<()> {
         let mut tx = self.write_pool().begin().await?;
-        sqlx::query("DELETE FROM group_members WHERE org_id = $1 AND group_id = $2").bind(org.as_str()).bind(id.as_str()).execute(&mut *tx).await?;
-        let n = sqlx::query("DELETE FROM user_groups WHERE org_id = $1 AND id = $2").bind(org.as_str()).bind(id.as_str()).execute(&mut *tx).await?.rows_affected();
+        sqlx::query("DELETE FROM group_members WHERE org_id = $1 AND group_id = $2")
+            .bind(org.as_str())
+            .bind(id.as_str())
+            .execute(&mut *tx)
+            .await?;
+        let n = sqlx::query("DELETE FROM user_groups WHERE org_id = $1 AND id = $2")
+            .bind(org.as_str())
+            .bind(id.as_str())
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
         if n == 0 {
             return Err(StoreError::NotFound);
         }
@@ -106,7 +131,14 @@ impl Store {
     }
 
     /// Add a user to a group. Returns false when the user was already a member.
-    pub async fn add_group_member(&self, org: &OrgId, group: &GroupId, user: &StoredUser, now: Millis, events: &[NewEvent]) -> Result<bool> {
+    pub async fn add_group_member(
+        &self,
+        org: &OrgId,
+        group: &GroupId,
+        user: &StoredUser,
+        now: Millis,
+        events: &[NewEvent],
+    ) -> Result<bool> {
         let mut tx = self.write_pool().begin().await?;
         let added = add_member(&mut tx, org, group, &user.user.id, user.seq, now).await?;
         if added {
@@ -117,17 +149,30 @@ impl Store {
     }
 
     /// Remove a user from a group. Returns false when the user was not a member.
-    pub async fn remove_group_member(&self, org: &OrgId, group: &GroupId, user: &UserId, now: Millis, events: &[NewEvent]) -> Result<bool> {
+    pub async fn remove_group_member(
+        &self,
+        org: &OrgId,
+        group: &GroupId,
+        user: &UserId,
+        now: Millis,
+        events: &[NewEvent],
+    ) -> Result<bool> {
         let mut tx = self.write_pool().begin().await?;
-        let n = sqlx::query("DELETE FROM group_members WHERE org_id = $1 AND group_id = $2 AND user_id = $3")
-            .bind(org.as_str())
-            .bind(group.as_str())
-            .bind(user.as_str())
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
+        let n = sqlx::query(
+            "DELETE FROM group_members WHERE org_id = $1 AND group_id = $2 AND user_id = $3",
+        )
+        .bind(org.as_str())
+        .bind(group.as_str())
+        .bind(user.as_str())
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
         if n > 0 {
-            sqlx::query("UPDATE user_groups SET last_membership_updated = $1 WHERE id = $2").bind(now).bind(group.as_str()).execute(&mut *tx).await?;
+            sqlx::query("UPDATE user_groups SET last_membership_updated = $1 WHERE id = $2")
+                .bind(now)
+                .bind(group.as_str())
+                .execute(&mut *tx)
+                .await?;
             events::insert(&mut tx, org, events, now).await?;
         }
         tx.commit().await?;
@@ -135,7 +180,13 @@ impl Store {
     }
 
     /// List groups a page at a time.
-    pub async fn list_groups(&self, org: &OrgId, select: &GroupSelect, limit: i64, after: Option<&str>) -> std::result::Result<Page<StoredGroup>, ListError> {
+    pub async fn list_groups(
+        &self,
+        org: &OrgId,
+        select: &GroupSelect,
+        limit: i64,
+        after: Option<&str>,
+    ) -> std::result::Result<Page<StoredGroup>, ListError> {
         let mut sql = format!("SELECT {GROUP_COLS} FROM user_groups WHERE org_id = $1");
         let mut binds = vec![Bind::Text(org.0.clone())];
         if let Some(after) = after {
@@ -148,11 +199,16 @@ impl Store {
                 let p = text.to_lowercase();
                 binds.push(Bind::Text(p.clone()));
                 binds.push(Bind::Text(prefix_upper(&p)));
-                sql.push_str(&format!(" AND name_key >= ${} AND name_key < ${}", binds.len() - 1, binds.len()));
+                sql.push_str(&format!(
+                    " AND name_key >= ${} AND name_key < ${}",
+                    binds.len() - 1,
+                    binds.len()
+                ));
             }
             GroupSelect::Filter(e) | GroupSelect::Search(e) => {
                 let ci = matches!(select, GroupSelect::Search(_));
-                let w = sqlfilter::to_sql(e, binds.len() + 1, &group_column, ci).map_err(ListError::Filter)?;
+                let w = sqlfilter::to_sql(e, binds.len() + 1, &group_column, ci)
+                    .map_err(ListError::Filter)?;
                 sql.push_str(" AND ");
                 sql.push_str(&w.sql);
                 binds.extend(w.binds);
@@ -160,20 +216,42 @@ impl Store {
         }
         binds.push(Bind::Int(limit + 1));
         sql.push_str(&format!(" ORDER BY seq LIMIT ${}", binds.len()));
-        let rows = bind_all(sqlx::query(&sql), &binds).fetch_all(self.read_pool()).await.map_err(|e| ListError::Store(e.into()))?;
+        let rows = bind_all(sqlx::query(&sql), &binds)
+            .fetch_all(self.read_pool())
+            .await
+            .map_err(|e| ListError::Store(e.into()))?;
         let more = rows.len() as i64 > limit;
-        let items = rows.iter().take(limit.max(0) as usize).map(group_from_row).collect::<Result<Vec<_>>>().map_err(ListError::Store)?;
-        let next = if more { items.last().map(|g| encode_cursor(g.seq)) } else { None };
+        let items = rows
+            .iter()
+            .take(limit.max(0) as usize)
+            .map(group_from_row)
+            .collect::<Result<Vec<_>>>()
+            .map_err(ListError::Store)?;
+        let next = if more {
+            items.last().map(|g| encode_cursor(g.seq))
+        } else {
+            None
+        };
         Ok(Page { items, next })
     }
 
     /// Members of a group, a page at a time in user order. `Everyone` lists every user.
-    pub async fn list_group_members(&self, org: &OrgId, group: &StoredGroup, limit: i64, after: Option<&str>) -> std::result::Result<Page<StoredUser>, ListError> {
+    pub async fn list_group_members(
+        &self,
+        org: &OrgId,
+        group: &StoredGroup,
+        limit: i64,
+        after: Option<&str>,
+    ) -> std::result::Result<Page<StoredUser>, ListError> {
         let after_seq = match after {
             Some(a) => decode_cursor(a).ok_or(ListError::BadCursor)?,
             None => 0,
         };
-        let cols = USER_COLS.split(", ").map(|c| format!("u.{c}")).collect::<Vec<_>>().join(", ");
+        let cols = USER_COLS
+            .split(", ")
+            .map(|c| format!("u.{c}"))
+            .collect::<Vec<_>>()
+            .join(", ");
         let rows = if group.group.kind == idhub_domain::group::GroupType::BuiltIn {
             sqlx::query(&format!("SELECT {cols} FROM users u WHERE u.org_id = $1 AND u.seq > $2 ORDER BY u.seq LIMIT $3"))
                 .bind(org.as_str())
@@ -194,8 +272,17 @@ impl Store {
         }
         .map_err(|e| ListError::Store(e.into()))?;
         let more = rows.len() as i64 > limit;
-        let items = rows.iter().take(limit.max(0) as usize).map(user_from_row).collect::<Result<Vec<_>>>().map_err(ListError::Store)?;
-        let next = if more { items.last().map(|u| encode_cursor(u.seq)) } else { None };
+        let items = rows
+            .iter()
+            .take(limit.max(0) as usize)
+            .map(user_from_row)
+            .collect::<Result<Vec<_>>>()
+            .map_err(ListError::Store)?;
+        let next = if more {
+            items.last().map(|u| encode_cursor(u.seq))
+        } else {
+            None
+        };
         Ok(Page { items, next })
     }
 }

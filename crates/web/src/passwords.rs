@@ -18,7 +18,11 @@ pub struct HashParams {
 
 impl Default for HashParams {
     fn default() -> Self {
-        HashParams { memory_kib: 19 * 1024, iterations: 2, parallelism: 1 }
+        HashParams {
+            memory_kib: 19 * 1024,
+            iterations: 2,
+            parallelism: 1,
+        }
     }
 }
 
@@ -37,24 +41,40 @@ pub struct HashError(String);
 impl PasswordHasher {
     /// A hasher with these parameters.
     pub fn new(params: HashParams) -> Self {
-        PasswordHasher { params, dummy: std::sync::OnceLock::new() }
+        PasswordHasher {
+            params,
+            dummy: std::sync::OnceLock::new(),
+        }
     }
 
     /// A hash of a random password with these parameters, for checking against when a
     /// login does not exist (so the answer takes as long as for a real user).
     pub fn dummy_hash(&self) -> &str {
-        self.dummy.get_or_init(|| self.hash_blocking(&idhub_domain::ids::random_base62(16)).unwrap_or_default())
+        self.dummy.get_or_init(|| {
+            self.hash_blocking(&idhub_domain::ids::random_base62(16))
+                .unwrap_or_default()
+        })
     }
 
     fn argon(&self) -> Result<Argon2<'static>, HashError> {
-        let p = Params::new(self.params.memory_kib, self.params.iterations, self.params.parallelism, None).map_err(|e| HashError(e.to_string()))?;
+        let p = Params::new(
+            self.params.memory_kib,
+            self.params.iterations,
+            self.params.parallelism,
+            None,
+        )
+        .map_err(|e| HashError(e.to_string()))?;
         Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, p))
     }
 
     /// Hash synchronously (for the CLI and benchmarks).
     pub fn hash_blocking(&self, password: &str) -> Result<String, HashError> {
         let salt = SaltString::generate(&mut rand::rngs::OsRng);
-        Ok(self.argon()?.hash_password(password.as_bytes(), &salt).map_err(|e| HashError(e.to_string()))?.to_string())
+        Ok(self
+            .argon()?
+            .hash_password(password.as_bytes(), &salt)
+            .map_err(|e| HashError(e.to_string()))?
+            .to_string())
     }
 
     /// Hash on the blocking pool.
@@ -62,7 +82,10 @@ impl PasswordHasher {
         let argon = self.argon()?;
         tokio::task::spawn_blocking(move || {
             let salt = SaltString::generate(&mut rand::rngs::OsRng);
-            argon.hash_password(password.as_bytes(), &salt).map(|h| h.to_string()).map_err(|e| HashError(e.to_string()))
+            argon
+                .hash_password(password.as_bytes(), &salt)
+                .map(|h| h.to_string())
+                .map_err(|e| HashError(e.to_string()))
         })
         .await
         .map_err(|e| HashError(e.to_string()))?
@@ -72,7 +95,9 @@ impl PasswordHasher {
     pub async fn verify(&self, password: String, stored: String) -> bool {
         tokio::task::spawn_blocking(move || match PasswordHash::new(&stored) {
             // The parameters come from the stored hash itself.
-            Ok(parsed) => Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok(),
+            Ok(parsed) => Argon2::default()
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok(),
             Err(_) => false,
         })
         .await
@@ -86,7 +111,11 @@ mod tests {
 
     #[tokio::test]
     async fn hashes_are_argon2id_and_verify() {
-        let h = PasswordHasher::new(HashParams { memory_kib: 1024, iterations: 1, parallelism: 1 });
+        let h = PasswordHasher::new(HashParams {
+            memory_kib: 1024,
+            iterations: 1,
+            parallelism: 1,
+        });
         let stored = h.hash("Secr3tPass".into()).await.unwrap_or_default();
         assert!(stored.starts_with("$argon2id$"));
         assert!(h.verify("Secr3tPass".into(), stored.clone()).await);

@@ -9,11 +9,8 @@ use crate::request::Client;
 use crate::signin::auth::{password_login, AuthFailure};
 use crate::signin::mfa::{self, VerifyFailure};
 use crate::signin::session::{clear_session_cookie, current_session};
-use axum::extract::Path;
-use idhub_domain::user::User;
-use idhub_store::factors::{AuthnTransaction, Factor};
-use idhub_store::orgs::Org;
 use crate::AppState;
+use axum::extract::Path;
 use axum::extract::State;
 use axum::http::request::Parts;
 use axum::http::{header, StatusCode};
@@ -21,6 +18,9 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use idhub_domain::event::{NewEvent, Party};
 use idhub_domain::time::format_millis;
+use idhub_domain::user::User;
+use idhub_store::factors::{AuthnTransaction, Factor};
+use idhub_store::orgs::Org;
 use serde_json::{json, Value};
 
 /// Lifetime of a session token.
@@ -41,16 +41,23 @@ fn embedded_user(u: &idhub_domain::user::User) -> Value {
 }
 
 /// `POST /api/v1/authn`
-pub async fn authn(State(state): State<AppState>, CurrentOrg(org): CurrentOrg, client: Client, OktaJson(body): OktaJson) -> Result<Response, ApiError> {
+pub async fn authn(
+    State(state): State<AppState>,
+    CurrentOrg(org): CurrentOrg,
+    client: Client,
+    OktaJson(body): OktaJson,
+) -> Result<Response, ApiError> {
     let username = body.get("username").and_then(Value::as_str);
     let password = body.get("password").and_then(Value::as_str);
     let (Some(username), Some(password)) = (username, password) else {
         let mut e = ApiError::validation("username, password", vec![]);
         if username.is_none() {
-            e.causes.push("username: The field cannot be left blank".into());
+            e.causes
+                .push("username: The field cannot be left blank".into());
         }
         if password.is_none() {
-            e.causes.push("password: The field cannot be left blank".into());
+            e.causes
+                .push("password: The field cannot be left blank".into());
         }
         return Err(e);
     };
@@ -71,15 +78,28 @@ pub async fn authn(State(state): State<AppState>, CurrentOrg(org): CurrentOrg, c
             }
             if mfa::mfa_required(&state, &org, u).await? {
                 let (state_token, tx) = mfa::begin(&state, &org, u, None).await?;
-                return Ok(Json(mfa_state(&state, &org, u, &state_token, &tx).await?).into_response());
+                return Ok(
+                    Json(mfa_state(&state, &org, u, &state_token, &tx).await?).into_response()
+                );
             }
             Ok(Json(success(&state, &org, u, vec!["pwd".into()], &client).await?).into_response())
         }
-        Err(AuthFailure::LockedOut) => Ok(Json(json!({ "status": "LOCKED_OUT", "_links": {} })).into_response()),
-        Err(AuthFailure::InvalidCredentials) => Err(ApiError::new(StatusCode::UNAUTHORIZED, "E0000004", "Authentication failed")),
+        Err(AuthFailure::LockedOut) => {
+            Ok(Json(json!({ "status": "LOCKED_OUT", "_links": {} })).into_response())
+        }
+        Err(AuthFailure::InvalidCredentials) => Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "E0000004",
+            "Authentication failed",
+        )),
         Err(AuthFailure::Throttled) => {
-            let mut e = ApiError::new(StatusCode::TOO_MANY_REQUESTS, "E0000047", "API call exceeded rate limit due to too many requests.");
-            e.headers.push(("x-rate-limit-reset", ((now / 60_000 + 1) * 60).to_string()));
+            let mut e = ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "E0000047",
+                "API call exceeded rate limit due to too many requests.",
+            );
+            e.headers
+                .push(("x-rate-limit-reset", ((now / 60_000 + 1) * 60).to_string()));
             Err(e)
         }
         Err(AuthFailure::Internal(detail)) => Err(ApiError::internal(detail)),
@@ -87,11 +107,26 @@ pub async fn authn(State(state): State<AppState>, CurrentOrg(org): CurrentOrg, c
 }
 
 /// The SUCCESS answer: a one-time session token.
-async fn success(state: &AppState, org: &Org, u: &User, amr: Vec<String>, client: &Client) -> Result<Value, ApiError> {
+async fn success(
+    state: &AppState,
+    org: &Org,
+    u: &User,
+    amr: Vec<String>,
+    client: &Client,
+) -> Result<Value, ApiError> {
     let now = state.now();
     let token = format!("20111{}", idhub_domain::ids::random_base62(40));
-    state.store.create_session_token(&org.id, &u.id, &amr, &token, now + SESSION_TOKEN_TTL_MS).await?;
-    let ev = NewEvent::success("user.authentication.authenticate", "User authentication", Party::new(u.id.0.clone(), "User", u.login(), u.display_name()), vec![], client.0.clone());
+    state
+        .store
+        .create_session_token(&org.id, &u.id, &amr, &token, now + SESSION_TOKEN_TTL_MS)
+        .await?;
+    let ev = NewEvent::success(
+        "user.authentication.authenticate",
+        "User authentication",
+        Party::new(u.id.0.clone(), "User", u.login(), u.display_name()),
+        vec![],
+        client.0.clone(),
+    );
     state.store.create_events(&org.id, &[ev], now).await?;
     Ok(json!({
         "expiresAt": format_millis(now + SESSION_TOKEN_TTL_MS),
@@ -114,7 +149,13 @@ fn factor_json(org: &Org, u: &User, f: &Factor) -> Value {
 }
 
 /// The MFA_REQUIRED / MFA_ENROLL answer for a transaction.
-async fn mfa_state(state: &AppState, org: &Org, u: &User, state_token: &str, tx: &AuthnTransaction) -> Result<Value, ApiError> {
+async fn mfa_state(
+    state: &AppState,
+    org: &Org,
+    u: &User,
+    state_token: &str,
+    tx: &AuthnTransaction,
+) -> Result<Value, ApiError> {
     let base = &org.base_url;
     let factors = match mfa::active_factor(state, org, u).await? {
         Some(f) => vec![factor_json(org, u, &f)],
@@ -133,11 +174,28 @@ async fn mfa_state(state: &AppState, org: &Org, u: &User, state_token: &str, tx:
 }
 
 /// The transaction named by a body's `stateToken`, with its user.
-async fn transaction(state: &AppState, org: &Org, body: &Value) -> Result<(String, AuthnTransaction, User), ApiError> {
+async fn transaction(
+    state: &AppState,
+    org: &Org,
+    body: &Value,
+) -> Result<(String, AuthnTransaction, User), ApiError> {
     let invalid = || ApiError::new(StatusCode::FORBIDDEN, "E0000011", "Invalid token provided");
-    let token = body.get("stateToken").and_then(Value::as_str).filter(|t| !t.is_empty() && t.len() <= 64).ok_or_else(invalid)?;
-    let tx = state.store.get_transaction(&org.id, token, state.now()).await.map_err(|_| invalid())?;
-    let user = state.store.get_user(&org.id, tx.user_id.as_str()).await.map_err(|_| invalid())?.user;
+    let token = body
+        .get("stateToken")
+        .and_then(Value::as_str)
+        .filter(|t| !t.is_empty() && t.len() <= 64)
+        .ok_or_else(invalid)?;
+    let tx = state
+        .store
+        .get_transaction(&org.id, token, state.now())
+        .await
+        .map_err(|_| invalid())?;
+    let user = state
+        .store
+        .get_user(&org.id, tx.user_id.as_str())
+        .await
+        .map_err(|_| invalid())?
+        .user;
     if !idhub_domain::lifecycle::can_authenticate(user.status) {
         return Err(invalid());
     }
@@ -145,33 +203,98 @@ async fn transaction(state: &AppState, org: &Org, body: &Value) -> Result<(Strin
 }
 
 /// `POST /api/v1/authn/factors/{id}/verify` and `…/lifecycle/activate`: check a TOTP code.
-pub async fn authn_factor_verify(State(state): State<AppState>, CurrentOrg(org): CurrentOrg, client: Client, Path(params): Path<Vec<(String, String)>>, OktaJson(body): OktaJson) -> Result<Response, ApiError> {
-    let factor_id = params.iter().find(|(k, _)| k == "factor").map(|(_, v)| v.clone()).unwrap_or_default();
+pub async fn authn_factor_verify(
+    State(state): State<AppState>,
+    CurrentOrg(org): CurrentOrg,
+    client: Client,
+    Path(params): Path<Vec<(String, String)>>,
+    OktaJson(body): OktaJson,
+) -> Result<Response, ApiError> {
+    let factor_id = params
+        .iter()
+        .find(|(k, _)| k == "factor")
+        .map(|(_, v)| v.clone())
+        .unwrap_or_default();
     let (token, tx, user) = transaction(&state, &org, &body).await?;
-    let factor = state.store.get_factor(&org.id, &user.id, &factor_id).await.map_err(|_| ApiError::not_found(format!("{factor_id} (Factor)")))?;
-    let code = body.get("passCode").and_then(Value::as_str).unwrap_or_default();
-    match mfa::verify(&state, &org, &user, mfa::Pending { secret: &token, tx: &tx }, &factor, code, &client.0).await? {
-        Ok(()) => Ok(Json(success(&state, &org, &user, vec!["pwd".into(), "otp".into()], &client).await?).into_response()),
+    let factor = state
+        .store
+        .get_factor(&org.id, &user.id, &factor_id)
+        .await
+        .map_err(|_| ApiError::not_found(format!("{factor_id} (Factor)")))?;
+    let code = body
+        .get("passCode")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    match mfa::verify(
+        &state,
+        &org,
+        &user,
+        mfa::Pending {
+            secret: &token,
+            tx: &tx,
+        },
+        &factor,
+        code,
+        &client.0,
+    )
+    .await?
+    {
+        Ok(()) => Ok(Json(
+            success(
+                &state,
+                &org,
+                &user,
+                vec!["pwd".into(), "otp".into()],
+                &client,
+            )
+            .await?,
+        )
+        .into_response()),
         Err(VerifyFailure::InvalidCode) => {
             let mut e = ApiError::new(StatusCode::FORBIDDEN, "E0000068", "Invalid Passcode/Answer");
             e.causes = vec!["Your passcode doesn't match our records. Please try again.".into()];
             Err(e)
         }
-        Err(VerifyFailure::TooManyAttempts) => Err(ApiError::new(StatusCode::FORBIDDEN, "E0000069", "User Locked: too many wrong codes; sign in again.")),
+        Err(VerifyFailure::TooManyAttempts) => Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "E0000069",
+            "User Locked: too many wrong codes; sign in again.",
+        )),
     }
 }
 
 /// `POST /api/v1/authn/factors`: enroll a TOTP factor during sign-in.
-pub async fn authn_factor_enroll(State(state): State<AppState>, CurrentOrg(org): CurrentOrg, client: Client, OktaJson(body): OktaJson) -> Result<Json<Value>, ApiError> {
+pub async fn authn_factor_enroll(
+    State(state): State<AppState>,
+    CurrentOrg(org): CurrentOrg,
+    client: Client,
+    OktaJson(body): OktaJson,
+) -> Result<Json<Value>, ApiError> {
     let (token, tx, user) = transaction(&state, &org, &body).await?;
     if tx.status != "MFA_ENROLL" && tx.status != "MFA_ENROLL_ACTIVATE" {
-        return Err(ApiError::new(StatusCode::FORBIDDEN, "E0000038", "This operation is not allowed in the current authentication state."));
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "E0000038",
+            "This operation is not allowed in the current authentication state.",
+        ));
     }
     if body.get("factorType").and_then(Value::as_str) != Some(mfa::TOTP_TYPE) {
-        return Err(ApiError::validation("factorType", vec![format!("factorType: only {} is supported", mfa::TOTP_TYPE)]));
+        return Err(ApiError::validation(
+            "factorType",
+            vec![format!("factorType: only {} is supported", mfa::TOTP_TYPE)],
+        ));
     }
     let (factor, raw) = mfa::enroll(&state, &org, &user, &client.0).await?;
-    state.store.update_transaction(&org.id, &token, "MFA_ENROLL_ACTIVATE", Some(&factor.id), false).await?;
+    state
+        .store
+        .update_transaction(
+            &org.id,
+            &token,
+            "MFA_ENROLL_ACTIVATE",
+            Some(&factor.id),
+            false,
+        )
+        .await?;
     let base = &org.base_url;
     Ok(Json(json!({
         "stateToken": token,
@@ -197,15 +320,24 @@ pub async fn authn_factor_enroll(State(state): State<AppState>, CurrentOrg(org):
 }
 
 /// `POST /api/v1/authn/cancel`
-pub async fn authn_cancel(State(state): State<AppState>, CurrentOrg(org): CurrentOrg, OktaJson(body): OktaJson) -> Result<Json<Value>, ApiError> {
+pub async fn authn_cancel(
+    State(state): State<AppState>,
+    CurrentOrg(org): CurrentOrg,
+    OktaJson(body): OktaJson,
+) -> Result<Json<Value>, ApiError> {
     let (token, _, _) = transaction(&state, &org, &body).await?;
     state.store.delete_transaction(&org.id, &token).await?;
     Ok(Json(json!({ "status": "UNAUTHENTICATED", "_links": {} })))
 }
 
 /// `GET /api/v1/sessions/me`
-pub async fn sessions_me(State(state): State<AppState>, parts: Parts) -> Result<Json<Value>, ApiError> {
-    let s = current_session(&state, &parts).await?.ok_or_else(|| ApiError::not_found("me (Session)"))?;
+pub async fn sessions_me(
+    State(state): State<AppState>,
+    parts: Parts,
+) -> Result<Json<Value>, ApiError> {
+    let s = current_session(&state, &parts)
+        .await?
+        .ok_or_else(|| ApiError::not_found("me (Session)"))?;
     let base = &s.org.base_url;
     Ok(Json(json!({
         "id": s.session.id,
@@ -227,12 +359,28 @@ pub async fn sessions_me(State(state): State<AppState>, parts: Parts) -> Result<
 }
 
 /// `DELETE /api/v1/sessions/me`
-pub async fn sessions_me_delete(State(state): State<AppState>, client: Client, parts: Parts) -> Result<Response, ApiError> {
-    let s = current_session(&state, &parts).await?.ok_or_else(|| ApiError::not_found("me (Session)"))?;
+pub async fn sessions_me_delete(
+    State(state): State<AppState>,
+    client: Client,
+    parts: Parts,
+) -> Result<Response, ApiError> {
+    let s = current_session(&state, &parts)
+        .await?
+        .ok_or_else(|| ApiError::not_found("me (Session)"))?;
     let u = &s.user.user;
-    let ev = NewEvent::success("user.session.end", "User logout from Okta", Party::new(u.id.0.clone(), "User", u.login(), u.display_name()), vec![], client.0);
-    state.store.delete_session(&s.org.id, &s.session.id, state.now(), &[ev]).await?;
+    let ev = NewEvent::success(
+        "user.session.end",
+        "User logout from Okta",
+        Party::new(u.id.0.clone(), "User", u.login(), u.display_name()),
+        vec![],
+        client.0,
+    );
+    state
+        .store
+        .delete_session(&s.org.id, &s.session.id, state.now(), &[ev])
+        .await?;
     let mut resp = StatusCode::NO_CONTENT.into_response();
-    resp.headers_mut().append(header::SET_COOKIE, clear_session_cookie(&s.org));
+    resp.headers_mut()
+        .append(header::SET_COOKIE, clear_session_cookie(&s.org));
     Ok(resp)
 }

@@ -45,7 +45,15 @@ fn party(g: &Group) -> Party {
 }
 
 fn profile_fields(body: &Value) -> Result<(String, Option<String>), ApiError> {
-    let profile = body.get("profile").and_then(Value::as_object).ok_or_else(|| ApiError::validation("profile", vec!["profile: The field cannot be left blank".into()]))?;
+    let profile = body
+        .get("profile")
+        .and_then(Value::as_object)
+        .ok_or_else(|| {
+            ApiError::validation(
+                "profile",
+                vec!["profile: The field cannot be left blank".into()],
+            )
+        })?;
     let name = match profile.get("name") {
         None | Some(Value::Null) => None,
         Some(Value::String(s)) => Some(s.trim().to_string()),
@@ -57,7 +65,12 @@ fn profile_fields(body: &Value) -> Result<(String, Option<String>), ApiError> {
         Some(_) => return Err(ApiError::bad_body("profile.description must be a string")),
     };
     if let Some(unknown) = profile.keys().find(|k| *k != "name" && *k != "description") {
-        return Err(ApiError::validation(unknown.clone(), vec![format!("{unknown}: Property name '{unknown}' is not defined in profile")]));
+        return Err(ApiError::validation(
+            unknown.clone(),
+            vec![format!(
+                "{unknown}: Property name '{unknown}' is not defined in profile"
+            )],
+        ));
     }
     validate_profile(name.as_deref(), description.as_deref())?;
     Ok((name.unwrap_or_default(), description))
@@ -79,23 +92,57 @@ fn conflict(e: StoreError) -> ApiError {
 }
 
 /// `POST /api/v1/groups`
-pub async fn groups_create(State(state): State<AppState>, ApiWriter(caller): ApiWriter, client: Client, OktaJson(body): OktaJson) -> Result<Json<Value>, ApiError> {
+pub async fn groups_create(
+    State(state): State<AppState>,
+    ApiWriter(caller): ApiWriter,
+    client: Client,
+    OktaJson(body): OktaJson,
+) -> Result<Json<Value>, ApiError> {
     let (name, description) = profile_fields(&body)?;
     let now = state.now();
-    let group = Group { id: GroupId::generate(), org_id: caller.org.id.clone(), kind: GroupType::OktaGroup, name, description, created: now, last_updated: now, last_membership_updated: now };
-    let ev = NewEvent::success("group.lifecycle.create", "Create okta group", caller.actor(), vec![party(&group)], client.0);
-    let stored = state.store.create_group(&group, &[ev]).await.map_err(conflict)?;
+    let group = Group {
+        id: GroupId::generate(),
+        org_id: caller.org.id.clone(),
+        kind: GroupType::OktaGroup,
+        name,
+        description,
+        created: now,
+        last_updated: now,
+        last_membership_updated: now,
+    };
+    let ev = NewEvent::success(
+        "group.lifecycle.create",
+        "Create okta group",
+        caller.actor(),
+        vec![party(&group)],
+        client.0,
+    );
+    let stored = state
+        .store
+        .create_group(&group, &[ev])
+        .await
+        .map_err(conflict)?;
     Ok(Json(group_json(&caller.org.base_url, &stored.group)))
 }
 
 /// `GET /api/v1/groups/{id}`
-pub async fn groups_get(State(state): State<AppState>, caller: ApiCaller, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+pub async fn groups_get(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
     let g = load(&state, &caller, &id).await?;
     Ok(Json(group_json(&caller.org.base_url, &g.group)))
 }
 
 /// `PUT /api/v1/groups/{id}`
-pub async fn groups_update(State(state): State<AppState>, ApiWriter(caller): ApiWriter, client: Client, Path(id): Path<String>, OktaJson(body): OktaJson) -> Result<Json<Value>, ApiError> {
+pub async fn groups_update(
+    State(state): State<AppState>,
+    ApiWriter(caller): ApiWriter,
+    client: Client,
+    Path(id): Path<String>,
+    OktaJson(body): OktaJson,
+) -> Result<Json<Value>, ApiError> {
     let (name, description) = profile_fields(&body)?;
     let mut g = load(&state, &caller, &id).await?.group;
     if g.kind != GroupType::OktaGroup {
@@ -104,23 +151,52 @@ pub async fn groups_update(State(state): State<AppState>, ApiWriter(caller): Api
     g.name = name;
     g.description = description;
     g.last_updated = state.now();
-    let ev = NewEvent::success("group.profile.update", "Update group profile", caller.actor(), vec![party(&g)], client.0);
-    state.store.update_group(&g, &[ev]).await.map_err(conflict)?;
+    let ev = NewEvent::success(
+        "group.profile.update",
+        "Update group profile",
+        caller.actor(),
+        vec![party(&g)],
+        client.0,
+    );
+    state
+        .store
+        .update_group(&g, &[ev])
+        .await
+        .map_err(conflict)?;
     Ok(Json(group_json(&caller.org.base_url, &g)))
 }
 
 /// `DELETE /api/v1/groups/{id}`
-pub async fn groups_delete(State(state): State<AppState>, ApiWriter(caller): ApiWriter, client: Client, Path(id): Path<String>) -> Result<StatusCode, ApiError> {
+pub async fn groups_delete(
+    State(state): State<AppState>,
+    ApiWriter(caller): ApiWriter,
+    client: Client,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
     let g = load(&state, &caller, &id).await?.group;
     if g.kind != GroupType::OktaGroup {
         return Err(ApiError::forbidden());
     }
-    let ev = NewEvent::success("group.lifecycle.delete", "Delete okta group", caller.actor(), vec![party(&g)], client.0);
-    state.store.delete_group(&caller.org.id, &g.id, state.now(), &[ev]).await?;
+    let ev = NewEvent::success(
+        "group.lifecycle.delete",
+        "Delete okta group",
+        caller.actor(),
+        vec![party(&g)],
+        client.0,
+    );
+    state
+        .store
+        .delete_group(&caller.org.id, &g.id, state.now(), &[ev])
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn member_target(state: &AppState, caller: &ApiCaller, group: &str, user: &str) -> Result<(Group, idhub_store::rows::StoredUser), ApiError> {
+async fn member_target(
+    state: &AppState,
+    caller: &ApiCaller,
+    group: &str,
+    user: &str,
+) -> Result<(Group, idhub_store::rows::StoredUser), ApiError> {
     let g = load(state, caller, group).await?.group;
     if g.kind != GroupType::OktaGroup {
         return Err(ApiError::forbidden());
@@ -134,30 +210,62 @@ async fn member_target(state: &AppState, caller: &ApiCaller, group: &str, user: 
 }
 
 /// `PUT /api/v1/groups/{g}/users/{u}`
-pub async fn groups_member_add(State(state): State<AppState>, ApiWriter(caller): ApiWriter, client: Client, Path((group, user)): Path<(String, String)>) -> Result<StatusCode, ApiError> {
+pub async fn groups_member_add(
+    State(state): State<AppState>,
+    ApiWriter(caller): ApiWriter,
+    client: Client,
+    Path((group, user)): Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
     let (g, u) = member_target(&state, &caller, &group, &user).await?;
     let ev = NewEvent::success(
         "group.user_membership.add",
         "Add user to group membership",
         caller.actor(),
-        vec![Party::new(u.user.id.0.clone(), "User", u.user.login().to_string(), u.user.display_name()), party(&g)],
+        vec![
+            Party::new(
+                u.user.id.0.clone(),
+                "User",
+                u.user.login().to_string(),
+                u.user.display_name(),
+            ),
+            party(&g),
+        ],
         client.0,
     );
-    state.store.add_group_member(&caller.org.id, &g.id, &u, state.now(), &[ev]).await?;
+    state
+        .store
+        .add_group_member(&caller.org.id, &g.id, &u, state.now(), &[ev])
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// `DELETE /api/v1/groups/{g}/users/{u}`
-pub async fn groups_member_remove(State(state): State<AppState>, ApiWriter(caller): ApiWriter, client: Client, Path((group, user)): Path<(String, String)>) -> Result<StatusCode, ApiError> {
+pub async fn groups_member_remove(
+    State(state): State<AppState>,
+    ApiWriter(caller): ApiWriter,
+    client: Client,
+    Path((group, user)): Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
     let (g, u) = member_target(&state, &caller, &group, &user).await?;
     let ev = NewEvent::success(
         "group.user_membership.remove",
         "Remove user from group membership",
         caller.actor(),
-        vec![Party::new(u.user.id.0.clone(), "User", u.user.login().to_string(), u.user.display_name()), party(&g)],
+        vec![
+            Party::new(
+                u.user.id.0.clone(),
+                "User",
+                u.user.login().to_string(),
+                u.user.display_name(),
+            ),
+            party(&g),
+        ],
         client.0,
     );
-    state.store.remove_group_member(&caller.org.id, &g.id, &u.user.id, state.now(), &[ev]).await?;
+    state
+        .store
+        .remove_group_member(&caller.org.id, &g.id, &u.user.id, state.now(), &[ev])
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -168,12 +276,20 @@ fn parse_expr(text: &str, ctx: Context) -> Result<filter::Expr, ApiError> {
 }
 
 /// `GET /api/v1/groups`
-pub async fn groups_list(State(state): State<AppState>, caller: ApiCaller, params: Params) -> Result<Response, ApiError> {
+pub async fn groups_list(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    params: Params,
+) -> Result<Response, ApiError> {
     let q = params.get("q").filter(|s| !s.is_empty());
     let f = params.get("filter").filter(|s| !s.is_empty());
     let s = params.get("search").filter(|s| !s.is_empty());
     if f.is_some() && s.is_some() {
-        return Err(ApiError::new(StatusCode::BAD_REQUEST, "E0000033", "Search and filter cannot be used together."));
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "E0000033",
+            "Search and filter cannot be used together.",
+        ));
     }
     let select = match (q, f, s) {
         (_, Some(f), _) => GroupSelect::Filter(parse_expr(f, Context::GroupFilter)?),
@@ -182,7 +298,15 @@ pub async fn groups_list(State(state): State<AppState>, caller: ApiCaller, param
         _ => GroupSelect::All,
     };
     let limit = params.limit(10_000, 10_000)?;
-    let page = state.store.list_groups(&caller.org.id, &select, limit, params.get("after").filter(|a| !a.is_empty())).await?;
+    let page = state
+        .store
+        .list_groups(
+            &caller.org.id,
+            &select,
+            limit,
+            params.get("after").filter(|a| !a.is_empty()),
+        )
+        .await?;
     let mut keep: Vec<(&str, String)> = vec![];
     for k in ["q", "filter", "search"] {
         if let Some(v) = params.get(k) {
@@ -190,17 +314,48 @@ pub async fn groups_list(State(state): State<AppState>, caller: ApiCaller, param
         }
     }
     keep.push(("limit", limit.to_string()));
-    let headers = link_headers(&caller.org.base_url, "/api/v1/groups", &keep, page.next.as_deref());
-    let body: Vec<Value> = page.items.iter().map(|g| group_json(&caller.org.base_url, &g.group)).collect();
+    let headers = link_headers(
+        &caller.org.base_url,
+        "/api/v1/groups",
+        &keep,
+        page.next.as_deref(),
+    );
+    let body: Vec<Value> = page
+        .items
+        .iter()
+        .map(|g| group_json(&caller.org.base_url, &g.group))
+        .collect();
     Ok((headers, Json(Value::Array(body))).into_response())
 }
 
 /// `GET /api/v1/groups/{id}/users`
-pub async fn groups_members(State(state): State<AppState>, caller: ApiCaller, params: Params, Path(id): Path<String>) -> Result<Response, ApiError> {
+pub async fn groups_members(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    params: Params,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
     let g = load(&state, &caller, &id).await?;
     let limit = params.limit(1000, 10_000)?;
-    let page = state.store.list_group_members(&caller.org.id, &g, limit, params.get("after").filter(|a| !a.is_empty())).await?;
-    let headers = link_headers(&caller.org.base_url, &format!("/api/v1/groups/{id}/users"), &[("limit", limit.to_string())], page.next.as_deref());
-    let body: Vec<Value> = page.items.iter().map(|u| user_json(&caller.org.base_url, &u.user)).collect();
+    let page = state
+        .store
+        .list_group_members(
+            &caller.org.id,
+            &g,
+            limit,
+            params.get("after").filter(|a| !a.is_empty()),
+        )
+        .await?;
+    let headers = link_headers(
+        &caller.org.base_url,
+        &format!("/api/v1/groups/{id}/users"),
+        &[("limit", limit.to_string())],
+        page.next.as_deref(),
+    );
+    let body: Vec<Value> = page
+        .items
+        .iter()
+        .map(|u| user_json(&caller.org.base_url, &u.user))
+        .collect();
     Ok((headers, Json(Value::Array(body))).into_response())
 }

@@ -34,15 +34,33 @@ fn role_json(base: &str, u: &User, r: AdminRole) -> Value {
 }
 
 /// Grant (`Some`) or revoke (`None`) a user's administrator role.
-pub async fn set_role(state: &AppState, org: &Org, actor: &Actor, id: &str, role: Option<AdminRole>) -> Result<StoredUser, ApiError> {
+pub async fn set_role(
+    state: &AppState,
+    org: &Org,
+    actor: &Actor,
+    id: &str,
+    role: Option<AdminRole>,
+) -> Result<StoredUser, ApiError> {
     let now = state.now();
     directory::change_user(state, org, id, |u| {
         if u.admin_role == role {
             return Ok(vec![]);
         }
         let event = match (u.admin_role, role) {
-            (_, Some(r)) => NewEvent::success("user.account.privilege.grant", format!("Grant user privilege {}", r.as_str()), actor.party.clone(), vec![directory::user_party(u)], actor.client.clone()),
-            (Some(old), None) => NewEvent::success("user.account.privilege.revoke", format!("Revoke user privilege {}", old.as_str()), actor.party.clone(), vec![directory::user_party(u)], actor.client.clone()),
+            (_, Some(r)) => NewEvent::success(
+                "user.account.privilege.grant",
+                format!("Grant user privilege {}", r.as_str()),
+                actor.party.clone(),
+                vec![directory::user_party(u)],
+                actor.client.clone(),
+            ),
+            (Some(old), None) => NewEvent::success(
+                "user.account.privilege.revoke",
+                format!("Revoke user privilege {}", old.as_str()),
+                actor.party.clone(),
+                vec![directory::user_party(u)],
+                actor.client.clone(),
+            ),
             (None, None) => return Ok(vec![]),
         };
         u.admin_role = role;
@@ -61,29 +79,68 @@ fn require_super(caller: &ApiCaller) -> Result<(), ApiError> {
 }
 
 /// `GET /api/v1/users/{id}/roles`
-pub async fn roles_list(State(state): State<AppState>, caller: ApiCaller, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+pub async fn roles_list(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
     let u = directory::load_user(&state, &caller.org, &id).await?;
-    let roles: Vec<Value> = u.user.admin_role.map(|r| role_json(&caller.org.base_url, &u.user, r)).into_iter().collect();
+    let roles: Vec<Value> = u
+        .user
+        .admin_role
+        .map(|r| role_json(&caller.org.base_url, &u.user, r))
+        .into_iter()
+        .collect();
     Ok(Json(Value::Array(roles)))
 }
 
 /// `POST /api/v1/users/{id}/roles` with `{"type": "SUPER_ADMIN" | "ORG_ADMIN" | "READ_ONLY_ADMIN"}`
-pub async fn roles_assign(State(state): State<AppState>, ApiWriter(caller): ApiWriter, client: Client, Path(id): Path<String>, OktaJson(body): OktaJson) -> Result<Response, ApiError> {
+pub async fn roles_assign(
+    State(state): State<AppState>,
+    ApiWriter(caller): ApiWriter,
+    client: Client,
+    Path(id): Path<String>,
+    OktaJson(body): OktaJson,
+) -> Result<Response, ApiError> {
     require_super(&caller)?;
-    let role = body.get("type").and_then(Value::as_str).and_then(AdminRole::parse).ok_or_else(|| ApiError::validation("type", vec!["type: must be SUPER_ADMIN, ORG_ADMIN or READ_ONLY_ADMIN".into()]))?;
-    let actor = Actor { party: caller.actor(), client: client.0 };
+    let role = body
+        .get("type")
+        .and_then(Value::as_str)
+        .and_then(AdminRole::parse)
+        .ok_or_else(|| {
+            ApiError::validation(
+                "type",
+                vec!["type: must be SUPER_ADMIN, ORG_ADMIN or READ_ONLY_ADMIN".into()],
+            )
+        })?;
+    let actor = Actor {
+        party: caller.actor(),
+        client: client.0,
+    };
     let u = set_role(&state, &caller.org, &actor, &id, Some(role)).await?;
-    Ok((StatusCode::CREATED, Json(role_json(&caller.org.base_url, &u.user, role))).into_response())
+    Ok((
+        StatusCode::CREATED,
+        Json(role_json(&caller.org.base_url, &u.user, role)),
+    )
+        .into_response())
 }
 
 /// `DELETE /api/v1/users/{id}/roles/{role}`
-pub async fn roles_unassign(State(state): State<AppState>, ApiWriter(caller): ApiWriter, client: Client, Path((id, role)): Path<(String, String)>) -> Result<StatusCode, ApiError> {
+pub async fn roles_unassign(
+    State(state): State<AppState>,
+    ApiWriter(caller): ApiWriter,
+    client: Client,
+    Path((id, role)): Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
     require_super(&caller)?;
     let u = directory::load_user(&state, &caller.org, &id).await?;
     if u.user.admin_role.map(|r| r.as_str()) != Some(role.as_str()) {
         return Err(ApiError::not_found(format!("{role} (Role)")));
     }
-    let actor = Actor { party: caller.actor(), client: client.0 };
+    let actor = Actor {
+        party: caller.actor(),
+        client: client.0,
+    };
     set_role(&state, &caller.org, &actor, &id, None).await?;
     Ok(StatusCode::NO_CONTENT)
 }

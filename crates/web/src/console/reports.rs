@@ -21,63 +21,152 @@ pub async fn dashboard(State(state): State<AppState>, admin: Admin, params: Para
     let org = &admin.org().id;
     let now = state.now();
     let users = state.store.count_users(org).await.unwrap_or(0);
-    let active = state.store.count_users_with_status(org, UserStatus::Active).await.unwrap_or(0);
-    let locked = state.store.count_users_with_status(org, UserStatus::LockedOut).await.unwrap_or(0);
-    let tasks = state.store.list_jobs(org, "FAILED", 1000).await.map(|t| t.len()).unwrap_or(0);
+    let active = state
+        .store
+        .count_users_with_status(org, UserStatus::Active)
+        .await
+        .unwrap_or(0);
+    let locked = state
+        .store
+        .count_users_with_status(org, UserStatus::LockedOut)
+        .await
+        .unwrap_or(0);
+    let tasks = state
+        .store
+        .list_jobs(org, "FAILED", 1000)
+        .await
+        .map(|t| t.len())
+        .unwrap_or(0);
     let mut warnings: Vec<String> = state
         .store
         .list_tokens(org)
         .await
         .unwrap_or_default()
         .iter()
-        .filter_map(|t| super::security::token_warning(&admin.org().settings, t, now).map(|w| format!("API token \"{}\" is {w}.", t.name)))
+        .filter_map(|t| {
+            super::security::token_warning(&admin.org().settings, t, now)
+                .map(|w| format!("API token \"{}\" is {w}.", t.name))
+        })
         .collect();
     if locked > 0 {
-        warnings.push(format!("{locked} locked-out account(s) need an administrator to unlock them."));
+        warnings.push(format!(
+            "{locked} locked-out account(s) need an administrator to unlock them."
+        ));
     }
-    let q = LogQuery { since: now - 7 * 24 * 3600 * 1000, until: None, filter: None, q: vec![], limit: 15, after: None, descending: true, always_next: false };
-    let events = state.store.list_events(org, &q).await.map(|p| p.items).unwrap_or_default();
-    render(&admin, "dashboard.html", "dashboard", "Dashboard", json!({ "counts": { "users": users, "active": active, "locked": locked, "tasks": tasks }, "warnings": warnings, "events": events, "notice": notice(&params) }), StatusCode::OK)
+    let q = LogQuery {
+        since: now - 7 * 24 * 3600 * 1000,
+        until: None,
+        filter: None,
+        q: vec![],
+        limit: 15,
+        after: None,
+        descending: true,
+        always_next: false,
+    };
+    let events = state
+        .store
+        .list_events(org, &q)
+        .await
+        .map(|p| p.items)
+        .unwrap_or_default();
+    render(
+        &admin,
+        "dashboard.html",
+        "dashboard",
+        "Dashboard",
+        json!({ "counts": { "users": users, "active": active, "locked": locked, "tasks": tasks }, "warnings": warnings, "events": events, "notice": notice(&params) }),
+        StatusCode::OK,
+    )
 }
 
 /// `GET /admin/reports/system-log`
 pub async fn system_log(State(state): State<AppState>, admin: Admin, params: Params) -> Response {
     let now = state.now();
     let text = |k: &str| params.get(k).unwrap_or_default().trim().to_string();
-    let (since_t, until_t, filter_t, q_t) = (text("since"), text("until"), text("filter"), text("q"));
+    let (since_t, until_t, filter_t, q_t) =
+        (text("since"), text("until"), text("filter"), text("q"));
     let mut error: Option<Value> = None;
-    let since = if since_t.is_empty() { Some(now - 7 * 24 * 3600 * 1000) } else { parse_timestamp(&since_t) };
-    let until = if until_t.is_empty() { Some(None) } else { parse_timestamp(&until_t).map(Some) };
+    let since = if since_t.is_empty() {
+        Some(now - 7 * 24 * 3600 * 1000)
+    } else {
+        parse_timestamp(&since_t)
+    };
+    let until = if until_t.is_empty() {
+        Some(None)
+    } else {
+        parse_timestamp(&until_t).map(Some)
+    };
     let filter = if filter_t.is_empty() {
         Ok(None)
     } else {
-        filter::parse(&filter_t).and_then(|e| filter::validate(&e, Context::LogFilter).map(|_| Some(e)))
+        filter::parse(&filter_t)
+            .and_then(|e| filter::validate(&e, Context::LogFilter).map(|_| Some(e)))
     };
     let events = match (since, until, filter) {
         (Some(since), Some(until), Ok(filter)) => {
-            let q = LogQuery { since, until, filter, q: q_t.split_whitespace().take(10).map(str::to_string).collect(), limit: 100, after: params.get("after").filter(|a| !a.is_empty()).map(str::to_string), descending: true, always_next: false };
+            let q = LogQuery {
+                since,
+                until,
+                filter,
+                q: q_t
+                    .split_whitespace()
+                    .take(10)
+                    .map(str::to_string)
+                    .collect(),
+                limit: 100,
+                after: params
+                    .get("after")
+                    .filter(|a| !a.is_empty())
+                    .map(str::to_string),
+                descending: true,
+                always_next: false,
+            };
             match state.store.list_events(&admin.org().id, &q).await {
                 Ok(p) => {
-                    let next = p.next.map(|n| format!("/admin/reports/system-log?after={n}&since={}&until={}&filter={}&q={}", enc(&since_t), enc(&until_t), enc(&filter_t), enc(&q_t)));
+                    let next = p.next.map(|n| {
+                        format!(
+                            "/admin/reports/system-log?after={n}&since={}&until={}&filter={}&q={}",
+                            enc(&since_t),
+                            enc(&until_t),
+                            enc(&filter_t),
+                            enc(&q_t)
+                        )
+                    });
                     (p.items, next)
                 }
                 Err(e) => {
-                    error = Some(json!({ "summary": "The search could not run.", "causes": [e.to_string()] }));
+                    error = Some(
+                        json!({ "summary": "The search could not run.", "causes": [e.to_string()] }),
+                    );
                     (vec![], None)
                 }
             }
         }
         (None, _, _) | (_, None, _) => {
-            error = Some(json!({ "summary": "Dates must look like 2026-01-31T00:00:00Z.", "causes": [] }));
+            error = Some(
+                json!({ "summary": "Dates must look like 2026-01-31T00:00:00Z.", "causes": [] }),
+            );
             (vec![], None)
         }
         (_, _, Err(e)) => {
-            error = Some(json!({ "summary": "The filter is not valid.", "causes": [e.to_string()] }));
+            error =
+                Some(json!({ "summary": "The filter is not valid.", "causes": [e.to_string()] }));
             (vec![], None)
         }
     };
-    let status = if error.is_some() { StatusCode::BAD_REQUEST } else { StatusCode::OK };
-    render(&admin, "system_log.html", "syslog", "System Log", json!({ "events": events.0, "next": events.1, "since": since_t, "until": until_t, "filter": filter_t, "q": q_t, "error": error }), status)
+    let status = if error.is_some() {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    render(
+        &admin,
+        "system_log.html",
+        "syslog",
+        "System Log",
+        json!({ "events": events.0, "next": events.1, "since": since_t, "until": until_t, "filter": filter_t, "q": q_t, "error": error }),
+        status,
+    )
 }
 
 fn enc(s: &str) -> String {
@@ -86,7 +175,11 @@ fn enc(s: &str) -> String {
 
 /// `GET /admin/tasks`
 pub async fn tasks(State(state): State<AppState>, admin: Admin, params: Params) -> Response {
-    let jobs = state.store.list_jobs(&admin.org().id, "FAILED", 500).await.unwrap_or_default();
+    let jobs = state
+        .store
+        .list_jobs(&admin.org().id, "FAILED", 500)
+        .await
+        .unwrap_or_default();
     let rows: Vec<String> = jobs
         .iter()
         .map(|j| {
@@ -110,24 +203,76 @@ pub async fn tasks(State(state): State<AppState>, admin: Admin, params: Params) 
             )
         })
         .collect();
-    let table = if rows.is_empty() { "<p>No open tasks.</p>".to_string() } else { format!("<table id=\"tasks\"><thead><tr><th>Created</th><th>Task</th><th>Attempts</th><th>What the hub answered</th><th></th></tr></thead><tbody>{}</tbody></table>", rows.join("")) };
-    render(&admin, "placeholder.html", "tasks", "Tasks", json!({ "message": "", "notice": notice(&params), "html": table }), StatusCode::OK)
+    let table = if rows.is_empty() {
+        "<p>No open tasks.</p>".to_string()
+    } else {
+        format!("<table id=\"tasks\"><thead><tr><th>Created</th><th>Task</th><th>Attempts</th><th>What the hub answered</th><th></th></tr></thead><tbody>{}</tbody></table>", rows.join(""))
+    };
+    render(
+        &admin,
+        "placeholder.html",
+        "tasks",
+        "Tasks",
+        json!({ "message": "", "notice": notice(&params), "html": table }),
+        StatusCode::OK,
+    )
 }
 
 /// `POST /admin/tasks/{id}/{retry|dismiss}`
-pub async fn task_action(State(state): State<AppState>, admin: Admin, headers: HeaderMap, Path((id, action)): Path<(String, String)>, Form(form): Form<Vec<(String, String)>>) -> Response {
-    if let Err(r) = check_csrf(&admin, &headers, field(&form, "csrf")).and_then(|_| admin.require(AdminRole::OrgAdmin)) {
+pub async fn task_action(
+    State(state): State<AppState>,
+    admin: Admin,
+    headers: HeaderMap,
+    Path((id, action)): Path<(String, String)>,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Response {
+    if let Err(r) = check_csrf(&admin, &headers, field(&form, "csrf"))
+        .and_then(|_| admin.require(AdminRole::OrgAdmin))
+    {
         return r;
     }
     let retry = match action.as_str() {
         "retry" => true,
         "dismiss" => false,
-        _ => return super::page_error(&admin, StatusCode::NOT_FOUND, "Not found", "No such action."),
+        _ => {
+            return super::page_error(
+                &admin,
+                StatusCode::NOT_FOUND,
+                "Not found",
+                "No such action.",
+            )
+        }
     };
     let actor = admin.actor();
-    let ev = NewEvent::success(if retry { "system.task.retry" } else { "system.task.dismiss" }, if retry { "Retry task" } else { "Dismiss task" }, actor.party, vec![Party::new(id.clone(), "Task", id.clone(), id.clone())], actor.client);
-    match state.store.resolve_task(&admin.org().id, &id, retry, state.now(), &[ev]).await {
-        Ok(()) => done("/admin/tasks", if retry { "Task queued again." } else { "Task dismissed." }),
-        Err(_) => super::page_error(&admin, StatusCode::NOT_FOUND, "Not found", "There is no such open task."),
+    let ev = NewEvent::success(
+        if retry {
+            "system.task.retry"
+        } else {
+            "system.task.dismiss"
+        },
+        if retry { "Retry task" } else { "Dismiss task" },
+        actor.party,
+        vec![Party::new(id.clone(), "Task", id.clone(), id.clone())],
+        actor.client,
+    );
+    match state
+        .store
+        .resolve_task(&admin.org().id, &id, retry, state.now(), &[ev])
+        .await
+    {
+        Ok(()) => done(
+            "/admin/tasks",
+            if retry {
+                "Task queued again."
+            } else {
+                "Task dismissed."
+            },
+        ),
+        Err(_) => super::page_error(
+            &admin,
+            StatusCode::NOT_FOUND,
+            "Not found",
+            "There is no such open task.",
+        ),
     }
 }

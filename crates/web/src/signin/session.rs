@@ -25,7 +25,13 @@ pub fn is_https(org: &Org) -> bool {
 }
 
 /// Start a session for `user`; returns it and the `Set-Cookie` header value.
-pub async fn start_session(state: &AppState, org: &Org, user: &StoredUser, amr: Vec<String>, client: &ClientInfo) -> Result<(Session, HeaderValue), StoreError> {
+pub async fn start_session(
+    state: &AppState,
+    org: &Org,
+    user: &StoredUser,
+    amr: Vec<String>,
+    client: &ClientInfo,
+) -> Result<(Session, HeaderValue), StoreError> {
     let now = state.now();
     let policy = SignOnPolicy::from_settings(&org.settings);
     let session = Session {
@@ -40,8 +46,23 @@ pub async fn start_session(state: &AppState, org: &Org, user: &StoredUser, amr: 
     };
     let secret = idhub_domain::ids::random_base62(43);
     let u = &user.user;
-    let ev = NewEvent::success("user.session.start", "User login to Okta", Party::new(u.id.0.clone(), "User", u.login(), u.display_name()), vec![], client.clone());
-    state.store.create_session(&session, &secret, client.ip_address.as_deref(), client.user_agent.as_deref(), &[ev]).await?;
+    let ev = NewEvent::success(
+        "user.session.start",
+        "User login to Okta",
+        Party::new(u.id.0.clone(), "User", u.login(), u.display_name()),
+        vec![],
+        client.clone(),
+    );
+    state
+        .store
+        .create_session(
+            &session,
+            &secret,
+            client.ip_address.as_deref(),
+            client.user_agent.as_deref(),
+            &[ev],
+        )
+        .await?;
     let cookie = set_cookie(SESSION_COOKIE, &secret, is_https(org), None);
     Ok((session, cookie))
 }
@@ -60,16 +81,29 @@ pub struct SignedIn {
 }
 
 /// Look up the request's session, if it has a live one.
-pub async fn current_session(state: &AppState, parts: &Parts) -> Result<Option<SignedIn>, StoreError> {
-    let Some(org) = parts.extensions.get::<CurrentOrg>().map(|o| o.0.clone()) else { return Ok(None) };
-    let Some(secret) = cookie(&parts.headers, SESSION_COOKIE).filter(|s| !s.is_empty() && s.len() <= 64) else { return Ok(None) };
+pub async fn current_session(
+    state: &AppState,
+    parts: &Parts,
+) -> Result<Option<SignedIn>, StoreError> {
+    let Some(org) = parts.extensions.get::<CurrentOrg>().map(|o| o.0.clone()) else {
+        return Ok(None);
+    };
+    let Some(secret) =
+        cookie(&parts.headers, SESSION_COOKIE).filter(|s| !s.is_empty() && s.len() <= 64)
+    else {
+        return Ok(None);
+    };
     let now = state.now();
     let session = match state.store.session_by_cookie(&org.id, &secret, now).await {
         Ok(s) => s,
         Err(StoreError::NotFound) => return Ok(None),
         Err(e) => return Err(e),
     };
-    let user = match state.store.get_user(&org.id, session.user_id.as_str()).await {
+    let user = match state
+        .store
+        .get_user(&org.id, session.user_id.as_str())
+        .await
+    {
         Ok(u) => u,
         Err(StoreError::NotFound) => return Ok(None),
         Err(e) => return Err(e),
@@ -84,12 +118,22 @@ pub async fn current_session(state: &AppState, parts: &Parts) -> Result<Option<S
 impl FromRequestParts<AppState> for SignedIn {
     type Rejection = Response;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         match current_session(state, parts).await {
             Ok(Some(s)) => Ok(s),
             Ok(None) => {
-                let from = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
-                let to = format!("/login?fromURI={}", percent_encoding::utf8_percent_encode(from, percent_encoding::NON_ALPHANUMERIC));
+                let from = parts
+                    .uri
+                    .path_and_query()
+                    .map(|p| p.as_str())
+                    .unwrap_or("/");
+                let to = format!(
+                    "/login?fromURI={}",
+                    percent_encoding::utf8_percent_encode(from, percent_encoding::NON_ALPHANUMERIC)
+                );
                 Err(Redirect::to(&to).into_response())
             }
             Err(e) => Err(crate::error::ApiError::internal(e.to_string()).into_response()),
@@ -119,16 +163,36 @@ mod tests {
     use super::*;
 
     fn org() -> Org {
-        Org { id: idhub_domain::ids::OrgId("o".into()), name: "o".into(), base_url: "http://127.0.0.2:8080".into(), host: "127.0.0.2:8080".into(), user_type_id: "t".into(), settings: serde_json::json!({}), created: 0 }
+        Org {
+            id: idhub_domain::ids::OrgId("o".into()),
+            name: "o".into(),
+            base_url: "http://127.0.0.2:8080".into(),
+            host: "127.0.0.2:8080".into(),
+            user_type_id: "t".into(),
+            settings: serde_json::json!({}),
+            created: 0,
+        }
     }
 
     #[test]
     fn only_same_org_targets() {
         let o = org();
-        assert_eq!(same_org_target(&o, "/app/UserHome").as_deref(), Some("/app/UserHome"));
-        assert_eq!(same_org_target(&o, "http://127.0.0.2:8080/app/x/sso/saml?RelayState=a").as_deref(), Some("http://127.0.0.2:8080/app/x/sso/saml?RelayState=a"));
-        assert_eq!(same_org_target(&o, "http://127.0.0.2:8080").as_deref(), Some("/"));
-        assert_eq!(same_org_target(&o, "http://127.0.0.2:8080.evil.com/x"), None);
+        assert_eq!(
+            same_org_target(&o, "/app/UserHome").as_deref(),
+            Some("/app/UserHome")
+        );
+        assert_eq!(
+            same_org_target(&o, "http://127.0.0.2:8080/app/x/sso/saml?RelayState=a").as_deref(),
+            Some("http://127.0.0.2:8080/app/x/sso/saml?RelayState=a")
+        );
+        assert_eq!(
+            same_org_target(&o, "http://127.0.0.2:8080").as_deref(),
+            Some("/")
+        );
+        assert_eq!(
+            same_org_target(&o, "http://127.0.0.2:8080.evil.com/x"),
+            None
+        );
         assert_eq!(same_org_target(&o, "//evil.com/x"), None);
         assert_eq!(same_org_target(&o, "https://evil.com/"), None);
         assert_eq!(same_org_target(&o, "javascript:alert(1)"), None);

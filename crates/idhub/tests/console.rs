@@ -1,0 +1,343 @@
+//! The admin console over HTTP (the browser suite drives the same pages in Chromium):
+//! roles, CSRF, people and groups, tokens shown once, the sign-on policy, the System Log.
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
+
+mod common;
+use common::*;
+
+const PW: &str = "Str0ngPassw0rd";
+
+/// A browser-like session: keeps cookies by hand, never follows redirects.
+struct Browser {
+    http: reqwest::Client,
+    base: String,
+    cookies: std::collections::BTreeMap<String, String>,
+}
+
+impl Browser {
+    fn new(s: &TestServer) -> Self {
+        Browser {
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+            base: s.base_url.clone(),
+            cookies: Default::default(),
+        }
+    }
+    fn cookie_header(&self) -> String {
+        self.cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+    fn absorb(&mut self, r: &reqwest::Response) {
+        for v in r.headers().get_all("set-cookie") {
+            let pair = v.to_str().unwrap().split(';').next().unwrap();
+            let (k, val) = pair.split_once('=').unwrap();
+            if val.is_empty() {
+                self.cookies.remove(k);
+            } else {
+                self.cookies.insert(k.to_string(), val.to_string());
+            }
+        }
+    }
+    async fn get(&mut self, path: &str) -> (StatusCode, String, Option<String>) {
+        let r = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .header("Cookie", self.cookie_header())
+            .send()
+            .await
+            .unwrap();
+        self.absorb(&r);
+        let loc = r
+            .headers()
+            .get("location")
+            .map(|l| l.to_str().unwrap().to_string());
+        (r.status(), r.text().await.unwrap(), loc)
+    }
+    async fn post(
+        &mut self,
+        path: &str,
+        form: &[(&str, &str)],
+    ) -> (StatusCode, String, Option<String>) {
+        let csrf = self.cookies.get("idhub_csrf").cloned().unwrap_or_default();
+        let mut f: Vec<(&str, &str)> = form.to_vec();
+        f.push(("csrf", &csrf));
+        let r = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header("Cookie", self.cookie_header())
+            .form(&f)
+            .send()
+            .await
+            .unwrap();
+        self.absorb(&r);
+        let loc = r
+            .headers()
+            .get("location")
+            .map(|l| l.to_str().unwrap().to_string());
+        (r.status(), r.text().await.unwrap(), loc)
+    }
+    async fn sign_in(&mut self, login: &str) {
+        self.get("/login").await;
+        let (st, _, loc) = self
+            .post(
+                "/login",
+                &[("username", login), ("password", PW), ("fromURI", "")],
+            )
+            .await;
+        assert_eq!(st, StatusCode::SEE_OTHER, "sign in {login}");
+        assert_eq!(loc.as_deref(), Some("/app/UserHome"));
+    }
+}
+
+async fn admin_user(s: &TestServer, login: &str, role: &str) {
+    let u = create_user(s, login, Some(PW), true).await;
+    let (st, body) = call(
+        s.api(
+            Method::POST,
+            &format!("/api/v1/users/{}/roles", u["id"].as_str().unwrap()),
+        )
+        .json(&json!({"type": role})),
+    )
+    .await;
+    assert_eq!(st, StatusCode::CREATED, "{body}");
+}
+
+#[tokio::test]
+async fn only_administrators_reach_the_console() {
+    let s = TestServer::start(idhub_store::Backend::Sqlite).await;
+    let mut anon = Browser::new(&s);
+    let (st, _, loc) = anon.get("/admin/dashboard").await;
+    assert_eq!(st, StatusCode::SEE_OTHER);
+    assert!(loc.unwrap().starts_with("/login?fromURI="));
+    create_user(&s, "plain@example.com", Some(PW), true).await;
+    let mut plain = Browser::new(&s);
+    plain.sign_in("plain@example.com").await;
+    let (st, html, _) = plain.get("/admin/dashboard").await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    assert!(html.contains("Administrators only"));
+    admin_user(&s, "boss@example.com", "SUPER_ADMIN").await;
+    let mut boss = Browser::new(&s);
+    boss.sign_in("boss@example.com").await;
+    for page in [
+        "/admin/dashboard",
+        "/admin/users",
+        "/admin/groups",
+        "/admin/access/api/tokens",
+        "/admin/access/authenticators",
+        "/admin/reports/system-log",
+        "/admin/tasks",
+        "/admin/apps/active",
+        "/admin/access/identity-providers",
+    ] {
+        let (st, html, _) = boss.get(page).await;
+        assert_eq!(st, StatusCode::OK, "{page}");
+        assert!(
+            html.contains("aria-label=\"Admin menu\""),
+            "{page} has the menu"
+        );
+        assert!(!html.contains("<script>"), "{page}: no inline scripts");
+    }
+}
+
+#[tokio::test]
+async fn people_and_groups_through_the_console() {
+    for backend in backends() {
+        let s = TestServer::start(backend).await;
+        admin_user(&s, "boss@example.com", "SUPER_ADMIN").await;
+        let mut b = Browser::new(&s);
+        b.sign_in("boss@example.com").await;
+        b.get("/admin/users/new").await;
+        // a form without the CSRF token is refused and writes nothing
+        let before = user_count(&s).await;
+        let r = b
+            .http
+            .post(format!("{}/admin/users/new", s.base_url))
+            .header("Cookie", b.cookie_header())
+            .form(&[("login", "x@example.com")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::FORBIDDEN);
+        assert_eq!(user_count(&s).await, before);
+        // validation errors are shown next to the field
+        let (st, html, _) = b
+            .post(
+                "/admin/users/new",
+                &[
+                    ("firstName", "Sarah"),
+                    ("lastName", "Lee"),
+                    ("login", "sarah@example.com"),
+                    ("email", "not-an-email"),
+                    ("password_mode", "set"),
+                    ("password", PW),
+                    ("activate", "on"),
+                ],
+            )
+            .await;
+        assert_eq!(st, StatusCode::BAD_REQUEST);
+        assert!(html.contains("id=\"email-error\""), "{html}");
+        assert_eq!(user_count(&s).await, before);
+        let (st, _, loc) = b
+            .post(
+                "/admin/users/new",
+                &[
+                    ("firstName", "Sarah"),
+                    ("lastName", "Lee"),
+                    ("login", "sarah@example.com"),
+                    ("email", "sarah@example.com"),
+                    ("password_mode", "set"),
+                    ("password", PW),
+                    ("activate", "on"),
+                ],
+            )
+            .await;
+        assert_eq!(st, StatusCode::SEE_OTHER);
+        let person = loc.unwrap().split('?').next().unwrap().to_string();
+        let (_, html, _) = b.get(&person).await;
+        assert!(html.contains("id=\"user-status\">ACTIVE<"));
+        let id = person.rsplit('/').next().unwrap().to_string();
+        // lifecycle from the console
+        let (st, _, _) = b
+            .post(&format!("/admin/user/{id}/lifecycle/suspend"), &[])
+            .await;
+        assert_eq!(st, StatusCode::SEE_OTHER);
+        let (_, user) = call(s.api(Method::GET, &format!("/api/v1/users/{id}"))).await;
+        assert_eq!(user["status"], "SUSPENDED");
+        // profile edit
+        let (st, _, _) = b
+            .post(
+                &format!("/admin/user/{id}/profile"),
+                &[
+                    ("firstName", "Sara"),
+                    ("lastName", "Lee"),
+                    ("login", "sarah@example.com"),
+                    ("email", "sarah@example.com"),
+                    ("title", "Contractor"),
+                ],
+            )
+            .await;
+        assert_eq!(st, StatusCode::SEE_OTHER);
+        let (_, user) = call(s.api(Method::GET, &format!("/api/v1/users/{id}"))).await;
+        assert_eq!(user["profile"]["title"], "Contractor");
+        assert_eq!(user["profile"]["firstName"], "Sara");
+        // groups
+        let (st, _, loc) = b
+            .post(
+                "/admin/groups",
+                &[("name", "Contractors"), ("description", "All Contractors")],
+            )
+            .await;
+        assert_eq!(st, StatusCode::SEE_OTHER);
+        let group = loc.unwrap().split('?').next().unwrap().to_string();
+        let (st, html, _) = b.post("/admin/groups", &[("name", "contractors")]).await;
+        assert_eq!(st, StatusCode::BAD_REQUEST);
+        assert!(html.contains("id=\"name-error\""));
+        let (st, _, _) = b
+            .post(
+                &format!("{group}/members"),
+                &[("login", "sarah@example.com")],
+            )
+            .await;
+        assert_eq!(st, StatusCode::SEE_OTHER);
+        let (_, html, _) = b.get(&group).await;
+        assert!(html.contains("sarah@example.com"));
+        // the System Log page shows who did it
+        let (st, html, _) = b
+            .get(
+                "/admin/reports/system-log?filter=eventType%20eq%20%22group.user_membership.add%22",
+            )
+            .await;
+        assert_eq!(st, StatusCode::OK);
+        assert!(html.contains("Add user to group membership"));
+        assert!(html.contains("boss@example.com"));
+        let (st, html, _) = b
+            .get("/admin/reports/system-log?filter=eventType%20eq")
+            .await;
+        assert_eq!(st, StatusCode::BAD_REQUEST);
+        assert!(html.contains("The filter is not valid"));
+    }
+}
+
+#[tokio::test]
+async fn tokens_are_shown_once_and_read_only_admins_change_nothing() {
+    let s = TestServer::start(idhub_store::Backend::Sqlite).await;
+    admin_user(&s, "boss@example.com", "SUPER_ADMIN").await;
+    admin_user(&s, "viewer@example.com", "READ_ONLY_ADMIN").await;
+    let mut b = Browser::new(&s);
+    b.sign_in("boss@example.com").await;
+    b.get("/admin/access/api/tokens").await;
+    let (st, html, _) = b
+        .post(
+            "/admin/access/api/tokens",
+            &[("name", "Org2Org provisioning")],
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK);
+    let token = html
+        .split("<code id=\"new-token\">")
+        .nth(1)
+        .unwrap()
+        .split('<')
+        .next()
+        .unwrap()
+        .to_string();
+    assert_eq!(token.len(), 42);
+    // the token works, and is never rendered again
+    let (st, _) = call(
+        s.http
+            .get(format!("{}/api/v1/users", s.base_url))
+            .header("Authorization", format!("SSWS {token}")),
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK);
+    let (_, html, _) = b.get("/admin/access/api/tokens").await;
+    assert!(!html.contains(&token));
+    assert!(html.contains("Org2Org provisioning"));
+    // read-only
+    let mut v = Browser::new(&s);
+    v.sign_in("viewer@example.com").await;
+    let (st, html, _) = v.get("/admin/users").await;
+    assert_eq!(st, StatusCode::OK);
+    assert!(!html.contains("id=\"add-person\""));
+    let (st, _, _) = v.post("/admin/groups", &[("name", "Sneaky")]).await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    let (st, _, _) = v
+        .post("/admin/access/api/tokens", &[("name", "Sneaky")])
+        .await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    let (_, groups) = call(s.api(Method::GET, "/api/v1/groups?q=Sneaky")).await;
+    assert_eq!(groups.as_array().unwrap().len(), 0);
+    // the sign-on policy page
+    let (st, _, _) = b
+        .post(
+            "/admin/access/authenticators",
+            &[
+                ("mfa", "GROUP"),
+                ("maxAttempts", "5"),
+                ("sessionIdleMinutes", "60"),
+                ("sessionLifetimeMinutes", "600"),
+            ],
+        )
+        .await;
+    assert_eq!(st, StatusCode::BAD_REQUEST, "a group is required for GROUP");
+    let (st, _, _) = b
+        .post(
+            "/admin/access/authenticators",
+            &[
+                ("mfa", "ALWAYS"),
+                ("maxAttempts", "5"),
+                ("sessionIdleMinutes", "60"),
+                ("sessionLifetimeMinutes", "600"),
+            ],
+        )
+        .await;
+    assert_eq!(st, StatusCode::SEE_OTHER);
+    let (_, p) = call(s.api(Method::GET, "/api/v1/idhub/policies/sign-on")).await;
+    assert_eq!(p["mfa"], "ALWAYS");
+    assert_eq!(p["maxAttempts"], 5);
+}
