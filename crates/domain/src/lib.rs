@@ -7,6 +7,7 @@ pub mod event;
 pub mod expr;
 pub mod filter;
 pub mod group;
+pub mod idp;
 pub mod ids;
 pub mod lifecycle;
 pub mod password;
