@@ -181,6 +181,9 @@ pub(crate) async fn add_member(
     Ok(true)
 }
 
+/// Rows per INSERT statement when loading in bulk.
+const BULK_ROWS: usize = 50;
+
 impl Store {
     /// Create a user, put it in `groups` (all of which must exist in the org), and write
     /// `events`, all in one transaction.
@@ -207,7 +210,7 @@ impl Store {
     /// Insert many users at once (loading, benchmarks). No events, no groups.
     pub async fn bulk_insert_users(&self, users: &[User]) -> Result<()> {
         let mut tx = self.write_pool().begin().await?;
-        for chunk in users.chunks(500) {
+        for chunk in users.chunks(BULK_ROWS) {
             let mut sql = String::from("INSERT INTO users (id, org_id, status, login, login_key, email_key, first_key, last_key, profile, type_id, provider_type, provider_name, password_hash, created, activated, status_changed, last_updated, version) VALUES ");
             let mut binds: Vec<Bind> = Vec::with_capacity(chunk.len() * 17);
             for (i, u) in chunk.iter().enumerate() {
