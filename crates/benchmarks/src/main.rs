@@ -59,16 +59,11 @@ struct Lat {
 
 fn summarize(mut v: Vec<f64>) -> Lat {
     v.sort_by(|a, b| a.total_cmp(b));
-    Lat {
-        p50: pct(&v, 0.5),
-        p99: pct(&v, 0.99),
-    }
+    Lat { p50: pct(&v, 0.5), p99: pct(&v, 0.99) }
 }
 
 fn free_port() -> Res<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port())
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
 
 /// Where one backend's database is.
@@ -80,46 +75,26 @@ struct Db {
 
 async fn fresh_db(backend: &str, pg_url: Option<&str>) -> Res<Db> {
     if backend == "sqlite" {
-        let dir = std::env::temp_dir().join(format!(
-            "idhub-bench-{}",
-            idhub_domain::ids::random_base62(8)
-        ));
+        let dir = std::env::temp_dir().join(format!("idhub-bench-{}", idhub_domain::ids::random_base62(8)));
         std::fs::create_dir_all(&dir)?;
         let url = format!("sqlite://{}", dir.join("idhub.db").display());
-        return Ok(Db {
-            args: vec!["--data-dir".into(), dir.display().to_string()],
-            url,
-            _dir: Some(dir),
-        });
+        return Ok(Db { args: vec!["--data-dir".into(), dir.display().to_string()], url, _dir: Some(dir) });
     }
     let admin = pg_url.ok_or("PostgreSQL needs --pg-url or IDHUB_TEST_PG_URL")?;
-    let name = format!(
-        "idhub_bench_{}",
-        idhub_domain::ids::random_base62(8).to_lowercase()
-    );
+    let name = format!("idhub_bench_{}", idhub_domain::ids::random_base62(8).to_lowercase());
     {
         use sqlx::Connection;
         sqlx::any::install_default_drivers();
         let mut c = sqlx::AnyConnection::connect(admin).await?;
-        sqlx::query(&format!("CREATE DATABASE {name}"))
-            .execute(&mut c)
-            .await?;
+        sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut c).await?;
     }
     let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(admin);
     let url = format!("{base}/{name}");
-    Ok(Db {
-        args: vec!["--database-url".into(), url.clone()],
-        url,
-        _dir: None,
-    })
+    Ok(Db { args: vec!["--database-url".into(), url.clone()], url, _dir: None })
 }
 
 fn cli(bin: &Path, args: &[&str], db: &Db) -> Res<String> {
-    let out = Command::new(bin)
-        .args(args)
-        .args(&db.args)
-        .env("IDHUB_SECRET_KEY", format!("{}=", "A".repeat(43)))
-        .output()?;
+    let out = Command::new(bin).args(args).args(&db.args).env("IDHUB_SECRET_KEY", format!("{}=", "A".repeat(43))).output()?;
     if !out.status.success() {
         return Err(format!("{args:?}: {}", String::from_utf8_lossy(&out.stderr)).into());
     }
@@ -145,11 +120,7 @@ impl Server {
         let http = reqwest::Client::new();
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
-            if let Ok(r) = http
-                .get(format!("http://127.0.0.1:{port}/health/ready"))
-                .send()
-                .await
-            {
+            if let Ok(r) = http.get(format!("http://127.0.0.1:{port}/health/ready")).send().await {
                 if r.status().is_success() {
                     break;
                 }
@@ -163,8 +134,7 @@ impl Server {
     }
 
     fn memory_mb(&self) -> (f64, f64) {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
-            .unwrap_or_default();
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap_or_default();
         let field = |name: &str| {
             status
                 .lines()
@@ -219,9 +189,7 @@ async fn bulk(store: &Store, org: &OrgId, type_id: &str, from: usize, to: usize)
     let mut i = from;
     while i < to {
         let end = (i + 20_000).min(to);
-        store
-            .bulk_insert_users(&users_for(org, type_id, i, end, now))
-            .await?;
+        store.bulk_insert_users(&users_for(org, type_id, i, end, now)).await?;
         i = end;
     }
     Ok((to - from) as f64 / start.elapsed().as_secs_f64())
@@ -231,11 +199,7 @@ async fn timed_gets(http: &reqwest::Client, urls: &[String], token: &str) -> Res
     let mut v = Vec::with_capacity(urls.len());
     for u in urls {
         let t = Instant::now();
-        let r = http
-            .get(u)
-            .header("Authorization", format!("SSWS {token}"))
-            .send()
-            .await?;
+        let r = http.get(u).header("Authorization", format!("SSWS {token}")).send().await?;
         let status = r.status();
         let _ = r.bytes().await?;
         if !status.is_success() {
@@ -251,55 +215,23 @@ struct ListFigures {
     deep: Lat,
 }
 
-async fn list_latency(
-    http: &reqwest::Client,
-    base: &str,
-    token: &str,
-    n_users: usize,
-) -> Res<ListFigures> {
+async fn list_latency(http: &reqwest::Client, base: &str, token: &str, n_users: usize) -> Res<ListFigures> {
     // Warm up, then 100 requests each for the first page and for a page near the end.
-    let first: Vec<String> = (0..110)
-        .map(|_| format!("{base}/api/v1/users?limit=200"))
-        .collect();
+    let first: Vec<String> = (0..110).map(|_| format!("{base}/api/v1/users?limit=200")).collect();
     let cursor = idhub_store::encode_cursor(n_users.saturating_sub(400) as i64);
-    let deep: Vec<String> = (0..110)
-        .map(|_| format!("{base}/api/v1/users?limit=200&after={cursor}"))
-        .collect();
+    let deep: Vec<String> = (0..110).map(|_| format!("{base}/api/v1/users?limit=200&after={cursor}")).collect();
     let f = timed_gets(http, &first, token).await?;
     let d = timed_gets(http, &deep, token).await?;
-    Ok(ListFigures {
-        first: summarize(f[10..].to_vec()),
-        deep: summarize(d[10..].to_vec()),
-    })
+    Ok(ListFigures { first: summarize(f[10..].to_vec()), deep: summarize(d[10..].to_vec()) })
 }
 
-async fn get_latency(
-    http: &reqwest::Client,
-    base: &str,
-    token: &str,
-    n_users: usize,
-    count: usize,
-) -> Res<Lat> {
+async fn get_latency(http: &reqwest::Client, base: &str, token: &str, n_users: usize, count: usize) -> Res<Lat> {
     let step = (n_users / count).max(1);
-    let urls: Vec<String> = (0..count)
-        .map(|k| {
-            format!(
-                "{base}/api/v1/users/user{:07}@bench.example",
-                (k * step + 7) % n_users
-            )
-        })
-        .collect();
+    let urls: Vec<String> = (0..count).map(|k| format!("{base}/api/v1/users/user{:07}@bench.example", (k * step + 7) % n_users)).collect();
     Ok(summarize(timed_gets(http, &urls, token).await?))
 }
 
-async fn create_rate(
-    base: &str,
-    token: &str,
-    clients: usize,
-    total: usize,
-    password: bool,
-    tag: &str,
-) -> Res<f64> {
+async fn create_rate(base: &str, token: &str, clients: usize, total: usize, password: bool, tag: &str) -> Res<f64> {
     let start = Instant::now();
     let mut tasks = Vec::new();
     for c in 0..clients {
@@ -313,7 +245,13 @@ async fn create_rate(
                 if password {
                     body["credentials"] = json!({ "password": { "value": "Bench-Passw0rd" } });
                 }
-                let r = http.post(format!("{base}/api/v1/users?activate={password}")).header("Authorization", format!("SSWS {token}")).json(&body).send().await.map_err(|e| e.to_string())?;
+                let r = http
+                    .post(format!("{base}/api/v1/users?activate={password}"))
+                    .header("Authorization", format!("SSWS {token}"))
+                    .json(&body)
+                    .send()
+                    .await
+                    .map_err(|e| e.to_string())?;
                 if !r.status().is_success() {
                     return Err(format!("create: {}", r.status()));
                 }
@@ -329,23 +267,12 @@ async fn create_rate(
 
 async fn run_backend(args: &Args, backend: &str) -> Res<()> {
     println!("\n## {backend}\n");
-    let pg = args
-        .pg_url
-        .clone()
-        .or_else(|| std::env::var("IDHUB_TEST_PG_URL").ok());
+    let pg = args.pg_url.clone().or_else(|| std::env::var("IDHUB_TEST_PG_URL").ok());
     let db = fresh_db(backend, pg.as_deref()).await?;
     let port = free_port()?;
     let base = format!("http://127.0.0.1:{port}");
-    cli(
-        &args.bin,
-        &["org", "create", "--name", "bench", "--base-url", &base],
-        &db,
-    )?;
-    let token = cli(
-        &args.bin,
-        &["token", "create", "--org", "bench", "--name", "bench"],
-        &db,
-    )?;
+    cli(&args.bin, &["org", "create", "--name", "bench", "--base-url", &base], &db)?;
+    let token = cli(&args.bin, &["token", "create", "--org", "bench", "--name", "bench"], &db)?;
     let store = Store::open_url(&db.url).await?;
     let org = store.org_by_name("bench").await?;
     let small_rate = bulk(&store, &org.id, &org.user_type_id, 0, args.small).await?;
@@ -362,40 +289,37 @@ async fn run_backend(args: &Args, backend: &str) -> Res<()> {
     let (rss_after_reads, _) = server.memory_mb();
     let create = create_rate(&base, &token, args.clients, args.creates, false, "np").await?;
     let (rss_after_creates, _) = server.memory_mb();
-    let create_pw = create_rate(
-        &base,
-        &token,
-        args.clients,
-        args.creates_with_password,
-        true,
-        "pw",
-    )
-    .await?;
+    let create_pw = create_rate(&base, &token, args.clients, args.creates_with_password, true, "pw").await?;
     let (rss, hwm) = server.memory_mb();
     server.stop();
     let ratio_first = big.first.p50 / small.first.p50;
     let ratio_deep = big.deep.p50 / small.deep.p50;
     let ok = |b: bool| if b { "PASS" } else { "FAIL" };
-    println!(
-        "| measurement | {} users | {} users | ratio | goal |",
-        args.small, args.users
-    );
+    println!("| measurement | {} users | {} users | ratio | goal |", args.small, args.users);
     println!("|---|---|---|---|---|");
     println!("| bulk load through the store (users/s) | {small_rate:.0} | {big_rate:.0} | | |");
-    println!("| list `limit=200`, first page p50 / p99 (ms) | {:.2} / {:.2} | {:.2} / {:.2} | {ratio_first:.2} | ≤ 1.5 {} |", small.first.p50, small.first.p99, big.first.p50, big.first.p99, ok(ratio_first <= 1.5));
-    println!("| list `limit=200`, page at the end via `after` p50 / p99 (ms) | {:.2} / {:.2} | {:.2} / {:.2} | {ratio_deep:.2} | ≤ 1.5 {} |", small.deep.p50, small.deep.p99, big.deep.p50, big.deep.p99, ok(ratio_deep <= 1.5));
+    println!(
+        "| list `limit=200`, first page p50 / p99 (ms) | {:.2} / {:.2} | {:.2} / {:.2} | {ratio_first:.2} | ≤ 1.5 {} |",
+        small.first.p50,
+        small.first.p99,
+        big.first.p50,
+        big.first.p99,
+        ok(ratio_first <= 1.5)
+    );
+    println!(
+        "| list `limit=200`, page at the end via `after` p50 / p99 (ms) | {:.2} / {:.2} | {:.2} / {:.2} | {ratio_deep:.2} | ≤ 1.5 {} |",
+        small.deep.p50,
+        small.deep.p99,
+        big.deep.p50,
+        big.deep.p99,
+        ok(ratio_deep <= 1.5)
+    );
     println!(
         "| `GET /users/{{login}}` p50 / p99 (ms) | {:.2} / {:.2} | {:.2} / {:.2} | | |",
         small_get.p50, small_get.p99, big_get.p50, big_get.p99
     );
-    println!(
-        "| API create user, no password, {} clients (users/s) | | {create:.0} | | |",
-        args.clients
-    );
-    println!(
-        "| API create user with password (argon2id), {} clients (users/s) | | {create_pw:.1} | | |",
-        args.clients
-    );
+    println!("| API create user, no password, {} clients (users/s) | | {create:.0} | | |", args.clients);
+    println!("| API create user with password (argon2id), {} clients (users/s) | | {create_pw:.1} | | |", args.clients);
     println!("| server RSS after reads / after creates without password / after creates with password / peak (MB) | | {rss_after_reads:.0} / {rss_after_creates:.0} / {rss:.0} / {hwm:.0} | | ≤ 300 {} |", ok(hwm <= 300.0));
     Ok(())
 }
@@ -405,19 +329,10 @@ async fn main() {
     let args = Args::parse();
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
-        .and_then(|c| {
-            c.lines()
-                .find(|l| l.starts_with("model name"))
-                .map(|l| l.split(':').nth(1).unwrap_or_default().trim().to_string())
-        })
+        .and_then(|c| c.lines().find(|l| l.starts_with("model name")).map(|l| l.split(':').nth(1).unwrap_or_default().trim().to_string()))
         .unwrap_or_default();
-    let cores = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(0);
-    let mem = std::fs::read_to_string("/proc/meminfo")
-        .ok()
-        .and_then(|m| m.lines().next().map(str::to_string))
-        .unwrap_or_default();
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0);
+    let mem = std::fs::read_to_string("/proc/meminfo").ok().and_then(|m| m.lines().next().map(str::to_string)).unwrap_or_default();
     println!("# idhub benchmark\n\nmachine: {cpu}, {cores} cores, {mem}\nusers: {}, small point: {}, clients: {}; rate limits lifted for the run", args.users, args.small, args.clients);
     let backends: Vec<&str> = match args.backend.as_str() {
         "both" => vec!["sqlite", "postgres"],

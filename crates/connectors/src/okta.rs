@@ -31,12 +31,7 @@ pub enum ClientError {
     Server { status: u16, summary: String },
     /// Another 4xx: the request itself is wrong; retrying will not help.
     #[error("the hub rejected the request ({status} {code}): {summary}{}", causes_text(.causes))]
-    Rejected {
-        status: u16,
-        code: String,
-        summary: String,
-        causes: Vec<String>,
-    },
+    Rejected { status: u16, code: String, summary: String, causes: Vec<String> },
 }
 
 fn causes_text(causes: &[String]) -> String {
@@ -50,20 +45,13 @@ fn causes_text(causes: &[String]) -> String {
 impl ClientError {
     /// Should the job be retried later?
     pub fn is_transient(&self) -> bool {
-        matches!(
-            self,
-            ClientError::Unreachable(_)
-                | ClientError::Server { .. }
-                | ClientError::RateLimited { .. }
-        )
+        matches!(self, ClientError::Unreachable(_) | ClientError::Server { .. } | ClientError::RateLimited { .. })
     }
 
     /// How long to wait before retrying, when the hub said (429 reset).
     pub fn retry_after_ms(&self, now_ms: i64) -> Option<i64> {
         match self {
-            ClientError::RateLimited {
-                reset_epoch_ms: Some(reset),
-            } => Some((reset - now_ms).max(0) + 1_000),
+            ClientError::RateLimited { reset_epoch_ms: Some(reset) } => Some((reset - now_ms).max(0) + 1_000),
             _ => None,
         }
     }
@@ -105,11 +93,7 @@ impl OktaClient {
             .user_agent(concat!("idhub-org2org/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| ClientError::Tls(e.to_string()))?;
-        Ok(OktaClient {
-            base_url: base_url.trim_end_matches('/').to_string(),
-            token: token.to_string(),
-            http,
-        })
+        Ok(OktaClient { base_url: base_url.trim_end_matches('/').to_string(), token: token.to_string(), http })
     }
 
     /// The hub's base URL.
@@ -130,63 +114,41 @@ impl OktaClient {
             .header("Accept", "application/json");
         match body {
             Some(b) => rb = rb.json(b),
-            None if method == Method::POST || method == Method::PUT => {
-                rb = rb.header("Content-Length", "0")
-            }
+            None if method == Method::POST || method == Method::PUT => rb = rb.header("Content-Length", "0"),
             None => {}
         }
         let resp = rb.send().await.map_err(classify_transport)?;
         let status = resp.status();
         let headers = resp.headers().clone();
-        let text = resp.text().await.map_err(|e| ClientError::Server {
-            status: status.as_u16(),
-            summary: format!("reading the answer: {e}"),
-        })?;
-        let json: Option<Value> = if text.trim().is_empty() {
-            None
-        } else {
-            serde_json::from_str(&text).ok()
-        };
+        let text =
+            resp.text().await.map_err(|e| ClientError::Server { status: status.as_u16(), summary: format!("reading the answer: {e}") })?;
+        let json: Option<Value> = if text.trim().is_empty() { None } else { serde_json::from_str(&text).ok() };
         if status.is_success() {
             return Ok((status, headers, json));
         }
         Err(classify_status(status, &headers, json.as_ref(), &text))
     }
 
-    async fn json(
-        &self,
-        method: Method,
-        path: &str,
-        body: Option<&Value>,
-    ) -> Result<Value, ClientError> {
-        let (_, _, v) = self
-            .call(method, &format!("{}{path}", self.base_url), body)
-            .await?;
+    async fn json(&self, method: Method, path: &str, body: Option<&Value>) -> Result<Value, ClientError> {
+        let (_, _, v) = self.call(method, &format!("{}{path}", self.base_url), body).await?;
         Ok(v.unwrap_or(Value::Null))
     }
 
     /// "Test API Credentials": the token works and may administer users.
     pub async fn test_credentials(&self) -> Result<CredentialCheck, ClientError> {
         let me = match self.json(Method::GET, "/api/v1/users/me", None).await {
-            Ok(v) => v
-                .pointer("/profile/login")
-                .and_then(Value::as_str)
-                .map(str::to_string),
+            Ok(v) => v.pointer("/profile/login").and_then(Value::as_str).map(str::to_string),
             Err(ClientError::NotFound { .. }) => None,
             Err(e) => return Err(e),
         };
         // Listing users needs an administrator; a plain user's token gets 403 here.
-        self.json(Method::GET, "/api/v1/users?limit=1", None)
-            .await?;
+        self.json(Method::GET, "/api/v1/users?limit=1", None).await?;
         Ok(CredentialCheck { token_owner: me })
     }
 
     /// A user by login (or id); `None` when the hub has no such user.
     pub async fn find_user(&self, login: &str) -> Result<Option<Value>, ClientError> {
-        match self
-            .json(Method::GET, &format!("/api/v1/users/{}", enc(login)), None)
-            .await
-        {
+        match self.json(Method::GET, &format!("/api/v1/users/{}", enc(login)), None).await {
             Ok(v) => Ok(Some(v)),
             Err(ClientError::NotFound { .. }) => Ok(None),
             Err(e) => Err(e),
@@ -195,32 +157,17 @@ impl OktaClient {
 
     /// Create a user (`activate` and an optional password, as the assignment's initial
     /// status decides).
-    pub async fn create_user(
-        &self,
-        profile: &Value,
-        password: Option<&str>,
-        activate: bool,
-    ) -> Result<Value, ClientError> {
+    pub async fn create_user(&self, profile: &Value, password: Option<&str>, activate: bool) -> Result<Value, ClientError> {
         let mut body = json!({ "profile": profile });
         if let Some(pw) = password {
             body["credentials"] = json!({ "password": { "value": pw } });
         }
-        self.json(
-            Method::POST,
-            &format!("/api/v1/users?activate={activate}"),
-            Some(&body),
-        )
-        .await
+        self.json(Method::POST, &format!("/api/v1/users?activate={activate}"), Some(&body)).await
     }
 
     /// Partial profile update (`POST /users/{id}`): only the given attributes change.
     pub async fn update_profile(&self, id: &str, profile: &Value) -> Result<Value, ClientError> {
-        self.json(
-            Method::POST,
-            &format!("/api/v1/users/{}", enc(id)),
-            Some(&json!({ "profile": profile })),
-        )
-        .await
+        self.json(Method::POST, &format!("/api/v1/users/{}", enc(id)), Some(&json!({ "profile": profile }))).await
     }
 
     /// Set the user's password.
@@ -234,30 +181,13 @@ impl OktaClient {
     }
 
     /// A lifecycle operation (`activate`, `deactivate`, `suspend`, `unsuspend`, …).
-    pub async fn lifecycle(
-        &self,
-        id: &str,
-        op: &str,
-        send_email: bool,
-    ) -> Result<Value, ClientError> {
-        self.json(
-            Method::POST,
-            &format!(
-                "/api/v1/users/{}/lifecycle/{op}?sendEmail={send_email}",
-                enc(id)
-            ),
-            None,
-        )
-        .await
+    pub async fn lifecycle(&self, id: &str, op: &str, send_email: bool) -> Result<Value, ClientError> {
+        self.json(Method::POST, &format!("/api/v1/users/{}/lifecycle/{op}?sendEmail={send_email}", enc(id)), None).await
     }
 
     /// One page of a listing; pass `next` from the previous page to continue.
     pub async fn page(&self, path_or_next: &str) -> Result<Page, ClientError> {
-        let url = if path_or_next.starts_with("http") {
-            path_or_next.to_string()
-        } else {
-            format!("{}{path_or_next}", self.base_url)
-        };
+        let url = if path_or_next.starts_with("http") { path_or_next.to_string() } else { format!("{}{path_or_next}", self.base_url) };
         if !url.starts_with(&self.base_url) {
             return Err(ClientError::Rejected {
                 status: 0,
@@ -271,10 +201,7 @@ impl OktaClient {
             Some(Value::Array(a)) => a,
             _ => vec![],
         };
-        Ok(Page {
-            items,
-            next: next_link(&headers),
-        })
+        Ok(Page { items, next: next_link(&headers) })
     }
 
     /// A group by exact name (Okta's `q` is a prefix match, so the result is filtered).
@@ -282,11 +209,7 @@ impl OktaClient {
         let mut next = Some(format!("/api/v1/groups?q={}&limit=200", enc(name)));
         while let Some(url) = next {
             let page = self.page(&url).await?;
-            if let Some(g) = page
-                .items
-                .into_iter()
-                .find(|g| g.pointer("/profile/name").and_then(Value::as_str) == Some(name))
-            {
+            if let Some(g) = page.items.into_iter().find(|g| g.pointer("/profile/name").and_then(Value::as_str) == Some(name)) {
                 return Ok(Some(g));
             }
             next = page.next;
@@ -295,26 +218,12 @@ impl OktaClient {
     }
 
     /// Create a group.
-    pub async fn create_group(
-        &self,
-        name: &str,
-        description: Option<&str>,
-    ) -> Result<Value, ClientError> {
-        self.json(
-            Method::POST,
-            "/api/v1/groups",
-            Some(&json!({ "profile": { "name": name, "description": description } })),
-        )
-        .await
+    pub async fn create_group(&self, name: &str, description: Option<&str>) -> Result<Value, ClientError> {
+        self.json(Method::POST, "/api/v1/groups", Some(&json!({ "profile": { "name": name, "description": description } }))).await
     }
 
     /// Rename / redescribe a group.
-    pub async fn update_group(
-        &self,
-        id: &str,
-        name: &str,
-        description: Option<&str>,
-    ) -> Result<Value, ClientError> {
+    pub async fn update_group(&self, id: &str, name: &str, description: Option<&str>) -> Result<Value, ClientError> {
         self.json(
             Method::PUT,
             &format!("/api/v1/groups/{}", enc(id)),
@@ -325,70 +234,36 @@ impl OktaClient {
 
     /// Delete a group.
     pub async fn delete_group(&self, id: &str) -> Result<(), ClientError> {
-        self.call(
-            Method::DELETE,
-            &format!("{}/api/v1/groups/{}", self.base_url, enc(id)),
-            None,
-        )
-        .await
-        .map(|_| ())
+        self.call(Method::DELETE, &format!("{}/api/v1/groups/{}", self.base_url, enc(id)), None).await.map(|_| ())
     }
 
     /// Add a user to a group.
     pub async fn add_member(&self, group: &str, user: &str) -> Result<(), ClientError> {
-        self.call(
-            Method::PUT,
-            &format!(
-                "{}/api/v1/groups/{}/users/{}",
-                self.base_url,
-                enc(group),
-                enc(user)
-            ),
-            None,
-        )
-        .await
-        .map(|_| ())
+        self.call(Method::PUT, &format!("{}/api/v1/groups/{}/users/{}", self.base_url, enc(group), enc(user)), None).await.map(|_| ())
     }
 
     /// Remove a user from a group.
     pub async fn remove_member(&self, group: &str, user: &str) -> Result<(), ClientError> {
-        self.call(
-            Method::DELETE,
-            &format!(
-                "{}/api/v1/groups/{}/users/{}",
-                self.base_url,
-                enc(group),
-                enc(user)
-            ),
-            None,
-        )
-        .await
-        .map(|_| ())
+        self.call(Method::DELETE, &format!("{}/api/v1/groups/{}/users/{}", self.base_url, enc(group), enc(user)), None).await.map(|_| ())
     }
 
     /// The hub's user profile schema.
     pub async fn user_schema(&self) -> Result<Value, ClientError> {
-        self.json(Method::GET, "/api/v1/meta/schemas/user/default", None)
-            .await
+        self.json(Method::GET, "/api/v1/meta/schemas/user/default", None).await
     }
 }
 
 /// The `rel="next"` URL among the `Link` headers (all of them, whatever their order).
 pub fn next_link(headers: &reqwest::header::HeaderMap) -> Option<String> {
-    headers
-        .get_all("link")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .find_map(|part| {
-            let part = part.trim();
-            if !part.contains("rel=\"next\"") {
-                return None;
-            }
-            let start = part.find('<')? + 1;
-            let end = part.find('>')?;
-            (start < end).then(|| part[start..end].to_string())
-        })
+    headers.get_all("link").iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(',')).find_map(|part| {
+        let part = part.trim();
+        if !part.contains("rel=\"next\"") {
+            return None;
+        }
+        let start = part.find('<')? + 1;
+        let end = part.find('>')?;
+        (start < end).then(|| part[start..end].to_string())
+    })
 }
 
 fn classify_transport(e: reqwest::Error) -> ClientError {
@@ -400,28 +275,15 @@ fn classify_transport(e: reqwest::Error) -> ClientError {
         src = s.source();
     }
     let lower = chain.to_lowercase();
-    if lower.contains("certificate")
-        || lower.contains("tls")
-        || lower.contains("handshake")
-        || lower.contains("invalid peer")
-    {
+    if lower.contains("certificate") || lower.contains("tls") || lower.contains("handshake") || lower.contains("invalid peer") {
         ClientError::Tls(chain)
     } else {
         ClientError::Unreachable(chain)
     }
 }
 
-fn classify_status(
-    status: StatusCode,
-    headers: &reqwest::header::HeaderMap,
-    body: Option<&Value>,
-    text: &str,
-) -> ClientError {
-    let code = body
-        .and_then(|b| b.get("errorCode"))
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_string();
+fn classify_status(status: StatusCode, headers: &reqwest::header::HeaderMap, body: Option<&Value>, text: &str) -> ClientError {
+    let code = body.and_then(|b| b.get("errorCode")).and_then(Value::as_str).unwrap_or_default().to_string();
     let summary = body
         .and_then(|b| b.get("errorSummary"))
         .and_then(Value::as_str)
@@ -430,15 +292,7 @@ fn classify_status(
     let causes = body
         .and_then(|b| b.get("errorCauses"))
         .and_then(Value::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(|c| {
-                    c.get("errorSummary")
-                        .and_then(Value::as_str)
-                        .map(str::to_string)
-                })
-                .collect()
-        })
+        .map(|a| a.iter().filter_map(|c| c.get("errorSummary").and_then(Value::as_str).map(str::to_string)).collect())
         .unwrap_or_default();
     match status.as_u16() {
         401 => ClientError::Unauthorized { code, summary },
@@ -450,17 +304,10 @@ fn classify_status(
                 .and_then(|v| v.to_str().ok())
                 .and_then(|v| v.trim().parse::<i64>().ok())
                 .filter(|r| *r > 0);
-            ClientError::RateLimited {
-                reset_epoch_ms: reset.map(|r| r * 1000),
-            }
+            ClientError::RateLimited { reset_epoch_ms: reset.map(|r| r * 1000) }
         }
         s if s >= 500 => ClientError::Server { status: s, summary },
-        s => ClientError::Rejected {
-            status: s,
-            code,
-            summary,
-            causes,
-        },
+        s => ClientError::Rejected { status: s, code, summary, causes },
     }
 }
 
@@ -472,25 +319,11 @@ mod tests {
     #[test]
     fn next_link_in_any_order_or_combined() {
         let mut h = HeaderMap::new();
-        h.append(
-            "link",
-            HeaderValue::from_static("<http://h/api/v1/users?after=a>; rel=\"next\""),
-        );
-        h.append(
-            "link",
-            HeaderValue::from_static("<http://h/api/v1/users>; rel=\"self\""),
-        );
-        assert_eq!(
-            next_link(&h).as_deref(),
-            Some("http://h/api/v1/users?after=a")
-        );
+        h.append("link", HeaderValue::from_static("<http://h/api/v1/users?after=a>; rel=\"next\""));
+        h.append("link", HeaderValue::from_static("<http://h/api/v1/users>; rel=\"self\""));
+        assert_eq!(next_link(&h).as_deref(), Some("http://h/api/v1/users?after=a"));
         let mut h = HeaderMap::new();
-        h.insert(
-            "link",
-            HeaderValue::from_static(
-                "<http://h/x>; rel=\"self\", <http://h/x?after=b>; rel=\"next\"",
-            ),
-        );
+        h.insert("link", HeaderValue::from_static("<http://h/x>; rel=\"self\", <http://h/x?after=b>; rel=\"next\""));
         assert_eq!(next_link(&h).as_deref(), Some("http://h/x?after=b"));
         assert_eq!(next_link(&HeaderMap::new()), None);
     }
@@ -500,28 +333,14 @@ mod tests {
         let mut h = HeaderMap::new();
         h.insert("x-rate-limit-reset", HeaderValue::from_static("1700000000"));
         let e = classify_status(StatusCode::TOO_MANY_REQUESTS, &h, None, "");
-        assert_eq!(
-            e,
-            ClientError::RateLimited {
-                reset_epoch_ms: Some(1_700_000_000_000)
-            }
-        );
+        assert_eq!(e, ClientError::RateLimited { reset_epoch_ms: Some(1_700_000_000_000) });
         assert!(e.is_transient());
         assert_eq!(e.retry_after_ms(1_699_999_990_000), Some(11_000));
         let body = json!({"errorCode": "E0000001", "errorSummary": "Api validation failed: login", "errorCauses": [{"errorSummary": "login: already exists"}]});
         let e = classify_status(StatusCode::BAD_REQUEST, &HeaderMap::new(), Some(&body), "");
         assert!(!e.is_transient());
         assert!(e.to_string().contains("login: already exists"));
-        assert!(classify_status(
-            StatusCode::BAD_GATEWAY,
-            &HeaderMap::new(),
-            None,
-            "bad gateway"
-        )
-        .is_transient());
-        assert!(matches!(
-            classify_status(StatusCode::UNAUTHORIZED, &HeaderMap::new(), None, ""),
-            ClientError::Unauthorized { .. }
-        ));
+        assert!(classify_status(StatusCode::BAD_GATEWAY, &HeaderMap::new(), None, "bad gateway").is_transient());
+        assert!(matches!(classify_status(StatusCode::UNAUTHORIZED, &HeaderMap::new(), None, ""), ClientError::Unauthorized { .. }));
     }
 }

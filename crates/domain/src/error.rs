@@ -6,10 +6,7 @@
 pub enum DomainError {
     /// Input failed validation; `causes` are per-field messages (Okta's `errorCauses`).
     #[error("Api validation failed: {summary}")]
-    Validation {
-        summary: String,
-        causes: Vec<String>,
-    },
+    Validation { summary: String, causes: Vec<String> },
     /// The object does not exist (or is not visible to this org).
     #[error("Not found: {0}")]
     NotFound(String),
@@ -34,9 +31,6 @@ impl DomainError {
     /// A validation error for one field.
     pub fn invalid(field: &str, message: impl Into<String>) -> Self {
         let message = message.into();
-        DomainError::Validation {
-            summary: field.to_string(),
-            causes: vec![format!("{field}: {message}")],
-        }
+        DomainError::Validation { summary: field.to_string(), causes: vec![format!("{field}: {message}")] }
     }
 }

@@ -17,18 +17,8 @@ pub struct Party {
 
 impl Party {
     /// A party of any kind.
-    pub fn new(
-        id: impl Into<String>,
-        kind: &str,
-        alternate_id: impl Into<String>,
-        display_name: impl Into<String>,
-    ) -> Self {
-        Party {
-            id: id.into(),
-            kind: kind.to_string(),
-            alternate_id: alternate_id.into(),
-            display_name: display_name.into(),
-        }
+    pub fn new(id: impl Into<String>, kind: &str, alternate_id: impl Into<String>, display_name: impl Into<String>) -> Self {
+        Party { id: id.into(), kind: kind.to_string(), alternate_id: alternate_id.into(), display_name: display_name.into() }
     }
     /// The system itself (CLI, background work).
     pub fn system() -> Self {
@@ -61,13 +51,7 @@ pub struct NewEvent {
 
 impl NewEvent {
     /// A successful INFO event.
-    pub fn success(
-        event_type: &str,
-        display_message: impl Into<String>,
-        actor: Party,
-        targets: Vec<Party>,
-        client: ClientInfo,
-    ) -> Self {
+    pub fn success(event_type: &str, display_message: impl Into<String>, actor: Party, targets: Vec<Party>, client: ClientInfo) -> Self {
         NewEvent {
             event_type: event_type.to_string(),
             severity: "INFO",

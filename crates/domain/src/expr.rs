@@ -107,24 +107,13 @@ impl Expression {
             return err(MAX_SOURCE_CHARS, message);
         }
         let (tokens, end) = lex(src)?;
-        let mut parser = Parser {
-            tokens: &tokens,
-            next: 0,
-            end,
-            depth: 0,
-        };
+        let mut parser = Parser { tokens: &tokens, next: 0, end, depth: 0 };
         let root = parser.expr()?;
         if let Some(t) = parser.peek() {
             let found = t.tok.describe();
-            return err(
-                t.pos,
-                format!("unexpected {found} after the end of the expression"),
-            );
+            return err(t.pos, format!("unexpected {found} after the end of the expression"));
         }
-        Ok(Expression {
-            source: src.to_owned(),
-            root,
-        })
+        Ok(Expression { source: src.to_owned(), root })
     }
 
     /// The text this expression was parsed from.
@@ -168,9 +157,7 @@ impl std::str::FromStr for Expression {
 // ---------------------------------------------------------------- lexer
 
 /// Operators and punctuation, longest first so that `==` wins over `=`.
-const OPS: &[&str] = &[
-    "==", "!=", "&&", "||", "?:", "+", "!", "?", ":", "(", ")", ",", ".",
-];
+const OPS: &[&str] = &["==", "!=", "&&", "||", "?:", "+", "!", "?", ":", "(", ")", ",", "."];
 
 #[derive(Debug, Clone, PartialEq)]
 enum Tok {
@@ -204,10 +191,7 @@ fn is_ident_char(c: char) -> bool {
 /// The run of chars from `start` that satisfy `keep`, and the index after it.
 fn scan(chars: &[char], start: usize, keep: fn(char) -> bool) -> (String, usize) {
     let end = start + chars.iter().skip(start).take_while(|c| keep(**c)).count();
-    (
-        chars.get(start..end).unwrap_or_default().iter().collect(),
-        end,
-    )
+    (chars.get(start..end).unwrap_or_default().iter().collect(), end)
 }
 
 /// Splits `src` into tokens; returns them with the end-of-input position.
@@ -236,18 +220,11 @@ fn lex(src: &str) -> Result<(Vec<Token>, usize), ExprError> {
             let (name, end) = scan(&chars, i, is_ident_char);
             i = end;
             Tok::Ident(name)
-        } else if let Some(op) = OPS.iter().find(|op| {
-            op.chars()
-                .enumerate()
-                .all(|(k, o)| chars.get(i + k) == Some(&o))
-        }) {
+        } else if let Some(op) = OPS.iter().find(|op| op.chars().enumerate().all(|(k, o)| chars.get(i + k) == Some(&o))) {
             i += op.len();
             Tok::Op(op)
         } else if matches!(c, '=' | '&' | '|') {
-            return err(
-                pos,
-                format!("unexpected character '{c}' (did you mean '{c}{c}'?)"),
-            );
+            return err(pos, format!("unexpected character '{c}' (did you mean '{c}{c}'?)"));
         } else {
             return err(pos, format!("unexpected character '{c}'"));
         };
@@ -279,9 +256,7 @@ fn lex_string(chars: &[char], start: usize) -> Result<(String, usize), ExprError
             ('\\', Some(e @ ('\\' | '\'' | '"'))) => out.push(e),
             ('\\', Some('u')) => {
                 let hex: String = chars.get(i..i + 4).unwrap_or_default().iter().collect();
-                let decoded = u32::from_str_radix(&hex, 16)
-                    .ok()
-                    .filter(|_| hex.len() == 4);
+                let decoded = u32::from_str_radix(&hex, 16).ok().filter(|_| hex.len() == 4);
                 let Some(ch) = decoded.and_then(char::from_u32) else {
                     return err(i - 2, "invalid \\u escape: expected four hex digits");
                 };
@@ -365,8 +340,7 @@ impl<'t> Parser<'t> {
     }
 
     fn peek_op(&self, op: &str) -> bool {
-        self.peek()
-            .is_some_and(|t| matches!(t.tok, Tok::Op(o) if o == op))
+        self.peek().is_some_and(|t| matches!(t.tok, Tok::Op(o) if o == op))
     }
 
     fn bump(&mut self) -> Option<&'t Token> {
@@ -379,10 +353,7 @@ impl<'t> Parser<'t> {
     }
 
     fn found(&self) -> String {
-        self.peek().map_or_else(
-            || "the end of the expression".to_owned(),
-            |t| t.tok.describe(),
-        )
+        self.peek().map_or_else(|| "the end of the expression".to_owned(), |t| t.tok.describe())
     }
 
     fn expect(&mut self, op: &str) -> Result<(), ExprError> {
@@ -390,20 +361,14 @@ impl<'t> Parser<'t> {
             self.next += 1;
             return Ok(());
         }
-        err(
-            self.here(),
-            format!("expected '{op}' but found {}", self.found()),
-        )
+        err(self.here(), format!("expected '{op}' but found {}", self.found()))
     }
 
     /// Enters one nesting level opened at `pos`, refusing to go past [`MAX_DEPTH`].
     fn enter(&mut self, pos: usize) -> Result<(), ExprError> {
         self.depth += 1;
         if self.depth > MAX_DEPTH {
-            return err(
-                pos,
-                format!("expression is nested more than {MAX_DEPTH} levels deep"),
-            );
+            return err(pos, format!("expression is nested more than {MAX_DEPTH} levels deep"));
         }
         Ok(())
     }
@@ -530,11 +495,7 @@ impl<'t> Parser<'t> {
         if !self.peek_op("(") {
             let mut segments = segments.into_iter();
             let root = segments.next().unwrap_or_default();
-            return Ok(Node::Var {
-                root,
-                path: segments.collect(),
-            }
-            .at(pos));
+            return Ok(Node::Var { root, path: segments.collect() }.at(pos));
         }
         let full = segments.join(".");
         let Some(&(name, min, max)) = FUNCTIONS.iter().find(|f| f.0 == full) else {
@@ -560,15 +521,10 @@ impl<'t> Parser<'t> {
             let at_least = if max == Some(min) { "" } else { "at least " };
             let noun = if min == 1 { "argument" } else { "arguments" };
             let got = args.len();
-            return err(
-                pos,
-                format!("{name} expects {at_least}{min} {noun} but got {got}"),
-            );
+            return err(pos, format!("{name} expects {at_least}{min} {noun} but got {got}"));
         }
         let regex = match args.get(1).map(|a| (&a.node, a.pos)) {
-            Some((Node::Lit(Value::String(p)), at)) if name.starts_with("String.replace") => {
-                Some(compile_regex(p, at)?)
-            }
+            Some((Node::Lit(Value::String(p)), at)) if name.starts_with("String.replace") => Some(compile_regex(p, at)?),
             _ => None,
         };
         Ok(Node::Call { name, args, regex }.at(pos))
@@ -585,9 +541,7 @@ impl Expr {
                 out.insert(root);
             }
             Node::Not(a) => a.collect_roots(out),
-            Node::Eq(a, b, _) | Node::Elvis(a, b) => {
-                [a, b].iter().for_each(|e| e.collect_roots(out))
-            }
+            Node::Eq(a, b, _) | Node::Elvis(a, b) => [a, b].iter().for_each(|e| e.collect_roots(out)),
             Node::Ternary(a, b, c) => [a, b, c].iter().for_each(|e| e.collect_roots(out)),
             Node::Logic(_, items) | Node::Concat(items) | Node::Call { args: items, .. } => {
                 items.iter().for_each(|e| e.collect_roots(out));
@@ -612,9 +566,7 @@ impl Expr {
                 }
                 Ok(Value::Bool(*and))
             }
-            Node::Eq(a, b, negate) => Ok(Value::Bool(
-                values_equal(&a.eval(ctx)?, &b.eval(ctx)?) != *negate,
-            )),
+            Node::Eq(a, b, negate) => Ok(Value::Bool(values_equal(&a.eval(ctx)?, &b.eval(ctx)?) != *negate)),
             Node::Concat(items) => {
                 let mut out = String::new();
                 for e in items {
@@ -646,10 +598,7 @@ impl Expr {
             Value::Null => Ok(false),
             Value::String(s) if s.eq_ignore_ascii_case("true") => Ok(true),
             Value::String(s) if s.eq_ignore_ascii_case("false") => Ok(false),
-            other => err(
-                self.pos,
-                format!("expected a boolean but found {}", kind(&other)),
-            ),
+            other => err(self.pos, format!("expected a boolean but found {}", kind(&other))),
         }
     }
 
@@ -661,12 +610,7 @@ impl Expr {
             Value::String(s) => s.trim().parse().ok(),
             _ => None,
         };
-        let wrong = || {
-            ExprError::new(
-                self.pos,
-                format!("{name} expects an integer but found {}", kind(&v)),
-            )
-        };
+        let wrong = || ExprError::new(self.pos, format!("{name} expects an integer but found {}", kind(&v)));
         n.ok_or_else(wrong)
     }
 }
@@ -706,40 +650,21 @@ fn values_equal(a: &Value, b: &Value) -> bool {
 }
 
 fn compile_regex(pattern: &str, pos: usize) -> Result<Regex, ExprError> {
-    let built = RegexBuilder::new(pattern)
-        .size_limit(REGEX_SIZE_LIMIT)
-        .dfa_size_limit(REGEX_SIZE_LIMIT)
-        .build();
+    let built = RegexBuilder::new(pattern).size_limit(REGEX_SIZE_LIMIT).dfa_size_limit(REGEX_SIZE_LIMIT).build();
     built.map_err(|e| {
         // the regex crate's message spans lines; its last line says what is wrong
         let text = e.to_string();
         let last = text.lines().rev().map(str::trim).find(|l| !l.is_empty());
         let reason = last.map_or("invalid", |l| l.strip_prefix("error: ").unwrap_or(l));
-        ExprError::new(
-            pos,
-            format!("invalid regular expression {pattern:?}: {reason}"),
-        )
+        ExprError::new(pos, format!("invalid regular expression {pattern:?}: {reason}"))
     })
 }
 
-fn call(
-    pos: usize,
-    name: &str,
-    args: &[Expr],
-    regex: Option<&Regex>,
-    ctx: &dyn EvalContext,
-) -> Result<Value, ExprError> {
-    let arg = |i: usize| {
-        args.get(i)
-            .ok_or_else(|| ExprError::new(pos, format!("{name}: missing argument")))
-    };
+fn call(pos: usize, name: &str, args: &[Expr], regex: Option<&Regex>, ctx: &dyn EvalContext) -> Result<Value, ExprError> {
+    let arg = |i: usize| args.get(i).ok_or_else(|| ExprError::new(pos, format!("{name}: missing argument")));
     let text = |i: usize| -> Result<Option<String>, ExprError> {
         let e = arg(i)?;
-        into_text(
-            e.eval(ctx)?,
-            e.pos,
-            &format!("{name} expects a string but found"),
-        )
+        into_text(e.eval(ctx)?, e.pos, &format!("{name} expects a string but found"))
     };
     let string = |s: Option<String>| s.map_or(Value::Null, Value::String);
     Ok(match name {
@@ -761,12 +686,8 @@ fn call(
         "String.toUpperCase" => string(text(0)?.map(|s| s.to_uppercase())),
         "String.trim" => string(text(0)?.map(|s| s.trim().to_owned())),
         "String.len" => Value::from(text(0)?.map_or(0, |s| s.chars().count())),
-        "String.stringContains" => {
-            Value::Bool(matches!((text(0)?, text(1)?), (Some(s), Some(sub)) if s.contains(&sub)))
-        }
-        "String.startsWith" => {
-            Value::Bool(matches!((text(0)?, text(1)?), (Some(s), Some(p)) if s.starts_with(&p)))
-        }
+        "String.stringContains" => Value::Bool(matches!((text(0)?, text(1)?), (Some(s), Some(sub)) if s.contains(&sub))),
+        "String.startsWith" => Value::Bool(matches!((text(0)?, text(1)?), (Some(s), Some(p)) if s.starts_with(&p))),
         "String.substring" => {
             let s = text(0)?;
             let (start, end) = (arg(1)?.eval_int(ctx, name)?, arg(2)?.eval_int(ctx, name)?);
@@ -774,10 +695,7 @@ fn call(
                 let len = s.chars().count();
                 let clamp = |n: i64| usize::try_from(n).unwrap_or(0).min(len);
                 let (start, end) = (clamp(start), clamp(end));
-                s.chars()
-                    .skip(start)
-                    .take(end.saturating_sub(start))
-                    .collect()
+                s.chars().skip(start).take(end.saturating_sub(start)).collect()
             }))
         }
         "String.replace" | "String.replaceFirst" => {
@@ -820,9 +738,7 @@ fn call(
                 single => values_equal(single, &needle),
             })
         }
-        "isMemberOfGroupName" => {
-            Value::Bool(text(0)?.is_some_and(|g| ctx.is_member_of_group_name(&g)))
-        }
+        "isMemberOfGroupName" => Value::Bool(text(0)?.is_some_and(|g| ctx.is_member_of_group_name(&g))),
         _ => return err(pos, format!("unknown function '{name}'")),
     })
 }
@@ -849,10 +765,7 @@ fn java_replacement(repl: &str, re: &Regex, pos: usize) -> Result<String, ExprEr
             ('$', Some(d)) if d.is_ascii_digit() => {
                 let mut n = d.to_digit(10).map_or(0, |d| d as usize);
                 if n >= groups {
-                    return err(
-                        pos,
-                        format!("replacement refers to group {n}, which does not exist"),
-                    );
+                    return err(pos, format!("replacement refers to group {n}, which does not exist"));
                 }
                 while let Some(more) = chars.peek().and_then(|c| c.to_digit(10)) {
                     if n * 10 + more as usize >= groups {
@@ -863,12 +776,7 @@ fn java_replacement(repl: &str, re: &Regex, pos: usize) -> Result<String, ExprEr
                 }
                 out.push_str(&format!("${{{n}}}"));
             }
-            ('$', _) => {
-                return err(
-                    pos,
-                    "'$' in a replacement must be followed by a group number or {name}",
-                )
-            }
+            ('$', _) => return err(pos, "'$' in a replacement must be followed by a group number or {name}"),
             (c, _) => out.push(c),
         }
     }
@@ -882,10 +790,7 @@ mod tests {
 
     fn ctx() -> MapContext {
         MapContext::new()
-            .with_root(
-                "idpuser",
-                json!({"subjectNameId": "jdoe@spoke.example", "email": "Jane.Doe@Spoke.Example", "empty": ""}),
-            )
+            .with_root("idpuser", json!({"subjectNameId": "jdoe@spoke.example", "email": "Jane.Doe@Spoke.Example", "empty": ""}))
             .with_root(
                 "user",
                 json!({
@@ -908,9 +813,7 @@ mod tests {
     }
 
     fn eval_str(src: &str) -> Option<String> {
-        Expression::parse(src)
-            .and_then(|e| e.evaluate_string(&ctx()))
-            .unwrap_or_else(|e| unreachable!("{src:?}: {e}"))
+        Expression::parse(src).and_then(|e| e.evaluate_string(&ctx())).unwrap_or_else(|e| unreachable!("{src:?}: {e}"))
     }
 
     fn parse_err(src: &str) -> (usize, String) {
@@ -930,47 +833,17 @@ mod tests {
 
     #[test]
     fn expressions_admins_write() {
-        assert_eq!(
-            eval_str("idpuser.subjectNameId").as_deref(),
-            Some("jdoe@spoke.example")
-        );
-        assert_eq!(
-            eval_str("idpuser.email").as_deref(),
-            Some("Jane.Doe@Spoke.Example")
-        );
-        assert_eq!(
-            eval_str(r#"String.substringBefore(user.email, "@")"#).as_deref(),
-            Some("jane.doe")
-        );
-        assert_eq!(
-            eval_str(r#"user.firstName + " " + user.lastName"#).as_deref(),
-            Some("Jane Doe")
-        );
-        assert_eq!(
-            eval_str("String.toLowerCase(idpuser.email)").as_deref(),
-            Some("jane.doe@spoke.example")
-        );
-        assert_eq!(
-            eval_str(r#"user.department ?: "none""#).as_deref(),
-            Some("none")
-        );
-        assert_eq!(
-            eval_str(r#"isMemberOfGroupName("Contractors") ? "c" : "e""#).as_deref(),
-            Some("c")
-        );
-        assert_eq!(
-            eval_str(r#"isMemberOfGroupName("Employees") ? "c" : "e""#).as_deref(),
-            Some("e")
-        );
-        assert_eq!(
-            eval_str(r#"String.replace(user.login, "@old\\.com$", "@new.com")"#).as_deref(),
-            Some("jane@new.com")
-        );
+        assert_eq!(eval_str("idpuser.subjectNameId").as_deref(), Some("jdoe@spoke.example"));
+        assert_eq!(eval_str("idpuser.email").as_deref(), Some("Jane.Doe@Spoke.Example"));
+        assert_eq!(eval_str(r#"String.substringBefore(user.email, "@")"#).as_deref(), Some("jane.doe"));
+        assert_eq!(eval_str(r#"user.firstName + " " + user.lastName"#).as_deref(), Some("Jane Doe"));
+        assert_eq!(eval_str("String.toLowerCase(idpuser.email)").as_deref(), Some("jane.doe@spoke.example"));
+        assert_eq!(eval_str(r#"user.department ?: "none""#).as_deref(), Some("none"));
+        assert_eq!(eval_str(r#"isMemberOfGroupName("Contractors") ? "c" : "e""#).as_deref(), Some("c"));
+        assert_eq!(eval_str(r#"isMemberOfGroupName("Employees") ? "c" : "e""#).as_deref(), Some("e"));
+        assert_eq!(eval_str(r#"String.replace(user.login, "@old\\.com$", "@new.com")"#).as_deref(), Some("jane@new.com"));
         // a single backslash before a non-escape character is kept, so regexes read naturally
-        assert_eq!(
-            eval_str(r#"String.replace(user.login, "@old\.com$", "@new.com")"#).as_deref(),
-            Some("jane@new.com")
-        );
+        assert_eq!(eval_str(r#"String.replace(user.login, "@old\.com$", "@new.com")"#).as_deref(), Some("jane@new.com"));
     }
 
     #[test]
@@ -979,13 +852,10 @@ mod tests {
         assert_eq!(e.source(), "idpuser.subjectNameId");
         assert_eq!(e.roots(), vec!["idpuser".to_owned()]);
         assert_eq!(e.to_string(), "idpuser.subjectNameId");
-        let e: Expression = r#"user.a + idpuser.b + String.join(",", user.c, app.d) + org.x.y"#
-            .parse()
-            .unwrap_or_else(|e| unreachable!("{e}"));
+        let e: Expression =
+            r#"user.a + idpuser.b + String.join(",", user.c, app.d) + org.x.y"#.parse().unwrap_or_else(|e| unreachable!("{e}"));
         assert_eq!(e.roots(), vec!["app", "idpuser", "org", "user"]);
-        assert!(Expression::parse(r#""lit""#)
-            .map(|e| e.roots().is_empty())
-            .unwrap_or(false));
+        assert!(Expression::parse(r#""lit""#).map(|e| e.roots().is_empty()).unwrap_or(false));
     }
 
     #[test]
@@ -997,33 +867,18 @@ mod tests {
         assert_eq!(eval_str("user.missing"), None);
         assert_eq!(eval_str("null"), None);
         assert_eq!(eval("String.toLowerCase(user.missing)"), Value::Null);
-        assert_eq!(
-            eval(r#"String.substringBefore(user.missing, "@")"#),
-            Value::Null
-        );
-        assert_eq!(
-            eval(r#"String.replace(user.missing, "a", "b")"#),
-            Value::Null
-        );
-        assert_eq!(
-            eval(r#"user.firstName + " " + user.missing"#),
-            json!("Jane ")
-        );
+        assert_eq!(eval(r#"String.substringBefore(user.missing, "@")"#), Value::Null);
+        assert_eq!(eval(r#"String.replace(user.missing, "a", "b")"#), Value::Null);
+        assert_eq!(eval(r#"user.firstName + " " + user.missing"#), json!("Jane "));
         assert_eq!(eval("user.missing + user.missing"), json!(""));
-        assert_eq!(
-            eval(r#"String.stringContains(user.missing, "a")"#),
-            json!(false)
-        );
+        assert_eq!(eval(r#"String.stringContains(user.missing, "a")"#), json!(false));
         assert_eq!(eval("String.len(user.missing)"), json!(0));
         assert_eq!(eval("user.missing == null"), json!(true));
         assert_eq!(eval("user.department == null"), json!(true));
         assert_eq!(eval("!user.missing"), json!(true));
         assert_eq!(eval(r#"user.title ?: "t""#), json!("t"));
         assert_eq!(eval(r#"user.firstName ?: "t""#), json!("Jane"));
-        assert_eq!(
-            eval(r#"user.missing ?: user.missing2 ?: "last""#),
-            json!("last")
-        );
+        assert_eq!(eval(r#"user.missing ?: user.missing2 ?: "last""#), json!("last"));
         assert_eq!(eval(r#"isMemberOfGroupName(user.missing)"#), json!(false));
         assert_eq!(eval("Arrays.contains(user.missing, 1)"), json!(false));
     }
@@ -1074,65 +929,23 @@ mod tests {
 
     #[test]
     fn string_functions() {
-        assert_eq!(
-            eval(r#"String.substringAfter(user.email, "@")"#),
-            json!("example.com")
-        );
+        assert_eq!(eval(r#"String.substringAfter(user.email, "@")"#), json!("example.com"));
         assert_eq!(eval(r#"String.substringAfter(user.email, "~")"#), json!(""));
-        assert_eq!(
-            eval(r#"String.substringBefore(user.email, "~")"#),
-            json!("jane.doe@example.com")
-        );
+        assert_eq!(eval(r#"String.substringBefore(user.email, "~")"#), json!("jane.doe@example.com"));
         assert_eq!(eval("String.toUpperCase(user.firstName)"), json!("JANE"));
-        assert_eq!(
-            eval(r#"String.replace("a1b22c333", "[0-9]+", "~")"#),
-            json!("a~b~c~")
-        );
-        assert_eq!(
-            eval(r#"String.replaceFirst("a1b22c333", "[0-9]+", "~")"#),
-            json!("a~b22c333")
-        );
-        assert_eq!(
-            eval(r#"String.replace(user.email, "^([^.]+)\\.([^@]+)@.*$", "$2, $1")"#),
-            json!("doe, jane")
-        );
+        assert_eq!(eval(r#"String.replace("a1b22c333", "[0-9]+", "~")"#), json!("a~b~c~"));
+        assert_eq!(eval(r#"String.replaceFirst("a1b22c333", "[0-9]+", "~")"#), json!("a~b22c333"));
+        assert_eq!(eval(r#"String.replace(user.email, "^([^.]+)\\.([^@]+)@.*$", "$2, $1")"#), json!("doe, jane"));
         // Java semantics: $1a is group 1 then "a"; $12 with one group is group 1 then "2"
-        assert_eq!(
-            eval(r#"String.replace("xy", "(x)", "$1a$12")"#),
-            json!("xax2y")
-        );
-        assert_eq!(
-            eval(r#"String.replace("xy", "(?P<w>x)", "[${w}] \$")"#),
-            json!("[x] $y")
-        );
-        assert_eq!(
-            eval(r#"String.replace(user.login, user.missing, "z")"#),
-            json!("jane@old.com")
-        );
-        assert_eq!(
-            eval(r#"String.stringContains(user.email, "doe")"#),
-            json!(true)
-        );
-        assert_eq!(
-            eval(r#"String.stringContains(user.email, "smith")"#),
-            json!(false)
-        );
-        assert_eq!(
-            eval(r#"String.startsWith(user.email, "jane")"#),
-            json!(true)
-        );
-        assert_eq!(
-            eval(r#"String.startsWith(user.email, "doe")"#),
-            json!(false)
-        );
-        assert_eq!(
-            eval(r#"String.join(" ", user.firstName, user.missing, user.lastName)"#),
-            json!("Jane Doe")
-        );
-        assert_eq!(
-            eval(r#"String.join(",", user.groups, "x")"#),
-            json!("Staff,Contractors,x")
-        );
+        assert_eq!(eval(r#"String.replace("xy", "(x)", "$1a$12")"#), json!("xax2y"));
+        assert_eq!(eval(r#"String.replace("xy", "(?P<w>x)", "[${w}] \$")"#), json!("[x] $y"));
+        assert_eq!(eval(r#"String.replace(user.login, user.missing, "z")"#), json!("jane@old.com"));
+        assert_eq!(eval(r#"String.stringContains(user.email, "doe")"#), json!(true));
+        assert_eq!(eval(r#"String.stringContains(user.email, "smith")"#), json!(false));
+        assert_eq!(eval(r#"String.startsWith(user.email, "jane")"#), json!(true));
+        assert_eq!(eval(r#"String.startsWith(user.email, "doe")"#), json!(false));
+        assert_eq!(eval(r#"String.join(" ", user.firstName, user.missing, user.lastName)"#), json!("Jane Doe"));
+        assert_eq!(eval(r#"String.join(",", user.groups, "x")"#), json!("Staff,Contractors,x"));
         assert_eq!(eval(r#"String.join(",")"#), json!(""));
         assert_eq!(eval("String.len('héllo')"), json!(5));
         assert_eq!(eval("String.substring('abcdef', 1, 3)"), json!("bc"));
@@ -1140,18 +953,9 @@ mod tests {
         assert_eq!(eval("String.substring('abcdef', 3, 1)"), json!(""));
         assert_eq!(eval("String.substring('héllo', '1', 2)"), json!("é"));
         assert_eq!(eval("String.trim('  pad  ')"), json!("pad"));
-        assert_eq!(
-            eval(r#"Arrays.contains(user.groups, "Staff")"#),
-            json!(true)
-        );
-        assert_eq!(
-            eval(r#"Arrays.contains(user.groups, "Admins")"#),
-            json!(false)
-        );
-        assert_eq!(
-            eval(r#"Arrays.contains(user.firstName, "Jane")"#),
-            json!(true)
-        );
+        assert_eq!(eval(r#"Arrays.contains(user.groups, "Staff")"#), json!(true));
+        assert_eq!(eval(r#"Arrays.contains(user.groups, "Admins")"#), json!(false));
+        assert_eq!(eval(r#"Arrays.contains(user.firstName, "Jane")"#), json!(true));
     }
 
     #[test]
@@ -1162,8 +966,7 @@ mod tests {
                 Some(json!(format!("{root}:{}", path.join("/"))))
             }
         }
-        let e = Expression::parse(r#"a.b.c + (isMemberOfGroupName("x") ? "!" : "")"#)
-            .unwrap_or_else(|e| unreachable!("{e}"));
+        let e = Expression::parse(r#"a.b.c + (isMemberOfGroupName("x") ? "!" : "")"#).unwrap_or_else(|e| unreachable!("{e}"));
         assert_eq!(e.evaluate(&Only), Ok(json!("a:b/c")));
         let e = Expression::parse("root").unwrap_or_else(|e| unreachable!("{e}"));
         assert_eq!(e.evaluate_string(&Only), Ok(Some("root:".to_owned())));
@@ -1171,77 +974,29 @@ mod tests {
 
     #[test]
     fn parse_errors_with_positions() {
-        assert_eq!(
-            parse_err(r#"user.login + "abc"#),
-            (13, "unterminated string literal".to_owned())
-        );
-        assert_eq!(
-            parse_err("'abc\\"),
-            (0, "unterminated string literal".to_owned())
-        );
-        assert_eq!(
-            parse_err(r#"String.frobnicate(user.login)"#),
-            (0, "unknown function 'String.frobnicate'".to_owned())
-        );
-        assert_eq!(
-            parse_err(r#"user.login + user.trim(x)"#),
-            (13, "unknown function 'user.trim'".to_owned())
-        );
-        assert_eq!(
-            parse_err(r#""x" + String.toLowerCase(a, b)"#),
-            (
-                6,
-                "String.toLowerCase expects 1 argument but got 2".to_owned()
-            )
-        );
-        assert_eq!(
-            parse_err("String.substring(a)"),
-            (
-                0,
-                "String.substring expects 3 arguments but got 1".to_owned()
-            )
-        );
-        assert_eq!(
-            parse_err("String.join()"),
-            (
-                0,
-                "String.join expects at least 1 argument but got 0".to_owned()
-            )
-        );
-        assert_eq!(
-            parse_err("user.login user.email"),
-            (
-                11,
-                "unexpected 'user' after the end of the expression".to_owned()
-            )
-        );
+        assert_eq!(parse_err(r#"user.login + "abc"#), (13, "unterminated string literal".to_owned()));
+        assert_eq!(parse_err("'abc\\"), (0, "unterminated string literal".to_owned()));
+        assert_eq!(parse_err(r#"String.frobnicate(user.login)"#), (0, "unknown function 'String.frobnicate'".to_owned()));
+        assert_eq!(parse_err(r#"user.login + user.trim(x)"#), (13, "unknown function 'user.trim'".to_owned()));
+        assert_eq!(parse_err(r#""x" + String.toLowerCase(a, b)"#), (6, "String.toLowerCase expects 1 argument but got 2".to_owned()));
+        assert_eq!(parse_err("String.substring(a)"), (0, "String.substring expects 3 arguments but got 1".to_owned()));
+        assert_eq!(parse_err("String.join()"), (0, "String.join expects at least 1 argument but got 0".to_owned()));
+        assert_eq!(parse_err("user.login user.email"), (11, "unexpected 'user' after the end of the expression".to_owned()));
         assert_eq!(parse_err("(a))").0, 3);
         assert_eq!(parse_err("").0, 0);
         assert_eq!(parse_err("   ").0, 3);
         assert_eq!(parse_err("a +").0, 3);
         assert_eq!(parse_err("(a + b").0, 6);
         assert_eq!(parse_err("a ? b").0, 5);
-        assert_eq!(
-            parse_err("a # b"),
-            (2, "unexpected character '#'".to_owned())
-        );
-        assert_eq!(
-            parse_err("a & b"),
-            (
-                2,
-                "unexpected character '&' (did you mean '&&'?)".to_owned()
-            )
-        );
+        assert_eq!(parse_err("a # b"), (2, "unexpected character '#'".to_owned()));
+        assert_eq!(parse_err("a & b"), (2, "unexpected character '&' (did you mean '&&'?)".to_owned()));
         assert_eq!(parse_err("a = b").0, 2);
         assert_eq!(parse_err("user.").0, 5);
         assert_eq!(parse_err("user.1").0, 5);
         assert_eq!(parse_err("null.x").0, 4);
         assert_eq!(parse_err("String.trim(a b)").0, 14);
         assert_eq!(parse_err("String.trim(a,)").0, 14);
-        assert_eq!(
-            parse_err("99999999999999999999"),
-            (0, "number 99999999999999999999 is too large".to_owned())
-        );
+        assert_eq!(parse_err("99999999999999999999"), (0, "number 99999999999999999999 is too large".to_owned()));
         assert_eq!(parse_err("12ab"), (0, "malformed number".to_owned()));
         assert_eq!(parse_err(r#""\u12""#).0, 1);
         // positions count characters, not bytes
@@ -1249,33 +1004,18 @@ mod tests {
         // a literal regex is checked at parse time, pointing at the pattern
         let (pos, msg) = parse_err(r#"String.replace(user.login, "(unclosed", "x")"#);
         assert_eq!(pos, 27);
-        assert!(
-            msg.starts_with("invalid regular expression \"(unclosed\""),
-            "{msg}"
-        );
+        assert!(msg.starts_with("invalid regular expression \"(unclosed\""), "{msg}");
     }
 
     #[test]
     fn depth_and_length_limits() {
         let nested = |n: usize| format!("{}user.login{}", "(".repeat(n), ")".repeat(n));
         assert!(Expression::parse(&nested(MAX_DEPTH)).is_ok());
-        assert_eq!(
-            parse_err(&nested(MAX_DEPTH + 1)),
-            (
-                MAX_DEPTH,
-                format!("expression is nested more than {MAX_DEPTH} levels deep")
-            )
-        );
-        let calls = format!(
-            "{}x{}",
-            "String.trim(".repeat(MAX_DEPTH + 1),
-            ")".repeat(MAX_DEPTH + 1)
-        );
+        assert_eq!(parse_err(&nested(MAX_DEPTH + 1)), (MAX_DEPTH, format!("expression is nested more than {MAX_DEPTH} levels deep")));
+        let calls = format!("{}x{}", "String.trim(".repeat(MAX_DEPTH + 1), ")".repeat(MAX_DEPTH + 1));
         assert_eq!(parse_err(&calls).0, 11 + 12 * MAX_DEPTH);
         assert_eq!(parse_err(&"!".repeat(MAX_DEPTH + 1)).0, MAX_DEPTH);
-        let chained = std::iter::repeat_n("a", MAX_DEPTH + 3)
-            .collect::<Vec<_>>()
-            .join(" == ");
+        let chained = std::iter::repeat_n("a", MAX_DEPTH + 3).collect::<Vec<_>>().join(" == ");
         assert!(Expression::parse(&chained).is_err());
         let ternaries = format!("{}x", "a ? b : ".repeat(MAX_DEPTH + 1));
         assert!(Expression::parse(&ternaries).is_err());
@@ -1283,13 +1023,7 @@ mod tests {
         let flat = std::iter::repeat_n("a", 800).collect::<Vec<_>>().join("+");
         assert!(Expression::parse(&flat).is_ok());
         let long = format!("'{}'", "x".repeat(MAX_SOURCE_CHARS));
-        assert_eq!(
-            parse_err(&long),
-            (
-                MAX_SOURCE_CHARS,
-                format!("expression is longer than {MAX_SOURCE_CHARS} characters")
-            )
-        );
+        assert_eq!(parse_err(&long), (MAX_SOURCE_CHARS, format!("expression is longer than {MAX_SOURCE_CHARS} characters")));
         assert!(Expression::parse(&format!("'{}'", "x".repeat(MAX_SOURCE_CHARS - 2))).is_ok());
     }
 
@@ -1300,22 +1034,15 @@ mod tests {
         assert_eq!(pos, 27);
         assert!(msg.starts_with("invalid regular expression \"(\""), "{msg}");
         // too big a regex
-        let (_, msg) =
-            eval_err(r#"String.replace(user.login, String.join("", "\\w{1000}{1000}"), "x")"#);
+        let (_, msg) = eval_err(r#"String.replace(user.login, String.join("", "\\w{1000}{1000}"), "x")"#);
         assert!(msg.starts_with("invalid regular expression"), "{msg}");
         assert_eq!(eval_err(r#"String.replace("a", "(a)", "$2")"#).0, 27);
         assert_eq!(eval_err(r#"String.replace("a", "a", "$x")"#).0, 25);
         assert_eq!(eval_err(r#"String.replace("a", "a", "${nope}")"#).0, 25);
         assert_eq!(eval_err(r#"String.replace("a", "a", "\\")"#).0, 25);
-        assert_eq!(
-            eval_err(r#"user.firstName ? 1 : 2"#),
-            (0, "expected a boolean but found a string".to_owned())
-        );
+        assert_eq!(eval_err(r#"user.firstName ? 1 : 2"#), (0, "expected a boolean but found a string".to_owned()));
         assert_eq!(eval_err(r#"!user.age"#).0, 1);
-        assert_eq!(
-            eval_err(r#""g: " + user.groups"#),
-            (8, "cannot concatenate an array".to_owned())
-        );
+        assert_eq!(eval_err(r#""g: " + user.groups"#), (8, "cannot concatenate an array".to_owned()));
         assert_eq!(eval_err("String.toLowerCase(user.address)").0, 19);
         assert_eq!(eval_err("String.substring('abc', 'x', 1)").0, 24);
         assert_eq!(eval_err("String.join(',', user.address)").0, 17);
@@ -1338,13 +1065,7 @@ mod tests {
             let chars: Vec<char> = seed.chars().collect();
             for cut in 0..=chars.len() {
                 for skip in 0..chars.len() {
-                    let text: String = chars
-                        .iter()
-                        .take(cut)
-                        .enumerate()
-                        .filter(|(i, _)| *i != skip)
-                        .map(|(_, c)| *c)
-                        .collect();
+                    let text: String = chars.iter().take(cut).enumerate().filter(|(i, _)| *i != skip).map(|(_, c)| *c).collect();
                     if let Ok(e) = Expression::parse(&text) {
                         let _ = e.evaluate(&ctx);
                         let _ = e.evaluate_string(&ctx);

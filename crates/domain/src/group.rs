@@ -48,34 +48,13 @@ pub const EVERYONE: &str = "Everyone";
 /// Validate a group profile (`{name, description}`).
 pub fn validate_profile(name: Option<&str>, description: Option<&str>) -> Result<(), DomainError> {
     match name {
-        None => {
-            return Err(DomainError::invalid(
-                "name",
-                "The field cannot be left blank",
-            ))
-        }
-        Some(n) if n.trim().is_empty() => {
-            return Err(DomainError::invalid(
-                "name",
-                "The field cannot be left blank",
-            ))
-        }
-        Some(n) if n.chars().count() > 255 => {
-            return Err(DomainError::invalid(
-                "name",
-                "Must be at most 255 characters",
-            ))
-        }
+        None => return Err(DomainError::invalid("name", "The field cannot be left blank")),
+        Some(n) if n.trim().is_empty() => return Err(DomainError::invalid("name", "The field cannot be left blank")),
+        Some(n) if n.chars().count() > 255 => return Err(DomainError::invalid("name", "Must be at most 255 characters")),
         _ => {}
     }
-    if description
-        .map(|d| d.chars().count() > 1024)
-        .unwrap_or(false)
-    {
-        return Err(DomainError::invalid(
-            "description",
-            "Must be at most 1024 characters",
-        ));
+    if description.map(|d| d.chars().count() > 1024).unwrap_or(false) {
+        return Err(DomainError::invalid("description", "Must be at most 1024 characters"));
     }
     Ok(())
 }

@@ -88,41 +88,24 @@ pub struct SamlIdp {
 }
 
 fn s<'a>(v: &'a Value, ptr: &str) -> Option<&'a str> {
-    v.pointer(ptr)
-        .and_then(Value::as_str)
-        .filter(|x| !x.is_empty())
+    v.pointer(ptr).and_then(Value::as_str).filter(|x| !x.is_empty())
 }
 
 fn http_url(field: &str, url: &str) -> Result<(), DomainError> {
     let lower = url.to_ascii_lowercase();
-    if (lower.starts_with("https://") || lower.starts_with("http://"))
-        && url.len() <= 2048
-        && !url.contains(char::is_whitespace)
-    {
+    if (lower.starts_with("https://") || lower.starts_with("http://")) && url.len() <= 2048 && !url.contains(char::is_whitespace) {
         Ok(())
     } else {
-        Err(DomainError::invalid(
-            field,
-            "must be an http:// or https:// URL",
-        ))
+        Err(DomainError::invalid(field, "must be an http:// or https:// URL"))
     }
 }
 
 fn check_expr(field: &str, src: &str) -> Result<(), DomainError> {
-    Expression::parse(src)
-        .map(|_| ())
-        .map_err(|e| DomainError::invalid(field, e.to_string()))
+    Expression::parse(src).map(|_| ()).map_err(|e| DomainError::invalid(field, e.to_string()))
 }
 
 fn strings(v: Option<&Value>) -> Vec<String> {
-    v.and_then(Value::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(Value::as_str)
-                .map(str::to_string)
-                .collect()
-        })
-        .unwrap_or_default()
+    v.and_then(Value::as_array).map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect()).unwrap_or_default()
 }
 
 /// The default JIT profile mapping (seeds: the spoke sends firstName, lastName, email).
@@ -140,113 +123,57 @@ impl SamlIdp {
     /// used when the body names none (the caller generates one).
     pub fn from_okta(body: &Value, default_audience: &str) -> Result<SamlIdp, DomainError> {
         if body.get("type").and_then(Value::as_str).unwrap_or("SAML2") != "SAML2" {
-            return Err(DomainError::invalid(
-                "type",
-                "only SAML2 identity providers are supported",
-            ));
+            return Err(DomainError::invalid("type", "only SAML2 identity providers are supported"));
         }
-        let name = s(body, "/name")
-            .ok_or_else(|| DomainError::invalid("name", "The field cannot be left blank"))?
-            .trim()
-            .to_string();
+        let name = s(body, "/name").ok_or_else(|| DomainError::invalid("name", "The field cannot be left blank"))?.trim().to_string();
         if name.chars().count() > 100 {
-            return Err(DomainError::invalid(
-                "name",
-                "Must be at most 100 characters",
-            ));
+            return Err(DomainError::invalid("name", "Must be at most 100 characters"));
         }
         let issuer = s(body, "/protocol/credentials/trust/issuer")
-            .ok_or_else(|| {
-                DomainError::invalid(
-                    "protocol.credentials.trust.issuer",
-                    "The IdP Issuer URI is required",
-                )
-            })?
+            .ok_or_else(|| DomainError::invalid("protocol.credentials.trust.issuer", "The IdP Issuer URI is required"))?
             .to_string();
         let sso_url = s(body, "/protocol/endpoints/sso/url")
-            .ok_or_else(|| {
-                DomainError::invalid(
-                    "protocol.endpoints.sso.url",
-                    "The IdP Single Sign-On URL is required",
-                )
-            })?
+            .ok_or_else(|| DomainError::invalid("protocol.endpoints.sso.url", "The IdP Single Sign-On URL is required"))?
             .to_string();
         http_url("protocol.endpoints.sso.url", &sso_url)?;
-        let sso_binding = s(body, "/protocol/endpoints/sso/binding")
-            .unwrap_or("HTTP-POST")
-            .to_string();
+        let sso_binding = s(body, "/protocol/endpoints/sso/binding").unwrap_or("HTTP-POST").to_string();
         if sso_binding != "HTTP-POST" && sso_binding != "HTTP-Redirect" {
-            return Err(DomainError::invalid(
-                "protocol.endpoints.sso.binding",
-                "must be HTTP-POST or HTTP-Redirect",
-            ));
+            return Err(DomainError::invalid("protocol.endpoints.sso.binding", "must be HTTP-POST or HTTP-Redirect"));
         }
         let destination = s(body, "/protocol/endpoints/sso/destination").map(str::to_string);
         if let Some(d) = &destination {
             http_url("protocol.endpoints.sso.destination", d)?;
         }
-        let req_scope =
-            s(body, "/protocol/algorithms/request/signature/scope").unwrap_or("REQUEST");
-        let request_algorithm = s(body, "/protocol/algorithms/request/signature/algorithm")
-            .unwrap_or("SHA-256")
-            .to_string();
-        let response_algorithm = s(body, "/protocol/algorithms/response/signature/algorithm")
-            .unwrap_or("SHA-256")
-            .to_string();
+        let req_scope = s(body, "/protocol/algorithms/request/signature/scope").unwrap_or("REQUEST");
+        let request_algorithm = s(body, "/protocol/algorithms/request/signature/algorithm").unwrap_or("SHA-256").to_string();
+        let response_algorithm = s(body, "/protocol/algorithms/response/signature/algorithm").unwrap_or("SHA-256").to_string();
         for (f, a) in [
-            (
-                "protocol.algorithms.request.signature.algorithm",
-                &request_algorithm,
-            ),
-            (
-                "protocol.algorithms.response.signature.algorithm",
-                &response_algorithm,
-            ),
+            ("protocol.algorithms.request.signature.algorithm", &request_algorithm),
+            ("protocol.algorithms.response.signature.algorithm", &response_algorithm),
         ] {
             if a != "SHA-256" && a != "SHA-1" {
                 return Err(DomainError::invalid(f, "must be SHA-256 or SHA-1"));
             }
         }
-        let response_scope =
-            match s(body, "/protocol/algorithms/response/signature/scope").unwrap_or("ANY") {
-                "RESPONSE" => SignatureScope::Response,
-                "TOKEN" => SignatureScope::Assertion,
-                "ANY" => SignatureScope::Any,
-                _ => {
-                    return Err(DomainError::invalid(
-                        "protocol.algorithms.response.signature.scope",
-                        "must be RESPONSE, TOKEN or ANY",
-                    ))
-                }
-            };
+        let response_scope = match s(body, "/protocol/algorithms/response/signature/scope").unwrap_or("ANY") {
+            "RESPONSE" => SignatureScope::Response,
+            "TOKEN" => SignatureScope::Assertion,
+            "ANY" => SignatureScope::Any,
+            _ => return Err(DomainError::invalid("protocol.algorithms.response.signature.scope", "must be RESPONSE, TOKEN or ANY")),
+        };
         let acs_instance = match s(body, "/protocol/endpoints/acs/type").unwrap_or("INSTANCE") {
             "INSTANCE" => true,
             "ORG" => false,
-            _ => {
-                return Err(DomainError::invalid(
-                    "protocol.endpoints.acs.type",
-                    "must be INSTANCE or ORG",
-                ))
-            }
+            _ => return Err(DomainError::invalid("protocol.endpoints.acs.type", "must be INSTANCE or ORG")),
         };
-        let username_template = s(body, "/policy/subject/userNameTemplate/template")
-            .unwrap_or("idpuser.subjectNameId")
-            .to_string();
-        check_expr(
-            "policy.subject.userNameTemplate.template",
-            &username_template,
-        )?;
+        let username_template = s(body, "/policy/subject/userNameTemplate/template").unwrap_or("idpuser.subjectNameId").to_string();
+        check_expr("policy.subject.userNameTemplate.template", &username_template)?;
         let username_filter = s(body, "/policy/subject/filter").map(str::to_string);
         if let Some(f) = &username_filter {
             regex::RegexBuilder::new(f)
                 .size_limit(1 << 20)
                 .build()
-                .map_err(|e| {
-                    DomainError::invalid(
-                        "policy.subject.filter",
-                        format!("not a valid regular expression: {e}"),
-                    )
-                })?;
+                .map_err(|e| DomainError::invalid("policy.subject.filter", format!("not a valid regular expression: {e}")))?;
         }
         let match_type = match s(body, "/policy/subject/matchType").unwrap_or("USERNAME") {
             "USERNAME" => MatchType::Username,
@@ -254,12 +181,7 @@ impl SamlIdp {
             "USERNAME_OR_EMAIL" => MatchType::UsernameOrEmail,
             "CUSTOM_ATTRIBUTE" => MatchType::CustomAttribute(
                 s(body, "/policy/subject/matchAttribute")
-                    .ok_or_else(|| {
-                        DomainError::invalid(
-                            "policy.subject.matchAttribute",
-                            "required when matchType is CUSTOM_ATTRIBUTE",
-                        )
-                    })?
+                    .ok_or_else(|| DomainError::invalid("policy.subject.matchAttribute", "required when matchType is CUSTOM_ATTRIBUTE"))?
                     .to_string(),
             ),
             _ => {
@@ -272,84 +194,44 @@ impl SamlIdp {
         let link_auto = match s(body, "/policy/accountLink/action").unwrap_or("DISABLED") {
             "AUTO" => true,
             "DISABLED" => false,
-            _ => {
-                return Err(DomainError::invalid(
-                    "policy.accountLink.action",
-                    "must be AUTO or DISABLED",
-                ))
-            }
+            _ => return Err(DomainError::invalid("policy.accountLink.action", "must be AUTO or DISABLED")),
         };
         let jit = match s(body, "/policy/provisioning/action").unwrap_or("DISABLED") {
             "AUTO" => true,
             "DISABLED" => false,
-            _ => {
-                return Err(DomainError::invalid(
-                    "policy.provisioning.action",
-                    "must be AUTO or DISABLED",
-                ))
-            }
+            _ => return Err(DomainError::invalid("policy.provisioning.action", "must be AUTO or DISABLED")),
         };
         let groups = match s(body, "/policy/provisioning/groups/action").unwrap_or("NONE") {
             "NONE" => GroupAction::None,
-            "ASSIGN" => GroupAction::Assign(strings(
-                body.pointer("/policy/provisioning/groups/assignments"),
-            )),
+            "ASSIGN" => GroupAction::Assign(strings(body.pointer("/policy/provisioning/groups/assignments"))),
             action @ ("APPEND" | "SYNC") => {
                 let source_attribute = s(body, "/policy/provisioning/groups/sourceAttributeName")
-                    .ok_or_else(|| {
-                        DomainError::invalid(
-                            "policy.provisioning.groups.sourceAttributeName",
-                            "required for APPEND and SYNC",
-                        )
-                    })?
+                    .ok_or_else(|| DomainError::invalid("policy.provisioning.groups.sourceAttributeName", "required for APPEND and SYNC"))?
                     .to_string();
                 let allow = strings(body.pointer("/policy/provisioning/groups/filter"));
                 if action == "APPEND" {
-                    GroupAction::Append {
-                        source_attribute,
-                        allow,
-                    }
+                    GroupAction::Append { source_attribute, allow }
                 } else {
-                    GroupAction::Sync {
-                        source_attribute,
-                        allow,
-                    }
+                    GroupAction::Sync { source_attribute, allow }
                 }
             }
-            _ => {
-                return Err(DomainError::invalid(
-                    "policy.provisioning.groups.action",
-                    "must be NONE, ASSIGN, APPEND or SYNC",
-                ))
-            }
+            _ => return Err(DomainError::invalid("policy.provisioning.groups.action", "must be NONE, ASSIGN, APPEND or SYNC")),
         };
-        let max_clock_skew_ms = body
-            .pointer("/policy/maxClockSkew")
-            .and_then(Value::as_i64)
-            .unwrap_or(120_000);
+        let max_clock_skew_ms = body.pointer("/policy/maxClockSkew").and_then(Value::as_i64).unwrap_or(120_000);
         if !(0..=3_600_000).contains(&max_clock_skew_ms) {
-            return Err(DomainError::invalid(
-                "policy.maxClockSkew",
-                "must be between 0 and 3600000 milliseconds",
-            ));
+            return Err(DomainError::invalid("policy.maxClockSkew", "must be between 0 and 3600000 milliseconds"));
         }
         let usage = match s(body, "/idhub/usage").unwrap_or("SSO") {
             "SSO" => Usage::Sso,
             "FACTOR" => Usage::Factor,
             _ => return Err(DomainError::invalid("idhub.usage", "must be SSO or FACTOR")),
         };
-        let profile_mapping = match body
-            .pointer("/idhub/profileMapping")
-            .and_then(Value::as_object)
-        {
+        let profile_mapping = match body.pointer("/idhub/profileMapping").and_then(Value::as_object) {
             Some(m) => {
                 let mut v = Vec::new();
                 for (attr, e) in m {
                     let src = e.as_str().ok_or_else(|| {
-                        DomainError::invalid(
-                            "idhub.profileMapping",
-                            format!("{attr}: the mapping must be an expression string"),
-                        )
+                        DomainError::invalid("idhub.profileMapping", format!("{attr}: the mapping must be an expression string"))
                     })?;
                     check_expr(&format!("idhub.profileMapping.{attr}"), src)?;
                     v.push((attr.clone(), src.to_string()));
@@ -370,31 +252,21 @@ impl SamlIdp {
             response_scope,
             response_algorithm,
             acs_instance,
-            audience: s(body, "/protocol/credentials/trust/audience")
-                .unwrap_or(default_audience)
-                .to_string(),
+            audience: s(body, "/protocol/credentials/trust/audience").unwrap_or(default_audience).to_string(),
             trust_kid: s(body, "/protocol/credentials/trust/kid").map(str::to_string),
             name_format: s(body, "/protocol/settings/nameFormat")
                 .unwrap_or("urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified")
                 .to_string(),
-            honor_persistent_name_id: body
-                .pointer("/protocol/settings/honorPersistentNameId")
-                .and_then(Value::as_bool)
-                .unwrap_or(false),
+            honor_persistent_name_id: body.pointer("/protocol/settings/honorPersistentNameId").and_then(Value::as_bool).unwrap_or(false),
             username_template,
             username_filter,
             match_type,
             link_auto,
             link_groups: strings(body.pointer("/policy/accountLink/filter/groups/include")),
             jit,
-            profile_master: body
-                .pointer("/policy/provisioning/profileMaster")
-                .and_then(Value::as_bool)
-                .unwrap_or(false),
-            reactivate: s(body, "/policy/provisioning/conditions/deprovisioned/action")
-                == Some("REACTIVATE"),
-            unsuspend: s(body, "/policy/provisioning/conditions/suspended/action")
-                == Some("UNSUSPEND"),
+            profile_master: body.pointer("/policy/provisioning/profileMaster").and_then(Value::as_bool).unwrap_or(false),
+            reactivate: s(body, "/policy/provisioning/conditions/deprovisioned/action") == Some("REACTIVATE"),
+            unsuspend: s(body, "/policy/provisioning/conditions/suspended/action") == Some("UNSUSPEND"),
             groups,
             max_clock_skew_ms,
             profile_mapping,
@@ -406,24 +278,8 @@ impl SamlIdp {
         let (group_action, assignments, source, filter) = match &self.groups {
             GroupAction::None => ("NONE", vec![], None, vec![]),
             GroupAction::Assign(g) => ("ASSIGN", g.clone(), None, vec![]),
-            GroupAction::Append {
-                source_attribute,
-                allow,
-            } => (
-                "APPEND",
-                vec![],
-                Some(source_attribute.clone()),
-                allow.clone(),
-            ),
-            GroupAction::Sync {
-                source_attribute,
-                allow,
-            } => (
-                "SYNC",
-                vec![],
-                Some(source_attribute.clone()),
-                allow.clone(),
-            ),
+            GroupAction::Append { source_attribute, allow } => ("APPEND", vec![], Some(source_attribute.clone()), allow.clone()),
+            GroupAction::Sync { source_attribute, allow } => ("SYNC", vec![], Some(source_attribute.clone()), allow.clone()),
         };
         let (match_type, match_attribute) = match &self.match_type {
             MatchType::Username => ("USERNAME", None),
@@ -431,11 +287,7 @@ impl SamlIdp {
             MatchType::UsernameOrEmail => ("USERNAME_OR_EMAIL", None),
             MatchType::CustomAttribute(a) => ("CUSTOM_ATTRIBUTE", Some(a.clone())),
         };
-        let mapping: Map<String, Value> = self
-            .profile_mapping
-            .iter()
-            .map(|(k, v)| (k.clone(), json!(v)))
-            .collect();
+        let mapping: Map<String, Value> = self.profile_mapping.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
         json!({
             "type": "SAML2",
             "name": self.name,
@@ -506,8 +358,7 @@ mod tests {
 
     #[test]
     fn the_seed_configuration_round_trips() {
-        let idp = SamlIdp::from_okta(&seed_idp(), "https://hub/saml2/service-provider/sp1")
-            .unwrap_or_else(|e| panic!("{e}"));
+        let idp = SamlIdp::from_okta(&seed_idp(), "https://hub/saml2/service-provider/sp1").unwrap_or_else(|e| panic!("{e}"));
         assert!(idp.jit && idp.link_auto && idp.profile_master && idp.reactivate && idp.unsuspend);
         assert_eq!(idp.match_type, MatchType::Username);
         assert_eq!(idp.audience, "https://hub/saml2/service-provider/sp1");
@@ -519,37 +370,13 @@ mod tests {
     fn bad_settings_are_refused_with_the_field() {
         let cases: Vec<(&str, Value, &str)> = vec![
             ("/name", json!(""), "name"),
-            (
-                "/protocol/endpoints/sso/url",
-                json!("javascript:alert(1)"),
-                "protocol.endpoints.sso.url",
-            ),
-            (
-                "/policy/subject/userNameTemplate/template",
-                json!("String.nope(idpuser.x)"),
-                "policy.subject.userNameTemplate.template",
-            ),
-            (
-                "/policy/subject/filter",
-                json!("(unclosed"),
-                "policy.subject.filter",
-            ),
-            (
-                "/policy/subject/matchType",
-                json!("CUSTOM_ATTRIBUTE"),
-                "policy.subject.matchAttribute",
-            ),
-            (
-                "/policy/provisioning/groups/action",
-                json!("APPEND"),
-                "policy.provisioning.groups.sourceAttributeName",
-            ),
+            ("/protocol/endpoints/sso/url", json!("javascript:alert(1)"), "protocol.endpoints.sso.url"),
+            ("/policy/subject/userNameTemplate/template", json!("String.nope(idpuser.x)"), "policy.subject.userNameTemplate.template"),
+            ("/policy/subject/filter", json!("(unclosed"), "policy.subject.filter"),
+            ("/policy/subject/matchType", json!("CUSTOM_ATTRIBUTE"), "policy.subject.matchAttribute"),
+            ("/policy/provisioning/groups/action", json!("APPEND"), "policy.provisioning.groups.sourceAttributeName"),
             ("/policy/maxClockSkew", json!(-5), "policy.maxClockSkew"),
-            (
-                "/protocol/algorithms/response/signature/scope",
-                json!("BOTH"),
-                "protocol.algorithms.response.signature.scope",
-            ),
+            ("/protocol/algorithms/response/signature/scope", json!("BOTH"), "protocol.algorithms.response.signature.scope"),
         ];
         for (ptr, value, field) in cases {
             let mut body = seed_idp();

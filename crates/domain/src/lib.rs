@@ -2,6 +2,7 @@
 //! profile schema, system-log events) and the rules that govern it. Nothing here knows
 //! about HTTP or SQL; the store and the web layers translate to and from these types.
 
+pub mod application;
 pub mod error;
 pub mod event;
 pub mod expr;

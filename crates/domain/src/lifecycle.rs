@@ -124,11 +124,7 @@ pub struct Transition {
 
 impl Transition {
     fn to(to: UserStatus) -> Self {
-        Transition {
-            to,
-            clears_password: false,
-            no_op: false,
-        }
+        Transition { to, clears_password: false, no_op: false }
     }
 }
 
@@ -152,19 +148,11 @@ pub fn initial_status(activate: bool, creds: Credentials, expire_password: bool)
 /// Apply `op` to a user in `from`. Errors carry Okta's meaning:
 /// [`DomainError::AlreadyActive`] (403 E0000016), [`DomainError::WrongStatus`]
 /// (403 E0000038), [`DomainError::InvalidTransition`] (400 E0000001).
-pub fn transition(
-    from: UserStatus,
-    op: LifecycleOp,
-    creds: Credentials,
-) -> Result<Transition, DomainError> {
+pub fn transition(from: UserStatus, op: LifecycleOp, creds: Credentials) -> Result<Transition, DomainError> {
     use UserStatus::*;
     match op {
         LifecycleOp::Activate => match from {
-            Staged | Deprovisioned => Ok(Transition::to(if creds.has_password || creds.federated {
-                Active
-            } else {
-                Provisioned
-            })),
+            Staged | Deprovisioned => Ok(Transition::to(if creds.has_password || creds.federated { Active } else { Provisioned })),
             _ => Err(DomainError::AlreadyActive),
         },
         LifecycleOp::Reactivate => match from {
@@ -179,37 +167,27 @@ pub fn transition(
         },
         LifecycleOp::Suspend => match from {
             Active => Ok(Transition::to(Suspended)),
-            _ => Err(DomainError::InvalidTransition(format!(
-                "Cannot suspend a user that is not active (status {from})"
-            ))),
+            _ => Err(DomainError::InvalidTransition(format!("Cannot suspend a user that is not active (status {from})"))),
         },
         LifecycleOp::Unsuspend => match from {
             Suspended => Ok(Transition::to(Active)),
-            _ => Err(DomainError::InvalidTransition(format!(
-                "Cannot unsuspend a user that is not suspended (status {from})"
-            ))),
+            _ => Err(DomainError::InvalidTransition(format!("Cannot unsuspend a user that is not suspended (status {from})"))),
         },
         LifecycleOp::Unlock => match from {
             LockedOut => Ok(Transition::to(Active)),
-            _ => Err(DomainError::InvalidTransition(format!(
-                "Cannot unlock a user that is not locked out (status {from})"
-            ))),
+            _ => Err(DomainError::InvalidTransition(format!("Cannot unlock a user that is not locked out (status {from})"))),
         },
         LifecycleOp::ResetPassword => match from {
             Active | Recovery | PasswordExpired | LockedOut if !creds.federated => {
                 Ok(Transition { to: Recovery, clears_password: true, no_op: false })
             }
-            _ => Err(DomainError::WrongStatus(format!(
-                "This operation is not allowed in the user's current status ({from})"
-            ))),
+            _ => Err(DomainError::WrongStatus(format!("This operation is not allowed in the user's current status ({from})"))),
         },
         LifecycleOp::ExpirePassword => match from {
             Active | PasswordExpired | LockedOut | Recovery if creds.has_password && !creds.federated => {
                 Ok(Transition::to(PasswordExpired))
             }
-            _ => Err(DomainError::WrongStatus(format!(
-                "This operation is not allowed in the user's current status ({from})"
-            ))),
+            _ => Err(DomainError::WrongStatus(format!("This operation is not allowed in the user's current status ({from})"))),
         },
     }
 }
@@ -232,18 +210,9 @@ mod tests {
     use super::*;
     use UserStatus::*;
 
-    const PW: Credentials = Credentials {
-        has_password: true,
-        federated: false,
-    };
-    const NOPW: Credentials = Credentials {
-        has_password: false,
-        federated: false,
-    };
-    const FED: Credentials = Credentials {
-        has_password: false,
-        federated: true,
-    };
+    const PW: Credentials = Credentials { has_password: true, federated: false };
+    const NOPW: Credentials = Credentials { has_password: false, federated: false };
+    const FED: Credentials = Credentials { has_password: false, federated: true };
 
     const OPS: [LifecycleOp; 8] = [
         LifecycleOp::Activate,
@@ -273,9 +242,7 @@ mod tests {
             (O::Unlock, _) => Err("invalid"),
             (O::ResetPassword, Active | Recovery | PasswordExpired | LockedOut) => Ok(Recovery),
             (O::ResetPassword, _) => Err("wrong_status"),
-            (O::ExpirePassword, Active | PasswordExpired | LockedOut | Recovery) => {
-                Ok(PasswordExpired)
-            }
+            (O::ExpirePassword, Active | PasswordExpired | LockedOut | Recovery) => Ok(PasswordExpired),
             (O::ExpirePassword, _) => Err("wrong_status"),
         }
     }
@@ -301,14 +268,8 @@ mod tests {
 
     #[test]
     fn activation_without_password_provisions() {
-        assert_eq!(
-            transition(Staged, LifecycleOp::Activate, NOPW).map(|t| t.to),
-            Ok(Provisioned)
-        );
-        assert_eq!(
-            transition(Staged, LifecycleOp::Activate, FED).map(|t| t.to),
-            Ok(Active)
-        );
+        assert_eq!(transition(Staged, LifecycleOp::Activate, NOPW).map(|t| t.to), Ok(Provisioned));
+        assert_eq!(transition(Staged, LifecycleOp::Activate, FED).map(|t| t.to), Ok(Active));
     }
 
     #[test]

@@ -48,44 +48,22 @@ impl SignOnPolicy {
     /// Read the policy from an org's settings JSON (`signOn` key); missing or invalid
     /// parts fall back to the defaults.
     pub fn from_settings(settings: &serde_json::Value) -> Self {
-        settings
-            .get("signOn")
-            .cloned()
-            .and_then(|v| serde_json::from_value(v).ok())
-            .unwrap_or_default()
+        settings.get("signOn").cloned().and_then(|v| serde_json::from_value(v).ok()).unwrap_or_default()
     }
 
     /// Check the values an administrator sets.
     pub fn validate(&self) -> Result<(), crate::DomainError> {
         if !(0..=100).contains(&self.max_attempts) {
-            return Err(crate::DomainError::invalid(
-                "maxAttempts",
-                "must be between 0 (never lock) and 100",
-            ));
+            return Err(crate::DomainError::invalid("maxAttempts", "must be between 0 (never lock) and 100"));
         }
         if !(1..=7 * 24 * 60).contains(&self.session_idle_minutes) {
-            return Err(crate::DomainError::invalid(
-                "sessionIdleMinutes",
-                "must be between 1 and 10080",
-            ));
+            return Err(crate::DomainError::invalid("sessionIdleMinutes", "must be between 1 and 10080"));
         }
         if !(1..=90 * 24 * 60).contains(&self.session_lifetime_minutes) {
-            return Err(crate::DomainError::invalid(
-                "sessionLifetimeMinutes",
-                "must be between 1 and 129600",
-            ));
+            return Err(crate::DomainError::invalid("sessionLifetimeMinutes", "must be between 1 and 129600"));
         }
-        if self.mfa == MfaRequirement::Group
-            && self
-                .mfa_group_id
-                .as_deref()
-                .map(str::is_empty)
-                .unwrap_or(true)
-        {
-            return Err(crate::DomainError::invalid(
-                "mfaGroupId",
-                "a group is required when mfa is GROUP",
-            ));
+        if self.mfa == MfaRequirement::Group && self.mfa_group_id.as_deref().map(str::is_empty).unwrap_or(true) {
+            return Err(crate::DomainError::invalid("mfaGroupId", "a group is required when mfa is GROUP"));
         }
         Ok(())
     }
@@ -109,27 +87,11 @@ mod tests {
         assert_eq!(p.session_idle_minutes, 120);
         assert!(p.locks_after(3));
         assert!(!p.locks_after(2));
-        assert!(!SignOnPolicy {
-            max_attempts: 0,
-            ..Default::default()
-        }
-        .locks_after(100));
-        let p = SignOnPolicy::from_settings(
-            &serde_json::json!({"signOn": {"mfa": "GROUP", "mfaGroupId": "00g1"}}),
-        );
+        assert!(!SignOnPolicy { max_attempts: 0, ..Default::default() }.locks_after(100));
+        let p = SignOnPolicy::from_settings(&serde_json::json!({"signOn": {"mfa": "GROUP", "mfaGroupId": "00g1"}}));
         assert_eq!(p.mfa, MfaRequirement::Group);
         assert!(p.validate().is_ok());
-        assert!(SignOnPolicy {
-            mfa: MfaRequirement::Group,
-            ..Default::default()
-        }
-        .validate()
-        .is_err());
-        assert!(SignOnPolicy {
-            max_attempts: -1,
-            ..Default::default()
-        }
-        .validate()
-        .is_err());
+        assert!(SignOnPolicy { mfa: MfaRequirement::Group, ..Default::default() }.validate().is_err());
+        assert!(SignOnPolicy { max_attempts: -1, ..Default::default() }.validate().is_err());
     }
 }

@@ -40,14 +40,7 @@ pub struct Attribute {
 }
 
 impl Attribute {
-    fn base(
-        name: &str,
-        title: &str,
-        required: bool,
-        min: Option<u32>,
-        max: Option<u32>,
-        format: Option<&str>,
-    ) -> Self {
+    fn base(name: &str, title: &str, required: bool, min: Option<u32>, max: Option<u32>, format: Option<&str>) -> Self {
         Attribute {
             name: name.to_string(),
             title: title.to_string(),
@@ -72,40 +65,19 @@ pub fn base_attributes() -> Vec<Attribute> {
         s("middleName", "Middle name"),
         s("honorificPrefix", "Honorific prefix"),
         s("honorificSuffix", "Honorific suffix"),
-        Attribute::base(
-            "email",
-            "Primary email",
-            true,
-            Some(5),
-            Some(100),
-            Some("email"),
-        ),
+        Attribute::base("email", "Primary email", true, Some(5), Some(100), Some("email")),
         s("title", "Title"),
         s("displayName", "Display name"),
         s("nickName", "Nickname"),
         s("profileUrl", "Profile Url"),
-        Attribute::base(
-            "secondEmail",
-            "Secondary email",
-            false,
-            Some(5),
-            Some(100),
-            Some("email"),
-        ),
+        Attribute::base("secondEmail", "Secondary email", false, Some(5), Some(100), Some("email")),
         s("mobilePhone", "Mobile phone"),
         s("primaryPhone", "Primary phone"),
         s("streetAddress", "Street address"),
         s("city", "City"),
         s("state", "State"),
         s("zipCode", "Zip code"),
-        Attribute::base(
-            "countryCode",
-            "Country code",
-            false,
-            None,
-            Some(2),
-            Some("country-code"),
-        ),
+        Attribute::base("countryCode", "Country code", false, None, Some(2), Some("country-code")),
         s("postalAddress", "Postal Address"),
         s("preferredLanguage", "Preferred language"),
         s("locale", "Locale"),
@@ -137,9 +109,7 @@ pub enum Completeness {
 
 fn valid_attr_name(name: &str) -> bool {
     let mut chars = name.chars();
-    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic())
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
-        && name.len() <= 64
+    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic()) && chars.all(|c| c.is_ascii_alphanumeric() || c == '_') && name.len() <= 64
 }
 
 fn looks_like_email(s: &str) -> bool {
@@ -158,60 +128,42 @@ fn looks_like_email(s: &str) -> bool {
 impl UserSchema {
     /// The schema with only Okta's base attributes.
     pub fn with_custom(custom: Vec<Attribute>) -> Self {
-        UserSchema {
-            base: base_attributes(),
-            custom,
-        }
+        UserSchema { base: base_attributes(), custom }
     }
 
     /// Find an attribute by name (base first).
     pub fn attribute(&self, name: &str) -> Option<&Attribute> {
-        self.base
-            .iter()
-            .chain(self.custom.iter())
-            .find(|a| a.name == name)
+        self.base.iter().chain(self.custom.iter()).find(|a| a.name == name)
     }
 
     /// Check a custom attribute definition before it is added or changed.
     pub fn check_custom(&self, attr: &Attribute) -> Result<(), DomainError> {
         if !valid_attr_name(&attr.name) {
-            return Err(DomainError::invalid(&attr.name, "Property names must start with a letter and contain only letters, digits and underscores (at most 64)"));
-        }
-        if self.base.iter().any(|a| a.name == attr.name) {
             return Err(DomainError::invalid(
                 &attr.name,
-                "A base property with this name already exists",
+                "Property names must start with a letter and contain only letters, digits and underscores (at most 64)",
             ));
+        }
+        if self.base.iter().any(|a| a.name == attr.name) {
+            return Err(DomainError::invalid(&attr.name, "A base property with this name already exists"));
         }
         if let (Some(min), Some(max)) = (attr.min_length, attr.max_length) {
             if min > max {
-                return Err(DomainError::invalid(
-                    &attr.name,
-                    "minLength must not be greater than maxLength",
-                ));
+                return Err(DomainError::invalid(&attr.name, "minLength must not be greater than maxLength"));
             }
         }
         if attr.kind == AttrType::Array && attr.item_type.is_none() {
-            return Err(DomainError::invalid(
-                &attr.name,
-                "An array property needs items.type",
-            ));
+            return Err(DomainError::invalid(&attr.name, "An array property needs items.type"));
         }
         Ok(())
     }
 
     /// Validate a profile. Null values are allowed for optional attributes (they unset it).
-    pub fn validate(
-        &self,
-        profile: &Map<String, Value>,
-        completeness: Completeness,
-    ) -> Result<(), DomainError> {
+    pub fn validate(&self, profile: &Map<String, Value>, completeness: Completeness) -> Result<(), DomainError> {
         let mut causes = Vec::new();
         for (name, value) in profile {
             let Some(attr) = self.attribute(name) else {
-                causes.push(format!(
-                    "{name}: Property name '{name}' is not defined in profile"
-                ));
+                causes.push(format!("{name}: Property name '{name}' is not defined in profile"));
                 continue;
             };
             if value.is_null() {
@@ -225,12 +177,7 @@ impl UserSchema {
             }
         }
         if completeness == Completeness::Full {
-            for attr in self
-                .base
-                .iter()
-                .chain(self.custom.iter())
-                .filter(|a| a.required)
-            {
+            for attr in self.base.iter().chain(self.custom.iter()).filter(|a| a.required) {
                 if !profile.contains_key(&attr.name) {
                     causes.push(format!("{}: The field cannot be left blank", attr.name));
                 }
@@ -240,10 +187,7 @@ impl UserSchema {
             Ok(())
         } else {
             let fields: Vec<&str> = causes.iter().filter_map(|c| c.split(':').next()).collect();
-            Err(DomainError::Validation {
-                summary: fields.join(", "),
-                causes,
-            })
+            Err(DomainError::Validation { summary: fields.join(", "), causes })
         }
     }
 
@@ -275,10 +219,7 @@ impl UserSchema {
                 }
                 p.insert("mutability".into(), json!("READ_WRITE"));
                 p.insert("scope".into(), json!("NONE"));
-                p.insert(
-                    "permissions".into(),
-                    json!([{ "principal": "SELF", "action": "READ_WRITE" }]),
-                );
+                p.insert("permissions".into(), json!([{ "principal": "SELF", "action": "READ_WRITE" }]));
                 p.insert("master".into(), json!({ "type": "PROFILE_MASTER" }));
                 if a.name == "login" {
                     p.insert("unique".into(), json!("UNIQUE_VALIDATED"));
@@ -290,13 +231,7 @@ impl UserSchema {
             }
             m
         };
-        let required = |attrs: &[Attribute]| -> Vec<String> {
-            attrs
-                .iter()
-                .filter(|a| a.required)
-                .map(|a| a.name.clone())
-                .collect()
-        };
+        let required = |attrs: &[Attribute]| -> Vec<String> { attrs.iter().filter(|a| a.required).map(|a| a.name.clone()).collect() };
         json!({
             "id": format!("{base_url}/meta/schemas/user/default"),
             "$schema": "http://json-schema.org/draft-04/schema#",
@@ -317,17 +252,9 @@ impl UserSchema {
 
     /// Parse the `definitions.custom.properties` of an Okta schema update body into
     /// attribute definitions. A property whose value is `null` means "remove it".
-    pub fn parse_custom_update(
-        body: &Value,
-    ) -> Result<Vec<(String, Option<Attribute>)>, DomainError> {
-        let Some(props) = body
-            .pointer("/definitions/custom/properties")
-            .and_then(Value::as_object)
-        else {
-            return Err(DomainError::invalid(
-                "definitions.custom.properties",
-                "An object of custom properties is required",
-            ));
+    pub fn parse_custom_update(body: &Value) -> Result<Vec<(String, Option<Attribute>)>, DomainError> {
+        let Some(props) = body.pointer("/definitions/custom/properties").and_then(Value::as_object) else {
+            return Err(DomainError::invalid("definitions.custom.properties", "An object of custom properties is required"));
         };
         let required: Vec<&str> = body
             .pointer("/definitions/custom/required")
@@ -340,19 +267,12 @@ impl UserSchema {
                 out.push((name.clone(), None));
                 continue;
             }
-            let obj = def.as_object().ok_or_else(|| {
-                DomainError::invalid(name, "A property definition must be an object")
-            })?;
+            let obj = def.as_object().ok_or_else(|| DomainError::invalid(name, "A property definition must be an object"))?;
             let kind: AttrType = obj
                 .get("type")
                 .cloned()
                 .and_then(|t| serde_json::from_value(t).ok())
-                .ok_or_else(|| {
-                    DomainError::invalid(
-                        name,
-                        "type must be one of string, boolean, integer, number, array",
-                    )
-                })?;
+                .ok_or_else(|| DomainError::invalid(name, "type must be one of string, boolean, integer, number, array"))?;
             let num = |k: &str| -> Result<Option<u32>, DomainError> {
                 match obj.get(k) {
                     None | Some(Value::Null) => Ok(None),
@@ -360,40 +280,23 @@ impl UserSchema {
                         .as_u64()
                         .and_then(|n| u32::try_from(n).ok())
                         .map(Some)
-                        .ok_or_else(|| {
-                            DomainError::invalid(
-                                name,
-                                format!("{k} must be a non-negative integer"),
-                            )
-                        }),
+                        .ok_or_else(|| DomainError::invalid(name, format!("{k} must be a non-negative integer"))),
                 }
             };
-            let item_type =
-                match obj.get("items").and_then(|i| i.get("type")) {
-                    Some(t) => Some(serde_json::from_value(t.clone()).map_err(|_| {
-                        DomainError::invalid(name, "items.type is not a valid type")
-                    })?),
-                    None => None,
-                };
+            let item_type = match obj.get("items").and_then(|i| i.get("type")) {
+                Some(t) => {
+                    Some(serde_json::from_value(t.clone()).map_err(|_| DomainError::invalid(name, "items.type is not a valid type"))?)
+                }
+                None => None,
+            };
             let attr = Attribute {
                 name: name.clone(),
-                title: obj
-                    .get("title")
-                    .and_then(Value::as_str)
-                    .unwrap_or(name)
-                    .to_string(),
+                title: obj.get("title").and_then(Value::as_str).unwrap_or(name).to_string(),
                 kind,
-                required: required.contains(&name.as_str())
-                    || obj
-                        .get("required")
-                        .and_then(Value::as_bool)
-                        .unwrap_or(false),
+                required: required.contains(&name.as_str()) || obj.get("required").and_then(Value::as_bool).unwrap_or(false),
                 min_length: num("minLength")?,
                 max_length: num("maxLength")?,
-                description: obj
-                    .get("description")
-                    .and_then(Value::as_str)
-                    .map(str::to_string),
+                description: obj.get("description").and_then(Value::as_str).map(str::to_string),
                 item_type,
                 format: None,
             };
@@ -406,9 +309,7 @@ impl UserSchema {
 fn check_value(attr: &Attribute, value: &Value) -> Result<(), String> {
     match attr.kind {
         AttrType::String => {
-            let s = value
-                .as_str()
-                .ok_or("Does not match required type: string")?;
+            let s = value.as_str().ok_or("Does not match required type: string")?;
             check_length(attr, s)?;
             if attr.format.as_deref() == Some("email") && !looks_like_email(s) {
                 return Err("Does not match required pattern: email address".into());
@@ -418,28 +319,13 @@ fn check_value(attr: &Attribute, value: &Value) -> Result<(), String> {
             }
             Ok(())
         }
-        AttrType::Boolean => value
-            .as_bool()
-            .map(|_| ())
-            .ok_or_else(|| "Does not match required type: boolean".into()),
-        AttrType::Integer => value
-            .as_i64()
-            .map(|_| ())
-            .ok_or_else(|| "Does not match required type: integer".into()),
-        AttrType::Number => value
-            .as_f64()
-            .map(|_| ())
-            .ok_or_else(|| "Does not match required type: number".into()),
+        AttrType::Boolean => value.as_bool().map(|_| ()).ok_or_else(|| "Does not match required type: boolean".into()),
+        AttrType::Integer => value.as_i64().map(|_| ()).ok_or_else(|| "Does not match required type: integer".into()),
+        AttrType::Number => value.as_f64().map(|_| ()).ok_or_else(|| "Does not match required type: number".into()),
         AttrType::Array => {
-            let items = value
-                .as_array()
-                .ok_or("Does not match required type: array")?;
-            let item_attr = Attribute {
-                kind: attr.item_type.unwrap_or(AttrType::String),
-                item_type: None,
-                required: false,
-                ..attr.clone()
-            };
+            let items = value.as_array().ok_or("Does not match required type: array")?;
+            let item_attr =
+                Attribute { kind: attr.item_type.unwrap_or(AttrType::String), item_type: None, required: false, ..attr.clone() };
             for item in items {
                 check_value(&item_attr, item)?;
             }
@@ -478,18 +364,13 @@ mod tests {
     #[test]
     fn a_complete_profile_passes() {
         let s = UserSchema::with_custom(vec![]);
-        assert!(s
-            .validate(&profile(ok_profile()), Completeness::Full)
-            .is_ok());
+        assert!(s.validate(&profile(ok_profile()), Completeness::Full).is_ok());
     }
 
     #[test]
     fn missing_required_fields_are_named() {
         let s = UserSchema::with_custom(vec![]);
-        let err = s.validate(
-            &profile(json!({"login": "sarah@example.com"})),
-            Completeness::Full,
-        );
+        let err = s.validate(&profile(json!({"login": "sarah@example.com"})), Completeness::Full);
         let causes = match err {
             Err(DomainError::Validation { causes, .. }) => causes,
             other => {
@@ -500,12 +381,7 @@ mod tests {
         assert_eq!(causes.len(), 3);
         assert!(causes.iter().any(|c| c.starts_with("email:")));
         // A partial update only checks what it sends.
-        assert!(s
-            .validate(
-                &profile(json!({"login": "sarah@example.com"})),
-                Completeness::Partial
-            )
-            .is_ok());
+        assert!(s.validate(&profile(json!({"login": "sarah@example.com"})), Completeness::Partial).is_ok());
     }
 
     #[test]
@@ -578,16 +454,7 @@ mod tests {
     fn schema_json_has_okta_shape() {
         let s = UserSchema::with_custom(vec![]);
         let j = s.to_okta_json("http://x");
-        assert_eq!(
-            j["definitions"]["base"]["properties"]["login"]["type"],
-            "string"
-        );
-        assert!(
-            j["definitions"]["base"]["required"]
-                .as_array()
-                .map(|a| a.len())
-                .unwrap_or(0)
-                >= 4
-        );
+        assert_eq!(j["definitions"]["base"]["properties"]["login"]["type"], "string");
+        assert!(j["definitions"]["base"]["required"].as_array().map(|a| a.len()).unwrap_or(0) >= 4);
     }
 }

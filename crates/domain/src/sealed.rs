@@ -42,43 +42,21 @@ impl SealingKey {
     pub fn seal(&self, purpose: &str, plain: &[u8]) -> Result<String, SealError> {
         let mut nonce = [0u8; 24];
         rand::rngs::OsRng.fill_bytes(&mut nonce);
-        let ct = self
-            .0
-            .encrypt(
-                XNonce::from_slice(&nonce),
-                Payload {
-                    msg: plain,
-                    aad: purpose.as_bytes(),
-                },
-            )
-            .map_err(|_| SealError)?;
+        let ct = self.0.encrypt(XNonce::from_slice(&nonce), Payload { msg: plain, aad: purpose.as_bytes() }).map_err(|_| SealError)?;
         let mut out = nonce.to_vec();
         out.extend_from_slice(&ct);
-        Ok(format!(
-            "{PREFIX}{}",
-            base64::engine::general_purpose::STANDARD_NO_PAD.encode(out)
-        ))
+        Ok(format!("{PREFIX}{}", base64::engine::general_purpose::STANDARD_NO_PAD.encode(out)))
     }
 
     /// Open a value sealed for `purpose`.
     pub fn open(&self, purpose: &str, sealed: &str) -> Result<Vec<u8>, SealError> {
         let b64 = sealed.strip_prefix(PREFIX).ok_or(SealError)?;
-        let raw = base64::engine::general_purpose::STANDARD_NO_PAD
-            .decode(b64)
-            .map_err(|_| SealError)?;
+        let raw = base64::engine::general_purpose::STANDARD_NO_PAD.decode(b64).map_err(|_| SealError)?;
         if raw.len() < 24 + 16 {
             return Err(SealError);
         }
         let (nonce, ct) = raw.split_at(24);
-        self.0
-            .decrypt(
-                XNonce::from_slice(nonce),
-                Payload {
-                    msg: ct,
-                    aad: purpose.as_bytes(),
-                },
-            )
-            .map_err(|_| SealError)
+        self.0.decrypt(XNonce::from_slice(nonce), Payload { msg: ct, aad: purpose.as_bytes() }).map_err(|_| SealError)
     }
 }
 

@@ -55,9 +55,7 @@ pub fn format_millis(ms: Millis) -> String {
 
 /// Parse an ISO-8601 / RFC 3339 timestamp (as Okta accepts in `since`, `until`, filters).
 pub fn parse_timestamp(s: &str) -> Option<Millis> {
-    DateTime::parse_from_rfc3339(s)
-        .ok()
-        .map(|t| t.with_timezone(&Utc).timestamp_millis())
+    DateTime::parse_from_rfc3339(s).ok().map(|t| t.with_timezone(&Utc).timestamp_millis())
 }
 
 #[cfg(test)]
@@ -68,10 +66,7 @@ mod tests {
     fn formats_like_okta() {
         assert_eq!(format_millis(0), "1970-01-01T00:00:00.000Z");
         assert_eq!(format_millis(1_372_091_958_123), "2013-06-24T16:39:18.123Z");
-        assert_eq!(
-            parse_timestamp("2013-06-24T16:39:18.123Z"),
-            Some(1_372_091_958_123)
-        );
+        assert_eq!(parse_timestamp("2013-06-24T16:39:18.123Z"), Some(1_372_091_958_123));
         assert_eq!(parse_timestamp("yesterday"), None);
     }
 }

@@ -94,10 +94,7 @@ pub struct User {
 impl User {
     /// The login (`profile.login`).
     pub fn login(&self) -> &str {
-        self.profile
-            .get("login")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
+        self.profile.get("login").and_then(Value::as_str).unwrap_or_default()
     }
     /// A profile string attribute.
     pub fn attr(&self, name: &str) -> Option<&str> {
@@ -111,21 +108,13 @@ impl User {
     }
     /// What the lifecycle state machine needs to know.
     pub fn credentials(&self) -> Credentials {
-        Credentials {
-            has_password: self.password_hash.is_some(),
-            federated: self.provider.is_federated(),
-        }
+        Credentials { has_password: self.password_hash.is_some(), federated: self.provider.is_federated() }
     }
 }
 
 /// Logins are unique per org ignoring case (and, as far as simple folding goes, diacritics).
 pub fn login_key(login: &str) -> String {
-    login
-        .trim()
-        .chars()
-        .flat_map(fold_char)
-        .collect::<String>()
-        .to_lowercase()
+    login.trim().chars().flat_map(fold_char).collect::<String>().to_lowercase()
 }
 
 fn fold_char(c: char) -> std::iter::Once<char> {
@@ -172,24 +161,15 @@ mod tests {
 
     #[test]
     fn login_keys_ignore_case_and_accents() {
-        assert_eq!(
-            login_key("Sarah@Example.com"),
-            login_key("sarah@example.COM")
-        );
+        assert_eq!(login_key("Sarah@Example.com"), login_key("sarah@example.COM"));
         assert_eq!(login_key("josé@x.com"), login_key("JOSE@x.com"));
         assert_ne!(login_key("a@x.com"), login_key("b@x.com"));
     }
 
     #[test]
     fn merge_replaces_and_removes() {
-        let mut p = json!({"a": "1", "b": "2"})
-            .as_object()
-            .cloned()
-            .unwrap_or_default();
-        let u = json!({"a": "x", "b": null, "c": "3"})
-            .as_object()
-            .cloned()
-            .unwrap_or_default();
+        let mut p = json!({"a": "1", "b": "2"}).as_object().cloned().unwrap_or_default();
+        let u = json!({"a": "x", "b": null, "c": "3"}).as_object().cloned().unwrap_or_default();
         merge_profile(&mut p, &u);
         assert_eq!(Value::Object(p), json!({"a": "x", "c": "3"}));
     }
@@ -198,10 +178,7 @@ mod tests {
     fn roles() {
         assert_eq!(AdminRole::parse("SUPER_ADMIN"), Some(AdminRole::SuperAdmin));
         assert!(!AdminRole::ReadOnlyAdmin.can_write());
-        assert_eq!(
-            ProviderType::parse("FEDERATION"),
-            Some(ProviderType::Federation)
-        );
+        assert_eq!(ProviderType::parse("FEDERATION"), Some(ProviderType::Federation));
         assert!(ProviderType::Federation.is_federated());
     }
 }

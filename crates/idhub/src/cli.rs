@@ -14,11 +14,7 @@ use idhub_web::passwords::PasswordHasher;
 use std::path::PathBuf;
 
 #[derive(Debug, Parser)]
-#[command(
-    name = "idhub",
-    version,
-    about = "idhub: a self-hosted identity hub with an Okta-compatible API"
-)]
+#[command(name = "idhub", version, about = "idhub: a self-hosted identity hub with an Okta-compatible API")]
 pub struct Cli {
     /// A TOML configuration file (also IDHUB_CONFIG).
     #[arg(long, global = true, env = "IDHUB_CONFIG")]
@@ -153,19 +149,12 @@ async fn open(cfg: &Config, db: &DbArgs) -> Result<Store, CliError> {
     match (dir, url) {
         (Some(dir), _) => Ok(Store::open_data_dir(&dir).await?),
         (None, Some(url)) => Ok(Store::open_url(&url).await?),
-        (None, None) => Err(CliError::Usage(
-            "say where the database is: --data-dir DIR or --database-url URL".into(),
-        )),
+        (None, None) => Err(CliError::Usage("say where the database is: --data-dir DIR or --database-url URL".into())),
     }
 }
 
 fn cli_client() -> ClientInfo {
-    ClientInfo {
-        ip_address: None,
-        user_agent: Some("idhub-cli".into()),
-        request_id: None,
-        request_uri: None,
-    }
+    ClientInfo { ip_address: None, user_agent: Some("idhub-cli".into()), request_id: None, request_uri: None }
 }
 
 /// Create a super administrator of `org`.
@@ -182,15 +171,9 @@ async fn create_admin(
     profile.insert("email".into(), login.into());
     profile.insert("firstName".into(), "Super".into());
     profile.insert("lastName".into(), "Admin".into());
-    UserSchema::with_custom(vec![])
-        .validate(&profile, Completeness::Full)
-        .map_err(|e| CliError::Usage(format!("--admin-login: {e}")))?;
-    PasswordPolicy::default()
-        .check(password, login)
-        .map_err(|e| CliError::Usage(format!("--admin-password: {e}")))?;
-    let hash = PasswordHasher::new(cfg.password_hashing.clone())
-        .hash_blocking(password)
-        .map_err(|e| CliError::Usage(e.to_string()))?;
+    UserSchema::with_custom(vec![]).validate(&profile, Completeness::Full).map_err(|e| CliError::Usage(format!("--admin-login: {e}")))?;
+    PasswordPolicy::default().check(password, login).map_err(|e| CliError::Usage(format!("--admin-password: {e}")))?;
+    let hash = PasswordHasher::new(cfg.password_hashing.clone()).hash_blocking(password).map_err(|e| CliError::Usage(e.to_string()))?;
     let user = User {
         id: UserId::generate(),
         org_id: org.id.clone(),
@@ -213,32 +196,15 @@ async fn create_admin(
     };
     let target = Party::new(user.id.0.clone(), "User", login, "Super Admin");
     let events = [
-        NewEvent::success(
-            "user.lifecycle.create",
-            "Create okta user",
-            Party::system(),
-            vec![target.clone()],
-            cli_client(),
-        ),
-        NewEvent::success(
-            "user.account.privilege.grant",
-            "Grant user privilege SUPER_ADMIN",
-            Party::system(),
-            vec![target],
-            cli_client(),
-        ),
+        NewEvent::success("user.lifecycle.create", "Create okta user", Party::system(), vec![target.clone()], cli_client()),
+        NewEvent::success("user.account.privilege.grant", "Grant user privilege SUPER_ADMIN", Party::system(), vec![target], cli_client()),
     ];
     store.create_user(&user, &[], &events).await?;
     Ok(())
 }
 
 /// Create a super-admin token of `org`; returns the secret.
-async fn create_token(
-    store: &Store,
-    org: &idhub_store::orgs::Org,
-    name: &str,
-    now: i64,
-) -> Result<String, CliError> {
+async fn create_token(store: &Store, org: &idhub_store::orgs::Org, name: &str, now: i64) -> Result<String, CliError> {
     let name = name.trim();
     if name.is_empty() || name.len() > 100 {
         return Err(CliError::Usage("--name must be 1 to 100 characters".into()));
@@ -252,17 +218,7 @@ async fn create_token(
         vec![Party::new("", "Token", name, name)],
         cli_client(),
     );
-    store
-        .create_token(
-            &org.id,
-            name,
-            &secret,
-            owner.as_ref().map(|u| u.user.id.as_str()),
-            AdminRole::SuperAdmin,
-            now,
-            &[ev],
-        )
-        .await?;
+    store.create_token(&org.id, name, &secret, owner.as_ref().map(|u| u.user.id.as_str()), AdminRole::SuperAdmin, now, &[ev]).await?;
     Ok(secret)
 }
 
@@ -287,31 +243,16 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             }
             crate::serve::serve(cfg).await
         }
-        Command::Org(OrgCommand::Create {
-            db,
-            name,
-            base_url,
-            admin_login,
-            admin_password,
-        }) => {
+        Command::Org(OrgCommand::Create { db, name, base_url, admin_login, admin_password }) => {
             let store = open(&cfg, &db).await?;
             let now = clock.now_millis();
-            let ev = NewEvent::success(
-                "system.org.create",
-                format!("Create org {name}"),
-                Party::system(),
-                vec![],
-                cli_client(),
-            );
-            let org = store
-                .create_org(&name, &base_url, now, &[ev])
-                .await
-                .map_err(|e| match e {
-                    idhub_store::StoreError::Conflict(_) => CliError::Usage(format!(
-                        "an org named {name} or with base URL {base_url} already exists"
-                    )),
-                    other => other.into(),
-                })?;
+            let ev = NewEvent::success("system.org.create", format!("Create org {name}"), Party::system(), vec![], cli_client());
+            let org = store.create_org(&name, &base_url, now, &[ev]).await.map_err(|e| match e {
+                idhub_store::StoreError::Conflict(_) => {
+                    CliError::Usage(format!("an org named {name} or with base URL {base_url} already exists"))
+                }
+                other => other.into(),
+            })?;
             if let (Some(login), Some(password)) = (admin_login, admin_password) {
                 create_admin(&store, &cfg, &org, &login, &password, now).await?;
             }
@@ -335,29 +276,15 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             let token = create_token(&store, &org, "demo", now).await?;
             store.close().await;
             println!("idhub demo: org \"{}\" at {}", org.name, org.base_url);
-            println!(
-                "  database:      {}/idhub.db (SQLite)",
-                args.data_dir.display()
-            );
+            println!("  database:      {}/idhub.db (SQLite)", args.data_dir.display());
             println!("  administrator: {admin} / {password}");
-            println!(
-                "  sign in:       {}/login   (admin console: {}/admin)",
-                org.base_url, org.base_url
-            );
+            println!("  sign in:       {}/login   (admin console: {}/admin)", org.base_url, org.base_url);
             println!("  API token:     {token}");
             println!("Try:");
-            println!(
-                "  curl -s -H 'Authorization: SSWS {token}' {}/api/v1/users",
-                org.base_url
-            );
-            println!(
-                "  curl -s -H 'Authorization: SSWS {token}' -H 'Content-Type: application/json' \\"
-            );
+            println!("  curl -s -H 'Authorization: SSWS {token}' {}/api/v1/users", org.base_url);
+            println!("  curl -s -H 'Authorization: SSWS {token}' -H 'Content-Type: application/json' \\");
             println!("       -d '{{\"profile\":{{\"login\":\"sarah@acme.example\",\"email\":\"sarah@acme.example\",\"firstName\":\"Sarah\",\"lastName\":\"Lee\"}}}}' {}/api/v1/users?activate=false", org.base_url);
-            println!(
-                "  curl -s -H 'Authorization: SSWS {token}' {}/api/v1/logs",
-                org.base_url
-            );
+            println!("  curl -s -H 'Authorization: SSWS {token}' {}/api/v1/logs", org.base_url);
             println!("Press Ctrl-C to stop.");
             cfg.listen = vec![args.listen];
             cfg.data_dir = Some(args.data_dir);
@@ -374,10 +301,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         }
         Command::Token(TokenCommand::Create { db, org, name }) => {
             let store = open(&cfg, &db).await?;
-            let org = store
-                .org_by_name(&org)
-                .await
-                .map_err(|_| CliError::Usage(format!("no org named {org}")))?;
+            let org = store.org_by_name(&org).await.map_err(|_| CliError::Usage(format!("no org named {org}")))?;
             let secret = create_token(&store, &org, &name, clock.now_millis()).await?;
             println!("{secret}");
             store.close().await;
@@ -385,15 +309,9 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         }
         Command::Token(TokenCommand::List { db, org }) => {
             let store = open(&cfg, &db).await?;
-            let org = store
-                .org_by_name(&org)
-                .await
-                .map_err(|_| CliError::Usage(format!("no org named {org}")))?;
+            let org = store.org_by_name(&org).await.map_err(|_| CliError::Usage(format!("no org named {org}")))?;
             for t in store.list_tokens(&org.id).await? {
-                let used = t
-                    .last_used
-                    .map(idhub_domain::time::format_millis)
-                    .unwrap_or_else(|| "never".into());
+                let used = t.last_used.map(idhub_domain::time::format_millis).unwrap_or_else(|| "never".into());
                 println!(
                     "{}\t{}\t{}…\tcreated {}\tlast used {}",
                     t.id,
@@ -408,10 +326,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         }
         Command::Token(TokenCommand::Revoke { db, org, id }) => {
             let store = open(&cfg, &db).await?;
-            let org = store
-                .org_by_name(&org)
-                .await
-                .map_err(|_| CliError::Usage(format!("no org named {org}")))?;
+            let org = store.org_by_name(&org).await.map_err(|_| CliError::Usage(format!("no org named {org}")))?;
             let ev = NewEvent::success(
                 "system.api_token.revoke",
                 "Revoke API token",
@@ -419,15 +334,10 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
                 vec![Party::new(id.clone(), "Token", id.clone(), id.clone())],
                 cli_client(),
             );
-            store
-                .revoke_token(&org.id, &id, clock.now_millis(), &[ev])
-                .await
-                .map_err(|e| match e {
-                    idhub_store::StoreError::NotFound => {
-                        CliError::Usage(format!("no token {id} in this org"))
-                    }
-                    other => other.into(),
-                })?;
+            store.revoke_token(&org.id, &id, clock.now_millis(), &[ev]).await.map_err(|e| match e {
+                idhub_store::StoreError::NotFound => CliError::Usage(format!("no token {id} in this org")),
+                other => other.into(),
+            })?;
             store.close().await;
             Ok(())
         }

@@ -70,17 +70,11 @@ pub enum ConfigError {
 
 /// Build the layered configuration. `env` is the process environment (passed in so
 /// tests can supply their own).
-pub fn load(
-    file: Option<&Path>,
-    env: impl IntoIterator<Item = (String, String)>,
-) -> Result<Config, ConfigError> {
+pub fn load(file: Option<&Path>, env: impl IntoIterator<Item = (String, String)>) -> Result<Config, ConfigError> {
     let mut table = toml::Table::new();
     if let Some(path) = file {
-        let text =
-            std::fs::read_to_string(path).map_err(|e| ConfigError::Read(path.to_path_buf(), e))?;
-        table = text
-            .parse::<toml::Table>()
-            .map_err(|e| ConfigError::Parse(path.to_path_buf(), e.to_string()))?;
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Read(path.to_path_buf(), e))?;
+        table = text.parse::<toml::Table>().map_err(|e| ConfigError::Parse(path.to_path_buf(), e.to_string()))?;
     }
     for (key, value) in env {
         let Some(rest) = key.strip_prefix("IDHUB_") else {
@@ -92,31 +86,20 @@ pub fn load(
         let (rest, value) = match rest.strip_suffix("_FILE") {
             Some(r) => (
                 r.to_string(),
-                std::fs::read_to_string(&value)
-                    .map_err(|e| ConfigError::Env(key.clone(), e.to_string()))?
-                    .trim_end()
-                    .to_string(),
+                std::fs::read_to_string(&value).map_err(|e| ConfigError::Env(key.clone(), e.to_string()))?.trim_end().to_string(),
             ),
             None => (rest.to_string(), value),
         };
         let path: Vec<String> = rest.split("__").map(|p| p.to_ascii_lowercase()).collect();
-        set_path(&mut table, &path, env_value(&path, &value))
-            .map_err(|e| ConfigError::Env(key.clone(), e))?;
+        set_path(&mut table, &path, env_value(&path, &value)).map_err(|e| ConfigError::Env(key.clone(), e))?;
     }
-    toml::Value::Table(table)
-        .try_into()
-        .map_err(|e: toml::de::Error| ConfigError::Invalid(e.to_string()))
+    toml::Value::Table(table).try_into().map_err(|e: toml::de::Error| ConfigError::Invalid(e.to_string()))
 }
 
 /// Interpret an environment value: lists for `listen`, TOML scalars where they parse.
 fn env_value(path: &[String], value: &str) -> toml::Value {
     if path.len() == 1 && path[0] == "listen" {
-        return toml::Value::Array(
-            value
-                .split(',')
-                .map(|s| toml::Value::String(s.trim().to_string()))
-                .collect(),
-        );
+        return toml::Value::Array(value.split(',').map(|s| toml::Value::String(s.trim().to_string())).collect());
     }
     if let Ok(i) = value.parse::<i64>() {
         return toml::Value::Integer(i);
@@ -135,9 +118,7 @@ fn set_path(table: &mut toml::Table, path: &[String], value: toml::Value) -> Res
             Ok(())
         }
         [first, rest @ ..] => {
-            let entry = table
-                .entry(first.clone())
-                .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+            let entry = table.entry(first.clone()).or_insert_with(|| toml::Value::Table(toml::Table::new()));
             match entry {
                 toml::Value::Table(t) => set_path(t, rest, value),
                 _ => Err(format!("{first} is not a section")),
@@ -151,10 +132,7 @@ mod tests {
     use super::*;
 
     fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
     }
 
     #[test]
@@ -166,17 +144,10 @@ mod tests {
         assert!(written.is_ok());
         let c = load(
             Some(&file),
-            env(&[
-                ("IDHUB_RATE_LIMIT__TOKEN_PER_MINUTE", "5"),
-                ("IDHUB_LISTEN", "127.0.0.2:1,127.0.0.3:2"),
-                ("OTHER", "x"),
-            ]),
+            env(&[("IDHUB_RATE_LIMIT__TOKEN_PER_MINUTE", "5"), ("IDHUB_LISTEN", "127.0.0.2:1,127.0.0.3:2"), ("OTHER", "x")]),
         );
         let c = c.map_err(|e| e.to_string());
-        assert_eq!(
-            c.as_ref().map(|c| c.log_level.clone()),
-            Ok("debug".to_string())
-        );
+        assert_eq!(c.as_ref().map(|c| c.log_level.clone()), Ok("debug".to_string()));
         assert_eq!(c.as_ref().map(|c| c.rate_limit.org_per_minute), Ok(10));
         assert_eq!(c.as_ref().map(|c| c.rate_limit.token_per_minute), Ok(5));
         assert_eq!(c.as_ref().map(|c| c.listen.len()), Ok(2));

@@ -12,9 +12,7 @@ use tracing_subscriber::EnvFilter;
 
 fn init_tracing(cfg: &Config) {
     let filter = EnvFilter::try_new(&cfg.log_level).unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     let _ = match cfg.log_format {
         LogFormat::Json => builder.json().try_init(),
         LogFormat::Text => builder.try_init(),
@@ -27,11 +25,7 @@ pub async fn serve(cfg: Config) -> Result<(), CliError> {
     let store = match (&cfg.data_dir, &cfg.database_url) {
         (Some(dir), _) => Store::open_data_dir(dir).await?,
         (None, Some(url)) => Store::open_url(url).await?,
-        (None, None) => {
-            return Err(CliError::Usage(
-                "say where the database is: --data-dir DIR or --database-url URL".into(),
-            ))
-        }
+        (None, None) => return Err(CliError::Usage("say where the database is: --data-dir DIR or --database-url URL".into())),
     };
     let sealing_key = sealing_key(&cfg)?;
     let settings = WebSettings {
@@ -43,9 +37,7 @@ pub async fn serve(cfg: Config) -> Result<(), CliError> {
     let state = AppState::new(store.clone(), settings, Arc::new(SystemClock));
     let app = idhub_web::router(state);
     if cfg.listen.is_empty() {
-        return Err(CliError::Usage(
-            "nothing to listen on: give --listen ADDR".into(),
-        ));
+        return Err(CliError::Usage("nothing to listen on: give --listen ADDR".into()));
     }
     let mut servers = tokio::task::JoinSet::new();
     let housekeeping_store = store.clone();
@@ -58,28 +50,18 @@ pub async fn serve(cfg: Config) -> Result<(), CliError> {
             if let Err(e) = housekeeping_store.purge_expired_sessions(now).await {
                 tracing::warn!("housekeeping: {e}");
             }
-            if let Err(e) = housekeeping_store
-                .purge_done_jobs(now - 7 * 24 * 3600 * 1000)
-                .await
-            {
+            if let Err(e) = housekeeping_store.purge_done_jobs(now - 7 * 24 * 3600 * 1000).await {
                 tracing::warn!("housekeeping: {e}");
             }
         }
     });
     for addr in &cfg.listen {
-        let listener = tokio::net::TcpListener::bind(addr)
-            .await
-            .map_err(|e| CliError::Usage(format!("cannot listen on {addr}: {e}")))?;
+        let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| CliError::Usage(format!("cannot listen on {addr}: {e}")))?;
         let local = listener.local_addr()?;
         tracing::info!(%local, backend = store.backend().name(), "idhub listening");
         let app = app.clone();
         servers.spawn(async move {
-            axum::serve(
-                listener,
-                app.into_make_service_with_connect_info::<SocketAddr>(),
-            )
-            .with_graceful_shutdown(shutdown_signal())
-            .await
+            axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).with_graceful_shutdown(shutdown_signal()).await
         });
     }
     while let Some(res) = servers.join_next().await {
@@ -100,9 +82,7 @@ fn sealing_key(cfg: &Config) -> Result<SealingKey, CliError> {
         let bytes = base64::engine::general_purpose::STANDARD
             .decode(text.trim())
             .map_err(|_| CliError::Usage(format!("{from}: the secret key must be base64")))?;
-        let arr: [u8; 32] = bytes
-            .try_into()
-            .map_err(|_| CliError::Usage(format!("{from}: the secret key must be 32 bytes")))?;
+        let arr: [u8; 32] = bytes.try_into().map_err(|_| CliError::Usage(format!("{from}: the secret key must be 32 bytes")))?;
         Ok(SealingKey::from_bytes(&arr))
     };
     if let Some(k) = &cfg.secret_key {
@@ -115,16 +95,12 @@ fn sealing_key(cfg: &Config) -> Result<SealingKey, CliError> {
     match std::fs::read_to_string(&path) {
         Ok(text) => decode(&text, &path.display().to_string()),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            let text =
-                base64::engine::general_purpose::STANDARD.encode(SealingKey::generate_bytes());
+            let text = base64::engine::general_purpose::STANDARD.encode(SealingKey::generate_bytes());
             write_private(&path, &text)?;
             tracing::warn!(path = %path.display(), "created a new secret key; keep it safe and give every node the same one (secret_key / IDHUB_SECRET_KEY_FILE)");
             decode(&text, &path.display().to_string())
         }
-        Err(e) => Err(CliError::Usage(format!(
-            "cannot read {}: {e}",
-            path.display()
-        ))),
+        Err(e) => Err(CliError::Usage(format!("cannot read {}: {e}", path.display()))),
     }
 }
 
@@ -137,9 +113,7 @@ fn write_private(path: &std::path::Path, text: &str) -> Result<(), CliError> {
         use std::os::unix::fs::OpenOptionsExt;
         opts.mode(0o600);
     }
-    let mut f = opts
-        .open(path)
-        .map_err(|e| CliError::Usage(format!("cannot create {}: {e}", path.display())))?;
+    let mut f = opts.open(path).map_err(|e| CliError::Usage(format!("cannot create {}: {e}", path.display())))?;
     f.write_all(text.as_bytes())?;
     Ok(())
 }

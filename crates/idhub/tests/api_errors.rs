@@ -22,12 +22,7 @@ async fn tokens_are_required_and_checked() {
             assert_okta_error(&body, "E0000011");
         }
         // the okta SDK sends no space after SSWS
-        let (st, _) = call(
-            s.http
-                .get(&url)
-                .header("Authorization", format!("SSWS{}", s.token)),
-        )
-        .await;
+        let (st, _) = call(s.http.get(&url).header("Authorization", format!("SSWS{}", s.token))).await;
         assert_eq!(st, StatusCode::OK);
     }
 }
@@ -38,21 +33,13 @@ async fn bodies_are_checked_and_nothing_is_written() {
         let s = TestServer::start(backend).await;
         let before = user_count(&s).await;
         let post = || s.api(Method::POST, "/api/v1/users");
-        let (st, body) = call(
-            post()
-                .header("content-type", "application/json")
-                .body("{\"profile\": "),
-        )
-        .await;
+        let (st, body) = call(post().header("content-type", "application/json").body("{\"profile\": ")).await;
         assert_eq!(st, StatusCode::BAD_REQUEST);
         assert_okta_error(&body, "E0000003");
         let (st, body) = call(post().header("content-type", "text/plain").body("{}")).await;
         assert_eq!(st, StatusCode::BAD_REQUEST);
         assert_okta_error(&body, "E0000021");
-        let big = format!(
-            "{{\"profile\": {{\"login\": \"{}\"}}}}",
-            "x".repeat(1024 * 1024 + 10)
-        );
+        let big = format!("{{\"profile\": {{\"login\": \"{}\"}}}}", "x".repeat(1024 * 1024 + 10));
         let (st, body) = call(post().header("content-type", "application/json").body(big)).await;
         assert_eq!(st, StatusCode::PAYLOAD_TOO_LARGE);
         assert_okta_error(&body, "E0000003");
@@ -62,15 +49,11 @@ async fn bodies_are_checked_and_nothing_is_written() {
         let (st, body) = call(post().json(&json!({"profile": "string"}))).await;
         assert_eq!(st, StatusCode::BAD_REQUEST);
         assert_okta_error(&body, "E0000003");
-        let (st, body) =
-            call(post().json(&json!({"profile": profile("x@example.com", "", "L")}))).await;
+        let (st, body) = call(post().json(&json!({"profile": profile("x@example.com", "", "L")}))).await;
         assert_eq!(st, StatusCode::BAD_REQUEST);
         assert_okta_error(&body, "E0000001");
-        let (st, body) = call(
-            s.api(Method::POST, "/api/v1/users?activate=maybe")
-                .json(&json!({"profile": profile("y@example.com", "F", "L")})),
-        )
-        .await;
+        let (st, body) =
+            call(s.api(Method::POST, "/api/v1/users?activate=maybe").json(&json!({"profile": profile("y@example.com", "F", "L")}))).await;
         assert_eq!(st, StatusCode::BAD_REQUEST);
         assert_okta_error(&body, "E0000001");
         assert_eq!(user_count(&s).await, before, "no error wrote anything");
@@ -89,11 +72,7 @@ async fn unknown_routes_and_methods() {
         assert_okta_error(&body, "E0000022");
         // every API response carries rate-limit headers, errors included
         let r = s.api(Method::GET, "/api/v1/nothing").send().await.unwrap();
-        for h in [
-            "x-rate-limit-limit",
-            "x-rate-limit-remaining",
-            "x-rate-limit-reset",
-        ] {
+        for h in ["x-rate-limit-limit", "x-rate-limit-remaining", "x-rate-limit-reset"] {
             assert!(r.headers().get(h).is_some(), "{h}");
         }
     }
@@ -103,24 +82,8 @@ async fn unknown_routes_and_methods() {
 async fn health_and_unknown_hosts() {
     for backend in backends() {
         let s = TestServer::start(backend).await;
-        assert_eq!(
-            s.http
-                .get(format!("{}/health/ready", s.base_url))
-                .send()
-                .await
-                .unwrap()
-                .status(),
-            StatusCode::OK
-        );
-        assert_eq!(
-            s.http
-                .get(format!("{}/health/live", s.base_url))
-                .send()
-                .await
-                .unwrap()
-                .status(),
-            StatusCode::OK
-        );
+        assert_eq!(s.http.get(format!("{}/health/ready", s.base_url)).send().await.unwrap().status(), StatusCode::OK);
+        assert_eq!(s.http.get(format!("{}/health/live", s.base_url)).send().await.unwrap().status(), StatusCode::OK);
         // same server, a Host no org has: plain 404, not JSON
         let r = s
             .http
@@ -138,10 +101,7 @@ async fn health_and_unknown_hosts() {
 #[tokio::test]
 async fn rate_limit_answers_429_with_reset_and_date() {
     let mut settings = idhub_testkit::test_settings();
-    settings.rate_limit = RateLimitSettings {
-        org_per_minute: 1000,
-        token_per_minute: 3,
-    };
+    settings.rate_limit = RateLimitSettings { org_per_minute: 1000, token_per_minute: 3 };
     let s = TestServer::start_with(idhub_store::Backend::Sqlite, settings).await;
     let mut last = None;
     for _ in 0..4 {
@@ -150,22 +110,14 @@ async fn rate_limit_answers_429_with_reset_and_date() {
     let r = last.unwrap();
     // the 4th request in the same minute (the window may roll over once; allow it)
     if r.status() == StatusCode::TOO_MANY_REQUESTS {
-        let reset: i64 = r.headers()["x-rate-limit-reset"]
-            .to_str()
-            .unwrap()
-            .parse()
-            .unwrap();
+        let reset: i64 = r.headers()["x-rate-limit-reset"].to_str().unwrap().parse().unwrap();
         assert!(reset > 0);
         assert!(r.headers().get("date").is_some());
         assert_eq!(r.headers()["x-rate-limit-remaining"], "0");
         let body: Value = r.json().await.unwrap();
         assert_okta_error(&body, "E0000047");
     } else {
-        let remaining: i64 = r.headers()["x-rate-limit-remaining"]
-            .to_str()
-            .unwrap()
-            .parse()
-            .unwrap();
+        let remaining: i64 = r.headers()["x-rate-limit-remaining"].to_str().unwrap().parse().unwrap();
         assert!(remaining >= 0);
     }
 }
@@ -175,29 +127,10 @@ async fn read_only_tokens_cannot_write() {
     let s = TestServer::start(idhub_store::Backend::Sqlite).await;
     let org = idhub_domain::ids::OrgId(s.org_id.clone());
     let secret = idhub_store::tokens::new_token_secret();
-    s.db.store
-        .create_token(
-            &org,
-            "ro",
-            &secret,
-            None,
-            idhub_domain::user::AdminRole::ReadOnlyAdmin,
-            0,
-            &[],
-        )
-        .await
-        .unwrap();
-    let ro = |m: Method, p: &str| {
-        s.http
-            .request(m, format!("{}{p}", s.base_url))
-            .header("Authorization", format!("SSWS {secret}"))
-    };
-    assert_eq!(
-        call(ro(Method::GET, "/api/v1/users")).await.0,
-        StatusCode::OK
-    );
-    let (st, body) =
-        call(ro(Method::POST, "/api/v1/groups").json(&json!({"profile": {"name": "x"}}))).await;
+    s.db.store.create_token(&org, "ro", &secret, None, idhub_domain::user::AdminRole::ReadOnlyAdmin, 0, &[]).await.unwrap();
+    let ro = |m: Method, p: &str| s.http.request(m, format!("{}{p}", s.base_url)).header("Authorization", format!("SSWS {secret}"));
+    assert_eq!(call(ro(Method::GET, "/api/v1/users")).await.0, StatusCode::OK);
+    let (st, body) = call(ro(Method::POST, "/api/v1/groups").json(&json!({"profile": {"name": "x"}}))).await;
     assert_eq!(st, StatusCode::FORBIDDEN);
     assert_okta_error(&body, "E0000006");
 }

@@ -32,7 +32,11 @@ async fn create_users_in_every_initial_status() {
         assert_eq!(fed["status"], "ACTIVE");
         assert_eq!(fed["credentials"]["provider"]["type"], "FEDERATION");
         // nextLogin=changePassword expires the password at once
-        let (st, exp) = call(s.api(Method::POST, "/api/v1/users?activate=true&nextLogin=changePassword").json(&json!({"profile": profile("exp@example.com", "E", "U"), "credentials": {"password": {"value": PW}}}))).await;
+        let (st, exp) = call(
+            s.api(Method::POST, "/api/v1/users?activate=true&nextLogin=changePassword")
+                .json(&json!({"profile": profile("exp@example.com", "E", "U"), "credentials": {"password": {"value": PW}}})),
+        )
+        .await;
         assert_eq!(st, StatusCode::OK);
         assert_eq!(exp["status"], "PASSWORD_EXPIRED");
     }
@@ -55,17 +59,11 @@ async fn get_by_id_and_login_ignoring_case() {
         assert_okta_error(&body, "E0000007");
         // the same login in another case is a duplicate
         let before = user_count(&s).await;
-        let (st, body) = call(
-            s.api(Method::POST, "/api/v1/users")
-                .json(&json!({"profile": profile("SARAH.LEE@example.com", "S", "L")})),
-        )
-        .await;
+        let (st, body) =
+            call(s.api(Method::POST, "/api/v1/users").json(&json!({"profile": profile("SARAH.LEE@example.com", "S", "L")}))).await;
         assert_eq!(st, StatusCode::BAD_REQUEST);
         assert_okta_error(&body, "E0000001");
-        assert!(body["errorCauses"][0]["errorSummary"]
-            .as_str()
-            .unwrap()
-            .contains("already exists"));
+        assert!(body["errorCauses"][0]["errorSummary"].as_str().unwrap().contains("already exists"));
         assert_eq!(user_count(&s).await, before, "nothing written");
     }
 }
@@ -76,64 +74,41 @@ async fn partial_and_full_updates() {
         let s = TestServer::start(backend).await;
         let u = create_user(&s, "upd@example.com", Some(PW), true).await;
         let id = u["id"].as_str().unwrap().to_string();
-        let (st, body) = call(
-            s.api(Method::POST, &format!("/api/v1/users/{id}"))
-                .json(&json!({"profile": {"title": "Engineer", "firstName": "Up"}})),
-        )
-        .await;
+        let (st, body) =
+            call(s.api(Method::POST, &format!("/api/v1/users/{id}")).json(&json!({"profile": {"title": "Engineer", "firstName": "Up"}})))
+                .await;
         assert_eq!(st, StatusCode::OK, "{body}");
         assert_eq!(body["profile"]["title"], "Engineer");
-        assert_eq!(
-            body["profile"]["lastName"], "User",
-            "partial update keeps the rest"
-        );
+        assert_eq!(body["profile"]["lastName"], "User", "partial update keeps the rest");
         // PUT replaces: title is gone
         let (st, body) = call(
-            s.api(Method::PUT, &format!("/api/v1/users/{id}"))
-                .json(&json!({"profile": profile("upd@example.com", "Full", "Replace")})),
+            s.api(Method::PUT, &format!("/api/v1/users/{id}")).json(&json!({"profile": profile("upd@example.com", "Full", "Replace")})),
         )
         .await;
         assert_eq!(st, StatusCode::OK, "{body}");
-        assert!(
-            body["profile"].get("title").is_none(),
-            "PUT removes omitted attributes: {body}"
-        );
+        assert!(body["profile"].get("title").is_none(), "PUT removes omitted attributes: {body}");
         assert_eq!(body["profile"]["firstName"], "Full");
         // PUT without required fields is refused and changes nothing
-        let (st, body) = call(
-            s.api(Method::PUT, &format!("/api/v1/users/{id}"))
-                .json(&json!({"profile": {"login": "upd@example.com"}})),
-        )
-        .await;
+        let (st, body) =
+            call(s.api(Method::PUT, &format!("/api/v1/users/{id}")).json(&json!({"profile": {"login": "upd@example.com"}}))).await;
         assert_eq!(st, StatusCode::BAD_REQUEST);
         assert_okta_error(&body, "E0000001");
         let (_, now) = call(s.api(Method::GET, &format!("/api/v1/users/{id}"))).await;
         assert_eq!(now["profile"]["firstName"], "Full");
         // unknown attribute, wrong type, too short login
-        for bad in [
-            json!({"profile": {"favoriteColor": "red"}}),
-            json!({"profile": {"firstName": 5}}),
-            json!({"profile": {"login": "ab"}}),
-        ] {
-            let (st, body) = call(
-                s.api(Method::POST, &format!("/api/v1/users/{id}"))
-                    .json(&bad),
-            )
-            .await;
+        for bad in [json!({"profile": {"favoriteColor": "red"}}), json!({"profile": {"firstName": 5}}), json!({"profile": {"login": "ab"}})]
+        {
+            let (st, body) = call(s.api(Method::POST, &format!("/api/v1/users/{id}")).json(&bad)).await;
             assert_eq!(st, StatusCode::BAD_REQUEST, "{bad}");
             assert_okta_error(&body, "E0000001");
         }
         // password change through update; a weak password is refused
-        let (st, body) = call(
-            s.api(Method::POST, &format!("/api/v1/users/{id}"))
-                .json(&json!({"credentials": {"password": {"value": "weak"}}})),
-        )
-        .await;
+        let (st, body) =
+            call(s.api(Method::POST, &format!("/api/v1/users/{id}")).json(&json!({"credentials": {"password": {"value": "weak"}}}))).await;
         assert_eq!(st, StatusCode::BAD_REQUEST);
         assert_okta_error(&body, "E0000001");
         let (st, _) = call(
-            s.api(Method::POST, &format!("/api/v1/users/{id}"))
-                .json(&json!({"credentials": {"password": {"value": "An0therGoodOne"}}})),
+            s.api(Method::POST, &format!("/api/v1/users/{id}")).json(&json!({"credentials": {"password": {"value": "An0therGoodOne"}}})),
         )
         .await;
         assert_eq!(st, StatusCode::OK);
@@ -147,20 +122,10 @@ async fn lifecycle_operations() {
         let staged = create_user(&s, "life@example.com", Some(PW), false).await;
         let id = staged["id"].as_str().unwrap().to_string();
         let lc = |op: &str| s.api(Method::POST, &format!("/api/v1/users/{id}/lifecycle/{op}"));
-        let status = || async {
-            call(s.api(Method::GET, &format!("/api/v1/users/{id}")))
-                .await
-                .1["status"]
-                .as_str()
-                .unwrap()
-                .to_string()
-        };
+        let status = || async { call(s.api(Method::GET, &format!("/api/v1/users/{id}"))).await.1["status"].as_str().unwrap().to_string() };
         let (st, body) = call(lc("activate?sendEmail=false")).await;
         assert_eq!(st, StatusCode::OK);
-        assert!(
-            body["activationToken"].is_string() && body["activationUrl"].is_string(),
-            "{body}"
-        );
+        assert!(body["activationToken"].is_string() && body["activationUrl"].is_string(), "{body}");
         assert_eq!(status().await, "ACTIVE");
         let (st, body) = call(lc("activate")).await;
         assert_eq!(st, StatusCode::FORBIDDEN);
@@ -197,23 +162,10 @@ async fn lifecycle_operations() {
         let r = lc("activate").send().await.unwrap();
         assert_eq!(r.status(), StatusCode::OK);
         assert_eq!(r.text().await.unwrap(), "{}");
-        assert_eq!(
-            status().await,
-            "PROVISIONED",
-            "no password was left after reset, so activation provisions"
-        );
+        assert_eq!(status().await, "PROVISIONED", "no password was left after reset, so activation provisions");
         // System Log recorded the story
-        let (_, logs) = call(s.api(
-            Method::GET,
-            &format!("/api/v1/logs?filter=target.id eq \"{id}\""),
-        ))
-        .await;
-        let types: Vec<&str> = logs
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|e| e["eventType"].as_str().unwrap())
-            .collect();
+        let (_, logs) = call(s.api(Method::GET, &format!("/api/v1/logs?filter=target.id eq \"{id}\""))).await;
+        let types: Vec<&str> = logs.as_array().unwrap().iter().map(|e| e["eventType"].as_str().unwrap()).collect();
         for t in [
             "user.lifecycle.create",
             "user.lifecycle.activate",
@@ -233,26 +185,12 @@ async fn delete_deactivates_then_deletes() {
         let s = TestServer::start(backend).await;
         let u = create_user(&s, "del@example.com", Some(PW), true).await;
         let id = u["id"].as_str().unwrap();
-        let r = s
-            .api(Method::DELETE, &format!("/api/v1/users/{id}"))
-            .send()
-            .await
-            .unwrap();
+        let r = s.api(Method::DELETE, &format!("/api/v1/users/{id}")).send().await.unwrap();
         assert_eq!(r.status(), StatusCode::NO_CONTENT);
-        assert!(
-            r.headers().get("content-type").is_none(),
-            "an empty 2xx has no JSON content type"
-        );
+        assert!(r.headers().get("content-type").is_none(), "an empty 2xx has no JSON content type");
         let (_, body) = call(s.api(Method::GET, &format!("/api/v1/users/{id}"))).await;
         assert_eq!(body["status"], "DEPROVISIONED");
-        assert_eq!(
-            s.api(Method::DELETE, &format!("/api/v1/users/{id}"))
-                .send()
-                .await
-                .unwrap()
-                .status(),
-            StatusCode::NO_CONTENT
-        );
+        assert_eq!(s.api(Method::DELETE, &format!("/api/v1/users/{id}")).send().await.unwrap().status(), StatusCode::NO_CONTENT);
         let (st, body) = call(s.api(Method::GET, &format!("/api/v1/users/{id}"))).await;
         assert_eq!(st, StatusCode::NOT_FOUND);
         assert_okta_error(&body, "E0000007");
@@ -270,20 +208,9 @@ async fn list_pages_with_link_headers_and_q() {
         let mut seen = Vec::new();
         let mut pages = 0;
         loop {
-            let r = s
-                .http
-                .get(&url)
-                .header("Authorization", format!("SSWS {}", s.token))
-                .send()
-                .await
-                .unwrap();
+            let r = s.http.get(&url).header("Authorization", format!("SSWS {}", s.token)).send().await.unwrap();
             assert_eq!(r.status(), StatusCode::OK);
-            let links: Vec<String> = r
-                .headers()
-                .get_all("link")
-                .iter()
-                .map(|v| v.to_str().unwrap().to_string())
-                .collect();
+            let links: Vec<String> = r.headers().get_all("link").iter().map(|v| v.to_str().unwrap().to_string()).collect();
             assert!(links[0].ends_with("rel=\"self\""));
             let next = links.iter().find(|l| l.ends_with("rel=\"next\"")).cloned();
             if let Some(n) = &next {
@@ -291,22 +218,10 @@ async fn list_pages_with_link_headers_and_q() {
             }
             let body: Value = r.json().await.unwrap();
             assert!(body.as_array().unwrap().len() <= 2);
-            seen.extend(
-                body.as_array()
-                    .unwrap()
-                    .iter()
-                    .map(|u| u["profile"]["login"].as_str().unwrap().to_string()),
-            );
+            seen.extend(body.as_array().unwrap().iter().map(|u| u["profile"]["login"].as_str().unwrap().to_string()));
             pages += 1;
             match next {
-                Some(n) => {
-                    url = n
-                        .trim_start_matches('<')
-                        .split('>')
-                        .next()
-                        .unwrap()
-                        .to_string()
-                }
+                Some(n) => url = n.trim_start_matches('<').split('>').next().unwrap().to_string(),
                 None => break,
             }
         }
@@ -343,11 +258,10 @@ async fn users_me_is_the_token_owner() {
 async fn user_groups_include_everyone_and_group_ids_on_create() {
     for backend in backends() {
         let s = TestServer::start(backend).await;
-        let (_, g) =
-            call(s.api(Method::POST, "/api/v1/groups").json(
-                &json!({"profile": {"name": "Contractors", "description": "All Contractors"}}),
-            ))
-            .await;
+        let (_, g) = call(
+            s.api(Method::POST, "/api/v1/groups").json(&json!({"profile": {"name": "Contractors", "description": "All Contractors"}})),
+        )
+        .await;
         let gid = g["id"].as_str().unwrap();
         let (st, u) = call(
             s.api(Method::POST, "/api/v1/users?activate=false")
@@ -355,23 +269,14 @@ async fn user_groups_include_everyone_and_group_ids_on_create() {
         )
         .await;
         assert_eq!(st, StatusCode::OK);
-        let (_, groups) = call(s.api(
-            Method::GET,
-            &format!("/api/v1/users/{}/groups", u["id"].as_str().unwrap()),
-        ))
-        .await;
-        let names: Vec<&str> = groups
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|g| g["profile"]["name"].as_str().unwrap())
-            .collect();
+        let (_, groups) = call(s.api(Method::GET, &format!("/api/v1/users/{}/groups", u["id"].as_str().unwrap()))).await;
+        let names: Vec<&str> = groups.as_array().unwrap().iter().map(|g| g["profile"]["name"].as_str().unwrap()).collect();
         assert_eq!(names, vec!["Everyone", "Contractors"]);
         // an unknown group id refuses the whole create
         let before = user_count(&s).await;
-        let (st, body) = call(s.api(Method::POST, "/api/v1/users").json(
-            &json!({"profile": profile("grp2@example.com", "G", "U"), "groupIds": ["00gnope"]}),
-        ))
+        let (st, body) = call(
+            s.api(Method::POST, "/api/v1/users").json(&json!({"profile": profile("grp2@example.com", "G", "U"), "groupIds": ["00gnope"]})),
+        )
         .await;
         assert_eq!(st, StatusCode::BAD_REQUEST);
         assert_okta_error(&body, "E0000001");

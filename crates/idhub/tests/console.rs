@@ -17,20 +17,13 @@ struct Browser {
 impl Browser {
     fn new(s: &TestServer) -> Self {
         Browser {
-            http: reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .unwrap(),
+            http: reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap(),
             base: s.base_url.clone(),
             cookies: Default::default(),
         }
     }
     fn cookie_header(&self) -> String {
-        self.cookies
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join("; ")
+        self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ")
     }
     fn absorb(&mut self, r: &reqwest::Response) {
         for v in r.headers().get_all("set-cookie") {
@@ -44,51 +37,23 @@ impl Browser {
         }
     }
     async fn get(&mut self, path: &str) -> (StatusCode, String, Option<String>) {
-        let r = self
-            .http
-            .get(format!("{}{path}", self.base))
-            .header("Cookie", self.cookie_header())
-            .send()
-            .await
-            .unwrap();
+        let r = self.http.get(format!("{}{path}", self.base)).header("Cookie", self.cookie_header()).send().await.unwrap();
         self.absorb(&r);
-        let loc = r
-            .headers()
-            .get("location")
-            .map(|l| l.to_str().unwrap().to_string());
+        let loc = r.headers().get("location").map(|l| l.to_str().unwrap().to_string());
         (r.status(), r.text().await.unwrap(), loc)
     }
-    async fn post(
-        &mut self,
-        path: &str,
-        form: &[(&str, &str)],
-    ) -> (StatusCode, String, Option<String>) {
+    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> (StatusCode, String, Option<String>) {
         let csrf = self.cookies.get("idhub_csrf").cloned().unwrap_or_default();
         let mut f: Vec<(&str, &str)> = form.to_vec();
         f.push(("csrf", &csrf));
-        let r = self
-            .http
-            .post(format!("{}{path}", self.base))
-            .header("Cookie", self.cookie_header())
-            .form(&f)
-            .send()
-            .await
-            .unwrap();
+        let r = self.http.post(format!("{}{path}", self.base)).header("Cookie", self.cookie_header()).form(&f).send().await.unwrap();
         self.absorb(&r);
-        let loc = r
-            .headers()
-            .get("location")
-            .map(|l| l.to_str().unwrap().to_string());
+        let loc = r.headers().get("location").map(|l| l.to_str().unwrap().to_string());
         (r.status(), r.text().await.unwrap(), loc)
     }
     async fn sign_in(&mut self, login: &str) {
         self.get("/login").await;
-        let (st, _, loc) = self
-            .post(
-                "/login",
-                &[("username", login), ("password", PW), ("fromURI", "")],
-            )
-            .await;
+        let (st, _, loc) = self.post("/login", &[("username", login), ("password", PW), ("fromURI", "")]).await;
         assert_eq!(st, StatusCode::SEE_OTHER, "sign in {login}");
         assert_eq!(loc.as_deref(), Some("/app/UserHome"));
     }
@@ -96,14 +61,8 @@ impl Browser {
 
 async fn admin_user(s: &TestServer, login: &str, role: &str) {
     let u = create_user(s, login, Some(PW), true).await;
-    let (st, body) = call(
-        s.api(
-            Method::POST,
-            &format!("/api/v1/users/{}/roles", u["id"].as_str().unwrap()),
-        )
-        .json(&json!({"type": role})),
-    )
-    .await;
+    let (st, body) =
+        call(s.api(Method::POST, &format!("/api/v1/users/{}/roles", u["id"].as_str().unwrap())).json(&json!({"type": role}))).await;
     assert_eq!(st, StatusCode::CREATED, "{body}");
 }
 
@@ -136,10 +95,7 @@ async fn only_administrators_reach_the_console() {
     ] {
         let (st, html, _) = boss.get(page).await;
         assert_eq!(st, StatusCode::OK, "{page}");
-        assert!(
-            html.contains("aria-label=\"Admin menu\""),
-            "{page} has the menu"
-        );
+        assert!(html.contains("aria-label=\"Admin menu\""), "{page} has the menu");
         assert!(!html.contains("<script>"), "{page}: no inline scripts");
     }
 }
@@ -202,9 +158,7 @@ async fn people_and_groups_through_the_console() {
         assert!(html.contains("id=\"user-status\">ACTIVE<"));
         let id = person.rsplit('/').next().unwrap().to_string();
         // lifecycle from the console
-        let (st, _, _) = b
-            .post(&format!("/admin/user/{id}/lifecycle/suspend"), &[])
-            .await;
+        let (st, _, _) = b.post(&format!("/admin/user/{id}/lifecycle/suspend"), &[]).await;
         assert_eq!(st, StatusCode::SEE_OTHER);
         let (_, user) = call(s.api(Method::GET, &format!("/api/v1/users/{id}"))).await;
         assert_eq!(user["status"], "SUSPENDED");
@@ -226,38 +180,22 @@ async fn people_and_groups_through_the_console() {
         assert_eq!(user["profile"]["title"], "Contractor");
         assert_eq!(user["profile"]["firstName"], "Sara");
         // groups
-        let (st, _, loc) = b
-            .post(
-                "/admin/groups",
-                &[("name", "Contractors"), ("description", "All Contractors")],
-            )
-            .await;
+        let (st, _, loc) = b.post("/admin/groups", &[("name", "Contractors"), ("description", "All Contractors")]).await;
         assert_eq!(st, StatusCode::SEE_OTHER);
         let group = loc.unwrap().split('?').next().unwrap().to_string();
         let (st, html, _) = b.post("/admin/groups", &[("name", "contractors")]).await;
         assert_eq!(st, StatusCode::BAD_REQUEST);
         assert!(html.contains("id=\"name-error\""));
-        let (st, _, _) = b
-            .post(
-                &format!("{group}/members"),
-                &[("login", "sarah@example.com")],
-            )
-            .await;
+        let (st, _, _) = b.post(&format!("{group}/members"), &[("login", "sarah@example.com")]).await;
         assert_eq!(st, StatusCode::SEE_OTHER);
         let (_, html, _) = b.get(&group).await;
         assert!(html.contains("sarah@example.com"));
         // the System Log page shows who did it
-        let (st, html, _) = b
-            .get(
-                "/admin/reports/system-log?filter=eventType%20eq%20%22group.user_membership.add%22",
-            )
-            .await;
+        let (st, html, _) = b.get("/admin/reports/system-log?filter=eventType%20eq%20%22group.user_membership.add%22").await;
         assert_eq!(st, StatusCode::OK);
         assert!(html.contains("Add user to group membership"));
         assert!(html.contains("boss@example.com"));
-        let (st, html, _) = b
-            .get("/admin/reports/system-log?filter=eventType%20eq")
-            .await;
+        let (st, html, _) = b.get("/admin/reports/system-log?filter=eventType%20eq").await;
         assert_eq!(st, StatusCode::BAD_REQUEST);
         assert!(html.contains("The filter is not valid"));
     }
@@ -271,29 +209,12 @@ async fn tokens_are_shown_once_and_read_only_admins_change_nothing() {
     let mut b = Browser::new(&s);
     b.sign_in("boss@example.com").await;
     b.get("/admin/access/api/tokens").await;
-    let (st, html, _) = b
-        .post(
-            "/admin/access/api/tokens",
-            &[("name", "Org2Org provisioning")],
-        )
-        .await;
+    let (st, html, _) = b.post("/admin/access/api/tokens", &[("name", "Org2Org provisioning")]).await;
     assert_eq!(st, StatusCode::OK);
-    let token = html
-        .split("<code id=\"new-token\">")
-        .nth(1)
-        .unwrap()
-        .split('<')
-        .next()
-        .unwrap()
-        .to_string();
+    let token = html.split("<code id=\"new-token\">").nth(1).unwrap().split('<').next().unwrap().to_string();
     assert_eq!(token.len(), 42);
     // the token works, and is never rendered again
-    let (st, _) = call(
-        s.http
-            .get(format!("{}/api/v1/users", s.base_url))
-            .header("Authorization", format!("SSWS {token}")),
-    )
-    .await;
+    let (st, _) = call(s.http.get(format!("{}/api/v1/users", s.base_url)).header("Authorization", format!("SSWS {token}"))).await;
     assert_eq!(st, StatusCode::OK);
     let (_, html, _) = b.get("/admin/access/api/tokens").await;
     assert!(!html.contains(&token));
@@ -306,9 +227,7 @@ async fn tokens_are_shown_once_and_read_only_admins_change_nothing() {
     assert!(!html.contains("id=\"add-person\""));
     let (st, _, _) = v.post("/admin/groups", &[("name", "Sneaky")]).await;
     assert_eq!(st, StatusCode::FORBIDDEN);
-    let (st, _, _) = v
-        .post("/admin/access/api/tokens", &[("name", "Sneaky")])
-        .await;
+    let (st, _, _) = v.post("/admin/access/api/tokens", &[("name", "Sneaky")]).await;
     assert_eq!(st, StatusCode::FORBIDDEN);
     let (_, groups) = call(s.api(Method::GET, "/api/v1/groups?q=Sneaky")).await;
     assert_eq!(groups.as_array().unwrap().len(), 0);
@@ -316,24 +235,14 @@ async fn tokens_are_shown_once_and_read_only_admins_change_nothing() {
     let (st, _, _) = b
         .post(
             "/admin/access/authenticators",
-            &[
-                ("mfa", "GROUP"),
-                ("maxAttempts", "5"),
-                ("sessionIdleMinutes", "60"),
-                ("sessionLifetimeMinutes", "600"),
-            ],
+            &[("mfa", "GROUP"), ("maxAttempts", "5"), ("sessionIdleMinutes", "60"), ("sessionLifetimeMinutes", "600")],
         )
         .await;
     assert_eq!(st, StatusCode::BAD_REQUEST, "a group is required for GROUP");
     let (st, _, _) = b
         .post(
             "/admin/access/authenticators",
-            &[
-                ("mfa", "ALWAYS"),
-                ("maxAttempts", "5"),
-                ("sessionIdleMinutes", "60"),
-                ("sessionLifetimeMinutes", "600"),
-            ],
+            &[("mfa", "ALWAYS"), ("maxAttempts", "5"), ("sessionIdleMinutes", "60"), ("sessionLifetimeMinutes", "600")],
         )
         .await;
     assert_eq!(st, StatusCode::SEE_OTHER);

@@ -10,27 +10,15 @@ use idhub_web::signin::mfa::{code_at, decode_base32};
 const PW: &str = "Str0ngPassw0rd";
 
 fn now_secs() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs()
 }
 
 async fn set_policy(s: &TestServer, policy: Value) -> (StatusCode, Value) {
-    call(
-        s.api(Method::PUT, "/api/v1/idhub/policies/sign-on")
-            .json(&policy),
-    )
-    .await
+    call(s.api(Method::PUT, "/api/v1/idhub/policies/sign-on").json(&policy)).await
 }
 
 async fn authn(s: &TestServer, user: &str) -> Value {
-    let (st, body) = call(
-        s.http
-            .post(format!("{}/api/v1/authn", s.base_url))
-            .json(&json!({"username": user, "password": PW})),
-    )
-    .await;
+    let (st, body) = call(s.http.post(format!("{}/api/v1/authn", s.base_url)).json(&json!({"username": user, "password": PW}))).await;
     assert_eq!(st, StatusCode::OK, "{body}");
     body
 }
@@ -41,11 +29,7 @@ async fn totp_enrollment_and_verification_through_the_authn_api() {
         let s = TestServer::start(backend).await;
         let u = create_user(&s, "mfa@example.com", Some(PW), true).await;
         let uid = u["id"].as_str().unwrap();
-        assert_eq!(
-            authn(&s, "mfa@example.com").await["status"],
-            "SUCCESS",
-            "MFA is off by default"
-        );
+        assert_eq!(authn(&s, "mfa@example.com").await["status"], "SUCCESS", "MFA is off by default");
         let (st, p) = set_policy(&s, json!({"mfa": "ALWAYS"})).await;
         assert_eq!(st, StatusCode::OK, "{p}");
         // first sign-in: enrollment is required
@@ -53,48 +37,29 @@ async fn totp_enrollment_and_verification_through_the_authn_api() {
         assert_eq!(body["status"], "MFA_ENROLL");
         let state_token = body["stateToken"].as_str().unwrap().to_string();
         assert!(body.get("sessionToken").is_none());
-        let (st, enroll) = call(s.http.post(format!("{}/api/v1/authn/factors", s.base_url)).json(&json!({"stateToken": state_token, "factorType": "token:software:totp", "provider": "GOOGLE"}))).await;
-        assert_eq!(st, StatusCode::OK, "{enroll}");
-        assert_eq!(enroll["status"], "MFA_ENROLL_ACTIVATE");
-        let secret = decode_base32(
-            enroll["_embedded"]["factor"]["_embedded"]["activation"]["sharedSecret"]
-                .as_str()
-                .unwrap(),
-        )
-        .unwrap();
-        let activate = enroll["_links"]["next"]["href"]
-            .as_str()
-            .unwrap()
-            .to_string();
-        let (st, body) = call(
+        let (st, enroll) = call(
             s.http
-                .post(&activate)
-                .json(&json!({"stateToken": state_token, "passCode": "000000"})),
+                .post(format!("{}/api/v1/authn/factors", s.base_url))
+                .json(&json!({"stateToken": state_token, "factorType": "token:software:totp", "provider": "GOOGLE"})),
         )
         .await;
+        assert_eq!(st, StatusCode::OK, "{enroll}");
+        assert_eq!(enroll["status"], "MFA_ENROLL_ACTIVATE");
+        let secret = decode_base32(enroll["_embedded"]["factor"]["_embedded"]["activation"]["sharedSecret"].as_str().unwrap()).unwrap();
+        let activate = enroll["_links"]["next"]["href"].as_str().unwrap().to_string();
+        let (st, body) = call(s.http.post(&activate).json(&json!({"stateToken": state_token, "passCode": "000000"}))).await;
         assert_eq!(st, StatusCode::FORBIDDEN);
         assert_okta_error(&body, "E0000068");
         let code = code_at(&secret, now_secs()).unwrap();
-        let (st, body) = call(
-            s.http
-                .post(&activate)
-                .json(&json!({"stateToken": state_token, "passCode": code})),
-        )
-        .await;
+        let (st, body) = call(s.http.post(&activate).json(&json!({"stateToken": state_token, "passCode": code}))).await;
         assert_eq!(st, StatusCode::OK, "{body}");
         assert_eq!(body["status"], "SUCCESS");
         // the session made from it records both factors
-        let http = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap();
+        let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
         let target = format!("{}/app/UserHome", s.base_url);
         let r = http
             .get(format!("{}/login/sessionCookieRedirect", s.base_url))
-            .query(&[
-                ("token", body["sessionToken"].as_str().unwrap()),
-                ("redirectUrl", &target),
-            ])
+            .query(&[("token", body["sessionToken"].as_str().unwrap()), ("redirectUrl", &target)])
             .send()
             .await
             .unwrap();
@@ -105,89 +70,39 @@ async fn totp_enrollment_and_verification_through_the_authn_api() {
             .map(|v| v.to_str().unwrap().split(';').next().unwrap().to_string())
             .find(|c| c.starts_with("idhub_sid="))
             .unwrap();
-        let (_, me) = call(
-            http.get(format!("{}/api/v1/sessions/me", s.base_url))
-                .header("Cookie", sid),
-        )
-        .await;
+        let (_, me) = call(http.get(format!("{}/api/v1/sessions/me", s.base_url)).header("Cookie", sid)).await;
         assert_eq!(me["amr"], json!(["pwd", "otp"]));
         // next sign-in: verify with the enrolled factor; the same code cannot be used twice
         let body = authn(&s, "mfa@example.com").await;
         assert_eq!(body["status"], "MFA_REQUIRED");
-        let verify = body["_embedded"]["factors"][0]["_links"]["verify"]["href"]
-            .as_str()
-            .unwrap()
-            .to_string();
+        let verify = body["_embedded"]["factors"][0]["_links"]["verify"]["href"].as_str().unwrap().to_string();
         let st2 = body["stateToken"].as_str().unwrap().to_string();
-        let (st, body) = call(
-            s.http
-                .post(&verify)
-                .json(&json!({"stateToken": st2, "passCode": code})),
-        )
-        .await;
+        let (st, body) = call(s.http.post(&verify).json(&json!({"stateToken": st2, "passCode": code}))).await;
         assert_eq!(st, StatusCode::FORBIDDEN, "replayed code: {body}");
         let next_code = code_at(&secret, now_secs() + 30).unwrap();
-        let (st, body) = call(
-            s.http
-                .post(&verify)
-                .json(&json!({"stateToken": st2, "passCode": next_code})),
-        )
-        .await;
+        let (st, body) = call(s.http.post(&verify).json(&json!({"stateToken": st2, "passCode": next_code}))).await;
         assert_eq!(st, StatusCode::OK, "{body}");
         assert_eq!(body["status"], "SUCCESS");
         // too many wrong codes end the transaction
         let body = authn(&s, "mfa@example.com").await;
         let st3 = body["stateToken"].as_str().unwrap().to_string();
         for _ in 0..5 {
-            call(
-                s.http
-                    .post(&verify)
-                    .json(&json!({"stateToken": st3, "passCode": "123456"})),
-            )
-            .await;
+            call(s.http.post(&verify).json(&json!({"stateToken": st3, "passCode": "123456"}))).await;
         }
         let (st, body) =
-            call(s.http.post(&verify).json(
-                &json!({"stateToken": st3, "passCode": code_at(&secret, now_secs()).unwrap()}),
-            ))
-            .await;
+            call(s.http.post(&verify).json(&json!({"stateToken": st3, "passCode": code_at(&secret, now_secs()).unwrap()}))).await;
         assert_eq!(st, StatusCode::FORBIDDEN);
         assert_okta_error(&body, "E0000011");
         // admin view and reset
         let (_, factors) = call(s.api(Method::GET, &format!("/api/v1/users/{uid}/factors"))).await;
         assert_eq!(factors.as_array().unwrap().len(), 1);
         assert_eq!(factors[0]["status"], "ACTIVE");
-        assert!(
-            !factors
-                .to_string()
-                .contains(&idhub_web::signin::mfa::base32(&secret)),
-            "the seed is never shown to admins"
-        );
-        assert_eq!(
-            call(s.api(
-                Method::POST,
-                &format!("/api/v1/users/{uid}/lifecycle/reset_factors")
-            ))
-            .await
-            .0,
-            StatusCode::OK
-        );
+        assert!(!factors.to_string().contains(&idhub_web::signin::mfa::base32(&secret)), "the seed is never shown to admins");
+        assert_eq!(call(s.api(Method::POST, &format!("/api/v1/users/{uid}/lifecycle/reset_factors"))).await.0, StatusCode::OK);
         assert_eq!(authn(&s, "mfa@example.com").await["status"], "MFA_ENROLL");
-        let (_, logs) = call(s.api(
-            Method::GET,
-            "/api/v1/logs?filter=eventType%20eq%20%22user.authentication.auth_via_mfa%22",
-        ))
-        .await;
-        let results: Vec<&str> = logs
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|e| e["outcome"]["result"].as_str().unwrap())
-            .collect();
-        assert!(
-            results.contains(&"SUCCESS") && results.contains(&"FAILURE"),
-            "{results:?}"
-        );
+        let (_, logs) = call(s.api(Method::GET, "/api/v1/logs?filter=eventType%20eq%20%22user.authentication.auth_via_mfa%22")).await;
+        let results: Vec<&str> = logs.as_array().unwrap().iter().map(|e| e["outcome"]["result"].as_str().unwrap()).collect();
+        assert!(results.contains(&"SUCCESS") && results.contains(&"FAILURE"), "{results:?}");
     }
 }
 
@@ -196,19 +111,9 @@ async fn group_policy_applies_only_to_members() {
     let s = TestServer::start(idhub_store::Backend::Sqlite).await;
     create_user(&s, "in@example.com", Some(PW), true).await;
     create_user(&s, "out@example.com", Some(PW), true).await;
-    let (_, g) = call(
-        s.api(Method::POST, "/api/v1/groups")
-            .json(&json!({"profile": {"name": "Contractors"}})),
-    )
-    .await;
+    let (_, g) = call(s.api(Method::POST, "/api/v1/groups").json(&json!({"profile": {"name": "Contractors"}}))).await;
     let gid = g["id"].as_str().unwrap();
-    s.api(
-        Method::PUT,
-        &format!("/api/v1/groups/{gid}/users/in@example.com"),
-    )
-    .send()
-    .await
-    .unwrap();
+    s.api(Method::PUT, &format!("/api/v1/groups/{gid}/users/in@example.com")).send().await.unwrap();
     let (st, body) = set_policy(&s, json!({"mfa": "GROUP"})).await;
     assert_eq!(st, StatusCode::BAD_REQUEST, "a group is required");
     assert_okta_error(&body, "E0000001");
@@ -227,10 +132,7 @@ async fn hosted_sign_in_enrolls_then_challenges() {
     let s = TestServer::start(idhub_store::Backend::Sqlite).await;
     create_user(&s, "page@example.com", Some(PW), true).await;
     set_policy(&s, json!({"mfa": "ALWAYS"})).await;
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
+    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
     let cookie_of = |r: &reqwest::Response, name: &str| {
         r.headers()
             .get_all("set-cookie")
@@ -244,50 +146,24 @@ async fn hosted_sign_in_enrolls_then_challenges() {
         async move {
             http.post(url)
                 .header("Cookie", csrf_cookie)
-                .form(&[
-                    ("username", "page@example.com"),
-                    ("password", PW),
-                    ("csrf", &csrf),
-                    ("fromURI", "/app/UserHome"),
-                ])
+                .form(&[("username", "page@example.com"), ("password", PW), ("csrf", &csrf), ("fromURI", "/app/UserHome")])
                 .send()
                 .await
                 .unwrap()
         }
     };
-    let r = http
-        .get(format!("{}/login", s.base_url))
-        .send()
-        .await
-        .unwrap();
+    let r = http.get(format!("{}/login", s.base_url)).send().await.unwrap();
     let csrf_cookie = cookie_of(&r, "idhub_csrf").unwrap();
     let csrf = csrf_cookie.split_once('=').unwrap().1.to_string();
     let r = login(csrf_cookie.clone(), csrf.clone()).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(r.headers()["location"], "/login/mfa");
-    assert!(
-        cookie_of(&r, "idhub_sid").is_none(),
-        "no session before the factor"
-    );
+    assert!(cookie_of(&r, "idhub_sid").is_none(), "no session before the factor");
     let tx = cookie_of(&r, "idhub_tx").unwrap();
     let cookies = format!("{csrf_cookie}; {tx}");
-    let page = http
-        .get(format!("{}/login/mfa", s.base_url))
-        .header("Cookie", &cookies)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = http.get(format!("{}/login/mfa", s.base_url)).header("Cookie", &cookies).send().await.unwrap().text().await.unwrap();
     assert!(page.contains("Set up multifactor authentication"));
-    let key = page
-        .split("<code id=\"totp-secret\">")
-        .nth(1)
-        .unwrap()
-        .split('<')
-        .next()
-        .unwrap();
+    let key = page.split("<code id=\"totp-secret\">").nth(1).unwrap().split('<').next().unwrap();
     let secret = decode_base32(key).unwrap();
     let r = http
         .post(format!("{}/login/mfa", s.base_url))
@@ -321,9 +197,6 @@ async fn hosted_sign_in_enrolls_then_challenges() {
         .text()
         .await
         .unwrap();
-    assert!(
-        page.contains("Verify it&#39;s you") || page.contains("Verify it's you"),
-        "{page}"
-    );
+    assert!(page.contains("Verify it&#39;s you") || page.contains("Verify it's you"), "{page}");
     assert!(!page.contains("totp-secret"));
 }

@@ -8,10 +8,7 @@ use common::*;
 const PW: &str = "Str0ngPassw0rd";
 
 fn no_redirects() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
+    reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
 }
 
 fn set_cookie(r: &reqwest::Response, name: &str) -> Option<String> {
@@ -25,16 +22,9 @@ fn set_cookie(r: &reqwest::Response, name: &str) -> Option<String> {
 
 /// Fetch the sign-in form; returns (csrf cookie pair, csrf token).
 async fn csrf(s: &TestServer, http: &reqwest::Client) -> (String, String) {
-    let r = http
-        .get(format!("{}/login", s.base_url))
-        .send()
-        .await
-        .unwrap();
+    let r = http.get(format!("{}/login", s.base_url)).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::OK);
-    assert!(r.headers()["content-security-policy"]
-        .to_str()
-        .unwrap()
-        .contains("frame-ancestors 'none'"));
+    assert!(r.headers()["content-security-policy"].to_str().unwrap().contains("frame-ancestors 'none'"));
     let cookie = set_cookie(&r, "idhub_csrf").expect("csrf cookie");
     let token = cookie.split_once('=').unwrap().1.to_string();
     let html = r.text().await.unwrap();
@@ -43,21 +33,11 @@ async fn csrf(s: &TestServer, http: &reqwest::Client) -> (String, String) {
     (cookie, token)
 }
 
-async fn form_login(
-    s: &TestServer,
-    http: &reqwest::Client,
-    user: &str,
-    pw: &str,
-) -> reqwest::Response {
+async fn form_login(s: &TestServer, http: &reqwest::Client, user: &str, pw: &str) -> reqwest::Response {
     let (cookie, token) = csrf(s, http).await;
     http.post(format!("{}/login", s.base_url))
         .header("Cookie", cookie)
-        .form(&[
-            ("username", user),
-            ("password", pw),
-            ("csrf", &token),
-            ("fromURI", ""),
-        ])
+        .form(&[("username", user), ("password", pw), ("csrf", &token), ("fromURI", "")])
         .send()
         .await
         .unwrap()
@@ -69,89 +49,40 @@ async fn sign_in_page_dashboard_and_sign_out() {
     create_user(&s, "sarah@example.com", Some(PW), true).await;
     let http = no_redirects();
     // without the CSRF token: refused, readable page
-    let r = http
-        .post(format!("{}/login", s.base_url))
-        .form(&[("username", "sarah@example.com"), ("password", PW)])
-        .send()
-        .await
-        .unwrap();
+    let r = http.post(format!("{}/login", s.base_url)).form(&[("username", "sarah@example.com"), ("password", PW)]).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     assert!(r.text().await.unwrap().contains("<h1>Request refused</h1>"));
     // wrong password
     let r = form_login(&s, &http, "sarah@example.com", "nope").await;
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
-    assert!(r
-        .text()
-        .await
-        .unwrap()
-        .contains("username or password is not correct"));
+    assert!(r.text().await.unwrap().contains("username or password is not correct"));
     // right password: redirect to the dashboard with a session cookie
     let r = form_login(&s, &http, "SARAH@example.com", PW).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(r.headers()["location"], "/app/UserHome");
-    let raw = r
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .map(|v| v.to_str().unwrap().to_string())
-        .find(|c| c.starts_with("idhub_sid="))
-        .unwrap();
+    let raw =
+        r.headers().get_all("set-cookie").iter().map(|v| v.to_str().unwrap().to_string()).find(|c| c.starts_with("idhub_sid=")).unwrap();
     assert!(raw.contains("HttpOnly") && raw.contains("SameSite=Lax"));
     let sid = set_cookie(&r, "idhub_sid").unwrap();
-    let r = http
-        .get(format!("{}/app/UserHome", s.base_url))
-        .header("Cookie", &sid)
-        .send()
-        .await
-        .unwrap();
+    let r = http.get(format!("{}/app/UserHome", s.base_url)).header("Cookie", &sid).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     assert!(r.text().await.unwrap().contains("sarah@example.com"));
     // the dashboard without a session goes to the sign-in page
-    let r = http
-        .get(format!("{}/app/UserHome", s.base_url))
-        .send()
-        .await
-        .unwrap();
+    let r = http.get(format!("{}/app/UserHome", s.base_url)).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    assert!(r.headers()["location"]
-        .to_str()
-        .unwrap()
-        .starts_with("/login?fromURI="));
+    assert!(r.headers()["location"].to_str().unwrap().starts_with("/login?fromURI="));
     // the API sees the session
-    let (st, me) = call(
-        http.get(format!("{}/api/v1/sessions/me", s.base_url))
-            .header("Cookie", &sid),
-    )
-    .await;
+    let (st, me) = call(http.get(format!("{}/api/v1/sessions/me", s.base_url)).header("Cookie", &sid)).await;
     assert_eq!(st, StatusCode::OK);
     assert_eq!(me["login"], "sarah@example.com");
     assert_eq!(me["amr"], json!(["pwd"]));
     // sign out ends it
-    let r = http
-        .post(format!("{}/login/signout", s.base_url))
-        .header("Cookie", &sid)
-        .send()
-        .await
-        .unwrap();
+    let r = http.post(format!("{}/login/signout", s.base_url)).header("Cookie", &sid).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    let r = http
-        .get(format!("{}/app/UserHome", s.base_url))
-        .header("Cookie", &sid)
-        .send()
-        .await
-        .unwrap();
+    let r = http.get(format!("{}/app/UserHome", s.base_url)).header("Cookie", &sid).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    let (_, logs) = call(s.api(
-        Method::GET,
-        "/api/v1/logs?filter=eventType%20eq%20%22user.session.start%22",
-    ))
-    .await;
-    let outcomes: Vec<&str> = logs
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["outcome"]["result"].as_str().unwrap())
-        .collect();
+    let (_, logs) = call(s.api(Method::GET, "/api/v1/logs?filter=eventType%20eq%20%22user.session.start%22")).await;
+    let outcomes: Vec<&str> = logs.as_array().unwrap().iter().map(|e| e["outcome"]["result"].as_str().unwrap()).collect();
     assert_eq!(outcomes, vec!["FAILURE", "SUCCESS"]);
 }
 
@@ -160,11 +91,8 @@ async fn failed_attempts_lock_the_account_until_unlocked() {
     let s = TestServer::start(idhub_store::Backend::Sqlite).await;
     let u = create_user(&s, "lock@example.com", Some(PW), true).await;
     let id = u["id"].as_str().unwrap();
-    let authn = |pw: &str| {
-        s.http
-            .post(format!("{}/api/v1/authn", s.base_url))
-            .json(&json!({"username": "lock@example.com", "password": pw}))
-    };
+    let authn =
+        |pw: &str| s.http.post(format!("{}/api/v1/authn", s.base_url)).json(&json!({"username": "lock@example.com", "password": pw}));
     for _ in 0..9 {
         let (st, body) = call(authn("wrong")).await;
         assert_eq!(st, StatusCode::UNAUTHORIZED);
@@ -178,23 +106,11 @@ async fn failed_attempts_lock_the_account_until_unlocked() {
     // even the right password is refused while locked
     let (_, body) = call(authn(PW)).await;
     assert_eq!(body["status"], "LOCKED_OUT");
-    assert_eq!(
-        call(s.api(
-            Method::POST,
-            &format!("/api/v1/users/{id}/lifecycle/unlock")
-        ))
-        .await
-        .0,
-        StatusCode::OK
-    );
+    assert_eq!(call(s.api(Method::POST, &format!("/api/v1/users/{id}/lifecycle/unlock"))).await.0, StatusCode::OK);
     let (st, body) = call(authn(PW)).await;
     assert_eq!(st, StatusCode::OK);
     assert_eq!(body["status"], "SUCCESS");
-    let (_, logs) = call(s.api(
-        Method::GET,
-        "/api/v1/logs?filter=eventType%20eq%20%22user.account.lock%22",
-    ))
-    .await;
+    let (_, logs) = call(s.api(Method::GET, "/api/v1/logs?filter=eventType%20eq%20%22user.account.lock%22")).await;
     assert_eq!(logs.as_array().unwrap().len(), 1);
 }
 
@@ -205,25 +121,16 @@ async fn authn_api_session_token_and_cookie_redirect() {
         create_user(&s, "api@example.com", Some(PW), true).await;
         create_user(&s, "staged@example.com", Some(PW), false).await;
         let http = no_redirects();
-        let (st, body) = call(
-            http.post(format!("{}/api/v1/authn", s.base_url))
-                .json(&json!({"username": "api@example.com", "password": PW})),
-        )
-        .await;
+        let (st, body) =
+            call(http.post(format!("{}/api/v1/authn", s.base_url)).json(&json!({"username": "api@example.com", "password": PW}))).await;
         assert_eq!(st, StatusCode::OK);
         assert_eq!(body["status"], "SUCCESS");
-        assert_eq!(
-            body["_embedded"]["user"]["profile"]["login"],
-            "api@example.com"
-        );
+        assert_eq!(body["_embedded"]["user"]["profile"]["login"], "api@example.com");
         let token = body["sessionToken"].as_str().unwrap().to_string();
         // a foreign redirect is refused and does not use up the token
         let r = http
             .get(format!("{}/login/sessionCookieRedirect", s.base_url))
-            .query(&[
-                ("token", token.as_str()),
-                ("redirectUrl", "https://evil.example/"),
-            ])
+            .query(&[("token", token.as_str()), ("redirectUrl", "https://evil.example/")])
             .send()
             .await
             .unwrap();
@@ -238,11 +145,7 @@ async fn authn_api_session_token_and_cookie_redirect() {
         assert_eq!(r.status(), StatusCode::SEE_OTHER);
         assert_eq!(r.headers()["location"], target.as_str());
         let sid = set_cookie(&r, "idhub_sid").unwrap();
-        let (st, me) = call(
-            http.get(format!("{}/api/v1/sessions/me", s.base_url))
-                .header("Cookie", &sid),
-        )
-        .await;
+        let (st, me) = call(http.get(format!("{}/api/v1/sessions/me", s.base_url)).header("Cookie", &sid)).await;
         assert_eq!(st, StatusCode::OK);
         assert_eq!(me["status"], "ACTIVE");
         // the token works once
@@ -255,36 +158,19 @@ async fn authn_api_session_token_and_cookie_redirect() {
         assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
         // DELETE /sessions/me ends the session
         assert_eq!(
-            http.delete(format!("{}/api/v1/sessions/me", s.base_url))
-                .header("Cookie", &sid)
-                .send()
-                .await
-                .unwrap()
-                .status(),
+            http.delete(format!("{}/api/v1/sessions/me", s.base_url)).header("Cookie", &sid).send().await.unwrap().status(),
             StatusCode::NO_CONTENT
         );
-        let (st, body) = call(
-            http.get(format!("{}/api/v1/sessions/me", s.base_url))
-                .header("Cookie", &sid),
-        )
-        .await;
+        let (st, body) = call(http.get(format!("{}/api/v1/sessions/me", s.base_url)).header("Cookie", &sid)).await;
         assert_eq!(st, StatusCode::NOT_FOUND);
         assert_okta_error(&body, "E0000007");
         // unknown user, staged user, missing fields
         for (u, p) in [("nobody@example.com", PW), ("staged@example.com", PW)] {
-            let (st, body) = call(
-                http.post(format!("{}/api/v1/authn", s.base_url))
-                    .json(&json!({"username": u, "password": p})),
-            )
-            .await;
+            let (st, body) = call(http.post(format!("{}/api/v1/authn", s.base_url)).json(&json!({"username": u, "password": p}))).await;
             assert_eq!(st, StatusCode::UNAUTHORIZED, "{u}");
             assert_okta_error(&body, "E0000004");
         }
-        let (st, body) = call(
-            http.post(format!("{}/api/v1/authn", s.base_url))
-                .json(&json!({"username": "api@example.com"})),
-        )
-        .await;
+        let (st, body) = call(http.post(format!("{}/api/v1/authn", s.base_url)).json(&json!({"username": "api@example.com"}))).await;
         assert_eq!(st, StatusCode::BAD_REQUEST);
         assert_okta_error(&body, "E0000001");
     }

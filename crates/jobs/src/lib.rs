@@ -23,15 +23,9 @@ pub enum Outcome {
     Done,
     /// A transient failure (network, 5xx, 429): run again later. `after_ms`, when the
     /// far side said when to come back, overrides the backoff.
-    Retry {
-        error: String,
-        after_ms: Option<i64>,
-    },
+    Retry { error: String, after_ms: Option<i64> },
     /// A permanent failure: the job becomes a Task, with these events logged.
-    Fail {
-        error: String,
-        events: Vec<NewEvent>,
-    },
+    Fail { error: String, events: Vec<NewEvent> },
 }
 
 /// A boxed future, as handlers return.
@@ -66,11 +60,7 @@ impl WorkerConfig {
     pub fn new(queue: &str) -> Self {
         WorkerConfig {
             queue: queue.to_string(),
-            worker_id: format!(
-                "{}-{}",
-                std::process::id(),
-                idhub_domain::ids::random_base62(8)
-            ),
+            worker_id: format!("{}-{}", std::process::id(), idhub_domain::ids::random_base62(8)),
             batch: 16,
             lease_ms: 60_000,
             idle_poll: Duration::from_millis(500),
@@ -84,10 +74,7 @@ impl WorkerConfig {
 /// The delay before retry number `attempt` (1-based): exponential, capped, with jitter
 /// between half and all of it so that many failing jobs do not return in step.
 pub fn backoff_ms(cfg: &WorkerConfig, attempt: i64) -> i64 {
-    let exp = cfg
-        .base_backoff_ms
-        .saturating_mul(1i64 << attempt.clamp(1, 30).saturating_sub(1))
-        .min(cfg.max_backoff_ms);
+    let exp = cfg.base_backoff_ms.saturating_mul(1i64 << attempt.clamp(1, 30).saturating_sub(1)).min(cfg.max_backoff_ms);
     let half = (exp / 2).max(1);
     half + rand::thread_rng().gen_range(0..=half)
 }
@@ -142,15 +129,7 @@ pub async fn run_once(
     cfg: &WorkerConfig,
     handler: &Arc<dyn Handler>,
 ) -> Result<usize, idhub_store::StoreError> {
-    let jobs = store
-        .lease_jobs(
-            &cfg.queue,
-            &cfg.worker_id,
-            cfg.batch,
-            cfg.lease_ms,
-            clock.now_millis(),
-        )
-        .await?;
+    let jobs = store.lease_jobs(&cfg.queue, &cfg.worker_id, cfg.batch, cfg.lease_ms, clock.now_millis()).await?;
     let n = jobs.len();
     let mut set = tokio::task::JoinSet::new();
     for job in jobs {
@@ -162,39 +141,22 @@ pub async fn run_once(
     }
     while let Some(res) = set.join_next().await {
         let Ok((job, outcome)) = res else {
-            tracing::error!(
-                "a job handler panicked; its lease will expire and the job will run again"
-            );
+            tracing::error!("a job handler panicked; its lease will expire and the job will run again");
             continue;
         };
         let now = clock.now_millis();
         let recorded = match outcome {
             Outcome::Done => store.complete_job(&job, &cfg.worker_id, now).await,
             Outcome::Retry { error, after_ms } if job.attempts < cfg.max_attempts => {
-                let delay = after_ms
-                    .map(|a| a.max(0) + rand::thread_rng().gen_range(0..=250))
-                    .unwrap_or_else(|| backoff_ms(cfg, job.attempts));
+                let delay =
+                    after_ms.map(|a| a.max(0) + rand::thread_rng().gen_range(0..=250)).unwrap_or_else(|| backoff_ms(cfg, job.attempts));
                 tracing::info!(job = %job.id, kind = %job.kind, attempt = job.attempts, delay_ms = delay, "job will retry: {error}");
-                store
-                    .retry_job(&job, &cfg.worker_id, now + delay, &error, now)
-                    .await
+                store.retry_job(&job, &cfg.worker_id, now + delay, &error, now).await
             }
             Outcome::Retry { error, .. } => {
-                store
-                    .fail_job(
-                        &job,
-                        &cfg.worker_id,
-                        &format!("gave up after {} attempts: {error}", job.attempts),
-                        now,
-                        &[],
-                    )
-                    .await
+                store.fail_job(&job, &cfg.worker_id, &format!("gave up after {} attempts: {error}", job.attempts), now, &[]).await
             }
-            Outcome::Fail { error, events } => {
-                store
-                    .fail_job(&job, &cfg.worker_id, &error, now, &events)
-                    .await
-            }
+            Outcome::Fail { error, events } => store.fail_job(&job, &cfg.worker_id, &error, now, &events).await,
         };
         match recorded {
             Ok(true) => {}

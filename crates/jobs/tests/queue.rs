@@ -25,11 +25,7 @@ fn job(org: &OrgId, key: &str, n: i64) -> NewJob {
 }
 
 async fn org(store: &Store) -> OrgId {
-    store
-        .create_org("jobs", "http://jobs.test", 0, &[])
-        .await
-        .unwrap()
-        .id
+    store.create_org("jobs", "http://jobs.test", 0, &[]).await.unwrap().id
 }
 
 #[tokio::test]
@@ -37,33 +33,14 @@ async fn same_key_jobs_run_in_order_one_at_a_time() {
     for b in backends() {
         let db = fresh_store(b).await;
         let o = org(&db.store).await;
-        db.store
-            .enqueue_jobs(&[job(&o, "A", 1), job(&o, "A", 2), job(&o, "B", 3)], 1, &[])
-            .await
-            .unwrap();
-        let leased = db
-            .store
-            .lease_jobs("q", "w1", 10, 60_000, 10)
-            .await
-            .unwrap();
-        let ns: Vec<i64> = leased
-            .iter()
-            .map(|j| j.payload["n"].as_i64().unwrap())
-            .collect();
+        db.store.enqueue_jobs(&[job(&o, "A", 1), job(&o, "A", 2), job(&o, "B", 3)], 1, &[]).await.unwrap();
+        let leased = db.store.lease_jobs("q", "w1", 10, 60_000, 10).await.unwrap();
+        let ns: Vec<i64> = leased.iter().map(|j| j.payload["n"].as_i64().unwrap()).collect();
         assert_eq!(ns, vec![1, 3], "{b:?}: A2 waits for A1");
-        assert!(db
-            .store
-            .lease_jobs("q", "w2", 10, 60_000, 10)
-            .await
-            .unwrap()
-            .is_empty());
+        assert!(db.store.lease_jobs("q", "w2", 10, 60_000, 10).await.unwrap().is_empty());
         let a1 = leased.iter().find(|j| j.payload["n"] == 1).unwrap();
         assert!(db.store.complete_job(a1, "w1", 11).await.unwrap());
-        let next = db
-            .store
-            .lease_jobs("q", "w2", 10, 60_000, 12)
-            .await
-            .unwrap();
+        let next = db.store.lease_jobs("q", "w2", 10, 60_000, 12).await.unwrap();
         assert_eq!(next.len(), 1);
         assert_eq!(next[0].payload["n"], 2);
         // a worker that lost its lease cannot record an outcome
@@ -78,37 +55,15 @@ async fn an_expired_lease_is_taken_over() {
     for b in backends() {
         let db = fresh_store(b).await;
         let o = org(&db.store).await;
-        db.store
-            .enqueue_jobs(&[job(&o, "A", 1)], 1, &[])
-            .await
-            .unwrap();
-        let first = db
-            .store
-            .lease_jobs("q", "crashed", 10, 1_000, 10)
-            .await
-            .unwrap();
+        db.store.enqueue_jobs(&[job(&o, "A", 1)], 1, &[]).await.unwrap();
+        let first = db.store.lease_jobs("q", "crashed", 10, 1_000, 10).await.unwrap();
         assert_eq!(first.len(), 1);
-        assert!(
-            db.store
-                .lease_jobs("q", "w2", 10, 1_000, 500)
-                .await
-                .unwrap()
-                .is_empty(),
-            "still leased"
-        );
-        let again = db
-            .store
-            .lease_jobs("q", "w2", 10, 1_000, 1_011)
-            .await
-            .unwrap();
+        assert!(db.store.lease_jobs("q", "w2", 10, 1_000, 500).await.unwrap().is_empty(), "still leased");
+        let again = db.store.lease_jobs("q", "w2", 10, 1_000, 1_011).await.unwrap();
         assert_eq!(again.len(), 1, "{b:?}");
         assert_eq!(again[0].attempts, 2);
         assert!(db.store.complete_job(&again[0], "w2", 1_012).await.unwrap());
-        assert!(!db
-            .store
-            .complete_job(&first[0], "crashed", 1_013)
-            .await
-            .unwrap());
+        assert!(!db.store.complete_job(&first[0], "crashed", 1_013).await.unwrap());
     }
 }
 
@@ -129,15 +84,9 @@ impl Handler for Flaky {
                 *c
             };
             if self.permanent {
-                Outcome::Fail {
-                    error: "hub said 400: invalid login".into(),
-                    events: vec![],
-                }
+                Outcome::Fail { error: "hub said 400: invalid login".into(), events: vec![] }
             } else if n <= self.fail_times {
-                Outcome::Retry {
-                    error: format!("connection refused ({n})"),
-                    after_ms: None,
-                }
+                Outcome::Retry { error: format!("connection refused ({n})"), after_ms: None }
             } else {
                 Outcome::Done
             }
@@ -153,84 +102,38 @@ async fn retries_back_off_then_succeed_and_permanent_failures_become_tasks() {
         let clock = ManualClock::at(1_000_000);
         let mut cfg = WorkerConfig::new("q");
         cfg.max_attempts = 3;
-        db.store
-            .enqueue_jobs(&[job(&o, "A", 1)], clock.now_millis(), &[])
-            .await
-            .unwrap();
-        let flaky: Arc<dyn Handler> = Arc::new(Flaky {
-            fail_times: 2,
-            permanent: false,
-            runs: Mutex::new(HashMap::new()),
-        });
+        db.store.enqueue_jobs(&[job(&o, "A", 1)], clock.now_millis(), &[]).await.unwrap();
+        let flaky: Arc<dyn Handler> = Arc::new(Flaky { fail_times: 2, permanent: false, runs: Mutex::new(HashMap::new()) });
         assert_eq!(run_once(&db.store, &clock, &cfg, &flaky).await.unwrap(), 1);
-        assert_eq!(
-            run_once(&db.store, &clock, &cfg, &flaky).await.unwrap(),
-            0,
-            "{b:?}: backing off"
-        );
+        assert_eq!(run_once(&db.store, &clock, &cfg, &flaky).await.unwrap(), 0, "{b:?}: backing off");
         clock.advance(2_000);
         assert_eq!(run_once(&db.store, &clock, &cfg, &flaky).await.unwrap(), 1);
         clock.advance(4_000);
         assert_eq!(run_once(&db.store, &clock, &cfg, &flaky).await.unwrap(), 1);
         assert_eq!(db.store.batch_progress(&o, "b1").await.unwrap().done, 1);
         // a permanent failure is a Task that can be retried or dismissed
-        db.store
-            .enqueue_jobs(&[job(&o, "B", 2)], clock.now_millis(), &[])
-            .await
-            .unwrap();
-        let bad: Arc<dyn Handler> = Arc::new(Flaky {
-            fail_times: 0,
-            permanent: true,
-            runs: Mutex::new(HashMap::new()),
-        });
+        db.store.enqueue_jobs(&[job(&o, "B", 2)], clock.now_millis(), &[]).await.unwrap();
+        let bad: Arc<dyn Handler> = Arc::new(Flaky { fail_times: 0, permanent: true, runs: Mutex::new(HashMap::new()) });
         run_once(&db.store, &clock, &cfg, &bad).await.unwrap();
         let tasks = db.store.list_jobs(&o, "FAILED", 10).await.unwrap();
         assert_eq!(tasks.len(), 1);
-        assert_eq!(
-            tasks[0].last_error.as_deref(),
-            Some("hub said 400: invalid login")
-        );
-        db.store
-            .resolve_task(&o, &tasks[0].id, true, clock.now_millis(), &[])
-            .await
-            .unwrap();
-        assert_eq!(
-            db.store.list_jobs(&o, "PENDING", 10).await.unwrap().len(),
-            1
-        );
+        assert_eq!(tasks[0].last_error.as_deref(), Some("hub said 400: invalid login"));
+        db.store.resolve_task(&o, &tasks[0].id, true, clock.now_millis(), &[]).await.unwrap();
+        assert_eq!(db.store.list_jobs(&o, "PENDING", 10).await.unwrap().len(), 1);
         run_once(&db.store, &clock, &cfg, &bad).await.unwrap();
         let t = &db.store.list_jobs(&o, "FAILED", 10).await.unwrap()[0];
-        db.store
-            .resolve_task(&o, &t.id, false, clock.now_millis(), &[])
-            .await
-            .unwrap();
-        assert!(db
-            .store
-            .list_jobs(&o, "FAILED", 10)
-            .await
-            .unwrap()
-            .is_empty());
+        db.store.resolve_task(&o, &t.id, false, clock.now_millis(), &[]).await.unwrap();
+        assert!(db.store.list_jobs(&o, "FAILED", 10).await.unwrap().is_empty());
         // retries that never succeed give up after max_attempts
-        db.store
-            .enqueue_jobs(&[job(&o, "C", 3)], clock.now_millis(), &[])
-            .await
-            .unwrap();
-        let never: Arc<dyn Handler> = Arc::new(Flaky {
-            fail_times: 100,
-            permanent: false,
-            runs: Mutex::new(HashMap::new()),
-        });
+        db.store.enqueue_jobs(&[job(&o, "C", 3)], clock.now_millis(), &[]).await.unwrap();
+        let never: Arc<dyn Handler> = Arc::new(Flaky { fail_times: 100, permanent: false, runs: Mutex::new(HashMap::new()) });
         for _ in 0..5 {
             clock.advance(600_000);
             run_once(&db.store, &clock, &cfg, &never).await.unwrap();
         }
         let failed = db.store.list_jobs(&o, "FAILED", 10).await.unwrap();
         assert_eq!(failed.len(), 1);
-        assert!(failed[0]
-            .last_error
-            .as_deref()
-            .unwrap()
-            .starts_with("gave up after 3 attempts"));
+        assert!(failed[0].last_error.as_deref().unwrap().starts_with("gave up after 3 attempts"));
     }
 }
 
@@ -251,23 +154,13 @@ async fn several_workers_share_a_queue_without_double_work() {
     for b in backends() {
         let db = fresh_store(b).await;
         let o = org(&db.store).await;
-        let jobs: Vec<NewJob> = (0..200)
-            .map(|i| job(&o, &format!("k{}", i % 40), i))
-            .collect();
+        let jobs: Vec<NewJob> = (0..200).map(|i| job(&o, &format!("k{}", i % 40), i)).collect();
         db.store.enqueue_jobs(&jobs, 1, &[]).await.unwrap();
         // two "nodes": separate pools on the same database
         let other = Store::open_url(&db.url).await.unwrap();
         let counter = Arc::new(Counter(Mutex::new(HashMap::new())));
         let mut handles = vec![];
-        for (i, store) in [
-            db.store.clone(),
-            other.clone(),
-            db.store.clone(),
-            other.clone(),
-        ]
-        .into_iter()
-        .enumerate()
-        {
+        for (i, store) in [db.store.clone(), other.clone(), db.store.clone(), other.clone()].into_iter().enumerate() {
             let h: Arc<dyn Handler> = counter.clone();
             handles.push(tokio::spawn(async move {
                 let mut cfg = WorkerConfig::new("q");
@@ -275,10 +168,7 @@ async fn several_workers_share_a_queue_without_double_work() {
                 cfg.batch = 7;
                 for _ in 0..200 {
                     if run_once(&store, &SystemClock, &cfg, &h).await.unwrap() == 0
-                        && store
-                            .batch_progress(&OrgId("x".into()), "none")
-                            .await
-                            .is_ok()
+                        && store.batch_progress(&OrgId("x".into()), "none").await.is_ok()
                     {
                         tokio::time::sleep(std::time::Duration::from_millis(5)).await;
                     }

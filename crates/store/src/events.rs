@@ -10,12 +10,7 @@ use idhub_domain::time::Millis;
 use sqlx::AnyConnection;
 
 /// Write events (inside the caller's transaction).
-pub(crate) async fn insert(
-    conn: &mut AnyConnection,
-    org: &OrgId,
-    events: &[NewEvent],
-    now: Millis,
-) -> Result<()> {
+pub(crate) async fn insert(conn: &mut AnyConnection, org: &OrgId, events: &[NewEvent], now: Millis) -> Result<()> {
     for e in events {
         let uuid = new_uuid();
         let body = e.to_okta_json(&uuid, now);
@@ -54,14 +49,7 @@ fn new_uuid() -> String {
     b[6] = (b[6] & 0x0f) | 0x40;
     b[8] = (b[8] & 0x3f) | 0x80;
     let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
-    format!(
-        "{}-{}-{}-{}-{}",
-        &h[0..8],
-        &h[8..12],
-        &h[12..16],
-        &h[16..20],
-        &h[20..32]
-    )
+    format!("{}-{}-{}-{}-{}", &h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32])
 }
 
 /// What to list.
@@ -79,12 +67,7 @@ pub struct LogQuery {
 }
 
 fn log_column(attr: &str) -> Option<Column> {
-    let text = |c: &str| {
-        Some(Column {
-            sql: c.to_string(),
-            kind: ColumnKind::Text,
-        })
-    };
+    let text = |c: &str| Some(Column { sql: c.to_string(), kind: ColumnKind::Text });
     match attr {
         "eventType" => text("event_type"),
         "outcome.result" => text("outcome"),
@@ -99,10 +82,7 @@ fn log_column(attr: &str) -> Option<Column> {
         "target.type" => text("target_type"),
         "client.ipAddress" => text("client_ip"),
         "transaction.id" => text("transaction_id"),
-        "published" => Some(Column {
-            sql: "published".into(),
-            kind: ColumnKind::Millis,
-        }),
+        "published" => Some(Column { sql: "published".into(), kind: ColumnKind::Millis }),
         _ => None,
     }
 }
@@ -110,8 +90,7 @@ fn log_column(attr: &str) -> Option<Column> {
 impl Store {
     /// List System Log events of an org. Returns the events' Okta JSON.
     pub async fn list_events(&self, org: &OrgId, q: &LogQuery) -> Result<Page<serde_json::Value>> {
-        let mut sql =
-            String::from("SELECT seq, body FROM log_events WHERE org_id = $1 AND published >= $2");
+        let mut sql = String::from("SELECT seq, body FROM log_events WHERE org_id = $1 AND published >= $2");
         let mut binds: Vec<Bind> = vec![Bind::Text(org.0.clone()), Bind::Int(q.since)];
         if let Some(until) = q.until {
             binds.push(Bind::Int(until));
@@ -120,15 +99,10 @@ impl Store {
         if let Some(after) = &q.after {
             let seq = decode_cursor(after).ok_or(StoreError::NotFound)?;
             binds.push(Bind::Int(seq));
-            sql.push_str(&format!(
-                " AND seq {} ${}",
-                if q.descending { "<" } else { ">" },
-                binds.len()
-            ));
+            sql.push_str(&format!(" AND seq {} ${}", if q.descending { "<" } else { ">" }, binds.len()));
         }
         if let Some(filter) = &q.filter {
-            let w = sqlfilter::to_sql(filter, binds.len() + 1, &log_column, false)
-                .map_err(|e| StoreError::Config(e.to_string()))?;
+            let w = sqlfilter::to_sql(filter, binds.len() + 1, &log_column, false).map_err(|e| StoreError::Config(e.to_string()))?;
             sql.push_str(" AND ");
             sql.push_str(&w.sql);
             binds.extend(w.binds);
@@ -141,24 +115,17 @@ impl Store {
                 " AND (LOWER(display_message) LIKE ${n} ESCAPE '\\' OR LOWER(event_type) LIKE ${n} ESCAPE '\\' OR LOWER(actor_alternate_id) LIKE ${n} ESCAPE '\\' OR LOWER(actor_display_name) LIKE ${n} ESCAPE '\\' OR LOWER(COALESCE(target_alternate_id, '')) LIKE ${n} ESCAPE '\\')"
             ));
         }
-        sql.push_str(if q.descending {
-            " ORDER BY seq DESC"
-        } else {
-            " ORDER BY seq ASC"
-        });
+        sql.push_str(if q.descending { " ORDER BY seq DESC" } else { " ORDER BY seq ASC" });
         binds.push(Bind::Int(q.limit + 1));
         sql.push_str(&format!(" LIMIT ${}", binds.len()));
-        let rows = crate::sql::bind_all(sqlx::query(&sql), &binds)
-            .fetch_all(self.read_pool())
-            .await?;
+        let rows = crate::sql::bind_all(sqlx::query(&sql), &binds).fetch_all(self.read_pool()).await?;
         let mut items = Vec::with_capacity(rows.len());
         let mut last_seq = None;
         let more = rows.len() as i64 > q.limit;
         for row in rows.iter().take(q.limit.max(0) as usize) {
             let seq: i64 = get(row, "seq")?;
             let body: String = get(row, "body")?;
-            items
-                .push(serde_json::from_str(&body).map_err(|e| StoreError::Corrupt(e.to_string()))?);
+            items.push(serde_json::from_str(&body).map_err(|e| StoreError::Corrupt(e.to_string()))?);
             last_seq = Some(seq);
         }
         let next = if more || q.always_next {

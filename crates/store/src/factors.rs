@@ -91,27 +91,19 @@ impl Store {
 
     /// One factor of a user.
     pub async fn get_factor(&self, org: &OrgId, user: &UserId, id: &str) -> Result<Factor> {
-        let row = sqlx::query(&format!(
-            "SELECT {FACTOR_COLS} FROM user_factors WHERE org_id = $1 AND user_id = $2 AND id = $3"
-        ))
-        .bind(org.as_str())
-        .bind(user.as_str())
-        .bind(id)
-        .fetch_optional(self.read_pool())
-        .await?
-        .ok_or(StoreError::NotFound)?;
+        let row = sqlx::query(&format!("SELECT {FACTOR_COLS} FROM user_factors WHERE org_id = $1 AND user_id = $2 AND id = $3"))
+            .bind(org.as_str())
+            .bind(user.as_str())
+            .bind(id)
+            .fetch_optional(self.read_pool())
+            .await?
+            .ok_or(StoreError::NotFound)?;
         factor_from_row(&row)
     }
 
     /// Record that the code of time step `step` was used, refusing it if that step (or a
     /// later one) was already used: one code, one sign-in. Also activates a pending factor.
-    pub async fn use_factor_step(
-        &self,
-        f: &Factor,
-        step: i64,
-        now: Millis,
-        events: &[NewEvent],
-    ) -> Result<bool> {
+    pub async fn use_factor_step(&self, f: &Factor, step: i64, now: Millis, events: &[NewEvent]) -> Result<bool> {
         let mut tx = self.write_pool().begin().await?;
         let n = sqlx::query("UPDATE user_factors SET last_used_step = $1, status = 'ACTIVE', last_updated = $2 WHERE id = $3 AND org_id = $4 AND last_used_step < $1")
             .bind(step)
@@ -130,25 +122,16 @@ impl Store {
     }
 
     /// Remove one factor (or all of a user's when `id` is None).
-    pub async fn delete_factors(
-        &self,
-        org: &OrgId,
-        user: &UserId,
-        id: Option<&str>,
-        now: Millis,
-        events: &[NewEvent],
-    ) -> Result<u64> {
+    pub async fn delete_factors(&self, org: &OrgId, user: &UserId, id: Option<&str>, now: Millis, events: &[NewEvent]) -> Result<u64> {
         let mut tx = self.write_pool().begin().await?;
         let n = match id {
             Some(id) => {
-                sqlx::query(
-                    "DELETE FROM user_factors WHERE org_id = $1 AND user_id = $2 AND id = $3",
-                )
-                .bind(org.as_str())
-                .bind(user.as_str())
-                .bind(id)
-                .execute(&mut *tx)
-                .await?
+                sqlx::query("DELETE FROM user_factors WHERE org_id = $1 AND user_id = $2 AND id = $3")
+                    .bind(org.as_str())
+                    .bind(user.as_str())
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?
             }
             None => {
                 sqlx::query("DELETE FROM user_factors WHERE org_id = $1 AND user_id = $2")
@@ -184,12 +167,7 @@ impl Store {
     }
 
     /// A live transaction of this org.
-    pub async fn get_transaction(
-        &self,
-        org: &OrgId,
-        secret: &str,
-        now: Millis,
-    ) -> Result<AuthnTransaction> {
+    pub async fn get_transaction(&self, org: &OrgId, secret: &str, now: Millis) -> Result<AuthnTransaction> {
         let row = sqlx::query("SELECT org_id, user_id, status, factor_id, amr, from_uri, attempts, expires FROM authn_transactions WHERE state_hash = $1 AND org_id = $2")
             .bind(token_hash(secret))
             .bind(org.as_str())
@@ -222,14 +200,16 @@ impl Store {
         factor_id: Option<&str>,
         failed_attempt: bool,
     ) -> Result<()> {
-        sqlx::query("UPDATE authn_transactions SET status = $1, factor_id = $2, attempts = attempts + $3 WHERE state_hash = $4 AND org_id = $5")
-            .bind(status)
-            .bind(factor_id.map(str::to_string))
-            .bind(i64::from(failed_attempt))
-            .bind(token_hash(secret))
-            .bind(org.as_str())
-            .execute(self.write_pool())
-            .await?;
+        sqlx::query(
+            "UPDATE authn_transactions SET status = $1, factor_id = $2, attempts = attempts + $3 WHERE state_hash = $4 AND org_id = $5",
+        )
+        .bind(status)
+        .bind(factor_id.map(str::to_string))
+        .bind(i64::from(failed_attempt))
+        .bind(token_hash(secret))
+        .bind(org.as_str())
+        .execute(self.write_pool())
+        .await?;
         Ok(())
     }
 

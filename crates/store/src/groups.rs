@@ -22,12 +22,7 @@ pub enum GroupSelect {
 }
 
 fn group_column(attr: &str) -> Option<Column> {
-    let col = |sql: &str, kind| {
-        Some(Column {
-            sql: sql.to_string(),
-            kind,
-        })
-    };
+    let col = |sql: &str, kind| Some(Column { sql: sql.to_string(), kind });
     match attr {
         "id" => col("id", ColumnKind::Text),
         "type" => col("kind", ColumnKind::Text),
@@ -61,39 +56,36 @@ impl Store {
         .map_err(|e| StoreError::from_unique(e, "name"))?;
         events::insert(&mut tx, &group.org_id, events, group.created).await?;
         tx.commit().await?;
-        Ok(StoredGroup {
-            group: group.clone(),
-            seq,
-        })
+        Ok(StoredGroup { group: group.clone(), seq })
     }
 
     /// A group by id.
     pub async fn get_group(&self, org: &OrgId, id: &str) -> Result<StoredGroup> {
-        let row = sqlx::query(&format!(
-            "SELECT {GROUP_COLS} FROM user_groups WHERE org_id = $1 AND id = $2"
-        ))
-        .bind(org.as_str())
-        .bind(id)
-        .fetch_optional(self.read_pool())
-        .await?
-        .ok_or(StoreError::NotFound)?;
+        let row = sqlx::query(&format!("SELECT {GROUP_COLS} FROM user_groups WHERE org_id = $1 AND id = $2"))
+            .bind(org.as_str())
+            .bind(id)
+            .fetch_optional(self.read_pool())
+            .await?
+            .ok_or(StoreError::NotFound)?;
         group_from_row(&row)
     }
 
     /// Rename / redescribe a group.
     pub async fn update_group(&self, group: &Group, events: &[NewEvent]) -> Result<()> {
         let mut tx = self.write_pool().begin().await?;
-        let n = sqlx::query("UPDATE user_groups SET name = $1, name_key = $2, description = $3, last_updated = $4 WHERE org_id = $5 AND id = $6")
-            .bind(&group.name)
-            .bind(group.name.to_lowercase())
-            .bind(group.description.clone())
-            .bind(group.last_updated)
-            .bind(group.org_id.as_str())
-            .bind(group.id.as_str())
-            .execute(&mut *tx)
-            .await
-            .map_err(|e| StoreError::from_unique(e, "name"))?
-            .rows_affected();
+        let n = sqlx::query(
+            "UPDATE user_groups SET name = $1, name_key = $2, description = $3, last_updated = $4 WHERE org_id = $5 AND id = $6",
+        )
+        .bind(&group.name)
+        .bind(group.name.to_lowercase())
+        .bind(group.description.clone())
+        .bind(group.last_updated)
+        .bind(group.org_id.as_str())
+        .bind(group.id.as_str())
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| StoreError::from_unique(e, "name"))?
+        .rows_affected();
         if n == 0 {
             return Err(StoreError::NotFound);
         }
@@ -103,13 +95,7 @@ impl Store {
     }
 
     /// Delete a group and its memberships.
-    pub async fn delete_group(
-        &self,
-        org: &OrgId,
-        id: &GroupId,
-        now: Millis,
-        events: &[NewEvent],
-    ) -> Result<()> {
+    pub async fn delete_group(&self, org: &OrgId, id: &GroupId, now: Millis, events: &[NewEvent]) -> Result<()> {
         let mut tx = self.write_pool().begin().await?;
         sqlx::query("DELETE FROM group_members WHERE org_id = $1 AND group_id = $2")
             .bind(org.as_str())
@@ -149,24 +135,15 @@ impl Store {
     }
 
     /// Remove a user from a group. Returns false when the user was not a member.
-    pub async fn remove_group_member(
-        &self,
-        org: &OrgId,
-        group: &GroupId,
-        user: &UserId,
-        now: Millis,
-        events: &[NewEvent],
-    ) -> Result<bool> {
+    pub async fn remove_group_member(&self, org: &OrgId, group: &GroupId, user: &UserId, now: Millis, events: &[NewEvent]) -> Result<bool> {
         let mut tx = self.write_pool().begin().await?;
-        let n = sqlx::query(
-            "DELETE FROM group_members WHERE org_id = $1 AND group_id = $2 AND user_id = $3",
-        )
-        .bind(org.as_str())
-        .bind(group.as_str())
-        .bind(user.as_str())
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
+        let n = sqlx::query("DELETE FROM group_members WHERE org_id = $1 AND group_id = $2 AND user_id = $3")
+            .bind(org.as_str())
+            .bind(group.as_str())
+            .bind(user.as_str())
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
         if n > 0 {
             sqlx::query("UPDATE user_groups SET last_membership_updated = $1 WHERE id = $2")
                 .bind(now)
@@ -199,16 +176,11 @@ impl Store {
                 let p = text.to_lowercase();
                 binds.push(Bind::Text(p.clone()));
                 binds.push(Bind::Text(prefix_upper(&p)));
-                sql.push_str(&format!(
-                    " AND name_key >= ${} AND name_key < ${}",
-                    binds.len() - 1,
-                    binds.len()
-                ));
+                sql.push_str(&format!(" AND name_key >= ${} AND name_key < ${}", binds.len() - 1, binds.len()));
             }
             GroupSelect::Filter(e) | GroupSelect::Search(e) => {
                 let ci = matches!(select, GroupSelect::Search(_));
-                let w = sqlfilter::to_sql(e, binds.len() + 1, &group_column, ci)
-                    .map_err(ListError::Filter)?;
+                let w = sqlfilter::to_sql(e, binds.len() + 1, &group_column, ci).map_err(ListError::Filter)?;
                 sql.push_str(" AND ");
                 sql.push_str(&w.sql);
                 binds.extend(w.binds);
@@ -216,22 +188,10 @@ impl Store {
         }
         binds.push(Bind::Int(limit + 1));
         sql.push_str(&format!(" ORDER BY seq LIMIT ${}", binds.len()));
-        let rows = bind_all(sqlx::query(&sql), &binds)
-            .fetch_all(self.read_pool())
-            .await
-            .map_err(|e| ListError::Store(e.into()))?;
+        let rows = bind_all(sqlx::query(&sql), &binds).fetch_all(self.read_pool()).await.map_err(|e| ListError::Store(e.into()))?;
         let more = rows.len() as i64 > limit;
-        let items = rows
-            .iter()
-            .take(limit.max(0) as usize)
-            .map(group_from_row)
-            .collect::<Result<Vec<_>>>()
-            .map_err(ListError::Store)?;
-        let next = if more {
-            items.last().map(|g| encode_cursor(g.seq))
-        } else {
-            None
-        };
+        let items = rows.iter().take(limit.max(0) as usize).map(group_from_row).collect::<Result<Vec<_>>>().map_err(ListError::Store)?;
+        let next = if more { items.last().map(|g| encode_cursor(g.seq)) } else { None };
         Ok(Page { items, next })
     }
 
@@ -247,11 +207,7 @@ impl Store {
             Some(a) => decode_cursor(a).ok_or(ListError::BadCursor)?,
             None => 0,
         };
-        let cols = USER_COLS
-            .split(", ")
-            .map(|c| format!("u.{c}"))
-            .collect::<Vec<_>>()
-            .join(", ");
+        let cols = USER_COLS.split(", ").map(|c| format!("u.{c}")).collect::<Vec<_>>().join(", ");
         let rows = if group.group.kind == idhub_domain::group::GroupType::BuiltIn {
             sqlx::query(&format!("SELECT {cols} FROM users u WHERE u.org_id = $1 AND u.seq > $2 ORDER BY u.seq LIMIT $3"))
                 .bind(org.as_str())
@@ -272,17 +228,8 @@ impl Store {
         }
         .map_err(|e| ListError::Store(e.into()))?;
         let more = rows.len() as i64 > limit;
-        let items = rows
-            .iter()
-            .take(limit.max(0) as usize)
-            .map(user_from_row)
-            .collect::<Result<Vec<_>>>()
-            .map_err(ListError::Store)?;
-        let next = if more {
-            items.last().map(|u| encode_cursor(u.seq))
-        } else {
-            None
-        };
+        let items = rows.iter().take(limit.max(0) as usize).map(user_from_row).collect::<Result<Vec<_>>>().map_err(ListError::Store)?;
+        let next = if more { items.last().map(|u| encode_cursor(u.seq)) } else { None };
         Ok(Page { items, next })
     }
 }

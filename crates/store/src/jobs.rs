@@ -91,12 +91,7 @@ pub struct Progress {
 
 impl Store {
     /// Add jobs on their own transaction (with events).
-    pub async fn enqueue_jobs(
-        &self,
-        jobs: &[NewJob],
-        now: Millis,
-        events: &[NewEvent],
-    ) -> Result<Vec<String>> {
+    pub async fn enqueue_jobs(&self, jobs: &[NewJob], now: Millis, events: &[NewEvent]) -> Result<Vec<String>> {
         let mut tx = self.write_pool().begin().await?;
         let mut ids = Vec::with_capacity(jobs.len());
         for j in jobs {
@@ -110,14 +105,7 @@ impl Store {
     }
 
     /// Lease up to `limit` ready jobs of `queue` for `worker` for `lease_ms`.
-    pub async fn lease_jobs(
-        &self,
-        queue: &str,
-        worker: &str,
-        limit: i64,
-        lease_ms: i64,
-        now: Millis,
-    ) -> Result<Vec<Job>> {
+    pub async fn lease_jobs(&self, queue: &str, worker: &str, limit: i64, lease_ms: i64, now: Millis) -> Result<Vec<Job>> {
         let mut tx = self.write_pool().begin().await?;
         let rows = sqlx::query(self.backend().lease_jobs_sql())
             .bind(worker)
@@ -146,14 +134,7 @@ impl Store {
     }
 
     /// Put a leased job back to run again at `run_after`.
-    pub async fn retry_job(
-        &self,
-        job: &Job,
-        worker: &str,
-        run_after: Millis,
-        error: &str,
-        now: Millis,
-    ) -> Result<bool> {
+    pub async fn retry_job(&self, job: &Job, worker: &str, run_after: Millis, error: &str, now: Millis) -> Result<bool> {
         let n = sqlx::query("UPDATE jobs SET status = 'PENDING', lease_owner = NULL, lease_until = NULL, run_after = $1, last_error = $2, updated = $3 WHERE id = $4 AND lease_owner = $5 AND status = 'RUNNING'")
             .bind(run_after)
             .bind(truncate(error))
@@ -167,14 +148,7 @@ impl Store {
     }
 
     /// Give up on a leased job: it becomes a Task (FAILED) with the error, and events.
-    pub async fn fail_job(
-        &self,
-        job: &Job,
-        worker: &str,
-        error: &str,
-        now: Millis,
-        events: &[NewEvent],
-    ) -> Result<bool> {
+    pub async fn fail_job(&self, job: &Job, worker: &str, error: &str, now: Millis, events: &[NewEvent]) -> Result<bool> {
         let mut tx = self.write_pool().begin().await?;
         let n = sqlx::query("UPDATE jobs SET status = 'FAILED', lease_owner = NULL, lease_until = NULL, last_error = $1, updated = $2 WHERE id = $3 AND lease_owner = $4 AND status = 'RUNNING'")
             .bind(truncate(error))
@@ -193,52 +167,35 @@ impl Store {
 
     /// Jobs of an org in a state (Tasks are `FAILED`), oldest first.
     pub async fn list_jobs(&self, org: &OrgId, status: &str, limit: i64) -> Result<Vec<Job>> {
-        let rows = sqlx::query(&format!(
-            "SELECT {JOB_COLS} FROM jobs WHERE org_id = $1 AND status = $2 ORDER BY seq LIMIT $3"
-        ))
-        .bind(org.as_str())
-        .bind(status)
-        .bind(limit)
-        .fetch_all(self.read_pool())
-        .await?;
+        let rows = sqlx::query(&format!("SELECT {JOB_COLS} FROM jobs WHERE org_id = $1 AND status = $2 ORDER BY seq LIMIT $3"))
+            .bind(org.as_str())
+            .bind(status)
+            .bind(limit)
+            .fetch_all(self.read_pool())
+            .await?;
         rows.iter().map(job_from_row).collect()
     }
 
     /// One job of an org.
     pub async fn get_job(&self, org: &OrgId, id: &str) -> Result<Job> {
-        let row = sqlx::query(&format!(
-            "SELECT {JOB_COLS} FROM jobs WHERE org_id = $1 AND id = $2"
-        ))
-        .bind(org.as_str())
-        .bind(id)
-        .fetch_optional(self.read_pool())
-        .await?
-        .ok_or(StoreError::NotFound)?;
+        let row = sqlx::query(&format!("SELECT {JOB_COLS} FROM jobs WHERE org_id = $1 AND id = $2"))
+            .bind(org.as_str())
+            .bind(id)
+            .fetch_optional(self.read_pool())
+            .await?
+            .ok_or(StoreError::NotFound)?;
         job_from_row(&row)
     }
 
     /// Retry a Task now (FAILED → PENDING) or dismiss it (FAILED → DISMISSED).
-    pub async fn resolve_task(
-        &self,
-        org: &OrgId,
-        id: &str,
-        retry: bool,
-        now: Millis,
-        events: &[NewEvent],
-    ) -> Result<()> {
+    pub async fn resolve_task(&self, org: &OrgId, id: &str, retry: bool, now: Millis, events: &[NewEvent]) -> Result<()> {
         let mut tx = self.write_pool().begin().await?;
         let sql = if retry {
             "UPDATE jobs SET status = 'PENDING', attempts = 0, run_after = $1, updated = $1 WHERE org_id = $2 AND id = $3 AND status = 'FAILED'"
         } else {
             "UPDATE jobs SET status = 'DISMISSED', updated = $1 WHERE org_id = $2 AND id = $3 AND status = 'FAILED'"
         };
-        let n = sqlx::query(sql)
-            .bind(now)
-            .bind(org.as_str())
-            .bind(id)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
+        let n = sqlx::query(sql).bind(now).bind(org.as_str()).bind(id).execute(&mut *tx).await?.rows_affected();
         if n == 0 {
             return Err(StoreError::NotFound);
         }
@@ -271,13 +228,11 @@ impl Store {
 
     /// Delete finished jobs older than `before` (housekeeping).
     pub async fn purge_done_jobs(&self, before: Millis) -> Result<u64> {
-        Ok(
-            sqlx::query("DELETE FROM jobs WHERE status IN ('DONE', 'DISMISSED') AND updated < $1")
-                .bind(before)
-                .execute(self.write_pool())
-                .await?
-                .rows_affected(),
-        )
+        Ok(sqlx::query("DELETE FROM jobs WHERE status IN ('DONE', 'DISMISSED') AND updated < $1")
+            .bind(before)
+            .execute(self.write_pool())
+            .await?
+            .rows_affected())
     }
 }
 

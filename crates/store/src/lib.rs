@@ -4,6 +4,7 @@
 //! access) lives only in [`sqlite`] and [`postgres`]. Every call takes the org id: no
 //! query can cross orgs.
 
+pub mod apps;
 mod backend;
 pub mod events;
 pub mod factors;
@@ -83,9 +84,7 @@ pub fn encode_cursor(seq: i64) -> String {
 /// Decode a cursor made by [`encode_cursor`].
 pub fn decode_cursor(cursor: &str) -> Option<i64> {
     use base64::Engine;
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(cursor)
-        .ok()?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(cursor).ok()?;
     let text = String::from_utf8(bytes).ok()?;
     text.strip_prefix('s')?.parse().ok()
 }
@@ -104,9 +103,7 @@ static DRIVERS: Once = Once::new();
 impl Store {
     /// Open (creating and migrating if needed) the SQLite database in `data_dir`.
     pub async fn open_data_dir(data_dir: &Path) -> Result<Store> {
-        std::fs::create_dir_all(data_dir).map_err(|e| {
-            StoreError::Config(format!("cannot create {}: {e}", data_dir.display()))
-        })?;
+        std::fs::create_dir_all(data_dir).map_err(|e| StoreError::Config(format!("cannot create {}: {e}", data_dir.display())))?;
         let path = data_dir.join("idhub.db");
         Store::open_url(&format!("sqlite://{}", path.display())).await
     }
@@ -115,27 +112,13 @@ impl Store {
     pub async fn open_url(url: &str) -> Result<Store> {
         DRIVERS.call_once(sqlx::any::install_default_drivers);
         let store = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            let pool = AnyPoolOptions::new()
-                .max_connections(16)
-                .acquire_timeout(Duration::from_secs(30))
-                .connect(url)
-                .await?;
-            Store {
-                write: pool.clone(),
-                read: pool,
-                backend: Backend::Postgres,
-            }
+            let pool = AnyPoolOptions::new().max_connections(16).acquire_timeout(Duration::from_secs(30)).connect(url).await?;
+            Store { write: pool.clone(), read: pool, backend: Backend::Postgres }
         } else if let Some(path) = url.strip_prefix("sqlite://") {
             let (write, read) = sqlite::open_pools(path).await?;
-            Store {
-                write,
-                read,
-                backend: Backend::Sqlite,
-            }
+            Store { write, read, backend: Backend::Sqlite }
         } else {
-            return Err(StoreError::Config(
-                "the database URL must start with postgres:// or sqlite://".into(),
-            ));
+            return Err(StoreError::Config("the database URL must start with postgres:// or sqlite://".into()));
         };
         migrate::run(&store.write, store.backend).await?;
         Ok(store)
@@ -172,6 +155,5 @@ where
     T: for<'r> sqlx::Decode<'r, sqlx::Any> + sqlx::Type<sqlx::Any>,
 {
     use sqlx::Row;
-    row.try_get(col)
-        .map_err(|e| StoreError::Corrupt(format!("{col}: {e}")))
+    row.try_get(col).map_err(|e| StoreError::Corrupt(format!("{col}: {e}")))
 }

@@ -20,13 +20,7 @@ fn list(backend: Backend) -> &'static [(i64, &'static str, &'static str)] {
 
 /// The versions a backend's migrations carry (for the test that keeps them in step).
 pub fn migration_versions(backend: Backend) -> Vec<MigrationInfo> {
-    list(backend)
-        .iter()
-        .map(|(version, name, _)| MigrationInfo {
-            version: *version,
-            name,
-        })
-        .collect()
+    list(backend).iter().map(|(version, name, _)| MigrationInfo { version: *version, name }).collect()
 }
 
 /// Apply every migration not applied yet, each in its own transaction.
@@ -37,10 +31,7 @@ pub(crate) async fn run(pool: &AnyPool, backend: Backend) -> Result<()> {
     for (version, name, sql) in list(backend) {
         let mut tx = pool.begin().await?;
         let done: Option<i64> =
-            sqlx::query_scalar("SELECT version FROM idhub_migrations WHERE version = $1")
-                .bind(*version)
-                .fetch_optional(&mut *tx)
-                .await?;
+            sqlx::query_scalar("SELECT version FROM idhub_migrations WHERE version = $1").bind(*version).fetch_optional(&mut *tx).await?;
         if done.is_some() {
             continue;
         }
@@ -62,12 +53,7 @@ pub(crate) async fn run(pool: &AnyPool, backend: Backend) -> Result<()> {
 /// Split a migration file into statements (our migrations keep `;` out of literals).
 fn split_statements(sql: &str) -> Vec<String> {
     sql.split(';')
-        .map(|s| {
-            s.lines()
-                .filter(|l| !l.trim_start().starts_with("--"))
-                .collect::<Vec<_>>()
-                .join("\n")
-        })
+        .map(|s| s.lines().filter(|l| !l.trim_start().starts_with("--")).collect::<Vec<_>>().join("\n"))
         .map(|s| s.trim().to_string())
         .filter(|s| !s.is_empty())
         .collect()
@@ -79,14 +65,8 @@ mod tests {
 
     #[test]
     fn both_backends_have_the_same_migration_versions() {
-        assert_eq!(
-            migration_versions(Backend::Sqlite),
-            migration_versions(Backend::Postgres)
-        );
-        let versions: Vec<i64> = migration_versions(Backend::Sqlite)
-            .iter()
-            .map(|m| m.version)
-            .collect();
+        assert_eq!(migration_versions(Backend::Sqlite), migration_versions(Backend::Postgres));
+        let versions: Vec<i64> = migration_versions(Backend::Sqlite).iter().map(|m| m.version).collect();
         let mut sorted = versions.clone();
         sorted.sort_unstable();
         sorted.dedup();
@@ -99,10 +79,7 @@ mod tests {
             let mut t: Vec<String> = list(b)
                 .iter()
                 .flat_map(|(_, _, sql)| split_statements(sql))
-                .filter_map(|s| {
-                    s.strip_prefix("CREATE TABLE ")
-                        .map(|r| r.split_whitespace().next().unwrap_or_default().to_string())
-                })
+                .filter_map(|s| s.strip_prefix("CREATE TABLE ").map(|r| r.split_whitespace().next().unwrap_or_default().to_string()))
                 .collect();
             t.sort();
             t

@@ -23,9 +23,7 @@ pub struct Org {
 /// Parse a base URL (`http(s)://host[:port]`, no path) into its origin and routing host.
 pub fn parse_base_url(url: &str) -> std::result::Result<(String, String), String> {
     let url = url.trim().trim_end_matches('/');
-    let (scheme, rest) = url
-        .split_once("://")
-        .ok_or("the base URL must start with http:// or https://")?;
+    let (scheme, rest) = url.split_once("://").ok_or("the base URL must start with http:// or https://")?;
     let scheme = scheme.to_ascii_lowercase();
     let default_port = match scheme.as_str() {
         "http" => 80,
@@ -33,16 +31,12 @@ pub fn parse_base_url(url: &str) -> std::result::Result<(String, String), String
         _ => return Err("the base URL must start with http:// or https://".into()),
     };
     if rest.is_empty() || rest.contains(['/', '?', '#', '@', ' ']) {
-        return Err(
-            "the base URL must be an origin: scheme, host and optional port, no path".into(),
-        );
+        return Err("the base URL must be an origin: scheme, host and optional port, no path".into());
     }
     let authority = rest.to_ascii_lowercase();
     let (host, port) = match authority.rsplit_once(':') {
         Some((h, p)) if !h.ends_with(']') || authority.starts_with('[') => {
-            let port: u16 = p
-                .parse()
-                .map_err(|_| "the base URL's port is not a number")?;
+            let port: u16 = p.parse().map_err(|_| "the base URL's port is not a number")?;
             (h.to_string(), port)
         }
         _ => (authority.clone(), default_port),
@@ -50,11 +44,7 @@ pub fn parse_base_url(url: &str) -> std::result::Result<(String, String), String
     if host.is_empty() {
         return Err("the base URL has no host".into());
     }
-    let origin = if port == default_port {
-        format!("{scheme}://{host}")
-    } else {
-        format!("{scheme}://{host}:{port}")
-    };
+    let origin = if port == default_port { format!("{scheme}://{host}") } else { format!("{scheme}://{host}:{port}") };
     Ok((origin, format!("{host}:{port}")))
 }
 
@@ -62,11 +52,7 @@ pub fn parse_base_url(url: &str) -> std::result::Result<(String, String), String
 pub fn host_key(host_header: &str, default_port: u16) -> String {
     let h = host_header.trim().to_ascii_lowercase();
     let has_port = match h.rsplit_once(':') {
-        Some((before, p)) => {
-            !p.is_empty()
-                && p.chars().all(|c| c.is_ascii_digit())
-                && (!before.starts_with('[') || before.ends_with(']'))
-        }
+        Some((before, p)) => !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()) && (!before.starts_with('[') || before.ends_with(']')),
         None => false,
     };
     if has_port {
@@ -84,8 +70,7 @@ fn org_from_row(row: &AnyRow) -> Result<Org> {
         base_url: get(row, "base_url")?,
         host: get(row, "host")?,
         user_type_id: get(row, "user_type_id")?,
-        settings: serde_json::from_str(&settings)
-            .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        settings: serde_json::from_str(&settings).map_err(|e| StoreError::Corrupt(e.to_string()))?,
         created: get(row, "created")?,
     })
 }
@@ -94,19 +79,11 @@ const ORG_COLS: &str = "id, name, base_url, host, user_type_id, settings, create
 
 impl Store {
     /// Create an org with its built-in `Everyone` group.
-    pub async fn create_org(
-        &self,
-        name: &str,
-        base_url: &str,
-        now: Millis,
-        events: &[NewEvent],
-    ) -> Result<Org> {
+    pub async fn create_org(&self, name: &str, base_url: &str, now: Millis, events: &[NewEvent]) -> Result<Org> {
         let (origin, host) = parse_base_url(base_url).map_err(StoreError::Config)?;
         let name = name.trim();
         if name.is_empty() || name.len() > 100 {
-            return Err(StoreError::Config(
-                "the org name must be 1 to 100 characters".into(),
-            ));
+            return Err(StoreError::Config("the org name must be 1 to 100 characters".into()));
         }
         let org = Org {
             id: OrgId::generate(),
@@ -146,9 +123,7 @@ impl Store {
 
     /// All orgs, oldest first.
     pub async fn list_orgs(&self) -> Result<Vec<Org>> {
-        let rows = sqlx::query(&format!("SELECT {ORG_COLS} FROM orgs ORDER BY created, id"))
-            .fetch_all(self.read_pool())
-            .await?;
+        let rows = sqlx::query(&format!("SELECT {ORG_COLS} FROM orgs ORDER BY created, id")).fetch_all(self.read_pool()).await?;
         rows.iter().map(org_from_row).collect()
     }
 
@@ -164,27 +139,19 @@ impl Store {
 
     /// An org by name (ignoring case) or id.
     pub async fn org_by_name(&self, name: &str) -> Result<Org> {
-        let row = sqlx::query(&format!(
-            "SELECT {ORG_COLS} FROM orgs WHERE name_key = $1 OR id = $2"
-        ))
-        .bind(name.trim().to_lowercase())
-        .bind(name.trim())
-        .fetch_optional(self.read_pool())
-        .await?
-        .ok_or(StoreError::NotFound)?;
+        let row = sqlx::query(&format!("SELECT {ORG_COLS} FROM orgs WHERE name_key = $1 OR id = $2"))
+            .bind(name.trim().to_lowercase())
+            .bind(name.trim())
+            .fetch_optional(self.read_pool())
+            .await?
+            .ok_or(StoreError::NotFound)?;
         org_from_row(&row)
     }
 }
 
 impl Store {
     /// Replace an org's settings JSON.
-    pub async fn update_org_settings(
-        &self,
-        org: &OrgId,
-        settings: &serde_json::Value,
-        now: Millis,
-        events: &[NewEvent],
-    ) -> Result<()> {
+    pub async fn update_org_settings(&self, org: &OrgId, settings: &serde_json::Value, now: Millis, events: &[NewEvent]) -> Result<()> {
         let mut tx = self.write_pool().begin().await?;
         let n = sqlx::query("UPDATE orgs SET settings = $1 WHERE id = $2")
             .bind(settings.to_string())
@@ -207,24 +174,9 @@ mod tests {
 
     #[test]
     fn base_urls() {
-        assert_eq!(
-            parse_base_url("http://127.0.0.2:8080/"),
-            Ok(("http://127.0.0.2:8080".into(), "127.0.0.2:8080".into()))
-        );
-        assert_eq!(
-            parse_base_url("https://Hub.Example.com"),
-            Ok((
-                "https://hub.example.com".into(),
-                "hub.example.com:443".into()
-            ))
-        );
-        assert_eq!(
-            parse_base_url("https://hub.example.com:443"),
-            Ok((
-                "https://hub.example.com".into(),
-                "hub.example.com:443".into()
-            ))
-        );
+        assert_eq!(parse_base_url("http://127.0.0.2:8080/"), Ok(("http://127.0.0.2:8080".into(), "127.0.0.2:8080".into())));
+        assert_eq!(parse_base_url("https://Hub.Example.com"), Ok(("https://hub.example.com".into(), "hub.example.com:443".into())));
+        assert_eq!(parse_base_url("https://hub.example.com:443"), Ok(("https://hub.example.com".into(), "hub.example.com:443".into())));
         assert!(parse_base_url("ftp://x").is_err());
         assert!(parse_base_url("http://x/path").is_err());
         assert!(parse_base_url("http://x:notaport").is_err());

@@ -9,8 +9,7 @@ use sqlx::any::AnyRow;
 
 pub(crate) const USER_COLS: &str = "seq, id, org_id, status, transitioning, profile, type_id, provider_type, provider_name, password_hash, recovery_question, admin_role, failed_logins, created, activated, status_changed, last_login, last_updated, password_changed, version";
 
-pub(crate) const GROUP_COLS: &str =
-    "seq, id, org_id, kind, name, description, created, last_updated, last_membership_updated";
+pub(crate) const GROUP_COLS: &str = "seq, id, org_id, kind, name, description, created, last_updated, last_membership_updated";
 
 /// A user with its storage bookkeeping.
 #[derive(Debug, Clone)]
@@ -33,13 +32,11 @@ pub(crate) fn user_from_row(row: &AnyRow) -> Result<StoredUser> {
     let user = User {
         id: UserId(get(row, "id")?),
         org_id: OrgId(get(row, "org_id")?),
-        status: UserStatus::parse(&status)
-            .ok_or_else(|| StoreError::Corrupt(format!("status {status}")))?,
+        status: UserStatus::parse(&status).ok_or_else(|| StoreError::Corrupt(format!("status {status}")))?,
         transitioning_to: transitioning.as_deref().and_then(UserStatus::parse),
         profile,
         type_id: get(row, "type_id")?,
-        provider: ProviderType::parse(&provider)
-            .ok_or_else(|| StoreError::Corrupt(format!("provider {provider}")))?,
+        provider: ProviderType::parse(&provider).ok_or_else(|| StoreError::Corrupt(format!("provider {provider}")))?,
         provider_name: get(row, "provider_name")?,
         password_hash: get(row, "password_hash")?,
         recovery_question: get(row, "recovery_question")?,
@@ -52,11 +49,7 @@ pub(crate) fn user_from_row(row: &AnyRow) -> Result<StoredUser> {
         admin_role: role.as_deref().and_then(AdminRole::parse),
         failed_logins: get(row, "failed_logins")?,
     };
-    Ok(StoredUser {
-        user,
-        seq: get(row, "seq")?,
-        version: get(row, "version")?,
-    })
+    Ok(StoredUser { user, seq: get(row, "seq")?, version: get(row, "version")? })
 }
 
 /// A group with its storage sequence number.
@@ -71,16 +64,12 @@ pub(crate) fn group_from_row(row: &AnyRow) -> Result<StoredGroup> {
     let group = Group {
         id: GroupId(get(row, "id")?),
         org_id: OrgId(get(row, "org_id")?),
-        kind: GroupType::parse(&kind)
-            .ok_or_else(|| StoreError::Corrupt(format!("group kind {kind}")))?,
+        kind: GroupType::parse(&kind).ok_or_else(|| StoreError::Corrupt(format!("group kind {kind}")))?,
         name: get(row, "name")?,
         description: get(row, "description")?,
         created: get(row, "created")?,
         last_updated: get(row, "last_updated")?,
         last_membership_updated: get(row, "last_membership_updated")?,
     };
-    Ok(StoredGroup {
-        group,
-        seq: get(row, "seq")?,
-    })
+    Ok(StoredGroup { group, seq: get(row, "seq")? })
 }

@@ -79,20 +79,13 @@ impl Store {
     }
 
     /// The live session of this org with this cookie secret (expired ones are not found).
-    pub async fn session_by_cookie(
-        &self,
-        org: &OrgId,
-        cookie_secret: &str,
-        now: Millis,
-    ) -> Result<Session> {
-        let row = sqlx::query(&format!(
-            "SELECT {SESSION_COLS} FROM sessions WHERE cookie_hash = $1 AND org_id = $2"
-        ))
-        .bind(token_hash(cookie_secret))
-        .bind(org.as_str())
-        .fetch_optional(self.read_pool())
-        .await?
-        .ok_or(StoreError::NotFound)?;
+    pub async fn session_by_cookie(&self, org: &OrgId, cookie_secret: &str, now: Millis) -> Result<Session> {
+        let row = sqlx::query(&format!("SELECT {SESSION_COLS} FROM sessions WHERE cookie_hash = $1 AND org_id = $2"))
+            .bind(token_hash(cookie_secret))
+            .bind(org.as_str())
+            .fetch_optional(self.read_pool())
+            .await?
+            .ok_or(StoreError::NotFound)?;
         let s = session_from_row(&row)?;
         if s.effective_expiry() <= now {
             return Err(StoreError::NotFound);
@@ -115,13 +108,7 @@ impl Store {
     }
 
     /// End a session.
-    pub async fn delete_session(
-        &self,
-        org: &OrgId,
-        id: &str,
-        now: Millis,
-        events: &[NewEvent],
-    ) -> Result<()> {
+    pub async fn delete_session(&self, org: &OrgId, id: &str, now: Millis, events: &[NewEvent]) -> Result<()> {
         let mut tx = self.write_pool().begin().await?;
         let n = sqlx::query("DELETE FROM sessions WHERE id = $1 AND org_id = $2")
             .bind(id)
@@ -139,47 +126,29 @@ impl Store {
 
     /// End every session of a user (deactivation, suspension, password reset).
     pub async fn delete_user_sessions(&self, org: &OrgId, user: &UserId) -> Result<u64> {
-        Ok(
-            sqlx::query("DELETE FROM sessions WHERE org_id = $1 AND user_id = $2")
-                .bind(org.as_str())
-                .bind(user.as_str())
-                .execute(self.write_pool())
-                .await?
-                .rows_affected(),
-        )
+        Ok(sqlx::query("DELETE FROM sessions WHERE org_id = $1 AND user_id = $2")
+            .bind(org.as_str())
+            .bind(user.as_str())
+            .execute(self.write_pool())
+            .await?
+            .rows_affected())
     }
 
     /// Remove expired sessions and tokens (housekeeping).
     pub async fn purge_expired_sessions(&self, now: Millis) -> Result<u64> {
-        let a = sqlx::query(
-            "DELETE FROM sessions WHERE expires <= $1 OR last_seen + idle_timeout <= $1",
-        )
-        .bind(now)
-        .execute(self.write_pool())
-        .await?
-        .rows_affected();
-        let b = sqlx::query("DELETE FROM session_tokens WHERE expires <= $1")
+        let a = sqlx::query("DELETE FROM sessions WHERE expires <= $1 OR last_seen + idle_timeout <= $1")
             .bind(now)
             .execute(self.write_pool())
             .await?
             .rows_affected();
-        let c = sqlx::query("DELETE FROM authn_transactions WHERE expires <= $1")
-            .bind(now)
-            .execute(self.write_pool())
-            .await?
-            .rows_affected();
+        let b = sqlx::query("DELETE FROM session_tokens WHERE expires <= $1").bind(now).execute(self.write_pool()).await?.rows_affected();
+        let c =
+            sqlx::query("DELETE FROM authn_transactions WHERE expires <= $1").bind(now).execute(self.write_pool()).await?.rows_affected();
         Ok(a + b + c)
     }
 
     /// Store a one-time session token.
-    pub async fn create_session_token(
-        &self,
-        org: &OrgId,
-        user: &UserId,
-        amr: &[String],
-        secret: &str,
-        expires: Millis,
-    ) -> Result<()> {
+    pub async fn create_session_token(&self, org: &OrgId, user: &UserId, amr: &[String], secret: &str, expires: Millis) -> Result<()> {
         sqlx::query("INSERT INTO session_tokens (token_hash, org_id, user_id, amr, expires) VALUES ($1, $2, $3, $4, $5)")
             .bind(token_hash(secret))
             .bind(org.as_str())
@@ -192,12 +161,7 @@ impl Store {
     }
 
     /// Use a session token: it is deleted in the same statement, so it works once.
-    pub async fn consume_session_token(
-        &self,
-        org: &OrgId,
-        secret: &str,
-        now: Millis,
-    ) -> Result<(UserId, Vec<String>)> {
+    pub async fn consume_session_token(&self, org: &OrgId, secret: &str, now: Millis) -> Result<(UserId, Vec<String>)> {
         let row = sqlx::query("DELETE FROM session_tokens WHERE token_hash = $1 AND org_id = $2 RETURNING user_id, amr, expires")
             .bind(token_hash(secret))
             .bind(org.as_str())
@@ -209,9 +173,6 @@ impl Store {
             return Err(StoreError::NotFound);
         }
         let amr: String = get(&row, "amr")?;
-        Ok((
-            UserId(get(&row, "user_id")?),
-            serde_json::from_str(&amr).map_err(|e| StoreError::Corrupt(e.to_string()))?,
-        ))
+        Ok((UserId(get(&row, "user_id")?), serde_json::from_str(&amr).map_err(|e| StoreError::Corrupt(e.to_string()))?))
     }
 }

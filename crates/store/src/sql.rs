@@ -7,10 +7,7 @@ use sqlx::query::Query;
 use sqlx::Any;
 
 /// Bind values in order to a query built with `$1…$n` placeholders.
-pub(crate) fn bind_all<'q>(
-    mut query: Query<'q, Any, AnyArguments<'q>>,
-    binds: &'q [Bind],
-) -> Query<'q, Any, AnyArguments<'q>> {
+pub(crate) fn bind_all<'q>(mut query: Query<'q, Any, AnyArguments<'q>>, binds: &'q [Bind]) -> Query<'q, Any, AnyArguments<'q>> {
     for b in binds {
         query = match b {
             Bind::Text(s) => query.bind(s.as_str()),

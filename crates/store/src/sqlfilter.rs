@@ -44,10 +44,7 @@ struct Builder<'a> {
 }
 
 fn err<T>(message: impl Into<String>) -> Result<T, FilterError> {
-    Err(FilterError {
-        position: 0,
-        message: message.into(),
-    })
+    Err(FilterError { position: 0, message: message.into() })
 }
 
 impl Builder<'_> {
@@ -64,20 +61,14 @@ impl Builder<'_> {
             Expr::Or(a, b) => format!("({} OR {})", self.build(a)?, self.build(b)?),
             Expr::Not(a) => format!("(NOT {})", self.build(a)?),
             Expr::Present { attr } => {
-                let c = (self.resolve)(attr).ok_or_else(|| FilterError {
-                    position: 0,
-                    message: format!("unknown attribute '{attr}'"),
-                })?;
+                let c = (self.resolve)(attr).ok_or_else(|| FilterError { position: 0, message: format!("unknown attribute '{attr}'") })?;
                 match c.kind {
                     ColumnKind::Text => format!("({0} IS NOT NULL AND {0} <> '')", c.sql),
                     _ => format!("({} IS NOT NULL)", c.sql),
                 }
             }
             Expr::Cmp { attr, op, value } => {
-                let c = (self.resolve)(attr).ok_or_else(|| FilterError {
-                    position: 0,
-                    message: format!("unknown attribute '{attr}'"),
-                })?;
+                let c = (self.resolve)(attr).ok_or_else(|| FilterError { position: 0, message: format!("unknown attribute '{attr}'") })?;
                 self.cmp(&c, *op, value)?
             }
         })
@@ -105,10 +96,9 @@ impl Builder<'_> {
             ColumnKind::Integer => {
                 let n = match value {
                     Value::Num(n) if n.fract() == 0.0 => *n as i64,
-                    Value::Str(s) => s.parse::<i64>().map_err(|_| FilterError {
-                        position: 0,
-                        message: format!("'{s}' is not a whole number"),
-                    })?,
+                    Value::Str(s) => {
+                        s.parse::<i64>().map_err(|_| FilterError { position: 0, message: format!("'{s}' is not a whole number") })?
+                    }
                     _ => return err("expected a whole number"),
                 };
                 let p = self.bind(Bind::Int(n));
@@ -121,11 +111,7 @@ impl Builder<'_> {
                     Value::Bool(b) => b.to_string(),
                     Value::Null => String::new(),
                 };
-                let (col, text) = if self.ci {
-                    (format!("LOWER({})", c.sql), text.to_lowercase())
-                } else {
-                    (c.sql.clone(), text)
-                };
+                let (col, text) = if self.ci { (format!("LOWER({})", c.sql), text.to_lowercase()) } else { (c.sql.clone(), text) };
                 let like = |b: &mut Self, pattern: String| {
                     let p = b.bind(Bind::Text(pattern));
                     format!("({col} LIKE {p} ESCAPE '\\')")
@@ -175,17 +161,9 @@ pub fn to_sql(
     resolve: &dyn Fn(&str) -> Option<Column>,
     ci_values: bool,
 ) -> Result<SqlWhere, FilterError> {
-    let mut b = Builder {
-        next: next_placeholder,
-        binds: Vec::new(),
-        resolve,
-        ci: ci_values,
-    };
+    let mut b = Builder { next: next_placeholder, binds: Vec::new(), resolve, ci: ci_values };
     let sql = b.build(expr)?;
-    Ok(SqlWhere {
-        sql,
-        binds: b.binds,
-    })
+    Ok(SqlWhere { sql, binds: b.binds })
 }
 
 #[cfg(test)]
@@ -195,18 +173,9 @@ mod tests {
 
     fn resolve(attr: &str) -> Option<Column> {
         match attr {
-            "status" => Some(Column {
-                sql: "status".into(),
-                kind: ColumnKind::Text,
-            }),
-            "lastUpdated" => Some(Column {
-                sql: "last_updated".into(),
-                kind: ColumnKind::Millis,
-            }),
-            "n" => Some(Column {
-                sql: "n".into(),
-                kind: ColumnKind::Integer,
-            }),
+            "status" => Some(Column { sql: "status".into(), kind: ColumnKind::Text }),
+            "lastUpdated" => Some(Column { sql: "last_updated".into(), kind: ColumnKind::Millis }),
+            "n" => Some(Column { sql: "n".into(), kind: ColumnKind::Integer }),
             _ => None,
         }
     }
@@ -217,44 +186,20 @@ mod tests {
 
     #[test]
     fn builds_bound_sql() {
-        let w = build(
-            r#"status eq "ACTIVE" or lastUpdated gt "2013-06-01T00:00:00.000Z""#,
-            false,
-        )
-        .unwrap_or(SqlWhere {
-            sql: String::new(),
-            binds: vec![],
-        });
+        let w = build(r#"status eq "ACTIVE" or lastUpdated gt "2013-06-01T00:00:00.000Z""#, false)
+            .unwrap_or(SqlWhere { sql: String::new(), binds: vec![] });
         assert_eq!(w.sql, "((status = $3) OR (last_updated > $4))");
-        assert_eq!(
-            w.binds,
-            vec![Bind::Text("ACTIVE".into()), Bind::Int(1_370_044_800_000)]
-        );
-        let w = build(r#"status sw "A%_""#, true).unwrap_or(SqlWhere {
-            sql: String::new(),
-            binds: vec![],
-        });
+        assert_eq!(w.binds, vec![Bind::Text("ACTIVE".into()), Bind::Int(1_370_044_800_000)]);
+        let w = build(r#"status sw "A%_""#, true).unwrap_or(SqlWhere { sql: String::new(), binds: vec![] });
         assert_eq!(w.sql, "(LOWER(status) LIKE $3 ESCAPE '\\')");
         assert_eq!(w.binds, vec![Bind::Text("a\\%\\_%".into())]);
-        let w = build("status pr and n ge 5", false).unwrap_or(SqlWhere {
-            sql: String::new(),
-            binds: vec![],
-        });
-        assert_eq!(
-            w.sql,
-            "((status IS NOT NULL AND status <> '') AND (n >= $3))"
-        );
+        let w = build("status pr and n ge 5", false).unwrap_or(SqlWhere { sql: String::new(), binds: vec![] });
+        assert_eq!(w.sql, "((status IS NOT NULL AND status <> '') AND (n >= $3))");
         assert_eq!(w.binds, vec![Bind::Int(5)]);
         assert!(build(r#"bogus eq "x""#, false).is_err());
         assert!(build(r#"lastUpdated gt "soon""#, false).is_err());
         assert!(build(r#"lastUpdated co "2013-06-01T00:00:00.000Z""#, false).is_err());
-        let injection = build(r#"status eq "x' OR '1'='1""#, false).unwrap_or(SqlWhere {
-            sql: String::new(),
-            binds: vec![],
-        });
-        assert!(
-            !injection.sql.contains("OR '1'"),
-            "values are bound, never spliced"
-        );
+        let injection = build(r#"status eq "x' OR '1'='1""#, false).unwrap_or(SqlWhere { sql: String::new(), binds: vec![] });
+        assert!(!injection.sql.contains("OR '1'"), "values are bound, never spliced");
     }
 }

@@ -7,26 +7,11 @@ use std::time::Duration;
 
 /// The migrations, by version.
 pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
-    (
-        1,
-        "init",
-        include_str!("../migrations/sqlite/0001_init.sql"),
-    ),
-    (
-        2,
-        "sessions",
-        include_str!("../migrations/sqlite/0002_sessions.sql"),
-    ),
-    (
-        4,
-        "factors",
-        include_str!("../migrations/sqlite/0004_factors.sql"),
-    ),
-    (
-        5,
-        "jobs",
-        include_str!("../migrations/sqlite/0005_jobs.sql"),
-    ),
+    (1, "init", include_str!("../migrations/sqlite/0001_init.sql")),
+    (2, "sessions", include_str!("../migrations/sqlite/0002_sessions.sql")),
+    (3, "applications", include_str!("../migrations/sqlite/0003_applications.sql")),
+    (4, "factors", include_str!("../migrations/sqlite/0004_factors.sql")),
+    (5, "jobs", include_str!("../migrations/sqlite/0005_jobs.sql")),
 ];
 
 /// One writer pool (a single connection: SQLite has one writer at a time, and a single

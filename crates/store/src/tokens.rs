@@ -51,8 +51,7 @@ fn token_from_row(row: &AnyRow) -> Result<ApiToken> {
     })
 }
 
-const TOKEN_COLS: &str =
-    "id, org_id, name, token_window, user_id, role, created, last_used, expires";
+const TOKEN_COLS: &str = "id, org_id, name, token_window, user_id, role, created, last_used, expires";
 
 impl Store {
     /// Store a new token; returns its record. The caller shows `secret` once.
@@ -97,14 +96,12 @@ impl Store {
 
     /// The token of this org with this secret, if any.
     pub async fn token_by_secret(&self, org: &OrgId, secret: &str) -> Result<ApiToken> {
-        let row = sqlx::query(&format!(
-            "SELECT {TOKEN_COLS} FROM api_tokens WHERE token_hash = $1 AND org_id = $2"
-        ))
-        .bind(token_hash(secret))
-        .bind(org.as_str())
-        .fetch_optional(self.read_pool())
-        .await?
-        .ok_or(StoreError::NotFound)?;
+        let row = sqlx::query(&format!("SELECT {TOKEN_COLS} FROM api_tokens WHERE token_hash = $1 AND org_id = $2"))
+            .bind(token_hash(secret))
+            .bind(org.as_str())
+            .fetch_optional(self.read_pool())
+            .await?
+            .ok_or(StoreError::NotFound)?;
         token_from_row(&row)
     }
 
@@ -123,36 +120,26 @@ impl Store {
 
     /// The tokens of an org, newest first.
     pub async fn list_tokens(&self, org: &OrgId) -> Result<Vec<ApiToken>> {
-        let rows = sqlx::query(&format!(
-            "SELECT {TOKEN_COLS} FROM api_tokens WHERE org_id = $1 ORDER BY created DESC, id"
-        ))
-        .bind(org.as_str())
-        .fetch_all(self.read_pool())
-        .await?;
+        let rows = sqlx::query(&format!("SELECT {TOKEN_COLS} FROM api_tokens WHERE org_id = $1 ORDER BY created DESC, id"))
+            .bind(org.as_str())
+            .fetch_all(self.read_pool())
+            .await?;
         rows.iter().map(token_from_row).collect()
     }
 
     /// One token by id.
     pub async fn get_token(&self, org: &OrgId, id: &str) -> Result<ApiToken> {
-        let row = sqlx::query(&format!(
-            "SELECT {TOKEN_COLS} FROM api_tokens WHERE org_id = $1 AND id = $2"
-        ))
-        .bind(org.as_str())
-        .bind(id)
-        .fetch_optional(self.read_pool())
-        .await?
-        .ok_or(StoreError::NotFound)?;
+        let row = sqlx::query(&format!("SELECT {TOKEN_COLS} FROM api_tokens WHERE org_id = $1 AND id = $2"))
+            .bind(org.as_str())
+            .bind(id)
+            .fetch_optional(self.read_pool())
+            .await?
+            .ok_or(StoreError::NotFound)?;
         token_from_row(&row)
     }
 
     /// Revoke (delete) a token.
-    pub async fn revoke_token(
-        &self,
-        org: &OrgId,
-        id: &str,
-        now: Millis,
-        events: &[NewEvent],
-    ) -> Result<()> {
+    pub async fn revoke_token(&self, org: &OrgId, id: &str, now: Millis, events: &[NewEvent]) -> Result<()> {
         let mut tx = self.write_pool().begin().await?;
         let n = sqlx::query("DELETE FROM api_tokens WHERE org_id = $1 AND id = $2")
             .bind(org.as_str())

@@ -45,19 +45,12 @@ fn mentions_status(e: &Expr) -> bool {
 
 fn valid_attr(name: &str) -> bool {
     let mut c = name.chars();
-    matches!(c.next(), Some(f) if f.is_ascii_alphabetic())
-        && c.all(|x| x.is_ascii_alphanumeric() || x == '_')
-        && name.len() <= 64
+    matches!(c.next(), Some(f) if f.is_ascii_alphabetic()) && c.all(|x| x.is_ascii_alphanumeric() || x == '_') && name.len() <= 64
 }
 
 /// Map a filter/search attribute of a user to SQL.
 fn user_column(backend: Backend, attr: &str) -> Option<Column> {
-    let col = |sql: &str, kind| {
-        Some(Column {
-            sql: sql.to_string(),
-            kind,
-        })
-    };
+    let col = |sql: &str, kind| Some(Column { sql: sql.to_string(), kind });
     match attr {
         "id" => col("id", ColumnKind::Text),
         "status" => col("status", ColumnKind::Text),
@@ -71,10 +64,7 @@ fn user_column(backend: Backend, attr: &str) -> Option<Column> {
         "profile.login" => col("login", ColumnKind::Text),
         other => {
             let key = other.strip_prefix("profile.")?;
-            valid_attr(key).then(|| Column {
-                sql: backend.json_text("profile", key),
-                kind: ColumnKind::Text,
-            })
+            valid_attr(key).then(|| Column { sql: backend.json_text("profile", key), kind: ColumnKind::Text })
         }
     }
 }
@@ -144,24 +134,21 @@ pub(crate) async fn add_member(
     user_seq: i64,
     now: Millis,
 ) -> Result<bool> {
-    let kind: Option<String> =
-        sqlx::query_scalar("SELECT kind FROM user_groups WHERE org_id = $1 AND id = $2")
-            .bind(org.as_str())
-            .bind(group.as_str())
-            .fetch_optional(&mut *conn)
-            .await?;
+    let kind: Option<String> = sqlx::query_scalar("SELECT kind FROM user_groups WHERE org_id = $1 AND id = $2")
+        .bind(org.as_str())
+        .bind(group.as_str())
+        .fetch_optional(&mut *conn)
+        .await?;
     match kind.as_deref() {
         None => return Err(StoreError::NotFound),
         Some("BUILT_IN") => return Ok(false),
         Some(_) => {}
     }
-    let exists: Option<i64> = sqlx::query_scalar(
-        "SELECT user_seq FROM group_members WHERE group_id = $1 AND user_id = $2",
-    )
-    .bind(group.as_str())
-    .bind(user.as_str())
-    .fetch_optional(&mut *conn)
-    .await?;
+    let exists: Option<i64> = sqlx::query_scalar("SELECT user_seq FROM group_members WHERE group_id = $1 AND user_id = $2")
+        .bind(group.as_str())
+        .bind(user.as_str())
+        .fetch_optional(&mut *conn)
+        .await?;
     if exists.is_some() {
         return Ok(false);
     }
@@ -187,12 +174,7 @@ const BULK_ROWS: usize = 50;
 impl Store {
     /// Create a user, put it in `groups` (all of which must exist in the org), and write
     /// `events`, all in one transaction.
-    pub async fn create_user(
-        &self,
-        user: &User,
-        groups: &[GroupId],
-        events: &[NewEvent],
-    ) -> Result<StoredUser> {
+    pub async fn create_user(&self, user: &User, groups: &[GroupId], events: &[NewEvent]) -> Result<StoredUser> {
         let mut tx = self.write_pool().begin().await?;
         let seq = insert_user(&mut tx, user).await?;
         for g in groups {
@@ -200,11 +182,7 @@ impl Store {
         }
         events::insert(&mut tx, &user.org_id, events, user.created).await?;
         tx.commit().await?;
-        Ok(StoredUser {
-            user: user.clone(),
-            seq,
-            version: 1,
-        })
+        Ok(StoredUser { user: user.clone(), seq, version: 1 })
     }
 
     /// Insert many users at once (loading, benchmarks). No events, no groups.
@@ -220,12 +198,7 @@ impl Store {
                 }
                 let b = binds.len();
                 sql.push('(');
-                sql.push_str(
-                    &(1..=17)
-                        .map(|j| format!("${}", b + j))
-                        .collect::<Vec<_>>()
-                        .join(","),
-                );
+                sql.push_str(&(1..=17).map(|j| format!("${}", b + j)).collect::<Vec<_>>().join(","));
                 sql.push_str(",1)");
                 let opt = |s: Option<String>| Bind::Text(s.unwrap_or_default());
                 binds.extend([
@@ -248,10 +221,7 @@ impl Store {
                     Bind::Int(u.last_updated),
                 ]);
             }
-            bind_all(sqlx::query(&sql), &binds)
-                .execute(&mut *tx)
-                .await
-                .map_err(|e| StoreError::from_unique(e, "login"))?;
+            bind_all(sqlx::query(&sql), &binds).execute(&mut *tx).await.map_err(|e| StoreError::from_unique(e, "login"))?;
         }
         tx.commit().await?;
         Ok(())
@@ -259,25 +229,18 @@ impl Store {
 
     /// A user by id, or by login (ignoring case).
     pub async fn get_user(&self, org: &OrgId, id_or_login: &str) -> Result<StoredUser> {
-        let row = sqlx::query(&format!(
-            "SELECT {USER_COLS} FROM users WHERE org_id = $1 AND (id = $2 OR login_key = $3)"
-        ))
-        .bind(org.as_str())
-        .bind(id_or_login)
-        .bind(login_key(id_or_login))
-        .fetch_optional(self.read_pool())
-        .await?
-        .ok_or(StoreError::NotFound)?;
+        let row = sqlx::query(&format!("SELECT {USER_COLS} FROM users WHERE org_id = $1 AND (id = $2 OR login_key = $3)"))
+            .bind(org.as_str())
+            .bind(id_or_login)
+            .bind(login_key(id_or_login))
+            .fetch_optional(self.read_pool())
+            .await?
+            .ok_or(StoreError::NotFound)?;
         user_from_row(&row)
     }
 
     /// Write a changed user if nobody changed it since `version` was read; record events.
-    pub async fn update_user(
-        &self,
-        user: &User,
-        version: i64,
-        events: &[NewEvent],
-    ) -> Result<StoredUser> {
+    pub async fn update_user(&self, user: &User, version: i64, events: &[NewEvent]) -> Result<StoredUser> {
         let k = keys(user);
         let mut tx = self.write_pool().begin().await?;
         let seq: Option<i64> = sqlx::query_scalar(
@@ -315,40 +278,24 @@ impl Store {
         };
         events::insert(&mut tx, &user.org_id, events, user.last_updated).await?;
         tx.commit().await?;
-        Ok(StoredUser {
-            user: user.clone(),
-            seq,
-            version: version + 1,
-        })
+        Ok(StoredUser { user: user.clone(), seq, version: version + 1 })
     }
 
     /// Delete a user and its memberships; record events.
-    pub async fn delete_user(
-        &self,
-        org: &OrgId,
-        id: &UserId,
-        now: Millis,
-        events: &[NewEvent],
-    ) -> Result<()> {
+    pub async fn delete_user(&self, org: &OrgId, id: &UserId, now: Millis, events: &[NewEvent]) -> Result<()> {
         let mut tx = self.write_pool().begin().await?;
-        let groups: Vec<String> = sqlx::query_scalar(
-            "SELECT group_id FROM group_members WHERE org_id = $1 AND user_id = $2",
-        )
-        .bind(org.as_str())
-        .bind(id.as_str())
-        .fetch_all(&mut *tx)
-        .await?;
+        let groups: Vec<String> = sqlx::query_scalar("SELECT group_id FROM group_members WHERE org_id = $1 AND user_id = $2")
+            .bind(org.as_str())
+            .bind(id.as_str())
+            .fetch_all(&mut *tx)
+            .await?;
         sqlx::query("DELETE FROM group_members WHERE org_id = $1 AND user_id = $2")
             .bind(org.as_str())
             .bind(id.as_str())
             .execute(&mut *tx)
             .await?;
         for g in groups {
-            sqlx::query("UPDATE user_groups SET last_membership_updated = $1 WHERE id = $2")
-                .bind(now)
-                .bind(g)
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query("UPDATE user_groups SET last_membership_updated = $1 WHERE id = $2").bind(now).bind(g).execute(&mut *tx).await?;
         }
         sqlx::query("UPDATE api_tokens SET user_id = NULL WHERE org_id = $1 AND user_id = $2")
             .bind(org.as_str())
@@ -370,11 +317,7 @@ impl Store {
     }
 
     /// List users a page at a time, in creation order (keyset on the sequence number).
-    pub async fn list_users(
-        &self,
-        org: &OrgId,
-        q: &UserQuery,
-    ) -> std::result::Result<Page<StoredUser>, ListError> {
+    pub async fn list_users(&self, org: &OrgId, q: &UserQuery) -> std::result::Result<Page<StoredUser>, ListError> {
         let mut sql = format!("SELECT {USER_COLS} FROM users WHERE org_id = $1");
         let mut binds = vec![Bind::Text(org.0.clone())];
         if let Some(after) = &q.after {
@@ -399,15 +342,13 @@ impl Store {
                 if !mentions_status(expr) {
                     sql.push_str(" AND status <> 'DEPROVISIONED'");
                 }
-                let w = sqlfilter::to_sql(expr, binds.len() + 1, &resolve, false)
-                    .map_err(ListError::Filter)?;
+                let w = sqlfilter::to_sql(expr, binds.len() + 1, &resolve, false).map_err(ListError::Filter)?;
                 sql.push_str(" AND ");
                 sql.push_str(&w.sql);
                 binds.extend(w.binds);
             }
             UserSelect::Search(expr) => {
-                let w = sqlfilter::to_sql(expr, binds.len() + 1, &resolve, true)
-                    .map_err(ListError::Filter)?;
+                let w = sqlfilter::to_sql(expr, binds.len() + 1, &resolve, true).map_err(ListError::Filter)?;
                 sql.push_str(" AND ");
                 sql.push_str(&w.sql);
                 binds.extend(w.binds);
@@ -415,32 +356,16 @@ impl Store {
         }
         binds.push(Bind::Int(q.limit + 1));
         sql.push_str(&format!(" ORDER BY seq LIMIT ${}", binds.len()));
-        let rows = bind_all(sqlx::query(&sql), &binds)
-            .fetch_all(self.read_pool())
-            .await
-            .map_err(|e| ListError::Store(e.into()))?;
+        let rows = bind_all(sqlx::query(&sql), &binds).fetch_all(self.read_pool()).await.map_err(|e| ListError::Store(e.into()))?;
         let more = rows.len() as i64 > q.limit;
-        let items = rows
-            .iter()
-            .take(q.limit.max(0) as usize)
-            .map(user_from_row)
-            .collect::<Result<Vec<_>>>()
-            .map_err(ListError::Store)?;
-        let next = if more {
-            items.last().map(|u| encode_cursor(u.seq))
-        } else {
-            None
-        };
+        let items = rows.iter().take(q.limit.max(0) as usize).map(user_from_row).collect::<Result<Vec<_>>>().map_err(ListError::Store)?;
+        let next = if more { items.last().map(|u| encode_cursor(u.seq)) } else { None };
         Ok(Page { items, next })
     }
 
     /// The groups a user belongs to (the built-in `Everyone` first).
     pub async fn user_groups(&self, org: &OrgId, user: &UserId) -> Result<Vec<StoredGroup>> {
-        let cols = GROUP_COLS
-            .split(", ")
-            .map(|c| format!("g.{c}"))
-            .collect::<Vec<_>>()
-            .join(", ");
+        let cols = GROUP_COLS.split(", ").map(|c| format!("g.{c}")).collect::<Vec<_>>().join(", ");
         let rows = sqlx::query(&format!(
             "SELECT {cols} FROM user_groups g WHERE g.org_id = $1 AND (g.kind = 'BUILT_IN' OR g.id IN (SELECT group_id FROM group_members WHERE org_id = $1 AND user_id = $2)) ORDER BY g.seq"
         ))
@@ -453,23 +378,16 @@ impl Store {
 
     /// How many users an org has (in any status).
     pub async fn count_users(&self, org: &OrgId) -> Result<i64> {
-        Ok(
-            sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE org_id = $1")
-                .bind(org.as_str())
-                .fetch_one(self.read_pool())
-                .await?,
-        )
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE org_id = $1").bind(org.as_str()).fetch_one(self.read_pool()).await?)
     }
 
     /// Users by status count, for dashboards.
     pub async fn count_users_with_status(&self, org: &OrgId, status: UserStatus) -> Result<i64> {
-        Ok(
-            sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE org_id = $1 AND status = $2")
-                .bind(org.as_str())
-                .bind(status.as_str())
-                .fetch_one(self.read_pool())
-                .await?,
-        )
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE org_id = $1 AND status = $2")
+            .bind(org.as_str())
+            .bind(status.as_str())
+            .fetch_one(self.read_pool())
+            .await?)
     }
 }
 
@@ -489,11 +407,7 @@ pub enum ListError {
 
 impl Store {
     /// The oldest user of the org holding `role`, if any (owner of CLI-made tokens).
-    pub async fn first_admin(
-        &self,
-        org: &OrgId,
-        role: idhub_domain::user::AdminRole,
-    ) -> Result<Option<StoredUser>> {
+    pub async fn first_admin(&self, org: &OrgId, role: idhub_domain::user::AdminRole) -> Result<Option<StoredUser>> {
         let row = sqlx::query(&format!("SELECT {USER_COLS} FROM users WHERE org_id = $1 AND admin_role = $2 ORDER BY seq LIMIT 1"))
             .bind(org.as_str())
             .bind(role.as_str())

@@ -18,10 +18,7 @@ fn user(org: &OrgId, login: &str, now: i64) -> User {
         org_id: org.clone(),
         status: UserStatus::Staged,
         transitioning_to: None,
-        profile: json!({"login": login, "email": login, "firstName": "F", "lastName": "L"})
-            .as_object()
-            .cloned()
-            .unwrap(),
+        profile: json!({"login": login, "email": login, "firstName": "F", "lastName": "L"}).as_object().cloned().unwrap(),
         type_id: "oty".into(),
         provider: ProviderType::Okta,
         provider_name: "OKTA".into(),
@@ -39,11 +36,7 @@ fn user(org: &OrgId, login: &str, now: i64) -> User {
 }
 
 async fn org(store: &Store, name: &str) -> OrgId {
-    store
-        .create_org(name, &format!("http://{name}.test"), 1, &[])
-        .await
-        .unwrap()
-        .id
+    store.create_org(name, &format!("http://{name}.test"), 1, &[]).await.unwrap().id
 }
 
 fn ev(t: &str) -> NewEvent {
@@ -56,19 +49,12 @@ async fn users_round_trip_with_events_in_the_same_transaction() {
         let db = fresh_store(b).await;
         let o = org(&db.store, "a").await;
         let u = user(&o, "Round@Trip.test", 10);
-        let stored = db
-            .store
-            .create_user(&u, &[], &[ev("user.lifecycle.create")])
-            .await
-            .unwrap();
+        let stored = db.store.create_user(&u, &[], &[ev("user.lifecycle.create")]).await.unwrap();
         let got = db.store.get_user(&o, "round@trip.test").await.unwrap();
         assert_eq!(got.user, u);
         assert_eq!(got.seq, stored.seq);
         // duplicate login ignoring case
-        let dup = db
-            .store
-            .create_user(&user(&o, "ROUND@trip.test", 11), &[], &[ev("x")])
-            .await;
+        let dup = db.store.create_user(&user(&o, "ROUND@trip.test", 11), &[], &[ev("x")]).await;
         assert!(matches!(dup, Err(StoreError::Conflict(_))), "{b:?}");
         // the failed create wrote no event either
         let events = db
@@ -97,33 +83,14 @@ async fn optimistic_updates_detect_stale_writes() {
     for b in backends() {
         let db = fresh_store(b).await;
         let o = org(&db.store, "a").await;
-        let stored = db
-            .store
-            .create_user(&user(&o, "occ@x.test", 1), &[], &[])
-            .await
-            .unwrap();
+        let stored = db.store.create_user(&user(&o, "occ@x.test", 1), &[], &[]).await.unwrap();
         let mut changed = stored.user.clone();
         changed.status = UserStatus::Active;
-        let v2 = db
-            .store
-            .update_user(&changed, stored.version, &[ev("user.lifecycle.activate")])
-            .await
-            .unwrap();
+        let v2 = db.store.update_user(&changed, stored.version, &[ev("user.lifecycle.activate")]).await.unwrap();
         assert_eq!(v2.version, stored.version + 1);
-        let stale = db
-            .store
-            .update_user(&changed, stored.version, &[ev("x")])
-            .await;
+        let stale = db.store.update_user(&changed, stored.version, &[ev("x")]).await;
         assert!(matches!(stale, Err(StoreError::Stale)), "{b:?}");
-        assert_eq!(
-            db.store
-                .get_user(&o, "occ@x.test")
-                .await
-                .unwrap()
-                .user
-                .status,
-            UserStatus::Active
-        );
+        assert_eq!(db.store.get_user(&o, "occ@x.test").await.unwrap().user.status, UserStatus::Active);
     }
 }
 
@@ -132,25 +99,12 @@ async fn keyset_pages_cover_everything_once() {
     for b in backends() {
         let db = fresh_store(b).await;
         let o = org(&db.store, "a").await;
-        let users: Vec<User> = (0..25)
-            .map(|i| user(&o, &format!("u{i:02}@x.test"), i))
-            .collect();
+        let users: Vec<User> = (0..25).map(|i| user(&o, &format!("u{i:02}@x.test"), i)).collect();
         db.store.bulk_insert_users(&users).await.unwrap();
         let mut after = None;
         let mut seen = vec![];
         loop {
-            let page = db
-                .store
-                .list_users(
-                    &o,
-                    &UserQuery {
-                        select: UserSelect::All,
-                        limit: 7,
-                        after: after.clone(),
-                    },
-                )
-                .await
-                .unwrap();
+            let page = db.store.list_users(&o, &UserQuery { select: UserSelect::All, limit: 7, after: after.clone() }).await.unwrap();
             seen.extend(page.items.iter().map(|u| u.user.login().to_string()));
             match page.next {
                 Some(n) => after = Some(n),
@@ -169,23 +123,10 @@ async fn every_call_is_keyed_by_org() {
         let db = fresh_store(b).await;
         let a = org(&db.store, "a").await;
         let other = org(&db.store, "b").await;
-        let u = db
-            .store
-            .create_user(&user(&a, "mine@a.test", 1), &[], &[])
-            .await
-            .unwrap();
-        assert!(matches!(
-            db.store.get_user(&other, u.user.id.as_str()).await,
-            Err(StoreError::NotFound)
-        ));
-        assert!(matches!(
-            db.store.get_user(&other, "mine@a.test").await,
-            Err(StoreError::NotFound)
-        ));
-        assert!(matches!(
-            db.store.delete_user(&other, &u.user.id, 2, &[]).await,
-            Err(StoreError::NotFound)
-        ));
+        let u = db.store.create_user(&user(&a, "mine@a.test", 1), &[], &[]).await.unwrap();
+        assert!(matches!(db.store.get_user(&other, u.user.id.as_str()).await, Err(StoreError::NotFound)));
+        assert!(matches!(db.store.get_user(&other, "mine@a.test").await, Err(StoreError::NotFound)));
+        assert!(matches!(db.store.delete_user(&other, &u.user.id, 2, &[]).await, Err(StoreError::NotFound)));
         let g = Group {
             id: GroupId::generate(),
             org_id: other.clone(),
@@ -197,29 +138,14 @@ async fn every_call_is_keyed_by_org() {
             last_membership_updated: 1,
         };
         db.store.create_group(&g, &[]).await.unwrap();
-        assert!(matches!(
-            db.store.get_group(&a, g.id.as_str()).await,
-            Err(StoreError::NotFound)
-        ));
+        assert!(matches!(db.store.get_group(&a, g.id.as_str()).await, Err(StoreError::NotFound)));
         // a group of org b cannot take a user of org a
-        assert!(matches!(
-            db.store.add_group_member(&a, &g.id, &u, 2, &[]).await,
-            Err(StoreError::NotFound)
-        ));
+        assert!(matches!(db.store.add_group_member(&a, &g.id, &u, 2, &[]).await, Err(StoreError::NotFound)));
         // the same login can exist in both orgs
-        db.store
-            .create_user(&user(&other, "mine@a.test", 1), &[], &[])
-            .await
-            .unwrap();
+        db.store.create_user(&user(&other, "mine@a.test", 1), &[], &[]).await.unwrap();
         // orgs are unique by name and host
-        assert!(matches!(
-            db.store.create_org("A", "http://new.test", 1, &[]).await,
-            Err(StoreError::Conflict(_))
-        ));
-        assert!(matches!(
-            db.store.create_org("new", "http://a.test:80", 1, &[]).await,
-            Err(StoreError::Conflict(_))
-        ));
+        assert!(matches!(db.store.create_org("A", "http://new.test", 1, &[]).await, Err(StoreError::Conflict(_))));
+        assert!(matches!(db.store.create_org("new", "http://a.test:80", 1, &[]).await, Err(StoreError::Conflict(_))));
         assert_eq!(db.store.org_by_host("a.test:80").await.unwrap().id, a);
     }
 }
@@ -229,10 +155,7 @@ async fn reopening_keeps_data_and_migrations_are_idempotent() {
     for b in backends() {
         let db = fresh_store(b).await;
         let o = org(&db.store, "a").await;
-        db.store
-            .create_user(&user(&o, "keep@x.test", 1), &[], &[])
-            .await
-            .unwrap();
+        db.store.create_user(&user(&o, "keep@x.test", 1), &[], &[]).await.unwrap();
         db.store.close().await;
         let again = Store::open_url(&db.url).await.unwrap();
         assert!(again.get_user(&o, "keep@x.test").await.is_ok(), "{b:?}");

@@ -15,10 +15,7 @@ use std::sync::Arc;
 /// The backends to run a test on: SQLite always, PostgreSQL when `IDHUB_TEST_PG_URL`
 /// is set. Without it the skip is announced loudly, and under `CI=true` it is a failure.
 pub fn backends() -> Vec<Backend> {
-    if std::env::var("IDHUB_TEST_PG_URL")
-        .map(|v| !v.is_empty())
-        .unwrap_or(false)
-    {
+    if std::env::var("IDHUB_TEST_PG_URL").map(|v| !v.is_empty()).unwrap_or(false) {
         vec![Backend::Sqlite, Backend::Postgres]
     } else {
         assert!(
@@ -43,44 +40,23 @@ pub async fn fresh_store(backend: Backend) -> TestDb {
     match backend {
         Backend::Sqlite => {
             let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
-            let store = Store::open_data_dir(dir.path())
-                .await
-                .unwrap_or_else(|e| panic!("open sqlite: {e}"));
+            let store = Store::open_data_dir(dir.path()).await.unwrap_or_else(|e| panic!("open sqlite: {e}"));
             let url = format!("sqlite://{}", dir.path().join("idhub.db").display());
-            TestDb {
-                store,
-                url,
-                _dir: Some(dir),
-            }
+            TestDb { store, url, _dir: Some(dir) }
         }
         Backend::Postgres => {
-            let admin = std::env::var("IDHUB_TEST_PG_URL")
-                .unwrap_or_else(|_| panic!("IDHUB_TEST_PG_URL not set"));
-            let name = format!(
-                "idhub_t_{}",
-                idhub_domain::ids::random_base62(12).to_lowercase()
-            );
+            let admin = std::env::var("IDHUB_TEST_PG_URL").unwrap_or_else(|_| panic!("IDHUB_TEST_PG_URL not set"));
+            let name = format!("idhub_t_{}", idhub_domain::ids::random_base62(12).to_lowercase());
             {
                 use sqlx::Connection;
                 sqlx::any::install_default_drivers();
-                let mut conn = sqlx::AnyConnection::connect(&admin)
-                    .await
-                    .unwrap_or_else(|e| panic!("connect {admin}: {e}"));
-                sqlx::query(&format!("CREATE DATABASE {name}"))
-                    .execute(&mut conn)
-                    .await
-                    .unwrap_or_else(|e| panic!("create database: {e}"));
+                let mut conn = sqlx::AnyConnection::connect(&admin).await.unwrap_or_else(|e| panic!("connect {admin}: {e}"));
+                sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut conn).await.unwrap_or_else(|e| panic!("create database: {e}"));
                 let _ = conn.close().await;
             }
             let url = replace_db_name(&admin, &name);
-            let store = Store::open_url(&url)
-                .await
-                .unwrap_or_else(|e| panic!("open postgres: {e}"));
-            TestDb {
-                store,
-                url,
-                _dir: None,
-            }
+            let store = Store::open_url(&url).await.unwrap_or_else(|e| panic!("open postgres: {e}"));
+            TestDb { store, url, _dir: None }
         }
     }
 }
@@ -91,10 +67,7 @@ fn replace_db_name(url: &str, name: &str) -> String {
         None => (url, None),
     };
     let scheme_end = base.find("://").map(|i| i + 3).unwrap_or(0);
-    let path_start = base[scheme_end..]
-        .find('/')
-        .map(|i| i + scheme_end)
-        .unwrap_or(base.len());
+    let path_start = base[scheme_end..].find('/').map(|i| i + scheme_end).unwrap_or(base.len());
     let mut out = format!("{}/{}", &base[..path_start], name);
     if let Some(q) = query {
         out.push('?');
@@ -116,14 +89,7 @@ pub struct TestServer {
 
 /// Settings for test servers: cheap password hashing, generous rate limits.
 pub fn test_settings() -> WebSettings {
-    WebSettings {
-        password_hashing: HashParams {
-            memory_kib: 1024,
-            iterations: 1,
-            parallelism: 1,
-        },
-        ..WebSettings::default()
-    }
+    WebSettings { password_hashing: HashParams { memory_kib: 1024, iterations: 1, parallelism: 1 }, ..WebSettings::default() }
 }
 
 impl TestServer {
@@ -135,39 +101,21 @@ impl TestServer {
     /// Start with custom web settings.
     pub async fn start_with(backend: Backend, settings: WebSettings) -> TestServer {
         let db = fresh_store(backend).await;
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .unwrap_or_else(|e| panic!("bind: {e}"));
-        let addr = listener
-            .local_addr()
-            .unwrap_or_else(|e| panic!("addr: {e}"));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap_or_else(|e| panic!("bind: {e}"));
+        let addr = listener.local_addr().unwrap_or_else(|e| panic!("addr: {e}"));
         let base_url = format!("http://{addr}");
         let (org_id, token) = add_org(&db.store, "test", &base_url).await;
         let state = AppState::new(db.store.clone(), settings, Arc::new(SystemClock));
         let app = idhub_web::router(state);
         let task = tokio::spawn(async move {
-            let _ = axum::serve(
-                listener,
-                app.into_make_service_with_connect_info::<SocketAddr>(),
-            )
-            .await;
+            let _ = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await;
         });
-        TestServer {
-            base_url,
-            addr,
-            token,
-            org_id,
-            db,
-            http: reqwest::Client::new(),
-            task,
-        }
+        TestServer { base_url, addr, token, org_id, db, http: reqwest::Client::new(), task }
     }
 
     /// A request builder with the org's token.
     pub fn api(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
-        self.http
-            .request(method, format!("{}{path}", self.base_url))
-            .header("Authorization", format!("SSWS {}", self.token))
+        self.http.request(method, format!("{}{path}", self.base_url)).header("Authorization", format!("SSWS {}", self.token))
     }
 }
 
@@ -180,28 +128,11 @@ impl Drop for TestServer {
 /// Create an org with a super-admin token; returns (org id, token).
 pub async fn add_org(store: &Store, name: &str, base_url: &str) -> (String, String) {
     let now = SystemClock.now_millis();
-    let org = store
-        .create_org(name, base_url, now, &[])
-        .await
-        .unwrap_or_else(|e| panic!("create org: {e}"));
+    let org = store.create_org(name, base_url, now, &[]).await.unwrap_or_else(|e| panic!("create org: {e}"));
     let secret = idhub_store::tokens::new_token_secret();
-    let ev = NewEvent::success(
-        "system.api_token.create",
-        "Create API token",
-        Party::system(),
-        vec![],
-        Default::default(),
-    );
+    let ev = NewEvent::success("system.api_token.create", "Create API token", Party::system(), vec![], Default::default());
     store
-        .create_token(
-            &org.id,
-            "test",
-            &secret,
-            None,
-            AdminRole::SuperAdmin,
-            now,
-            &[ev],
-        )
+        .create_token(&org.id, "test", &secret, None, AdminRole::SuperAdmin, now, &[ev])
         .await
         .unwrap_or_else(|e| panic!("create token: {e}"));
     (org.id.0, secret)
@@ -213,17 +144,8 @@ mod tests {
 
     #[test]
     fn db_name_replacement() {
-        assert_eq!(
-            replace_db_name("postgres://u@127.0.0.1:5432/postgres", "x"),
-            "postgres://u@127.0.0.1:5432/x"
-        );
-        assert_eq!(
-            replace_db_name("postgres://u@127.0.0.1:5432", "x"),
-            "postgres://u@127.0.0.1:5432/x"
-        );
-        assert_eq!(
-            replace_db_name("postgres://u@h/db?sslmode=disable", "x"),
-            "postgres://u@h/x?sslmode=disable"
-        );
+        assert_eq!(replace_db_name("postgres://u@127.0.0.1:5432/postgres", "x"), "postgres://u@127.0.0.1:5432/x");
+        assert_eq!(replace_db_name("postgres://u@127.0.0.1:5432", "x"), "postgres://u@127.0.0.1:5432/x");
+        assert_eq!(replace_db_name("postgres://u@h/db?sslmode=disable", "x"), "postgres://u@h/x?sslmode=disable");
     }
 }

@@ -27,12 +27,7 @@ pub struct Actor {
 
 /// The System Log target for a user.
 pub fn user_party(u: &User) -> Party {
-    Party::new(
-        u.id.0.clone(),
-        "User",
-        u.login().to_string(),
-        u.display_name(),
-    )
+    Party::new(u.id.0.clone(), "User", u.login().to_string(), u.display_name())
 }
 
 /// What a new user is made of.
@@ -52,76 +47,40 @@ pub struct NewUser {
 }
 
 /// Create a user: validate, hash the password, insert with memberships and events.
-pub async fn create_user(
-    state: &AppState,
-    org: &Org,
-    actor: &Actor,
-    input: NewUser,
-) -> Result<StoredUser, ApiError> {
+pub async fn create_user(state: &AppState, org: &Org, actor: &Actor, input: NewUser) -> Result<StoredUser, ApiError> {
     let mut profile = input.profile;
     strip_nulls(&mut profile);
     let schema = state.store.user_schema(&org.id).await?;
     schema.validate(&profile, Completeness::Full)?;
-    let (provider, provider_name) = input
-        .provider
-        .unwrap_or((ProviderType::Okta, "OKTA".to_string()));
+    let (provider, provider_name) = input.provider.unwrap_or((ProviderType::Okta, "OKTA".to_string()));
     if provider.is_federated() && input.password.is_some() {
-        return Err(ApiError::validation(
-            "password",
-            vec!["password: a user of a federated provider cannot have a password".into()],
-        ));
+        return Err(ApiError::validation("password", vec!["password: a user of a federated provider cannot have a password".into()]));
     }
     if input.expire_password && (input.password.is_none() || !input.activate) {
-        return Err(ApiError::validation(
-            "nextLogin",
-            vec!["nextLogin: changePassword needs a password and activate=true".into()],
-        ));
+        return Err(ApiError::validation("nextLogin", vec!["nextLogin: changePassword needs a password and activate=true".into()]));
     }
     let type_id = match input.type_id {
         None => org.user_type_id.clone(),
         Some(t) if t == org.user_type_id => t,
-        Some(_) => {
-            return Err(ApiError::validation(
-                "type",
-                vec!["type.id: no such user type".into()],
-            ))
-        }
+        Some(_) => return Err(ApiError::validation("type", vec!["type.id: no such user type".into()])),
     };
-    let login = profile
-        .get("login")
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_string();
+    let login = profile.get("login").and_then(Value::as_str).unwrap_or_default().to_string();
     if let Some(pw) = &input.password {
         PasswordPolicy::default().check(pw, &login)?;
     }
     for g in &input.group_ids {
         match state.store.get_group(&org.id, g.as_str()).await {
             Ok(_) => {}
-            Err(StoreError::NotFound) => {
-                return Err(ApiError::validation(
-                    "groupIds",
-                    vec![format!("groupIds: group {g} does not exist")],
-                ))
-            }
+            Err(StoreError::NotFound) => return Err(ApiError::validation("groupIds", vec![format!("groupIds: group {g} does not exist")])),
             Err(e) => return Err(e.into()),
         }
     }
     let password_hash = match input.password.clone() {
-        Some(pw) => Some(
-            state
-                .hasher
-                .hash(pw)
-                .await
-                .map_err(|e| ApiError::internal(e.to_string()))?,
-        ),
+        Some(pw) => Some(state.hasher.hash(pw).await.map_err(|e| ApiError::internal(e.to_string()))?),
         None => None,
     };
     let now = state.now();
-    let creds = Credentials {
-        has_password: password_hash.is_some(),
-        federated: provider.is_federated(),
-    };
+    let creds = Credentials { has_password: password_hash.is_some(), federated: provider.is_federated() };
     let status = lifecycle::initial_status(input.activate, creds, input.expire_password);
     let activated = (status != UserStatus::Staged).then_some(now);
     let user = User {
@@ -144,42 +103,23 @@ pub async fn create_user(
         admin_role: None,
         failed_logins: 0,
     };
-    let ev = |t: &str, m: &str, targets: Vec<Party>| {
-        NewEvent::success(t, m, actor.party.clone(), targets, actor.client.clone())
-    };
-    let mut events = vec![ev(
-        "user.lifecycle.create",
-        "Create okta user",
-        vec![user_party(&user)],
-    )];
+    let ev = |t: &str, m: &str, targets: Vec<Party>| NewEvent::success(t, m, actor.party.clone(), targets, actor.client.clone());
+    let mut events = vec![ev("user.lifecycle.create", "Create okta user", vec![user_party(&user)])];
     if input.activate {
-        events.push(ev(
-            "user.lifecycle.activate",
-            "Activate okta user",
-            vec![user_party(&user)],
-        ));
+        events.push(ev("user.lifecycle.activate", "Activate okta user", vec![user_party(&user)]));
     }
     for g in &input.group_ids {
         events.push(ev(
             "group.user_membership.add",
             "Add user to group membership",
-            vec![
-                user_party(&user),
-                Party::new(g.0.clone(), "UserGroup", g.0.clone(), g.0.clone()),
-            ],
+            vec![user_party(&user), Party::new(g.0.clone(), "UserGroup", g.0.clone(), g.0.clone())],
         ));
     }
-    state
-        .store
-        .create_user(&user, &input.group_ids, &events)
-        .await
-        .map_err(|e| match e {
-            StoreError::Conflict(_) => ApiError::from(DomainError::Conflict("login".into())),
-            StoreError::NotFound => {
-                ApiError::validation("groupIds", vec!["groupIds: a group does not exist".into()])
-            }
-            other => other.into(),
-        })
+    state.store.create_user(&user, &input.group_ids, &events).await.map_err(|e| match e {
+        StoreError::Conflict(_) => ApiError::from(DomainError::Conflict("login".into())),
+        StoreError::NotFound => ApiError::validation("groupIds", vec!["groupIds: a group does not exist".into()]),
+        other => other.into(),
+    })
 }
 
 /// A user of the org by id or login, or Okta's 404.
@@ -193,12 +133,7 @@ pub async fn load_user(state: &AppState, org: &Org, id: &str) -> Result<StoredUs
 
 /// Apply a change to a user with optimistic concurrency, retrying on a lost race.
 /// The closure returns the events of the change (none: nothing to write).
-pub async fn change_user<F>(
-    state: &AppState,
-    org: &Org,
-    id: &str,
-    mut change: F,
-) -> Result<StoredUser, ApiError>
+pub async fn change_user<F>(state: &AppState, org: &Org, id: &str, mut change: F) -> Result<StoredUser, ApiError>
 where
     F: FnMut(&mut User) -> Result<Vec<NewEvent>, ApiError>,
 {
@@ -209,16 +144,10 @@ where
         if events.is_empty() {
             return Ok(current);
         }
-        match state
-            .store
-            .update_user(&user, current.version, &events)
-            .await
-        {
+        match state.store.update_user(&user, current.version, &events).await {
             Ok(stored) => return Ok(stored),
             Err(StoreError::Stale) => continue,
-            Err(StoreError::Conflict(_)) => {
-                return Err(DomainError::Conflict("login".into()).into())
-            }
+            Err(StoreError::Conflict(_)) => return Err(DomainError::Conflict("login".into()).into()),
             Err(e) => return Err(e.into()),
         }
     }
@@ -236,23 +165,10 @@ pub struct UserUpdate {
 }
 
 /// Update a user's profile and/or credentials.
-pub async fn update_user(
-    state: &AppState,
-    org: &Org,
-    actor: &Actor,
-    id: &str,
-    upd: UserUpdate,
-) -> Result<StoredUser, ApiError> {
+pub async fn update_user(state: &AppState, org: &Org, actor: &Actor, id: &str, upd: UserUpdate) -> Result<StoredUser, ApiError> {
     let schema = state.store.user_schema(&org.id).await?;
     if let Some(p) = &upd.profile {
-        schema.validate(
-            p,
-            if upd.full {
-                Completeness::Full
-            } else {
-                Completeness::Partial
-            },
-        )?;
+        schema.validate(p, if upd.full { Completeness::Full } else { Completeness::Partial })?;
     }
     let existing = load_user(state, org, id).await?;
     let password_hash = match &upd.password {
@@ -264,51 +180,24 @@ pub async fn update_user(
                     "Operation failed because user profile is mastered under another system",
                 ));
             }
-            let login = upd
-                .profile
-                .as_ref()
-                .and_then(|p| p.get("login"))
-                .and_then(Value::as_str)
-                .unwrap_or(existing.user.login())
-                .to_string();
+            let login =
+                upd.profile.as_ref().and_then(|p| p.get("login")).and_then(Value::as_str).unwrap_or(existing.user.login()).to_string();
             PasswordPolicy::default().check(pw, &login)?;
-            Some(
-                state
-                    .hasher
-                    .hash(pw.clone())
-                    .await
-                    .map_err(|e| ApiError::internal(e.to_string()))?,
-            )
+            Some(state.hasher.hash(pw.clone()).await.map_err(|e| ApiError::internal(e.to_string()))?)
         }
         None => None,
     };
     let now = state.now();
-    let ev = |t: &str, m: &str, u: &User| {
-        NewEvent::success(
-            t,
-            m,
-            actor.party.clone(),
-            vec![user_party(u)],
-            actor.client.clone(),
-        )
-    };
+    let ev = |t: &str, m: &str, u: &User| NewEvent::success(t, m, actor.party.clone(), vec![user_party(u)], actor.client.clone());
     change_user(state, org, existing.user.id.as_str(), |user| {
         let mut events = Vec::new();
         if let Some(p) = &upd.profile {
-            let mut next = if upd.full {
-                Map::new()
-            } else {
-                user.profile.clone()
-            };
+            let mut next = if upd.full { Map::new() } else { user.profile.clone() };
             merge_profile(&mut next, p);
             schema.validate(&next, Completeness::Full)?;
             if next != user.profile {
                 user.profile = next;
-                events.push(ev(
-                    "user.account.update_profile",
-                    "Update user profile for Okta",
-                    user,
-                ));
+                events.push(ev("user.account.update_profile", "Update user profile for Okta", user));
             }
         }
         if let Some(h) = &password_hash {
@@ -319,19 +208,11 @@ pub async fn update_user(
                 user.status = next;
                 user.status_changed = Some(now);
             }
-            events.push(ev(
-                "user.account.update_password",
-                "Update user password",
-                user,
-            ));
+            events.push(ev("user.account.update_password", "Update user password", user));
         }
         if let Some(q) = &upd.recovery_question {
             user.recovery_question = Some(q.clone());
-            events.push(ev(
-                "user.account.update_recovery_question",
-                "Update recovery question",
-                user,
-            ));
+            events.push(ev("user.account.update_recovery_question", "Update recovery question", user));
         }
         if !events.is_empty() {
             user.last_updated = now;
@@ -342,13 +223,7 @@ pub async fn update_user(
 }
 
 /// Apply a lifecycle operation.
-pub async fn apply_lifecycle(
-    state: &AppState,
-    org: &Org,
-    actor: &Actor,
-    id: &str,
-    op: LifecycleOp,
-) -> Result<StoredUser, ApiError> {
+pub async fn apply_lifecycle(state: &AppState, org: &Org, actor: &Actor, id: &str, op: LifecycleOp) -> Result<StoredUser, ApiError> {
     let now = state.now();
     let stored = change_user(state, org, id, |user| {
         let t = lifecycle::transition(user.status, op, user.credentials())?;
@@ -380,35 +255,18 @@ pub async fn apply_lifecycle(
             LifecycleOp::ResetPassword => "Reset Okta user password",
             LifecycleOp::ExpirePassword => "Expire Okta user password",
         };
-        Ok(vec![NewEvent::success(
-            op.event_type(),
-            verb,
-            actor.party.clone(),
-            vec![user_party(user)],
-            actor.client.clone(),
-        )])
+        Ok(vec![NewEvent::success(op.event_type(), verb, actor.party.clone(), vec![user_party(user)], actor.client.clone())])
     })
     .await?;
-    if matches!(
-        op,
-        LifecycleOp::Deactivate | LifecycleOp::Suspend | LifecycleOp::ResetPassword
-    ) {
+    if matches!(op, LifecycleOp::Deactivate | LifecycleOp::Suspend | LifecycleOp::ResetPassword) {
         // Sessions of a user who may no longer sign in end now.
-        state
-            .store
-            .delete_user_sessions(&org.id, &stored.user.id)
-            .await?;
+        state.store.delete_user_sessions(&org.id, &stored.user.id).await?;
     }
     Ok(stored)
 }
 
 /// `DELETE`: deactivate, or delete a user who is already DEPROVISIONED.
-pub async fn delete_user(
-    state: &AppState,
-    org: &Org,
-    actor: &Actor,
-    id: &str,
-) -> Result<(), ApiError> {
+pub async fn delete_user(state: &AppState, org: &Org, actor: &Actor, id: &str) -> Result<(), ApiError> {
     let existing = load_user(state, org, id).await?;
     if existing.user.status == UserStatus::Deprovisioned {
         let ev = NewEvent::success(
@@ -418,19 +276,9 @@ pub async fn delete_user(
             vec![user_party(&existing.user)],
             actor.client.clone(),
         );
-        state
-            .store
-            .delete_user(&org.id, &existing.user.id, state.now(), &[ev])
-            .await?;
+        state.store.delete_user(&org.id, &existing.user.id, state.now(), &[ev]).await?;
     } else {
-        apply_lifecycle(
-            state,
-            org,
-            actor,
-            existing.user.id.as_str(),
-            LifecycleOp::Deactivate,
-        )
-        .await?;
+        apply_lifecycle(state, org, actor, existing.user.id.as_str(), LifecycleOp::Deactivate).await?;
     }
     Ok(())
 }

@@ -25,76 +25,41 @@ pub struct ApiError {
 impl ApiError {
     /// An error with a status, Okta code and summary.
     pub fn new(status: StatusCode, code: &'static str, summary: impl Into<String>) -> Self {
-        ApiError {
-            status,
-            code,
-            summary: summary.into(),
-            causes: vec![],
-            internal: None,
-            headers: vec![],
-        }
+        ApiError { status, code, summary: summary.into(), causes: vec![], internal: None, headers: vec![] }
     }
     /// 400 E0000001 with causes.
     pub fn validation(summary: impl Into<String>, causes: Vec<String>) -> Self {
-        let mut e = ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "E0000001",
-            format!("Api validation failed: {}", summary.into()),
-        );
+        let mut e = ApiError::new(StatusCode::BAD_REQUEST, "E0000001", format!("Api validation failed: {}", summary.into()));
         e.causes = causes;
         e
     }
     /// 400 E0000003: the body is not what the endpoint takes.
     pub fn bad_body(detail: impl Into<String>) -> Self {
-        let mut e = ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "E0000003",
-            "The request body was not well-formed.",
-        );
+        let mut e = ApiError::new(StatusCode::BAD_REQUEST, "E0000003", "The request body was not well-formed.");
         e.causes = vec![detail.into()];
         e
     }
     /// 404 E0000007.
     pub fn not_found(what: impl std::fmt::Display) -> Self {
-        ApiError::new(
-            StatusCode::NOT_FOUND,
-            "E0000007",
-            format!("Not found: Resource not found: {what}"),
-        )
+        ApiError::new(StatusCode::NOT_FOUND, "E0000007", format!("Not found: Resource not found: {what}"))
     }
     /// 401 E0000011.
     pub fn invalid_token() -> Self {
-        ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "E0000011",
-            "Invalid token provided",
-        )
+        ApiError::new(StatusCode::UNAUTHORIZED, "E0000011", "Invalid token provided")
     }
     /// 403 E0000006.
     pub fn forbidden() -> Self {
-        ApiError::new(
-            StatusCode::FORBIDDEN,
-            "E0000006",
-            "You do not have permission to perform the requested action",
-        )
+        ApiError::new(StatusCode::FORBIDDEN, "E0000006", "You do not have permission to perform the requested action")
     }
     /// 400 E0000031 (bad search/filter expression).
     pub fn bad_search(detail: impl Into<String>) -> Self {
-        let mut e = ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "E0000031",
-            "Invalid search criteria.",
-        );
+        let mut e = ApiError::new(StatusCode::BAD_REQUEST, "E0000031", "Invalid search criteria.");
         e.causes = vec![detail.into()];
         e
     }
     /// 500 E0000009; `log` is written to the log with the error id, never sent.
     pub fn internal(log: impl Into<String>) -> Self {
-        let mut e = ApiError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "E0000009",
-            "Internal Server Error",
-        );
+        let mut e = ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "E0000009", "Internal Server Error");
         e.internal = Some(log.into());
         e
     }
@@ -137,31 +102,20 @@ impl From<DomainError> for ApiError {
             DomainError::NotFound(what) => ApiError::not_found(what),
             DomainError::Conflict(field) => ApiError::validation(
                 field.clone(),
-                vec![format!(
-                    "{field}: An object with this field already exists in the current organization"
-                )],
+                vec![format!("{field}: An object with this field already exists in the current organization")],
             ),
-            DomainError::AlreadyActive => ApiError::new(
-                StatusCode::FORBIDDEN,
-                "E0000016",
-                "Activation failed because the user is already active",
-            ),
+            DomainError::AlreadyActive => {
+                ApiError::new(StatusCode::FORBIDDEN, "E0000016", "Activation failed because the user is already active")
+            }
             DomainError::WrongStatus(msg) => {
-                let mut e = ApiError::new(
-                    StatusCode::FORBIDDEN,
-                    "E0000038",
-                    "This operation is not allowed in the user's current status.",
-                );
+                let mut e = ApiError::new(StatusCode::FORBIDDEN, "E0000038", "This operation is not allowed in the user's current status.");
                 e.causes = vec![msg];
                 e
             }
             DomainError::InvalidTransition(msg) => ApiError::validation("status", vec![msg]),
-            DomainError::PasswordPolicy(req) => ApiError::validation(
-                "password",
-                vec![format!(
-                    "password: Password requirements were not met. {req}"
-                )],
-            ),
+            DomainError::PasswordPolicy(req) => {
+                ApiError::validation("password", vec![format!("password: Password requirements were not met. {req}")])
+            }
         }
     }
 }
@@ -171,11 +125,7 @@ impl From<StoreError> for ApiError {
         match e {
             StoreError::NotFound => ApiError::not_found("object"),
             StoreError::Conflict(field) => DomainError::Conflict(field.to_string()).into(),
-            StoreError::Stale => ApiError::new(
-                StatusCode::CONFLICT,
-                "E0000112",
-                "The object was changed by another request; try again.",
-            ),
+            StoreError::Stale => ApiError::new(StatusCode::CONFLICT, "E0000112", "The object was changed by another request; try again."),
             other => ApiError::internal(other.to_string()),
         }
     }
@@ -184,9 +134,7 @@ impl From<StoreError> for ApiError {
 impl From<ListError> for ApiError {
     fn from(e: ListError) -> Self {
         match e {
-            ListError::BadCursor => {
-                ApiError::validation("after", vec!["after: The cursor is not valid".into()])
-            }
+            ListError::BadCursor => ApiError::validation("after", vec!["after: The cursor is not valid".into()]),
             ListError::Filter(f) => ApiError::bad_search(f.to_string()),
             ListError::Store(s) => s.into(),
         }

@@ -8,9 +8,7 @@ use axum::Router;
 
 /// `/health/live` and `/health/ready`.
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/health/live", get(live))
-        .route("/health/ready", get(ready))
+    Router::new().route("/health/live", get(live)).route("/health/ready", get(ready))
 }
 
 async fn live() -> &'static str {

@@ -32,17 +32,9 @@ pub fn page(title: &str, org_name: &str, body: &str) -> Html<String> {
 }
 
 /// A readable error page with a status.
-pub fn error_page(
-    status: axum::http::StatusCode,
-    org_name: &str,
-    title: &str,
-    message: &str,
-) -> Response {
-    let body = format!(
-        "<section class=\"card\"><h1>{}</h1><p>{}</p><p><a href=\"/\">Back</a></p></section>",
-        escape(title),
-        escape(message)
-    );
+pub fn error_page(status: axum::http::StatusCode, org_name: &str, title: &str, message: &str) -> Response {
+    let body =
+        format!("<section class=\"card\"><h1>{}</h1><p>{}</p><p><a href=\"/\">Back</a></p></section>", escape(title), escape(message));
     (status, page(title, org_name, &body)).into_response()
 }
 
@@ -71,15 +63,10 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 
 /// A cookie's value from the request.
 pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .find_map(|kv| {
-            let (k, v) = kv.trim().split_once('=')?;
-            (k == name).then(|| v.to_string())
-        })
+    headers.get_all(header::COOKIE).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(';')).find_map(|kv| {
+        let (k, v) = kv.trim().split_once('=')?;
+        (k == name).then(|| v.to_string())
+    })
 }
 
 /// A `Set-Cookie` value with idhub's attributes: HttpOnly, SameSite=Lax, Path=/, and
@@ -113,27 +100,15 @@ mod tests {
 
     #[test]
     fn escapes_and_cookies() {
-        assert_eq!(
-            escape("<a href=\"x\">'&'</a>"),
-            "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;"
-        );
+        assert_eq!(escape("<a href=\"x\">'&'</a>"), "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;");
         let mut h = HeaderMap::new();
-        h.insert(
-            header::COOKIE,
-            HeaderValue::from_static("a=1; idhub_csrf=abcdefghijklmnopqrstuvwxyz0123456789; b=2"),
-        );
+        h.insert(header::COOKIE, HeaderValue::from_static("a=1; idhub_csrf=abcdefghijklmnopqrstuvwxyz0123456789; b=2"));
         assert_eq!(cookie(&h, "b").as_deref(), Some("2"));
         assert!(csrf_ok(&h, Some("abcdefghijklmnopqrstuvwxyz0123456789")));
         assert!(!csrf_ok(&h, Some("abcdefghijklmnopqrstuvwxyz012345678X")));
         assert!(!csrf_ok(&h, None));
-        assert!(!csrf_ok(
-            &HeaderMap::new(),
-            Some("abcdefghijklmnopqrstuvwxyz0123456789")
-        ));
+        assert!(!csrf_ok(&HeaderMap::new(), Some("abcdefghijklmnopqrstuvwxyz0123456789")));
         let c = set_cookie("s", "v", true, Some(10));
-        assert_eq!(
-            c.to_str().unwrap_or_default(),
-            "s=v; Path=/; HttpOnly; SameSite=Lax; Secure; Max-Age=10"
-        );
+        assert_eq!(c.to_str().unwrap_or_default(), "s=v; Path=/; HttpOnly; SameSite=Lax; Secure; Max-Age=10");
     }
 }

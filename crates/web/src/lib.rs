@@ -36,9 +36,7 @@ impl Default for WebSettings {
             max_body_bytes: 1024 * 1024,
             rate_limit: Default::default(),
             password_hashing: Default::default(),
-            sealing_key: idhub_domain::sealed::SealingKey::from_bytes(
-                &idhub_domain::sealed::SealingKey::generate_bytes(),
-            ),
+            sealing_key: idhub_domain::sealed::SealingKey::from_bytes(&idhub_domain::sealed::SealingKey::generate_bytes()),
         }
     }
 }
@@ -59,9 +57,7 @@ impl AppState {
     /// State over a store with the given settings and clock.
     pub fn new(store: Store, settings: WebSettings, clock: Arc<dyn Clock>) -> Self {
         let limiter = Arc::new(ratelimit::RateLimiter::new(settings.rate_limit.clone()));
-        let hasher = Arc::new(passwords::PasswordHasher::new(
-            settings.password_hashing.clone(),
-        ));
+        let hasher = Arc::new(passwords::PasswordHasher::new(settings.password_hashing.clone()));
         AppState {
             store,
             clock,
@@ -86,16 +82,11 @@ pub fn router(state: AppState) -> Router {
         .merge(signin::router())
         .merge(console::router())
         .fallback(org::plain_not_found)
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            org::resolve_org,
-        ));
+        .layer(axum::middleware::from_fn_with_state(state.clone(), org::resolve_org));
     Router::new()
         .merge(health::router())
         .merge(per_org)
         .layer(axum::middleware::from_fn(request::assign_request_id))
-        .layer(tower_http::catch_panic::CatchPanicLayer::custom(
-            error::panic_response,
-        ))
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(error::panic_response))
         .with_state(state)
 }

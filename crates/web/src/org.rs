@@ -23,9 +23,7 @@ pub struct OrgCache(RwLock<HashMap<String, (Org, Instant)>>);
 impl OrgCache {
     fn get(&self, host: &str) -> Option<Org> {
         let map = self.0.read().ok()?;
-        map.get(host)
-            .filter(|(_, at)| at.elapsed() < TTL)
-            .map(|(o, _)| o.clone())
+        map.get(host).filter(|(_, at)| at.elapsed() < TTL).map(|(o, _)| o.clone())
     }
     /// Forget an org so the next request reads it again (after its settings change).
     pub fn invalidate(&self, host: &str) {
@@ -99,10 +97,6 @@ impl<S: Send + Sync> FromRequestParts<S> for CurrentOrg {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        parts
-            .extensions
-            .get::<CurrentOrg>()
-            .cloned()
-            .ok_or_else(|| (StatusCode::NOT_FOUND, "Not Found\n").into_response())
+        parts.extensions.get::<CurrentOrg>().cloned().ok_or_else(|| (StatusCode::NOT_FOUND, "Not Found\n").into_response())
     }
 }

@@ -18,11 +18,7 @@ pub struct HashParams {
 
 impl Default for HashParams {
     fn default() -> Self {
-        HashParams {
-            memory_kib: 19 * 1024,
-            iterations: 2,
-            parallelism: 1,
-        }
+        HashParams { memory_kib: 19 * 1024, iterations: 2, parallelism: 1 }
     }
 }
 
@@ -54,45 +50,32 @@ impl HashPool {
     fn new() -> HashPool {
         let (tx, rx) = std::sync::mpsc::channel::<Job>();
         let rx = std::sync::Arc::new(std::sync::Mutex::new(rx));
-        let threads = std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(2);
+        let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
         for i in 0..threads {
             let rx = rx.clone();
-            let spawned = std::thread::Builder::new()
-                .name(format!("idhub-argon2-{i}"))
-                .spawn(move || loop {
-                    let job = match rx.lock() {
-                        Ok(r) => r.recv(),
-                        Err(_) => return,
-                    };
-                    match job {
-                        Ok(job) => job(),
-                        Err(_) => return,
-                    }
-                });
+            let spawned = std::thread::Builder::new().name(format!("idhub-argon2-{i}")).spawn(move || loop {
+                let job = match rx.lock() {
+                    Ok(r) => r.recv(),
+                    Err(_) => return,
+                };
+                match job {
+                    Ok(job) => job(),
+                    Err(_) => return,
+                }
+            });
             if let Err(e) = spawned {
                 tracing::error!("cannot start a password hashing thread: {e}");
             }
         }
-        HashPool {
-            tx: std::sync::Mutex::new(tx),
-        }
+        HashPool { tx: std::sync::Mutex::new(tx) }
     }
 
-    async fn run<T: Send + 'static>(
-        &self,
-        f: impl FnOnce() -> T + Send + 'static,
-    ) -> Result<T, HashError> {
+    async fn run<T: Send + 'static>(&self, f: impl FnOnce() -> T + Send + 'static) -> Result<T, HashError> {
         let (tx, rx) = tokio::sync::oneshot::channel();
         let job: Job = Box::new(move || {
             let _ = tx.send(f());
         });
-        self.tx
-            .lock()
-            .map_err(|e| HashError(e.to_string()))?
-            .send(job)
-            .map_err(|e| HashError(e.to_string()))?;
+        self.tx.lock().map_err(|e| HashError(e.to_string()))?.send(job).map_err(|e| HashError(e.to_string()))?;
         rx.await.map_err(|e| HashError(e.to_string()))
     }
 }
@@ -100,57 +83,36 @@ impl HashPool {
 impl PasswordHasher {
     /// A hasher with these parameters.
     pub fn new(params: HashParams) -> Self {
-        PasswordHasher {
-            params,
-            dummy: std::sync::OnceLock::new(),
-            pool: HashPool::new(),
-        }
+        PasswordHasher { params, dummy: std::sync::OnceLock::new(), pool: HashPool::new() }
     }
 
     /// A hash of a random password with these parameters, for checking against when a
     /// login does not exist (so the answer takes as long as for a real user).
     pub fn dummy_hash(&self) -> &str {
-        self.dummy.get_or_init(|| {
-            self.hash_blocking(&idhub_domain::ids::random_base62(16))
-                .unwrap_or_default()
-        })
+        self.dummy.get_or_init(|| self.hash_blocking(&idhub_domain::ids::random_base62(16)).unwrap_or_default())
     }
 
     fn argon(&self) -> Result<Argon2<'static>, HashError> {
-        let p = Params::new(
-            self.params.memory_kib,
-            self.params.iterations,
-            self.params.parallelism,
-            None,
-        )
-        .map_err(|e| HashError(e.to_string()))?;
+        let p = Params::new(self.params.memory_kib, self.params.iterations, self.params.parallelism, None)
+            .map_err(|e| HashError(e.to_string()))?;
         Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, p))
     }
 
     /// Hash synchronously (for the CLI and benchmarks).
     pub fn hash_blocking(&self, password: &str) -> Result<String, HashError> {
         let salt = SaltString::generate(&mut rand::rngs::OsRng);
-        Ok(self
-            .argon()?
-            .hash_password(password.as_bytes(), &salt)
-            .map_err(|e| HashError(e.to_string()))?
-            .to_string())
+        Ok(self.argon()?.hash_password(password.as_bytes(), &salt).map_err(|e| HashError(e.to_string()))?.to_string())
     }
 
     /// Hash on the hashing threads.
     pub async fn hash(&self, password: String) -> Result<String, HashError> {
         let argon = self.argon()?;
-        self.pool
-            .run(move || hash_reusing_memory(&argon, password.as_bytes()))
-            .await?
+        self.pool.run(move || hash_reusing_memory(&argon, password.as_bytes())).await?
     }
 
     /// Verify on the hashing threads. A malformed stored hash verifies as false.
     pub async fn verify(&self, password: String, stored: String) -> bool {
-        self.pool
-            .run(move || verify_reusing_memory(password.as_bytes(), &stored))
-            .await
-            .unwrap_or(false)
+        self.pool.run(move || verify_reusing_memory(password.as_bytes(), &stored)).await.unwrap_or(false)
     }
 }
 
@@ -173,17 +135,12 @@ fn hash_reusing_memory(argon: &Argon2<'_>, password: &[u8]) -> Result<String, Ha
     let mut salt_buf = [0u8; 64];
     let salt_raw = salt.decode_b64(&mut salt_buf).map_err(|e| err(&e))?;
     let mut out = [0u8; 32];
-    with_blocks(argon.params().block_count(), |blocks| {
-        argon.hash_password_into_with_memory(password, salt_raw, &mut out, blocks)
-    })
-    .map_err(|e| err(&e))?;
+    with_blocks(argon.params().block_count(), |blocks| argon.hash_password_into_with_memory(password, salt_raw, &mut out, blocks))
+        .map_err(|e| err(&e))?;
     let phc = PasswordHash {
         algorithm: argon2::ARGON2ID_IDENT,
         version: Some(Version::V0x13.into()),
-        params: argon
-            .params()
-            .try_into()
-            .map_err(|e: argon2::password_hash::Error| err(&e))?,
+        params: argon.params().try_into().map_err(|e: argon2::password_hash::Error| err(&e))?,
         salt: Some(salt.as_salt()),
         hash: Some(Output::new(&out).map_err(|e| err(&e))?),
     };
@@ -194,28 +151,20 @@ fn verify_reusing_memory(password: &[u8], stored: &str) -> bool {
     let Ok(parsed) = PasswordHash::new(stored) else {
         return false;
     };
-    let (Ok(algorithm), Ok(params), Some(salt), Some(expected)) = (
-        Algorithm::try_from(parsed.algorithm),
-        Params::try_from(&parsed),
-        parsed.salt,
-        parsed.hash,
-    ) else {
+    let (Ok(algorithm), Ok(params), Some(salt), Some(expected)) =
+        (Algorithm::try_from(parsed.algorithm), Params::try_from(&parsed), parsed.salt, parsed.hash)
+    else {
         return false;
     };
-    let version = parsed
-        .version
-        .and_then(|v| Version::try_from(v).ok())
-        .unwrap_or(Version::V0x13);
+    let version = parsed.version.and_then(|v| Version::try_from(v).ok()).unwrap_or(Version::V0x13);
     let argon = Argon2::new(algorithm, version, params);
     let mut salt_buf = [0u8; 64];
     let Ok(salt_raw) = salt.decode_b64(&mut salt_buf) else {
         return false;
     };
     let mut out = vec![0u8; expected.len()];
-    if with_blocks(argon.params().block_count(), |blocks| {
-        argon.hash_password_into_with_memory(password, salt_raw, &mut out, blocks)
-    })
-    .is_err()
+    if with_blocks(argon.params().block_count(), |blocks| argon.hash_password_into_with_memory(password, salt_raw, &mut out, blocks))
+        .is_err()
     {
         return false;
     }
@@ -229,11 +178,7 @@ mod tests {
 
     #[tokio::test]
     async fn hashes_are_argon2id_and_verify() {
-        let h = PasswordHasher::new(HashParams {
-            memory_kib: 1024,
-            iterations: 1,
-            parallelism: 1,
-        });
+        let h = PasswordHasher::new(HashParams { memory_kib: 1024, iterations: 1, parallelism: 1 });
         let stored = h.hash("Secr3tPass".into()).await.unwrap_or_default();
         assert!(stored.starts_with("$argon2id$"));
         assert!(h.verify("Secr3tPass".into(), stored.clone()).await);

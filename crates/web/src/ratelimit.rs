@@ -16,10 +16,7 @@ pub struct RateLimitSettings {
 
 impl Default for RateLimitSettings {
     fn default() -> Self {
-        RateLimitSettings {
-            org_per_minute: 60_000,
-            token_per_minute: 30_000,
-        }
+        RateLimitSettings { org_per_minute: 60_000, token_per_minute: 30_000 }
     }
 }
 
@@ -54,10 +51,7 @@ pub struct RateLimiter {
 impl RateLimiter {
     /// A limiter with these limits.
     pub fn new(settings: RateLimitSettings) -> Self {
-        RateLimiter {
-            settings,
-            window: Mutex::new((0, HashMap::new())),
-        }
+        RateLimiter { settings, window: Mutex::new((0, HashMap::new())) }
     }
 
     /// Count one request of `org` made with `token` (a stable token key) at `now_ms`.
@@ -65,12 +59,7 @@ impl RateLimiter {
         let window_start = now_ms.div_euclid(60_000) * 60_000;
         let reset = (window_start + 60_000) / 1000;
         let Ok(mut guard) = self.window.lock() else {
-            return Decision {
-                allowed: true,
-                limit: self.settings.org_per_minute,
-                remaining: self.settings.org_per_minute,
-                reset,
-            };
+            return Decision { allowed: true, limit: self.settings.org_per_minute, remaining: self.settings.org_per_minute, reset };
         };
         let (start, counts) = &mut *guard;
         if *start != window_start {
@@ -92,16 +81,7 @@ impl RateLimiter {
             }
         }
         let (limit, used) = tightest;
-        Decision {
-            allowed,
-            limit,
-            remaining: if allowed {
-                limit.saturating_sub(used)
-            } else {
-                0
-            },
-            reset,
-        }
+        Decision { allowed, limit, remaining: if allowed { limit.saturating_sub(used) } else { 0 }, reset }
     }
 }
 
@@ -111,10 +91,7 @@ mod tests {
 
     #[test]
     fn counts_per_window_and_resets() {
-        let rl = RateLimiter::new(RateLimitSettings {
-            org_per_minute: 3,
-            token_per_minute: 2,
-        });
+        let rl = RateLimiter::new(RateLimitSettings { org_per_minute: 3, token_per_minute: 2 });
         let t0 = 1_700_000_000_000;
         assert!(rl.check("o", Some("a"), t0).allowed);
         let d = rl.check("o", Some("a"), t0);

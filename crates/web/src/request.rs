@@ -32,21 +32,9 @@ impl<S: Send + Sync> FromRequestParts<S> for Client {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let ip = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|c| c.0.ip().to_string());
-        let ua = parts
-            .headers
-            .get("user-agent")
-            .and_then(|v| v.to_str().ok())
-            .map(|s| s.chars().take(512).collect());
+        let ip = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string());
+        let ua = parts.headers.get("user-agent").and_then(|v| v.to_str().ok()).map(|s| s.chars().take(512).collect());
         let rid = parts.extensions.get::<RequestId>().map(|r| r.0.clone());
-        Ok(Client(ClientInfo {
-            ip_address: ip,
-            user_agent: ua,
-            request_id: rid,
-            request_uri: Some(parts.uri.path().to_string()),
-        }))
+        Ok(Client(ClientInfo { ip_address: ip, user_agent: ua, request_id: rid, request_uri: Some(parts.uri.path().to_string()) }))
     }
 }

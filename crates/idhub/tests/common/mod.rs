@@ -12,22 +12,12 @@ pub fn profile(login: &str, first: &str, last: &str) -> Value {
 }
 
 /// Create a user; returns the response JSON (panics on failure).
-pub async fn create_user(
-    s: &TestServer,
-    login: &str,
-    password: Option<&str>,
-    activate: bool,
-) -> Value {
+pub async fn create_user(s: &TestServer, login: &str, password: Option<&str>, activate: bool) -> Value {
     let mut body = json!({ "profile": profile(login, "Test", "User") });
     if let Some(pw) = password {
         body["credentials"] = json!({ "password": { "value": pw } });
     }
-    let r = s
-        .api(Method::POST, &format!("/api/v1/users?activate={activate}"))
-        .json(&body)
-        .send()
-        .await
-        .expect("send");
+    let r = s.api(Method::POST, &format!("/api/v1/users?activate={activate}")).json(&body).send().await.expect("send");
     assert_eq!(r.status(), StatusCode::OK, "create {login}");
     r.json().await.expect("json")
 }
@@ -44,20 +34,11 @@ pub async fn call(rb: reqwest::RequestBuilder) -> (StatusCode, Value) {
 pub fn assert_okta_error(body: &Value, code: &str) {
     assert_eq!(body["errorCode"], code, "body: {body}");
     assert!(body["errorSummary"].is_string(), "body: {body}");
-    assert!(
-        body["errorId"]
-            .as_str()
-            .map(|s| s.starts_with("oae"))
-            .unwrap_or(false),
-        "body: {body}"
-    );
+    assert!(body["errorId"].as_str().map(|s| s.starts_with("oae")).unwrap_or(false), "body: {body}");
     assert!(body["errorCauses"].is_array(), "body: {body}");
 }
 
 /// Count users through the API (all statuses).
 pub async fn user_count(s: &TestServer) -> usize {
-    s.db.store
-        .count_users(&idhub_domain::ids::OrgId(s.org_id.clone()))
-        .await
-        .expect("count") as usize
+    s.db.store.count_users(&idhub_domain::ids::OrgId(s.org_id.clone())).await.expect("count") as usize
 }

@@ -52,12 +52,10 @@ pub async fn authn(
     let (Some(username), Some(password)) = (username, password) else {
         let mut e = ApiError::validation("username, password", vec![]);
         if username.is_none() {
-            e.causes
-                .push("username: The field cannot be left blank".into());
+            e.causes.push("username: The field cannot be left blank".into());
         }
         if password.is_none() {
-            e.causes
-                .push("password: The field cannot be left blank".into());
+            e.causes.push("password: The field cannot be left blank".into());
         }
         return Err(e);
     };
@@ -78,28 +76,15 @@ pub async fn authn(
             }
             if mfa::mfa_required(&state, &org, u).await? {
                 let (state_token, tx) = mfa::begin(&state, &org, u, None).await?;
-                return Ok(
-                    Json(mfa_state(&state, &org, u, &state_token, &tx).await?).into_response()
-                );
+                return Ok(Json(mfa_state(&state, &org, u, &state_token, &tx).await?).into_response());
             }
             Ok(Json(success(&state, &org, u, vec!["pwd".into()], &client).await?).into_response())
         }
-        Err(AuthFailure::LockedOut) => {
-            Ok(Json(json!({ "status": "LOCKED_OUT", "_links": {} })).into_response())
-        }
-        Err(AuthFailure::InvalidCredentials) => Err(ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "E0000004",
-            "Authentication failed",
-        )),
+        Err(AuthFailure::LockedOut) => Ok(Json(json!({ "status": "LOCKED_OUT", "_links": {} })).into_response()),
+        Err(AuthFailure::InvalidCredentials) => Err(ApiError::new(StatusCode::UNAUTHORIZED, "E0000004", "Authentication failed")),
         Err(AuthFailure::Throttled) => {
-            let mut e = ApiError::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                "E0000047",
-                "API call exceeded rate limit due to too many requests.",
-            );
-            e.headers
-                .push(("x-rate-limit-reset", ((now / 60_000 + 1) * 60).to_string()));
+            let mut e = ApiError::new(StatusCode::TOO_MANY_REQUESTS, "E0000047", "API call exceeded rate limit due to too many requests.");
+            e.headers.push(("x-rate-limit-reset", ((now / 60_000 + 1) * 60).to_string()));
             Err(e)
         }
         Err(AuthFailure::Internal(detail)) => Err(ApiError::internal(detail)),
@@ -107,19 +92,10 @@ pub async fn authn(
 }
 
 /// The SUCCESS answer: a one-time session token.
-async fn success(
-    state: &AppState,
-    org: &Org,
-    u: &User,
-    amr: Vec<String>,
-    client: &Client,
-) -> Result<Value, ApiError> {
+async fn success(state: &AppState, org: &Org, u: &User, amr: Vec<String>, client: &Client) -> Result<Value, ApiError> {
     let now = state.now();
     let token = format!("20111{}", idhub_domain::ids::random_base62(40));
-    state
-        .store
-        .create_session_token(&org.id, &u.id, &amr, &token, now + SESSION_TOKEN_TTL_MS)
-        .await?;
+    state.store.create_session_token(&org.id, &u.id, &amr, &token, now + SESSION_TOKEN_TTL_MS).await?;
     let ev = NewEvent::success(
         "user.authentication.authenticate",
         "User authentication",
@@ -149,13 +125,7 @@ fn factor_json(org: &Org, u: &User, f: &Factor) -> Value {
 }
 
 /// The MFA_REQUIRED / MFA_ENROLL answer for a transaction.
-async fn mfa_state(
-    state: &AppState,
-    org: &Org,
-    u: &User,
-    state_token: &str,
-    tx: &AuthnTransaction,
-) -> Result<Value, ApiError> {
+async fn mfa_state(state: &AppState, org: &Org, u: &User, state_token: &str, tx: &AuthnTransaction) -> Result<Value, ApiError> {
     let base = &org.base_url;
     let factors = match mfa::active_factor(state, org, u).await? {
         Some(f) => vec![factor_json(org, u, &f)],
@@ -174,28 +144,11 @@ async fn mfa_state(
 }
 
 /// The transaction named by a body's `stateToken`, with its user.
-async fn transaction(
-    state: &AppState,
-    org: &Org,
-    body: &Value,
-) -> Result<(String, AuthnTransaction, User), ApiError> {
+async fn transaction(state: &AppState, org: &Org, body: &Value) -> Result<(String, AuthnTransaction, User), ApiError> {
     let invalid = || ApiError::new(StatusCode::FORBIDDEN, "E0000011", "Invalid token provided");
-    let token = body
-        .get("stateToken")
-        .and_then(Value::as_str)
-        .filter(|t| !t.is_empty() && t.len() <= 64)
-        .ok_or_else(invalid)?;
-    let tx = state
-        .store
-        .get_transaction(&org.id, token, state.now())
-        .await
-        .map_err(|_| invalid())?;
-    let user = state
-        .store
-        .get_user(&org.id, tx.user_id.as_str())
-        .await
-        .map_err(|_| invalid())?
-        .user;
+    let token = body.get("stateToken").and_then(Value::as_str).filter(|t| !t.is_empty() && t.len() <= 64).ok_or_else(invalid)?;
+    let tx = state.store.get_transaction(&org.id, token, state.now()).await.map_err(|_| invalid())?;
+    let user = state.store.get_user(&org.id, tx.user_id.as_str()).await.map_err(|_| invalid())?.user;
     if !idhub_domain::lifecycle::can_authenticate(user.status) {
         return Err(invalid());
     }
@@ -210,56 +163,21 @@ pub async fn authn_factor_verify(
     Path(params): Path<Vec<(String, String)>>,
     OktaJson(body): OktaJson,
 ) -> Result<Response, ApiError> {
-    let factor_id = params
-        .iter()
-        .find(|(k, _)| k == "factor")
-        .map(|(_, v)| v.clone())
-        .unwrap_or_default();
+    let factor_id = params.iter().find(|(k, _)| k == "factor").map(|(_, v)| v.clone()).unwrap_or_default();
     let (token, tx, user) = transaction(&state, &org, &body).await?;
-    let factor = state
-        .store
-        .get_factor(&org.id, &user.id, &factor_id)
-        .await
-        .map_err(|_| ApiError::not_found(format!("{factor_id} (Factor)")))?;
-    let code = body
-        .get("passCode")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
-    match mfa::verify(
-        &state,
-        &org,
-        &user,
-        mfa::Pending {
-            secret: &token,
-            tx: &tx,
-        },
-        &factor,
-        code,
-        &client.0,
-    )
-    .await?
-    {
-        Ok(()) => Ok(Json(
-            success(
-                &state,
-                &org,
-                &user,
-                vec!["pwd".into(), "otp".into()],
-                &client,
-            )
-            .await?,
-        )
-        .into_response()),
+    let factor =
+        state.store.get_factor(&org.id, &user.id, &factor_id).await.map_err(|_| ApiError::not_found(format!("{factor_id} (Factor)")))?;
+    let code = body.get("passCode").and_then(Value::as_str).unwrap_or_default();
+    match mfa::verify(&state, &org, &user, mfa::Pending { secret: &token, tx: &tx }, &factor, code, &client.0).await? {
+        Ok(()) => Ok(Json(success(&state, &org, &user, vec!["pwd".into(), "otp".into()], &client).await?).into_response()),
         Err(VerifyFailure::InvalidCode) => {
             let mut e = ApiError::new(StatusCode::FORBIDDEN, "E0000068", "Invalid Passcode/Answer");
             e.causes = vec!["Your passcode doesn't match our records. Please try again.".into()];
             Err(e)
         }
-        Err(VerifyFailure::TooManyAttempts) => Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "E0000069",
-            "User Locked: too many wrong codes; sign in again.",
-        )),
+        Err(VerifyFailure::TooManyAttempts) => {
+            Err(ApiError::new(StatusCode::FORBIDDEN, "E0000069", "User Locked: too many wrong codes; sign in again."))
+        }
     }
 }
 
@@ -272,29 +190,13 @@ pub async fn authn_factor_enroll(
 ) -> Result<Json<Value>, ApiError> {
     let (token, tx, user) = transaction(&state, &org, &body).await?;
     if tx.status != "MFA_ENROLL" && tx.status != "MFA_ENROLL_ACTIVATE" {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "E0000038",
-            "This operation is not allowed in the current authentication state.",
-        ));
+        return Err(ApiError::new(StatusCode::FORBIDDEN, "E0000038", "This operation is not allowed in the current authentication state."));
     }
     if body.get("factorType").and_then(Value::as_str) != Some(mfa::TOTP_TYPE) {
-        return Err(ApiError::validation(
-            "factorType",
-            vec![format!("factorType: only {} is supported", mfa::TOTP_TYPE)],
-        ));
+        return Err(ApiError::validation("factorType", vec![format!("factorType: only {} is supported", mfa::TOTP_TYPE)]));
     }
     let (factor, raw) = mfa::enroll(&state, &org, &user, &client.0).await?;
-    state
-        .store
-        .update_transaction(
-            &org.id,
-            &token,
-            "MFA_ENROLL_ACTIVATE",
-            Some(&factor.id),
-            false,
-        )
-        .await?;
+    state.store.update_transaction(&org.id, &token, "MFA_ENROLL_ACTIVATE", Some(&factor.id), false).await?;
     let base = &org.base_url;
     Ok(Json(json!({
         "stateToken": token,
@@ -331,13 +233,8 @@ pub async fn authn_cancel(
 }
 
 /// `GET /api/v1/sessions/me`
-pub async fn sessions_me(
-    State(state): State<AppState>,
-    parts: Parts,
-) -> Result<Json<Value>, ApiError> {
-    let s = current_session(&state, &parts)
-        .await?
-        .ok_or_else(|| ApiError::not_found("me (Session)"))?;
+pub async fn sessions_me(State(state): State<AppState>, parts: Parts) -> Result<Json<Value>, ApiError> {
+    let s = current_session(&state, &parts).await?.ok_or_else(|| ApiError::not_found("me (Session)"))?;
     let base = &s.org.base_url;
     Ok(Json(json!({
         "id": s.session.id,
@@ -359,14 +256,8 @@ pub async fn sessions_me(
 }
 
 /// `DELETE /api/v1/sessions/me`
-pub async fn sessions_me_delete(
-    State(state): State<AppState>,
-    client: Client,
-    parts: Parts,
-) -> Result<Response, ApiError> {
-    let s = current_session(&state, &parts)
-        .await?
-        .ok_or_else(|| ApiError::not_found("me (Session)"))?;
+pub async fn sessions_me_delete(State(state): State<AppState>, client: Client, parts: Parts) -> Result<Response, ApiError> {
+    let s = current_session(&state, &parts).await?.ok_or_else(|| ApiError::not_found("me (Session)"))?;
     let u = &s.user.user;
     let ev = NewEvent::success(
         "user.session.end",
@@ -375,12 +266,8 @@ pub async fn sessions_me_delete(
         vec![],
         client.0,
     );
-    state
-        .store
-        .delete_session(&s.org.id, &s.session.id, state.now(), &[ev])
-        .await?;
+    state.store.delete_session(&s.org.id, &s.session.id, state.now(), &[ev]).await?;
     let mut resp = StatusCode::NO_CONTENT.into_response();
-    resp.headers_mut()
-        .append(header::SET_COOKIE, clear_session_cookie(&s.org));
+    resp.headers_mut().append(header::SET_COOKIE, clear_session_cookie(&s.org));
     Ok(resp)
 }

@@ -28,18 +28,8 @@ impl ApiCaller {
     /// The actor for System Log events.
     pub fn actor(&self) -> Party {
         match &self.token.user_id {
-            Some(uid) => Party::new(
-                uid.clone(),
-                "User",
-                format!("token:{}", self.token.name),
-                self.token.name.clone(),
-            ),
-            None => Party::new(
-                self.token.id.0.clone(),
-                "PublicClientApp",
-                format!("token:{}", self.token.name),
-                self.token.name.clone(),
-            ),
+            Some(uid) => Party::new(uid.clone(), "User", format!("token:{}", self.token.name), self.token.name.clone()),
+            None => Party::new(self.token.id.0.clone(), "PublicClientApp", format!("token:{}", self.token.name), self.token.name.clone()),
         }
     }
 }
@@ -52,19 +42,9 @@ pub struct ApiWriter(pub ApiCaller);
 impl FromRequestParts<AppState> for ApiCaller {
     type Rejection = ApiError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
-        let org = CurrentOrg::from_request_parts(parts, state)
-            .await
-            .map_err(|_| ApiError::not_found("org"))?
-            .0;
-        let header = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .ok_or_else(ApiError::invalid_token)?;
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let org = CurrentOrg::from_request_parts(parts, state).await.map_err(|_| ApiError::not_found("org"))?.0;
+        let header = parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).ok_or_else(ApiError::invalid_token)?;
         let secret = ssws_token(header).ok_or_else(ApiError::invalid_token)?;
         let token = match state.store.token_by_secret(&org.id, secret).await {
             Ok(t) => t,
@@ -84,10 +64,7 @@ impl FromRequestParts<AppState> for ApiCaller {
 impl FromRequestParts<AppState> for ApiWriter {
     type Rejection = ApiError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let caller = ApiCaller::from_request_parts(parts, state).await?;
         if caller.token.role == AdminRole::ReadOnlyAdmin || !caller.token.role.can_write() {
             return Err(ApiError::forbidden());
@@ -105,21 +82,15 @@ impl FromRequest<AppState> for OktaJson {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
-        let content_type = req
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_ascii_lowercase);
+        let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_ascii_lowercase);
         let limit = state.settings.max_body_bytes;
-        let body = axum::body::to_bytes(req.into_body(), limit)
-            .await
-            .map_err(|_| {
-                ApiError::new(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "E0000003",
-                    format!("The request body was not well-formed: larger than {limit} bytes."),
-                )
-            })?;
+        let body = axum::body::to_bytes(req.into_body(), limit).await.map_err(|_| {
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "E0000003",
+                format!("The request body was not well-formed: larger than {limit} bytes."),
+            )
+        })?;
         parse_json(content_type.as_deref(), &body).map(OktaJson)
     }
 }
@@ -139,13 +110,7 @@ fn parse_json(content_type: Option<&str>, body: &Bytes) -> Result<Value, ApiErro
             "Bad request. Accept and/or Content-Type headers likely do not match supported values.",
         ));
     }
-    serde_json::from_slice(body).map_err(|e| {
-        ApiError::bad_body(format!(
-            "Invalid JSON at line {} column {}",
-            e.line(),
-            e.column()
-        ))
-    })
+    serde_json::from_slice(body).map_err(|e| ApiError::bad_body(format!("Invalid JSON at line {} column {}", e.line(), e.column())))
 }
 
 /// Query parameters, decoded; repeated keys keep the last value.
@@ -187,10 +152,7 @@ impl Params {
             None | Some("") => Ok(default),
             Some(v) if v.eq_ignore_ascii_case("true") => Ok(true),
             Some(v) if v.eq_ignore_ascii_case("false") => Ok(false),
-            Some(_) => Err(ApiError::validation(
-                key,
-                vec![format!("{key}: must be true or false")],
-            )),
+            Some(_) => Err(ApiError::validation(key, vec![format!("{key}: must be true or false")])),
         }
     }
 
@@ -200,10 +162,7 @@ impl Params {
             None | Some("") => Ok(default),
             Some(v) => match v.parse::<i64>() {
                 Ok(n) if n >= 1 => Ok(n.min(max)),
-                _ => Err(ApiError::validation(
-                    "limit",
-                    vec!["limit: must be a positive integer".into()],
-                )),
+                _ => Err(ApiError::validation("limit", vec!["limit: must be a positive integer".into()])),
             },
         }
     }

@@ -25,20 +25,11 @@ async fn user(state: &AppState, caller: &ApiCaller, id: &str) -> Result<StoredUs
 }
 
 fn party(u: &StoredUser) -> Party {
-    Party::new(
-        u.user.id.0.clone(),
-        "User",
-        u.user.login(),
-        u.user.display_name(),
-    )
+    Party::new(u.user.id.0.clone(), "User", u.user.login(), u.user.display_name())
 }
 
 /// `GET /api/v1/users/{id}/factors`
-pub async fn factors_list(
-    State(state): State<AppState>,
-    caller: ApiCaller,
-    Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+pub async fn factors_list(State(state): State<AppState>, caller: ApiCaller, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
     let u = user(&state, &caller, &id).await?;
     let base = &caller.org.base_url;
     let factors = state.store.list_factors(&caller.org.id, &u.user.id).await?;
@@ -65,23 +56,8 @@ pub async fn factors_delete(
     Path((id, factor)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
     let u = user(&state, &caller, &id).await?;
-    let ev = NewEvent::success(
-        "user.mfa.factor.deactivate",
-        "Reset factor for user",
-        caller.actor(),
-        vec![party(&u)],
-        client.0,
-    );
-    let n = state
-        .store
-        .delete_factors(
-            &caller.org.id,
-            &u.user.id,
-            Some(&factor),
-            state.now(),
-            &[ev],
-        )
-        .await?;
+    let ev = NewEvent::success("user.mfa.factor.deactivate", "Reset factor for user", caller.actor(), vec![party(&u)], client.0);
+    let n = state.store.delete_factors(&caller.org.id, &u.user.id, Some(&factor), state.now(), &[ev]).await?;
     if n == 0 {
         return Err(ApiError::not_found(format!("{factor} (Factor)")));
     }
@@ -96,26 +72,14 @@ pub async fn factors_reset(
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     let u = user(&state, &caller, &id).await?;
-    let ev = NewEvent::success(
-        "user.mfa.factor.reset_all",
-        "Reset all factors for user",
-        caller.actor(),
-        vec![party(&u)],
-        client.0,
-    );
-    state
-        .store
-        .delete_factors(&caller.org.id, &u.user.id, None, state.now(), &[ev])
-        .await?;
+    let ev = NewEvent::success("user.mfa.factor.reset_all", "Reset all factors for user", caller.actor(), vec![party(&u)], client.0);
+    state.store.delete_factors(&caller.org.id, &u.user.id, None, state.now(), &[ev]).await?;
     Ok(Json(json!({})))
 }
 
 /// `GET /api/v1/idhub/policies/sign-on`
 pub async fn sign_on_policy_get(caller: ApiCaller) -> Json<Value> {
-    Json(
-        serde_json::to_value(SignOnPolicy::from_settings(&caller.org.settings))
-            .unwrap_or(Value::Null),
-    )
+    Json(serde_json::to_value(SignOnPolicy::from_settings(&caller.org.settings)).unwrap_or(Value::Null))
 }
 
 /// `PUT /api/v1/idhub/policies/sign-on`: replace the policy (missing fields take defaults).
@@ -125,23 +89,18 @@ pub async fn sign_on_policy_put(
     client: Client,
     OktaJson(body): OktaJson,
 ) -> Result<Json<Value>, ApiError> {
-    let policy: SignOnPolicy =
-        serde_json::from_value(body).map_err(|e| ApiError::bad_body(e.to_string()))?;
+    let policy: SignOnPolicy = serde_json::from_value(body).map_err(|e| ApiError::bad_body(e.to_string()))?;
     policy.validate()?;
     if let Some(gid) = &policy.mfa_group_id {
         if state.store.get_group(&caller.org.id, gid).await.is_err() {
-            return Err(ApiError::validation(
-                "mfaGroupId",
-                vec![format!("mfaGroupId: group {gid} does not exist")],
-            ));
+            return Err(ApiError::validation("mfaGroupId", vec![format!("mfaGroupId: group {gid} does not exist")]));
         }
     }
     let mut settings = caller.org.settings.clone();
     if !settings.is_object() {
         settings = json!({});
     }
-    settings["signOn"] =
-        serde_json::to_value(&policy).map_err(|e| ApiError::internal(e.to_string()))?;
+    settings["signOn"] = serde_json::to_value(&policy).map_err(|e| ApiError::internal(e.to_string()))?;
     let ev = NewEvent::success(
         "policy.lifecycle.update",
         "Update sign-on policy",
@@ -149,10 +108,7 @@ pub async fn sign_on_policy_put(
         vec![Party::new("sign-on", "Policy", "sign-on", "Sign-on policy")],
         client.0,
     );
-    state
-        .store
-        .update_org_settings(&caller.org.id, &settings, state.now(), &[ev])
-        .await?;
+    state.store.update_org_settings(&caller.org.id, &settings, state.now(), &[ev]).await?;
     state.orgs.invalidate(&caller.org.host);
     Ok(Json(serde_json::to_value(&policy).unwrap_or(Value::Null)))
 }

@@ -48,12 +48,7 @@ fn profile_fields(body: &Value) -> Result<(String, Option<String>), ApiError> {
     let profile = body
         .get("profile")
         .and_then(Value::as_object)
-        .ok_or_else(|| {
-            ApiError::validation(
-                "profile",
-                vec!["profile: The field cannot be left blank".into()],
-            )
-        })?;
+        .ok_or_else(|| ApiError::validation("profile", vec!["profile: The field cannot be left blank".into()]))?;
     let name = match profile.get("name") {
         None | Some(Value::Null) => None,
         Some(Value::String(s)) => Some(s.trim().to_string()),
@@ -65,12 +60,7 @@ fn profile_fields(body: &Value) -> Result<(String, Option<String>), ApiError> {
         Some(_) => return Err(ApiError::bad_body("profile.description must be a string")),
     };
     if let Some(unknown) = profile.keys().find(|k| *k != "name" && *k != "description") {
-        return Err(ApiError::validation(
-            unknown.clone(),
-            vec![format!(
-                "{unknown}: Property name '{unknown}' is not defined in profile"
-            )],
-        ));
+        return Err(ApiError::validation(unknown.clone(), vec![format!("{unknown}: Property name '{unknown}' is not defined in profile")]));
     }
     validate_profile(name.as_deref(), description.as_deref())?;
     Ok((name.unwrap_or_default(), description))
@@ -110,27 +100,13 @@ pub async fn groups_create(
         last_updated: now,
         last_membership_updated: now,
     };
-    let ev = NewEvent::success(
-        "group.lifecycle.create",
-        "Create okta group",
-        caller.actor(),
-        vec![party(&group)],
-        client.0,
-    );
-    let stored = state
-        .store
-        .create_group(&group, &[ev])
-        .await
-        .map_err(conflict)?;
+    let ev = NewEvent::success("group.lifecycle.create", "Create okta group", caller.actor(), vec![party(&group)], client.0);
+    let stored = state.store.create_group(&group, &[ev]).await.map_err(conflict)?;
     Ok(Json(group_json(&caller.org.base_url, &stored.group)))
 }
 
 /// `GET /api/v1/groups/{id}`
-pub async fn groups_get(
-    State(state): State<AppState>,
-    caller: ApiCaller,
-    Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+pub async fn groups_get(State(state): State<AppState>, caller: ApiCaller, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
     let g = load(&state, &caller, &id).await?;
     Ok(Json(group_json(&caller.org.base_url, &g.group)))
 }
@@ -151,18 +127,8 @@ pub async fn groups_update(
     g.name = name;
     g.description = description;
     g.last_updated = state.now();
-    let ev = NewEvent::success(
-        "group.profile.update",
-        "Update group profile",
-        caller.actor(),
-        vec![party(&g)],
-        client.0,
-    );
-    state
-        .store
-        .update_group(&g, &[ev])
-        .await
-        .map_err(conflict)?;
+    let ev = NewEvent::success("group.profile.update", "Update group profile", caller.actor(), vec![party(&g)], client.0);
+    state.store.update_group(&g, &[ev]).await.map_err(conflict)?;
     Ok(Json(group_json(&caller.org.base_url, &g)))
 }
 
@@ -177,17 +143,8 @@ pub async fn groups_delete(
     if g.kind != GroupType::OktaGroup {
         return Err(ApiError::forbidden());
     }
-    let ev = NewEvent::success(
-        "group.lifecycle.delete",
-        "Delete okta group",
-        caller.actor(),
-        vec![party(&g)],
-        client.0,
-    );
-    state
-        .store
-        .delete_group(&caller.org.id, &g.id, state.now(), &[ev])
-        .await?;
+    let ev = NewEvent::success("group.lifecycle.delete", "Delete okta group", caller.actor(), vec![party(&g)], client.0);
+    state.store.delete_group(&caller.org.id, &g.id, state.now(), &[ev]).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -221,21 +178,10 @@ pub async fn groups_member_add(
         "group.user_membership.add",
         "Add user to group membership",
         caller.actor(),
-        vec![
-            Party::new(
-                u.user.id.0.clone(),
-                "User",
-                u.user.login().to_string(),
-                u.user.display_name(),
-            ),
-            party(&g),
-        ],
+        vec![Party::new(u.user.id.0.clone(), "User", u.user.login().to_string(), u.user.display_name()), party(&g)],
         client.0,
     );
-    state
-        .store
-        .add_group_member(&caller.org.id, &g.id, &u, state.now(), &[ev])
-        .await?;
+    state.store.add_group_member(&caller.org.id, &g.id, &u, state.now(), &[ev]).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -251,21 +197,10 @@ pub async fn groups_member_remove(
         "group.user_membership.remove",
         "Remove user from group membership",
         caller.actor(),
-        vec![
-            Party::new(
-                u.user.id.0.clone(),
-                "User",
-                u.user.login().to_string(),
-                u.user.display_name(),
-            ),
-            party(&g),
-        ],
+        vec![Party::new(u.user.id.0.clone(), "User", u.user.login().to_string(), u.user.display_name()), party(&g)],
         client.0,
     );
-    state
-        .store
-        .remove_group_member(&caller.org.id, &g.id, &u.user.id, state.now(), &[ev])
-        .await?;
+    state.store.remove_group_member(&caller.org.id, &g.id, &u.user.id, state.now(), &[ev]).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -276,20 +211,12 @@ fn parse_expr(text: &str, ctx: Context) -> Result<filter::Expr, ApiError> {
 }
 
 /// `GET /api/v1/groups`
-pub async fn groups_list(
-    State(state): State<AppState>,
-    caller: ApiCaller,
-    params: Params,
-) -> Result<Response, ApiError> {
+pub async fn groups_list(State(state): State<AppState>, caller: ApiCaller, params: Params) -> Result<Response, ApiError> {
     let q = params.get("q").filter(|s| !s.is_empty());
     let f = params.get("filter").filter(|s| !s.is_empty());
     let s = params.get("search").filter(|s| !s.is_empty());
     if f.is_some() && s.is_some() {
-        return Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "E0000033",
-            "Search and filter cannot be used together.",
-        ));
+        return Err(ApiError::new(StatusCode::BAD_REQUEST, "E0000033", "Search and filter cannot be used together."));
     }
     let select = match (q, f, s) {
         (_, Some(f), _) => GroupSelect::Filter(parse_expr(f, Context::GroupFilter)?),
@@ -298,15 +225,7 @@ pub async fn groups_list(
         _ => GroupSelect::All,
     };
     let limit = params.limit(10_000, 10_000)?;
-    let page = state
-        .store
-        .list_groups(
-            &caller.org.id,
-            &select,
-            limit,
-            params.get("after").filter(|a| !a.is_empty()),
-        )
-        .await?;
+    let page = state.store.list_groups(&caller.org.id, &select, limit, params.get("after").filter(|a| !a.is_empty())).await?;
     let mut keep: Vec<(&str, String)> = vec![];
     for k in ["q", "filter", "search"] {
         if let Some(v) = params.get(k) {
@@ -314,17 +233,8 @@ pub async fn groups_list(
         }
     }
     keep.push(("limit", limit.to_string()));
-    let headers = link_headers(
-        &caller.org.base_url,
-        "/api/v1/groups",
-        &keep,
-        page.next.as_deref(),
-    );
-    let body: Vec<Value> = page
-        .items
-        .iter()
-        .map(|g| group_json(&caller.org.base_url, &g.group))
-        .collect();
+    let headers = link_headers(&caller.org.base_url, "/api/v1/groups", &keep, page.next.as_deref());
+    let body: Vec<Value> = page.items.iter().map(|g| group_json(&caller.org.base_url, &g.group)).collect();
     Ok((headers, Json(Value::Array(body))).into_response())
 }
 
@@ -337,25 +247,9 @@ pub async fn groups_members(
 ) -> Result<Response, ApiError> {
     let g = load(&state, &caller, &id).await?;
     let limit = params.limit(1000, 10_000)?;
-    let page = state
-        .store
-        .list_group_members(
-            &caller.org.id,
-            &g,
-            limit,
-            params.get("after").filter(|a| !a.is_empty()),
-        )
-        .await?;
-    let headers = link_headers(
-        &caller.org.base_url,
-        &format!("/api/v1/groups/{id}/users"),
-        &[("limit", limit.to_string())],
-        page.next.as_deref(),
-    );
-    let body: Vec<Value> = page
-        .items
-        .iter()
-        .map(|u| user_json(&caller.org.base_url, &u.user))
-        .collect();
+    let page = state.store.list_group_members(&caller.org.id, &g, limit, params.get("after").filter(|a| !a.is_empty())).await?;
+    let headers =
+        link_headers(&caller.org.base_url, &format!("/api/v1/groups/{id}/users"), &[("limit", limit.to_string())], page.next.as_deref());
+    let body: Vec<Value> = page.items.iter().map(|u| user_json(&caller.org.base_url, &u.user)).collect();
     Ok((headers, Json(Value::Array(body))).into_response())
 }

@@ -34,13 +34,7 @@ fn role_json(base: &str, u: &User, r: AdminRole) -> Value {
 }
 
 /// Grant (`Some`) or revoke (`None`) a user's administrator role.
-pub async fn set_role(
-    state: &AppState,
-    org: &Org,
-    actor: &Actor,
-    id: &str,
-    role: Option<AdminRole>,
-) -> Result<StoredUser, ApiError> {
+pub async fn set_role(state: &AppState, org: &Org, actor: &Actor, id: &str, role: Option<AdminRole>) -> Result<StoredUser, ApiError> {
     let now = state.now();
     directory::change_user(state, org, id, |u| {
         if u.admin_role == role {
@@ -79,18 +73,9 @@ fn require_super(caller: &ApiCaller) -> Result<(), ApiError> {
 }
 
 /// `GET /api/v1/users/{id}/roles`
-pub async fn roles_list(
-    State(state): State<AppState>,
-    caller: ApiCaller,
-    Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+pub async fn roles_list(State(state): State<AppState>, caller: ApiCaller, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
     let u = directory::load_user(&state, &caller.org, &id).await?;
-    let roles: Vec<Value> = u
-        .user
-        .admin_role
-        .map(|r| role_json(&caller.org.base_url, &u.user, r))
-        .into_iter()
-        .collect();
+    let roles: Vec<Value> = u.user.admin_role.map(|r| role_json(&caller.org.base_url, &u.user, r)).into_iter().collect();
     Ok(Json(Value::Array(roles)))
 }
 
@@ -107,22 +92,10 @@ pub async fn roles_assign(
         .get("type")
         .and_then(Value::as_str)
         .and_then(AdminRole::parse)
-        .ok_or_else(|| {
-            ApiError::validation(
-                "type",
-                vec!["type: must be SUPER_ADMIN, ORG_ADMIN or READ_ONLY_ADMIN".into()],
-            )
-        })?;
-    let actor = Actor {
-        party: caller.actor(),
-        client: client.0,
-    };
+        .ok_or_else(|| ApiError::validation("type", vec!["type: must be SUPER_ADMIN, ORG_ADMIN or READ_ONLY_ADMIN".into()]))?;
+    let actor = Actor { party: caller.actor(), client: client.0 };
     let u = set_role(&state, &caller.org, &actor, &id, Some(role)).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(role_json(&caller.org.base_url, &u.user, role)),
-    )
-        .into_response())
+    Ok((StatusCode::CREATED, Json(role_json(&caller.org.base_url, &u.user, role))).into_response())
 }
 
 /// `DELETE /api/v1/users/{id}/roles/{role}`
@@ -137,10 +110,7 @@ pub async fn roles_unassign(
     if u.user.admin_role.map(|r| r.as_str()) != Some(role.as_str()) {
         return Err(ApiError::not_found(format!("{role} (Role)")));
     }
-    let actor = Actor {
-        party: caller.actor(),
-        client: client.0,
-    };
+    let actor = Actor { party: caller.actor(), client: client.0 };
     set_role(&state, &caller.org, &actor, &id, None).await?;
     Ok(StatusCode::NO_CONTENT)
 }

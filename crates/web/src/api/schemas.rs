@@ -15,18 +15,12 @@ fn check_schema_id(caller: &ApiCaller, schema: &str) -> Result<(), ApiError> {
     if schema == "default" || schema == caller.org.user_type_id {
         Ok(())
     } else {
-        Err(ApiError::not_found(format!(
-            "/api/v1/meta/schemas/user/{schema} (UserSchema)"
-        )))
+        Err(ApiError::not_found(format!("/api/v1/meta/schemas/user/{schema} (UserSchema)")))
     }
 }
 
 /// `GET /api/v1/meta/schemas/user/default`
-pub async fn schemas_get(
-    State(state): State<AppState>,
-    caller: ApiCaller,
-    Path(schema): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+pub async fn schemas_get(State(state): State<AppState>, caller: ApiCaller, Path(schema): Path<String>) -> Result<Json<Value>, ApiError> {
     check_schema_id(&caller, &schema)?;
     let s = state.store.user_schema(&caller.org.id).await?;
     Ok(Json(s.to_okta_json(&caller.org.base_url)))
@@ -59,11 +53,6 @@ pub async fn schemas_update(
         vec![Party::new("default", "UserSchema", "user", "User")],
         client.0,
     );
-    state
-        .store
-        .save_custom_attributes(&caller.org.id, &custom, state.now(), &[ev])
-        .await?;
-    Ok(Json(
-        UserSchema::with_custom(custom).to_okta_json(&caller.org.base_url),
-    ))
+    state.store.save_custom_attributes(&caller.org.id, &custom, state.now(), &[ev]).await?;
+    Ok(Json(UserSchema::with_custom(custom).to_okta_json(&caller.org.base_url)))
 }

@@ -32,25 +32,13 @@ pub fn token_json(base_url: &str, t: &ApiToken) -> Value {
 }
 
 /// `GET /api/v1/api-tokens`
-pub async fn tokens_list(
-    State(state): State<AppState>,
-    caller: ApiCaller,
-) -> Result<Json<Value>, ApiError> {
+pub async fn tokens_list(State(state): State<AppState>, caller: ApiCaller) -> Result<Json<Value>, ApiError> {
     let tokens = state.store.list_tokens(&caller.org.id).await?;
-    Ok(Json(Value::Array(
-        tokens
-            .iter()
-            .map(|t| token_json(&caller.org.base_url, t))
-            .collect(),
-    )))
+    Ok(Json(Value::Array(tokens.iter().map(|t| token_json(&caller.org.base_url, t)).collect())))
 }
 
 async fn load(state: &AppState, caller: &ApiCaller, id: &str) -> Result<ApiToken, ApiError> {
-    let id = if id == "current" {
-        caller.token.id.0.as_str()
-    } else {
-        id
-    };
+    let id = if id == "current" { caller.token.id.0.as_str() } else { id };
     match state.store.get_token(&caller.org.id, id).await {
         Ok(t) => Ok(t),
         Err(StoreError::NotFound) => Err(ApiError::not_found(format!("{id} (ApiToken)"))),
@@ -59,15 +47,8 @@ async fn load(state: &AppState, caller: &ApiCaller, id: &str) -> Result<ApiToken
 }
 
 /// `GET /api/v1/api-tokens/{id|current}`
-pub async fn tokens_get(
-    State(state): State<AppState>,
-    caller: ApiCaller,
-    Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
-    Ok(Json(token_json(
-        &caller.org.base_url,
-        &load(&state, &caller, &id).await?,
-    )))
+pub async fn tokens_get(State(state): State<AppState>, caller: ApiCaller, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+    Ok(Json(token_json(&caller.org.base_url, &load(&state, &caller, &id).await?)))
 }
 
 /// `DELETE /api/v1/api-tokens/{id|current}`
@@ -82,17 +63,9 @@ pub async fn tokens_revoke(
         "system.api_token.revoke",
         "Revoke API token",
         caller.actor(),
-        vec![Party::new(
-            t.id.0.clone(),
-            "Token",
-            t.name.clone(),
-            t.name.clone(),
-        )],
+        vec![Party::new(t.id.0.clone(), "Token", t.name.clone(), t.name.clone())],
         client.0,
     );
-    state
-        .store
-        .revoke_token(&caller.org.id, t.id.as_str(), state.now(), &[ev])
-        .await?;
+    state.store.revoke_token(&caller.org.id, t.id.as_str(), state.now(), &[ev]).await?;
     Ok(StatusCode::NO_CONTENT)
 }

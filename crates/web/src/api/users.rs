@@ -31,10 +31,7 @@ pub fn user_json(base_url: &str, u: &User) -> Value {
     if let Some(q) = &u.recovery_question {
         credentials.insert("recovery_question".into(), json!({ "question": q }));
     }
-    credentials.insert(
-        "provider".into(),
-        json!({ "type": u.provider.as_str(), "name": u.provider_name }),
-    );
+    credentials.insert("provider".into(), json!({ "type": u.provider.as_str(), "name": u.provider_name }));
     let mut links = Map::new();
     links.insert("self".into(), json!({ "href": href }));
     let op = |name: &str| json!({ "href": format!("{href}/lifecycle/{name}"), "method": "POST" });
@@ -64,10 +61,7 @@ pub fn user_json(base_url: &str, u: &User) -> Value {
     if u.status != UserStatus::Deprovisioned {
         links.insert("deactivate".into(), op("deactivate"));
     }
-    links.insert(
-        "type".into(),
-        json!({ "href": format!("{base_url}/api/v1/meta/types/user/{}", u.type_id) }),
-    );
+    links.insert("type".into(), json!({ "href": format!("{base_url}/api/v1/meta/types/user/{}", u.type_id) }));
     json!({
         "id": u.id,
         "status": u.status.as_str(),
@@ -84,10 +78,7 @@ pub fn user_json(base_url: &str, u: &User) -> Value {
     })
 }
 
-fn object_field<'a>(
-    body: &'a Value,
-    key: &str,
-) -> Result<Option<&'a Map<String, Value>>, ApiError> {
+fn object_field<'a>(body: &'a Value, key: &str) -> Result<Option<&'a Map<String, Value>>, ApiError> {
     match body.get(key) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::Object(m)) => Ok(Some(m)),
@@ -104,76 +95,47 @@ struct CredentialInput {
 
 fn credentials_input(body: &Value) -> Result<CredentialInput, ApiError> {
     let Some(creds) = object_field(body, "credentials")? else {
-        return Ok(CredentialInput {
-            password: None,
-            recovery: None,
-            provider: None,
-        });
+        return Ok(CredentialInput { password: None, recovery: None, provider: None });
     };
     let password = match creds.get("password") {
         None | Some(Value::Null) => None,
         Some(Value::Object(p)) => match p.get("value") {
             None | Some(Value::Null) => None,
             Some(Value::String(s)) => Some(s.clone()),
-            Some(_) => {
-                return Err(ApiError::bad_body(
-                    "credentials.password.value must be a string",
-                ))
-            }
+            Some(_) => return Err(ApiError::bad_body("credentials.password.value must be a string")),
         },
         Some(_) => return Err(ApiError::bad_body("credentials.password must be an object")),
     };
     let recovery = match creds.get("recovery_question") {
         None | Some(Value::Null) => None,
         Some(Value::Object(r)) => {
-            let q = r
-                .get("question")
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .trim()
-                .to_string();
-            let a = r
-                .get("answer")
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_string();
+            let q = r.get("question").and_then(Value::as_str).unwrap_or_default().trim().to_string();
+            let a = r.get("answer").and_then(Value::as_str).unwrap_or_default().to_string();
             if q.len() < 4 || a.chars().count() < 4 {
                 return Err(ApiError::validation(
                     "recovery_question",
-                    vec![
-                        "recovery_question: the question and answer must be at least 4 characters"
-                            .into(),
-                    ],
+                    vec!["recovery_question: the question and answer must be at least 4 characters".into()],
                 ));
             }
             Some((q, a))
         }
-        Some(_) => {
-            return Err(ApiError::bad_body(
-                "credentials.recovery_question must be an object",
-            ))
-        }
+        Some(_) => return Err(ApiError::bad_body("credentials.recovery_question must be an object")),
     };
     let provider = match creds.get("provider") {
         None | Some(Value::Null) => None,
         Some(Value::Object(p)) => {
             let t = p.get("type").and_then(Value::as_str).and_then(ProviderType::parse).ok_or_else(|| {
-                ApiError::validation("provider", vec!["provider.type: must be one of OKTA, ACTIVE_DIRECTORY, LDAP, FEDERATION, SOCIAL, IMPORT".into()])
+                ApiError::validation(
+                    "provider",
+                    vec!["provider.type: must be one of OKTA, ACTIVE_DIRECTORY, LDAP, FEDERATION, SOCIAL, IMPORT".into()],
+                )
             })?;
-            let name = p
-                .get("name")
-                .and_then(Value::as_str)
-                .unwrap_or(t.as_str())
-                .to_string();
+            let name = p.get("name").and_then(Value::as_str).unwrap_or(t.as_str()).to_string();
             Some((t, name))
         }
         Some(_) => return Err(ApiError::bad_body("credentials.provider must be an object")),
     };
-    Ok(CredentialInput {
-        password,
-        recovery,
-        provider,
-    })
+    Ok(CredentialInput { password, recovery, provider })
 }
 
 fn profile_input(body: &Value) -> Result<Map<String, Value>, ApiError> {
@@ -189,21 +151,14 @@ pub async fn users_create(
     OktaJson(body): OktaJson,
 ) -> Result<Response, ApiError> {
     if !body.is_object() {
-        return Err(ApiError::bad_body(
-            "a JSON object with a profile is required",
-        ));
+        return Err(ApiError::bad_body("a JSON object with a profile is required"));
     }
     let activate = params.flag("activate", true)?;
     let provider_flag = params.flag("provider", false)?;
     let expire_password = match params.get("nextLogin") {
         None | Some("") => false,
         Some("changePassword") => true,
-        Some(_) => {
-            return Err(ApiError::validation(
-                "nextLogin",
-                vec!["nextLogin: the only supported value is changePassword".into()],
-            ))
-        }
+        Some(_) => return Err(ApiError::validation("nextLogin", vec!["nextLogin: the only supported value is changePassword".into()])),
     };
     let creds = credentials_input(&body)?;
     let provider = match (creds.provider, provider_flag) {
@@ -235,95 +190,49 @@ pub async fn users_create(
         expire_password,
         type_id,
     };
-    let stored =
-        directory::create_user(&state, &caller.org, &actor(&caller, client), input).await?;
+    let stored = directory::create_user(&state, &caller.org, &actor(&caller, client), input).await?;
     Ok(Json(user_json(&caller.org.base_url, &stored.user)).into_response())
 }
 
 fn actor(caller: &ApiCaller, client: Client) -> Actor {
-    Actor {
-        party: caller.actor(),
-        client: client.0,
-    }
+    Actor { party: caller.actor(), client: client.0 }
 }
 
 async fn load(state: &AppState, caller: &ApiCaller, id: &str) -> Result<StoredUser, ApiError> {
-    let id = if id == "me" {
-        caller
-            .token
-            .user_id
-            .clone()
-            .ok_or_else(|| ApiError::not_found("the token has no user"))?
-    } else {
-        id.to_string()
-    };
+    let id =
+        if id == "me" { caller.token.user_id.clone().ok_or_else(|| ApiError::not_found("the token has no user"))? } else { id.to_string() };
     directory::load_user(state, &caller.org, &id).await
 }
 
 /// `GET /api/v1/users/{id|login|me}`
-pub async fn users_get(
-    State(state): State<AppState>,
-    caller: ApiCaller,
-    Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+pub async fn users_get(State(state): State<AppState>, caller: ApiCaller, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
     let u = load(&state, &caller, &id).await?;
     Ok(Json(user_json(&caller.org.base_url, &u.user)))
 }
 
-async fn update(
-    state: AppState,
-    caller: ApiCaller,
-    client: Client,
-    id: String,
-    body: Value,
-    full: bool,
-) -> Result<Json<Value>, ApiError> {
+async fn update(state: AppState, caller: ApiCaller, client: Client, id: String, body: Value, full: bool) -> Result<Json<Value>, ApiError> {
     if !body.is_object() {
         return Err(ApiError::bad_body("a JSON object is required"));
     }
     let profile = object_field(&body, "profile")?.cloned();
     if full && profile.is_none() {
-        return Err(ApiError::validation(
-            "profile",
-            vec!["profile: a full update needs the whole profile".into()],
-        ));
+        return Err(ApiError::validation("profile", vec!["profile: a full update needs the whole profile".into()]));
     }
     let creds = credentials_input(&body)?;
     if creds.provider.is_some() {
-        return Err(ApiError::validation(
-            "provider",
-            vec!["credentials.provider: cannot be changed by an update".into()],
-        ));
+        return Err(ApiError::validation("provider", vec!["credentials.provider: cannot be changed by an update".into()]));
     }
     if let Some(t) = body.pointer("/type/id") {
         if !full {
-            return Err(ApiError::validation(
-                "type",
-                vec!["type: only a full update (PUT) can change the user type".into()],
-            ));
+            return Err(ApiError::validation("type", vec!["type: only a full update (PUT) can change the user type".into()]));
         }
         if t.as_str() != Some(caller.org.user_type_id.as_str()) {
-            return Err(ApiError::validation(
-                "type",
-                vec!["type.id: no such user type".into()],
-            ));
+            return Err(ApiError::validation("type", vec!["type.id: no such user type".into()]));
         }
     }
     let existing = load(&state, &caller, &id).await?;
-    let upd = UserUpdate {
-        profile,
-        full,
-        password: creds.password,
-        recovery_question: creds.recovery.map(|(q, _)| q),
-    };
-    let stored = directory::update_user(
-        &state,
-        &caller.org,
-        &actor(&caller, client),
-        existing.user.id.as_str(),
-        upd,
-    )
-    .await?;
+    let upd = UserUpdate { profile, full, password: creds.password, recovery_question: creds.recovery.map(|(q, _)| q) };
+    let stored = directory::update_user(&state, &caller.org, &actor(&caller, client), existing.user.id.as_str(), upd).await?;
     Ok(Json(user_json(&caller.org.base_url, &stored.user)))
 }
 
@@ -357,13 +266,7 @@ pub async fn users_delete(
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     let existing = load(&state, &caller, &id).await?;
-    directory::delete_user(
-        &state,
-        &caller.org,
-        &actor(&caller, client),
-        existing.user.id.as_str(),
-    )
-    .await?;
+    directory::delete_user(&state, &caller.org, &actor(&caller, client), existing.user.id.as_str()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -375,18 +278,10 @@ pub async fn users_lifecycle(
     params: Params,
     Path((id, op)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
-    let op = LifecycleOp::parse(&op)
-        .ok_or_else(|| ApiError::not_found(format!("/api/v1/users/{id}/lifecycle/{op} (POST)")))?;
+    let op = LifecycleOp::parse(&op).ok_or_else(|| ApiError::not_found(format!("/api/v1/users/{id}/lifecycle/{op} (POST)")))?;
     let send_email = params.flag("sendEmail", true)?;
     let existing = load(&state, &caller, &id).await?;
-    let stored = directory::apply_lifecycle(
-        &state,
-        &caller.org,
-        &actor(&caller, client),
-        existing.user.id.as_str(),
-        op,
-    )
-    .await?;
+    let stored = directory::apply_lifecycle(&state, &caller.org, &actor(&caller, client), existing.user.id.as_str(), op).await?;
     let base = &caller.org.base_url;
     let body = match op {
         LifecycleOp::Activate | LifecycleOp::Reactivate if !send_email => {
@@ -404,19 +299,10 @@ pub async fn users_lifecycle(
 }
 
 /// `GET /api/v1/users/{id}/groups`
-pub async fn users_groups(
-    State(state): State<AppState>,
-    caller: ApiCaller,
-    Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+pub async fn users_groups(State(state): State<AppState>, caller: ApiCaller, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
     let u = load(&state, &caller, &id).await?;
     let groups = state.store.user_groups(&caller.org.id, &u.user.id).await?;
-    Ok(Json(Value::Array(
-        groups
-            .iter()
-            .map(|g| super::groups::group_json(&caller.org.base_url, &g.group))
-            .collect(),
-    )))
+    Ok(Json(Value::Array(groups.iter().map(|g| super::groups::group_json(&caller.org.base_url, &g.group)).collect())))
 }
 
 fn parse_expr(text: &str, ctx: Context) -> Result<filter::Expr, ApiError> {
@@ -426,11 +312,7 @@ fn parse_expr(text: &str, ctx: Context) -> Result<filter::Expr, ApiError> {
 }
 
 /// `GET /api/v1/users`
-pub async fn users_list(
-    State(state): State<AppState>,
-    caller: ApiCaller,
-    params: Params,
-) -> Result<Response, ApiError> {
+pub async fn users_list(State(state): State<AppState>, caller: ApiCaller, params: Params) -> Result<Response, ApiError> {
     list(&state, &caller.org, &params).await
 }
 
@@ -439,11 +321,7 @@ async fn list(state: &AppState, org: &Org, params: &Params) -> Result<Response, 
     let f = params.get("filter").filter(|s| !s.is_empty());
     let s = params.get("search").filter(|s| !s.is_empty());
     if f.is_some() && s.is_some() {
-        return Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "E0000033",
-            "Search and filter cannot be used together.",
-        ));
+        return Err(ApiError::new(StatusCode::BAD_REQUEST, "E0000033", "Search and filter cannot be used together."));
     }
     let select = match (q, f, s) {
         (_, Some(f), _) => UserSelect::Filter(parse_expr(f, Context::UserFilter)?),
@@ -451,27 +329,10 @@ async fn list(state: &AppState, org: &Org, params: &Params) -> Result<Response, 
         (Some(q), _, _) => UserSelect::Q(q.to_string()),
         _ => UserSelect::All,
     };
-    let default_limit = if q.is_some() && f.is_none() && s.is_none() {
-        10
-    } else {
-        200
-    };
+    let default_limit = if q.is_some() && f.is_none() && s.is_none() { 10 } else { 200 };
     let limit = params.limit(default_limit, 200)?;
-    let after = params
-        .get("after")
-        .filter(|a| !a.is_empty())
-        .map(str::to_string);
-    let page = state
-        .store
-        .list_users(
-            &org.id,
-            &UserQuery {
-                select,
-                limit,
-                after,
-            },
-        )
-        .await?;
+    let after = params.get("after").filter(|a| !a.is_empty()).map(str::to_string);
+    let page = state.store.list_users(&org.id, &UserQuery { select, limit, after }).await?;
     let mut keep: Vec<(&str, String)> = vec![];
     for k in ["q", "filter", "search", "sortBy", "sortOrder"] {
         if let Some(v) = params.get(k) {
@@ -479,12 +340,7 @@ async fn list(state: &AppState, org: &Org, params: &Params) -> Result<Response, 
         }
     }
     keep.push(("limit", limit.to_string()));
-    let headers: HeaderMap =
-        link_headers(&org.base_url, "/api/v1/users", &keep, page.next.as_deref());
-    let body: Vec<Value> = page
-        .items
-        .iter()
-        .map(|u| user_json(&org.base_url, &u.user))
-        .collect();
+    let headers: HeaderMap = link_headers(&org.base_url, "/api/v1/users", &keep, page.next.as_deref());
+    let body: Vec<Value> = page.items.iter().map(|u| user_json(&org.base_url, &u.user)).collect();
     Ok((headers, Json(Value::Array(body))).into_response())
 }

@@ -20,36 +20,11 @@ use idhub_store::groups::GroupSelect;
 use idhub_store::StoreError;
 use serde_json::{json, Value};
 
-async fn list_page(
-    state: &AppState,
-    admin: &Admin,
-    q: &str,
-    extra: Value,
-    status: StatusCode,
-) -> Response {
-    let select = if q.is_empty() {
-        GroupSelect::All
-    } else {
-        GroupSelect::Q(q.to_string())
-    };
-    let groups: Vec<Value> = match state
-        .store
-        .list_groups(&admin.org().id, &select, 500, None)
-        .await
-    {
-        Ok(p) => p
-            .items
-            .iter()
-            .map(|g| group_json(&admin.org().base_url, &g.group))
-            .collect(),
-        Err(e) => {
-            return super::page_error(
-                admin,
-                StatusCode::BAD_REQUEST,
-                "Cannot list groups",
-                &e.to_string(),
-            )
-        }
+async fn list_page(state: &AppState, admin: &Admin, q: &str, extra: Value, status: StatusCode) -> Response {
+    let select = if q.is_empty() { GroupSelect::All } else { GroupSelect::Q(q.to_string()) };
+    let groups: Vec<Value> = match state.store.list_groups(&admin.org().id, &select, 500, None).await {
+        Ok(p) => p.items.iter().map(|g| group_json(&admin.org().base_url, &g.group)).collect(),
+        Err(e) => return super::page_error(admin, StatusCode::BAD_REQUEST, "Cannot list groups", &e.to_string()),
     };
     let mut ctx = json!({ "groups": groups, "q": q, "form": {} });
     if let (Some(o), Some(e)) = (ctx.as_object_mut(), extra.as_object()) {
@@ -61,33 +36,16 @@ async fn list_page(
 /// `GET /admin/groups`
 pub async fn list(State(state): State<AppState>, admin: Admin, params: Params) -> Response {
     let q = params.get("q").unwrap_or_default().trim().to_string();
-    list_page(
-        &state,
-        &admin,
-        &q,
-        json!({ "notice": notice(&params) }),
-        StatusCode::OK,
-    )
-    .await
+    list_page(&state, &admin, &q, json!({ "notice": notice(&params) }), StatusCode::OK).await
 }
 
 /// `POST /admin/groups`
-pub async fn create(
-    State(state): State<AppState>,
-    admin: Admin,
-    headers: HeaderMap,
-    Form(form): Form<Vec<(String, String)>>,
-) -> Response {
-    if let Err(r) = check_csrf(&admin, &headers, field(&form, "csrf"))
-        .and_then(|_| admin.require(AdminRole::OrgAdmin))
-    {
+pub async fn create(State(state): State<AppState>, admin: Admin, headers: HeaderMap, Form(form): Form<Vec<(String, String)>>) -> Response {
+    if let Err(r) = check_csrf(&admin, &headers, field(&form, "csrf")).and_then(|_| admin.require(AdminRole::OrgAdmin)) {
         return r;
     }
     let name = field(&form, "name").unwrap_or_default().trim().to_string();
-    let description = field(&form, "description")
-        .map(str::trim)
-        .filter(|d| !d.is_empty())
-        .map(str::to_string);
+    let description = field(&form, "description").map(str::trim).filter(|d| !d.is_empty()).map(str::to_string);
     let form_ctx = |err: &ApiError| json!({ "form": { "name": name, "description": description, "error": err.causes.first().map(|c| c.split_once(": ").map(|(_, m)| m).unwrap_or(c)) }, "error": error_context(err).0 });
     if let Err(e) = validate_profile(Some(&name), description.as_deref()) {
         let e = ApiError::from(e);
@@ -109,12 +67,7 @@ pub async fn create(
         "group.lifecycle.create",
         "Create okta group",
         actor.party,
-        vec![Party::new(
-            group.id.0.clone(),
-            "UserGroup",
-            name.clone(),
-            name.clone(),
-        )],
+        vec![Party::new(group.id.0.clone(), "UserGroup", name.clone(), name.clone())],
         actor.client,
     );
     match state.store.create_group(&group, &[ev]).await {
@@ -123,43 +76,17 @@ pub async fn create(
             let e = ApiError::from(DomainError::Conflict("name".into()));
             list_page(&state, &admin, "", form_ctx(&e), StatusCode::BAD_REQUEST).await
         }
-        Err(e) => super::page_error(
-            &admin,
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "Failed",
-            &ApiError::from(e).summary,
-        ),
+        Err(e) => super::page_error(&admin, StatusCode::INTERNAL_SERVER_ERROR, "Failed", &ApiError::from(e).summary),
     }
 }
 
-async fn view_page(
-    state: &AppState,
-    admin: &Admin,
-    id: &str,
-    extra: Value,
-    status: StatusCode,
-) -> Response {
+async fn view_page(state: &AppState, admin: &Admin, id: &str, extra: Value, status: StatusCode) -> Response {
     let g = match state.store.get_group(&admin.org().id, id).await {
         Ok(g) => g,
-        Err(_) => {
-            return super::page_error(
-                admin,
-                StatusCode::NOT_FOUND,
-                "Not found",
-                "There is no such group in this organization.",
-            )
-        }
+        Err(_) => return super::page_error(admin, StatusCode::NOT_FOUND, "Not found", "There is no such group in this organization."),
     };
-    let members: Vec<Value> = match state
-        .store
-        .list_group_members(&admin.org().id, &g, 500, None)
-        .await
-    {
-        Ok(p) => p
-            .items
-            .iter()
-            .map(|u| user_json(&admin.org().base_url, &u.user))
-            .collect(),
+    let members: Vec<Value> = match state.store.list_group_members(&admin.org().id, &g, 500, None).await {
+        Ok(p) => p.items.iter().map(|u| user_json(&admin.org().base_url, &u.user)).collect(),
         Err(_) => vec![],
     };
     let mut ctx = json!({ "group": group_json(&admin.org().base_url, &g.group), "members": members, "editable": g.group.kind == GroupType::OktaGroup });
@@ -171,73 +98,26 @@ async fn view_page(
 }
 
 /// `GET /admin/group/{id}`
-pub async fn view(
-    State(state): State<AppState>,
-    admin: Admin,
-    params: Params,
-    Path(id): Path<String>,
-) -> Response {
-    view_page(
-        &state,
-        &admin,
-        &id,
-        json!({ "notice": notice(&params) }),
-        StatusCode::OK,
-    )
-    .await
+pub async fn view(State(state): State<AppState>, admin: Admin, params: Params, Path(id): Path<String>) -> Response {
+    view_page(&state, &admin, &id, json!({ "notice": notice(&params) }), StatusCode::OK).await
 }
 
-async fn membership(
-    state: &AppState,
-    admin: &Admin,
-    id: &str,
-    login: &str,
-    add: bool,
-) -> Result<(), ApiError> {
-    let g = state
-        .store
-        .get_group(&admin.org().id, id)
-        .await
-        .map_err(|_| ApiError::not_found("group"))?;
+async fn membership(state: &AppState, admin: &Admin, id: &str, login: &str, add: bool) -> Result<(), ApiError> {
+    let g = state.store.get_group(&admin.org().id, id).await.map_err(|_| ApiError::not_found("group"))?;
     if g.group.kind != GroupType::OktaGroup {
         return Err(ApiError::forbidden());
     }
     let u = directory::load_user(state, admin.org(), login).await?;
     let actor = admin.actor();
-    let targets = vec![
-        directory::user_party(&u.user),
-        Party::new(
-            g.group.id.0.clone(),
-            "UserGroup",
-            g.group.name.clone(),
-            g.group.name.clone(),
-        ),
-    ];
+    let targets =
+        vec![directory::user_party(&u.user), Party::new(g.group.id.0.clone(), "UserGroup", g.group.name.clone(), g.group.name.clone())];
     let now = state.now();
     if add {
-        let ev = NewEvent::success(
-            "group.user_membership.add",
-            "Add user to group membership",
-            actor.party,
-            targets,
-            actor.client,
-        );
-        state
-            .store
-            .add_group_member(&admin.org().id, &g.group.id, &u, now, &[ev])
-            .await?;
+        let ev = NewEvent::success("group.user_membership.add", "Add user to group membership", actor.party, targets, actor.client);
+        state.store.add_group_member(&admin.org().id, &g.group.id, &u, now, &[ev]).await?;
     } else {
-        let ev = NewEvent::success(
-            "group.user_membership.remove",
-            "Remove user from group membership",
-            actor.party,
-            targets,
-            actor.client,
-        );
-        state
-            .store
-            .remove_group_member(&admin.org().id, &g.group.id, &u.user.id, now, &[ev])
-            .await?;
+        let ev = NewEvent::success("group.user_membership.remove", "Remove user from group membership", actor.party, targets, actor.client);
+        state.store.remove_group_member(&admin.org().id, &g.group.id, &u.user.id, now, &[ev]).await?;
     }
     Ok(())
 }
@@ -250,31 +130,12 @@ pub async fn add_member(
     Path(id): Path<String>,
     Form(form): Form<Vec<(String, String)>>,
 ) -> Response {
-    if let Err(r) = check_csrf(&admin, &headers, field(&form, "csrf"))
-        .and_then(|_| admin.require(AdminRole::OrgAdmin))
-    {
+    if let Err(r) = check_csrf(&admin, &headers, field(&form, "csrf")).and_then(|_| admin.require(AdminRole::OrgAdmin)) {
         return r;
     }
-    match membership(
-        &state,
-        &admin,
-        &id,
-        field(&form, "login").unwrap_or_default().trim(),
-        true,
-    )
-    .await
-    {
+    match membership(&state, &admin, &id, field(&form, "login").unwrap_or_default().trim(), true).await {
         Ok(()) => done(&format!("/admin/group/{id}"), "Member added."),
-        Err(e) => {
-            view_page(
-                &state,
-                &admin,
-                &id,
-                json!({ "error": error_context(&e).0 }),
-                e.status,
-            )
-            .await
-        }
+        Err(e) => view_page(&state, &admin, &id, json!({ "error": error_context(&e).0 }), e.status).await,
     }
 }
 
@@ -286,23 +147,12 @@ pub async fn remove_member(
     Path((id, user)): Path<(String, String)>,
     Form(form): Form<Vec<(String, String)>>,
 ) -> Response {
-    if let Err(r) = check_csrf(&admin, &headers, field(&form, "csrf"))
-        .and_then(|_| admin.require(AdminRole::OrgAdmin))
-    {
+    if let Err(r) = check_csrf(&admin, &headers, field(&form, "csrf")).and_then(|_| admin.require(AdminRole::OrgAdmin)) {
         return r;
     }
     match membership(&state, &admin, &id, &user, false).await {
         Ok(()) => done(&format!("/admin/group/{id}"), "Member removed."),
-        Err(e) => {
-            view_page(
-                &state,
-                &admin,
-                &id,
-                json!({ "error": error_context(&e).0 }),
-                e.status,
-            )
-            .await
-        }
+        Err(e) => view_page(&state, &admin, &id, json!({ "error": error_context(&e).0 }), e.status).await,
     }
 }
 
@@ -314,51 +164,25 @@ pub async fn delete(
     Path(id): Path<String>,
     Form(form): Form<Vec<(String, String)>>,
 ) -> Response {
-    if let Err(r) = check_csrf(&admin, &headers, field(&form, "csrf"))
-        .and_then(|_| admin.require(AdminRole::OrgAdmin))
-    {
+    if let Err(r) = check_csrf(&admin, &headers, field(&form, "csrf")).and_then(|_| admin.require(AdminRole::OrgAdmin)) {
         return r;
     }
     let Ok(g) = state.store.get_group(&admin.org().id, &id).await else {
-        return super::page_error(
-            &admin,
-            StatusCode::NOT_FOUND,
-            "Not found",
-            "There is no such group in this organization.",
-        );
+        return super::page_error(&admin, StatusCode::NOT_FOUND, "Not found", "There is no such group in this organization.");
     };
     if g.group.kind != GroupType::OktaGroup {
-        return super::page_error(
-            &admin,
-            StatusCode::FORBIDDEN,
-            "Not allowed",
-            "Built-in groups cannot be deleted.",
-        );
+        return super::page_error(&admin, StatusCode::FORBIDDEN, "Not allowed", "Built-in groups cannot be deleted.");
     }
     let actor = admin.actor();
     let ev = NewEvent::success(
         "group.lifecycle.delete",
         "Delete okta group",
         actor.party,
-        vec![Party::new(
-            g.group.id.0.clone(),
-            "UserGroup",
-            g.group.name.clone(),
-            g.group.name.clone(),
-        )],
+        vec![Party::new(g.group.id.0.clone(), "UserGroup", g.group.name.clone(), g.group.name.clone())],
         actor.client,
     );
-    match state
-        .store
-        .delete_group(&admin.org().id, &g.group.id, state.now(), &[ev])
-        .await
-    {
+    match state.store.delete_group(&admin.org().id, &g.group.id, state.now(), &[ev]).await {
         Ok(()) => done("/admin/groups", "Group deleted."),
-        Err(e) => super::page_error(
-            &admin,
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "Failed",
-            &ApiError::from(e).summary,
-        ),
+        Err(e) => super::page_error(&admin, StatusCode::INTERNAL_SERVER_ERROR, "Failed", &ApiError::from(e).summary),
     }
 }

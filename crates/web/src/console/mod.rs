@@ -51,22 +51,34 @@ pub fn router() -> Router<AppState> {
         .route("/admin/access/api/tokens", get(security::tokens).post(security::create_token))
         .route("/admin/access/api/tokens/{id}/revoke", post(security::revoke_token))
         .route("/admin/access/authenticators", get(security::authenticators).post(security::save_authenticators))
-        .route("/admin/apps/active", get(|a: Admin| async move { placeholder(&a, "apps", "Applications", "No applications yet. Add one from Browse App Catalog.") }))
-        .route("/admin/apps/catalog", get(|a: Admin| async move { placeholder(&a, "catalog", "Browse App Catalog", "The app catalog lists SAML 2.0, Bookmark, Okta Org2Org, Dropbox Business and Google Workspace.") }))
-        .route("/admin/access/identity-providers", get(|a: Admin| async move { placeholder(&a, "idps", "Identity Providers", "No identity providers yet.") }))
+        .route(
+            "/admin/apps/active",
+            get(|a: Admin| async move { placeholder(&a, "apps", "Applications", "No applications yet. Add one from Browse App Catalog.") }),
+        )
+        .route(
+            "/admin/apps/catalog",
+            get(|a: Admin| async move {
+                placeholder(
+                    &a,
+                    "catalog",
+                    "Browse App Catalog",
+                    "The app catalog lists SAML 2.0, Bookmark, Okta Org2Org, Dropbox Business and Google Workspace.",
+                )
+            }),
+        )
+        .route(
+            "/admin/access/identity-providers",
+            get(|a: Admin| async move { placeholder(&a, "idps", "Identity Providers", "No identity providers yet.") }),
+        )
         .route("/static/console.css", get(|| async { static_file("text/css; charset=utf-8", include_str!("../../static/console.css")) }))
-        .route("/static/console.js", get(|| async { static_file("text/javascript; charset=utf-8", include_str!("../../static/console.js")) }))
+        .route(
+            "/static/console.js",
+            get(|| async { static_file("text/javascript; charset=utf-8", include_str!("../../static/console.js")) }),
+        )
 }
 
 fn static_file(content_type: &'static str, body: &'static str) -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, content_type),
-            (header::CACHE_CONTROL, "public, max-age=3600"),
-        ],
-        body,
-    )
-        .into_response()
+    ([(header::CONTENT_TYPE, content_type), (header::CACHE_CONTROL, "public, max-age=3600")], body).into_response()
 }
 
 fn env() -> &'static Environment<'static> {
@@ -74,50 +86,17 @@ fn env() -> &'static Environment<'static> {
     ENV.get_or_init(|| {
         let mut env = Environment::new();
         let templates: [(&str, &str); 11] = [
-            (
-                "base.html",
-                include_str!("../../templates/console/base.html"),
-            ),
-            (
-                "dashboard.html",
-                include_str!("../../templates/console/dashboard.html"),
-            ),
-            (
-                "people.html",
-                include_str!("../../templates/console/people.html"),
-            ),
-            (
-                "person_new.html",
-                include_str!("../../templates/console/person_new.html"),
-            ),
-            (
-                "person.html",
-                include_str!("../../templates/console/person.html"),
-            ),
-            (
-                "groups.html",
-                include_str!("../../templates/console/groups.html"),
-            ),
-            (
-                "group.html",
-                include_str!("../../templates/console/group.html"),
-            ),
-            (
-                "tokens.html",
-                include_str!("../../templates/console/tokens.html"),
-            ),
-            (
-                "system_log.html",
-                include_str!("../../templates/console/system_log.html"),
-            ),
-            (
-                "authenticators.html",
-                include_str!("../../templates/console/authenticators.html"),
-            ),
-            (
-                "placeholder.html",
-                include_str!("../../templates/console/placeholder.html"),
-            ),
+            ("base.html", include_str!("../../templates/console/base.html")),
+            ("dashboard.html", include_str!("../../templates/console/dashboard.html")),
+            ("people.html", include_str!("../../templates/console/people.html")),
+            ("person_new.html", include_str!("../../templates/console/person_new.html")),
+            ("person.html", include_str!("../../templates/console/person.html")),
+            ("groups.html", include_str!("../../templates/console/groups.html")),
+            ("group.html", include_str!("../../templates/console/group.html")),
+            ("tokens.html", include_str!("../../templates/console/tokens.html")),
+            ("system_log.html", include_str!("../../templates/console/system_log.html")),
+            ("authenticators.html", include_str!("../../templates/console/authenticators.html")),
+            ("placeholder.html", include_str!("../../templates/console/placeholder.html")),
         ];
         for (name, src) in templates {
             if let Err(e) = env.add_template(name, src) {
@@ -147,10 +126,7 @@ impl Admin {
     /// The System Log actor.
     pub fn actor(&self) -> crate::directory::Actor {
         let u = &self.signed_in.user.user;
-        crate::directory::Actor {
-            party: Party::new(u.id.0.clone(), "User", u.login(), u.display_name()),
-            client: self.client.clone(),
-        }
+        crate::directory::Actor { party: Party::new(u.id.0.clone(), "User", u.login(), u.display_name()), client: self.client.clone() }
     }
 
     /// The org.
@@ -168,12 +144,7 @@ impl Admin {
         if ok {
             Ok(())
         } else {
-            Err(page_error(
-                self,
-                StatusCode::FORBIDDEN,
-                "Not allowed",
-                "Your administrator role does not allow this change.",
-            ))
+            Err(page_error(self, StatusCode::FORBIDDEN, "Not allowed", "Your administrator role does not allow this change."))
         }
     }
 }
@@ -181,51 +152,39 @@ impl Admin {
 impl FromRequestParts<AppState> for Admin {
     type Rejection = Response;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let signed_in = SignedIn::from_request_parts(parts, state).await?;
         let Some(role) = signed_in.user.user.admin_role else {
-            let mut r = error_page(StatusCode::FORBIDDEN, &signed_in.org.name, "Administrators only", "You are signed in, but your account has no administrator role in this organization.");
+            let mut r = error_page(
+                StatusCode::FORBIDDEN,
+                &signed_in.org.name,
+                "Administrators only",
+                "You are signed in, but your account has no administrator role in this organization.",
+            );
             add_security_headers(r.headers_mut());
             return Err(r);
         };
-        let client = crate::request::Client::from_request_parts(parts, state)
-            .await
-            .map(|c| c.0)
-            .unwrap_or_default();
-        Ok(Admin {
-            signed_in,
-            role,
-            csrf: csrf_token(&parts.headers),
-            client,
-        })
+        let client = crate::request::Client::from_request_parts(parts, state).await.map(|c| c.0).unwrap_or_default();
+        Ok(Admin { signed_in, role, csrf: csrf_token(&parts.headers), client })
     }
 }
 
 /// Check a form's CSRF token.
-pub fn check_csrf(
-    admin: &Admin,
-    headers: &HeaderMap,
-    submitted: Option<&str>,
-) -> Result<(), Response> {
+pub fn check_csrf(admin: &Admin, headers: &HeaderMap, submitted: Option<&str>) -> Result<(), Response> {
     if csrf_ok(headers, submitted) {
         Ok(())
     } else {
-        Err(page_error(admin, StatusCode::FORBIDDEN, "Request refused", "The form has expired or did not come from this site. Go back, reload the page and try again."))
+        Err(page_error(
+            admin,
+            StatusCode::FORBIDDEN,
+            "Request refused",
+            "The form has expired or did not come from this site. Go back, reload the page and try again.",
+        ))
     }
 }
 
 /// Render a console page.
-pub fn render(
-    admin: &Admin,
-    template: &str,
-    section: &str,
-    title: &str,
-    mut ctx: Value,
-    status: StatusCode,
-) -> Response {
+pub fn render(admin: &Admin, template: &str, section: &str, title: &str, mut ctx: Value, status: StatusCode) -> Response {
     let u = &admin.signed_in.user.user;
     if let Some(obj) = ctx.as_object_mut() {
         obj.insert("org_name".into(), json!(admin.org().name));
@@ -236,18 +195,13 @@ pub fn render(
         obj.insert("csrf".into(), json!(admin.csrf.0));
         obj.insert("can_write".into(), json!(admin.can_write()));
     }
-    let html = env()
-        .get_template(template)
-        .and_then(|t| t.render(minijinja::Value::from_serialize(&ctx)));
+    let html = env().get_template(template).and_then(|t| t.render(minijinja::Value::from_serialize(&ctx)));
     let mut resp = match html {
         Ok(h) => (status, Html(h)).into_response(),
         Err(e) => return ApiError::internal(format!("rendering {template}: {e}")).into_response(),
     };
     if admin.csrf.1 {
-        resp.headers_mut().append(
-            header::SET_COOKIE,
-            set_cookie(CSRF_COOKIE, &admin.csrf.0, is_https(admin.org()), None),
-        );
+        resp.headers_mut().append(header::SET_COOKIE, set_cookie(CSRF_COOKIE, &admin.csrf.0, is_https(admin.org()), None));
     }
     add_security_headers(resp.headers_mut());
     resp
@@ -255,25 +209,11 @@ pub fn render(
 
 /// A console page showing an error.
 pub fn page_error(admin: &Admin, status: StatusCode, title: &str, message: &str) -> Response {
-    render(
-        admin,
-        "placeholder.html",
-        "",
-        title,
-        json!({ "message": message }),
-        status,
-    )
+    render(admin, "placeholder.html", "", title, json!({ "message": message }), status)
 }
 
 fn placeholder(admin: &Admin, section: &str, title: &str, message: &str) -> Response {
-    render(
-        admin,
-        "placeholder.html",
-        section,
-        title,
-        json!({ "message": message }),
-        StatusCode::OK,
-    )
+    render(admin, "placeholder.html", section, title, json!({ "message": message }), StatusCode::OK)
 }
 
 /// An API error as the console shows it: a summary, the causes, and per-field messages.
@@ -290,20 +230,16 @@ pub fn error_context(e: &ApiError) -> (Value, serde_json::Map<String, Value>) {
 /// Redirect after a successful POST, with a notice for the next page.
 pub fn done(to: &str, notice: &str) -> Response {
     let sep = if to.contains('?') { '&' } else { '?' };
-    let mut r = Redirect::to(&format!(
-        "{to}{sep}notice={}",
-        percent_encoding::utf8_percent_encode(notice, percent_encoding::NON_ALPHANUMERIC)
-    ))
-    .into_response();
+    let mut r =
+        Redirect::to(&format!("{to}{sep}notice={}", percent_encoding::utf8_percent_encode(notice, percent_encoding::NON_ALPHANUMERIC)))
+            .into_response();
     add_security_headers(r.headers_mut());
     r
 }
 
 /// The value of a repeated-key form field list.
 pub fn field<'a>(form: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    form.iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.as_str())
+    form.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
 }
 
 /// The notice carried by `?notice=` (only our own short texts are shown).

@@ -29,11 +29,7 @@ const EDITABLE: [(&str, &str); 8] = [
     ("mobilePhone", "Mobile phone"),
 ];
 
-fn fields(
-    schema: &UserSchema,
-    profile: &Map<String, Value>,
-    errors: &Map<String, Value>,
-) -> Vec<Value> {
+fn fields(schema: &UserSchema, profile: &Map<String, Value>, errors: &Map<String, Value>) -> Vec<Value> {
     let mut out: Vec<Value> = EDITABLE
         .iter()
         .map(|(name, label)| {
@@ -55,41 +51,25 @@ fn fields(
 /// Read the profile fields of a form (typed by the schema). Empty optional fields unset.
 fn profile_from_form(schema: &UserSchema, form: &[(String, String)]) -> Map<String, Value> {
     let mut p = Map::new();
-    let names = EDITABLE
-        .iter()
-        .map(|(n, _)| n.to_string())
-        .chain(schema.custom.iter().map(|a| a.name.clone()));
+    let names = EDITABLE.iter().map(|(n, _)| n.to_string()).chain(schema.custom.iter().map(|a| a.name.clone()));
     for name in names {
         let Some(raw) = field(form, &name) else {
             continue;
         };
         let raw = raw.trim();
-        let kind = schema
-            .attribute(&name)
-            .map(|a| a.kind)
-            .unwrap_or(AttrType::String);
+        let kind = schema.attribute(&name).map(|a| a.kind).unwrap_or(AttrType::String);
         let value = if raw.is_empty() {
             Value::Null
         } else {
             match kind {
-                AttrType::Integer => raw
-                    .parse::<i64>()
-                    .map(Value::from)
-                    .unwrap_or(Value::String(raw.into())),
-                AttrType::Number => raw
-                    .parse::<f64>()
-                    .map(Value::from)
-                    .unwrap_or(Value::String(raw.into())),
+                AttrType::Integer => raw.parse::<i64>().map(Value::from).unwrap_or(Value::String(raw.into())),
+                AttrType::Number => raw.parse::<f64>().map(Value::from).unwrap_or(Value::String(raw.into())),
                 AttrType::Boolean => match raw {
                     "true" | "yes" | "on" => Value::Bool(true),
                     "false" | "no" | "off" => Value::Bool(false),
                     other => Value::String(other.into()),
                 },
-                AttrType::Array => Value::Array(
-                    raw.split(',')
-                        .map(|s| Value::String(s.trim().into()))
-                        .collect(),
-                ),
+                AttrType::Array => Value::Array(raw.split(',').map(|s| Value::String(s.trim().into())).collect()),
                 AttrType::String => Value::String(raw.into()),
             }
         };
@@ -101,35 +81,13 @@ fn profile_from_form(schema: &UserSchema, form: &[(String, String)]) -> Map<Stri
 /// `GET /admin/users`
 pub async fn list(State(state): State<AppState>, admin: Admin, params: Params) -> Response {
     let q = params.get("q").unwrap_or_default().trim().to_string();
-    let select = if q.is_empty() {
-        UserSelect::All
-    } else {
-        UserSelect::Q(q.clone())
-    };
-    let query = UserQuery {
-        select,
-        limit: 50,
-        after: params
-            .get("after")
-            .filter(|a| !a.is_empty())
-            .map(str::to_string),
-    };
+    let select = if q.is_empty() { UserSelect::All } else { UserSelect::Q(q.clone()) };
+    let query = UserQuery { select, limit: 50, after: params.get("after").filter(|a| !a.is_empty()).map(str::to_string) };
     let page = match state.store.list_users(&admin.org().id, &query).await {
         Ok(p) => p,
-        Err(e) => {
-            return super::page_error(
-                &admin,
-                StatusCode::BAD_REQUEST,
-                "Cannot list people",
-                &e.to_string(),
-            )
-        }
+        Err(e) => return super::page_error(&admin, StatusCode::BAD_REQUEST, "Cannot list people", &e.to_string()),
     };
-    let users: Vec<Value> = page
-        .items
-        .iter()
-        .map(|u| user_json(&admin.org().base_url, &u.user))
-        .collect();
+    let users: Vec<Value> = page.items.iter().map(|u| user_json(&admin.org().base_url, &u.user)).collect();
     render(
         &admin,
         "people.html",
@@ -141,11 +99,7 @@ pub async fn list(State(state): State<AppState>, admin: Admin, params: Params) -
 }
 
 async fn group_options(state: &AppState, admin: &Admin) -> Vec<Value> {
-    match state
-        .store
-        .list_groups(&admin.org().id, &GroupSelect::All, 500, None)
-        .await
-    {
+    match state.store.list_groups(&admin.org().id, &GroupSelect::All, 500, None).await {
         Ok(p) => p
             .items
             .iter()
@@ -161,11 +115,7 @@ pub async fn new_form(State(state): State<AppState>, admin: Admin) -> Response {
     if let Err(r) = admin.require(AdminRole::OrgAdmin) {
         return r;
     }
-    let schema = state
-        .store
-        .user_schema(&admin.org().id)
-        .await
-        .unwrap_or_else(|_| UserSchema::with_custom(vec![]));
+    let schema = state.store.user_schema(&admin.org().id).await.unwrap_or_else(|_| UserSchema::with_custom(vec![]));
     let groups = group_options(&state, &admin).await;
     render(
         &admin,
@@ -178,35 +128,18 @@ pub async fn new_form(State(state): State<AppState>, admin: Admin) -> Response {
 }
 
 /// `POST /admin/users/new`
-pub async fn create(
-    State(state): State<AppState>,
-    admin: Admin,
-    headers: HeaderMap,
-    Form(form): Form<Vec<(String, String)>>,
-) -> Response {
-    if let Err(r) = check_csrf(&admin, &headers, field(&form, "csrf"))
-        .and_then(|_| admin.require(AdminRole::OrgAdmin))
-    {
+pub async fn create(State(state): State<AppState>, admin: Admin, headers: HeaderMap, Form(form): Form<Vec<(String, String)>>) -> Response {
+    if let Err(r) = check_csrf(&admin, &headers, field(&form, "csrf")).and_then(|_| admin.require(AdminRole::OrgAdmin)) {
         return r;
     }
-    let schema = state
-        .store
-        .user_schema(&admin.org().id)
-        .await
-        .unwrap_or_else(|_| UserSchema::with_custom(vec![]));
+    let schema = state.store.user_schema(&admin.org().id).await.unwrap_or_else(|_| UserSchema::with_custom(vec![]));
     let profile = profile_from_form(&schema, &form);
     let set_password = field(&form, "password_mode") != Some("none");
-    let password = field(&form, "password")
-        .filter(|p| set_password && !p.is_empty())
-        .map(str::to_string);
+    let password = field(&form, "password").filter(|p| set_password && !p.is_empty()).map(str::to_string);
     let input = NewUser {
         profile: profile.clone(),
         password,
-        group_ids: form
-            .iter()
-            .filter(|(k, _)| k == "group")
-            .map(|(_, v)| GroupId(v.clone()))
-            .collect(),
+        group_ids: form.iter().filter(|(k, _)| k == "group").map(|(_, v)| GroupId(v.clone())).collect(),
         activate: field(&form, "activate") == Some("on"),
         expire_password: field(&form, "expire") == Some("on"),
         ..Default::default()
@@ -236,131 +169,48 @@ struct Action {
 }
 
 fn actions(u: &User) -> Vec<Action> {
-    let a = |op, label, confirm, danger| Action {
-        op,
-        label,
-        confirm,
-        danger,
-    };
+    let a = |op, label, confirm, danger| Action { op, label, confirm, danger };
     let mut v = match u.status {
-        UserStatus::Staged => vec![a(
-            "activate",
-            "Activate",
-            "Activate this person's account?",
-            false,
-        )],
-        UserStatus::Provisioned => vec![a(
-            "reactivate",
-            "Reactivate",
-            "Send a new activation to this person?",
-            false,
-        )],
+        UserStatus::Staged => vec![a("activate", "Activate", "Activate this person's account?", false)],
+        UserStatus::Provisioned => vec![a("reactivate", "Reactivate", "Send a new activation to this person?", false)],
         UserStatus::Active => vec![
-            a(
-                "reset_password",
-                "Reset password",
-                "The current password stops working; a one-time reset link is shown once.",
-                false,
-            ),
-            a(
-                "expire_password",
-                "Expire password",
-                "The person must choose a new password at the next sign-in.",
-                false,
-            ),
-            a(
-                "suspend",
-                "Suspend",
-                "The person cannot sign in until unsuspended; their data is kept.",
-                true,
-            ),
+            a("reset_password", "Reset password", "The current password stops working; a one-time reset link is shown once.", false),
+            a("expire_password", "Expire password", "The person must choose a new password at the next sign-in.", false),
+            a("suspend", "Suspend", "The person cannot sign in until unsuspended; their data is kept.", true),
         ],
-        UserStatus::LockedOut => vec![a(
-            "unlock",
-            "Unlock",
-            "Let this person sign in again?",
-            false,
-        )],
-        UserStatus::Suspended => vec![a(
-            "unsuspend",
-            "Unsuspend",
-            "Let this person sign in again?",
-            false,
-        )],
+        UserStatus::LockedOut => vec![a("unlock", "Unlock", "Let this person sign in again?", false)],
+        UserStatus::Suspended => vec![a("unsuspend", "Unsuspend", "Let this person sign in again?", false)],
         UserStatus::Recovery | UserStatus::PasswordExpired => vec![],
         UserStatus::Deprovisioned => vec![
-            a(
-                "activate",
-                "Activate",
-                "Activate this person's account again?",
-                false,
-            ),
-            a(
-                "delete",
-                "Delete",
-                "Delete this person permanently? This cannot be undone.",
-                true,
-            ),
+            a("activate", "Activate", "Activate this person's account again?", false),
+            a("delete", "Delete", "Delete this person permanently? This cannot be undone.", true),
         ],
     };
     if u.status != UserStatus::Deprovisioned {
-        v.push(a(
-            "deactivate",
-            "Deactivate",
-            "The person loses access to every app and their sessions end.",
-            true,
-        ));
+        v.push(a("deactivate", "Deactivate", "The person loses access to every app and their sessions end.", true));
     }
     v
 }
 
-async fn view_page(
-    state: &AppState,
-    admin: &Admin,
-    id: &str,
-    status: StatusCode,
-    extra: Value,
-) -> Response {
+async fn view_page(state: &AppState, admin: &Admin, id: &str, status: StatusCode, extra: Value) -> Response {
     let u = match directory::load_user(state, admin.org(), id).await {
         Ok(u) => u,
-        Err(_) => {
-            return super::page_error(
-                admin,
-                StatusCode::NOT_FOUND,
-                "Not found",
-                "There is no such person in this organization.",
-            )
-        }
+        Err(_) => return super::page_error(admin, StatusCode::NOT_FOUND, "Not found", "There is no such person in this organization."),
     };
-    let schema = state
-        .store
-        .user_schema(&admin.org().id)
-        .await
-        .unwrap_or_else(|_| UserSchema::with_custom(vec![]));
-    let groups = state
-        .store
-        .user_groups(&admin.org().id, &u.user.id)
-        .await
-        .unwrap_or_default();
-    let factors = state
-        .store
-        .list_factors(&admin.org().id, &u.user.id)
-        .await
-        .unwrap_or_default();
-    let field_errors = extra
-        .get("field_errors")
-        .and_then(Value::as_object)
-        .cloned()
-        .unwrap_or_default();
-    let profile = extra
-        .get("profile")
-        .and_then(Value::as_object)
-        .cloned()
-        .unwrap_or_else(|| u.user.profile.clone());
-    let roles: Vec<Value> = [("", "None"), ("READ_ONLY_ADMIN", "Read-only administrator"), ("ORG_ADMIN", "Organization administrator"), ("SUPER_ADMIN", "Super administrator")]
-        .iter()
-        .map(|(v, l)| json!({ "value": v, "label": l, "selected": u.user.admin_role.map(|r| r.as_str()).unwrap_or("") == *v }))
-        .collect();
+    let schema = state.store.user_schema(&admin.org().id).await.unwrap_or_else(|_| UserSchema::with_custom(vec![]));
+    let groups = state.store.user_groups(&admin.org().id, &u.user.id).await.unwrap_or_default();
+    let factors = state.store.list_factors(&admin.org().id, &u.user.id).await.unwrap_or_default();
+    let field_errors = extra.get("field_errors").and_then(Value::as_object).cloned().unwrap_or_default();
+    let profile = extra.get("profile").and_then(Value::as_object).cloned().unwrap_or_else(|| u.user.profile.clone());
+    let roles: Vec<Value> = [
+        ("", "None"),
+        ("READ_ONLY_ADMIN", "Read-only administrator"),
+        ("ORG_ADMIN", "Organization administrator"),
+        ("SUPER_ADMIN", "Super administrator"),
+    ]
+    .iter()
+    .map(|(v, l)| json!({ "value": v, "label": l, "selected": u.user.admin_role.map(|r| r.as_str()).unwrap_or("") == *v }))
+    .collect();
     let mut ctx = json!({
         "user": user_json(&admin.org().base_url, &u.user),
         "fields": fields(&schema, &profile, &field_errors),
@@ -380,20 +230,8 @@ async fn view_page(
 }
 
 /// `GET /admin/user/{id}`
-pub async fn view(
-    State(state): State<AppState>,
-    admin: Admin,
-    params: Params,
-    Path(id): Path<String>,
-) -> Response {
-    view_page(
-        &state,
-        &admin,
-        &id,
-        StatusCode::OK,
-        json!({ "notice": notice(&params) }),
-    )
-    .await
+pub async fn view(State(state): State<AppState>, admin: Admin, params: Params, Path(id): Path<String>) -> Response {
+    view_page(&state, &admin, &id, StatusCode::OK, json!({ "notice": notice(&params) })).await
 }
 
 /// `POST /admin/user/{id}/profile`
@@ -404,40 +242,24 @@ pub async fn save_profile(
     Path(id): Path<String>,
     Form(form): Form<Vec<(String, String)>>,
 ) -> Response {
-    if let Err(r) = check_csrf(&admin, &headers, field(&form, "csrf"))
-        .and_then(|_| admin.require(AdminRole::OrgAdmin))
-    {
+    if let Err(r) = check_csrf(&admin, &headers, field(&form, "csrf")).and_then(|_| admin.require(AdminRole::OrgAdmin)) {
         return r;
     }
-    let schema = state
-        .store
-        .user_schema(&admin.org().id)
-        .await
-        .unwrap_or_else(|_| UserSchema::with_custom(vec![]));
+    let schema = state.store.user_schema(&admin.org().id).await.unwrap_or_else(|_| UserSchema::with_custom(vec![]));
     let profile = profile_from_form(&schema, &form);
     match directory::update_user(
         &state,
         admin.org(),
         &admin.actor(),
         &id,
-        UserUpdate {
-            profile: Some(profile.clone()),
-            ..Default::default()
-        },
+        UserUpdate { profile: Some(profile.clone()), ..Default::default() },
     )
     .await
     {
         Ok(_) => done(&format!("/admin/user/{id}"), "Profile saved."),
         Err(e) => {
             let (err, field_errors) = error_context(&e);
-            view_page(
-                &state,
-                &admin,
-                &id,
-                e.status,
-                json!({ "error": err, "field_errors": field_errors, "profile": profile }),
-            )
-            .await
+            view_page(&state, &admin, &id, e.status, json!({ "error": err, "field_errors": field_errors, "profile": profile })).await
         }
     }
 }
@@ -450,61 +272,25 @@ pub async fn lifecycle(
     Path((id, op)): Path<(String, String)>,
     Form(form): Form<Vec<(String, String)>>,
 ) -> Response {
-    if let Err(r) = check_csrf(&admin, &headers, field(&form, "csrf"))
-        .and_then(|_| admin.require(AdminRole::OrgAdmin))
-    {
+    if let Err(r) = check_csrf(&admin, &headers, field(&form, "csrf")).and_then(|_| admin.require(AdminRole::OrgAdmin)) {
         return r;
     }
     if op == "delete" {
         return match directory::delete_user(&state, admin.org(), &admin.actor(), &id).await {
             Ok(()) => done("/admin/users", "Person deleted."),
-            Err(e) => {
-                view_page(
-                    &state,
-                    &admin,
-                    &id,
-                    e.status,
-                    json!({ "error": error_context(&e).0 }),
-                )
-                .await
-            }
+            Err(e) => view_page(&state, &admin, &id, e.status, json!({ "error": error_context(&e).0 })).await,
         };
     }
     let Some(op) = LifecycleOp::parse(&op) else {
-        return super::page_error(
-            &admin,
-            StatusCode::NOT_FOUND,
-            "Not found",
-            "No such action.",
-        );
+        return super::page_error(&admin, StatusCode::NOT_FOUND, "Not found", "No such action.");
     };
     match directory::apply_lifecycle(&state, admin.org(), &admin.actor(), &id, op).await {
         Ok(_) if op == LifecycleOp::ResetPassword => {
-            let link = format!(
-                "{}/reset_password/{}",
-                admin.org().base_url,
-                idhub_domain::ids::random_base62(20)
-            );
-            view_page(
-                &state,
-                &admin,
-                &id,
-                StatusCode::OK,
-                json!({ "notice": "Password reset.", "reset_link": link }),
-            )
-            .await
+            let link = format!("{}/reset_password/{}", admin.org().base_url, idhub_domain::ids::random_base62(20));
+            view_page(&state, &admin, &id, StatusCode::OK, json!({ "notice": "Password reset.", "reset_link": link })).await
         }
         Ok(_) => done(&format!("/admin/user/{id}"), "Done."),
-        Err(e) => {
-            view_page(
-                &state,
-                &admin,
-                &id,
-                e.status,
-                json!({ "error": error_context(&e).0 }),
-            )
-            .await
-        }
+        Err(e) => view_page(&state, &admin, &id, e.status, json!({ "error": error_context(&e).0 })).await,
     }
 }
 
@@ -516,18 +302,11 @@ pub async fn reset_factors(
     Path(id): Path<String>,
     Form(form): Form<Vec<(String, String)>>,
 ) -> Response {
-    if let Err(r) = check_csrf(&admin, &headers, field(&form, "csrf"))
-        .and_then(|_| admin.require(AdminRole::OrgAdmin))
-    {
+    if let Err(r) = check_csrf(&admin, &headers, field(&form, "csrf")).and_then(|_| admin.require(AdminRole::OrgAdmin)) {
         return r;
     }
     let Ok(u) = directory::load_user(&state, admin.org(), &id).await else {
-        return super::page_error(
-            &admin,
-            StatusCode::NOT_FOUND,
-            "Not found",
-            "There is no such person in this organization.",
-        );
+        return super::page_error(&admin, StatusCode::NOT_FOUND, "Not found", "There is no such person in this organization.");
     };
     let actor = admin.actor();
     let ev = NewEvent::success(
@@ -537,18 +316,9 @@ pub async fn reset_factors(
         vec![directory::user_party(&u.user)],
         actor.client,
     );
-    match state
-        .store
-        .delete_factors(&admin.org().id, &u.user.id, None, state.now(), &[ev])
-        .await
-    {
+    match state.store.delete_factors(&admin.org().id, &u.user.id, None, state.now(), &[ev]).await {
         Ok(_) => done(&format!("/admin/user/{id}"), "Multifactor reset."),
-        Err(e) => super::page_error(
-            &admin,
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "Failed",
-            &e.to_string(),
-        ),
+        Err(e) => super::page_error(&admin, StatusCode::INTERNAL_SERVER_ERROR, "Failed", &e.to_string()),
     }
 }
 
@@ -560,39 +330,28 @@ pub async fn set_role(
     Path(id): Path<String>,
     Form(form): Form<Vec<(String, String)>>,
 ) -> Response {
-    if let Err(r) = check_csrf(&admin, &headers, field(&form, "csrf"))
-        .and_then(|_| admin.require(AdminRole::SuperAdmin))
-    {
+    if let Err(r) = check_csrf(&admin, &headers, field(&form, "csrf")).and_then(|_| admin.require(AdminRole::SuperAdmin)) {
         return r;
     }
     let role = match field(&form, "role").unwrap_or_default() {
         "" => None,
         r => match AdminRole::parse(r) {
             Some(r) => Some(r),
-            None => {
-                return super::page_error(
-                    &admin,
-                    StatusCode::BAD_REQUEST,
-                    "Invalid role",
-                    "Choose one of the listed roles.",
-                )
-            }
+            None => return super::page_error(&admin, StatusCode::BAD_REQUEST, "Invalid role", "Choose one of the listed roles."),
         },
     };
     if id == admin.signed_in.user.user.id.0 && role != Some(AdminRole::SuperAdmin) {
-        return view_page(&state, &admin, &id, StatusCode::BAD_REQUEST, json!({ "error": { "summary": "You cannot remove your own super administrator role.", "causes": [] } })).await;
+        return view_page(
+            &state,
+            &admin,
+            &id,
+            StatusCode::BAD_REQUEST,
+            json!({ "error": { "summary": "You cannot remove your own super administrator role.", "causes": [] } }),
+        )
+        .await;
     }
     match crate::api::roles::set_role(&state, admin.org(), &admin.actor(), &id, role).await {
         Ok(_) => done(&format!("/admin/user/{id}"), "Role saved."),
-        Err(e) => {
-            view_page(
-                &state,
-                &admin,
-                &id,
-                e.status,
-                json!({ "error": error_context(&e).0 }),
-            )
-            .await
-        }
+        Err(e) => view_page(&state, &admin, &id, e.status, json!({ "error": error_context(&e).0 })).await,
     }
 }

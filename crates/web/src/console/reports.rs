@@ -21,37 +21,19 @@ pub async fn dashboard(State(state): State<AppState>, admin: Admin, params: Para
     let org = &admin.org().id;
     let now = state.now();
     let users = state.store.count_users(org).await.unwrap_or(0);
-    let active = state
-        .store
-        .count_users_with_status(org, UserStatus::Active)
-        .await
-        .unwrap_or(0);
-    let locked = state
-        .store
-        .count_users_with_status(org, UserStatus::LockedOut)
-        .await
-        .unwrap_or(0);
-    let tasks = state
-        .store
-        .list_jobs(org, "FAILED", 1000)
-        .await
-        .map(|t| t.len())
-        .unwrap_or(0);
+    let active = state.store.count_users_with_status(org, UserStatus::Active).await.unwrap_or(0);
+    let locked = state.store.count_users_with_status(org, UserStatus::LockedOut).await.unwrap_or(0);
+    let tasks = state.store.list_jobs(org, "FAILED", 1000).await.map(|t| t.len()).unwrap_or(0);
     let mut warnings: Vec<String> = state
         .store
         .list_tokens(org)
         .await
         .unwrap_or_default()
         .iter()
-        .filter_map(|t| {
-            super::security::token_warning(&admin.org().settings, t, now)
-                .map(|w| format!("API token \"{}\" is {w}.", t.name))
-        })
+        .filter_map(|t| super::security::token_warning(&admin.org().settings, t, now).map(|w| format!("API token \"{}\" is {w}.", t.name)))
         .collect();
     if locked > 0 {
-        warnings.push(format!(
-            "{locked} locked-out account(s) need an administrator to unlock them."
-        ));
+        warnings.push(format!("{locked} locked-out account(s) need an administrator to unlock them."));
     }
     let q = LogQuery {
         since: now - 7 * 24 * 3600 * 1000,
@@ -63,12 +45,7 @@ pub async fn dashboard(State(state): State<AppState>, admin: Admin, params: Para
         descending: true,
         always_next: false,
     };
-    let events = state
-        .store
-        .list_events(org, &q)
-        .await
-        .map(|p| p.items)
-        .unwrap_or_default();
+    let events = state.store.list_events(org, &q).await.map(|p| p.items).unwrap_or_default();
     render(
         &admin,
         "dashboard.html",
@@ -83,24 +60,14 @@ pub async fn dashboard(State(state): State<AppState>, admin: Admin, params: Para
 pub async fn system_log(State(state): State<AppState>, admin: Admin, params: Params) -> Response {
     let now = state.now();
     let text = |k: &str| params.get(k).unwrap_or_default().trim().to_string();
-    let (since_t, until_t, filter_t, q_t) =
-        (text("since"), text("until"), text("filter"), text("q"));
+    let (since_t, until_t, filter_t, q_t) = (text("since"), text("until"), text("filter"), text("q"));
     let mut error: Option<Value> = None;
-    let since = if since_t.is_empty() {
-        Some(now - 7 * 24 * 3600 * 1000)
-    } else {
-        parse_timestamp(&since_t)
-    };
-    let until = if until_t.is_empty() {
-        Some(None)
-    } else {
-        parse_timestamp(&until_t).map(Some)
-    };
+    let since = if since_t.is_empty() { Some(now - 7 * 24 * 3600 * 1000) } else { parse_timestamp(&since_t) };
+    let until = if until_t.is_empty() { Some(None) } else { parse_timestamp(&until_t).map(Some) };
     let filter = if filter_t.is_empty() {
         Ok(None)
     } else {
-        filter::parse(&filter_t)
-            .and_then(|e| filter::validate(&e, Context::LogFilter).map(|_| Some(e)))
+        filter::parse(&filter_t).and_then(|e| filter::validate(&e, Context::LogFilter).map(|_| Some(e)))
     };
     let events = match (since, until, filter) {
         (Some(since), Some(until), Ok(filter)) => {
@@ -108,16 +75,9 @@ pub async fn system_log(State(state): State<AppState>, admin: Admin, params: Par
                 since,
                 until,
                 filter,
-                q: q_t
-                    .split_whitespace()
-                    .take(10)
-                    .map(str::to_string)
-                    .collect(),
+                q: q_t.split_whitespace().take(10).map(str::to_string).collect(),
                 limit: 100,
-                after: params
-                    .get("after")
-                    .filter(|a| !a.is_empty())
-                    .map(str::to_string),
+                after: params.get("after").filter(|a| !a.is_empty()).map(str::to_string),
                 descending: true,
                 always_next: false,
             };
@@ -135,30 +95,21 @@ pub async fn system_log(State(state): State<AppState>, admin: Admin, params: Par
                     (p.items, next)
                 }
                 Err(e) => {
-                    error = Some(
-                        json!({ "summary": "The search could not run.", "causes": [e.to_string()] }),
-                    );
+                    error = Some(json!({ "summary": "The search could not run.", "causes": [e.to_string()] }));
                     (vec![], None)
                 }
             }
         }
         (None, _, _) | (_, None, _) => {
-            error = Some(
-                json!({ "summary": "Dates must look like 2026-01-31T00:00:00Z.", "causes": [] }),
-            );
+            error = Some(json!({ "summary": "Dates must look like 2026-01-31T00:00:00Z.", "causes": [] }));
             (vec![], None)
         }
         (_, _, Err(e)) => {
-            error =
-                Some(json!({ "summary": "The filter is not valid.", "causes": [e.to_string()] }));
+            error = Some(json!({ "summary": "The filter is not valid.", "causes": [e.to_string()] }));
             (vec![], None)
         }
     };
-    let status = if error.is_some() {
-        StatusCode::BAD_REQUEST
-    } else {
-        StatusCode::OK
-    };
+    let status = if error.is_some() { StatusCode::BAD_REQUEST } else { StatusCode::OK };
     render(
         &admin,
         "system_log.html",
@@ -175,11 +126,7 @@ fn enc(s: &str) -> String {
 
 /// `GET /admin/tasks`
 pub async fn tasks(State(state): State<AppState>, admin: Admin, params: Params) -> Response {
-    let jobs = state
-        .store
-        .list_jobs(&admin.org().id, "FAILED", 500)
-        .await
-        .unwrap_or_default();
+    let jobs = state.store.list_jobs(&admin.org().id, "FAILED", 500).await.unwrap_or_default();
     let rows: Vec<String> = jobs
         .iter()
         .map(|j| {
@@ -208,14 +155,7 @@ pub async fn tasks(State(state): State<AppState>, admin: Admin, params: Params) 
     } else {
         format!("<table id=\"tasks\"><thead><tr><th>Created</th><th>Task</th><th>Attempts</th><th>What the hub answered</th><th></th></tr></thead><tbody>{}</tbody></table>", rows.join(""))
     };
-    render(
-        &admin,
-        "placeholder.html",
-        "tasks",
-        "Tasks",
-        json!({ "message": "", "notice": notice(&params), "html": table }),
-        StatusCode::OK,
-    )
+    render(&admin, "placeholder.html", "tasks", "Tasks", json!({ "message": "", "notice": notice(&params), "html": table }), StatusCode::OK)
 }
 
 /// `POST /admin/tasks/{id}/{retry|dismiss}`
@@ -226,53 +166,24 @@ pub async fn task_action(
     Path((id, action)): Path<(String, String)>,
     Form(form): Form<Vec<(String, String)>>,
 ) -> Response {
-    if let Err(r) = check_csrf(&admin, &headers, field(&form, "csrf"))
-        .and_then(|_| admin.require(AdminRole::OrgAdmin))
-    {
+    if let Err(r) = check_csrf(&admin, &headers, field(&form, "csrf")).and_then(|_| admin.require(AdminRole::OrgAdmin)) {
         return r;
     }
     let retry = match action.as_str() {
         "retry" => true,
         "dismiss" => false,
-        _ => {
-            return super::page_error(
-                &admin,
-                StatusCode::NOT_FOUND,
-                "Not found",
-                "No such action.",
-            )
-        }
+        _ => return super::page_error(&admin, StatusCode::NOT_FOUND, "Not found", "No such action."),
     };
     let actor = admin.actor();
     let ev = NewEvent::success(
-        if retry {
-            "system.task.retry"
-        } else {
-            "system.task.dismiss"
-        },
+        if retry { "system.task.retry" } else { "system.task.dismiss" },
         if retry { "Retry task" } else { "Dismiss task" },
         actor.party,
         vec![Party::new(id.clone(), "Task", id.clone(), id.clone())],
         actor.client,
     );
-    match state
-        .store
-        .resolve_task(&admin.org().id, &id, retry, state.now(), &[ev])
-        .await
-    {
-        Ok(()) => done(
-            "/admin/tasks",
-            if retry {
-                "Task queued again."
-            } else {
-                "Task dismissed."
-            },
-        ),
-        Err(_) => super::page_error(
-            &admin,
-            StatusCode::NOT_FOUND,
-            "Not found",
-            "There is no such open task.",
-        ),
+    match state.store.resolve_task(&admin.org().id, &id, retry, state.now(), &[ev]).await {
+        Ok(()) => done("/admin/tasks", if retry { "Task queued again." } else { "Task dismissed." }),
+        Err(_) => super::page_error(&admin, StatusCode::NOT_FOUND, "Not found", "There is no such open task."),
     }
 }

@@ -20,26 +20,15 @@ const DAY_MS: Millis = 24 * 3600 * 1000;
 
 /// Tokens unused for 30 days, or older than the org's rotation period, deserve a look.
 pub fn token_warning(org_settings: &Value, t: &ApiToken, now: Millis) -> Option<String> {
-    let rotation_days = org_settings
-        .get("tokenRotationDays")
-        .and_then(Value::as_i64)
-        .unwrap_or(90);
+    let rotation_days = org_settings.get("tokenRotationDays").and_then(Value::as_i64).unwrap_or(90);
     if now - t.created > rotation_days * DAY_MS {
-        return Some(format!(
-            "older than the {rotation_days}-day rotation period: rotate it"
-        ));
+        return Some(format!("older than the {rotation_days}-day rotation period: rotate it"));
     }
     let last = t.last_used.unwrap_or(t.created);
-    (now - last > 30 * DAY_MS)
-        .then(|| "unused for 30 days: revoke it if nothing needs it".to_string())
+    (now - last > 30 * DAY_MS).then(|| "unused for 30 days: revoke it if nothing needs it".to_string())
 }
 
-async fn tokens_page(
-    state: &AppState,
-    admin: &Admin,
-    extra: Value,
-    status: StatusCode,
-) -> Response {
+async fn tokens_page(state: &AppState, admin: &Admin, extra: Value, status: StatusCode) -> Response {
     let now = state.now();
     let tokens: Vec<Value> = state
         .store
@@ -64,13 +53,7 @@ async fn tokens_page(
 
 /// `GET /admin/access/api/tokens`
 pub async fn tokens(State(state): State<AppState>, admin: Admin, params: Params) -> Response {
-    tokens_page(
-        &state,
-        &admin,
-        json!({ "notice": notice(&params) }),
-        StatusCode::OK,
-    )
-    .await
+    tokens_page(&state, &admin, json!({ "notice": notice(&params) }), StatusCode::OK).await
 }
 
 /// `POST /admin/access/api/tokens`: the new token is in this response only.
@@ -80,20 +63,12 @@ pub async fn create_token(
     headers: HeaderMap,
     Form(form): Form<Vec<(String, String)>>,
 ) -> Response {
-    if let Err(r) = check_csrf(&admin, &headers, field(&form, "csrf"))
-        .and_then(|_| admin.require(AdminRole::OrgAdmin))
-    {
+    if let Err(r) = check_csrf(&admin, &headers, field(&form, "csrf")).and_then(|_| admin.require(AdminRole::OrgAdmin)) {
         return r;
     }
     let name = field(&form, "name").unwrap_or_default().trim().to_string();
     if name.is_empty() || name.chars().count() > 100 {
-        return tokens_page(
-            &state,
-            &admin,
-            json!({ "form_error": "Enter a name of 1 to 100 characters." }),
-            StatusCode::BAD_REQUEST,
-        )
-        .await;
+        return tokens_page(&state, &admin, json!({ "form_error": "Enter a name of 1 to 100 characters." }), StatusCode::BAD_REQUEST).await;
     }
     let secret = idhub_store::tokens::new_token_secret();
     let actor = admin.actor();
@@ -105,34 +80,9 @@ pub async fn create_token(
         actor.client,
     );
     let owner = admin.signed_in.user.user.id.0.clone();
-    match state
-        .store
-        .create_token(
-            &admin.org().id,
-            &name,
-            &secret,
-            Some(&owner),
-            admin.role,
-            state.now(),
-            &[ev],
-        )
-        .await
-    {
-        Ok(_) => {
-            tokens_page(
-                &state,
-                &admin,
-                json!({ "new_token": secret, "notice": "Token created." }),
-                StatusCode::OK,
-            )
-            .await
-        }
-        Err(e) => super::page_error(
-            &admin,
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "Failed",
-            &ApiError::from(e).summary,
-        ),
+    match state.store.create_token(&admin.org().id, &name, &secret, Some(&owner), admin.role, state.now(), &[ev]).await {
+        Ok(_) => tokens_page(&state, &admin, json!({ "new_token": secret, "notice": "Token created." }), StatusCode::OK).await,
+        Err(e) => super::page_error(&admin, StatusCode::INTERNAL_SERVER_ERROR, "Failed", &ApiError::from(e).summary),
     }
 }
 
@@ -144,95 +94,42 @@ pub async fn revoke_token(
     Path(id): Path<String>,
     Form(form): Form<Vec<(String, String)>>,
 ) -> Response {
-    if let Err(r) = check_csrf(&admin, &headers, field(&form, "csrf"))
-        .and_then(|_| admin.require(AdminRole::OrgAdmin))
-    {
+    if let Err(r) = check_csrf(&admin, &headers, field(&form, "csrf")).and_then(|_| admin.require(AdminRole::OrgAdmin)) {
         return r;
     }
     let Ok(t) = state.store.get_token(&admin.org().id, &id).await else {
-        return super::page_error(
-            &admin,
-            StatusCode::NOT_FOUND,
-            "Not found",
-            "There is no such token.",
-        );
+        return super::page_error(&admin, StatusCode::NOT_FOUND, "Not found", "There is no such token.");
     };
     let actor = admin.actor();
     let ev = NewEvent::success(
         "system.api_token.revoke",
         "Revoke API token",
         actor.party,
-        vec![Party::new(
-            t.id.0.clone(),
-            "Token",
-            t.name.clone(),
-            t.name.clone(),
-        )],
+        vec![Party::new(t.id.0.clone(), "Token", t.name.clone(), t.name.clone())],
         actor.client,
     );
-    match state
-        .store
-        .revoke_token(&admin.org().id, &id, state.now(), &[ev])
-        .await
-    {
+    match state.store.revoke_token(&admin.org().id, &id, state.now(), &[ev]).await {
         Ok(()) => done("/admin/access/api/tokens", "Token revoked."),
-        Err(e) => super::page_error(
-            &admin,
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "Failed",
-            &ApiError::from(e).summary,
-        ),
+        Err(e) => super::page_error(&admin, StatusCode::INTERNAL_SERVER_ERROR, "Failed", &ApiError::from(e).summary),
     }
 }
 
-async fn authenticators_page(
-    state: &AppState,
-    admin: &Admin,
-    policy: &SignOnPolicy,
-    extra: Value,
-    status: StatusCode,
-) -> Response {
-    let groups: Vec<Value> = match state
-        .store
-        .list_groups(&admin.org().id, &GroupSelect::All, 500, None)
-        .await
-    {
-        Ok(p) => p
-            .items
-            .iter()
-            .map(|g| json!({ "id": g.group.id, "name": g.group.name }))
-            .collect(),
+async fn authenticators_page(state: &AppState, admin: &Admin, policy: &SignOnPolicy, extra: Value, status: StatusCode) -> Response {
+    let groups: Vec<Value> = match state.store.list_groups(&admin.org().id, &GroupSelect::All, 500, None).await {
+        Ok(p) => p.items.iter().map(|g| json!({ "id": g.group.id, "name": g.group.name })).collect(),
         Err(_) => vec![],
     };
     let mut ctx = json!({ "policy": policy, "groups": groups, "field_errors": {} });
     if let (Some(o), Some(e)) = (ctx.as_object_mut(), extra.as_object()) {
         o.extend(e.clone());
     }
-    render(
-        admin,
-        "authenticators.html",
-        "authenticators",
-        "Authenticators",
-        ctx,
-        status,
-    )
+    render(admin, "authenticators.html", "authenticators", "Authenticators", ctx, status)
 }
 
 /// `GET /admin/access/authenticators`
-pub async fn authenticators(
-    State(state): State<AppState>,
-    admin: Admin,
-    params: Params,
-) -> Response {
+pub async fn authenticators(State(state): State<AppState>, admin: Admin, params: Params) -> Response {
     let policy = SignOnPolicy::from_settings(&admin.org().settings);
-    authenticators_page(
-        &state,
-        &admin,
-        &policy,
-        json!({ "notice": notice(&params) }),
-        StatusCode::OK,
-    )
-    .await
+    authenticators_page(&state, &admin, &policy, json!({ "notice": notice(&params) }), StatusCode::OK).await
 }
 
 /// `POST /admin/access/authenticators`
@@ -242,16 +139,10 @@ pub async fn save_authenticators(
     headers: HeaderMap,
     Form(form): Form<Vec<(String, String)>>,
 ) -> Response {
-    if let Err(r) = check_csrf(&admin, &headers, field(&form, "csrf"))
-        .and_then(|_| admin.require(AdminRole::SuperAdmin))
-    {
+    if let Err(r) = check_csrf(&admin, &headers, field(&form, "csrf")).and_then(|_| admin.require(AdminRole::SuperAdmin)) {
         return r;
     }
-    let num = |k: &str, d: i64| {
-        field(&form, k)
-            .and_then(|v| v.trim().parse::<i64>().ok())
-            .unwrap_or(d)
-    };
+    let num = |k: &str, d: i64| field(&form, k).and_then(|v| v.trim().parse::<i64>().ok()).unwrap_or(d);
     let defaults = SignOnPolicy::default();
     let policy = SignOnPolicy {
         max_attempts: num("maxAttempts", defaults.max_attempts),
@@ -262,21 +153,13 @@ pub async fn save_authenticators(
             Some("GROUP") => MfaRequirement::Group,
             _ => MfaRequirement::Off,
         },
-        mfa_group_id: field(&form, "mfaGroupId")
-            .filter(|g| !g.is_empty())
-            .map(str::to_string),
+        mfa_group_id: field(&form, "mfaGroupId").filter(|g| !g.is_empty()).map(str::to_string),
     };
     if let Err(e) = policy.validate() {
         let e = ApiError::from(e);
         let (err, fields) = error_context(&e);
-        return authenticators_page(
-            &state,
-            &admin,
-            &policy,
-            json!({ "error": err, "field_errors": fields }),
-            StatusCode::BAD_REQUEST,
-        )
-        .await;
+        return authenticators_page(&state, &admin, &policy, json!({ "error": err, "field_errors": fields }), StatusCode::BAD_REQUEST)
+            .await;
     }
     let mut settings = admin.org().settings.clone();
     if !settings.is_object() {
@@ -291,20 +174,11 @@ pub async fn save_authenticators(
         vec![Party::new("sign-on", "Policy", "sign-on", "Sign-on policy")],
         actor.client,
     );
-    match state
-        .store
-        .update_org_settings(&admin.org().id, &settings, state.now(), &[ev])
-        .await
-    {
+    match state.store.update_org_settings(&admin.org().id, &settings, state.now(), &[ev]).await {
         Ok(()) => {
             state.orgs.invalidate(&admin.org().host);
             done("/admin/access/authenticators", "Sign-on policy saved.")
         }
-        Err(e) => super::page_error(
-            &admin,
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "Failed",
-            &ApiError::from(e).summary,
-        ),
+        Err(e) => super::page_error(&admin, StatusCode::INTERNAL_SERVER_ERROR, "Failed", &ApiError::from(e).summary),
     }
 }

@@ -63,9 +63,7 @@ impl LoginThrottle {
             *c += 1;
             over |= *c > PER_IP_PER_MINUTE;
         }
-        let c =
-            g.1.entry(format!("u:{org}:{}", username.to_lowercase()))
-                .or_insert(0);
+        let c = g.1.entry(format!("u:{org}:{}", username.to_lowercase())).or_insert(0);
         *c += 1;
         over |= *c > PER_USERNAME_PER_MINUTE;
         !over
@@ -73,12 +71,7 @@ impl LoginThrottle {
 }
 
 fn user_party(u: &User) -> Party {
-    Party::new(
-        u.id.0.clone(),
-        "User",
-        u.login().to_string(),
-        u.display_name(),
-    )
+    Party::new(u.id.0.clone(), "User", u.login().to_string(), u.display_name())
 }
 
 /// Check a username and password against the org's directory.
@@ -91,10 +84,7 @@ pub async fn password_login(
 ) -> Result<Authenticated, AuthFailure> {
     let now = state.now();
     let username = username.trim();
-    if !state
-        .login_throttle
-        .allow(org.id.as_str(), client.ip_address.as_deref(), username, now)
-    {
+    if !state.login_throttle.allow(org.id.as_str(), client.ip_address.as_deref(), username, now) {
         let ev = NewEvent::failure(
             "user.session.start",
             "User login to Okta",
@@ -113,10 +103,7 @@ pub async fn password_login(
         Ok(u) => u,
         Err(StoreError::NotFound) => {
             // Spend the same time as a real check so timing does not reveal logins.
-            let _ = state
-                .hasher
-                .verify(password.to_string(), state.hasher.dummy_hash().to_string())
-                .await;
+            let _ = state.hasher.verify(password.to_string(), state.hasher.dummy_hash().to_string()).await;
             let ev = NewEvent::failure(
                 "user.session.start",
                 "User login to Okta",
@@ -131,60 +118,32 @@ pub async fn password_login(
         Err(e) => return Err(AuthFailure::Internal(e.to_string())),
     };
     let user = &stored.user;
-    let fail = |reason: &str| {
-        NewEvent::failure(
-            "user.session.start",
-            "User login to Okta",
-            user_party(user),
-            vec![],
-            client.clone(),
-            reason,
-        )
-    };
+    let fail =
+        |reason: &str| NewEvent::failure("user.session.start", "User login to Okta", user_party(user), vec![], client.clone(), reason);
     if user.status == UserStatus::LockedOut {
-        let _ = state
-            .store
-            .create_events(&org.id, &[fail("LOCKED_OUT")], now)
-            .await;
+        let _ = state.store.create_events(&org.id, &[fail("LOCKED_OUT")], now).await;
         return Err(AuthFailure::LockedOut);
     }
     let Some(hash) = user.password_hash.clone() else {
-        let _ = state
-            .store
-            .create_events(&org.id, &[fail("VERIFICATION_ERROR")], now)
-            .await;
+        let _ = state.store.create_events(&org.id, &[fail("VERIFICATION_ERROR")], now).await;
         return Err(AuthFailure::InvalidCredentials);
     };
     let ok = state.hasher.verify(password.to_string(), hash).await;
-    let can_sign_in = matches!(
-        user.status,
-        UserStatus::Active | UserStatus::PasswordExpired
-    );
+    let can_sign_in = matches!(user.status, UserStatus::Active | UserStatus::PasswordExpired);
     if ok && can_sign_in {
         let mut u = user.clone();
         u.failed_logins = 0;
         u.last_login = Some(now);
         match state.store.update_user(&u, stored.version, &[]).await {
-            Ok(s) => Ok(Authenticated {
-                password_expired: s.user.status == UserStatus::PasswordExpired,
-                user: s,
-            }),
-            Err(StoreError::Stale) => Ok(Authenticated {
-                password_expired: user.status == UserStatus::PasswordExpired,
-                user: stored.clone(),
-            }),
+            Ok(s) => Ok(Authenticated { password_expired: s.user.status == UserStatus::PasswordExpired, user: s }),
+            Err(StoreError::Stale) => {
+                Ok(Authenticated { password_expired: user.status == UserStatus::PasswordExpired, user: stored.clone() })
+            }
             Err(e) => Err(AuthFailure::Internal(e.to_string())),
         }
     } else if ok {
         // Right password, but the account cannot sign in (staged, suspended, deactivated…).
-        let _ = state
-            .store
-            .create_events(
-                &org.id,
-                &[fail(&format!("USER_STATUS_{}", user.status))],
-                now,
-            )
-            .await;
+        let _ = state.store.create_events(&org.id, &[fail(&format!("USER_STATUS_{}", user.status))], now).await;
         Err(AuthFailure::InvalidCredentials)
     } else {
         let policy = SignOnPolicy::from_settings(&org.settings);
@@ -208,11 +167,7 @@ pub async fn password_login(
             Ok(_) | Err(StoreError::Stale) => {}
             Err(e) => return Err(AuthFailure::Internal(e.to_string())),
         }
-        Err(if locks {
-            AuthFailure::LockedOut
-        } else {
-            AuthFailure::InvalidCredentials
-        })
+        Err(if locks { AuthFailure::LockedOut } else { AuthFailure::InvalidCredentials })
     }
 }
 
@@ -227,14 +182,8 @@ mod tests {
         for _ in 0..PER_USERNAME_PER_MINUTE {
             assert!(t.allow("o", Some("1.1.1.1"), "sarah", now));
         }
-        assert!(
-            !t.allow("o", Some("1.1.1.2"), "SARAH", now),
-            "same username from elsewhere"
-        );
+        assert!(!t.allow("o", Some("1.1.1.2"), "SARAH", now), "same username from elsewhere");
         assert!(t.allow("o", Some("1.1.1.1"), "bob", now));
-        assert!(
-            t.allow("o", Some("1.1.1.1"), "sarah", now + 60_000),
-            "next window"
-        );
+        assert!(t.allow("o", Some("1.1.1.1"), "sarah", now + 60_000), "next window");
     }
 }

@@ -38,12 +38,7 @@ pub fn matching_step(secret: &[u8], code: &str, now_ms: i64) -> Option<i64> {
     let now_step = now_ms.div_euclid(30_000);
     (now_step - 1..=now_step + 1).find(|step| {
         let expected = t.generate((*step * 30).max(0) as u64);
-        expected.len() == code.len()
-            && expected
-                .bytes()
-                .zip(code.bytes())
-                .fold(0u8, |a, (x, y)| a | (x ^ y))
-                == 0
+        expected.len() == code.len() && expected.bytes().zip(code.bytes()).fold(0u8, |a, (x, y)| a | (x ^ y)) == 0
     })
 }
 
@@ -59,9 +54,7 @@ pub fn decode_base32(text: &str) -> Option<Vec<u8>> {
 
 /// An `otpauth://` URI for authenticator apps.
 pub fn otpauth_uri(org: &Org, login: &str, secret: &[u8]) -> String {
-    let enc = |s: &str| {
-        percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
-    };
+    let enc = |s: &str| percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string();
     format!(
         "otpauth://totp/{}:{}?secret={}&issuer={}&algorithm=SHA1&digits=6&period=30",
         enc(&org.name),
@@ -77,11 +70,7 @@ fn purpose(org: &Org, factor_id: &str) -> String {
 
 /// Open a factor's secret.
 pub fn factor_secret(state: &AppState, org: &Org, f: &Factor) -> Option<Vec<u8>> {
-    state
-        .settings
-        .sealing_key
-        .open(&purpose(org, &f.id), &f.secret_sealed)
-        .ok()
+    state.settings.sealing_key.open(&purpose(org, &f.id), &f.secret_sealed).ok()
 }
 
 /// Does the org's policy require a second factor of this user?
@@ -94,46 +83,23 @@ pub async fn mfa_required(state: &AppState, org: &Org, user: &User) -> Result<bo
             let Some(gid) = policy.mfa_group_id else {
                 return Ok(false);
             };
-            state
-                .store
-                .user_groups(&org.id, &user.id)
-                .await?
-                .iter()
-                .any(|g| g.group.id.0 == gid)
+            state.store.user_groups(&org.id, &user.id).await?.iter().any(|g| g.group.id.0 == gid)
         }
     })
 }
 
 /// The user's active TOTP factor, if enrolled.
-pub async fn active_factor(
-    state: &AppState,
-    org: &Org,
-    user: &User,
-) -> Result<Option<Factor>, StoreError> {
-    Ok(state
-        .store
-        .list_factors(&org.id, &user.id)
-        .await?
-        .into_iter()
-        .find(|f| f.factor_type == TOTP_TYPE && f.status == "ACTIVE"))
+pub async fn active_factor(state: &AppState, org: &Org, user: &User) -> Result<Option<Factor>, StoreError> {
+    Ok(state.store.list_factors(&org.id, &user.id).await?.into_iter().find(|f| f.factor_type == TOTP_TYPE && f.status == "ACTIVE"))
 }
 
 /// Start the factor step of a sign-in; returns the transaction's secret and status.
-pub async fn begin(
-    state: &AppState,
-    org: &Org,
-    user: &User,
-    from_uri: Option<String>,
-) -> Result<(String, AuthnTransaction), StoreError> {
+pub async fn begin(state: &AppState, org: &Org, user: &User, from_uri: Option<String>) -> Result<(String, AuthnTransaction), StoreError> {
     let factor = active_factor(state, org, user).await?;
     let t = AuthnTransaction {
         org_id: org.id.clone(),
         user_id: user.id.clone(),
-        status: if factor.is_some() {
-            "MFA_REQUIRED".into()
-        } else {
-            "MFA_ENROLL".into()
-        },
+        status: if factor.is_some() { "MFA_REQUIRED".into() } else { "MFA_ENROLL".into() },
         factor_id: factor.map(|f| f.id),
         amr: vec!["pwd".into()],
         from_uri,
@@ -146,21 +112,12 @@ pub async fn begin(
 }
 
 /// Create a pending TOTP factor for enrollment; returns it and its raw secret.
-pub async fn enroll(
-    state: &AppState,
-    org: &Org,
-    user: &User,
-    client: &ClientInfo,
-) -> Result<(Factor, Vec<u8>), StoreError> {
+pub async fn enroll(state: &AppState, org: &Org, user: &User, client: &ClientInfo) -> Result<(Factor, Vec<u8>), StoreError> {
     let mut raw = vec![0u8; 20];
     rand::rngs::OsRng.fill_bytes(&mut raw);
     let id = format!("uft{}", idhub_domain::ids::random_base62(17));
     let now = state.now();
-    let sealed = state
-        .settings
-        .sealing_key
-        .seal(&purpose(org, &id), &raw)
-        .map_err(|e| StoreError::Config(e.to_string()))?;
+    let sealed = state.settings.sealing_key.seal(&purpose(org, &id), &raw).map_err(|e| StoreError::Config(e.to_string()))?;
     let f = Factor {
         id,
         org_id: org.id.clone(),
@@ -173,13 +130,7 @@ pub async fn enroll(
         created: now,
         last_updated: now,
     };
-    let ev = NewEvent::success(
-        "user.mfa.factor.enroll",
-        "Enroll factor",
-        party(user),
-        vec![party(user)],
-        client.clone(),
-    );
+    let ev = NewEvent::success("user.mfa.factor.enroll", "Enroll factor", party(user), vec![party(user)], client.clone());
     state.store.create_factor(&f, &[ev]).await?;
     Ok((f, raw))
 }
@@ -215,41 +166,22 @@ pub async fn verify(
     code: &str,
     client: &ClientInfo,
 ) -> Result<Result<(), VerifyFailure>, StoreError> {
-    let Pending {
-        secret: tx_secret,
-        tx,
-    } = pending;
+    let Pending { secret: tx_secret, tx } = pending;
     let now = state.now();
-    let secret = factor_secret(state, org, factor)
-        .ok_or_else(|| StoreError::Corrupt("factor secret cannot be opened".into()))?;
+    let secret = factor_secret(state, org, factor).ok_or_else(|| StoreError::Corrupt("factor secret cannot be opened".into()))?;
     let activating = factor.status != "ACTIVE";
     if let Some(step) = matching_step(&secret, code, now) {
         let mut events = vec![NewEvent::success(
             "user.authentication.auth_via_mfa",
             "Authentication of user via MFA",
             party(user),
-            vec![Party::new(
-                factor.id.clone(),
-                "Factor",
-                TOTP_TYPE,
-                "Google Authenticator",
-            )],
+            vec![Party::new(factor.id.clone(), "Factor", TOTP_TYPE, "Google Authenticator")],
             client.clone(),
         )];
         if activating {
-            events.push(NewEvent::success(
-                "user.mfa.factor.activate",
-                "Activate factor",
-                party(user),
-                vec![party(user)],
-                client.clone(),
-            ));
+            events.push(NewEvent::success("user.mfa.factor.activate", "Activate factor", party(user), vec![party(user)], client.clone()));
         }
-        if state
-            .store
-            .use_factor_step(factor, step, now, &events)
-            .await?
-        {
+        if state.store.use_factor_step(factor, step, now, &events).await? {
             state.store.delete_transaction(&org.id, tx_secret).await?;
             return Ok(Ok(()));
         }
@@ -267,16 +199,7 @@ pub async fn verify(
         state.store.delete_transaction(&org.id, tx_secret).await?;
         return Ok(Err(VerifyFailure::TooManyAttempts));
     }
-    state
-        .store
-        .update_transaction(
-            &org.id,
-            tx_secret,
-            &tx.status,
-            tx.factor_id.as_deref(),
-            true,
-        )
-        .await?;
+    state.store.update_transaction(&org.id, tx_secret, &tx.status, tx.factor_id.as_deref(), true).await?;
     Ok(Err(VerifyFailure::InvalidCode))
 }
 
@@ -292,14 +215,8 @@ mod tests {
         let now_ms = 1_111_111_109_000;
         let code = code_at(secret, (now_ms / 1000) as u64).unwrap_or_default();
         assert_eq!(matching_step(secret, &code, now_ms), Some(now_ms / 30_000));
-        assert!(
-            matching_step(secret, &code, now_ms + 30_000).is_some(),
-            "one step late is accepted"
-        );
-        assert!(
-            matching_step(secret, &code, now_ms + 90_000).is_none(),
-            "three steps late is not"
-        );
+        assert!(matching_step(secret, &code, now_ms + 30_000).is_some(), "one step late is accepted");
+        assert!(matching_step(secret, &code, now_ms + 90_000).is_none(), "three steps late is not");
         assert!(matching_step(secret, "12345", now_ms).is_none());
         assert!(matching_step(secret, "abcdef", now_ms).is_none());
         assert_eq!(base32(b"\x00\x00\x00\x00\x00").len(), 8);

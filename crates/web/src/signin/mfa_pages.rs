@@ -4,10 +4,7 @@
 use super::mfa::{self, VerifyFailure};
 use super::pages::TX_COOKIE;
 use super::session::start_session;
-use crate::html::{
-    add_security_headers, cookie, csrf_ok, csrf_token, error_page, escape, page, set_cookie,
-    CSRF_COOKIE,
-};
+use crate::html::{add_security_headers, cookie, csrf_ok, csrf_token, error_page, escape, page, set_cookie, CSRF_COOKIE};
 use crate::org::CurrentOrg;
 use crate::request::Client;
 use crate::AppState;
@@ -35,72 +32,30 @@ fn expired(org: &Org) -> Response {
             "Sign-in expired",
             "This sign-in attempt has expired or was cancelled. Sign in again.",
         ),
-        vec![set_cookie(
-            TX_COOKIE,
-            "",
-            super::session::is_https(org),
-            Some(0),
-        )],
+        vec![set_cookie(TX_COOKIE, "", super::session::is_https(org), Some(0))],
     )
 }
 
-async fn load(
-    state: &AppState,
-    org: &Org,
-    headers: &HeaderMap,
-) -> Option<(String, AuthnTransaction, StoredUser)> {
+async fn load(state: &AppState, org: &Org, headers: &HeaderMap) -> Option<(String, AuthnTransaction, StoredUser)> {
     let secret = cookie(headers, TX_COOKIE).filter(|s| !s.is_empty() && s.len() <= 64)?;
-    let tx = state
-        .store
-        .get_transaction(&org.id, &secret, state.now())
-        .await
-        .ok()?;
-    let user = state
-        .store
-        .get_user(&org.id, tx.user_id.as_str())
-        .await
-        .ok()?;
+    let tx = state.store.get_transaction(&org.id, &secret, state.now()).await.ok()?;
+    let user = state.store.get_user(&org.id, tx.user_id.as_str()).await.ok()?;
     idhub_domain::lifecycle::can_authenticate(user.user.status).then_some((secret, tx, user))
 }
 
 /// The factor to verify: the enrolled one, or the pending one being enrolled.
-async fn current_factor(
-    state: &AppState,
-    org: &Org,
-    user: &StoredUser,
-    client: &Client,
-) -> Option<(Factor, bool)> {
-    let factors = state
-        .store
-        .list_factors(&org.id, &user.user.id)
-        .await
-        .ok()?;
-    if let Some(f) = factors
-        .iter()
-        .find(|f| f.factor_type == mfa::TOTP_TYPE && f.status == "ACTIVE")
-    {
+async fn current_factor(state: &AppState, org: &Org, user: &StoredUser, client: &Client) -> Option<(Factor, bool)> {
+    let factors = state.store.list_factors(&org.id, &user.user.id).await.ok()?;
+    if let Some(f) = factors.iter().find(|f| f.factor_type == mfa::TOTP_TYPE && f.status == "ACTIVE") {
         return Some((f.clone(), false));
     }
-    if let Some(f) = factors
-        .iter()
-        .rev()
-        .find(|f| f.factor_type == mfa::TOTP_TYPE && f.status == "PENDING_ACTIVATION")
-    {
+    if let Some(f) = factors.iter().rev().find(|f| f.factor_type == mfa::TOTP_TYPE && f.status == "PENDING_ACTIVATION") {
         return Some((f.clone(), true));
     }
-    mfa::enroll(state, org, &user.user, &client.0)
-        .await
-        .ok()
-        .map(|(f, _)| (f, true))
+    mfa::enroll(state, org, &user.user, &client.0).await.ok().map(|(f, _)| (f, true))
 }
 
-fn render(
-    org: &Org,
-    headers: &HeaderMap,
-    enroll: Option<(String, String)>,
-    error: Option<&str>,
-    status: StatusCode,
-) -> Response {
+fn render(org: &Org, headers: &HeaderMap, enroll: Option<(String, String)>, error: Option<&str>, status: StatusCode) -> Response {
     let (csrf, new) = csrf_token(headers);
     let intro = match &enroll {
         Some((key, uri)) => format!(
@@ -111,62 +66,31 @@ fn render(
         ),
         None => "<h1>Verify it's you</h1><p>Enter the 6-digit code from your authenticator app.</p>".to_string(),
     };
-    let error_html = error
-        .map(|e| format!("<p class=\"error\" role=\"alert\">{}</p>", escape(e)))
-        .unwrap_or_default();
+    let error_html = error.map(|e| format!("<p class=\"error\" role=\"alert\">{}</p>", escape(e))).unwrap_or_default();
     let body = format!(
         "<section class=\"card signin\">{intro}{error_html}<form method=\"post\" action=\"/login/mfa\"><input type=\"hidden\" name=\"csrf\" value=\"{}\">\
 <label for=\"code\">Verification code</label><input id=\"code\" name=\"code\" inputmode=\"numeric\" autocomplete=\"one-time-code\" pattern=\"[0-9]{{6}}\" maxlength=\"6\" required autofocus>\
 <button type=\"submit\" id=\"mfa-submit\">Verify</button></form></section>",
         escape(&csrf)
     );
-    let cookies = if new {
-        vec![set_cookie(
-            CSRF_COOKIE,
-            &csrf,
-            super::session::is_https(org),
-            None,
-        )]
-    } else {
-        vec![]
-    };
-    finish(
-        (status, page("Multifactor authentication", &org.name, &body)).into_response(),
-        cookies,
-    )
+    let cookies = if new { vec![set_cookie(CSRF_COOKIE, &csrf, super::session::is_https(org), None)] } else { vec![] };
+    finish((status, page("Multifactor authentication", &org.name, &body)).into_response(), cookies)
 }
 
-fn enroll_details(
-    state: &AppState,
-    org: &Org,
-    user: &StoredUser,
-    f: &Factor,
-) -> Option<(String, String)> {
+fn enroll_details(state: &AppState, org: &Org, user: &StoredUser, f: &Factor) -> Option<(String, String)> {
     let raw = mfa::factor_secret(state, org, f)?;
-    Some((
-        mfa::base32(&raw),
-        mfa::otpauth_uri(org, user.user.login(), &raw),
-    ))
+    Some((mfa::base32(&raw), mfa::otpauth_uri(org, user.user.login(), &raw)))
 }
 
 /// `GET /login/mfa`
-pub async fn mfa_form(
-    State(state): State<AppState>,
-    CurrentOrg(org): CurrentOrg,
-    client: Client,
-    headers: HeaderMap,
-) -> Response {
+pub async fn mfa_form(State(state): State<AppState>, CurrentOrg(org): CurrentOrg, client: Client, headers: HeaderMap) -> Response {
     let Some((_, _, user)) = load(&state, &org, &headers).await else {
         return expired(&org);
     };
     let Some((factor, enrolling)) = current_factor(&state, &org, &user, &client).await else {
         return expired(&org);
     };
-    let details = if enrolling {
-        enroll_details(&state, &org, &user, &factor)
-    } else {
-        None
-    };
+    let details = if enrolling { enroll_details(&state, &org, &user, &factor) } else { None };
     render(&org, &headers, details, None, StatusCode::OK)
 }
 
@@ -188,7 +112,15 @@ pub async fn mfa_submit(
     Form(form): Form<CodeForm>,
 ) -> Response {
     if !csrf_ok(&headers, Some(&form.csrf)) {
-        return finish(error_page(StatusCode::FORBIDDEN, &org.name, "Request refused", "The form has expired or did not come from this site. Go back, reload the page and try again."), vec![]);
+        return finish(
+            error_page(
+                StatusCode::FORBIDDEN,
+                &org.name,
+                "Request refused",
+                "The form has expired or did not come from this site. Go back, reload the page and try again.",
+            ),
+            vec![],
+        );
     }
     let Some((secret, tx, user)) = load(&state, &org, &headers).await else {
         return expired(&org);
@@ -196,57 +128,24 @@ pub async fn mfa_submit(
     let Some((factor, enrolling)) = current_factor(&state, &org, &user, &client).await else {
         return expired(&org);
     };
-    match mfa::verify(
-        &state,
-        &org,
-        &user.user,
-        mfa::Pending {
-            secret: &secret,
-            tx: &tx,
-        },
-        &factor,
-        &form.code,
-        &client.0,
-    )
-    .await
-    {
-        Ok(Ok(())) => match start_session(
-            &state,
-            &org,
-            &user,
-            vec!["pwd".into(), "otp".into()],
-            &client.0,
-        )
-        .await
-        {
+    match mfa::verify(&state, &org, &user.user, mfa::Pending { secret: &secret, tx: &tx }, &factor, &form.code, &client.0).await {
+        Ok(Ok(())) => match start_session(&state, &org, &user, vec!["pwd".into(), "otp".into()], &client.0).await {
             Ok((_, session_cookie)) => {
-                let to = tx
-                    .from_uri
-                    .clone()
-                    .unwrap_or_else(|| "/app/UserHome".into());
+                let to = tx.from_uri.clone().unwrap_or_else(|| "/app/UserHome".into());
                 finish(
                     Redirect::to(&to).into_response(),
-                    vec![
-                        session_cookie,
-                        set_cookie(TX_COOKIE, "", super::session::is_https(&org), Some(0)),
-                    ],
+                    vec![session_cookie, set_cookie(TX_COOKIE, "", super::session::is_https(&org), Some(0))],
                 )
             }
             Err(e) => crate::error::ApiError::internal(e.to_string()).into_response(),
         },
         Ok(Err(VerifyFailure::InvalidCode)) => {
-            let details = if enrolling {
-                enroll_details(&state, &org, &user, &factor)
-            } else {
-                None
-            };
+            let details = if enrolling { enroll_details(&state, &org, &user, &factor) } else { None };
             render(
                 &org,
                 &headers,
                 details,
-                Some(
-                    "That code is not correct. Enter the current code from your authenticator app.",
-                ),
+                Some("That code is not correct. Enter the current code from your authenticator app."),
                 StatusCode::UNAUTHORIZED,
             )
         }

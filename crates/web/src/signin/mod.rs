@@ -17,15 +17,9 @@ pub fn router() -> Router<AppState> {
         .route("/", get(pages::root))
         .route("/login", get(pages::login_form).post(pages::login_submit))
         .route("/login/default", get(pages::login_form))
-        .route(
-            "/login/mfa",
-            get(mfa_pages::mfa_form).post(mfa_pages::mfa_submit),
-        )
+        .route("/login/mfa", get(mfa_pages::mfa_form).post(mfa_pages::mfa_submit))
         .route("/login/signout", get(pages::signout).post(pages::signout))
-        .route(
-            "/login/sessionCookieRedirect",
-            get(pages::session_cookie_redirect),
-        )
+        .route("/login/sessionCookieRedirect", get(pages::session_cookie_redirect))
         .route("/app/UserHome", get(pages::dashboard))
         .route("/static/idhub.css", get(pages::stylesheet))
 }

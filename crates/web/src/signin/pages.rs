@@ -1,12 +1,8 @@
 //! Sign-in, sign-out, `sessionCookieRedirect` and the dashboard pages.
 
 use super::auth::{password_login, AuthFailure};
-use super::session::{
-    clear_session_cookie, current_session, same_org_target, start_session, SignedIn,
-};
-use crate::html::{
-    add_security_headers, csrf_ok, csrf_token, error_page, escape, page, set_cookie, CSRF_COOKIE,
-};
+use super::session::{clear_session_cookie, current_session, same_org_target, start_session, SignedIn};
+use crate::html::{add_security_headers, csrf_ok, csrf_token, error_page, escape, page, set_cookie, CSRF_COOKIE};
 use crate::org::CurrentOrg;
 use crate::request::Client;
 use crate::AppState;
@@ -36,23 +32,9 @@ pub async fn root() -> Redirect {
     Redirect::to("/app/UserHome")
 }
 
-fn render_login(
-    org: &Org,
-    headers: &HeaderMap,
-    from_uri: &str,
-    username: &str,
-    error: Option<&str>,
-    status: StatusCode,
-) -> Response {
+fn render_login(org: &Org, headers: &HeaderMap, from_uri: &str, username: &str, error: Option<&str>, status: StatusCode) -> Response {
     let (csrf, new) = csrf_token(headers);
-    let error_html = error
-        .map(|e| {
-            format!(
-                "<p class=\"error\" role=\"alert\" id=\"signin-error\">{}</p>",
-                escape(e)
-            )
-        })
-        .unwrap_or_default();
+    let error_html = error.map(|e| format!("<p class=\"error\" role=\"alert\" id=\"signin-error\">{}</p>", escape(e))).unwrap_or_default();
     let body = format!(
         "<section class=\"card signin\"><h1>Sign In</h1>{error_html}\
 <form method=\"post\" action=\"/login\">\
@@ -64,23 +46,12 @@ fn render_login(
         from = escape(from_uri),
         user = escape(username),
     );
-    let cookies = if new {
-        vec![set_cookie(CSRF_COOKIE, &csrf, secure(org), None)]
-    } else {
-        vec![]
-    };
-    with_headers(
-        (status, page("Sign In", &org.name, &body)).into_response(),
-        cookies,
-    )
+    let cookies = if new { vec![set_cookie(CSRF_COOKIE, &csrf, secure(org), None)] } else { vec![] };
+    with_headers((status, page("Sign In", &org.name, &body)).into_response(), cookies)
 }
 
 /// `GET /login`
-pub async fn login_form(
-    State(state): State<AppState>,
-    CurrentOrg(org): CurrentOrg,
-    parts: Parts,
-) -> Response {
+pub async fn login_form(State(state): State<AppState>, CurrentOrg(org): CurrentOrg, parts: Parts) -> Response {
     let params = query_map(parts.uri.query());
     let from = params.get("fromURI").cloned().unwrap_or_default();
     if let Ok(Some(_)) = current_session(&state, &parts).await {
@@ -112,29 +83,33 @@ pub async fn login_submit(
     Form(form): Form<LoginForm>,
 ) -> Response {
     if !csrf_ok(&headers, Some(&form.csrf)) {
-        return with_headers(error_page(StatusCode::FORBIDDEN, &org.name, "Request refused", "The form has expired or did not come from this site. Go back, reload the page and try again."), vec![]);
+        return with_headers(
+            error_page(
+                StatusCode::FORBIDDEN,
+                &org.name,
+                "Request refused",
+                "The form has expired or did not come from this site. Go back, reload the page and try again.",
+            ),
+            vec![],
+        );
     }
     match password_login(&state, &org, &form.username, &form.password, &client.0).await {
         Ok(auth) if needs_mfa(&state, &org, &auth.user.user).await => {
             let from = same_org_target(&org, &form.from_uri);
             match super::mfa::begin(&state, &org, &auth.user.user, from).await {
-                Ok((secret, _)) => with_headers(
-                    Redirect::to("/login/mfa").into_response(),
-                    vec![set_cookie(TX_COOKIE, &secret, secure(&org), None)],
-                ),
-                Err(e) => crate::error::ApiError::internal(e.to_string()).into_response(),
-            }
-        }
-        Ok(auth) => {
-            match start_session(&state, &org, &auth.user, vec!["pwd".into()], &client.0).await {
-                Ok((_, cookie)) => {
-                    let to = same_org_target(&org, &form.from_uri)
-                        .unwrap_or_else(|| "/app/UserHome".into());
-                    with_headers(Redirect::to(&to).into_response(), vec![cookie])
+                Ok((secret, _)) => {
+                    with_headers(Redirect::to("/login/mfa").into_response(), vec![set_cookie(TX_COOKIE, &secret, secure(&org), None)])
                 }
                 Err(e) => crate::error::ApiError::internal(e.to_string()).into_response(),
             }
         }
+        Ok(auth) => match start_session(&state, &org, &auth.user, vec!["pwd".into()], &client.0).await {
+            Ok((_, cookie)) => {
+                let to = same_org_target(&org, &form.from_uri).unwrap_or_else(|| "/app/UserHome".into());
+                with_headers(Redirect::to(&to).into_response(), vec![cookie])
+            }
+            Err(e) => crate::error::ApiError::internal(e.to_string()).into_response(),
+        },
         Err(AuthFailure::InvalidCredentials) => render_login(
             &org,
             &headers,
@@ -167,18 +142,11 @@ pub async fn login_submit(
 pub const TX_COOKIE: &str = "idhub_tx";
 
 async fn needs_mfa(state: &AppState, org: &Org, user: &idhub_domain::user::User) -> bool {
-    super::mfa::mfa_required(state, org, user)
-        .await
-        .unwrap_or(true)
+    super::mfa::mfa_required(state, org, user).await.unwrap_or(true)
 }
 
 /// `GET|POST /login/signout`
-pub async fn signout(
-    State(state): State<AppState>,
-    CurrentOrg(org): CurrentOrg,
-    client: Client,
-    parts: Parts,
-) -> Response {
+pub async fn signout(State(state): State<AppState>, CurrentOrg(org): CurrentOrg, client: Client, parts: Parts) -> Response {
     if let Ok(Some(s)) = current_session(&state, &parts).await {
         let u = &s.user.user;
         let ev = NewEvent::success(
@@ -188,73 +156,41 @@ pub async fn signout(
             vec![],
             client.0,
         );
-        if let Err(e) = state
-            .store
-            .delete_session(&org.id, &s.session.id, state.now(), &[ev])
-            .await
-        {
+        if let Err(e) = state.store.delete_session(&org.id, &s.session.id, state.now(), &[ev]).await {
             tracing::warn!("sign-out: {e}");
         }
     }
-    with_headers(
-        Redirect::to("/login").into_response(),
-        vec![clear_session_cookie(&org)],
-    )
+    with_headers(Redirect::to("/login").into_response(), vec![clear_session_cookie(&org)])
 }
 
 /// `GET /login/sessionCookieRedirect?token=…&redirectUrl=…`: trade a one-time session
 /// token (from `/api/v1/authn`) for a session cookie, then continue to a same-org URL.
-pub async fn session_cookie_redirect(
-    State(state): State<AppState>,
-    CurrentOrg(org): CurrentOrg,
-    client: Client,
-    parts: Parts,
-) -> Response {
+pub async fn session_cookie_redirect(State(state): State<AppState>, CurrentOrg(org): CurrentOrg, client: Client, parts: Parts) -> Response {
     let params = query_map(parts.uri.query());
-    let Some(to) = params
-        .get("redirectUrl")
-        .and_then(|r| same_org_target(&org, r))
-    else {
+    let Some(to) = params.get("redirectUrl").and_then(|r| same_org_target(&org, r)) else {
         return with_headers(
-            error_page(
-                StatusCode::BAD_REQUEST,
-                &org.name,
-                "Invalid redirect",
-                "The redirect URL is not an address of this organization.",
-            ),
+            error_page(StatusCode::BAD_REQUEST, &org.name, "Invalid redirect", "The redirect URL is not an address of this organization."),
             vec![],
         );
     };
     let token = params.get("token").cloned().unwrap_or_default();
-    let (user_id, amr) = match state
-        .store
-        .consume_session_token(&org.id, &token, state.now())
-        .await
-    {
+    let (user_id, amr) = match state.store.consume_session_token(&org.id, &token, state.now()).await {
         Ok(v) => v,
-        Err(_) => return with_headers(
-            error_page(
-                StatusCode::UNAUTHORIZED,
-                &org.name,
-                "Sign-in link expired",
-                "This sign-in link is invalid, was already used, or has expired. Sign in again.",
-            ),
-            vec![],
-        ),
-    };
-    let user = match state.store.get_user(&org.id, user_id.as_str()).await {
-        Ok(u) if idhub_domain::lifecycle::can_authenticate(u.user.status) => u,
-        _ => {
+        Err(_) => {
             return with_headers(
                 error_page(
-                    StatusCode::FORBIDDEN,
+                    StatusCode::UNAUTHORIZED,
                     &org.name,
-                    "Cannot sign in",
-                    "This account cannot sign in.",
+                    "Sign-in link expired",
+                    "This sign-in link is invalid, was already used, or has expired. Sign in again.",
                 ),
                 vec![],
             )
         }
+    };
+    let user = match state.store.get_user(&org.id, user_id.as_str()).await {
+        Ok(u) if idhub_domain::lifecycle::can_authenticate(u.user.status) => u,
+        _ => return with_headers(error_page(StatusCode::FORBIDDEN, &org.name, "Cannot sign in", "This account cannot sign in."), vec![]),
     };
     match start_session(&state, &org, &user, amr, &client.0).await {
         Ok((_, cookie)) => with_headers(Redirect::to(&to).into_response(), vec![cookie]),
@@ -263,30 +199,43 @@ pub async fn session_cookie_redirect(
 }
 
 /// `GET /app/UserHome`: the end user's dashboard of app tiles.
-pub async fn dashboard(signed_in: SignedIn) -> Response {
+pub async fn dashboard(State(state): State<AppState>, signed_in: SignedIn) -> Response {
     let u = &signed_in.user.user;
+    let org = &signed_in.org;
+    let apps = match state.store.apps_for_user(&org.id, u.id.as_str(), true).await {
+        Ok(a) => a,
+        Err(e) => return crate::error::ApiError::internal(e.to_string()).into_response(),
+    };
+    let tiles: Vec<String> = apps
+        .iter()
+        .filter(|a| !a.visibility.pointer("/hide/web").and_then(serde_json::Value::as_bool).unwrap_or(false))
+        .map(|a| {
+            format!(
+                "<li class=\"tile\"><a href=\"{}\" id=\"tile-{}\" data-app=\"{}\">{}</a></li>",
+                escape(&crate::api::applications::sign_on_url(org, a)),
+                escape(&a.id),
+                escape(&a.name),
+                escape(&a.label)
+            )
+        })
+        .collect();
+    let list = if tiles.is_empty() {
+        "<p class=\"empty\">No apps are assigned to you yet.</p>".to_string()
+    } else {
+        format!("<ul class=\"tiles\" id=\"app-tiles\">{}</ul>", tiles.join(""))
+    };
+    let admin = if u.admin_role.is_some() { "<p><a href=\"/admin/dashboard\" id=\"admin-link\">Admin</a></p>" } else { "" };
     let body = format!(
-        "<section class=\"card\"><h1>My Apps</h1><p>Signed in as <strong id=\"current-user\">{}</strong></p>\
-<ul class=\"tiles\" id=\"app-tiles\"></ul><p class=\"empty\">No apps are assigned to you yet.</p>\
+        "<section class=\"card\"><h1>My Apps</h1><p>Signed in as <strong id=\"current-user\">{}</strong></p>{list}{admin}\
 <form method=\"post\" action=\"/login/signout\"><button type=\"submit\">Sign out</button></form></section>",
         escape(u.login())
     );
-    with_headers(
-        page("My Apps", &signed_in.org.name, &body).into_response(),
-        vec![],
-    )
+    with_headers(page("My Apps", &org.name, &body).into_response(), vec![])
 }
 
 /// `GET /static/idhub.css`
 pub async fn stylesheet() -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
-            (header::CACHE_CONTROL, "public, max-age=3600"),
-        ],
-        STYLESHEET,
-    )
-        .into_response()
+    ([(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")], STYLESHEET).into_response()
 }
 
 const STYLESHEET: &str = "body{font-family:system-ui,sans-serif;margin:0;background:#f4f5f7;color:#1d1d21}\
@@ -295,18 +244,15 @@ main{max-width:960px;margin:2rem auto;padding:0 1rem}.card{background:#fff;borde
 .signin{max-width:360px;margin:auto}label{display:block;margin-top:1rem;font-weight:600}\
 input{width:100%;box-sizing:border-box;padding:.5rem;margin-top:.25rem;font-size:1rem}\
 button{margin-top:1.25rem;padding:.6rem 1.2rem;font-size:1rem;background:#1662dd;color:#fff;border:0;border-radius:4px;cursor:pointer}\
-.error{color:#b00020;background:#fdecea;padding:.5rem;border-radius:4px}.tiles{display:flex;flex-wrap:wrap;gap:1rem;list-style:none;padding:0}";
+.error{color:#b00020;background:#fdecea;padding:.5rem;border-radius:4px}.tiles{display:flex;flex-wrap:wrap;gap:1rem;list-style:none;padding:0}\
+.tile a{display:block;width:140px;padding:1.5rem .75rem;text-align:center;background:#fff;border:1px solid #dcdce0;border-radius:8px;text-decoration:none;color:#1d1d21;font-weight:600}";
 
 fn query_map(q: Option<&str>) -> HashMap<String, String> {
     let mut m = HashMap::new();
     for pair in q.unwrap_or_default().split('&').filter(|p| !p.is_empty()) {
         let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-        let dec = |s: &str| {
-            percent_encoding::percent_decode_str(&s.replace('+', " "))
-                .decode_utf8()
-                .map(|c| c.into_owned())
-                .unwrap_or_default()
-        };
+        let dec =
+            |s: &str| percent_encoding::percent_decode_str(&s.replace('+', " ")).decode_utf8().map(|c| c.into_owned()).unwrap_or_default();
         m.insert(dec(k), dec(v));
     }
     m

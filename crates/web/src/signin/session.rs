@@ -53,16 +53,7 @@ pub async fn start_session(
         vec![],
         client.clone(),
     );
-    state
-        .store
-        .create_session(
-            &session,
-            &secret,
-            client.ip_address.as_deref(),
-            client.user_agent.as_deref(),
-            &[ev],
-        )
-        .await?;
+    state.store.create_session(&session, &secret, client.ip_address.as_deref(), client.user_agent.as_deref(), &[ev]).await?;
     let cookie = set_cookie(SESSION_COOKIE, &secret, is_https(org), None);
     Ok((session, cookie))
 }
@@ -81,16 +72,11 @@ pub struct SignedIn {
 }
 
 /// Look up the request's session, if it has a live one.
-pub async fn current_session(
-    state: &AppState,
-    parts: &Parts,
-) -> Result<Option<SignedIn>, StoreError> {
+pub async fn current_session(state: &AppState, parts: &Parts) -> Result<Option<SignedIn>, StoreError> {
     let Some(org) = parts.extensions.get::<CurrentOrg>().map(|o| o.0.clone()) else {
         return Ok(None);
     };
-    let Some(secret) =
-        cookie(&parts.headers, SESSION_COOKIE).filter(|s| !s.is_empty() && s.len() <= 64)
-    else {
+    let Some(secret) = cookie(&parts.headers, SESSION_COOKIE).filter(|s| !s.is_empty() && s.len() <= 64) else {
         return Ok(None);
     };
     let now = state.now();
@@ -99,11 +85,7 @@ pub async fn current_session(
         Err(StoreError::NotFound) => return Ok(None),
         Err(e) => return Err(e),
     };
-    let user = match state
-        .store
-        .get_user(&org.id, session.user_id.as_str())
-        .await
-    {
+    let user = match state.store.get_user(&org.id, session.user_id.as_str()).await {
         Ok(u) => u,
         Err(StoreError::NotFound) => return Ok(None),
         Err(e) => return Err(e),
@@ -118,22 +100,12 @@ pub async fn current_session(
 impl FromRequestParts<AppState> for SignedIn {
     type Rejection = Response;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         match current_session(state, parts).await {
             Ok(Some(s)) => Ok(s),
             Ok(None) => {
-                let from = parts
-                    .uri
-                    .path_and_query()
-                    .map(|p| p.as_str())
-                    .unwrap_or("/");
-                let to = format!(
-                    "/login?fromURI={}",
-                    percent_encoding::utf8_percent_encode(from, percent_encoding::NON_ALPHANUMERIC)
-                );
+                let from = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
+                let to = format!("/login?fromURI={}", percent_encoding::utf8_percent_encode(from, percent_encoding::NON_ALPHANUMERIC));
                 Err(Redirect::to(&to).into_response())
             }
             Err(e) => Err(crate::error::ApiError::internal(e.to_string()).into_response()),
@@ -177,22 +149,13 @@ mod tests {
     #[test]
     fn only_same_org_targets() {
         let o = org();
-        assert_eq!(
-            same_org_target(&o, "/app/UserHome").as_deref(),
-            Some("/app/UserHome")
-        );
+        assert_eq!(same_org_target(&o, "/app/UserHome").as_deref(), Some("/app/UserHome"));
         assert_eq!(
             same_org_target(&o, "http://127.0.0.2:8080/app/x/sso/saml?RelayState=a").as_deref(),
             Some("http://127.0.0.2:8080/app/x/sso/saml?RelayState=a")
         );
-        assert_eq!(
-            same_org_target(&o, "http://127.0.0.2:8080").as_deref(),
-            Some("/")
-        );
-        assert_eq!(
-            same_org_target(&o, "http://127.0.0.2:8080.evil.com/x"),
-            None
-        );
+        assert_eq!(same_org_target(&o, "http://127.0.0.2:8080").as_deref(), Some("/"));
+        assert_eq!(same_org_target(&o, "http://127.0.0.2:8080.evil.com/x"), None);
         assert_eq!(same_org_target(&o, "//evil.com/x"), None);
         assert_eq!(same_org_target(&o, "https://evil.com/"), None);
         assert_eq!(same_org_target(&o, "javascript:alert(1)"), None);
