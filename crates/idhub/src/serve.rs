@@ -34,7 +34,22 @@ pub async fn serve(cfg: Config) -> Result<(), CliError> {
         password_hashing: cfg.password_hashing.clone(),
         sealing_key,
     };
-    let state = AppState::new(store.clone(), settings, Arc::new(SystemClock));
+    let clock: Arc<dyn idhub_domain::time::Clock> = Arc::new(SystemClock);
+    let handler = Arc::new(idhub_web::provisioning::Org2OrgHandler {
+        store: store.clone(),
+        sealing_key: settings.sealing_key.clone(),
+        clock: clock.clone(),
+    });
+    let (_stop_workers, stop_rx) = tokio::sync::watch::channel(false);
+    tokio::spawn(idhub_jobs::run_worker(
+        store.clone(),
+        clock.clone(),
+        idhub_jobs::WorkerConfig::new(idhub_web::provisioning::QUEUE),
+        handler,
+        Arc::new(idhub_jobs::Wakeup::default()),
+        stop_rx,
+    ));
+    let state = AppState::new(store.clone(), settings, clock);
     let app = idhub_web::router(state);
     if cfg.listen.is_empty() {
         return Err(CliError::Usage("nothing to listen on: give --listen ADDR".into()));

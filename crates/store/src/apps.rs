@@ -1,6 +1,7 @@
 //! Applications and their assignments. A user reaches an app directly (an app user of
 //! scope USER) or through any of their groups (including the built-in Everyone).
 
+use crate::jobs::{enqueue, NewJob};
 use crate::{events, get, Result, Store, StoreError};
 use idhub_domain::event::NewEvent;
 use idhub_domain::ids::OrgId;
@@ -199,7 +200,7 @@ impl Store {
     }
 
     /// Assign an app to a user directly (or update the assignment).
-    pub async fn upsert_app_user(&self, org: &OrgId, au: &AppUser, events: &[NewEvent]) -> Result<()> {
+    pub async fn upsert_app_user(&self, org: &OrgId, au: &AppUser, events: &[NewEvent], jobs: &[NewJob]) -> Result<()> {
         let mut tx = self.write_pool().begin().await?;
         let n = sqlx::query("UPDATE app_users SET scope = $1, status = $2, username = $3, profile = $4, last_updated = $5 WHERE org_id = $6 AND app_id = $7 AND user_id = $8")
             .bind(&au.scope)
@@ -233,6 +234,9 @@ impl Store {
             .await?;
         }
         events::insert(&mut tx, org, events, au.last_updated).await?;
+        for job in jobs {
+            enqueue(&mut tx, job, au.last_updated).await?;
+        }
         tx.commit().await?;
         Ok(())
     }
@@ -261,7 +265,15 @@ impl Store {
     }
 
     /// Remove a direct assignment.
-    pub async fn delete_app_user(&self, org: &OrgId, app: &str, user: &str, now: Millis, events: &[NewEvent]) -> Result<()> {
+    pub async fn delete_app_user(
+        &self,
+        org: &OrgId,
+        app: &str,
+        user: &str,
+        now: Millis,
+        events: &[NewEvent],
+        jobs: &[NewJob],
+    ) -> Result<()> {
         let mut tx = self.write_pool().begin().await?;
         let n = sqlx::query("DELETE FROM app_users WHERE org_id = $1 AND app_id = $2 AND user_id = $3")
             .bind(org.as_str())
@@ -274,12 +286,15 @@ impl Store {
             return Err(StoreError::NotFound);
         }
         events::insert(&mut tx, org, events, now).await?;
+        for job in jobs {
+            enqueue(&mut tx, job, now).await?;
+        }
         tx.commit().await?;
         Ok(())
     }
 
     /// Assign an app to a group (or update the assignment).
-    pub async fn upsert_app_group(&self, org: &OrgId, ag: &AppGroup, events: &[NewEvent]) -> Result<()> {
+    pub async fn upsert_app_group(&self, org: &OrgId, ag: &AppGroup, events: &[NewEvent], jobs: &[NewJob]) -> Result<()> {
         let mut tx = self.write_pool().begin().await?;
         let n = sqlx::query(
             "UPDATE app_groups SET priority = $1, profile = $2, last_updated = $3 WHERE org_id = $4 AND app_id = $5 AND group_id = $6",
@@ -306,6 +321,9 @@ impl Store {
                 .await?;
         }
         events::insert(&mut tx, org, events, ag.last_updated).await?;
+        for job in jobs {
+            enqueue(&mut tx, job, ag.last_updated).await?;
+        }
         tx.commit().await?;
         Ok(())
     }
@@ -332,7 +350,15 @@ impl Store {
     }
 
     /// Remove a group assignment.
-    pub async fn delete_app_group(&self, org: &OrgId, app: &str, group: &str, now: Millis, events: &[NewEvent]) -> Result<()> {
+    pub async fn delete_app_group(
+        &self,
+        org: &OrgId,
+        app: &str,
+        group: &str,
+        now: Millis,
+        events: &[NewEvent],
+        jobs: &[NewJob],
+    ) -> Result<()> {
         let mut tx = self.write_pool().begin().await?;
         let n = sqlx::query("DELETE FROM app_groups WHERE org_id = $1 AND app_id = $2 AND group_id = $3")
             .bind(org.as_str())
@@ -345,6 +371,9 @@ impl Store {
             return Err(StoreError::NotFound);
         }
         events::insert(&mut tx, org, events, now).await?;
+        for job in jobs {
+            enqueue(&mut tx, job, now).await?;
+        }
         tx.commit().await?;
         Ok(())
     }

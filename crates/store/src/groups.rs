@@ -1,5 +1,6 @@
 //! Groups and memberships: CRUD, `q`, `filter`/`search`, members paged by user order.
 
+use crate::jobs::{enqueue, NewJob};
 use crate::rows::{group_from_row, user_from_row, StoredGroup, StoredUser, GROUP_COLS, USER_COLS};
 use crate::sql::{bind_all, prefix_upper};
 use crate::sqlfilter::{self, Bind, Column, ColumnKind};
@@ -124,18 +125,30 @@ impl Store {
         user: &StoredUser,
         now: Millis,
         events: &[NewEvent],
+        jobs: &[NewJob],
     ) -> Result<bool> {
         let mut tx = self.write_pool().begin().await?;
         let added = add_member(&mut tx, org, group, &user.user.id, user.seq, now).await?;
         if added {
             events::insert(&mut tx, org, events, now).await?;
+            for job in jobs {
+                enqueue(&mut tx, job, now).await?;
+            }
         }
         tx.commit().await?;
         Ok(added)
     }
 
     /// Remove a user from a group. Returns false when the user was not a member.
-    pub async fn remove_group_member(&self, org: &OrgId, group: &GroupId, user: &UserId, now: Millis, events: &[NewEvent]) -> Result<bool> {
+    pub async fn remove_group_member(
+        &self,
+        org: &OrgId,
+        group: &GroupId,
+        user: &UserId,
+        now: Millis,
+        events: &[NewEvent],
+        jobs: &[NewJob],
+    ) -> Result<bool> {
         let mut tx = self.write_pool().begin().await?;
         let n = sqlx::query("DELETE FROM group_members WHERE org_id = $1 AND group_id = $2 AND user_id = $3")
             .bind(org.as_str())
@@ -151,6 +164,9 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
             events::insert(&mut tx, org, events, now).await?;
+            for job in jobs {
+                enqueue(&mut tx, job, now).await?;
+            }
         }
         tx.commit().await?;
         Ok(n > 0)

@@ -6,6 +6,7 @@
 
 pub mod apps;
 mod backend;
+pub mod connections;
 pub mod events;
 pub mod factors;
 pub mod groups;

@@ -241,6 +241,17 @@ impl Store {
 
     /// Write a changed user if nobody changed it since `version` was read; record events.
     pub async fn update_user(&self, user: &User, version: i64, events: &[NewEvent]) -> Result<StoredUser> {
+        self.update_user_with_jobs(user, version, events, &[]).await
+    }
+
+    /// [`Store::update_user`], also enqueueing `jobs` in the same transaction.
+    pub async fn update_user_with_jobs(
+        &self,
+        user: &User,
+        version: i64,
+        events: &[NewEvent],
+        jobs: &[crate::jobs::NewJob],
+    ) -> Result<StoredUser> {
         let k = keys(user);
         let mut tx = self.write_pool().begin().await?;
         let seq: Option<i64> = sqlx::query_scalar(
@@ -277,6 +288,9 @@ impl Store {
             return Err(StoreError::Stale);
         };
         events::insert(&mut tx, &user.org_id, events, user.last_updated).await?;
+        for job in jobs {
+            crate::jobs::enqueue(&mut tx, job, user.last_updated).await?;
+        }
         tx.commit().await?;
         Ok(StoredUser { user: user.clone(), seq, version: version + 1 })
     }

@@ -140,7 +140,7 @@ async fn every_call_is_keyed_by_org() {
         db.store.create_group(&g, &[]).await.unwrap();
         assert!(matches!(db.store.get_group(&a, g.id.as_str()).await, Err(StoreError::NotFound)));
         // a group of org b cannot take a user of org a
-        assert!(matches!(db.store.add_group_member(&a, &g.id, &u, 2, &[]).await, Err(StoreError::NotFound)));
+        assert!(matches!(db.store.add_group_member(&a, &g.id, &u, 2, &[], &[]).await, Err(StoreError::NotFound)));
         // the same login can exist in both orgs
         db.store.create_user(&user(&other, "mine@a.test", 1), &[], &[]).await.unwrap();
         // orgs are unique by name and host

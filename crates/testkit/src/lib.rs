@@ -84,6 +84,8 @@ pub struct TestServer {
     pub org_id: String,
     pub db: TestDb,
     pub http: reqwest::Client,
+    /// The key the server seals secrets with (for running its job handlers in tests).
+    pub sealing_key: idhub_domain::sealed::SealingKey,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -105,12 +107,13 @@ impl TestServer {
         let addr = listener.local_addr().unwrap_or_else(|e| panic!("addr: {e}"));
         let base_url = format!("http://{addr}");
         let (org_id, token) = add_org(&db.store, "test", &base_url).await;
+        let sealing_key = settings.sealing_key.clone();
         let state = AppState::new(db.store.clone(), settings, Arc::new(SystemClock));
         let app = idhub_web::router(state);
         let task = tokio::spawn(async move {
             let _ = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await;
         });
-        TestServer { base_url, addr, token, org_id, db, http: reqwest::Client::new(), task }
+        TestServer { base_url, addr, token, org_id, db, http: reqwest::Client::new(), sealing_key, task }
     }
 
     /// A request builder with the org's token.

@@ -144,7 +144,9 @@ where
         if events.is_empty() {
             return Ok(current);
         }
-        match state.store.update_user(&user, current.version, &events).await {
+        // Provisioned apps reconcile this user after the change (same transaction).
+        let jobs = crate::provisioning::jobs_for_user(state, &org.id, user.id.as_str(), &[]).await?;
+        match state.store.update_user_with_jobs(&user, current.version, &events, &jobs).await {
             Ok(stored) => return Ok(stored),
             Err(StoreError::Stale) => continue,
             Err(StoreError::Conflict(_)) => return Err(DomainError::Conflict("login".into()).into()),

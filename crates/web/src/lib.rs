@@ -10,6 +10,7 @@ pub mod health;
 pub mod html;
 pub mod org;
 pub mod passwords;
+pub mod provisioning;
 pub mod ratelimit;
 pub mod request;
 pub mod signin;

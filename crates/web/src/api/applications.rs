@@ -328,7 +328,8 @@ pub async fn apps_user_assign(
     } else {
         NewEvent::success("application.user_membership.add", "Add user to application membership", caller.actor(), targets, client.0)
     };
-    state.store.upsert_app_user(&caller.org.id, &au, &[ev]).await?;
+    let jobs = crate::provisioning::jobs_for_user(&state, &caller.org.id, user.user.id.as_str(), &[&app.id]).await?;
+    state.store.upsert_app_user(&caller.org.id, &au, &[ev], &jobs).await?;
     Ok(Json(app_user_json(&caller.org, &au)))
 }
 
@@ -370,7 +371,8 @@ pub async fn apps_user_unassign(
         vec![directory::user_party(&user.user), party(&app)],
         client.0,
     );
-    match state.store.delete_app_user(&caller.org.id, &app.id, user.user.id.as_str(), state.now(), &[ev]).await {
+    let jobs = crate::provisioning::jobs_for_user(&state, &caller.org.id, user.user.id.as_str(), &[&app.id]).await?;
+    match state.store.delete_app_user(&caller.org.id, &app.id, user.user.id.as_str(), state.now(), &[ev], &jobs).await {
         Ok(()) => Ok(StatusCode::NO_CONTENT),
         Err(StoreError::NotFound) => Err(ApiError::not_found(format!("{uid} (AppUser)"))),
         Err(e) => Err(e.into()),
@@ -420,7 +422,8 @@ pub async fn apps_group_assign(
         vec![Party::new(group.group.id.0.clone(), "UserGroup", group.group.name.clone(), group.group.name.clone()), party(&app)],
         client.0,
     );
-    state.store.upsert_app_group(&caller.org.id, &ag, &[ev]).await?;
+    let jobs = crate::provisioning::jobs_for_group(&state, &caller.org.id, &app.id, group.group.id.as_str()).await?;
+    state.store.upsert_app_group(&caller.org.id, &ag, &[ev], &jobs).await?;
     Ok(Json(app_group_json(&caller.org, &ag)))
 }
 
@@ -461,7 +464,8 @@ pub async fn apps_group_unassign(
         vec![Party::new(gid.clone(), "UserGroup", gid.clone(), gid.clone()), party(&app)],
         client.0,
     );
-    match state.store.delete_app_group(&caller.org.id, &app.id, &gid, state.now(), &[ev]).await {
+    let jobs = crate::provisioning::jobs_for_group(&state, &caller.org.id, &app.id, &gid).await?;
+    match state.store.delete_app_group(&caller.org.id, &app.id, &gid, state.now(), &[ev], &jobs).await {
         Ok(()) => Ok(StatusCode::NO_CONTENT),
         Err(StoreError::NotFound) => Err(ApiError::not_found(format!("{gid} (ApplicationGroupAssignment)"))),
         Err(e) => Err(e.into()),

@@ -181,7 +181,8 @@ pub async fn groups_member_add(
         vec![Party::new(u.user.id.0.clone(), "User", u.user.login().to_string(), u.user.display_name()), party(&g)],
         client.0,
     );
-    state.store.add_group_member(&caller.org.id, &g.id, &u, state.now(), &[ev]).await?;
+    let jobs = crate::provisioning::group_app_jobs(&state, &caller.org.id, g.id.as_str(), u.user.id.as_str()).await?;
+    state.store.add_group_member(&caller.org.id, &g.id, &u, state.now(), &[ev], &jobs).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -200,7 +201,8 @@ pub async fn groups_member_remove(
         vec![Party::new(u.user.id.0.clone(), "User", u.user.login().to_string(), u.user.display_name()), party(&g)],
         client.0,
     );
-    state.store.remove_group_member(&caller.org.id, &g.id, &u.user.id, state.now(), &[ev]).await?;
+    let jobs = crate::provisioning::group_app_jobs(&state, &caller.org.id, g.id.as_str(), u.user.id.as_str()).await?;
+    state.store.remove_group_member(&caller.org.id, &g.id, &u.user.id, state.now(), &[ev], &jobs).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -51,6 +51,10 @@ pub fn router(state: AppState) -> Router<AppState> {
             get(applications::apps_group_get).put(applications::apps_group_assign).delete(applications::apps_group_unassign),
         )
         .route("/apps/{id}/credentials/keys", get(applications::apps_keys))
+        .route("/apps/{id}/connections/default", get(crate::provisioning::connection_get).post(crate::provisioning::connection_save))
+        .route("/apps/{id}/connections/default/lifecycle/{op}", post(crate::provisioning::connection_lifecycle))
+        .route("/apps/{id}/features", get(crate::provisioning::features_get))
+        .route("/apps/{id}/features/{feature}", get(crate::provisioning::features_get).put(crate::provisioning::features_put))
         .route("/users/{id}/appLinks", get(applications::user_app_links))
         .route("/groups", get(groups::groups_list).post(groups::groups_create))
         .route("/groups/{id}", get(groups::groups_get).put(groups::groups_update).delete(groups::groups_delete))

@@ -114,10 +114,12 @@ async fn membership(state: &AppState, admin: &Admin, id: &str, login: &str, add:
     let now = state.now();
     if add {
         let ev = NewEvent::success("group.user_membership.add", "Add user to group membership", actor.party, targets, actor.client);
-        state.store.add_group_member(&admin.org().id, &g.group.id, &u, now, &[ev]).await?;
+        let jobs = crate::provisioning::group_app_jobs(state, &admin.org().id, g.group.id.as_str(), u.user.id.as_str()).await?;
+        state.store.add_group_member(&admin.org().id, &g.group.id, &u, now, &[ev], &jobs).await?;
     } else {
         let ev = NewEvent::success("group.user_membership.remove", "Remove user from group membership", actor.party, targets, actor.client);
-        state.store.remove_group_member(&admin.org().id, &g.group.id, &u.user.id, now, &[ev]).await?;
+        let jobs = crate::provisioning::group_app_jobs(state, &admin.org().id, g.group.id.as_str(), u.user.id.as_str()).await?;
+        state.store.remove_group_member(&admin.org().id, &g.group.id, &u.user.id, now, &[ev], &jobs).await?;
     }
     Ok(())
 }

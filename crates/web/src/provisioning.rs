@@ -1,0 +1,525 @@
+//! Provisioning "To App" for the Org2Org connector: the API integration of an app
+//! (`/api/v1/apps/{id}/connections/default`, `/features/USER_PROVISIONING`), the jobs a
+//! change enqueues (in its own transaction), and the handler that reconciles one user
+//! of one app with the hub: match by username, create (with the assignment's initial
+//! status), push profile changes, deactivate or suspend, reactivate on reassignment.
+
+use crate::api::applications::app_username;
+use crate::api::extract::{ApiCaller, ApiWriter, OktaJson, Params};
+use crate::error::ApiError;
+use crate::request::Client;
+use crate::AppState;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use idhub_connectors::okta::{ClientError, OktaClient};
+use idhub_domain::event::{NewEvent, Party};
+use idhub_domain::ids::OrgId;
+use idhub_domain::lifecycle::UserStatus;
+use idhub_domain::sealed::SealingKey;
+use idhub_domain::time::format_millis;
+use idhub_jobs::{BoxFuture, Handler, Outcome};
+use idhub_store::apps::App;
+use idhub_store::connections::Connection;
+use idhub_store::jobs::{Job, NewJob};
+use idhub_store::orgs::Org;
+use idhub_store::{Store, StoreError};
+use serde_json::{json, Map, Value};
+
+/// The queue provisioning jobs run on.
+pub const QUEUE: &str = "provisioning";
+const KIND: &str = "org2org.sync_user";
+
+/// The job that reconciles `user` in `app` with the hub.
+pub fn sync_job(org: &OrgId, app: &str, user: &str) -> NewJob {
+    NewJob {
+        org_id: org.clone(),
+        queue: QUEUE.into(),
+        kind: KIND.into(),
+        ordering_key: format!("{app}:{user}"),
+        payload: json!({ "appId": app, "userId": user }),
+        batch_id: None,
+    }
+}
+
+/// Jobs for a change to `user`: one per provisioned app the user reaches, plus `extra`
+/// apps (one being unassigned).
+pub async fn jobs_for_user(state: &AppState, org: &OrgId, user: &str, extra: &[&str]) -> Result<Vec<NewJob>, StoreError> {
+    let provisioned = state.store.provisioned_app_ids(org).await?;
+    if provisioned.is_empty() {
+        return Ok(vec![]);
+    }
+    let mut apps: Vec<String> = state.store.apps_for_user(org, user, false).await?.into_iter().map(|a| a.id).collect();
+    apps.extend(extra.iter().map(|a| a.to_string()));
+    apps.sort();
+    apps.dedup();
+    Ok(apps.iter().filter(|a| provisioned.contains(a)).map(|a| sync_job(org, a, user)).collect())
+}
+
+/// Jobs for every member of `group` in one provisioned app.
+pub async fn jobs_for_group(state: &AppState, org: &OrgId, app: &str, group: &str) -> Result<Vec<NewJob>, StoreError> {
+    if !state.store.provisioned_app_ids(org).await?.iter().any(|a| a == app) {
+        return Ok(vec![]);
+    }
+    Ok(state.store.group_member_ids(org, group).await?.iter().map(|u| sync_job(org, app, u)).collect())
+}
+
+/// Jobs for one user in every provisioned app assigned to `group` (membership changes).
+pub async fn group_app_jobs(state: &AppState, org: &OrgId, group: &str, user: &str) -> Result<Vec<NewJob>, StoreError> {
+    let provisioned = state.store.provisioned_app_ids(org).await?;
+    let mut jobs = vec![];
+    for app in provisioned {
+        if state.store.list_app_groups(org, &app).await?.iter().any(|g| g.group_id == group) {
+            jobs.push(sync_job(org, &app, user));
+        }
+    }
+    Ok(jobs)
+}
+
+fn default_features() -> Value {
+    json!({ "create": true, "update": true, "deactivate": true, "password": false, "importGroups": true, "preferUsernameOverEmail": false })
+}
+
+fn flag(features: &Value, k: &str) -> bool {
+    features.get(k).and_then(Value::as_bool).unwrap_or(false)
+}
+
+fn purpose(org: &OrgId, app: &str) -> String {
+    format!("provisioning-token:{org}:{app}")
+}
+
+fn connection_json(org: &Org, app: &App, c: Option<&Connection>) -> Value {
+    json!({
+        "authScheme": "TOKEN",
+        "baseUrl": c.map(|c| c.base_url.clone()),
+        "profile": { "authScheme": "TOKEN" },
+        "status": c.map(|c| c.status.as_str()).unwrap_or("DISABLED"),
+        "lastTest": c.and_then(|c| c.last_test).map(format_millis),
+        "lastTestResult": c.and_then(|c| c.last_test_result.clone()),
+        "_links": { "app": { "href": format!("{}/api/v1/apps/{}", org.base_url, app.id) } }
+    })
+}
+
+async fn load_app(state: &AppState, org: &Org, id: &str) -> Result<App, ApiError> {
+    let app = state.store.get_app(&org.id, id).await.map_err(|_| ApiError::not_found(format!("{id} (App)")))?;
+    if app.name != "okta_org2org" {
+        return Err(ApiError::validation("app", vec!["app: provisioning is available for Okta Org2Org apps".into()]));
+    }
+    Ok(app)
+}
+
+/// "Test API Credentials": a readable verdict naming the cause.
+pub async fn test_credentials(base_url: &str, token: &str) -> Result<String, String> {
+    let client = OktaClient::new(base_url, token).map_err(|e| e.to_string())?;
+    match client.test_credentials().await {
+        Ok(check) => Ok(match check.token_owner {
+            Some(owner) => format!("Okta Org2Org was verified successfully! (token of {owner})"),
+            None => "Okta Org2Org was verified successfully!".into(),
+        }),
+        Err(ClientError::Unauthorized { summary, .. }) => {
+            Err(format!("The hub refused the API token (401): {summary}. Check that the token exists and was not revoked."))
+        }
+        Err(ClientError::Forbidden { summary, .. }) => {
+            Err(format!("The token is valid but is not an administrator's token (403): {summary}."))
+        }
+        Err(ClientError::Unreachable(e)) => Err(format!("The hub at {base_url} is unreachable: {e}")),
+        Err(ClientError::Tls(e)) => Err(format!("TLS with the hub failed: {e}")),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// `GET /api/v1/apps/{id}/connections/default`
+pub async fn connection_get(State(state): State<AppState>, caller: ApiCaller, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+    let app = load_app(&state, &caller.org, &id).await?;
+    let c = state.store.get_connection(&caller.org.id, &app.id).await.ok();
+    Ok(Json(connection_json(&caller.org, &app, c.as_ref())))
+}
+
+/// `POST /api/v1/apps/{id}/connections/default?activate=true`: set the hub's base URL
+/// and token; with `activate` the credentials are tested first and the connection is
+/// enabled only if they work.
+pub async fn connection_save(
+    State(state): State<AppState>,
+    ApiWriter(caller): ApiWriter,
+    client: Client,
+    params: Params,
+    Path(id): Path<String>,
+    OktaJson(body): OktaJson,
+) -> Result<Json<Value>, ApiError> {
+    let app = load_app(&state, &caller.org, &id).await?;
+    let activate = params.flag("activate", true)?;
+    let existing = state.store.get_connection(&caller.org.id, &app.id).await.ok();
+    let base_url = body
+        .get("baseUrl")
+        .and_then(Value::as_str)
+        .map(str::to_string)
+        .or_else(|| app.settings.pointer("/app/baseUrl").and_then(Value::as_str).map(str::to_string))
+        .ok_or_else(|| ApiError::validation("baseUrl", vec!["baseUrl: The field cannot be left blank".into()]))?;
+    if !(base_url.starts_with("https://") || base_url.starts_with("http://")) {
+        return Err(ApiError::validation("baseUrl", vec!["baseUrl: must be an http(s) URL".into()]));
+    }
+    let key: &SealingKey = &state.settings.sealing_key;
+    let token_sealed = match body.pointer("/profile/token").and_then(Value::as_str).filter(|t| !t.is_empty()) {
+        Some(t) => key.seal(&purpose(&caller.org.id, &app.id), t.as_bytes()).map_err(|e| ApiError::internal(e.to_string()))?,
+        None => existing
+            .as_ref()
+            .map(|c| c.token_sealed.clone())
+            .ok_or_else(|| ApiError::validation("token", vec!["profile.token: The API token is required".into()]))?,
+    };
+    let now = state.now();
+    let mut c = Connection {
+        org_id: caller.org.id.clone(),
+        app_id: app.id.clone(),
+        base_url: base_url.trim_end_matches('/').to_string(),
+        token_sealed,
+        status: "DISABLED".into(),
+        features: existing.as_ref().map(|c| c.features.clone()).unwrap_or_else(default_features),
+        last_test: None,
+        last_test_result: None,
+        created: existing.as_ref().map(|c| c.created).unwrap_or(now),
+        last_updated: now,
+    };
+    if activate {
+        let token = key.open(&purpose(&caller.org.id, &app.id), &c.token_sealed).map_err(|e| ApiError::internal(e.to_string()))?;
+        let token = String::from_utf8(token).map_err(|e| ApiError::internal(e.to_string()))?;
+        let verdict = test_credentials(&c.base_url, &token).await;
+        c.last_test = Some(now);
+        match verdict {
+            Ok(msg) => {
+                c.status = "ENABLED".into();
+                c.last_test_result = Some(msg);
+            }
+            Err(msg) => {
+                let mut e = ApiError::validation("token", vec![format!("Test API Credentials: {msg}")]);
+                e.summary = format!("Api validation failed: Test API Credentials: {msg}");
+                return Err(e);
+            }
+        }
+    }
+    let ev = NewEvent::success(
+        "application.provision.connection.update",
+        "Update provisioning connection",
+        caller.actor(),
+        vec![Party::new(app.id.clone(), "AppInstance", app.name.clone(), app.label.clone())],
+        client.0,
+    );
+    state.store.save_connection(&c, &[ev]).await?;
+    Ok(Json(connection_json(&caller.org, &app, Some(&c))))
+}
+
+/// `POST /api/v1/apps/{id}/connections/default/lifecycle/{activate|deactivate}`
+pub async fn connection_lifecycle(
+    State(state): State<AppState>,
+    ApiWriter(caller): ApiWriter,
+    client: Client,
+    Path((id, op)): Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    let app = load_app(&state, &caller.org, &id).await?;
+    let mut c = state.store.get_connection(&caller.org.id, &app.id).await.map_err(|_| ApiError::not_found("connection"))?;
+    match op.as_str() {
+        "activate" => {
+            let token = state
+                .settings
+                .sealing_key
+                .open(&purpose(&caller.org.id, &app.id), &c.token_sealed)
+                .map_err(|e| ApiError::internal(e.to_string()))?;
+            let msg = test_credentials(&c.base_url, &String::from_utf8_lossy(&token))
+                .await
+                .map_err(|m| ApiError::validation("token", vec![format!("Test API Credentials: {m}")]))?;
+            c.status = "ENABLED".into();
+            c.last_test = Some(state.now());
+            c.last_test_result = Some(msg);
+        }
+        "deactivate" => c.status = "DISABLED".into(),
+        _ => return Err(ApiError::not_found(format!("/connections/default/lifecycle/{op} (POST)"))),
+    }
+    c.last_updated = state.now();
+    let ev = NewEvent::success(
+        "application.provision.connection.update",
+        "Update provisioning connection",
+        caller.actor(),
+        vec![Party::new(app.id.clone(), "AppInstance", app.name.clone(), app.label.clone())],
+        client.0,
+    );
+    state.store.save_connection(&c, &[ev]).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+fn feature_json(org: &Org, app: &App, f: &Value) -> Value {
+    let st = |k: &str| if flag(f, k) { "ENABLED" } else { "DISABLED" };
+    json!({
+        "name": "USER_PROVISIONING",
+        "status": "ENABLED",
+        "description": "User provisioning settings from Okta to a downstream application",
+        "capabilities": {
+            "create": { "lifecycleCreate": { "status": st("create") } },
+            "update": {
+                "lifecycleDeactivate": { "status": st("deactivate") },
+                "profile": { "status": st("update") },
+                "password": { "status": st("password"), "seed": "RANDOM", "change": "CHANGE" }
+            }
+        },
+        "_links": { "self": { "href": format!("{}/api/v1/apps/{}/features/USER_PROVISIONING", org.base_url, app.id) } }
+    })
+}
+
+/// `GET /api/v1/apps/{id}/features` and `.../features/USER_PROVISIONING`
+pub async fn features_get(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(params): Path<Vec<(String, String)>>,
+) -> Result<Json<Value>, ApiError> {
+    let id = params.iter().find(|(k, _)| k == "id").map(|(_, v)| v.clone()).unwrap_or_default();
+    let app = load_app(&state, &caller.org, &id).await?;
+    let f = state.store.get_connection(&caller.org.id, &app.id).await.map(|c| c.features).unwrap_or_else(|_| default_features());
+    let one = feature_json(&caller.org, &app, &f);
+    Ok(Json(if params.iter().any(|(k, _)| k == "feature") { one } else { json!([one]) }))
+}
+
+/// `PUT /api/v1/apps/{id}/features/USER_PROVISIONING` (partial updates allowed):
+/// the seeds' To App toggles (Create Users, Update User Attributes, Deactivate Users,
+/// Sync Password).
+pub async fn features_put(
+    State(state): State<AppState>,
+    ApiWriter(caller): ApiWriter,
+    client: Client,
+    Path((id, feature)): Path<(String, String)>,
+    OktaJson(body): OktaJson,
+) -> Result<Json<Value>, ApiError> {
+    if feature != "USER_PROVISIONING" {
+        return Err(ApiError::not_found(format!("{feature} (Feature)")));
+    }
+    let app = load_app(&state, &caller.org, &id).await?;
+    let mut c = state
+        .store
+        .get_connection(&caller.org.id, &app.id)
+        .await
+        .map_err(|_| ApiError::validation("connection", vec!["connection: configure the API integration first".into()]))?;
+    let caps = body.get("capabilities").cloned().unwrap_or(Value::Null);
+    let read = |ptr: &str| -> Result<Option<bool>, ApiError> {
+        match caps.pointer(ptr).and_then(Value::as_str) {
+            None => Ok(None),
+            Some("ENABLED") => Ok(Some(true)),
+            Some("DISABLED") => Ok(Some(false)),
+            Some(_) => Err(ApiError::validation("status", vec![format!("{ptr}: must be ENABLED or DISABLED")])),
+        }
+    };
+    let mut f: Map<String, Value> = c.features.as_object().cloned().unwrap_or_default();
+    for (ptr, key) in [
+        ("/create/lifecycleCreate/status", "create"),
+        ("/update/lifecycleDeactivate/status", "deactivate"),
+        ("/update/profile/status", "update"),
+        ("/update/password/status", "password"),
+    ] {
+        if let Some(v) = read(ptr)? {
+            f.insert(key.into(), json!(v));
+        }
+    }
+    c.features = Value::Object(f);
+    c.last_updated = state.now();
+    let ev = NewEvent::success(
+        "application.provision.feature.update",
+        "Update provisioning features",
+        caller.actor(),
+        vec![Party::new(app.id.clone(), "AppInstance", app.name.clone(), app.label.clone())],
+        client.0,
+    );
+    state.store.save_connection(&c, &[ev]).await?;
+    Ok(Json(feature_json(&caller.org, &app, &c.features)))
+}
+
+/// Base profile attributes pushed to the hub (custom spoke attributes stay home).
+const PUSHED: [&str; 14] = [
+    "email",
+    "firstName",
+    "lastName",
+    "middleName",
+    "honorificPrefix",
+    "honorificSuffix",
+    "title",
+    "displayName",
+    "nickName",
+    "mobilePhone",
+    "primaryPhone",
+    "department",
+    "organization",
+    "locale",
+];
+
+/// Runs provisioning jobs.
+pub struct Org2OrgHandler {
+    pub store: Store,
+    pub sealing_key: SealingKey,
+    pub clock: std::sync::Arc<dyn idhub_domain::time::Clock>,
+}
+
+enum Fault {
+    Store(String),
+    Hub(ClientError),
+    Config(String),
+}
+
+impl From<StoreError> for Fault {
+    fn from(e: StoreError) -> Self {
+        Fault::Store(e.to_string())
+    }
+}
+
+impl From<ClientError> for Fault {
+    fn from(e: ClientError) -> Self {
+        Fault::Hub(e)
+    }
+}
+
+impl Org2OrgHandler {
+    async fn sync(&self, job: &Job) -> Result<String, Fault> {
+        let org = &job.org_id;
+        let app_id = job.payload.get("appId").and_then(Value::as_str).unwrap_or_default();
+        let user_id = job.payload.get("userId").and_then(Value::as_str).unwrap_or_default();
+        let Ok(app) = self.store.get_app(org, app_id).await else { return Ok("app removed: nothing to do".into()) };
+        let Ok(conn) = self.store.get_connection(org, app_id).await else { return Ok("no connection".into()) };
+        if conn.status != "ENABLED" {
+            return Ok("provisioning disabled".into());
+        }
+        let Ok(user) = self.store.get_user(org, user_id).await else { return Ok("user deleted".into()) };
+        let token = self.sealing_key.open(&purpose(org, app_id), &conn.token_sealed).map_err(|e| Fault::Config(e.to_string()))?;
+        let client = OktaClient::new(&conn.base_url, &String::from_utf8_lossy(&token))?;
+        let assigned = self.store.is_assigned(org, app_id, user_id).await? && app.status == "ACTIVE";
+        let direct = self.store.get_app_user(org, app_id, user_id).await.ok();
+        let username = match direct.as_ref().and_then(|d| d.username.clone()) {
+            Some(u) => u,
+            None => app_username(&app, &user.user).map_err(|e| Fault::Config(e.summary))?,
+        };
+        let now = self.clock.now_millis();
+        let hub_user = client.find_user(&username).await?;
+        let hub_status = hub_user.as_ref().and_then(|h| h.get("status")).and_then(Value::as_str).unwrap_or("").to_string();
+        let hub_id = hub_user.as_ref().and_then(|h| h.get("id")).and_then(Value::as_str).map(str::to_string);
+        let spoke = user.user.status;
+        if !assigned || spoke == UserStatus::Deprovisioned {
+            if flag(&conn.features, "deactivate") {
+                if let Some(id) = &hub_id {
+                    if hub_status != "DEPROVISIONED" {
+                        client.lifecycle(id, "deactivate", false).await?;
+                        return Ok(format!("deactivated {username} in the hub"));
+                    }
+                }
+            }
+            return Ok("nothing to deactivate".into());
+        }
+        if spoke == UserStatus::Suspended {
+            if let (true, Some(id)) = (flag(&conn.features, "deactivate"), &hub_id) {
+                if hub_status == "ACTIVE" {
+                    client.lifecycle(id, "suspend", false).await?;
+                    return Ok(format!("suspended {username} in the hub"));
+                }
+            }
+            return Ok("nothing to suspend".into());
+        }
+        let mut profile = Map::new();
+        profile.insert("login".into(), json!(username));
+        for k in PUSHED {
+            if let Some(v) = user.user.profile.get(k) {
+                profile.insert(k.into(), v.clone());
+            }
+        }
+        let result = match (&hub_id, hub_user.as_ref()) {
+            (None, _) => {
+                if !flag(&conn.features, "create") {
+                    return Ok("create disabled".into());
+                }
+                let initial = self.initial_status(org, app_id, user_id, direct.as_ref().map(|d| &d.profile)).await?;
+                let activate = initial.starts_with("active");
+                let password = initial.ends_with("_with_pass").then(|| format!("Aa1-{}", idhub_domain::ids::random_base62(24)));
+                let created = client.create_user(&Value::Object(profile), password.as_deref(), activate).await?;
+                let id = created.get("id").and_then(Value::as_str).map(str::to_string);
+                self.store.record_app_user_sync(org, app_id, user_id, id.as_deref(), "SYNCHRONIZED", now).await?;
+                format!("created {username} in the hub ({initial})")
+            }
+            (Some(id), Some(hub)) => {
+                let mut actions = vec![];
+                if hub_status == "DEPROVISIONED" {
+                    client.lifecycle(id, "activate", false).await?;
+                    actions.push("reactivated");
+                } else if hub_status == "SUSPENDED" {
+                    client.lifecycle(id, "unsuspend", false).await?;
+                    actions.push("unsuspended");
+                }
+                if flag(&conn.features, "update") {
+                    let current = hub.get("profile").cloned().unwrap_or(Value::Null);
+                    let changed: Map<String, Value> =
+                        profile.iter().filter(|(k, v)| current.get(k.as_str()) != Some(v)).map(|(k, v)| (k.clone(), v.clone())).collect();
+                    if !changed.is_empty() {
+                        client.update_profile(id, &Value::Object(changed)).await?;
+                        actions.push("profile pushed");
+                    }
+                }
+                self.store.record_app_user_sync(org, app_id, user_id, Some(id), "SYNCHRONIZED", now).await?;
+                if actions.is_empty() {
+                    format!("{username} already in sync")
+                } else {
+                    format!("{username}: {}", actions.join(", "))
+                }
+            }
+            (Some(_), None) => "unreachable".into(),
+        };
+        Ok(result)
+    }
+
+    /// The assignment's initial status: the direct assignment's, else the first group
+    /// assignment (by priority) the user is in; Okta's default is `active`.
+    async fn initial_status(&self, org: &OrgId, app: &str, user: &str, direct: Option<&Value>) -> Result<String, Fault> {
+        if let Some(s) = direct.and_then(|p| p.get("initialStatus")).and_then(Value::as_str) {
+            return Ok(s.to_string());
+        }
+        let groups = self.store.user_groups(org, &idhub_domain::ids::UserId(user.to_string())).await?;
+        for ag in self.store.list_app_groups(org, app).await? {
+            if groups.iter().any(|g| g.group.id.0 == ag.group_id) {
+                if let Some(s) = ag.profile.get("initialStatus").and_then(Value::as_str) {
+                    return Ok(s.to_string());
+                }
+            }
+        }
+        Ok("active".into())
+    }
+}
+
+impl Handler for Org2OrgHandler {
+    fn handle<'a>(&'a self, job: &'a Job) -> BoxFuture<'a, Outcome> {
+        Box::pin(async move {
+            match self.sync(job).await {
+                Ok(what) => {
+                    tracing::info!(job = %job.id, "provisioning: {what}");
+                    let app = job.payload.get("appId").and_then(Value::as_str).unwrap_or_default();
+                    let ev = NewEvent::success(
+                        "application.provision.user.sync",
+                        what,
+                        Party::system(),
+                        vec![Party::new(app, "AppInstance", app, app)],
+                        Default::default(),
+                    );
+                    let _ = self.store.create_events(&job.org_id, &[ev], self.clock.now_millis()).await;
+                    Outcome::Done
+                }
+                Err(Fault::Hub(e)) if e.is_transient() => {
+                    Outcome::Retry { error: e.to_string(), after_ms: e.retry_after_ms(self.clock.now_millis()) }
+                }
+                Err(Fault::Store(e)) => Outcome::Retry { error: e, after_ms: None },
+                Err(Fault::Hub(e)) => Outcome::Fail { error: e.to_string(), events: vec![failure(job, &e.to_string())] },
+                Err(Fault::Config(e)) => Outcome::Fail { error: e.clone(), events: vec![failure(job, &e)] },
+            }
+        })
+    }
+}
+
+fn failure(job: &Job, reason: &str) -> NewEvent {
+    let app = job.payload.get("appId").and_then(Value::as_str).unwrap_or_default();
+    let user = job.payload.get("userId").and_then(Value::as_str).unwrap_or_default();
+    NewEvent::failure(
+        "application.provision.user.push",
+        "Push user to app failed",
+        Party::system(),
+        vec![Party::new(user, "User", user, user), Party::new(app, "AppInstance", app, app)],
+        Default::default(),
+        reason,
+    )
+}
