@@ -82,12 +82,19 @@ fn test() -> ExitCode {
         if is_root() {
             eprintln!("installing: {}", missing.join(" "));
             let ok = run(Command::new("apt-get").arg("update").arg("-qq"))
-                && run(Command::new("apt-get").args(["install", "-y", "-qq", "--no-install-recommends"]).args(&missing).env("DEBIAN_FRONTEND", "noninteractive"));
+                && run(Command::new("apt-get")
+                    .args(["install", "-y", "-qq", "--no-install-recommends"])
+                    .args(&missing)
+                    .env("DEBIAN_FRONTEND", "noninteractive"));
             if !ok {
                 skips.push(format!("could not install Debian packages: {}", missing.join(" ")));
             }
         } else {
-            skips.push(format!("Debian packages missing and not root to install them: {} (run: sudo apt-get install -y {})", missing.join(" "), missing.join(" ")));
+            skips.push(format!(
+                "Debian packages missing and not root to install them: {} (run: sudo apt-get install -y {})",
+                missing.join(" "),
+                missing.join(" ")
+            ));
         }
     }
 
@@ -121,7 +128,9 @@ fn test() -> ExitCode {
         match venv(&interop) {
             Ok(py) => {
                 step("building the idhub binary");
-                let built = run(Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into())).current_dir(&root).args(["build", "-p", "idhub"]));
+                let built = run(Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+                    .current_dir(&root)
+                    .args(["build", "-p", "idhub"]));
                 let bin = root.join("target/debug/idhub");
                 for backend in ["sqlite", "postgres"] {
                     let name = format!("interop okta SDK ({backend})");
@@ -209,7 +218,12 @@ struct Postgres {
 }
 
 fn pg_bin() -> Option<PathBuf> {
-    let mut dirs: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql").ok()?.filter_map(|e| e.ok()).map(|e| e.path().join("bin")).filter(|p| p.join("initdb").exists()).collect();
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
+        .ok()?
+        .filter_map(|e| e.ok())
+        .map(|e| e.path().join("bin"))
+        .filter(|p| p.join("initdb").exists())
+        .collect();
     dirs.sort();
     dirs.pop()
 }
@@ -231,13 +245,30 @@ impl Postgres {
         // The target dir's parents must be traversable by the postgres user.
         let port = free_port().ok_or("no free port")?;
         let data = dir.join("data");
-        let pg = Postgres { dir: dir.clone(), bin: bin.clone(), url: format!("postgres://postgres@127.0.0.1:{port}/postgres"), as_postgres };
-        let initdb = pg.command("initdb").arg("-D").arg(&data).args(["-A", "trust", "-U", "postgres", "-E", "UTF8", "--no-sync"]).stdout(Stdio::null()).status();
+        let pg =
+            Postgres { dir: dir.clone(), bin: bin.clone(), url: format!("postgres://postgres@127.0.0.1:{port}/postgres"), as_postgres };
+        let initdb = pg
+            .command("initdb")
+            .arg("-D")
+            .arg(&data)
+            .args(["-A", "trust", "-U", "postgres", "-E", "UTF8", "--no-sync"])
+            .stdout(Stdio::null())
+            .status();
         if !initdb.map(|s| s.success()).unwrap_or(false) {
             return Err("initdb failed".into());
         }
         let opts = format!("-c listen_addresses=127.0.0.1 -p {port} -k {} -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200", dir.display());
-        let started = pg.command("pg_ctl").arg("-D").arg(&data).arg("-o").arg(opts).arg("-l").arg(dir.join("log")).args(["-w", "-t", "60", "start"]).stdout(Stdio::null()).status();
+        let started = pg
+            .command("pg_ctl")
+            .arg("-D")
+            .arg(&data)
+            .arg("-o")
+            .arg(opts)
+            .arg("-l")
+            .arg(dir.join("log"))
+            .args(["-w", "-t", "60", "start"])
+            .stdout(Stdio::null())
+            .status();
         if !started.map(|s| s.success()).unwrap_or(false) {
             let log = std::fs::read_to_string(dir.join("log")).unwrap_or_default();
             return Err(format!("pg_ctl start failed: {log}"));
@@ -267,7 +298,14 @@ impl Postgres {
 
 impl Drop for Postgres {
     fn drop(&mut self) {
-        let _ = self.command("pg_ctl").arg("-D").arg(self.dir.join("data")).args(["-m", "immediate", "stop"]).stdout(Stdio::null()).stderr(Stdio::null()).status();
+        let _ = self
+            .command("pg_ctl")
+            .arg("-D")
+            .arg(self.dir.join("data"))
+            .args(["-m", "immediate", "stop"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
