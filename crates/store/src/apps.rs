@@ -401,3 +401,63 @@ impl Store {
         Ok(self.apps_for_user(org, user, false).await?.iter().any(|a| a.id == app))
     }
 }
+
+/// An app's SAML signing key (the private key sealed by the caller).
+#[derive(Debug, Clone, PartialEq)]
+pub struct AppKey {
+    pub kid: String,
+    pub app_id: String,
+    pub cert_pem: String,
+    pub key_sealed: String,
+    /// `ACTIVE` (signs) or `INACTIVE` (kept downloadable after a rotation).
+    pub status: String,
+    pub created: Millis,
+    pub expires: Millis,
+}
+
+impl Store {
+    /// An app's keys, newest first.
+    pub async fn app_keys(&self, org: &OrgId, app: &str) -> Result<Vec<AppKey>> {
+        let rows = sqlx::query("SELECT kid, app_id, cert_pem, key_sealed, status, created, expires FROM app_keys WHERE org_id = $1 AND app_id = $2 ORDER BY created DESC, kid")
+            .bind(org.as_str())
+            .bind(app)
+            .fetch_all(self.read_pool())
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(AppKey {
+                    kid: get(r, "kid")?,
+                    app_id: get(r, "app_id")?,
+                    cert_pem: get(r, "cert_pem")?,
+                    key_sealed: get(r, "key_sealed")?,
+                    status: get(r, "status")?,
+                    created: get(r, "created")?,
+                    expires: get(r, "expires")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Add a key and make it the active one (earlier keys stay, INACTIVE).
+    pub async fn add_active_app_key(&self, org: &OrgId, key: &AppKey, events: &[NewEvent]) -> Result<()> {
+        let mut tx = self.write_pool().begin().await?;
+        sqlx::query("UPDATE app_keys SET status = 'INACTIVE' WHERE org_id = $1 AND app_id = $2")
+            .bind(org.as_str())
+            .bind(&key.app_id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("INSERT INTO app_keys (kid, org_id, app_id, cert_pem, key_sealed, status, created, expires) VALUES ($1, $2, $3, $4, $5, 'ACTIVE', $6, $7)")
+            .bind(&key.kid)
+            .bind(org.as_str())
+            .bind(&key.app_id)
+            .bind(&key.cert_pem)
+            .bind(&key.key_sealed)
+            .bind(key.created)
+            .bind(key.expires)
+            .execute(&mut *tx)
+            .await?;
+        events::insert(&mut tx, org, events, key.created).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}

@@ -50,13 +50,11 @@ pub(crate) async fn run(pool: &AnyPool, backend: Backend) -> Result<()> {
     Ok(())
 }
 
-/// Split a migration file into statements (our migrations keep `;` out of literals).
+/// Split a migration file into statements: comment lines go first, then `;` separates
+/// (our migrations keep `;` out of string literals).
 fn split_statements(sql: &str) -> Vec<String> {
-    sql.split(';')
-        .map(|s| s.lines().filter(|l| !l.trim_start().starts_with("--")).collect::<Vec<_>>().join("\n"))
-        .map(|s| s.trim().to_string())
-        .filter(|s| !s.is_empty())
-        .collect()
+    let without_comments: String = sql.lines().filter(|l| !l.trim_start().starts_with("--")).collect::<Vec<_>>().join("\n");
+    without_comments.split(';').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect()
 }
 
 #[cfg(test)]
@@ -71,6 +69,14 @@ mod tests {
         sorted.sort_unstable();
         sorted.dedup();
         assert_eq!(versions, sorted, "versions must be strictly increasing");
+    }
+
+    #[test]
+    fn comments_may_contain_semicolons() {
+        assert_eq!(
+            split_statements("-- a; b\nCREATE TABLE t (x INT);\n-- c;\nCREATE INDEX i ON t(x);"),
+            vec!["CREATE TABLE t (x INT)", "CREATE INDEX i ON t(x)"]
+        );
     }
 
     #[test]

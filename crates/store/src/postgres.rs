@@ -8,6 +8,7 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
     (4, "factors", include_str!("../migrations/postgres/0004_factors.sql")),
     (5, "jobs", include_str!("../migrations/postgres/0005_jobs.sql")),
     (6, "connections", include_str!("../migrations/postgres/0006_connections.sql")),
+    (7, "app_keys", include_str!("../migrations/postgres/0007_app_keys.sql")),
 ];
 
 pub(crate) fn json_text(column: &str, key: &str) -> String {

@@ -13,6 +13,7 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
     (4, "factors", include_str!("../migrations/sqlite/0004_factors.sql")),
     (5, "jobs", include_str!("../migrations/sqlite/0005_jobs.sql")),
     (6, "connections", include_str!("../migrations/sqlite/0006_connections.sql")),
+    (7, "app_keys", include_str!("../migrations/sqlite/0007_app_keys.sql")),
 ];
 
 /// One writer pool (a single connection: SQLite has one writer at a time, and a single

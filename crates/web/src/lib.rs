@@ -14,6 +14,7 @@ pub mod provisioning;
 pub mod ratelimit;
 pub mod request;
 pub mod signin;
+pub mod sso;
 
 use axum::Router;
 use idhub_domain::time::Clock;
@@ -52,6 +53,8 @@ pub struct AppState {
     pub hasher: Arc<passwords::PasswordHasher>,
     pub orgs: Arc<org::OrgCache>,
     pub login_throttle: Arc<signin::auth::LoginThrottle>,
+    /// Parsed SAML signing keys by kid (parsing PEM per sign-on would waste time).
+    pub saml_keys: Arc<std::sync::Mutex<std::collections::HashMap<String, idhub_saml::keys::SigningKey>>>,
 }
 
 impl AppState {
@@ -67,6 +70,7 @@ impl AppState {
             hasher,
             orgs: Arc::new(org::OrgCache::default()),
             login_throttle: Default::default(),
+            saml_keys: Default::default(),
         }
     }
 
@@ -82,6 +86,7 @@ pub fn router(state: AppState) -> Router {
         .nest("/api/v1", api::router(state.clone()))
         .merge(signin::router())
         .merge(console::router())
+        .merge(sso::router())
         .fallback(org::plain_not_found)
         .layer(axum::middleware::from_fn_with_state(state.clone(), org::resolve_org));
     Router::new()

@@ -488,9 +488,3 @@ pub async fn user_app_links(State(state): State<AppState>, caller: ApiCaller, Pa
             .collect(),
     )))
 }
-
-/// `GET /api/v1/apps/{id}/credentials/keys` (signing keys arrive with the SAML IdP).
-pub async fn apps_keys(State(state): State<AppState>, caller: ApiCaller, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
-    load(&state, &caller.org, &id).await?;
-    Ok(Json(json!([])))
-}

@@ -50,7 +50,6 @@ pub fn router(state: AppState) -> Router<AppState> {
             "/apps/{id}/groups/{gid}",
             get(applications::apps_group_get).put(applications::apps_group_assign).delete(applications::apps_group_unassign),
         )
-        .route("/apps/{id}/credentials/keys", get(applications::apps_keys))
         .route("/apps/{id}/connections/default", get(crate::provisioning::connection_get).post(crate::provisioning::connection_save))
         .route("/apps/{id}/connections/default/lifecycle/{op}", post(crate::provisioning::connection_lifecycle))
         .route("/apps/{id}/features", get(crate::provisioning::features_get))
@@ -72,6 +71,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/authn/factors/{factor}/verify", post(authn::authn_factor_verify))
         .route("/authn/factors/{factor}/lifecycle/activate", post(authn::authn_factor_verify))
         .route("/sessions/me", get(authn::sessions_me).delete(authn::sessions_me_delete))
+        .merge(crate::sso::api_router())
         .fallback(api_not_found)
         .method_not_allowed_fallback(api_method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(state, rate_limit))

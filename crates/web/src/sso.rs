@@ -1,0 +1,367 @@
+//! idhub as a SAML 2.0 IdP for apps: signing keys per app (generated on first use,
+//! rotated with overlap, private keys sealed), IdP metadata, and IdP-initiated SSO at
+//! `/app/{name}/{id}/sso/saml`: the user signs in first if needed, then receives an
+//! auto-POST form to the app's configured ACS (never a URL from the request) with a
+//! signed Response whose NameID and attributes come from the app's expressions.
+
+use crate::api::applications::app_username;
+use crate::api::extract::{ApiCaller, ApiWriter, Params};
+use crate::error::ApiError;
+use crate::html::{add_security_headers, error_page, escape};
+use crate::org::CurrentOrg;
+use crate::request::Client;
+use crate::signin::session::current_session;
+use crate::AppState;
+use axum::extract::{Path, State};
+use axum::http::request::Parts;
+use axum::http::{header, StatusCode};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use idhub_domain::application::template_expression;
+use idhub_domain::event::{NewEvent, Party};
+use idhub_domain::expr::{Expression, MapContext};
+use idhub_domain::time::format_millis;
+use idhub_saml::keys::{cert_info, generate, SigningKey};
+use idhub_saml::response::{signed_response, Attribute, ResponseSpec, AC_MFA, AC_PASSWORD};
+use idhub_store::apps::{App, AppKey};
+use idhub_store::orgs::Org;
+use serde_json::{json, Value};
+
+/// Routes of the SSO surface.
+pub fn router() -> Router<AppState> {
+    Router::new().route("/app/{name}/{id}/sso/saml", get(idp_initiated)).route(
+        "/static/autopost.js",
+        get(|| async { ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8")], "document.forms[0] && document.forms[0].submit();") }),
+    )
+}
+
+/// API routes (mounted under `/api/v1`).
+pub fn api_router() -> Router<AppState> {
+    Router::new()
+        .route("/apps/{id}/sso/saml/metadata", get(metadata))
+        .route("/apps/{id}/credentials/keys", get(keys_list))
+        .route("/apps/{id}/credentials/keys/generate", post(keys_rotate))
+        .route("/apps/{id}/credentials/keys/{kid}", get(key_get))
+}
+
+/// The IdP entity id of an app.
+pub fn issuer(org: &Org, app: &App) -> String {
+    format!("{}/app/{}", org.base_url, app.id)
+}
+
+fn purpose(org: &Org, kid: &str) -> String {
+    format!("saml-signing-key:{}:{kid}", org.id)
+}
+
+async fn new_key(
+    state: &AppState,
+    org: &Org,
+    app: &App,
+    actor: Party,
+    client: idhub_domain::event::ClientInfo,
+) -> Result<AppKey, ApiError> {
+    let label = format!("{} {}", org.name, app.label);
+    let (key_pem, cert_pem) = tokio::task::spawn_blocking(move || generate(&label, 365 * 2))
+        .await
+        .map_err(|e| ApiError::internal(e.to_string()))?
+        .map_err(|e| ApiError::internal(e.to_string()))?;
+    let kid = idhub_domain::ids::random_base62(43);
+    let now = state.now();
+    let key = AppKey {
+        kid: kid.clone(),
+        app_id: app.id.clone(),
+        key_sealed: state
+            .settings
+            .sealing_key
+            .seal(&purpose(org, &kid), key_pem.as_bytes())
+            .map_err(|e| ApiError::internal(e.to_string()))?,
+        cert_pem,
+        status: "ACTIVE".into(),
+        created: now,
+        expires: now + 2 * 365 * 24 * 3600 * 1000,
+    };
+    let ev = NewEvent::success(
+        "application.credentials.generate",
+        "Generate app signing key",
+        actor,
+        vec![Party::new(app.id.clone(), "AppInstance", app.name.clone(), app.label.clone())],
+        client,
+    );
+    state.store.add_active_app_key(&org.id, &key, &[ev]).await?;
+    Ok(key)
+}
+
+/// The app's active key, generated on first use.
+pub async fn active_key(state: &AppState, org: &Org, app: &App) -> Result<AppKey, ApiError> {
+    if let Some(k) = state.store.app_keys(&org.id, &app.id).await?.into_iter().find(|k| k.status == "ACTIVE") {
+        return Ok(k);
+    }
+    new_key(state, org, app, Party::system(), Default::default()).await
+}
+
+fn signing_key(state: &AppState, org: &Org, key: &AppKey) -> Result<SigningKey, ApiError> {
+    if let Some(k) = state.saml_keys.lock().ok().and_then(|m| m.get(&key.kid).cloned()) {
+        return Ok(k);
+    }
+    let pem = state.settings.sealing_key.open(&purpose(org, &key.kid), &key.key_sealed).map_err(|e| ApiError::internal(e.to_string()))?;
+    let k = SigningKey::from_pem(&String::from_utf8_lossy(&pem), &key.cert_pem).map_err(|e| ApiError::internal(e.to_string()))?;
+    if let Ok(mut m) = state.saml_keys.lock() {
+        m.insert(key.kid.clone(), k.clone());
+    }
+    Ok(k)
+}
+
+fn key_json(org: &Org, app: &App, k: &AppKey) -> Result<Value, ApiError> {
+    let info = cert_info(&k.cert_pem).map_err(|e| ApiError::internal(e.to_string()))?;
+    Ok(json!({
+        "kid": k.kid, "kty": "RSA", "use": "sig", "status": k.status,
+        "created": format_millis(k.created), "lastUpdated": format_millis(k.created), "expiresAt": format_millis(info.not_after * 1000),
+        "x5c": [info.der_b64], "x5t#S256": info.thumbprint_s256,
+        "_links": { "self": { "href": format!("{}/api/v1/apps/{}/credentials/keys/{}", org.base_url, app.id, k.kid) } }
+    }))
+}
+
+async fn load_saml_app(state: &AppState, org: &Org, id: &str) -> Result<App, ApiError> {
+    let app = state.store.get_app(&org.id, id).await.map_err(|_| ApiError::not_found(format!("{id} (App)")))?;
+    if app.sign_on_mode != "SAML_2_0" {
+        return Err(ApiError::validation("signOnMode", vec!["signOnMode: the app does not sign on with SAML 2.0".into()]));
+    }
+    Ok(app)
+}
+
+/// `GET /api/v1/apps/{id}/credentials/keys`
+pub async fn keys_list(State(state): State<AppState>, caller: ApiCaller, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+    let app = state.store.get_app(&caller.org.id, &id).await.map_err(|_| ApiError::not_found(format!("{id} (App)")))?;
+    if app.sign_on_mode == "SAML_2_0" {
+        active_key(&state, &caller.org, &app).await?;
+    }
+    let keys = state.store.app_keys(&caller.org.id, &app.id).await?;
+    Ok(Json(Value::Array(keys.iter().map(|k| key_json(&caller.org, &app, k)).collect::<Result<Vec<_>, _>>()?)))
+}
+
+/// `GET /api/v1/apps/{id}/credentials/keys/{kid}` (`Accept: application/x-pem-file` downloads the certificate)
+pub async fn key_get(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    parts: Parts,
+    Path((id, kid)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let app = load_saml_app(&state, &caller.org, &id).await?;
+    let key = state
+        .store
+        .app_keys(&caller.org.id, &app.id)
+        .await?
+        .into_iter()
+        .find(|k| k.kid == kid)
+        .ok_or_else(|| ApiError::not_found(format!("{kid} (Key)")))?;
+    let wants_pem = parts.headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).map(|a| a.contains("pem")).unwrap_or(false);
+    if wants_pem {
+        return Ok(([(header::CONTENT_TYPE, "application/x-pem-file")], key.cert_pem).into_response());
+    }
+    Ok(Json(key_json(&caller.org, &app, &key)?).into_response())
+}
+
+/// `POST /api/v1/apps/{id}/credentials/keys/generate`: rotate; the old key stays listed.
+pub async fn keys_rotate(
+    State(state): State<AppState>,
+    ApiWriter(caller): ApiWriter,
+    client: Client,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let app = load_saml_app(&state, &caller.org, &id).await?;
+    let key = new_key(&state, &caller.org, &app, caller.actor(), client.0).await?;
+    Ok(Json(key_json(&caller.org, &app, &key)?))
+}
+
+/// `GET /api/v1/apps/{id}/sso/saml/metadata`
+pub async fn metadata(State(state): State<AppState>, caller: ApiCaller, Path(id): Path<String>) -> Result<Response, ApiError> {
+    let app = load_saml_app(&state, &caller.org, &id).await?;
+    let key = active_key(&state, &caller.org, &app).await?;
+    let info = cert_info(&key.cert_pem).map_err(|e| ApiError::internal(e.to_string()))?;
+    let sso = format!("{}/app/{}/{}/sso/saml", caller.org.base_url, app.name, app.id);
+    let format = app
+        .settings
+        .pointer("/signOn/subjectNameIdFormat")
+        .and_then(Value::as_str)
+        .unwrap_or(idhub_domain::application::NAMEID_UNSPECIFIED);
+    let xml = idhub_saml::metadata::idp_metadata(&issuer(&caller.org, &app), &sso, &info.der_b64, &[format])
+        .map_err(|e| ApiError::internal(e.to_string()))?;
+    Ok(([(header::CONTENT_TYPE, "application/xml")], xml).into_response())
+}
+
+fn page_refusal(org: &Org, status: StatusCode, title: &str, message: &str) -> Response {
+    let mut r = error_page(status, &org.name, title, message);
+    add_security_headers(r.headers_mut());
+    r
+}
+
+/// `GET /app/{name}/{id}/sso/saml`: IdP-initiated sign-on into the app.
+pub async fn idp_initiated(
+    State(state): State<AppState>,
+    CurrentOrg(org): CurrentOrg,
+    client: Client,
+    params: Params,
+    parts: Parts,
+    Path((name, id)): Path<(String, String)>,
+) -> Response {
+    let signed_in = match current_session(&state, &parts).await {
+        Ok(Some(s)) => s,
+        Ok(None) => {
+            let from = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
+            return Redirect::to(&format!(
+                "/login?fromURI={}",
+                percent_encoding::utf8_percent_encode(from, percent_encoding::NON_ALPHANUMERIC)
+            ))
+            .into_response();
+        }
+        Err(e) => return ApiError::internal(e.to_string()).into_response(),
+    };
+    let user = &signed_in.user.user;
+    let refuse = |reason: &str, status: StatusCode, title: &str, message: &str| {
+        let ev = NewEvent::failure(
+            "user.authentication.sso",
+            "User single sign on to app",
+            Party::new(user.id.0.clone(), "User", user.login(), user.display_name()),
+            vec![Party::new(id.clone(), "AppInstance", name.clone(), name.clone())],
+            client.0.clone(),
+            reason,
+        );
+        (ev, page_refusal(&org, status, title, message))
+    };
+    let app = match state.store.get_app(&org.id, &id).await {
+        Ok(a) if a.name == name && a.sign_on_mode == "SAML_2_0" => a,
+        _ => return page_refusal(&org, StatusCode::NOT_FOUND, "App not found", "There is no such app in this organization."),
+    };
+    let (ev, page) = if app.status != "ACTIVE" {
+        refuse("APP_INACTIVE", StatusCode::FORBIDDEN, "App unavailable", "This app is not active. Contact your administrator.")
+    } else if !state.store.is_assigned(&org.id, &app.id, user.id.as_str()).await.unwrap_or(false) {
+        refuse(
+            "NOT_ASSIGNED",
+            StatusCode::FORBIDDEN,
+            "App not assigned",
+            "You are not assigned to this app. Ask your administrator for access.",
+        )
+    } else {
+        match sign_on(&state, &org, &app, &signed_in, params.get("RelayState")).await {
+            Ok(html) => {
+                let ev = NewEvent::success(
+                    "user.authentication.sso",
+                    "User single sign on to app",
+                    Party::new(user.id.0.clone(), "User", user.login(), user.display_name()),
+                    vec![Party::new(app.id.clone(), "AppInstance", app.name.clone(), app.label.clone())],
+                    client.0.clone(),
+                );
+                let _ = state.store.create_events(&org.id, &[ev], state.now()).await;
+                let mut r = Html(html).into_response();
+                add_security_headers(r.headers_mut());
+                return r;
+            }
+            Err(e) => refuse(
+                "CONFIGURATION",
+                StatusCode::BAD_REQUEST,
+                "Sign-on failed",
+                &format!("This app's sign-on settings cannot be used: {}", e.causes.first().unwrap_or(&e.summary)),
+            ),
+        }
+    };
+    let _ = state.store.create_events(&org.id, &[ev], state.now()).await;
+    page
+}
+
+async fn sign_on(
+    state: &AppState,
+    org: &Org,
+    app: &App,
+    s: &crate::signin::session::SignedIn,
+    relay: Option<&str>,
+) -> Result<String, ApiError> {
+    let so = app.settings.get("signOn").cloned().unwrap_or(Value::Null);
+    let acs = so
+        .get("ssoAcsUrl")
+        .and_then(Value::as_str)
+        .filter(|a| !a.is_empty())
+        .ok_or_else(|| ApiError::validation("ssoAcsUrl", vec!["the Single Sign-On URL (ACS) is not set".into()]))?;
+    let audience = so
+        .get("audience")
+        .and_then(Value::as_str)
+        .filter(|a| !a.is_empty())
+        .ok_or_else(|| ApiError::validation("audience", vec!["the Audience URI is not set".into()]))?;
+    let user = &s.user.user;
+    let username = match state.store.get_app_user(&org.id, &app.id, user.id.as_str()).await {
+        Ok(au) if au.username.is_some() => au.username.unwrap_or_default(),
+        _ => app_username(app, user)?,
+    };
+    let mut uctx = Value::Object(user.profile.clone());
+    uctx["userName"] = json!(username);
+    uctx["id"] = json!(user.id);
+    let ctx = MapContext::new()
+        .with_root("user", uctx.clone())
+        .with_root("source", uctx)
+        .with_root("app", json!({ "id": app.id, "name": app.name }));
+    let eval = |src: &str| -> Result<Option<String>, ApiError> {
+        let e = Expression::parse(template_expression(src)).map_err(|e| ApiError::validation("expression", vec![e.to_string()]))?;
+        e.evaluate_string(&ctx).map_err(|e| ApiError::validation("expression", vec![e.to_string()]))
+    };
+    let name_id = eval(so.get("subjectNameIdTemplate").and_then(Value::as_str).unwrap_or("${user.userName}"))?.unwrap_or(username.clone());
+    let mut attributes = vec![];
+    for st in so.get("attributeStatements").and_then(Value::as_array).cloned().unwrap_or_default() {
+        let name = st.get("name").and_then(Value::as_str).unwrap_or_default().to_string();
+        let mut values = vec![];
+        for v in st.get("values").and_then(Value::as_array).cloned().unwrap_or_default() {
+            if let Some(val) = v.as_str().map(eval).transpose()?.flatten() {
+                values.push(val);
+            }
+        }
+        if !values.is_empty() {
+            attributes.push(Attribute {
+                name,
+                name_format: st
+                    .get("namespace")
+                    .and_then(Value::as_str)
+                    .unwrap_or("urn:oasis:names:tc:SAML:2.0:attrname-format:unspecified")
+                    .to_string(),
+                values,
+            });
+        }
+    }
+    let key = active_key(state, org, app).await?;
+    let signing = signing_key(state, org, &key)?;
+    let spec = ResponseSpec {
+        issuer: issuer(org, app),
+        acs_url: acs.to_string(),
+        audience: audience.to_string(),
+        name_id,
+        name_id_format: so
+            .get("subjectNameIdFormat")
+            .and_then(Value::as_str)
+            .unwrap_or(idhub_domain::application::NAMEID_UNSPECIFIED)
+            .to_string(),
+        in_response_to: None,
+        session_index: s.session.id.clone(),
+        authn_context: if s.session.amr.iter().any(|m| m == "otp") { AC_MFA.into() } else { AC_PASSWORD.into() },
+        attributes,
+        now_ms: state.now(),
+        validity_ms: 5 * 60 * 1000,
+        sign_response: so.get("responseSigned").and_then(Value::as_bool).unwrap_or(true),
+        sign_assertion: so.get("assertionSigned").and_then(Value::as_bool).unwrap_or(true),
+    };
+    let xml = tokio::task::spawn_blocking(move || signed_response(&spec, &signing))
+        .await
+        .map_err(|e| ApiError::internal(e.to_string()))?
+        .map_err(|e| ApiError::internal(e.to_string()))?;
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::STANDARD.encode(xml.as_bytes());
+    let relay = relay
+        .map(str::to_string)
+        .or_else(|| so.get("defaultRelayState").and_then(Value::as_str).map(str::to_string))
+        .filter(|r| !r.is_empty() && r.len() <= 4096);
+    let relay_input = relay.map(|r| format!("<input type=\"hidden\" name=\"RelayState\" value=\"{}\">", escape(&r))).unwrap_or_default();
+    Ok(format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Signing in to {label}</title><script src=\"/static/autopost.js\" defer></script></head>\
+<body><form method=\"post\" action=\"{acs}\" id=\"saml-post\"><input type=\"hidden\" name=\"SAMLResponse\" value=\"{b64}\">{relay_input}\
+<p>Signing you in to {label}…</p><noscript><button type=\"submit\">Continue</button></noscript></form></body></html>",
+        label = escape(&app.label),
+        acs = escape(acs),
+    ))
+}
