@@ -122,8 +122,9 @@ fn test() -> ExitCode {
     suites.push(Suite { name: "rust (cargo test --workspace)".into(), passed: run(&mut cargo), skipped: None });
 
     let interop = root.join("interop");
-    let sdk_suite = interop.join("okta_sdk");
-    if sdk_suite.is_dir() {
+    let suites_dirs: Vec<(&str, &str)> =
+        [("okta_sdk", "okta SDK"), ("saml_sp", "python3-saml SP")].into_iter().filter(|(d, _)| interop.join(d).is_dir()).collect();
+    if !suites_dirs.is_empty() {
         step("Python venv for the interop peers");
         match venv(&interop) {
             Ok(py) => {
@@ -132,27 +133,31 @@ fn test() -> ExitCode {
                     .current_dir(&root)
                     .args(["build", "-p", "idhub"]));
                 let bin = root.join("target/debug/idhub");
-                for backend in ["sqlite", "postgres"] {
-                    let name = format!("interop okta SDK ({backend})");
-                    if backend == "postgres" && pg_url.is_none() {
-                        suites.push(Suite { name, passed: false, skipped: Some("no PostgreSQL".into()) });
-                        continue;
+                for (dir, label) in &suites_dirs {
+                    for backend in ["sqlite", "postgres"] {
+                        let name = format!("interop {label} ({backend})");
+                        if backend == "postgres" && pg_url.is_none() {
+                            suites.push(Suite { name, passed: false, skipped: Some("no PostgreSQL".into()) });
+                            continue;
+                        }
+                        step(&name);
+                        let mut cmd = Command::new(&py);
+                        cmd.current_dir(&root).args(["-m", "pytest", "-q", "-p", "no:cacheprovider"]).arg(interop.join(dir));
+                        cmd.env("IDHUB_BIN", &bin)
+                            .env("IDHUB_INTEROP_BACKEND", backend)
+                            .env("OKTA_TESTING_TESTINGDISABLEHTTPSCHECK", "true");
+                        if let Some(url) = &pg_url {
+                            cmd.env("IDHUB_TEST_PG_URL", url);
+                        }
+                        // pytest's exit code 5 (no tests collected) is a failure too.
+                        let passed = built && run(&mut cmd);
+                        suites.push(Suite { name, passed, skipped: None });
                     }
-                    step(&name);
-                    let mut cmd = Command::new(&py);
-                    cmd.current_dir(&root).args(["-m", "pytest", "-q", "-p", "no:cacheprovider"]).arg(&sdk_suite);
-                    cmd.env("IDHUB_BIN", &bin).env("IDHUB_INTEROP_BACKEND", backend).env("OKTA_TESTING_TESTINGDISABLEHTTPSCHECK", "true");
-                    if let Some(url) = &pg_url {
-                        cmd.env("IDHUB_TEST_PG_URL", url);
-                    }
-                    // pytest's exit code 5 (no tests collected) is a failure too.
-                    let passed = built && run(&mut cmd);
-                    suites.push(Suite { name, passed, skipped: None });
                 }
             }
             Err(e) => {
                 skips.push(format!("interop suites (Python venv): {e}"));
-                suites.push(Suite { name: "interop okta SDK".into(), passed: false, skipped: Some(e) });
+                suites.push(Suite { name: "interop".into(), passed: false, skipped: Some(e) });
             }
         }
     }

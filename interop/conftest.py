@@ -1,5 +1,5 @@
-"""Start a real idhub (SQLite or PostgreSQL) with one org and an API token, and hand
-the official okta SDK a client for it, configured exactly as its users configure it."""
+"""Shared fixtures of the interop suites: a real idhub (SQLite or PostgreSQL) with one org
+and an API token, and the official okta SDK configured for it as its users configure it."""
 
 import os
 import socket

@@ -1,0 +1,91 @@
+"""A python3-saml service provider, configured from idhub's IdP metadata, accepts the
+Responses of idhub's IdP-initiated sign-on (strict mode), with the right NameID and
+attributes, and refuses one signed by a rotated-away key."""
+
+import base64
+import re
+import urllib.parse
+
+import requests
+from onelogin.saml2.auth import OneLogin_Saml2_Auth
+
+ACS = "https://sp.example/saml/acs"
+AUDIENCE = "https://sp.example/metadata"
+PW = "Str0ng-Passw0rd"
+
+
+def api(server, method, path, body=None):
+    r = requests.request(method, server["base"] + path, json=body, headers={"Authorization": "SSWS " + server["token"]}, timeout=10)
+    assert r.status_code < 300, (path, r.status_code, r.text)
+    return r.json() if r.text else None
+
+
+def sign_in(server, login):
+    """A browser session via the authn API and sessionCookieRedirect."""
+    s = requests.Session()
+    token = s.post(server["base"] + "/api/v1/authn", json={"username": login, "password": PW}, timeout=10).json()["sessionToken"]
+    r = s.get(server["base"] + "/login/sessionCookieRedirect", params={"token": token, "redirectUrl": server["base"] + "/app/UserHome"}, allow_redirects=False, timeout=10)
+    assert r.status_code == 303, r.text
+    return s
+
+
+def posted_form(html):
+    fields = dict(re.findall(r'name="(SAMLResponse|RelayState)" value="([^"]*)"', html))
+    action = re.search(r'action="([^"]+)"', html).group(1)
+    return action, fields
+
+
+def sp_settings(server, app_id):
+    keys = api(server, "GET", f"/api/v1/apps/{app_id}/credentials/keys")
+    active = next(k for k in keys if k["status"] == "ACTIVE")
+    return {
+        "strict": True,
+        "debug": False,
+        "sp": {"entityId": AUDIENCE, "assertionConsumerService": {"url": ACS, "binding": "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST"}, "NameIDFormat": "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress"},
+        "idp": {"entityId": f"{server['base']}/app/{app_id}", "singleSignOnService": {"url": f"{server['base']}/app/saml_2_0/{app_id}/sso/saml", "binding": "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect"}, "x509cert": active["x5c"][0]},
+        "security": {"wantAssertionsSigned": True, "wantMessagesSigned": True, "rejectDeprecatedAlgorithm": True},
+    }
+
+
+def acs_request(saml_response):
+    u = urllib.parse.urlparse(ACS)
+    return {"https": "on", "http_host": u.netloc, "script_name": u.path, "get_data": {}, "post_data": {"SAMLResponse": saml_response}}
+
+
+def test_python3_saml_accepts_idp_initiated_sign_on(server, unique):
+    app = api(server, "POST", "/api/v1/apps", {
+        "signOnMode": "SAML_2_0", "label": f"Dropbox stand-in {unique}",
+        "settings": {"signOn": {
+            "ssoAcsUrl": ACS, "audience": AUDIENCE,
+            "subjectNameIdTemplate": "${user.email}", "subjectNameIdFormat": "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress",
+            "attributeStatements": [{"name": "firstName", "values": ["user.firstName"]}, {"name": "login", "values": ["user.login"]}],
+        }},
+    })
+    login = f"sarah-{unique}@example.com"
+    user = api(server, "POST", "/api/v1/users?activate=true", {"profile": {"login": login, "email": login, "firstName": "Sarah", "lastName": "Lee"}, "credentials": {"password": {"value": PW}}})
+    api(server, "POST", f"/api/v1/apps/{app['id']}/users", {"id": user["id"]})
+    browser = sign_in(server, login)
+    html = browser.get(f"{server['base']}/app/saml_2_0/{app['id']}/sso/saml", params={"RelayState": "/after"}, timeout=10).text
+    action, fields = posted_form(html)
+    assert action == ACS
+    assert fields["RelayState"] == "/after"
+    auth = OneLogin_Saml2_Auth(acs_request(fields["SAMLResponse"]), sp_settings(server, app["id"]))
+    auth.process_response()
+    assert auth.get_errors() == [], auth.get_last_error_reason()
+    assert auth.is_authenticated()
+    assert auth.get_nameid() == login
+    attrs = auth.get_attributes()
+    assert attrs["firstName"] == ["Sarah"] and attrs["login"] == [login]
+
+    # An SP that still trusts the old certificate refuses Responses after a rotation.
+    old_settings = sp_settings(server, app["id"])
+    api(server, "POST", f"/api/v1/apps/{app['id']}/credentials/keys/generate")
+    html = browser.get(f"{server['base']}/app/saml_2_0/{app['id']}/sso/saml", timeout=10).text
+    _, fields = posted_form(html)
+    stale = OneLogin_Saml2_Auth(acs_request(fields["SAMLResponse"]), old_settings)
+    stale.process_response()
+    assert not stale.is_authenticated()
+    assert stale.get_errors() != []
+    fresh = OneLogin_Saml2_Auth(acs_request(fields["SAMLResponse"]), sp_settings(server, app["id"]))
+    fresh.process_response()
+    assert fresh.is_authenticated(), fresh.get_last_error_reason()
