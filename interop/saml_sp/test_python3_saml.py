@@ -89,3 +89,31 @@ def test_python3_saml_accepts_idp_initiated_sign_on(server, unique):
     fresh = OneLogin_Saml2_Auth(acs_request(fields["SAMLResponse"]), sp_settings(server, app["id"]))
     fresh.process_response()
     assert fresh.is_authenticated(), fresh.get_last_error_reason()
+
+
+def test_python3_saml_sp_initiated_with_in_response_to(server, unique):
+    app = api(server, "POST", "/api/v1/apps", {
+        "signOnMode": "SAML_2_0", "label": f"SP-initiated {unique}",
+        "settings": {"signOn": {"ssoAcsUrl": ACS, "audience": AUDIENCE, "subjectNameIdTemplate": "${user.email}", "subjectNameIdFormat": "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress"}},
+    })
+    login = f"spinit-{unique}@example.com"
+    user = api(server, "POST", "/api/v1/users?activate=true", {"profile": {"login": login, "email": login, "firstName": "Sam", "lastName": "Init"}, "credentials": {"password": {"value": PW}}})
+    api(server, "POST", f"/api/v1/apps/{app['id']}/users", {"id": user["id"]})
+    settings = sp_settings(server, app["id"])
+    settings["security"]["wantAttributeStatement"] = False  # this app sends no attributes
+    sp = OneLogin_Saml2_Auth(acs_request(""), settings)
+    redirect = sp.login(return_to="/dashboard")
+    request_id = sp.get_last_request_id()
+    assert redirect.startswith(f"{server['base']}/app/saml_2_0/{app['id']}/sso/saml?SAMLRequest=")
+    browser = sign_in(server, login)
+    html = browser.get(redirect, timeout=10).text
+    action, fields = posted_form(html)
+    assert action == ACS and fields["RelayState"] == "/dashboard"
+    auth = OneLogin_Saml2_Auth(acs_request(fields["SAMLResponse"]), settings)
+    auth.process_response(request_id=request_id)
+    assert auth.get_errors() == [], auth.get_last_error_reason()
+    assert auth.get_nameid() == login
+    # The same Response does not answer another request.
+    other = OneLogin_Saml2_Auth(acs_request(fields["SAMLResponse"]), settings)
+    other.process_response(request_id="_another_request")
+    assert not other.is_authenticated()

@@ -182,3 +182,75 @@ async fn idp_initiated_sso_posts_a_signed_response_to_the_acs() {
         );
     }
 }
+
+#[tokio::test]
+async fn sp_initiated_requests_are_checked_and_answered() {
+    let s = TestServer::start(idhub_store::Backend::Sqlite).await;
+    let (_, app) = call(s.api(Method::POST, "/api/v1/apps").json(&json!({
+        "signOnMode": "SAML_2_0", "label": "SP", "settings": { "signOn": { "ssoAcsUrl": "https://sp.example/acs", "audience": "https://sp.example" } }
+    })))
+    .await;
+    let id = app["id"].as_str().unwrap().to_string();
+    let sarah = create_user(&s, "sarah@example.com", Some(PW), true).await;
+    call(s.api(Method::POST, &format!("/api/v1/apps/{id}/users")).json(&json!({"id": sarah["id"]}))).await;
+    let cookie = session(&s, "sarah@example.com").await;
+    let req = |acs: &str, issuer: &str| {
+        format!(
+            r#"<samlp:AuthnRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="_req42" Version="2.0" IssueInstant="2026-11-24T05:00:00Z" AssertionConsumerServiceURL="{acs}"><saml:Issuer>{issuer}</saml:Issuer></samlp:AuthnRequest>"#
+        )
+    };
+    let sso = format!("{}/app/saml_2_0/{id}/sso/saml", s.base_url);
+    // HTTP-Redirect binding: the Response answers the request
+    let enc = idhub_saml::request::encode_redirect(&req("https://sp.example/acs", "https://sp.example")).unwrap();
+    let html = s
+        .http
+        .get(&sso)
+        .query(&[("SAMLRequest", enc.as_str()), ("RelayState", "abc")])
+        .header("Cookie", &cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let xml = String::from_utf8(base64::engine::general_purpose::STANDARD.decode(field(&html, "SAMLResponse").unwrap()).unwrap()).unwrap();
+    assert!(xml.contains("InResponseTo=\"_req42\""));
+    assert_eq!(field(&html, "RelayState").as_deref(), Some("abc"));
+    // HTTP-POST binding
+    let post = base64::engine::general_purpose::STANDARD.encode(req("https://sp.example/acs", "https://sp.example"));
+    let resp = s.http.post(&sso).form(&[("SAMLRequest", post.as_str())]).header("Cookie", &cookie).send().await.unwrap();
+    let status = resp.status();
+    let html = resp.text().await.unwrap();
+    assert_eq!(status, StatusCode::OK, "{html}");
+    assert!(field(&html, "SAMLResponse").is_some(), "{html}");
+    assert!(base64::engine::general_purpose::STANDARD
+        .decode(field(&html, "SAMLResponse").unwrap())
+        .map(|x| String::from_utf8_lossy(&x).contains("InResponseTo=\"_req42\""))
+        .unwrap_or(false));
+    // a POSTed request survives signing in first
+    let r = no_redirects().post(&sso).form(&[("SAMLRequest", post.as_str()), ("RelayState", "xyz")]).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert!(r.headers()["location"].to_str().unwrap().contains("SAMLRequestPost"));
+    // refusals: an ACS that is not the app's, a foreign issuer, a DTD, garbage — nothing is sent
+    for (bad, reason) in [
+        (idhub_saml::request::encode_redirect(&req("https://evil.example/acs", "https://sp.example")).unwrap(), "ACS_NOT_REGISTERED"),
+        (idhub_saml::request::encode_redirect(&req("https://sp.example/acs", "https://other.example")).unwrap(), "ISSUER_MISMATCH"),
+        (
+            idhub_saml::request::encode_redirect(&format!("<!DOCTYPE x>{}", req("https://sp.example/acs", "https://sp.example"))).unwrap(),
+            "INVALID_REQUEST",
+        ),
+        ("bm90IGRlZmxhdGU=".to_string(), "INVALID_REQUEST"),
+    ] {
+        let r = s.http.get(&sso).query(&[("SAMLRequest", bad.as_str())]).header("Cookie", &cookie).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST, "{reason}");
+        assert!(!r.text().await.unwrap().contains("SAMLResponse"));
+        let (_, logs) = call(s.api(Method::GET, &format!("/api/v1/logs?filter=outcome.reason%20eq%20%22{reason}%22"))).await;
+        let _ = logs;
+    }
+    let (_, logs) = call(s.api(
+        Method::GET,
+        "/api/v1/logs?filter=eventType%20eq%20%22user.authentication.sso%22%20and%20outcome.result%20eq%20%22FAILURE%22",
+    ))
+    .await;
+    assert_eq!(logs.as_array().unwrap().len(), 4);
+}

@@ -8,6 +8,7 @@
 
 pub mod keys;
 pub mod metadata;
+pub mod request;
 pub mod response;
 mod xml;
 

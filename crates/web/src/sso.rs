@@ -30,7 +30,7 @@ use serde_json::{json, Value};
 
 /// Routes of the SSO surface.
 pub fn router() -> Router<AppState> {
-    Router::new().route("/app/{name}/{id}/sso/saml", get(idp_initiated)).route(
+    Router::new().route("/app/{name}/{id}/sso/saml", get(idp_initiated).post(sp_initiated_post)).route(
         "/static/autopost.js",
         get(|| async { ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8")], "document.forms[0] && document.forms[0].submit();") }),
     )
@@ -196,7 +196,57 @@ fn page_refusal(org: &Org, status: StatusCode, title: &str, message: &str) -> Re
     r
 }
 
-/// `GET /app/{name}/{id}/sso/saml`: IdP-initiated sign-on into the app.
+/// `POST /app/{name}/{id}/sso/saml`: an AuthnRequest with the HTTP-POST binding.
+pub async fn sp_initiated_post(
+    State(state): State<AppState>,
+    CurrentOrg(org): CurrentOrg,
+    client: Client,
+    parts: Parts,
+    Path((name, id)): Path<(String, String)>,
+    axum::extract::Form(form): axum::extract::Form<Vec<(String, String)>>,
+) -> Response {
+    let get = |k: &str| form.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+    let mut params = Params::default();
+    if let Some(r) = get("SAMLRequest") {
+        params.0.insert("SAMLRequestPost".into(), r);
+    }
+    if let Some(r) = get("RelayState") {
+        params.0.insert("RelayState".into(), r);
+    }
+    idp_initiated(State(state), CurrentOrg(org), client, params, parts, Path((name, id))).await
+}
+
+/// Check an AuthnRequest against the app: the issuer must be the app's audience (SP
+/// entity id) and a requested ACS must be the configured one; the Response never goes
+/// anywhere else.
+fn check_request(params: &Params, app: &App) -> Result<Option<idhub_saml::request::ParsedAuthnRequest>, (&'static str, String)> {
+    let parsed = match (params.get("SAMLRequest"), params.get("SAMLRequestPost")) {
+        (Some(r), _) => idhub_saml::request::parse_redirect(r),
+        (None, Some(r)) => idhub_saml::request::parse_post(r),
+        (None, None) => return Ok(None),
+    }
+    .map_err(|e| ("INVALID_REQUEST", e.to_string()))?;
+    let so = app.settings.get("signOn").cloned().unwrap_or(Value::Null);
+    let audience = so.get("audience").and_then(Value::as_str).unwrap_or_default();
+    let acs = so.get("ssoAcsUrl").and_then(Value::as_str).unwrap_or_default();
+    if let Some(issuer) = &parsed.issuer {
+        if issuer != audience {
+            return Err(("ISSUER_MISMATCH", format!("the request's Issuer {issuer} is not this app's Audience URI")));
+        }
+    }
+    if let Some(requested) = &parsed.acs_url {
+        if requested != acs {
+            return Err((
+                "ACS_NOT_REGISTERED",
+                format!("the Assertion Consumer Service URL {requested} is not the one configured for this app"),
+            ));
+        }
+    }
+    Ok(Some(parsed))
+}
+
+/// `GET /app/{name}/{id}/sso/saml`: IdP-initiated sign-on into the app, or SP-initiated
+/// with an AuthnRequest (`SAMLRequest`, HTTP-Redirect binding).
 pub async fn idp_initiated(
     State(state): State<AppState>,
     CurrentOrg(org): CurrentOrg,
@@ -205,10 +255,37 @@ pub async fn idp_initiated(
     parts: Parts,
     Path((name, id)): Path<(String, String)>,
 ) -> Response {
+    let request = match state.store.get_app(&org.id, &id).await {
+        Ok(app) if app.name == name => match check_request(&params, &app) {
+            Ok(r) => r,
+            Err((reason, message)) => {
+                let ev = NewEvent::failure(
+                    "user.authentication.sso",
+                    "User single sign on to app",
+                    Party::new("unknown", "User", "unknown", "unknown"),
+                    vec![Party::new(app.id.clone(), "AppInstance", app.name.clone(), app.label.clone())],
+                    client.0.clone(),
+                    reason,
+                );
+                let _ = state.store.create_events(&org.id, &[ev], state.now()).await;
+                return page_refusal(&org, StatusCode::BAD_REQUEST, "Invalid sign-on request", &message);
+            }
+        },
+        _ => None,
+    };
     let signed_in = match current_session(&state, &parts).await {
         Ok(Some(s)) => s,
         Ok(None) => {
-            let from = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
+            let from = match params.get("SAMLRequestPost") {
+                // A POSTed request continues as a GET after sign-in.
+                Some(r) => {
+                    let enc = |v: &str| percent_encoding::utf8_percent_encode(v, percent_encoding::NON_ALPHANUMERIC).to_string();
+                    let relay = params.get("RelayState").map(|rs| format!("&RelayState={}", enc(rs))).unwrap_or_default();
+                    format!("{}?SAMLRequestPost={}{relay}", parts.uri.path(), enc(r))
+                }
+                None => parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/").to_string(),
+            };
+            let from = from.as_str();
             return Redirect::to(&format!(
                 "/login?fromURI={}",
                 percent_encoding::utf8_percent_encode(from, percent_encoding::NON_ALPHANUMERIC)
@@ -243,7 +320,7 @@ pub async fn idp_initiated(
             "You are not assigned to this app. Ask your administrator for access.",
         )
     } else {
-        match sign_on(&state, &org, &app, &signed_in, params.get("RelayState")).await {
+        match sign_on(&state, &org, &app, &signed_in, params.get("RelayState"), request.map(|r| r.id)).await {
             Ok(html) => {
                 let ev = NewEvent::success(
                     "user.authentication.sso",
@@ -275,6 +352,7 @@ async fn sign_on(
     app: &App,
     s: &crate::signin::session::SignedIn,
     relay: Option<&str>,
+    in_response_to: Option<String>,
 ) -> Result<String, ApiError> {
     let so = app.settings.get("signOn").cloned().unwrap_or(Value::Null);
     let acs = so
@@ -337,7 +415,7 @@ async fn sign_on(
             .and_then(Value::as_str)
             .unwrap_or(idhub_domain::application::NAMEID_UNSPECIFIED)
             .to_string(),
-        in_response_to: None,
+        in_response_to,
         session_index: s.session.id.clone(),
         authn_context: if s.session.amr.iter().any(|m| m == "otp") { AC_MFA.into() } else { AC_PASSWORD.into() },
         attributes,
