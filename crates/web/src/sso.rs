@@ -219,7 +219,16 @@ pub async fn sp_initiated_post(
 /// Check an AuthnRequest against the app: the issuer must be the app's audience (SP
 /// entity id) and a requested ACS must be the configured one; the Response never goes
 /// anywhere else.
-fn check_request(params: &Params, app: &App) -> Result<Option<idhub_saml::request::ParsedAuthnRequest>, (&'static str, String)> {
+fn check_request(params: &Params, app: &App, path_and_query: &str) -> Result<Option<idhub_saml::request::ParsedAuthnRequest>, (&'static str, String)> {
+    let so_early = app.settings.get("signOn").cloned().unwrap_or(Value::Null);
+    if so_early.get("requestSigned").and_then(Value::as_bool).unwrap_or(false) {
+        let cert = so_early.get("spCertificate").and_then(Value::as_str).unwrap_or_default();
+        match (params.get("SAMLRequest"), params.get("SAMLRequestPost")) {
+            (Some(_), _) => idhub_saml::request::verify_redirect_signature(path_and_query, params.get("SigAlg"), cert).map_err(|e| ("SIGNATURE_INVALID", e.to_string()))?,
+            (None, Some(_)) => return Err(("SIGNATURE_INVALID", "this app requires signed requests: send them with the HTTP-Redirect binding".into())),
+            (None, None) => {}
+        }
+    }
     let parsed = match (params.get("SAMLRequest"), params.get("SAMLRequestPost")) {
         (Some(r), _) => idhub_saml::request::parse_redirect(r),
         (None, Some(r)) => idhub_saml::request::parse_post(r),
@@ -256,7 +265,7 @@ pub async fn idp_initiated(
     Path((name, id)): Path<(String, String)>,
 ) -> Response {
     let request = match state.store.get_app(&org.id, &id).await {
-        Ok(app) if app.name == name => match check_request(&params, &app) {
+        Ok(app) if app.name == name => match check_request(&params, &app, parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("")) {
             Ok(r) => r,
             Err((reason, message)) => {
                 let ev = NewEvent::failure(
