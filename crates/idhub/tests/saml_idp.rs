@@ -254,3 +254,41 @@ async fn sp_initiated_requests_are_checked_and_answered() {
     .await;
     assert_eq!(logs.as_array().unwrap().len(), 4);
 }
+
+#[tokio::test]
+async fn setup_instructions_show_what_the_sp_needs() {
+    let s = TestServer::start(idhub_store::Backend::Sqlite).await;
+    let (_, app) =
+        call(s.api(Method::POST, "/api/v1/apps").json(&json!({ "name": "dropbox_for_business", "label": "Dropbox Business" }))).await;
+    let id = app["id"].as_str().unwrap().to_string();
+    let admin = create_user(&s, "admin@example.com", Some(PW), true).await;
+    call(s.api(Method::POST, &format!("/api/v1/users/{}/roles", admin["id"].as_str().unwrap())).json(&json!({"type": "SUPER_ADMIN"})))
+        .await;
+    create_user(&s, "plain@example.com", Some(PW), true).await;
+    let cookie = session(&s, "admin@example.com").await;
+    let page = s
+        .http
+        .get(format!("{}/app/dropbox_for_business/{id}/setup/help/SAML_2_0/instructions", s.base_url))
+        .header("Cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    let html = page.text().await.unwrap();
+    assert!(html.contains(&format!("{}/app/dropbox_for_business/{id}/sso/saml", s.base_url)), "SSO URL");
+    assert!(html.contains(&format!("{}/app/{id}", s.base_url)), "issuer");
+    assert!(html.contains("-----BEGIN CERTIFICATE-----"));
+    let cert =
+        s.http.get(format!("{}/app/dropbox_for_business/{id}/setup/cert.pem", s.base_url)).header("Cookie", &cookie).send().await.unwrap();
+    assert_eq!(cert.headers()["content-type"], "application/x-pem-file");
+    assert!(cert.text().await.unwrap().starts_with("-----BEGIN CERTIFICATE-----"));
+    let plain = session(&s, "plain@example.com").await;
+    let r = s
+        .http
+        .get(format!("{}/app/dropbox_for_business/{id}/setup/help/SAML_2_0/instructions", s.base_url))
+        .header("Cookie", &plain)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+}

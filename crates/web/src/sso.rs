@@ -30,10 +30,16 @@ use serde_json::{json, Value};
 
 /// Routes of the SSO surface.
 pub fn router() -> Router<AppState> {
-    Router::new().route("/app/{name}/{id}/sso/saml", get(idp_initiated).post(sp_initiated_post)).route(
-        "/static/autopost.js",
-        get(|| async { ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8")], "document.forms[0] && document.forms[0].submit();") }),
-    )
+    Router::new()
+        .route("/app/{name}/{id}/sso/saml", get(idp_initiated).post(sp_initiated_post))
+        .route("/app/{name}/{id}/setup/help/SAML_2_0/instructions", get(setup_instructions))
+        .route("/app/{name}/{id}/setup/cert.pem", get(certificate_download))
+        .route(
+            "/static/autopost.js",
+            get(|| async {
+                ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8")], "document.forms[0] && document.forms[0].submit();")
+            }),
+        )
 }
 
 /// API routes (mounted under `/api/v1`).
@@ -219,13 +225,20 @@ pub async fn sp_initiated_post(
 /// Check an AuthnRequest against the app: the issuer must be the app's audience (SP
 /// entity id) and a requested ACS must be the configured one; the Response never goes
 /// anywhere else.
-fn check_request(params: &Params, app: &App, path_and_query: &str) -> Result<Option<idhub_saml::request::ParsedAuthnRequest>, (&'static str, String)> {
+fn check_request(
+    params: &Params,
+    app: &App,
+    path_and_query: &str,
+) -> Result<Option<idhub_saml::request::ParsedAuthnRequest>, (&'static str, String)> {
     let so_early = app.settings.get("signOn").cloned().unwrap_or(Value::Null);
     if so_early.get("requestSigned").and_then(Value::as_bool).unwrap_or(false) {
         let cert = so_early.get("spCertificate").and_then(Value::as_str).unwrap_or_default();
         match (params.get("SAMLRequest"), params.get("SAMLRequestPost")) {
-            (Some(_), _) => idhub_saml::request::verify_redirect_signature(path_and_query, params.get("SigAlg"), cert).map_err(|e| ("SIGNATURE_INVALID", e.to_string()))?,
-            (None, Some(_)) => return Err(("SIGNATURE_INVALID", "this app requires signed requests: send them with the HTTP-Redirect binding".into())),
+            (Some(_), _) => idhub_saml::request::verify_redirect_signature(path_and_query, params.get("SigAlg"), cert)
+                .map_err(|e| ("SIGNATURE_INVALID", e.to_string()))?,
+            (None, Some(_)) => {
+                return Err(("SIGNATURE_INVALID", "this app requires signed requests: send them with the HTTP-Redirect binding".into()))
+            }
             (None, None) => {}
         }
     }
@@ -451,4 +464,65 @@ async fn sign_on(
         label = escape(&app.label),
         acs = escape(acs),
     ))
+}
+
+/// "View Setup Instructions": what the service provider's administrator copies — the
+/// IdP Single Sign-On URL, the IdP Issuer and the X.509 certificate (with a download).
+pub async fn setup_instructions(
+    State(state): State<AppState>,
+    admin: crate::console::Admin,
+    Path((name, id)): Path<(String, String)>,
+) -> Response {
+    let org = admin.org().clone();
+    let app = match state.store.get_app(&org.id, &id).await {
+        Ok(a) if a.name == name && a.sign_on_mode == "SAML_2_0" => a,
+        _ => return page_refusal(&org, StatusCode::NOT_FOUND, "App not found", "There is no such SAML app in this organization."),
+    };
+    let key = match active_key(&state, &org, &app).await {
+        Ok(k) => k,
+        Err(e) => return e.into_response(),
+    };
+    let sso = format!("{}/app/{}/{}/sso/saml", org.base_url, app.name, app.id);
+    let html = format!(
+        "<p>Give these to the service provider ({label}).</p><dl class=\"setup\">\
+<dt>Identity Provider Single Sign-On URL</dt><dd><code id=\"idp-sso-url\">{sso}</code> <button type=\"button\" class=\"copy\" data-copy=\"idp-sso-url\">Copy</button></dd>\
+<dt>Identity Provider Issuer</dt><dd><code id=\"idp-issuer\">{issuer}</code> <button type=\"button\" class=\"copy\" data-copy=\"idp-issuer\">Copy</button></dd>\
+<dt>X.509 Certificate</dt><dd><pre id=\"idp-cert\">{cert}</pre><a class=\"button\" href=\"/app/{name}/{id}/setup/cert.pem\" id=\"download-cert\">Download certificate</a> \
+<a href=\"/api/v1/apps/{id}/sso/saml/metadata\">Identity Provider metadata</a></dd></dl>",
+        label = escape(&app.label),
+        sso = escape(&sso),
+        issuer = escape(&issuer(&org, &app)),
+        cert = escape(&key.cert_pem),
+        name = escape(&app.name),
+        id = escape(&app.id),
+    );
+    crate::console::render(
+        &admin,
+        "placeholder.html",
+        "apps",
+        &format!("How to configure SAML 2.0 for {}", app.label),
+        json!({ "message": "", "html": html }),
+        StatusCode::OK,
+    )
+}
+
+/// `GET /app/{name}/{id}/setup/cert.pem`: the active signing certificate (administrators).
+pub async fn certificate_download(
+    State(state): State<AppState>,
+    admin: crate::console::Admin,
+    Path((name, id)): Path<(String, String)>,
+) -> Response {
+    let org = admin.org().clone();
+    let app = match state.store.get_app(&org.id, &id).await {
+        Ok(a) if a.name == name && a.sign_on_mode == "SAML_2_0" => a,
+        _ => return page_refusal(&org, StatusCode::NOT_FOUND, "App not found", "There is no such SAML app in this organization."),
+    };
+    match active_key(&state, &org, &app).await {
+        Ok(k) => (
+            [(header::CONTENT_TYPE, "application/x-pem-file"), (header::CONTENT_DISPOSITION, "attachment; filename=\"okta.cert\"")],
+            k.cert_pem,
+        )
+            .into_response(),
+        Err(e) => e.into_response(),
+    }
 }
