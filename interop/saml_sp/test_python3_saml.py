@@ -117,3 +117,51 @@ def test_python3_saml_sp_initiated_with_in_response_to(server, unique):
     other = OneLogin_Saml2_Auth(acs_request(fields["SAMLResponse"]), settings)
     other.process_response(request_id="_another_request")
     assert not other.is_authenticated()
+
+
+def _sp_keypair():
+    """A key and self-signed certificate for the SP, made with `cryptography`."""
+    import datetime
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.x509.oid import NameOID
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "sp.example")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key()).serial_number(x509.random_serial_number()).not_valid_before(now).not_valid_after(now + datetime.timedelta(days=30)).sign(key, hashes.SHA256())
+    key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()).decode()
+    cert_pem = cert.public_bytes(serialization.Encoding.PEM).decode()
+    return key_pem, cert_pem
+
+
+def test_signed_authn_requests_are_required_when_configured(server, unique):
+    key_pem, cert_pem = _sp_keypair()
+    app = api(server, "POST", "/api/v1/apps", {
+        "signOnMode": "SAML_2_0", "label": f"Signed requests {unique}",
+        "settings": {"signOn": {"ssoAcsUrl": ACS, "audience": AUDIENCE, "requestSigned": True, "spCertificate": cert_pem.strip(), "subjectNameIdTemplate": "${user.email}"}},
+    })
+    login = f"signed-{unique}@example.com"
+    user = api(server, "POST", "/api/v1/users?activate=true", {"profile": {"login": login, "email": login, "firstName": "Sig", "lastName": "Ned"}, "credentials": {"password": {"value": PW}}})
+    api(server, "POST", f"/api/v1/apps/{app['id']}/users", {"id": user["id"]})
+    browser = sign_in(server, login)
+    settings = sp_settings(server, app["id"])
+    settings["security"].update({"authnRequestsSigned": True, "signatureAlgorithm": "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256", "wantAttributeStatement": False})
+    settings["sp"]["x509cert"] = cert_pem
+    settings["sp"]["privateKey"] = key_pem
+    sp = OneLogin_Saml2_Auth(acs_request(""), settings)
+    signed = sp.login()
+    assert "Signature=" in signed and "SigAlg=" in signed
+    html = browser.get(signed, timeout=10).text
+    _, fields = posted_form(html)
+    auth = OneLogin_Saml2_Auth(acs_request(fields["SAMLResponse"]), settings)
+    auth.process_response(request_id=sp.get_last_request_id())
+    assert auth.is_authenticated(), auth.get_last_error_reason()
+    # unsigned, or with a signature that does not match: refused, nothing sent
+    unsigned_settings = sp_settings(server, app["id"])
+    unsigned = OneLogin_Saml2_Auth(acs_request(""), unsigned_settings).login()
+    r = browser.get(unsigned, timeout=10)
+    assert r.status_code == 400 and "SAMLResponse" not in r.text
+    tampered = signed.replace("Signature=", "Signature=AAAA")
+    r = browser.get(tampered, timeout=10)
+    assert r.status_code == 400 and "SAMLResponse" not in r.text

@@ -1,20 +1,19 @@
 //! Applications: the app catalog (custom SAML 2.0, Bookmark, Okta Org2Org, Dropbox
 //! Business, Google Workspace) and the validation of an app in Okta's shape
-//! (`POST/PUT /api/v1/apps`), including its SAML sign-on settings, application username
-//! template and visibility. SAML signing itself lives in the SAML crate.
+//! (`POST/PUT /api/v1/apps`): its `settings.app` per template, its SAML sign-on settings
+//! ([`sign_on`]), the application username template and visibility. SAML signing itself
+//! lives in the SAML crate; this module only decides what is a valid configuration.
+
+mod sign_on;
+
+pub use sign_on::{
+    ATTRNAME_FORMATS, ATTRNAME_UNSPECIFIED, AUTHN_CONTEXT_PASSWORD_PROTECTED, NAMEID_EMAIL, NAMEID_FORMATS, NAMEID_PERSISTENT,
+    NAMEID_TRANSIENT, NAMEID_UNSPECIFIED,
+};
 
 use crate::expr::Expression;
 use crate::DomainError;
-use serde_json::{json, Map, Value};
-
-/// NameID formats.
-pub const NAMEID_UNSPECIFIED: &str = "urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified";
-/// Email NameID.
-pub const NAMEID_EMAIL: &str = "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress";
-/// Persistent NameID.
-pub const NAMEID_PERSISTENT: &str = "urn:oasis:names:tc:SAML:2.0:nameid-format:persistent";
-const NAMEID_FORMATS: [&str; 4] =
-    [NAMEID_UNSPECIFIED, NAMEID_EMAIL, NAMEID_PERSISTENT, "urn:oasis:names:tc:SAML:2.0:nameid-format:transient"];
+use serde_json::{json, Value};
 
 /// How an app signs users on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,9 +30,31 @@ impl SignOnMode {
             SignOnMode::Bookmark => "BOOKMARK",
         }
     }
+
+    /// The mode named `s` (Okta's name).
+    pub fn parse(s: &str) -> Option<SignOnMode> {
+        match s {
+            "SAML_2_0" => Some(SignOnMode::Saml2),
+            "BOOKMARK" => Some(SignOnMode::Bookmark),
+            _ => None,
+        }
+    }
 }
 
-/// One catalog entry.
+/// Where a template's SAML ACS URL and audience come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Endpoints {
+    /// Not a SAML app.
+    None,
+    /// The admin enters `settings.signOn.ssoAcsUrl` and `audience` (custom SAML 2.0).
+    Custom,
+    /// Fixed by the service provider; `{domain}` is filled from `settings.app.domain`.
+    Pattern { acs: &'static str, audience: &'static str },
+    /// The hub IdP's values, entered as `settings.app.acsUrl` and `audRestriction` (Org2Org).
+    HubIdp,
+}
+
+/// One catalog entry: what an app made from this template looks like by default.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CatalogEntry {
     /// The app's `name` (Okta's catalog key).
@@ -43,7 +64,20 @@ pub struct CatalogEntry {
     pub mode: SignOnMode,
     /// Offers provisioning (the Org2Org connector).
     pub provisioning: bool,
+    /// Where the ACS URL and audience come from.
+    pub endpoints: Endpoints,
+    /// NameID format unless the app chooses one.
+    pub default_name_id_format: &'static str,
+    /// Attribute statements (name, expression) unless the app sets its own.
+    pub default_attributes: &'static [(&'static str, &'static str)],
+    /// Application username template unless the app sets one.
+    pub default_username_template: &'static str,
+    /// The `settings.app` fields the template takes.
+    pub app_fields: &'static [&'static str],
 }
+
+const ORG2ORG_ATTRIBUTES: &[(&str, &str)] =
+    &[("firstName", "user.firstName"), ("lastName", "user.lastName"), ("email", "user.email"), ("login", "user.login")];
 
 /// The catalog, in the order the console lists it.
 pub const CATALOG: [CatalogEntry; 5] = [
@@ -53,6 +87,11 @@ pub const CATALOG: [CatalogEntry; 5] = [
         description: "Authenticate and provision users from a source org into another Okta org",
         mode: SignOnMode::Saml2,
         provisioning: true,
+        endpoints: Endpoints::HubIdp,
+        default_name_id_format: NAMEID_UNSPECIFIED,
+        default_attributes: ORG2ORG_ATTRIBUTES,
+        default_username_template: "${source.login}",
+        app_fields: &["baseUrl", "acsUrl", "audRestriction", "preferUsernameOverEmail"],
     },
     CatalogEntry {
         name: "dropbox_for_business",
@@ -60,6 +99,11 @@ pub const CATALOG: [CatalogEntry; 5] = [
         description: "File sharing for teams, signed in by SAML",
         mode: SignOnMode::Saml2,
         provisioning: false,
+        endpoints: Endpoints::Pattern { acs: "https://www.dropbox.com/saml_login", audience: "Dropbox" },
+        default_name_id_format: NAMEID_EMAIL,
+        default_attributes: &[],
+        default_username_template: "${source.email}",
+        app_fields: &[],
     },
     CatalogEntry {
         name: "google",
@@ -67,6 +111,11 @@ pub const CATALOG: [CatalogEntry; 5] = [
         description: "Gmail, Drive and the rest of Google Workspace, signed in by SAML",
         mode: SignOnMode::Saml2,
         provisioning: false,
+        endpoints: Endpoints::Pattern { acs: "https://www.google.com/a/{domain}/acs", audience: "google.com/a/{domain}" },
+        default_name_id_format: NAMEID_EMAIL,
+        default_attributes: &[],
+        default_username_template: "${source.email}",
+        app_fields: &["domain"],
     },
     CatalogEntry {
         name: "saml_2_0",
@@ -74,6 +123,11 @@ pub const CATALOG: [CatalogEntry; 5] = [
         description: "A custom SAML 2.0 service provider (Create New App)",
         mode: SignOnMode::Saml2,
         provisioning: false,
+        endpoints: Endpoints::Custom,
+        default_name_id_format: NAMEID_UNSPECIFIED,
+        default_attributes: &[],
+        default_username_template: "${source.login}",
+        app_fields: &[],
     },
     CatalogEntry {
         name: "bookmark",
@@ -81,6 +135,11 @@ pub const CATALOG: [CatalogEntry; 5] = [
         description: "A tile that opens a URL, for example a deep link into an app of another org",
         mode: SignOnMode::Bookmark,
         provisioning: false,
+        endpoints: Endpoints::None,
+        default_name_id_format: NAMEID_UNSPECIFIED,
+        default_attributes: &[],
+        default_username_template: "${source.login}",
+        app_fields: &["url", "requestIntegration"],
     },
 ];
 
@@ -89,46 +148,62 @@ pub fn catalog(name: &str) -> Option<&'static CatalogEntry> {
     CATALOG.iter().find(|c| c.name == name)
 }
 
-fn http_url(field: &str, v: Option<&str>) -> Result<String, DomainError> {
+/// Variable roots an application username template may read.
+pub const USERNAME_ROOTS: &[&str] = &["source", "user"];
+/// Variable roots SAML expressions (NameID, attribute statements) may read.
+pub const SAML_ROOTS: &[&str] = &["user", "source", "app"];
+
+/// An http(s) URL of at most 2048 characters without whitespace (`javascript:`, `data:`
+/// and the like are refused, saml-security item 12).
+pub(crate) fn http_url(field: &str, v: Option<&str>) -> Result<String, DomainError> {
     let url = v.map(str::trim).filter(|u| !u.is_empty()).ok_or_else(|| DomainError::invalid(field, "The field cannot be left blank"))?;
     let lower = url.to_ascii_lowercase();
-    if (lower.starts_with("https://") || lower.starts_with("http://"))
-        && url.len() > 8
-        && url.len() <= 2048
-        && !url.contains(char::is_whitespace)
-    {
+    let rest = lower.strip_prefix("https://").or_else(|| lower.strip_prefix("http://")).unwrap_or("");
+    let host = rest.split(['/', '?', '#']).next().unwrap_or("");
+    if !host.is_empty() && url.len() <= 2048 && !url.contains(char::is_whitespace) && !url.chars().any(char::is_control) {
         Ok(url.to_string())
     } else {
         Err(DomainError::invalid(field, "must be an http:// or https:// URL"))
     }
 }
 
-/// Check an Okta template (`${source.login}`, `${user.email}`, or a bare expression).
-pub fn check_template(field: &str, template: &str) -> Result<(), DomainError> {
-    let inner = template.trim().strip_prefix("${").and_then(|t| t.strip_suffix('}')).unwrap_or(template.trim());
-    Expression::parse(inner).map(|_| ()).map_err(|e| DomainError::invalid(field, e.to_string()))
-}
-
-/// The expression inside an Okta template.
+/// The expression inside an Okta template (`${source.login}` → `source.login`; a bare
+/// expression is returned as is).
 pub fn template_expression(template: &str) -> &str {
-    template.trim().strip_prefix("${").and_then(|t| t.strip_suffix('}')).unwrap_or(template.trim())
+    let t = template.trim();
+    t.strip_prefix("${").and_then(|t| t.strip_suffix('}')).unwrap_or(t)
 }
 
-/// Application username formats the console offers.
-pub const USERNAME_FORMATS: [(&str, &str); 3] = [
+/// Check an Okta template (`${source.login}`, `${user.email}`, or a bare expression): it
+/// must parse, and read only the given variable roots. A parse error names its position
+/// in the template as written (0-based characters).
+pub fn check_template(field: &str, template: &str, roots: &[&str]) -> Result<(), DomainError> {
+    let inner = template_expression(template);
+    let offset = match (template.find(inner), inner.is_empty()) {
+        (Some(byte), false) => template[..byte].chars().count(),
+        _ => 0,
+    };
+    let expr = Expression::parse(inner)
+        .map_err(|e| DomainError::invalid(field, format!("Invalid expression at position {}: {}", e.position + offset, e.message)))?;
+    if let Some(bad) = expr.roots().into_iter().find(|r| !roots.contains(&r.as_str())) {
+        return Err(DomainError::invalid(field, format!("'{bad}' is not available here; use {}", roots.join(", "))));
+    }
+    Ok(())
+}
+
+/// Application username formats the console offers (Okta's built-in choices); any other
+/// template is CUSTOM.
+pub const USERNAME_FORMATS: [(&str, &str); 4] = [
     ("${source.login}", "Okta username"),
+    ("${String.substringBefore(source.login, \"@\")}", "Okta username prefix"),
     ("${source.email}", "Email"),
     ("${String.substringBefore(source.email, \"@\")}", "Email prefix"),
 ];
 
-fn default_attribute_statements() -> Value {
-    json!([
-        { "type": "EXPRESSION", "name": "firstName", "namespace": "urn:oasis:names:tc:SAML:2.0:attrname-format:unspecified", "values": ["user.firstName"] },
-        { "type": "EXPRESSION", "name": "lastName", "namespace": "urn:oasis:names:tc:SAML:2.0:attrname-format:unspecified", "values": ["user.lastName"] },
-        { "type": "EXPRESSION", "name": "email", "namespace": "urn:oasis:names:tc:SAML:2.0:attrname-format:unspecified", "values": ["user.email"] },
-        { "type": "EXPRESSION", "name": "login", "namespace": "urn:oasis:names:tc:SAML:2.0:attrname-format:unspecified", "values": ["user.login"] }
-    ])
-}
+/// When the application username is (re)computed: idhub's `updateOn`.
+pub const USERNAME_UPDATE_ON: [&str; 2] = ["CREATE", "CREATE_AND_UPDATE"];
+/// Okta's `userNameTemplate.pushStatus` values.
+pub const USERNAME_PUSH_STATUS: [&str; 3] = ["PUSH", "DONT_PUSH", "NOT_CONFIGURED"];
 
 /// A validated app body: what the store keeps.
 #[derive(Debug, Clone, PartialEq)]
@@ -138,269 +213,204 @@ pub struct AppInput {
     pub mode: SignOnMode,
     /// `settings` in Okta's shape (`app`, `signOn`, `notifications`).
     pub settings: Value,
-    /// `credentials.userNameTemplate` plus idhub's `updateOn` (`CREATE` | `CREATE_AND_UPDATE`).
+    /// `credentials.userNameTemplate` (`template`, `type`, `pushStatus`) plus idhub's
+    /// `updateOn` (`CREATE` | `CREATE_AND_UPDATE`).
     pub username_template: Value,
     pub visibility: Value,
     pub accessibility: Value,
 }
 
-/// Validate an app body, filling a template's defaults.
-pub fn validate_app(body: &Value) -> Result<AppInput, DomainError> {
-    let name = body.get("name").and_then(Value::as_str).unwrap_or("").trim();
-    let mode_str = body.get("signOnMode").and_then(Value::as_str);
-    let entry = match (name, mode_str) {
-        ("", Some("SAML_2_0")) => catalog("saml_2_0"),
-        ("", Some("BOOKMARK")) => catalog("bookmark"),
-        ("", _) => return Err(DomainError::invalid("name", "name or signOnMode (SAML_2_0, BOOKMARK) is required")),
+fn resolve_entry(body: &Value) -> Result<&'static CatalogEntry, DomainError> {
+    let name = match body.get("name") {
+        None | Some(Value::Null) => "",
+        Some(Value::String(s)) => s.trim(),
+        Some(_) => return Err(DomainError::invalid("name", "must be a string")),
+    };
+    let mode_str = match body.get("signOnMode") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) => Some(s.as_str()),
+        Some(_) => return Err(DomainError::invalid("signOnMode", "must be a string")),
+    };
+    let mode = match mode_str {
+        None => None,
+        Some(m) => Some(
+            SignOnMode::parse(m)
+                .ok_or_else(|| DomainError::invalid("signOnMode", format!("'{m}' is not supported; use SAML_2_0 or BOOKMARK")))?,
+        ),
+    };
+    let entry = match (name, mode) {
+        ("", Some(SignOnMode::Saml2)) => catalog("saml_2_0"),
+        ("", Some(SignOnMode::Bookmark)) => catalog("bookmark"),
+        ("", None) => return Err(DomainError::invalid("name", "name or signOnMode (SAML_2_0, BOOKMARK) is required")),
         (n, _) => catalog(n),
     }
     .ok_or_else(|| DomainError::invalid("name", format!("'{name}' is not in the app catalog")))?;
-    if let Some(m) = mode_str {
-        if m != entry.mode.as_str() {
-            return Err(DomainError::invalid("signOnMode", format!("{} apps sign on with {}", entry.display_name, entry.mode.as_str())));
+    if mode.is_some_and(|m| m != entry.mode) {
+        return Err(DomainError::invalid("signOnMode", format!("{} apps sign on with {}", entry.display_name, entry.mode.as_str())));
+    }
+    Ok(entry)
+}
+
+fn app_bool(app: &Value, key: &str) -> Result<bool, DomainError> {
+    match app.get(key) {
+        None | Some(Value::Null) => Ok(false),
+        Some(Value::Bool(b)) => Ok(*b),
+        Some(_) => Err(DomainError::invalid(&format!("settings.app.{key}"), "must be true or false")),
+    }
+}
+
+fn app_text<'a>(app: &'a Value, key: &str) -> Option<&'a str> {
+    app.get(key).and_then(Value::as_str).map(str::trim).filter(|s| !s.is_empty())
+}
+
+/// `settings.app` of a template, validated, with the template's ACS URL and audience
+/// (for SAML templates whose endpoints do not come from `settings.signOn`).
+fn app_settings(entry: &CatalogEntry, app: &Value) -> Result<(Value, Option<String>, Option<String>), DomainError> {
+    if !app.is_object() && !app.is_null() {
+        return Err(DomainError::invalid("settings.app", "must be an object"));
+    }
+    match entry.name {
+        "bookmark" => {
+            let url = http_url("settings.app.url", app_text(app, "url"))?;
+            Ok((json!({ "url": url, "requestIntegration": app_bool(app, "requestIntegration")? }), None, None))
+        }
+        "okta_org2org" => {
+            let base = http_url("settings.app.baseUrl", app_text(app, "baseUrl"))?;
+            let acs = app_text(app, "acsUrl").map(|a| http_url("settings.app.acsUrl", Some(a))).transpose()?;
+            let aud = app_text(app, "audRestriction").map(str::to_string);
+            if aud.as_deref().is_some_and(|a| a.chars().count() > 1024) {
+                return Err(DomainError::invalid("settings.app.audRestriction", "must be at most 1024 characters"));
+            }
+            let settings = json!({
+                "baseUrl": base.trim_end_matches('/'), "acsUrl": acs, "audRestriction": aud,
+                "preferUsernameOverEmail": app_bool(app, "preferUsernameOverEmail")?,
+            });
+            Ok((settings, acs, aud))
+        }
+        "google" => {
+            let domain = app_text(app, "domain")
+                .filter(|d| {
+                    d.len() <= 253
+                        && d.contains('.')
+                        && d.split('.').all(|l| !l.is_empty() && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
+                })
+                .ok_or_else(|| DomainError::invalid("settings.app.domain", "the Google Workspace domain is required (e.g. example.com)"))?
+                .to_ascii_lowercase();
+            let (acs, aud) = match entry.endpoints {
+                Endpoints::Pattern { acs, audience } => (acs.replace("{domain}", &domain), audience.replace("{domain}", &domain)),
+                _ => return Err(DomainError::invalid("name", "catalog entry without endpoints")),
+            };
+            Ok((json!({ "domain": domain }), Some(acs), Some(aud)))
+        }
+        _ => match entry.endpoints {
+            Endpoints::Pattern { acs, audience } => Ok((json!({}), Some(acs.to_string()), Some(audience.to_string()))),
+            _ => Ok((json!({}), None, None)),
+        },
+    }
+}
+
+fn username_template(entry: &CatalogEntry, body: &Value) -> Result<Value, DomainError> {
+    let t = body.pointer("/credentials/userNameTemplate").cloned().unwrap_or(Value::Null);
+    if !t.is_object() && !t.is_null() {
+        return Err(DomainError::invalid("credentials.userNameTemplate", "must be an object"));
+    }
+    let template =
+        t.get("template").and_then(Value::as_str).map(str::trim).filter(|s| !s.is_empty()).unwrap_or(entry.default_username_template);
+    check_template("credentials.userNameTemplate.template", template, USERNAME_ROOTS)?;
+    let kind = if USERNAME_FORMATS.iter().any(|(f, _)| *f == template) { "BUILT_IN" } else { "CUSTOM" };
+    match t.get("type").and_then(Value::as_str) {
+        None | Some("CUSTOM") => {}
+        Some("BUILT_IN") if kind == "BUILT_IN" => {}
+        Some(_) => {
+            return Err(DomainError::invalid(
+                "credentials.userNameTemplate.type",
+                "must be BUILT_IN (Okta username, its prefix, email or email prefix) or CUSTOM",
+            ))
         }
     }
-    let label =
-        body.get("label").and_then(Value::as_str).map(str::trim).filter(|l| !l.is_empty()).unwrap_or(entry.display_name).to_string();
-    if label.chars().count() > 100 {
-        return Err(DomainError::invalid("label", "Must be at most 100 characters"));
+    let update_on =
+        t.get("updateOn").or_else(|| body.pointer("/credentials/updateOn")).and_then(Value::as_str).unwrap_or("CREATE_AND_UPDATE");
+    if !USERNAME_UPDATE_ON.contains(&update_on) {
+        return Err(DomainError::invalid("credentials.userNameTemplate.updateOn", "must be CREATE or CREATE_AND_UPDATE"));
     }
-    let mut settings = body.get("settings").cloned().unwrap_or_else(|| json!({}));
+    let mut out = json!({ "template": template, "type": kind, "updateOn": update_on });
+    match t.get("pushStatus") {
+        None | Some(Value::Null) => {}
+        Some(Value::String(p)) if USERNAME_PUSH_STATUS.contains(&p.as_str()) => out["pushStatus"] = json!(p),
+        Some(_) => {
+            return Err(DomainError::invalid("credentials.userNameTemplate.pushStatus", "must be PUSH, DONT_PUSH or NOT_CONFIGURED"))
+        }
+    }
+    Ok(out)
+}
+
+fn flag_at(body: &Value, pointer: &str, field: &str) -> Result<bool, DomainError> {
+    match body.pointer(pointer) {
+        None | Some(Value::Null) => Ok(false),
+        Some(Value::Bool(b)) => Ok(*b),
+        Some(_) => Err(DomainError::invalid(field, "must be true or false")),
+    }
+}
+
+/// Validate an app body, filling its template's defaults.
+pub fn validate_app(body: &Value) -> Result<AppInput, DomainError> {
+    if !body.is_object() {
+        return Err(DomainError::invalid("app", "a JSON object describing the app is required"));
+    }
+    let entry = resolve_entry(body)?;
+    let label = match body.get("label") {
+        None | Some(Value::Null) => entry.display_name.to_string(),
+        Some(Value::String(l)) if !l.trim().is_empty() => l.trim().to_string(),
+        Some(Value::String(_)) => return Err(DomainError::invalid("label", "The field cannot be left blank")),
+        Some(_) => return Err(DomainError::invalid("label", "must be a string")),
+    };
+    if label.chars().count() > 100 || label.chars().any(char::is_control) {
+        return Err(DomainError::invalid("label", "Must be at most 100 characters, without control characters"));
+    }
+    let settings = match body.get("settings") {
+        None | Some(Value::Null) => json!({}),
+        Some(s) => s.clone(),
+    };
     if !settings.is_object() {
         return Err(DomainError::invalid("settings", "must be an object"));
     }
-    let app = settings.get("app").cloned().unwrap_or_else(|| json!({}));
-    let sign_on = settings.get("signOn").cloned().unwrap_or_else(|| json!({}));
-    let (app, sign_on) = match entry.name {
-        "bookmark" => {
-            let url = http_url("settings.app.url", app.get("url").and_then(Value::as_str))?;
-            (
-                json!({ "url": url, "requestIntegration": app.get("requestIntegration").and_then(Value::as_bool).unwrap_or(false) }),
-                json!({}),
-            )
-        }
-        "okta_org2org" => {
-            let base = http_url("settings.app.baseUrl", app.get("baseUrl").and_then(Value::as_str))?;
-            let acs = app
-                .get("acsUrl")
-                .and_then(Value::as_str)
-                .filter(|s| !s.is_empty())
-                .map(|a| http_url("settings.app.acsUrl", Some(a)))
-                .transpose()?;
-            let aud = app.get("audRestriction").and_then(Value::as_str).filter(|s| !s.is_empty()).map(str::to_string);
-            let app = json!({
-                "baseUrl": base, "acsUrl": acs, "audRestriction": aud,
-                "preferUsernameOverEmail": app.get("preferUsernameOverEmail").and_then(Value::as_bool).unwrap_or(false),
-            });
-            let mut so = saml_sign_on(&sign_on, acs.as_deref(), aud.as_deref(), NAMEID_UNSPECIFIED, false)?;
-            if sign_on.get("attributeStatements").is_none() {
-                so["attributeStatements"] = default_attribute_statements();
-            }
-            (app, so)
-        }
-        "dropbox_for_business" => {
-            (json!({}), saml_sign_on(&sign_on, Some("https://www.dropbox.com/saml_login"), Some("Dropbox"), NAMEID_EMAIL, true)?)
-        }
-        "google" => {
-            let domain = app
-                .get("domain")
-                .and_then(Value::as_str)
-                .map(str::trim)
-                .filter(|d| !d.is_empty() && d.chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-'))
-                .ok_or_else(|| DomainError::invalid("settings.app.domain", "the Google Workspace domain is required (e.g. example.com)"))?;
-            let acs = format!("https://www.google.com/a/{domain}/acs");
-            let aud = format!("google.com/a/{domain}");
-            (json!({ "domain": domain }), saml_sign_on(&sign_on, Some(&acs), Some(&aud), NAMEID_EMAIL, true)?)
-        }
-        _ => {
-            let acs = sign_on.get("ssoAcsUrl").and_then(Value::as_str);
-            let aud = sign_on.get("audience").and_then(Value::as_str);
-            http_url("settings.signOn.ssoAcsUrl", acs)?;
-            if aud.map(str::trim).unwrap_or("").is_empty() {
-                return Err(DomainError::invalid("settings.signOn.audience", "The Audience URI (SP Entity ID) cannot be left blank"));
-            }
-            (json!({}), saml_sign_on(&sign_on, acs, aud, NAMEID_UNSPECIFIED, false)?)
-        }
+    let app_in = settings.get("app").cloned().unwrap_or(Value::Null);
+    let so_in = settings.get("signOn").cloned().unwrap_or(Value::Null);
+    let (app, acs, audience) = app_settings(entry, &app_in)?;
+    let sign_on = match entry.endpoints {
+        Endpoints::None => json!({}),
+        endpoints => sign_on::saml_sign_on(&so_in, endpoints, acs, audience, entry.default_name_id_format, entry.default_attributes)?,
     };
-    if let Some(obj) = settings.as_object_mut() {
-        obj.insert("app".into(), app);
-        obj.insert("signOn".into(), sign_on);
-        obj.entry("notifications").or_insert(json!({}));
+    let notifications = settings.get("notifications").filter(|n| n.is_object()).cloned().unwrap_or_else(|| json!({}));
+    let mut settings = json!({ "app": app, "notifications": notifications, "signOn": sign_on });
+    if let Some(notes) = body.pointer("/settings/notes").filter(|n| n.is_object()) {
+        let note = |k: &str| notes.get(k).and_then(Value::as_str).map(|s| s.chars().take(4096).collect::<String>());
+        settings["notes"] = json!({ "admin": note("admin"), "enduser": note("enduser") });
     }
-    let default_template = if matches!(entry.name, "dropbox_for_business" | "google") { "${source.email}" } else { "${source.login}" };
-    let template = body.pointer("/credentials/userNameTemplate/template").and_then(Value::as_str).unwrap_or(default_template).to_string();
-    check_template("credentials.userNameTemplate.template", &template)?;
-    let update_on = body.pointer("/credentials/userNameTemplate/updateOn").and_then(Value::as_str).unwrap_or("CREATE_AND_UPDATE");
-    if update_on != "CREATE" && update_on != "CREATE_AND_UPDATE" {
-        return Err(DomainError::invalid("credentials.userNameTemplate.updateOn", "must be CREATE or CREATE_AND_UPDATE"));
-    }
-    let kind = if USERNAME_FORMATS.iter().any(|(t, _)| *t == template) { "BUILT_IN" } else { "CUSTOM" };
     let visibility = json!({
-        "autoSubmitToolbar": body.pointer("/visibility/autoSubmitToolbar").and_then(Value::as_bool).unwrap_or(false),
+        "autoSubmitToolbar": flag_at(body, "/visibility/autoSubmitToolbar", "visibility.autoSubmitToolbar")?,
         "hide": {
-            "iOS": body.pointer("/visibility/hide/iOS").and_then(Value::as_bool).unwrap_or(false),
-            "web": body.pointer("/visibility/hide/web").and_then(Value::as_bool).unwrap_or(false),
+            "iOS": flag_at(body, "/visibility/hide/iOS", "visibility.hide.iOS")?,
+            "web": flag_at(body, "/visibility/hide/web", "visibility.hide.web")?,
         },
         "appLinks": { "login": true }
     });
+    let mut accessibility = json!({ "selfService": false, "errorRedirectUrl": null, "loginRedirectUrl": null });
+    for key in ["errorRedirectUrl", "loginRedirectUrl"] {
+        if let Some(u) = body.pointer(&format!("/accessibility/{key}")).and_then(Value::as_str).filter(|u| !u.trim().is_empty()) {
+            accessibility[key] = json!(http_url(&format!("accessibility.{key}"), Some(u))?);
+        }
+    }
     Ok(AppInput {
         name: entry.name.to_string(),
         label,
         mode: entry.mode,
         settings,
-        username_template: json!({ "template": template, "type": kind, "updateOn": update_on }),
+        username_template: username_template(entry, body)?,
         visibility,
-        accessibility: json!({ "selfService": false, "errorRedirectUrl": null, "loginRedirectUrl": null }),
+        accessibility,
     })
 }
 
-/// Validate and complete `settings.signOn` for a SAML app.
-fn saml_sign_on(
-    so: &Value,
-    acs: Option<&str>,
-    audience: Option<&str>,
-    default_format: &str,
-    fixed_endpoints: bool,
-) -> Result<Value, DomainError> {
-    let get = |k: &str| so.get(k).and_then(Value::as_str).filter(|s| !s.is_empty());
-    let acs = if fixed_endpoints { acs.map(str::to_string) } else { get("ssoAcsUrl").or(acs).map(str::to_string) };
-    let audience = if fixed_endpoints { audience.map(str::to_string) } else { get("audience").or(audience).map(str::to_string) };
-    let recipient = get("recipient").map(str::to_string).or_else(|| acs.clone());
-    let destination = get("destination").map(str::to_string).or_else(|| acs.clone());
-    for (f, v) in [("settings.signOn.recipient", &recipient), ("settings.signOn.destination", &destination)] {
-        if let Some(u) = v {
-            http_url(f, Some(u))?;
-        }
-    }
-    let name_id_template = get("subjectNameIdTemplate").unwrap_or("${user.userName}").to_string();
-    check_template("settings.signOn.subjectNameIdTemplate", &name_id_template)?;
-    let format = get("subjectNameIdFormat").unwrap_or(default_format).to_string();
-    if !NAMEID_FORMATS.contains(&format.as_str()) {
-        return Err(DomainError::invalid(
-            "settings.signOn.subjectNameIdFormat",
-            "must be a SAML NameID format URN (unspecified, emailAddress, persistent, transient)",
-        ));
-    }
-    let sig = get("signatureAlgorithm").unwrap_or("RSA_SHA256");
-    if sig != "RSA_SHA256" {
-        return Err(DomainError::invalid("settings.signOn.signatureAlgorithm", "idhub signs with RSA_SHA256 only"));
-    }
-    let digest = get("digestAlgorithm").unwrap_or("SHA256");
-    if digest != "SHA256" {
-        return Err(DomainError::invalid("settings.signOn.digestAlgorithm", "idhub digests with SHA256 only"));
-    }
-    let response_signed = so.get("responseSigned").and_then(Value::as_bool).unwrap_or(true);
-    let assertion_signed = so.get("assertionSigned").and_then(Value::as_bool).unwrap_or(true);
-    if !response_signed && !assertion_signed {
-        return Err(DomainError::invalid("settings.signOn.assertionSigned", "sign the Response, the Assertion, or both"));
-    }
-    let statements = match so.get("attributeStatements") {
-        None | Some(Value::Null) => json!([]),
-        Some(Value::Array(a)) => {
-            let mut out = Vec::new();
-            for (i, st) in a.iter().enumerate() {
-                let name = st
-                    .get("name")
-                    .and_then(Value::as_str)
-                    .filter(|n| !n.trim().is_empty())
-                    .ok_or_else(|| DomainError::invalid("settings.signOn.attributeStatements", format!("statement {i} has no name")))?;
-                let values: Vec<String> = st
-                    .get("values")
-                    .and_then(Value::as_array)
-                    .map(|v| v.iter().filter_map(Value::as_str).map(str::to_string).collect())
-                    .unwrap_or_default();
-                for v in &values {
-                    check_template(&format!("settings.signOn.attributeStatements.{name}"), v)?;
-                }
-                out.push(json!({ "type": "EXPRESSION", "name": name, "namespace": st.get("namespace").and_then(Value::as_str).unwrap_or("urn:oasis:names:tc:SAML:2.0:attrname-format:unspecified"), "values": values }));
-            }
-            Value::Array(out)
-        }
-        Some(_) => return Err(DomainError::invalid("settings.signOn.attributeStatements", "must be an array")),
-    };
-    let relay = get("defaultRelayState").map(str::to_string);
-    let mut out = Map::new();
-    out.insert("defaultRelayState".into(), json!(relay));
-    out.insert("ssoAcsUrl".into(), json!(acs));
-    out.insert("audience".into(), json!(audience));
-    out.insert("recipient".into(), json!(recipient));
-    out.insert("destination".into(), json!(destination));
-    out.insert("subjectNameIdTemplate".into(), json!(name_id_template));
-    out.insert("subjectNameIdFormat".into(), json!(format));
-    out.insert("responseSigned".into(), json!(response_signed));
-    out.insert("assertionSigned".into(), json!(assertion_signed));
-    out.insert("signatureAlgorithm".into(), json!("RSA_SHA256"));
-    out.insert("digestAlgorithm".into(), json!("SHA256"));
-    out.insert("honorForceAuthn".into(), json!(so.get("honorForceAuthn").and_then(Value::as_bool).unwrap_or(true)));
-    out.insert(
-        "authnContextClassRef".into(),
-        json!(get("authnContextClassRef").unwrap_or("urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport")),
-    );
-    out.insert("requestCompressed".into(), json!(false));
-    out.insert("allowMultipleAcsEndpoints".into(), json!(false));
-    out.insert("attributeStatements".into(), statements);
-    Ok(Value::Object(out))
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn field_of(r: Result<AppInput, DomainError>) -> String {
-        match r {
-            Err(DomainError::Validation { summary, .. }) => summary,
-            other => format!("{other:?}"),
-        }
-    }
-
-    #[test]
-    fn templates_fill_their_defaults() {
-        let o = validate_app(
-            &json!({ "name": "okta_org2org", "label": "Okta Org2Org", "settings": { "app": { "baseUrl": "https://org2.example" } } }),
-        )
-        .unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(o.settings["signOn"]["attributeStatements"].as_array().map(Vec::len), Some(4));
-        assert_eq!(o.username_template["template"], "${source.login}");
-        let d = validate_app(&json!({ "name": "dropbox_for_business" })).unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(d.settings["signOn"]["ssoAcsUrl"], "https://www.dropbox.com/saml_login");
-        assert_eq!(d.settings["signOn"]["subjectNameIdFormat"], NAMEID_EMAIL);
-        let g = validate_app(&json!({ "name": "google", "settings": { "app": { "domain": "example.com" } } }))
-            .unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(g.settings["signOn"]["audience"], "google.com/a/example.com");
-        let b = validate_app(&json!({ "name": "bookmark", "label": "Dropbox via hub", "settings": { "app": { "url": "https://hub.example/app/x/sso/saml?RelayState=y" } } })).unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(b.mode, SignOnMode::Bookmark);
-        let c = validate_app(&json!({ "signOnMode": "SAML_2_0", "label": "SP", "settings": { "signOn": { "ssoAcsUrl": "https://sp.example/acs", "audience": "https://sp.example" } } })).unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(c.name, "saml_2_0");
-        assert_eq!(c.settings["signOn"]["recipient"], "https://sp.example/acs");
-    }
-
-    #[test]
-    fn refusals_name_the_field() {
-        assert_eq!(field_of(validate_app(&json!({ "name": "okta_org2org" }))), "settings.app.baseUrl");
-        assert_eq!(field_of(validate_app(&json!({ "name": "nope" }))), "name");
-        assert_eq!(
-            field_of(validate_app(
-                &json!({ "signOnMode": "SAML_2_0", "settings": { "signOn": { "ssoAcsUrl": "javascript:alert(1)", "audience": "a" } } })
-            )),
-            "settings.signOn.ssoAcsUrl"
-        );
-        assert_eq!(
-            field_of(validate_app(&json!({ "signOnMode": "SAML_2_0", "settings": { "signOn": { "ssoAcsUrl": "https://a/acs" } } }))),
-            "settings.signOn.audience"
-        );
-        assert_eq!(
-            field_of(validate_app(
-                &json!({ "signOnMode": "SAML_2_0", "settings": { "signOn": { "ssoAcsUrl": "https://a/acs", "audience": "a", "subjectNameIdTemplate": "${String.nope(user.email)}" } } })
-            )),
-            "settings.signOn.subjectNameIdTemplate"
-        );
-        assert_eq!(field_of(validate_app(&json!({ "name": "bookmark", "settings": { "app": { "url": "ftp://x" } } }))), "settings.app.url");
-        assert_eq!(field_of(validate_app(&json!({ "name": "google" }))), "settings.app.domain");
-        assert_eq!(
-            field_of(validate_app(
-                &json!({ "name": "bookmark", "signOnMode": "SAML_2_0", "settings": { "app": { "url": "https://x.example" } } })
-            )),
-            "signOnMode"
-        );
-    }
-}
+mod tests;

@@ -77,7 +77,8 @@ async fn spoke_pushes_the_contractors_group_into_the_hub() {
         assert_eq!(hub_sarah["status"], "ACTIVE");
         assert_eq!(hub_sarah["credentials"]["password"], json!({}), "with_pass sets a password");
         let (_, au) = call(s.api(Method::GET, &format!("/api/v1/apps/{app_id}/users"))).await;
-        assert_eq!(au.as_array().unwrap().len(), 0, "group assignment, no direct app user");
+        let scopes: Vec<&str> = au.as_array().unwrap().iter().map(|u| u["scope"].as_str().unwrap()).collect();
+        assert_eq!(scopes, vec!["GROUP"], "a group assignment, no direct app user");
         // a profile change in the spoke reaches the hub
         call(
             s.api(Method::POST, &format!("/api/v1/users/{sid}"))

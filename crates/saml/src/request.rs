@@ -80,6 +80,28 @@ pub fn encode_redirect(xml: &str) -> Result<String> {
     Ok(base64::engine::general_purpose::STANDARD.encode(enc.finish().map_err(|e| bad(e.to_string()))?))
 }
 
+/// The XML-DSig URI of RSA-SHA256, the only query-signature algorithm accepted.
+pub const SIGALG_RSA_SHA256: &str = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256";
+
+/// Verify the signature of an HTTP-Redirect request (`SAMLRequest`, `RelayState`,
+/// `SigAlg`, `Signature` in `path_and_query`, percent-encoded as received) with the SP's
+/// certificate. Only RSA-SHA256 is accepted.
+pub fn verify_redirect_signature(path_and_query: &str, sig_alg: Option<&str>, sp_cert_pem: &str) -> Result<()> {
+    if sig_alg != Some(SIGALG_RSA_SHA256) {
+        return Err(bad("the request must be signed with RSA-SHA256"));
+    }
+    if !path_and_query.contains("Signature=") {
+        return Err(bad("the request is not signed"));
+    }
+    let verifier =
+        samael::crypto::UrlVerifier::from_x509_cert_pem(sp_cert_pem).map_err(|e| bad(format!("the SP certificate cannot be used: {e}")))?;
+    match verifier.verify_percent_encoded_request_uri_string(&path_and_query.to_string()) {
+        Ok(true) => Ok(()),
+        Ok(false) => Err(bad("the request's signature does not verify with the SP certificate")),
+        Err(e) => Err(bad(format!("the request's signature cannot be checked: {e}"))),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -106,26 +128,5 @@ mod tests {
         let bomb = encode_redirect(&"A".repeat(MAX_REQUEST_BYTES * 4)).unwrap_or_default();
         assert!(parse_redirect(&bomb).is_err());
         assert!(parse_post(&base64::engine::general_purpose::STANDARD.encode("<Response/>")).is_err());
-    }
-}
-
-/// The XML-DSig URI of RSA-SHA256, the only query-signature algorithm accepted.
-pub const SIGALG_RSA_SHA256: &str = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256";
-
-/// Verify the signature of an HTTP-Redirect request (`SAMLRequest`, `RelayState`,
-/// `SigAlg`, `Signature` in `path_and_query`, percent-encoded as received) with the SP's
-/// certificate. Only RSA-SHA256 is accepted.
-pub fn verify_redirect_signature(path_and_query: &str, sig_alg: Option<&str>, sp_cert_pem: &str) -> Result<()> {
-    if sig_alg != Some(SIGALG_RSA_SHA256) {
-        return Err(bad("the request must be signed with RSA-SHA256"));
-    }
-    if !path_and_query.contains("Signature=") {
-        return Err(bad("the request is not signed"));
-    }
-    let verifier = samael::crypto::UrlVerifier::from_x509_cert_pem(sp_cert_pem).map_err(|e| bad(format!("the SP certificate cannot be used: {e}")))?;
-    match verifier.verify_percent_encoded_request_uri_string(&path_and_query.to_string()) {
-        Ok(true) => Ok(()),
-        Ok(false) => Err(bad("the request's signature does not verify with the SP certificate")),
-        Err(e) => Err(bad(format!("the request's signature cannot be checked: {e}"))),
     }
 }

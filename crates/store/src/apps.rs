@@ -1,6 +1,10 @@
 //! Applications and their assignments. A user reaches an app directly (an app user of
 //! scope USER) or through any of their groups (including the built-in Everyone).
 
+mod effective;
+
+pub use effective::EffectiveAssignment;
+
 use crate::jobs::{enqueue, NewJob};
 use crate::{events, get, Result, Store, StoreError};
 use idhub_domain::event::NewEvent;
@@ -100,6 +104,32 @@ pub struct AppGroup {
     pub last_updated: Millis,
 }
 
+const APP_GROUP_COLS: &str = "ag.app_id, ag.group_id, ag.priority, ag.profile, ag.created, ag.last_updated";
+
+fn app_group_from_row(row: &AnyRow) -> Result<AppGroup> {
+    Ok(AppGroup {
+        app_id: get(row, "app_id")?,
+        group_id: get(row, "group_id")?,
+        priority: get(row, "priority")?,
+        profile: json_col(row, "profile")?,
+        created: get(row, "created")?,
+        last_updated: get(row, "last_updated")?,
+    })
+}
+
+/// What `list_apps` returns: a page after `after_seq`, optionally narrowed.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AppQuery<'a> {
+    /// Label or name starts with this (case-insensitive).
+    pub q: Option<&'a str>,
+    /// `ACTIVE` or `INACTIVE`.
+    pub status: Option<&'a str>,
+    /// The catalog name (`okta_org2org`, …).
+    pub name: Option<&'a str>,
+    pub after_seq: i64,
+    pub limit: i64,
+}
+
 impl Store {
     /// Store a new app.
     pub async fn create_app(&self, app: &App, events: &[NewEvent]) -> Result<App> {
@@ -183,17 +213,19 @@ impl Store {
         app_from_row(&row)
     }
 
-    /// Apps of the org in creation order, optionally only those whose label or name starts with `q`.
-    pub async fn list_apps(&self, org: &OrgId, q: Option<&str>, status: Option<&str>, after_seq: i64, limit: i64) -> Result<Vec<App>> {
-        let pattern = q.map(|q| format!("{}%", crate::sql::escape_like(&q.to_lowercase())));
+    /// Apps of the org in creation order, optionally only those whose label or name starts
+    /// with `q`, with this status, or with this catalog name.
+    pub async fn list_apps(&self, org: &OrgId, query: &AppQuery<'_>) -> Result<Vec<App>> {
+        let pattern = query.q.map(|q| format!("{}%", crate::sql::escape_like(&q.to_lowercase())));
         let rows = sqlx::query(&format!(
-            "SELECT {APP_COLS} FROM apps WHERE org_id = $1 AND seq > $2 AND ($3 = '' OR LOWER(label) LIKE $3 ESCAPE '\\' OR LOWER(name) LIKE $3 ESCAPE '\\') AND ($4 = '' OR status = $4) ORDER BY seq LIMIT $5"
+            "SELECT {APP_COLS} FROM apps WHERE org_id = $1 AND seq > $2 AND ($3 = '' OR LOWER(label) LIKE $3 ESCAPE '\\' OR LOWER(name) LIKE $3 ESCAPE '\\') AND ($4 = '' OR status = $4) AND ($5 = '' OR name = $5) ORDER BY seq LIMIT $6"
         ))
         .bind(org.as_str())
-        .bind(after_seq)
+        .bind(query.after_seq)
         .bind(pattern.unwrap_or_default())
-        .bind(status.unwrap_or_default().to_string())
-        .bind(limit)
+        .bind(query.status.unwrap_or_default().to_string())
+        .bind(query.name.unwrap_or_default().to_string())
+        .bind(query.limit)
         .fetch_all(self.read_pool())
         .await?;
         rows.iter().map(app_from_row).collect()
@@ -328,25 +360,17 @@ impl Store {
         Ok(())
     }
 
-    /// Group assignments of an app.
+    /// Group assignments of an app (of groups that still exist), by priority.
     pub async fn list_app_groups(&self, org: &OrgId, app: &str) -> Result<Vec<AppGroup>> {
-        let rows = sqlx::query("SELECT app_id, group_id, priority, profile, created, last_updated FROM app_groups WHERE org_id = $1 AND app_id = $2 ORDER BY priority, created")
-            .bind(org.as_str())
-            .bind(app)
-            .fetch_all(self.read_pool())
-            .await?;
-        rows.iter()
-            .map(|row| {
-                Ok(AppGroup {
-                    app_id: get(row, "app_id")?,
-                    group_id: get(row, "group_id")?,
-                    priority: get(row, "priority")?,
-                    profile: json_col(row, "profile")?,
-                    created: get(row, "created")?,
-                    last_updated: get(row, "last_updated")?,
-                })
-            })
-            .collect()
+        let rows = sqlx::query(&format!(
+            "SELECT {APP_GROUP_COLS} FROM app_groups ag JOIN user_groups g ON g.id = ag.group_id AND g.org_id = ag.org_id \
+             WHERE ag.org_id = $1 AND ag.app_id = $2 ORDER BY ag.priority, ag.created, ag.group_id"
+        ))
+        .bind(org.as_str())
+        .bind(app)
+        .fetch_all(self.read_pool())
+        .await?;
+        rows.iter().map(app_group_from_row).collect()
     }
 
     /// Remove a group assignment.
@@ -384,8 +408,8 @@ impl Store {
         let rows = sqlx::query(&format!(
             "SELECT {APP_COLS} FROM apps WHERE org_id = $1 AND ($3 = 0 OR status = 'ACTIVE') AND (\
                id IN (SELECT app_id FROM app_users WHERE org_id = $1 AND user_id = $2) \
-               OR id IN (SELECT ag.app_id FROM app_groups ag JOIN group_members gm ON gm.group_id = ag.group_id WHERE ag.org_id = $1 AND gm.user_id = $2) \
-               OR id IN (SELECT ag.app_id FROM app_groups ag JOIN user_groups g ON g.id = ag.group_id WHERE ag.org_id = $1 AND g.kind = 'BUILT_IN')\
+               OR id IN (SELECT ag.app_id FROM app_groups ag JOIN group_members gm ON gm.group_id = ag.group_id AND gm.org_id = ag.org_id WHERE ag.org_id = $1 AND gm.user_id = $2) \
+               OR id IN (SELECT ag.app_id FROM app_groups ag JOIN user_groups g ON g.id = ag.group_id AND g.org_id = ag.org_id WHERE ag.org_id = $1 AND g.kind = 'BUILT_IN')\
              ) ORDER BY label, id"
         ))
         .bind(org.as_str())

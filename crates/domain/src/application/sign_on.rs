@@ -16,13 +16,8 @@ pub const NAMEID_PERSISTENT: &str = "urn:oasis:names:tc:SAML:2.0:nameid-format:p
 /// NameID format `transient`.
 pub const NAMEID_TRANSIENT: &str = "urn:oasis:names:tc:SAML:2.0:nameid-format:transient";
 /// NameID formats an app may choose.
-pub const NAMEID_FORMATS: [&str; 5] = [
-    NAMEID_UNSPECIFIED,
-    NAMEID_EMAIL,
-    "urn:oasis:names:tc:SAML:1.1:nameid-format:x509SubjectName",
-    NAMEID_PERSISTENT,
-    NAMEID_TRANSIENT,
-];
+pub const NAMEID_FORMATS: [&str; 5] =
+    [NAMEID_UNSPECIFIED, NAMEID_EMAIL, "urn:oasis:names:tc:SAML:1.1:nameid-format:x509SubjectName", NAMEID_PERSISTENT, NAMEID_TRANSIENT];
 
 /// Attribute name format `unspecified` (Okta's default).
 pub const ATTRNAME_UNSPECIFIED: &str = "urn:oasis:names:tc:SAML:2.0:attrname-format:unspecified";
@@ -127,6 +122,18 @@ pub(super) fn saml_sign_on(
     if sp_issuer.as_deref().is_some_and(|i| i.chars().count() > 1024) {
         return Err(DomainError::invalid("settings.signOn.spIssuer", "must be at most 1024 characters"));
     }
+    // Signed AuthnRequests (HTTP-Redirect query signatures) are verified with the SP's certificate.
+    let request_signed = match so.get("requestSigned") {
+        None | Some(Value::Null) => flag(so, "samlSignedRequestEnabled", false)?,
+        Some(_) => flag(so, "requestSigned", false)?,
+    };
+    let sp_certificate = sp_certificate(so.get("spCertificate"))?;
+    if request_signed && sp_certificate.is_none() {
+        return Err(DomainError::invalid(
+            "settings.signOn.spCertificate",
+            "the service provider's signing certificate is required to verify signed requests",
+        ));
+    }
     let class_ref = text(so, "authnContextClassRef").unwrap_or(AUTHN_CONTEXT_PASSWORD_PROTECTED);
     if !class_ref.starts_with("urn:") {
         return Err(DomainError::invalid("settings.signOn.authnContextClassRef", "must be a URN"));
@@ -150,6 +157,8 @@ pub(super) fn saml_sign_on(
     out.insert("requestCompressed".into(), json!(custom && flag(so, "requestCompressed", false)?));
     out.insert("allowMultipleAcsEndpoints".into(), json!(allow_multiple));
     out.insert("acsEndpoints".into(), acs_endpoints);
+    out.insert("requestSigned".into(), json!(request_signed));
+    out.insert("spCertificate".into(), json!(sp_certificate));
     out.insert("attributeStatements".into(), statements);
     Ok(Value::Object(out))
 }
@@ -173,9 +182,10 @@ fn acs_endpoints(v: Option<&Value>) -> Result<Value, DomainError> {
         let url = http_url(&format!("{FIELD}[{i}].url"), e.get("url").and_then(Value::as_str))?;
         let index = match e.get("index") {
             None | Some(Value::Null) => i as u64,
-            Some(v) => v.as_u64().filter(|n| *n <= 65535).ok_or_else(|| {
-                DomainError::invalid(&format!("{FIELD}[{i}].index"), "must be a whole number from 0 to 65535")
-            })?,
+            Some(v) => v
+                .as_u64()
+                .filter(|n| *n <= 65535)
+                .ok_or_else(|| DomainError::invalid(&format!("{FIELD}[{i}].index"), "must be a whole number from 0 to 65535"))?,
         };
         if seen.contains(&index) {
             return Err(DomainError::invalid(&format!("{FIELD}[{i}].index"), format!("index {index} is used twice")));
@@ -217,7 +227,10 @@ fn attribute_statements(items: &[Value]) -> Result<Value, DomainError> {
         }
         let namespace = st.get("namespace").and_then(Value::as_str).filter(|n| !n.is_empty()).unwrap_or(ATTRNAME_UNSPECIFIED);
         if !ATTRNAME_FORMATS.contains(&namespace) {
-            return Err(DomainError::invalid(&format!("{FIELD}[{i}].namespace"), "must be an attrname-format URN (unspecified, uri, basic)"));
+            return Err(DomainError::invalid(
+                &format!("{FIELD}[{i}].namespace"),
+                "must be an attrname-format URN (unspecified, uri, basic)",
+            ));
         }
         let values = match st.get("values") {
             None | Some(Value::Null) => vec![],
@@ -235,4 +248,46 @@ fn attribute_statements(items: &[Value]) -> Result<Value, DomainError> {
         out.push(json!({ "type": "EXPRESSION", "name": name, "namespace": namespace, "values": values }));
     }
     Ok(Value::Array(out))
+}
+
+/// Longest accepted SP certificate (PEM), in bytes.
+const MAX_CERT_PEM: usize = 16 * 1024;
+
+/// The SP's certificate as PEM, from a PEM string or Okta's `{x5c: [base64 DER]}`. Only
+/// the framing and base64 are checked here; the SAML crate parses it when it verifies.
+fn sp_certificate(v: Option<&Value>) -> Result<Option<String>, DomainError> {
+    use base64::Engine as _;
+    const FIELD: &str = "settings.signOn.spCertificate";
+    const BEGIN: &str = "-----BEGIN CERTIFICATE-----";
+    const END: &str = "-----END CERTIFICATE-----";
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let bad = || DomainError::invalid(FIELD, "must be a PEM certificate (-----BEGIN CERTIFICATE-----) or {\"x5c\": [base64 DER]}");
+    let der = match v {
+        None | Some(Value::Null) => return Ok(None),
+        Some(Value::String(s)) if s.trim().is_empty() => return Ok(None),
+        Some(Value::String(pem)) => {
+            if pem.len() > MAX_CERT_PEM {
+                return Err(bad());
+            }
+            let body = pem.trim().strip_prefix(BEGIN).and_then(|r| r.strip_suffix(END)).ok_or_else(bad)?;
+            let body: String = body.chars().filter(|c| !c.is_whitespace()).collect();
+            b64.decode(body).map_err(|_| bad())?
+        }
+        Some(obj @ Value::Object(_)) => {
+            let first = obj.pointer("/x5c/0").and_then(Value::as_str).ok_or_else(bad)?;
+            if first.len() > MAX_CERT_PEM {
+                return Err(bad());
+            }
+            let body: String = first.chars().filter(|c| !c.is_whitespace()).collect();
+            b64.decode(body).map_err(|_| bad())?
+        }
+        Some(_) => return Err(bad()),
+    };
+    // A DER certificate is a SEQUENCE.
+    if der.len() < 64 || der.first() != Some(&0x30) {
+        return Err(bad());
+    }
+    let encoded = b64.encode(&der);
+    let lines: Vec<&str> = encoded.as_bytes().chunks(64).filter_map(|c| std::str::from_utf8(c).ok()).collect();
+    Ok(Some(format!("{BEGIN}\n{}\n{END}\n", lines.join("\n"))))
 }

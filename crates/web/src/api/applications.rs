@@ -17,7 +17,7 @@ use idhub_domain::expr::{Expression, MapContext};
 use idhub_domain::ids::new_id;
 use idhub_domain::time::format_millis;
 use idhub_domain::user::User;
-use idhub_store::apps::{App, AppGroup, AppUser};
+use idhub_store::apps::{App, AppGroup, AppQuery, AppUser, EffectiveAssignment};
 use idhub_store::orgs::Org;
 use idhub_store::StoreError;
 use serde_json::{json, Value};
@@ -125,6 +125,30 @@ pub async fn apps_create(
     Ok(Json(app_json(&caller.org, &app)))
 }
 
+/// The `filter` of `GET /api/v1/apps`: `status eq "…"` and `name eq "…"`, joined by `and`.
+fn app_filter(f: &str) -> Result<(Option<String>, Option<String>), ApiError> {
+    use idhub_domain::filter::{parse, Expr, Op, Value as FV};
+    let expr = parse(f).map_err(|e| ApiError::bad_search(e.to_string()))?;
+    let (mut status, mut name) = (None, None);
+    let mut todo = vec![expr];
+    while let Some(e) = todo.pop() {
+        match e {
+            Expr::And(a, b) => {
+                todo.push(*a);
+                todo.push(*b);
+            }
+            Expr::Cmp { attr, op: Op::Eq, value: FV::Str(v) } if attr == "status" && (v == "ACTIVE" || v == "INACTIVE") => status = Some(v),
+            Expr::Cmp { attr, op: Op::Eq, value: FV::Str(v) } if attr == "name" => name = Some(v),
+            _ => {
+                return Err(ApiError::bad_search(
+                    "apps can be filtered by status eq \"ACTIVE\" | \"INACTIVE\" and name eq \"…\", joined by and",
+                ))
+            }
+        }
+    }
+    Ok((status, name))
+}
+
 /// `GET /api/v1/apps`
 pub async fn apps_list(State(state): State<AppState>, caller: ApiCaller, params: Params) -> Result<Response, ApiError> {
     let limit = params.limit(20, 200)?;
@@ -134,22 +158,18 @@ pub async fn apps_list(State(state): State<AppState>, caller: ApiCaller, params:
         }
         None => 0,
     };
-    let status = match params.get("filter").filter(|f| !f.is_empty()) {
-        None => None,
-        Some(f) => {
-            let e = idhub_domain::filter::parse(f).map_err(|e| ApiError::bad_search(e.to_string()))?;
-            match e {
-                idhub_domain::filter::Expr::Cmp { attr, op: idhub_domain::filter::Op::Eq, value: idhub_domain::filter::Value::Str(v) }
-                    if attr == "status" =>
-                {
-                    Some(v)
-                }
-                _ => return Err(ApiError::bad_search("apps can be filtered by status eq \"ACTIVE\" | \"INACTIVE\"")),
-            }
-        }
+    let (status, name) = match params.get("filter").filter(|f| !f.is_empty()) {
+        None => (None, None),
+        Some(f) => app_filter(f)?,
     };
-    let apps =
-        state.store.list_apps(&caller.org.id, params.get("q").filter(|q| !q.is_empty()), status.as_deref(), after, limit + 1).await?;
+    let query = AppQuery {
+        q: params.get("q").filter(|q| !q.is_empty()),
+        status: status.as_deref(),
+        name: name.as_deref(),
+        after_seq: after,
+        limit: limit + 1,
+    };
+    let apps = state.store.list_apps(&caller.org.id, &query).await?;
     let more = apps.len() as i64 > limit;
     let page: Vec<&App> = apps.iter().take(limit as usize).collect();
     let next = if more { page.last().map(|a| idhub_store::encode_cursor(a.seq)) } else { None };
@@ -268,9 +288,37 @@ fn app_user_json(org: &Org, au: &AppUser) -> Value {
     })
 }
 
+/// An effective assignment as an app user: the direct one as stored, or one of scope
+/// GROUP made from the best group assignment (its profile, the username from the template).
+fn effective_app_user(app: &App, ea: &EffectiveAssignment, user: Option<&User>) -> Result<AppUser, ApiError> {
+    if let Some(d) = &ea.direct {
+        return Ok(d.clone());
+    }
+    let g = ea.group.as_ref().ok_or_else(|| ApiError::internal("effective assignment without a source"))?;
+    let username = match user {
+        Some(u) => Some(app_username(app, u)?),
+        None => None,
+    };
+    Ok(AppUser {
+        app_id: app.id.clone(),
+        user_id: ea.user_id.clone(),
+        scope: "GROUP".into(),
+        status: "ACTIVE".into(),
+        username,
+        external_id: None,
+        profile: g.profile.clone(),
+        sync_state: "DISABLED".into(),
+        created: g.created,
+        last_updated: g.last_updated,
+        last_sync: None,
+    })
+}
+
+/// Values an assignment `profile` may hold: an object; Org2Org's `initialStatus` must be
+/// one of Okta's values.
 fn check_profile(profile: &Value) -> Result<(), ApiError> {
     if !profile.is_object() && !profile.is_null() {
-        return Err(ApiError::bad_body("profile must be an object"));
+        return Err(ApiError::validation("profile", vec!["profile: must be an object".into()]));
     }
     if let Some(s) = profile.get("initialStatus") {
         let ok = s.is_null() || s.as_str().map(|v| INITIAL_STATUSES.contains(&v)).unwrap_or(false);
@@ -280,6 +328,9 @@ fn check_profile(profile: &Value) -> Result<(), ApiError> {
                 vec![format!("initialStatus: Does not match required pattern: one of {}", INITIAL_STATUSES.join(", "))],
             ));
         }
+    }
+    if profile.to_string().len() > 65536 {
+        return Err(ApiError::validation("profile", vec!["profile: must be at most 64 KiB".into()]));
     }
     Ok(())
 }
@@ -292,6 +343,9 @@ pub async fn apps_user_assign(
     Path(params): Path<Vec<(String, String)>>,
     OktaJson(body): OktaJson,
 ) -> Result<Json<Value>, ApiError> {
+    if !body.is_object() {
+        return Err(ApiError::bad_body("a JSON object describing the assignment is required"));
+    }
     let app_id = params.iter().find(|(k, _)| k == "id").map(|(_, v)| v.clone()).unwrap_or_default();
     let uid = params
         .iter()
@@ -304,17 +358,33 @@ pub async fn apps_user_assign(
     let profile = body.get("profile").cloned().unwrap_or_else(|| json!({}));
     check_profile(&profile)?;
     let now = state.now();
-    let existing = state.store.get_app_user(&caller.org.id, &app.id, user.user.id.as_str()).await.ok();
-    let username = match body.pointer("/credentials/userName").and_then(Value::as_str) {
-        Some(n) if !n.trim().is_empty() => n.trim().to_string(),
-        _ => existing.as_ref().and_then(|e| e.username.clone()).map(Ok).unwrap_or_else(|| app_username(&app, &user.user))?,
+    let existing = match state.store.get_app_user(&caller.org.id, &app.id, user.user.id.as_str()).await {
+        Ok(e) => Some(e),
+        Err(StoreError::NotFound) => None,
+        Err(e) => return Err(e.into()),
+    };
+    let username = match body.pointer("/credentials/userName") {
+        Some(Value::String(n)) if !n.trim().is_empty() => {
+            let n = n.trim();
+            if n.chars().count() > 100 || n.chars().any(char::is_control) {
+                return Err(ApiError::validation(
+                    "userName",
+                    vec!["userName: must be at most 100 characters, without control characters".into()],
+                ));
+            }
+            n.to_string()
+        }
+        None | Some(Value::Null) | Some(Value::String(_)) => {
+            existing.as_ref().and_then(|e| e.username.clone()).map(Ok).unwrap_or_else(|| app_username(&app, &user.user))?
+        }
+        Some(_) => return Err(ApiError::validation("userName", vec!["userName: must be a string".into()])),
     };
     let au = AppUser {
         app_id: app.id.clone(),
         user_id: user.user.id.0.clone(),
         scope: "USER".into(),
         status: "ACTIVE".into(),
-        username: Some(username),
+        username: Some(username.clone()),
         external_id: existing.as_ref().and_then(|e| e.external_id.clone()),
         profile: if profile.is_null() { json!({}) } else { profile },
         sync_state: existing.as_ref().map(|e| e.sync_state.clone()).unwrap_or_else(|| "DISABLED".into()),
@@ -323,24 +393,76 @@ pub async fn apps_user_assign(
         last_sync: existing.as_ref().and_then(|e| e.last_sync),
     };
     let targets = vec![directory::user_party(&user.user), party(&app)];
-    let ev = if existing.is_some() {
-        NewEvent::success("application.user_membership.update", "Update user's application assignment", caller.actor(), targets, client.0)
-    } else {
-        NewEvent::success("application.user_membership.add", "Add user to application membership", caller.actor(), targets, client.0)
-    };
+    let mut events = vec![];
+    match &existing {
+        None => events.push(NewEvent::success(
+            "application.user_membership.add",
+            "Add user to application membership",
+            caller.actor(),
+            targets,
+            client.0,
+        )),
+        Some(prev) => {
+            if prev.username.as_deref() != Some(username.as_str()) {
+                events.push(NewEvent::success(
+                    "application.user_membership.change_username",
+                    "Change user's application username",
+                    caller.actor(),
+                    targets.clone(),
+                    client.0.clone(),
+                ));
+            }
+            events.push(NewEvent::success(
+                "application.user_membership.update",
+                "Update user's application assignment",
+                caller.actor(),
+                targets,
+                client.0,
+            ));
+        }
+    }
     let jobs = crate::provisioning::jobs_for_user(&state, &caller.org.id, user.user.id.as_str(), &[&app.id]).await?;
-    state.store.upsert_app_user(&caller.org.id, &au, &[ev], &jobs).await?;
+    state.store.upsert_app_user(&caller.org.id, &au, &events, &jobs).await?;
     Ok(Json(app_user_json(&caller.org, &au)))
 }
 
-/// `GET /api/v1/apps/{id}/users`
-pub async fn apps_users_list(State(state): State<AppState>, caller: ApiCaller, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+/// `GET /api/v1/apps/{id}/users`: everyone who reaches the app, directly (scope USER) or
+/// through a group (scope GROUP), in user-id order, paged with `limit` and `after`.
+pub async fn apps_users_list(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(id): Path<String>,
+    params: Params,
+) -> Result<Response, ApiError> {
     let app = load(&state, &caller.org, &id).await?;
-    let users = state.store.list_app_users(&caller.org.id, &app.id).await?;
-    Ok(Json(Value::Array(users.iter().map(|u| app_user_json(&caller.org, u)).collect())))
+    let limit = params.limit(50, 500)?;
+    let after = params.get("after").unwrap_or_default();
+    if after.len() > 64 || !after.chars().all(|c| c.is_ascii_alphanumeric()) {
+        return Err(ApiError::validation("after", vec!["after: The cursor is not valid".into()]));
+    }
+    let mut page = state.store.app_assignments_page(&caller.org.id, &app.id, after, limit + 1).await?;
+    let more = page.len() as i64 > limit;
+    page.truncate(limit as usize);
+    let mut out = Vec::with_capacity(page.len());
+    for ea in &page {
+        let user = if ea.direct.is_none() {
+            match state.store.get_user(&caller.org.id, &ea.user_id).await {
+                Ok(u) => Some(u.user),
+                Err(StoreError::NotFound) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        } else {
+            None
+        };
+        out.push(app_user_json(&caller.org, &effective_app_user(&app, ea, user.as_ref())?));
+    }
+    let next = if more { page.last().map(|ea| ea.user_id.clone()) } else { None };
+    let headers =
+        link_headers(&caller.org.base_url, &format!("/api/v1/apps/{}/users", app.id), &[("limit", limit.to_string())], next.as_deref());
+    Ok((headers, Json(Value::Array(out))).into_response())
 }
 
-/// `GET /api/v1/apps/{id}/users/{uid}`
+/// `GET /api/v1/apps/{id}/users/{uid}`: the user's direct or group assignment.
 pub async fn apps_user_get(
     State(state): State<AppState>,
     caller: ApiCaller,
@@ -348,14 +470,14 @@ pub async fn apps_user_get(
 ) -> Result<Json<Value>, ApiError> {
     let app = load(&state, &caller.org, &id).await?;
     let user = directory::load_user(&state, &caller.org, &uid).await?;
-    match state.store.get_app_user(&caller.org.id, &app.id, user.user.id.as_str()).await {
-        Ok(au) => Ok(Json(app_user_json(&caller.org, &au))),
-        Err(StoreError::NotFound) => Err(ApiError::not_found(format!("{uid} (AppUser)"))),
-        Err(e) => Err(e.into()),
+    match state.store.app_assignment_for(&caller.org.id, &app.id, user.user.id.as_str()).await? {
+        Some(ea) => Ok(Json(app_user_json(&caller.org, &effective_app_user(&app, &ea, Some(&user.user))?))),
+        None => Err(ApiError::not_found(format!("{uid} (AppUser)"))),
     }
 }
 
-/// `DELETE /api/v1/apps/{id}/users/{uid}`
+/// `DELETE /api/v1/apps/{id}/users/{uid}`: removes a direct assignment. A user who
+/// reaches the app only through a group keeps it until the group assignment goes.
 pub async fn apps_user_unassign(
     State(state): State<AppState>,
     ApiWriter(caller): ApiWriter,
@@ -364,6 +486,17 @@ pub async fn apps_user_unassign(
 ) -> Result<StatusCode, ApiError> {
     let app = load(&state, &caller.org, &id).await?;
     let user = directory::load_user(&state, &caller.org, &uid).await?;
+    let ea = state.store.app_assignment_for(&caller.org.id, &app.id, user.user.id.as_str()).await?;
+    match &ea {
+        None => return Err(ApiError::not_found(format!("{uid} (AppUser)"))),
+        Some(ea) if ea.direct.is_none() => {
+            return Err(ApiError::validation(
+                "scope",
+                vec!["scope: the user is assigned to this app through a group; remove the group assignment instead".into()],
+            ))
+        }
+        Some(_) => {}
+    }
     let ev = NewEvent::success(
         "application.user_membership.remove",
         "Remove user from application membership",
@@ -377,6 +510,18 @@ pub async fn apps_user_unassign(
         Err(StoreError::NotFound) => Err(ApiError::not_found(format!("{uid} (AppUser)"))),
         Err(e) => Err(e.into()),
     }
+}
+
+async fn load_group(state: &AppState, org: &Org, id: &str) -> Result<idhub_store::rows::StoredGroup, ApiError> {
+    match state.store.get_group(&org.id, id).await {
+        Ok(g) => Ok(g),
+        Err(StoreError::NotFound) => Err(ApiError::not_found(format!("{id} (UserGroup)"))),
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn group_party(g: &idhub_domain::group::Group) -> Party {
+    Party::new(g.id.0.clone(), "UserGroup", g.name.clone(), g.name.clone())
 }
 
 fn app_group_json(org: &Org, ag: &AppGroup) -> Value {
@@ -401,27 +546,37 @@ pub async fn apps_group_assign(
     OktaJson(body): OktaJson,
 ) -> Result<Json<Value>, ApiError> {
     let app = load(&state, &caller.org, &id).await?;
-    let group = state.store.get_group(&caller.org.id, &gid).await.map_err(|_| ApiError::not_found(format!("{gid} (UserGroup)")))?;
+    let group = load_group(&state, &caller.org, &gid).await?;
+    if !body.is_object() && !body.is_null() {
+        return Err(ApiError::bad_body("a JSON object describing the group assignment is required"));
+    }
     let profile = body.get("profile").cloned().unwrap_or_else(|| json!({}));
     check_profile(&profile)?;
+    let priority = match body.get("priority") {
+        None | Some(Value::Null) => None,
+        Some(p) => Some(
+            p.as_i64()
+                .filter(|p| (0..=100_000).contains(p))
+                .ok_or_else(|| ApiError::validation("priority", vec!["priority: must be a whole number from 0 to 100000".into()]))?,
+        ),
+    };
     let existing = state.store.list_app_groups(&caller.org.id, &app.id).await?;
     let now = state.now();
-    let prior = existing.iter().find(|g| g.group_id == gid);
+    let prior = existing.iter().find(|g| g.group_id == group.group.id.as_str());
     let ag = AppGroup {
         app_id: app.id.clone(),
         group_id: group.group.id.0.clone(),
-        priority: body.get("priority").and_then(Value::as_i64).or(prior.map(|p| p.priority)).unwrap_or(existing.len() as i64),
+        priority: priority.or(prior.map(|p| p.priority)).unwrap_or(existing.len() as i64),
         profile: if profile.is_null() { json!({}) } else { profile },
         created: prior.map(|p| p.created).unwrap_or(now),
         last_updated: now,
     };
-    let ev = NewEvent::success(
-        "group.application_assignment.add",
-        "Add assigned application to group",
-        caller.actor(),
-        vec![Party::new(group.group.id.0.clone(), "UserGroup", group.group.name.clone(), group.group.name.clone()), party(&app)],
-        client.0,
-    );
+    let (event, message) = if prior.is_some() {
+        ("group.application_assignment.update", "Update assigned application in group")
+    } else {
+        ("group.application_assignment.add", "Add assigned application to group")
+    };
+    let ev = NewEvent::success(event, message, caller.actor(), vec![group_party(&group.group), party(&app)], client.0);
     let jobs = crate::provisioning::jobs_for_group(&state, &caller.org.id, &app.id, group.group.id.as_str()).await?;
     state.store.upsert_app_group(&caller.org.id, &ag, &[ev], &jobs).await?;
     Ok(Json(app_group_json(&caller.org, &ag)))
@@ -457,11 +612,12 @@ pub async fn apps_group_unassign(
     Path((id, gid)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
     let app = load(&state, &caller.org, &id).await?;
+    let group = load_group(&state, &caller.org, &gid).await?;
     let ev = NewEvent::success(
         "group.application_assignment.remove",
         "Remove assigned application from group",
         caller.actor(),
-        vec![Party::new(gid.clone(), "UserGroup", gid.clone(), gid.clone()), party(&app)],
+        vec![group_party(&group.group), party(&app)],
         client.0,
     );
     let jobs = crate::provisioning::jobs_for_group(&state, &caller.org.id, &app.id, &gid).await?;
@@ -478,11 +634,12 @@ pub async fn user_app_links(State(state): State<AppState>, caller: ApiCaller, Pa
     let apps = state.store.apps_for_user(&caller.org.id, user.user.id.as_str(), true).await?;
     Ok(Json(Value::Array(
         apps.iter()
-            .map(|a| {
+            .enumerate()
+            .map(|(i, a)| {
                 json!({
-                    "id": format!("0oe{}", &a.id[3..]), "label": a.label, "linkUrl": sign_on_url(&caller.org, a), "logoUrl": null,
-                    "appName": a.name, "appInstanceId": a.id, "appAssignmentId": a.id, "credentialsSetup": false,
-                    "hidden": a.visibility.pointer("/hide/web").and_then(Value::as_bool).unwrap_or(false), "sortOrder": 0
+                    "id": format!("0oe{}", a.id.get(3..).unwrap_or_default()), "label": a.label, "linkUrl": sign_on_url(&caller.org, a),
+                    "logoUrl": null, "appName": a.name, "appInstanceId": a.id, "appAssignmentId": a.id, "credentialsSetup": false,
+                    "hidden": a.visibility.pointer("/hide/web").and_then(Value::as_bool).unwrap_or(false), "sortOrder": i
                 })
             })
             .collect(),
