@@ -12,11 +12,20 @@ use std::sync::Mutex;
 pub struct RateLimitSettings {
     pub org_per_minute: u64,
     pub token_per_minute: u64,
+    /// Sign-in attempts per minute from one client address.
+    pub signin_per_ip_per_minute: u32,
+    /// Sign-in attempts per minute for one username.
+    pub signin_per_username_per_minute: u32,
 }
 
 impl Default for RateLimitSettings {
     fn default() -> Self {
-        RateLimitSettings { org_per_minute: 60_000, token_per_minute: 30_000 }
+        RateLimitSettings {
+            org_per_minute: 60_000,
+            token_per_minute: 30_000,
+            signin_per_ip_per_minute: 30,
+            signin_per_username_per_minute: 12,
+        }
     }
 }
 
@@ -91,7 +100,7 @@ mod tests {
 
     #[test]
     fn counts_per_window_and_resets() {
-        let rl = RateLimiter::new(RateLimitSettings { org_per_minute: 3, token_per_minute: 2 });
+        let rl = RateLimiter::new(RateLimitSettings { org_per_minute: 3, token_per_minute: 2, ..Default::default() });
         let t0 = 1_700_000_000_000;
         assert!(rl.check("o", Some("a"), t0).allowed);
         let d = rl.check("o", Some("a"), t0);

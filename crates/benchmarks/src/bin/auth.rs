@@ -100,6 +100,8 @@ async fn main() -> Res<()> {
         .env("IDHUB_SECRET_KEY", format!("{}=", "A".repeat(43)))
         .env("IDHUB_RATE_LIMIT__TOKEN_PER_MINUTE", "1000000000")
         .env("IDHUB_RATE_LIMIT__ORG_PER_MINUTE", "1000000000")
+        .env("IDHUB_RATE_LIMIT__SIGNIN_PER_IP_PER_MINUTE", "1000000000")
+        .env("IDHUB_RATE_LIMIT__SIGNIN_PER_USERNAME_PER_MINUTE", "1000000000")
         .env("IDHUB_LOG_LEVEL", "warn")
         .stdout(Stdio::null())
         .spawn()?;

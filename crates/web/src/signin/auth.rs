@@ -2,6 +2,7 @@
 //! per client address and per username, lockout after the org's limit of failures,
 //! and a System Log event for every attempt.
 
+use crate::ratelimit::RateLimitSettings;
 use crate::AppState;
 use idhub_domain::event::{ClientInfo, NewEvent, Party};
 use idhub_domain::lifecycle::UserStatus;
@@ -41,14 +42,9 @@ pub struct LoginThrottle {
     window: Mutex<(i64, HashMap<String, u32>)>,
 }
 
-/// Attempts allowed per minute from one client address.
-pub const PER_IP_PER_MINUTE: u32 = 30;
-/// Attempts allowed per minute for one username.
-pub const PER_USERNAME_PER_MINUTE: u32 = 12;
-
 impl LoginThrottle {
     /// Count an attempt; false when over either limit.
-    pub fn allow(&self, org: &str, ip: Option<&str>, username: &str, now_ms: i64) -> bool {
+    pub fn allow(&self, limits: &RateLimitSettings, org: &str, ip: Option<&str>, username: &str, now_ms: i64) -> bool {
         let Ok(mut g) = self.window.lock() else {
             return true;
         };
@@ -61,11 +57,11 @@ impl LoginThrottle {
         if let Some(ip) = ip {
             let c = g.1.entry(format!("ip:{org}:{ip}")).or_insert(0);
             *c += 1;
-            over |= *c > PER_IP_PER_MINUTE;
+            over |= *c > limits.signin_per_ip_per_minute;
         }
         let c = g.1.entry(format!("u:{org}:{}", username.to_lowercase())).or_insert(0);
         *c += 1;
-        over |= *c > PER_USERNAME_PER_MINUTE;
+        over |= *c > limits.signin_per_username_per_minute;
         !over
     }
 }
@@ -84,7 +80,7 @@ pub async fn password_login(
 ) -> Result<Authenticated, AuthFailure> {
     let now = state.now();
     let username = username.trim();
-    if !state.login_throttle.allow(org.id.as_str(), client.ip_address.as_deref(), username, now) {
+    if !state.login_throttle.allow(&state.settings.rate_limit, org.id.as_str(), client.ip_address.as_deref(), username, now) {
         let ev = NewEvent::failure(
             "user.session.start",
             "User login to Okta",
@@ -179,11 +175,12 @@ mod tests {
     fn throttle_limits_per_username_and_ip() {
         let t = LoginThrottle::default();
         let now = 1_700_000_000_000;
-        for _ in 0..PER_USERNAME_PER_MINUTE {
-            assert!(t.allow("o", Some("1.1.1.1"), "sarah", now));
+        let limits = RateLimitSettings::default();
+        for _ in 0..limits.signin_per_username_per_minute {
+            assert!(t.allow(&limits, "o", Some("1.1.1.1"), "sarah", now));
         }
-        assert!(!t.allow("o", Some("1.1.1.2"), "SARAH", now), "same username from elsewhere");
-        assert!(t.allow("o", Some("1.1.1.1"), "bob", now));
-        assert!(t.allow("o", Some("1.1.1.1"), "sarah", now + 60_000), "next window");
+        assert!(!t.allow(&limits, "o", Some("1.1.1.2"), "SARAH", now), "same username from elsewhere");
+        assert!(t.allow(&limits, "o", Some("1.1.1.1"), "bob", now));
+        assert!(t.allow(&limits, "o", Some("1.1.1.1"), "sarah", now + 60_000), "next window");
     }
 }
