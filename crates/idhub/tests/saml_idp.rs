@@ -292,3 +292,63 @@ async fn setup_instructions_show_what_the_sp_needs() {
         .unwrap();
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn a_totp_sign_in_is_asserted_as_two_factor() {
+    use idhub_web::signin::mfa::{code_at, decode_base32};
+    let s = TestServer::start(idhub_store::Backend::Sqlite).await;
+    let (_, app) = call(s.api(Method::POST, "/api/v1/apps").json(&json!({
+        "signOnMode": "SAML_2_0", "label": "SP", "settings": { "signOn": { "ssoAcsUrl": "https://sp.example/acs", "audience": "https://sp.example" } }
+    })))
+    .await;
+    let id = app["id"].as_str().unwrap().to_string();
+    let u = create_user(&s, "mfa@example.com", Some(PW), true).await;
+    call(s.api(Method::POST, &format!("/api/v1/apps/{id}/users")).json(&json!({"id": u["id"]}))).await;
+    call(s.api(Method::PUT, "/api/v1/idhub/policies/sign-on").json(&json!({"mfa": "ALWAYS"}))).await;
+    // authn API: password, then TOTP enrollment and activation, then the session
+    let (_, a) =
+        call(s.http.post(format!("{}/api/v1/authn", s.base_url)).json(&json!({"username": "mfa@example.com", "password": PW}))).await;
+    assert_eq!(a["status"], "MFA_ENROLL");
+    let st = a["stateToken"].as_str().unwrap();
+    let (_, e) = call(
+        s.http
+            .post(format!("{}/api/v1/authn/factors", s.base_url))
+            .json(&json!({"stateToken": st, "factorType": "token:software:totp", "provider": "GOOGLE"})),
+    )
+    .await;
+    let secret = decode_base32(e["_embedded"]["factor"]["_embedded"]["activation"]["sharedSecret"].as_str().unwrap()).unwrap();
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    let (_, done) = call(
+        s.http
+            .post(e["_links"]["next"]["href"].as_str().unwrap())
+            .json(&json!({"stateToken": st, "passCode": code_at(&secret, now).unwrap()})),
+    )
+    .await;
+    assert_eq!(done["status"], "SUCCESS");
+    let target = format!("{}/app/UserHome", s.base_url);
+    let r = no_redirects()
+        .get(format!("{}/login/sessionCookieRedirect", s.base_url))
+        .query(&[("token", done["sessionToken"].as_str().unwrap()), ("redirectUrl", &target)])
+        .send()
+        .await
+        .unwrap();
+    let cookie = r
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().split(';').next().unwrap().to_string())
+        .find(|c| c.starts_with("idhub_sid="))
+        .unwrap();
+    let html = s
+        .http
+        .get(format!("{}/app/saml_2_0/{id}/sso/saml", s.base_url))
+        .header("Cookie", &cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let xml = String::from_utf8(base64::engine::general_purpose::STANDARD.decode(field(&html, "SAMLResponse").unwrap()).unwrap()).unwrap();
+    assert!(xml.contains(idhub_saml::response::AC_MFA), "password + TOTP is asserted as two-factor");
+}
