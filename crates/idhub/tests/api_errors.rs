@@ -101,7 +101,7 @@ async fn health_and_unknown_hosts() {
 #[tokio::test]
 async fn rate_limit_answers_429_with_reset_and_date() {
     let mut settings = idhub_testkit::test_settings();
-    settings.rate_limit = RateLimitSettings { org_per_minute: 1000, token_per_minute: 3 };
+    settings.rate_limit = RateLimitSettings { org_per_minute: 1000, token_per_minute: 3, ..Default::default() };
     let s = TestServer::start_with(idhub_store::Backend::Sqlite, settings).await;
     let mut last = None;
     for _ in 0..4 {

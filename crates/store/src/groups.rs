@@ -103,6 +103,12 @@ impl Store {
             .bind(id.as_str())
             .execute(&mut *tx)
             .await?;
+        // Its app assignments go with it.
+        sqlx::query("DELETE FROM app_groups WHERE org_id = $1 AND group_id = $2")
+            .bind(org.as_str())
+            .bind(id.as_str())
+            .execute(&mut *tx)
+            .await?;
         let n = sqlx::query("DELETE FROM user_groups WHERE org_id = $1 AND id = $2")
             .bind(org.as_str())
             .bind(id.as_str())

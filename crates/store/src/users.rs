@@ -311,6 +311,14 @@ impl Store {
         for g in groups {
             sqlx::query("UPDATE user_groups SET last_membership_updated = $1 WHERE id = $2").bind(now).bind(g).execute(&mut *tx).await?;
         }
+        // The user's app assignments and MFA factors go with them.
+        for table in ["app_users", "user_factors"] {
+            sqlx::query(&format!("DELETE FROM {table} WHERE org_id = $1 AND user_id = $2"))
+                .bind(org.as_str())
+                .bind(id.as_str())
+                .execute(&mut *tx)
+                .await?;
+        }
         sqlx::query("UPDATE api_tokens SET user_id = NULL WHERE org_id = $1 AND user_id = $2")
             .bind(org.as_str())
             .bind(id.as_str())

@@ -161,3 +161,61 @@ async fn reopening_keeps_data_and_migrations_are_idempotent() {
         assert!(again.get_user(&o, "keep@x.test").await.is_ok(), "{b:?}");
     }
 }
+
+#[tokio::test]
+async fn deleting_a_user_or_group_removes_their_app_assignments() {
+    use idhub_store::apps::{App, AppGroup, AppUser};
+    for b in backends() {
+        let db = fresh_store(b).await;
+        let o = org(&db.store, "a").await;
+        let u = db.store.create_user(&user(&o, "gone@x.test", 1), &[], &[]).await.unwrap();
+        let g = Group {
+            id: GroupId::generate(),
+            org_id: o.clone(),
+            kind: GroupType::OktaGroup,
+            name: "G".into(),
+            description: None,
+            created: 1,
+            last_updated: 1,
+            last_membership_updated: 1,
+        };
+        db.store.create_group(&g, &[]).await.unwrap();
+        let app = App {
+            seq: 0,
+            id: "0oaTEST".into(),
+            org_id: o.clone(),
+            name: "bookmark".into(),
+            label: "B".into(),
+            status: "ACTIVE".into(),
+            sign_on_mode: "BOOKMARK".into(),
+            settings: json!({ "app": { "url": "https://x.test" } }),
+            username_template: json!({}),
+            visibility: json!({}),
+            accessibility: json!({}),
+            created: 1,
+            last_updated: 1,
+        };
+        db.store.create_app(&app, &[]).await.unwrap();
+        let au = AppUser {
+            app_id: app.id.clone(),
+            user_id: u.user.id.0.clone(),
+            scope: "USER".into(),
+            status: "ACTIVE".into(),
+            username: None,
+            external_id: None,
+            profile: json!({}),
+            sync_state: "DISABLED".into(),
+            created: 1,
+            last_updated: 1,
+            last_sync: None,
+        };
+        db.store.upsert_app_user(&o, &au, &[], &[]).await.unwrap();
+        let ag =
+            AppGroup { app_id: app.id.clone(), group_id: g.id.0.clone(), priority: 0, profile: json!({}), created: 1, last_updated: 1 };
+        db.store.upsert_app_group(&o, &ag, &[], &[]).await.unwrap();
+        db.store.delete_user(&o, &u.user.id, 2, &[]).await.unwrap();
+        assert!(matches!(db.store.get_app_user(&o, &app.id, u.user.id.as_str()).await, Err(StoreError::NotFound)), "{b:?}");
+        db.store.delete_group(&o, &g.id, 2, &[]).await.unwrap();
+        assert!(db.store.list_app_groups(&o, &app.id).await.unwrap().is_empty(), "{b:?}");
+    }
+}
