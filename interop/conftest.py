@@ -1,7 +1,19 @@
-"""Shared fixtures of the interop suites: a real idhub (SQLite or PostgreSQL) with one org
-and an API token, and the official okta SDK configured for it as its users configure it."""
+"""Shared fixtures of the interop suites: a real idhub server (SQLite or PostgreSQL, chosen
+by IDHUB_INTEROP_BACKEND) with one org and an API token made by the idhub CLI, and the
+configuration an okta SDK user would write for it.
 
+Environment (set by `cargo xtask test`):
+  IDHUB_BIN               the idhub binary (default target/debug/idhub)
+  IDHUB_INTEROP_BACKEND   sqlite (default) | postgres
+  IDHUB_TEST_PG_URL       a PostgreSQL superuser URL; each session gets a fresh database on it
+  IDHUB_TEST_PG_BIN       optional: the directory holding psql
+"""
+
+import ctypes
+import glob
 import os
+import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -10,10 +22,15 @@ import urllib.request
 import uuid
 
 import pytest
-from okta.client import Client as OktaClient
 
-BIN = os.environ.get("IDHUB_BIN", "target/debug/idhub")
+BIN = os.path.abspath(os.environ.get("IDHUB_BIN", "target/debug/idhub"))
 BACKEND = os.environ.get("IDHUB_INTEROP_BACKEND", "sqlite")
+
+# orgUrl must be https for the SDK unless this is set; loopback test servers speak http.
+os.environ.setdefault("OKTA_TESTING_TESTINGDISABLEHTTPSCHECK", "true")
+
+# The server's log, so a failing test's report can show what the server did meanwhile.
+_SERVER_LOG = {"path": None}
 
 
 def _free_port():
@@ -22,59 +39,149 @@ def _free_port():
         return s.getsockname()[1]
 
 
-def _fresh_pg_url():
-    """A new database on the throwaway PostgreSQL the test command started."""
-    admin = os.environ["IDHUB_TEST_PG_URL"]
-    name = "idhub_i_" + uuid.uuid4().hex[:12]
-    base = admin.rsplit("/", 1)[0]
-    subprocess.run(["psql", admin, "-q", "-c", f"CREATE DATABASE {name}"], check=True)
-    return f"{base}/{name}"
+def _psql():
+    candidates = []
+    if os.environ.get("IDHUB_TEST_PG_BIN"):
+        candidates.append(os.path.join(os.environ["IDHUB_TEST_PG_BIN"], "psql"))
+    candidates.append(shutil.which("psql"))
+    candidates += sorted(glob.glob("/usr/lib/postgresql/*/bin/psql"), reverse=True)
+    for c in candidates:
+        if c and os.access(c, os.X_OK):
+            return c
+    pytest.fail("psql not found (PATH, IDHUB_TEST_PG_BIN or /usr/lib/postgresql/*/bin)")
+
+
+def _pg(admin_url, sql):
+    r = subprocess.run([_psql(), admin_url, "-v", "ON_ERROR_STOP=1", "-q", "-c", sql], capture_output=True, text=True)
+    assert r.returncode == 0, f"psql {sql!r}: {r.stderr}"
+
+
+def _die_with_parent():
+    """In the server's child process: SIGTERM it if pytest dies (Linux), so a killed run
+    leaves no idhub behind."""
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except Exception:
+        pass
+
+
+def _cli(env, *args):
+    r = subprocess.run([BIN, *args], capture_output=True, text=True, env=env, timeout=120)
+    assert r.returncode == 0, f"idhub {' '.join(args)} exited {r.returncode}:\n{r.stdout}\n{r.stderr}"
+    return r.stdout.strip()
+
+
+def _log_tail(path, n=60):
+    try:
+        with open(path, errors="replace") as f:
+            return "".join(f.readlines()[-n:])
+    except OSError:
+        return "(no log)"
 
 
 @pytest.fixture(scope="session")
-def server():
-    os.environ.setdefault("OKTA_TESTING_TESTINGDISABLEHTTPSCHECK", "true")
+def server(request):
+    """A running idhub with a fresh database and one org; yields base URL, token, org id."""
+    if not os.access(BIN, os.X_OK):
+        pytest.fail(f"no idhub binary at {BIN} (cargo build -p idhub, or set IDHUB_BIN)")
     tmp = tempfile.mkdtemp(prefix="idhub-interop-")
+    pg_admin = pg_db = None
     if BACKEND == "postgres":
-        db = ["--database-url", _fresh_pg_url()]
-    else:
+        pg_admin = os.environ.get("IDHUB_TEST_PG_URL")
+        if not pg_admin:
+            pytest.fail("IDHUB_INTEROP_BACKEND=postgres needs IDHUB_TEST_PG_URL (cargo xtask test sets it)")
+        pg_db = "idhub_i_" + uuid.uuid4().hex[:12]
+        _pg(pg_admin, f"CREATE DATABASE {pg_db}")
+        db = ["--database-url", pg_admin.rsplit("/", 1)[0] + "/" + pg_db]
+    elif BACKEND == "sqlite":
         db = ["--data-dir", tmp]
+    else:
+        pytest.fail(f"IDHUB_INTEROP_BACKEND must be sqlite or postgres, not {BACKEND!r}")
+
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
-    # idhub reads every IDHUB_* variable as configuration (unknown keys are errors), so
-    # the harness's own variables stay out of the server's environment.
+    # idhub reads every IDHUB_* variable as configuration (unknown keys are errors), so the
+    # harness's own variables stay out of its environment.
     env = {k: v for k, v in os.environ.items() if not k.startswith("IDHUB_")}
     env["IDHUB_SECRET_KEY"] = "A" * 43 + "="
-    created = subprocess.run([BIN, "org", "create", *db, "--name", "interop", "--base-url", base], capture_output=True, text=True, env=env)
-    assert created.returncode == 0, created.stderr
-    org = created.stdout.strip()
-    assert org.startswith("00o"), org
-    token = subprocess.run([BIN, "token", "create", *db, "--org", "interop", "--name", "okta-sdk"], check=True, capture_output=True, text=True, env=env).stdout.strip()
-    log = open(os.path.join(tmp, "server.log"), "w")
-    proc = subprocess.Popen([BIN, "serve", "--listen", f"127.0.0.1:{port}", *db], stdout=log, stderr=subprocess.STDOUT, env=env)
-    deadline = time.time() + 60
-    while True:
-        try:
-            if urllib.request.urlopen(f"{base}/health/ready", timeout=2).status == 200:
-                break
-        except Exception:
-            if time.time() > deadline or proc.poll() is not None:
-                proc.kill()
-                raise RuntimeError("idhub did not become ready; see " + log.name)
-            time.sleep(0.1)
-    yield {"base": base, "token": token}
-    proc.terminate()
+    log_path = os.path.join(tmp, "server.log")
+    _SERVER_LOG["path"] = log_path
+    log = open(log_path, "w")
+    proc = subprocess.Popen(
+        [BIN, "serve", "--listen", f"127.0.0.1:{port}", *db],
+        stdout=log, stderr=subprocess.STDOUT, env=env, preexec_fn=_die_with_parent,
+    )
     try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+        deadline = time.time() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{base}/health/ready", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except Exception:
+                pass
+            if proc.poll() is not None:
+                pytest.fail(f"idhub serve exited with {proc.returncode} before it was ready:\n{_log_tail(log_path)}")
+            if time.time() > deadline:
+                pytest.fail(f"idhub did not answer 200 on /health/ready within 60 s:\n{_log_tail(log_path)}")
+            time.sleep(0.1)
+
+        # Org and token are made with the CLI while the server runs, as an operator would.
+        name = "interop-" + uuid.uuid4().hex[:8]
+        org = _cli(env, "org", "create", *db, "--name", name, "--base-url", base)
+        assert org.startswith("00o"), f"org create printed {org!r}, not an org id"
+        token = _cli(env, "token", "create", *db, "--org", name, "--name", "interop")
+        assert token and len(token.split()) == 1, f"token create printed {token!r}, not just a token"
+
+        yield {"base": base, "token": token, "org": org, "org_name": name, "log": log_path}
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
+        if pg_db:
+            try:
+                _pg(pg_admin, f"DROP DATABASE IF EXISTS {pg_db} WITH (FORCE)")
+            except AssertionError as e:
+                print(f"(could not drop {pg_db}: {e})")
+        if request.session.testsfailed:
+            print(f"\nidhub server log kept: {log_path}")
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
 
 
 @pytest.fixture
-def client(server):
-    return OktaClient({"orgUrl": server["base"], "token": server["token"]})
+def config(server):
+    """The SDK configuration, exactly as its docs show it."""
+    return {"orgUrl": server["base"], "token": server["token"]}
 
 
 @pytest.fixture
 def unique():
     return uuid.uuid4().hex[:10]
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Attach the server's log lines written during a failed test to its report."""
+    outcome = yield
+    rep = outcome.get_result()
+    path = _SERVER_LOG["path"]
+    if not path or not os.path.exists(path):
+        return
+    if rep.when == "setup":
+        item.stash[_LOG_START] = os.path.getsize(path)
+    elif rep.when == "call" and rep.failed:
+        start = item.stash.get(_LOG_START, 0)
+        with open(path, errors="replace") as f:
+            f.seek(start)
+            text = f.read()
+        if len(text) > 20000:
+            text = "…\n" + text[-20000:]
+        rep.sections.append(("idhub server log during this test", text or "(nothing logged)"))
+
+
+_LOG_START = pytest.StashKey[int]()

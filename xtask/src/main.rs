@@ -1,29 +1,75 @@
-//! `cargo xtask test`: the whole test suite on a fresh Debian machine. It installs what
-//! it needs (Debian packages when run as root, a Python venv for the interop peers),
-//! starts a throwaway PostgreSQL, runs the Rust suites with `IDHUB_TEST_PG_URL` set, then
-//! the interop suites against a real idhub on each database. What it cannot run it says
-//! loudly; with `CI=true` a skip is a failure.
+//! `cargo xtask test`: every test suite on a fresh Debian machine, in one command.
+//!
+//! 1. Prerequisites: probes what each part needs (build headers, `xmlsec1`, PostgreSQL,
+//!    Python's venv); as root it installs the missing Debian packages (one `apt-get
+//!    update`, one `apt-get install -y`), otherwise it names what it skips, loudly.
+//! 2. `interop/.venv` from `interop/requirements.txt`, reused while the file's hash holds.
+//! 3. A throwaway PostgreSQL (initdb into a temp dir, loopback port), whose URL reaches the
+//!    test processes as `IDHUB_TEST_PG_URL`; a watchdog removes it even if we are killed.
+//! 4. `cargo test --workspace`, then `cargo build -p idhub` and the interop suites (real
+//!    peers against a real idhub), each on SQLite and on PostgreSQL.
+//! 5. A summary ending in `N passed, N failed[, N skipped]` (suites); non-zero exit on any
+//!    failure, and with `CI=true` on any skip too.
+//!
+//! Standard library only: this must build before anything else can.
 
+use std::io::Write;
 use std::net::TcpListener;
+use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitCode, Stdio};
+use std::process::{Child, Command, ExitCode, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
-/// Debian packages the suites need.
-const DEBIAN_PACKAGES: &[&str] = &["pkg-config", "libxmlsec1-dev", "libclang-dev", "xmlsec1", "postgresql", "python3-venv"];
+/// One interop suite can never take longer than this (a hung server must not hang CI).
+const INTEROP_TIMEOUT: Duration = Duration::from_secs(10 * 60);
+
+const USAGE: &str = "usage: cargo xtask test [--no-rust] [--no-interop]
+
+  Runs every test suite: installs missing Debian packages when root, creates interop/.venv,
+  starts a throwaway PostgreSQL, runs `cargo test --workspace` and the interop suites on
+  SQLite and PostgreSQL. With CI=true a skipped part is a failure.
+
+  --no-rust      skip `cargo test --workspace` (counted as skipped)
+  --no-interop   skip the interop suites (counted as skipped)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    match args.first().map(String::as_str) {
-        Some("test") => test(),
+    match args.split_first() {
+        Some((cmd, rest)) if cmd == "test" => {
+            let mut opts = Options::default();
+            for a in rest {
+                match a.as_str() {
+                    "--no-rust" => opts.no_rust = true,
+                    "--no-interop" => opts.no_interop = true,
+                    "-h" | "--help" => {
+                        println!("{USAGE}");
+                        return ExitCode::SUCCESS;
+                    }
+                    other => {
+                        eprintln!("xtask: unknown option {other}\n\n{USAGE}");
+                        return ExitCode::from(2);
+                    }
+                }
+            }
+            test(&opts)
+        }
         _ => {
-            eprintln!("usage: cargo xtask test");
+            eprintln!("{USAGE}");
             ExitCode::from(2)
         }
     }
 }
 
-fn root() -> PathBuf {
+#[derive(Default)]
+struct Options {
+    no_rust: bool,
+    no_interop: bool,
+}
+
+// ---------------------------------------------------------------------------------------
+// Small helpers
+
+fn root_dir() -> PathBuf {
     let here = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     here.parent().map(Path::to_path_buf).unwrap_or(here)
 }
@@ -33,284 +79,713 @@ fn ci() -> bool {
 }
 
 fn is_root() -> bool {
+    // The effective uid is the second field of /proc/self/status's `Uid:` line.
+    if let Ok(status) = std::fs::read_to_string("/proc/self/status") {
+        if let Some(line) = status.lines().find(|l| l.starts_with("Uid:")) {
+            return line.split_whitespace().nth(2) == Some("0");
+        }
+    }
     Command::new("id").arg("-u").output().map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0").unwrap_or(false)
 }
 
-fn banner(msg: &str) {
-    let line = "*".repeat(78);
-    eprintln!("\n{line}\n*** {msg}\n{line}\n");
+fn cargo() -> Command {
+    Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+}
+
+fn banner(lines: &[String]) {
+    let bar = "!".repeat(88);
+    let mut err = std::io::stderr().lock();
+    let _ = writeln!(err, "\n{bar}");
+    for l in lines {
+        let _ = writeln!(err, "!!! {l}");
+    }
+    let _ = writeln!(err, "{bar}\n");
 }
 
 fn step(msg: &str) {
     eprintln!("\n==> {msg}");
 }
 
-fn run(cmd: &mut Command) -> bool {
+/// Runs a command to completion with inherited output; `Err` says why it did not succeed.
+fn run(cmd: &mut Command) -> Result<(), String> {
     match cmd.status() {
-        Ok(s) => s.success(),
-        Err(e) => {
-            eprintln!("xtask: cannot run {cmd:?}: {e}");
-            false
+        Ok(s) if s.success() => Ok(()),
+        Ok(s) => Err(describe(s)),
+        Err(e) => Err(format!("cannot run {:?}: {e}", cmd.get_program())),
+    }
+}
+
+/// Runs quietly; true when it exits 0. For probes.
+fn probe(program: &str, args: &[&str]) -> bool {
+    Command::new(program)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false)
+}
+
+fn describe(s: ExitStatus) -> String {
+    match (s.code(), s.signal()) {
+        (Some(c), _) => format!("exit code {c}"),
+        (None, Some(sig)) => format!("killed by signal {sig}"),
+        _ => "abnormal exit".into(),
+    }
+}
+
+fn which(program: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path).map(|d| d.join(program)).find(|p| p.is_file())
+}
+
+/// Runs with a time limit. On timeout the child gets SIGINT (pytest then tears its
+/// fixtures down, stopping the servers it started), then SIGKILL 20 s later.
+fn run_with_timeout(cmd: &mut Command, limit: Duration) -> Result<ExitStatus, String> {
+    let mut child = cmd.spawn().map_err(|e| format!("cannot run {:?}: {e}", cmd.get_program()))?;
+    let deadline = Instant::now() + limit;
+    loop {
+        match child.try_wait() {
+            Ok(Some(status)) => return Ok(status),
+            Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(200)),
+            Ok(None) => {
+                let _ = Command::new("kill").args(["-INT", &child.id().to_string()]).status();
+                let grace = Instant::now() + Duration::from_secs(20);
+                while Instant::now() < grace {
+                    if let Ok(Some(_)) = child.try_wait() {
+                        return Err(format!("timed out after {} s", limit.as_secs()));
+                    }
+                    std::thread::sleep(Duration::from_millis(200));
+                }
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(format!("timed out after {} s (killed)", limit.as_secs()));
+            }
+            Err(e) => return Err(format!("waiting for {:?}: {e}", cmd.get_program())),
         }
     }
 }
 
-fn installed(pkg: &str) -> bool {
+/// Quotes a word for `sh`.
+fn sh_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', r"'\''"))
+}
+
+/// FNV-1a, 64 bits: a stable fingerprint (std's `DefaultHasher` is not promised stable).
+fn fnv1a(parts: &[&[u8]]) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for part in parts {
+        for b in part.iter().chain(std::iter::once(&0xff)) {
+            h ^= u64::from(*b);
+            h = h.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+    format!("{h:016x}")
+}
+
+// ---------------------------------------------------------------------------------------
+// Prerequisites
+
+/// What a Debian package gives the suites, and how to tell it is there without dpkg
+/// (a probe of the capability, so non-Debian machines that have it are not bothered).
+struct Package {
+    name: &'static str,
+    present: fn() -> bool,
+    /// The part of the run that cannot happen without it.
+    needed_for: Need,
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Need {
+    /// Compiling idhub; nothing is skipped (the build is tried and fails loudly).
+    Build,
+    /// The PostgreSQL halves of every suite.
+    Postgres,
+    /// The Python venv, hence every interop suite.
+    Venv,
+    /// The pysaml2 suite (it verifies signatures by running the xmlsec1 binary).
+    Xmlsec1,
+}
+
+impl Need {
+    fn describe(self) -> &'static str {
+        match self {
+            Need::Build => "building idhub (the SAML crate links libxmlsec1 via bindgen); the build is tried anyway and will fail",
+            Need::Postgres => "SKIPPING the PostgreSQL half: the Rust suites on PostgreSQL and the interop suites on PostgreSQL",
+            Need::Venv => "SKIPPING every interop suite (they run in a Python venv)",
+            Need::Xmlsec1 => "SKIPPING the pysaml2 interop suite (pysaml2 verifies signatures with the xmlsec1 binary)",
+        }
+    }
+}
+
+const PACKAGES: &[Package] = &[
+    Package { name: "pkg-config", present: || probe("pkg-config", &["--version"]), needed_for: Need::Build },
+    Package { name: "libxmlsec1-dev", present: || probe("pkg-config", &["--exists", "xmlsec1"]), needed_for: Need::Build },
+    Package { name: "libclang-dev", present: has_libclang, needed_for: Need::Build },
+    Package { name: "xmlsec1", present: || probe("xmlsec1", &["--version"]), needed_for: Need::Xmlsec1 },
+    Package { name: "postgresql", present: || pg_bin().is_some(), needed_for: Need::Postgres },
+    // Only when Python's venv module cannot bootstrap pip (Debian splits ensurepip out).
+    Package { name: "python3-venv", present: || probe("python3", &["-c", "import ensurepip, venv"]), needed_for: Need::Venv },
+];
+
+fn dpkg_installed(pkg: &str) -> bool {
     Command::new("dpkg-query")
         .args(["-W", "-f=${Status}", pkg])
+        .stderr(Stdio::null())
         .output()
         .map(|o| String::from_utf8_lossy(&o.stdout).contains("install ok installed"))
         .unwrap_or(false)
 }
 
-/// The outcome of one suite.
-struct Suite {
-    name: String,
-    passed: bool,
-    skipped: Option<String>,
+fn has_libclang() -> bool {
+    if dpkg_installed("libclang-dev") || std::env::var_os("LIBCLANG_PATH").is_some() {
+        return true;
+    }
+    let mut dirs: Vec<PathBuf> = vec!["/usr/lib/x86_64-linux-gnu".into(), "/usr/lib/aarch64-linux-gnu".into(), "/usr/lib64".into()];
+    if let Ok(rd) = std::fs::read_dir("/usr/lib") {
+        dirs.extend(rd.flatten().map(|e| e.path()).filter(|p| p.to_string_lossy().contains("llvm")).map(|p| p.join("lib")));
+    }
+    dirs.iter().any(|d| {
+        std::fs::read_dir(d)
+            .map(|rd| {
+                rd.flatten()
+                    .any(|e| e.file_name().to_string_lossy().starts_with("libclang") && e.file_name().to_string_lossy().contains(".so"))
+            })
+            .unwrap_or(false)
+    })
 }
 
-fn test() -> ExitCode {
-    let started = Instant::now();
-    let root = root();
-    let mut suites: Vec<Suite> = Vec::new();
-    let mut skips: Vec<String> = Vec::new();
-
-    step("checking Debian packages");
-    let missing: Vec<&str> = DEBIAN_PACKAGES.iter().copied().filter(|p| !installed(p)).collect();
-    if !missing.is_empty() {
-        if is_root() {
-            eprintln!("installing: {}", missing.join(" "));
-            let ok = run(Command::new("apt-get").arg("update").arg("-qq"))
-                && run(Command::new("apt-get")
-                    .args(["install", "-y", "-qq", "--no-install-recommends"])
-                    .args(&missing)
-                    .env("DEBIAN_FRONTEND", "noninteractive"));
-            if !ok {
-                skips.push(format!("could not install Debian packages: {}", missing.join(" ")));
-            }
-        } else {
-            skips.push(format!(
-                "Debian packages missing and not root to install them: {} (run: sudo apt-get install -y {})",
-                missing.join(" "),
-                missing.join(" ")
-            ));
-        }
+/// Installs what is missing when it can; returns the needs still unmet, each with why.
+fn prerequisites() -> Vec<(Need, String)> {
+    let missing: Vec<&Package> = PACKAGES.iter().filter(|p| !(p.present)()).collect();
+    if missing.is_empty() {
+        eprintln!("all present: {}", PACKAGES.iter().map(|p| p.name).collect::<Vec<_>>().join(" "));
+        return Vec::new();
     }
-
-    step("starting a throwaway PostgreSQL");
-    let pg = match Postgres::start(&root) {
-        Ok(pg) => Some(pg),
-        Err(e) => {
-            skips.push(format!("PostgreSQL half of the suites: {e}"));
-            None
+    let names: Vec<&str> = missing.iter().map(|p| p.name).collect();
+    let hint = format!("sudo apt-get install -y {}", names.join(" "));
+    let why = if !is_root() {
+        format!("not root, so not installed; to install: {hint}")
+    } else if which("apt-get").is_none() {
+        "no apt-get here, so not installed".to_string()
+    } else {
+        eprintln!("missing: {}; installing them with apt-get", names.join(" "));
+        let apt = |args: &[&str]| run(Command::new("apt-get").args(args).env("DEBIAN_FRONTEND", "noninteractive").stdin(Stdio::null()));
+        let mut install = vec!["install", "-y", "-q", "--no-install-recommends"];
+        install.extend(&names);
+        match apt(&["update", "-q"]).and_then(|()| apt(&install)) {
+            Ok(()) => "installed by apt-get but still not usable".to_string(),
+            Err(e) => format!("apt-get failed: {e}"),
         }
     };
-    let pg_url = pg.as_ref().map(|p| p.url.clone());
+    let still: Vec<&Package> = missing.into_iter().filter(|p| !(p.present)()).collect();
+    if still.is_empty() {
+        return Vec::new();
+    }
+    let mut lines = vec![format!("MISSING PREREQUISITES: {} — {why}", still.iter().map(|p| p.name).collect::<Vec<_>>().join(" "))];
+    lines.extend(still.iter().map(|p| format!("  {}: {}", p.name, p.needed_for.describe())));
+    if ci() {
+        lines.push("CI=true: a missing prerequisite fails the run".into());
+    }
+    banner(&lines);
+    let short = why.split(';').next().unwrap_or(&why).to_string();
+    still.iter().map(|p| (p.needed_for, format!("{} missing ({short})", p.name))).collect()
+}
 
-    step("cargo test --workspace");
-    let mut cargo = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
-    cargo.current_dir(&root).args(["test", "--workspace"]);
-    match &pg_url {
-        Some(url) => {
-            cargo.env("IDHUB_TEST_PG_URL", url);
+// ---------------------------------------------------------------------------------------
+// Suites and the summary
+
+#[derive(Clone)]
+enum Outcome {
+    Passed,
+    Failed(String),
+    Skipped(String),
+}
+
+struct Suite {
+    name: String,
+    outcome: Outcome,
+    took: Duration,
+}
+
+struct Report {
+    suites: Vec<Suite>,
+    /// Prerequisites still missing after the install attempt (a failure under `CI=true`).
+    missing: Vec<String>,
+}
+
+impl Report {
+    fn add(&mut self, name: impl Into<String>, outcome: Outcome, took: Duration) {
+        let name = name.into();
+        match &outcome {
+            Outcome::Passed => eprintln!("--> {name}: passed ({:.0?})", took),
+            Outcome::Failed(why) => eprintln!("--> {name}: FAILED: {why}"),
+            Outcome::Skipped(why) => eprintln!("--> {name}: SKIPPED: {why}"),
         }
-        None => {
-            cargo.env_remove("IDHUB_TEST_PG_URL");
+        self.suites.push(Suite { name, outcome, took });
+    }
+
+    fn finish(&self, started: Instant) -> ExitCode {
+        let count = |f: fn(&Outcome) -> bool| self.suites.iter().filter(|s| f(&s.outcome)).count();
+        let passed = count(|o| matches!(o, Outcome::Passed));
+        let failed = count(|o| matches!(o, Outcome::Failed(_)));
+        let skipped = count(|o| matches!(o, Outcome::Skipped(_)));
+        eprintln!("\n==> summary ({:.0?} in all)", started.elapsed());
+        for s in &self.suites {
+            let mark = match &s.outcome {
+                Outcome::Passed => format!("ok ({:.0?})", s.took),
+                Outcome::Failed(why) => format!("FAILED: {why}"),
+                Outcome::Skipped(why) => format!("SKIPPED: {why}"),
+            };
+            eprintln!("  {:<44} {mark}", s.name);
+        }
+        if skipped > 0 {
+            let mut lines: Vec<String> = self
+                .suites
+                .iter()
+                .filter_map(|s| match &s.outcome {
+                    Outcome::Skipped(why) => Some(format!("SKIPPED {}: {why}", s.name)),
+                    _ => None,
+                })
+                .collect();
+            if ci() {
+                lines.push("CI=true: nothing may be skipped, so this run FAILS".into());
+            }
+            banner(&lines);
+        }
+        let _ = std::io::stderr().flush();
+        if skipped > 0 {
+            println!("{passed} passed, {failed} failed, {skipped} skipped");
+        } else {
+            println!("{passed} passed, {failed} failed");
+        }
+        if ci() && !self.missing.is_empty() {
+            banner(&[format!("CI=true and prerequisites are missing: {}", self.missing.join("; "))]);
+        }
+        if failed > 0 || (ci() && (skipped > 0 || !self.missing.is_empty())) {
+            ExitCode::FAILURE
+        } else {
+            ExitCode::SUCCESS
         }
     }
-    suites.push(Suite { name: "rust (cargo test --workspace)".into(), passed: run(&mut cargo), skipped: None });
+}
 
-    let interop = root.join("interop");
-    let suites_dirs: Vec<(&str, &str)> =
-        [("okta_sdk", "okta SDK"), ("saml_sp", "python3-saml SP")].into_iter().filter(|(d, _)| interop.join(d).is_dir()).collect();
-    if !suites_dirs.is_empty() {
-        step("Python venv for the interop peers");
-        match venv(&interop) {
-            Ok(py) => {
-                step("building the idhub binary");
-                let built = run(Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-                    .current_dir(&root)
-                    .args(["build", "-p", "idhub"]));
-                let bin = root.join("target/debug/idhub");
-                for (dir, label) in &suites_dirs {
-                    for backend in ["sqlite", "postgres"] {
-                        let name = format!("interop {label} ({backend})");
-                        if backend == "postgres" && pg_url.is_none() {
-                            suites.push(Suite { name, passed: false, skipped: Some("no PostgreSQL".into()) });
-                            continue;
-                        }
-                        step(&name);
-                        let mut cmd = Command::new(&py);
-                        cmd.current_dir(&root).args(["-m", "pytest", "-q", "-p", "no:cacheprovider"]).arg(interop.join(dir));
-                        cmd.env("IDHUB_BIN", &bin)
-                            .env("IDHUB_INTEROP_BACKEND", backend)
-                            .env("OKTA_TESTING_TESTINGDISABLEHTTPSCHECK", "true");
-                        if let Some(url) = &pg_url {
-                            cmd.env("IDHUB_TEST_PG_URL", url);
-                        }
-                        // pytest's exit code 5 (no tests collected) is a failure too.
-                        let passed = built && run(&mut cmd);
-                        suites.push(Suite { name, passed, skipped: None });
-                    }
+/// An interop suite: a pytest path under `interop/`, run once per backend.
+struct Interop {
+    label: &'static str,
+    path: &'static str,
+    needs_xmlsec1: bool,
+}
+
+const INTEROP: &[Interop] = &[
+    Interop { label: "okta SDK 3.4.6", path: "interop/okta_sdk", needs_xmlsec1: false },
+    Interop { label: "python3-saml SP", path: "interop/saml_sp/test_python3_saml.py", needs_xmlsec1: false },
+    Interop { label: "pysaml2 SP", path: "interop/saml_sp/test_pysaml2.py", needs_xmlsec1: true },
+];
+
+const BACKENDS: &[&str] = &["sqlite", "postgres"];
+
+fn test(opts: &Options) -> ExitCode {
+    let started = Instant::now();
+    let root = root_dir();
+    if ci() {
+        eprintln!("CI=true: every missing prerequisite or skipped part is a failure");
+    }
+
+    step("prerequisites");
+    let unmet = prerequisites();
+    let mut report = Report { suites: Vec::new(), missing: unmet.iter().map(|(_, why)| why.clone()).collect() };
+    let unmet_reason = |need: Need| unmet.iter().find(|(n, _)| *n == need).map(|(_, why)| why.clone());
+
+    let interop: Vec<&Interop> = INTEROP.iter().filter(|s| root.join(s.path).exists()).collect();
+    // Err((reason, skipped)): skipped when a prerequisite is missing, failed when making the venv failed.
+    let py = if opts.no_interop || interop.is_empty() {
+        Err((if opts.no_interop { "--no-interop".to_string() } else { "no interop suites found".to_string() }, true))
+    } else if let Some(why) = unmet_reason(Need::Venv) {
+        Err((why, true))
+    } else {
+        step("Python venv for the interop peers (interop/.venv)");
+        venv(&root.join("interop")).map_err(|e| (e, false))
+    };
+
+    step("a throwaway PostgreSQL");
+    let pg = match unmet_reason(Need::Postgres) {
+        Some(why) => Err(why),
+        None => Postgres::start().map_err(|e| {
+            banner(&[format!("PostgreSQL could not be started: {e}")]);
+            format!("PostgreSQL could not be started: {e}")
+        }),
+    };
+    if let Ok(pg) = &pg {
+        eprintln!("IDHUB_TEST_PG_URL={}", pg.url);
+    }
+    let pg_url = pg.as_ref().ok().map(|p| p.url.clone());
+
+    // 1. The Rust suites.
+    if opts.no_rust {
+        report.add("rust: cargo test --workspace", Outcome::Skipped("--no-rust".into()), Duration::ZERO);
+    } else {
+        step("cargo test --workspace");
+        let t = Instant::now();
+        let mut cmd = cargo();
+        cmd.current_dir(&root).args(["test", "--workspace"]);
+        match &pg_url {
+            Some(url) => cmd.env("IDHUB_TEST_PG_URL", url),
+            None => cmd.env_remove("IDHUB_TEST_PG_URL"),
+        };
+        let outcome = match run(&mut cmd) {
+            Ok(()) => Outcome::Passed,
+            Err(e) => Outcome::Failed(e),
+        };
+        report.add("rust: cargo test --workspace", outcome, t.elapsed());
+        if let Err(why) = &pg {
+            report.add("rust: PostgreSQL half", Outcome::Skipped(why.clone()), Duration::ZERO);
+        }
+    }
+
+    // 2. The interop suites, against the idhub binary.
+    match &py {
+        Err((why, skipped)) => {
+            for s in &interop {
+                for backend in BACKENDS {
+                    let outcome = if *skipped { Outcome::Skipped(why.clone()) } else { Outcome::Failed(why.clone()) };
+                    report.add(format!("interop {} ({backend})", s.label), outcome, Duration::ZERO);
                 }
             }
-            Err(e) => {
-                skips.push(format!("interop suites (Python venv): {e}"));
-                suites.push(Suite { name: "interop".into(), passed: false, skipped: Some(e) });
+            if interop.is_empty() && !opts.no_interop {
+                report.add("interop", Outcome::Failed("no interop suites found under interop/".into()), Duration::ZERO);
+            }
+        }
+        Ok(py) => {
+            step("cargo build -p idhub");
+            let built = run(cargo().current_dir(&root).args(["build", "-p", "idhub"]));
+            let bin = target_dir(&root).join("debug/idhub");
+            for s in &interop {
+                for backend in BACKENDS {
+                    let name = format!("interop {} ({backend})", s.label);
+                    let skip = if s.needs_xmlsec1 { unmet_reason(Need::Xmlsec1) } else { None };
+                    let skip = skip.or_else(|| if *backend == "postgres" { pg.as_ref().err().cloned() } else { None });
+                    if let Some(why) = skip {
+                        report.add(name, Outcome::Skipped(why), Duration::ZERO);
+                        continue;
+                    }
+                    if let Err(e) = &built {
+                        report.add(name, Outcome::Failed(format!("cargo build -p idhub failed ({e})")), Duration::ZERO);
+                        continue;
+                    }
+                    step(&name);
+                    let t = Instant::now();
+                    let mut cmd = Command::new(py);
+                    cmd.current_dir(&root)
+                        .args(["-m", "pytest", "-q", "-rfEs", "-p", "no:cacheprovider"])
+                        .arg(root.join(s.path))
+                        .env("IDHUB_BIN", &bin)
+                        .env("IDHUB_INTEROP_BACKEND", backend)
+                        .env("OKTA_TESTING_TESTINGDISABLEHTTPSCHECK", "true")
+                        .stdin(Stdio::null());
+                    match &pg {
+                        Ok(pg) => {
+                            cmd.env("IDHUB_TEST_PG_URL", &pg.url).env("IDHUB_TEST_PG_BIN", &pg.bin);
+                        }
+                        Err(_) => {
+                            cmd.env_remove("IDHUB_TEST_PG_URL");
+                        }
+                    }
+                    let outcome = match run_with_timeout(&mut cmd, INTEROP_TIMEOUT) {
+                        Ok(s) if s.success() => Outcome::Passed,
+                        // pytest's exit code 5: no tests were collected. A suite that tests nothing fails.
+                        Ok(s) if s.code() == Some(5) => Outcome::Failed("pytest collected no tests (exit code 5)".into()),
+                        Ok(s) if s.code() == Some(1) => Outcome::Failed("tests failed (pytest exit code 1)".into()),
+                        Ok(s) => Outcome::Failed(format!("pytest {}", describe(s))),
+                        Err(e) => Outcome::Failed(e),
+                    };
+                    report.add(name, outcome, t.elapsed());
+                }
             }
         }
     }
 
     drop(pg);
-    let passed = suites.iter().filter(|s| s.passed).count();
-    let failed = suites.iter().filter(|s| !s.passed && s.skipped.is_none()).count();
-    let skipped = suites.iter().filter(|s| s.skipped.is_some()).count() + skips.len();
-    eprintln!("\n==> summary ({:.0?})", started.elapsed());
-    for s in &suites {
-        let mark = match (&s.skipped, s.passed) {
-            (Some(why), _) => format!("SKIPPED ({why})"),
-            (None, true) => "ok".into(),
-            (None, false) => "FAILED".into(),
-        };
-        eprintln!("  {:<40} {mark}", s.name);
-    }
-    if !skips.is_empty() {
-        banner(&format!("SKIPPED: {}", skips.join("; ")));
-    }
-    if skipped > 0 {
-        println!("{passed} passed, {failed} failed, {skipped} skipped");
-    } else {
-        println!("{passed} passed, {failed} failed");
-    }
-    if failed > 0 || (ci() && skipped > 0) {
-        if ci() && skipped > 0 {
-            eprintln!("CI=true: nothing may be skipped");
-        }
-        ExitCode::FAILURE
-    } else {
-        ExitCode::SUCCESS
+    report.finish(started)
+}
+
+fn target_dir(root: &Path) -> PathBuf {
+    match std::env::var_os("CARGO_TARGET_DIR") {
+        Some(d) => root.join(d),
+        None => root.join("target"),
     }
 }
 
-/// Create or reuse `interop/.venv` from `interop/requirements.txt`; returns its python.
+// ---------------------------------------------------------------------------------------
+// The Python venv
+
+/// Creates `interop/.venv` from `interop/requirements.txt`, or reuses it while the hash of
+/// that file and of the Python version it was made with still match. Returns its python.
 fn venv(interop: &Path) -> Result<PathBuf, String> {
     let req = interop.join("requirements.txt");
-    let text = std::fs::read_to_string(&req).map_err(|e| format!("{}: {e}", req.display()))?;
+    let text = std::fs::read(&req).map_err(|e| format!("{}: {e}", req.display()))?;
+    let version =
+        Command::new("python3").arg("--version").output().map_err(|e| format!("python3: {e}")).map(|o| [o.stdout, o.stderr].concat())?;
+    let hash = fnv1a(&[&text, &version]);
     let dir = interop.join(".venv");
     let py = dir.join("bin/python");
-    let stamp = dir.join(".requirements");
-    if py.exists() && std::fs::read_to_string(&stamp).map(|s| s == text).unwrap_or(false) {
+    let stamp = dir.join(".requirements-hash");
+    if py.is_file() && std::fs::read_to_string(&stamp).map(|s| s.trim() == hash).unwrap_or(false) {
+        eprintln!("reusing {} (requirements.txt unchanged, hash {hash})", dir.display());
         return Ok(py);
     }
-    let _ = std::fs::remove_dir_all(&dir);
-    if !run(Command::new("python3").args(["-m", "venv"]).arg(&dir)) {
-        return Err("python3 -m venv failed (install python3-venv)".into());
+    eprintln!("creating {} from {}", dir.display(), req.display());
+    if dir.exists() {
+        std::fs::remove_dir_all(&dir).map_err(|e| format!("removing {}: {e}", dir.display()))?;
     }
-    if !run(Command::new(&py).args(["-m", "pip", "install", "-q", "--disable-pip-version-check", "-r"]).arg(&req)) {
-        return Err("pip install -r interop/requirements.txt failed".into());
-    }
-    std::fs::write(&stamp, text).map_err(|e| e.to_string())?;
+    run(Command::new("python3").args(["-m", "venv"]).arg(&dir))
+        .map_err(|e| format!("python3 -m venv failed ({e}); is python3-venv installed?"))?;
+    run(Command::new(&py).args(["-m", "pip", "install", "-q", "--disable-pip-version-check", "-r"]).arg(&req))
+        .map_err(|e| format!("pip install -r interop/requirements.txt failed ({e})"))?;
+    // Written last: a half-made venv is never reused.
+    std::fs::write(&stamp, format!("{hash}\n")).map_err(|e| format!("{}: {e}", stamp.display()))?;
     Ok(py)
 }
 
-/// A PostgreSQL server in a temporary directory, stopped and removed on drop.
+// ---------------------------------------------------------------------------------------
+// The throwaway PostgreSQL
+
+/// The directory holding `initdb` and `pg_ctl`: on PATH, else Debian's newest
+/// `/usr/lib/postgresql/<version>/bin`.
+fn pg_bin() -> Option<PathBuf> {
+    let usable = |d: &Path| d.join("initdb").is_file() && d.join("pg_ctl").is_file();
+    if let Some(initdb) = which("initdb") {
+        let real = std::fs::canonicalize(&initdb).unwrap_or(initdb);
+        if let Some(d) = real.parent().filter(|d| usable(d)) {
+            return Some(d.to_path_buf());
+        }
+    }
+    let mut dirs: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
+        .ok()?
+        .flatten()
+        .filter_map(|e| {
+            let version = e.file_name().to_string_lossy().split('.').next()?.parse().ok()?;
+            Some((version, e.path().join("bin")))
+        })
+        .filter(|(_, d)| usable(d))
+        .collect();
+    dirs.sort();
+    dirs.pop().map(|(_, d)| d)
+}
+
+/// How server-side PostgreSQL commands run: PostgreSQL refuses to run as root.
+#[derive(Clone, Copy)]
+enum RunAs {
+    Me,
+    Runuser,
+    Su,
+}
+
+/// A PostgreSQL server in a temporary directory; stopped and removed on drop, or by its
+/// watchdog if this process dies first (Ctrl-C, kill).
 struct Postgres {
     dir: PathBuf,
     bin: PathBuf,
     url: String,
-    as_postgres: bool,
+    run_as: RunAs,
+    watchdog: Option<Child>,
 }
 
-fn pg_bin() -> Option<PathBuf> {
-    let mut dirs: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
-        .ok()?
-        .filter_map(|e| e.ok())
-        .map(|e| e.path().join("bin"))
-        .filter(|p| p.join("initdb").exists())
-        .collect();
-    dirs.sort();
-    dirs.pop()
-}
-
-fn free_port() -> Option<u16> {
-    TcpListener::bind("127.0.0.1:0").ok()?.local_addr().ok().map(|a| a.port())
-}
+const PG_DIR_PREFIX: &str = "idhub-xtask-pg-";
+const PG_DATABASE: &str = "idhub_test";
 
 impl Postgres {
-    fn start(root: &Path) -> Result<Postgres, String> {
-        let bin = pg_bin().ok_or("no PostgreSQL server binaries in /usr/lib/postgresql (apt-get install postgresql)")?;
-        let as_postgres = is_root();
-        let dir = root.join("target").join(format!("xtask-pg-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
-        if as_postgres && !run(Command::new("chown").args(["-R", "postgres:postgres"]).arg(&dir)) {
-            return Err("cannot chown the PostgreSQL directory to postgres".into());
+    fn start() -> Result<Postgres, String> {
+        let bin = pg_bin().ok_or("no initdb/pg_ctl on PATH or in /usr/lib/postgresql/*/bin (apt-get install postgresql)")?;
+        let run_as = if !is_root() {
+            RunAs::Me
+        } else if !probe("id", &["-u", "postgres"]) {
+            return Err("running as root, and PostgreSQL refuses root, but there is no `postgres` user to run it as".into());
+        } else if which("runuser").is_some() {
+            RunAs::Runuser
+        } else {
+            RunAs::Su
+        };
+        sweep_stale(&bin, run_as);
+        let dir = std::env::temp_dir().join(format!("{PG_DIR_PREFIX}{}", std::process::id()));
+        if dir.exists() {
+            std::fs::remove_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
         }
-        // The target dir's parents must be traversable by the postgres user.
-        let port = free_port().ok_or("no free port")?;
+        std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        let mut pg = Postgres { dir: dir.clone(), bin, url: String::new(), run_as, watchdog: None };
+        if !matches!(run_as, RunAs::Me) {
+            run(Command::new("chown").args(["postgres:postgres"]).arg(&dir))
+                .map_err(|e| format!("chown postgres {}: {e}", dir.display()))?;
+        }
+        pg.watchdog = pg.spawn_watchdog();
         let data = dir.join("data");
-        let pg =
-            Postgres { dir: dir.clone(), bin: bin.clone(), url: format!("postgres://postgres@127.0.0.1:{port}/postgres"), as_postgres };
-        let initdb = pg
-            .command("initdb")
-            .arg("-D")
-            .arg(&data)
-            .args(["-A", "trust", "-U", "postgres", "-E", "UTF8", "--no-sync"])
-            .stdout(Stdio::null())
-            .status();
-        if !initdb.map(|s| s.success()).unwrap_or(false) {
-            return Err("initdb failed".into());
+        let out = pg
+            .command("initdb", &["-D", &data.to_string_lossy(), "-A", "trust", "-U", "postgres", "-E", "UTF8", "--no-sync"])
+            .output()
+            .map_err(|e| format!("initdb: {e}"))?;
+        if !out.status.success() {
+            return Err(format!("initdb failed ({}): {}", describe(out.status), String::from_utf8_lossy(&out.stderr).trim()));
         }
-        let opts = format!("-c listen_addresses=127.0.0.1 -p {port} -k {} -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200", dir.display());
-        let started = pg
-            .command("pg_ctl")
-            .arg("-D")
-            .arg(&data)
-            .arg("-o")
-            .arg(opts)
-            .arg("-l")
-            .arg(dir.join("log"))
-            .args(["-w", "-t", "60", "start"])
-            .stdout(Stdio::null())
-            .status();
-        if !started.map(|s| s.success()).unwrap_or(false) {
-            let log = std::fs::read_to_string(dir.join("log")).unwrap_or_default();
-            return Err(format!("pg_ctl start failed: {log}"));
-        }
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            if Instant::now() > deadline {
-                return Err("PostgreSQL did not start listening".into());
+        // The port is free when we look; someone may take it before the server binds, so try a few.
+        let mut last = String::new();
+        for _ in 0..3 {
+            let port = TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map_err(|e| format!("no free port: {e}"))?.port();
+            let opts = format!(
+                "-c listen_addresses=127.0.0.1 -p {port} -k {} -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300",
+                dir.display()
+            );
+            let log = dir.join("server.log");
+            let status = pg
+                .command("pg_ctl", &["-D", &data.to_string_lossy(), "-o", &opts, "-l", &log.to_string_lossy(), "-w", "-t", "60", "start"])
+                .stdout(Stdio::null())
+                .status()
+                .map_err(|e| format!("pg_ctl: {e}"))?;
+            if !status.success() {
+                last = format!("pg_ctl start failed: {}", std::fs::read_to_string(&log).unwrap_or_default().trim());
+                continue;
             }
-            std::thread::sleep(Duration::from_millis(100));
+            let created = Command::new(pg.bin.join("createdb"))
+                .args(["-h", "127.0.0.1", "-p", &port.to_string(), "-U", "postgres", PG_DATABASE])
+                .current_dir(&dir)
+                .output()
+                .map_err(|e| format!("createdb: {e}"))?;
+            if !created.status.success() {
+                return Err(format!("createdb {PG_DATABASE} failed: {}", String::from_utf8_lossy(&created.stderr).trim()));
+            }
+            pg.url = format!("postgres://postgres@127.0.0.1:{port}/{PG_DATABASE}");
+            eprintln!("PostgreSQL ({}) on 127.0.0.1:{port}, data in {}", pg.bin.display(), dir.display());
+            return Ok(pg);
         }
-        eprintln!("PostgreSQL {} on 127.0.0.1:{port}", bin.display());
-        Ok(pg)
+        Err(last)
     }
 
-    fn command(&self, tool: &str) -> Command {
+    /// `tool` from the server's bin directory, as the user PostgreSQL runs as.
+    fn command(&self, tool: &str, args: &[&str]) -> Command {
         let path = self.bin.join(tool);
-        if self.as_postgres {
-            let mut c = Command::new("runuser");
-            c.args(["-u", "postgres", "--"]).arg(path);
-            c
-        } else {
-            Command::new(path)
+        let mut c = match self.run_as {
+            RunAs::Me => {
+                let mut c = Command::new(path);
+                c.args(args);
+                c
+            }
+            RunAs::Runuser => {
+                let mut c = Command::new("runuser");
+                c.args(["-u", "postgres", "--"]).arg(path).args(args);
+                c
+            }
+            RunAs::Su => {
+                let mut c = Command::new("su");
+                c.args(["postgres", "-s", "/bin/sh", "-c", &self.shell_line(tool, args)]);
+                c
+            }
+        };
+        // The postgres user may not be able to enter our working directory.
+        c.current_dir(&self.dir);
+        c
+    }
+
+    /// The same as [`Self::command`], as one `sh` command line.
+    fn shell_line(&self, tool: &str, args: &[&str]) -> String {
+        pg_shell_line(&self.bin, self.run_as, tool, args)
+    }
+
+    /// A detached `sh` that waits for this process to end, then stops the server and
+    /// removes its directory. It ignores SIGINT/SIGTERM/SIGHUP and sits in its own session,
+    /// so Ctrl-C or a killed process group reaches us but not it.
+    fn spawn_watchdog(&self) -> Option<Child> {
+        let data = self.dir.join("data");
+        let stop = self.shell_line("pg_ctl", &["-D", &data.to_string_lossy(), "-m", "immediate", "-w", "stop"]);
+        let script = format!(
+            "trap '' INT TERM HUP; while kill -0 {pid} 2>/dev/null; do sleep 1; done; \
+             if [ -f {pidfile} ]; then {stop}; fi; rm -rf {dir}",
+            pid = std::process::id(),
+            pidfile = sh_quote(&data.join("postmaster.pid").to_string_lossy()),
+            dir = sh_quote(&self.dir.to_string_lossy()),
+        );
+        let mut cmd = match which("setsid") {
+            Some(setsid) => {
+                let mut c = Command::new(setsid);
+                c.arg("sh");
+                c
+            }
+            None => Command::new("sh"),
+        };
+        cmd.args(["-c", &script]).current_dir("/").stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null());
+        match cmd.spawn() {
+            Ok(child) => Some(child),
+            Err(e) => {
+                eprintln!("xtask: no cleanup watchdog for PostgreSQL ({e}); an interrupted run leaves {}", self.dir.display());
+                None
+            }
         }
+    }
+}
+
+fn pg_shell_line(bin: &Path, run_as: RunAs, tool: &str, args: &[&str]) -> String {
+    let mut words = vec![sh_quote(&bin.join(tool).to_string_lossy())];
+    words.extend(args.iter().map(|a| sh_quote(a)));
+    let line = words.join(" ");
+    match run_as {
+        RunAs::Me => line,
+        RunAs::Runuser => format!("runuser -u postgres -- {line}"),
+        RunAs::Su => format!("su postgres -s /bin/sh -c {}", sh_quote(&line)),
+    }
+}
+
+/// Stops and removes servers left by runs that died without their watchdog.
+fn sweep_stale(bin: &Path, run_as: RunAs) {
+    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else { return };
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let Some(pid) = name.strip_prefix(PG_DIR_PREFIX) else { continue };
+        if pid.parse::<u32>().is_err() || Path::new("/proc").join(pid).exists() {
+            continue;
+        }
+        let data = e.path().join("data");
+        if data.join("postmaster.pid").exists() {
+            let line = pg_shell_line(bin, run_as, "pg_ctl", &["-D", &data.to_string_lossy(), "-m", "immediate", "-w", "stop"]);
+            let _ = Command::new("sh").args(["-c", &line]).current_dir("/").stdout(Stdio::null()).stderr(Stdio::null()).status();
+        }
+        eprintln!("removing a stale PostgreSQL directory: {}", e.path().display());
+        let _ = std::fs::remove_dir_all(e.path());
     }
 }
 
 impl Drop for Postgres {
     fn drop(&mut self) {
-        let _ = self
-            .command("pg_ctl")
-            .arg("-D")
-            .arg(self.dir.join("data"))
-            .args(["-m", "immediate", "stop"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status();
+        let data = self.dir.join("data");
+        if data.join("postmaster.pid").exists() {
+            let _ = self
+                .command("pg_ctl", &["-D", &data.to_string_lossy(), "-m", "fast", "-w", "stop"])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status();
+        }
         let _ = std::fs::remove_dir_all(&self.dir);
+        if let Some(mut w) = self.watchdog.take() {
+            let _ = w.kill();
+            let _ = w.wait();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fnv1a_is_stable_and_separates_parts() {
+        assert_eq!(fnv1a(&[]), "cbf29ce484222325");
+        assert_ne!(fnv1a(&[b"ab", b"c"]), fnv1a(&[b"a", b"bc"]));
+        assert_eq!(fnv1a(&[b"okta==3.4.6\n"]), fnv1a(&[b"okta==3.4.6\n"]));
+    }
+
+    #[test]
+    fn shell_quoting_survives_quotes() {
+        assert_eq!(sh_quote("a b"), "'a b'");
+        assert_eq!(sh_quote("it's"), r"'it'\''s'");
+        let line = pg_shell_line(Path::new("/usr/lib/postgresql/15/bin"), RunAs::Su, "pg_ctl", &["-D", "/tmp/x y", "stop"]);
+        assert_eq!(line, r"su postgres -s /bin/sh -c ''\''/usr/lib/postgresql/15/bin/pg_ctl'\'' '\''-D'\'' '\''/tmp/x y'\'' '\''stop'\'''");
     }
 }
