@@ -72,3 +72,28 @@ def test_pysaml2_accepts_idp_initiated_sign_on(server, unique):
             pass
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def test_pysaml2_sp_initiated_with_outstanding_request(server, unique):
+    from saml2 import BINDING_HTTP_REDIRECT
+    app = api(server, "POST", "/api/v1/apps", {
+        "signOnMode": "SAML_2_0", "label": f"pysaml2 SP-init {unique}",
+        "settings": {"signOn": {"ssoAcsUrl": ACS, "audience": AUDIENCE, "subjectNameIdTemplate": "${user.email}", "subjectNameIdFormat": "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress"}},
+    })
+    login = f"py2sp-{unique}@example.com"
+    user = api(server, "POST", "/api/v1/users?activate=true", {"profile": {"login": login, "email": login, "firstName": "Sp", "lastName": "Init"}, "credentials": {"password": {"value": PW}}})
+    api(server, "POST", f"/api/v1/apps/{app['id']}/users", {"id": user["id"]})
+    workdir = tempfile.mkdtemp(prefix="pysaml2-")
+    try:
+        client = sp_client(server, app["id"], workdir)
+        req_id, info = client.prepare_for_authenticate(entityid=f"{server['base']}/app/{app['id']}", relay_state="/after", binding=BINDING_HTTP_REDIRECT)
+        location = dict(info["headers"])["Location"]
+        assert location.startswith(f"{server['base']}/app/saml_2_0/{app['id']}/sso/saml?SAMLRequest=")
+        html = sign_in(server, login).get(location, timeout=10).text
+        action, fields = posted_form(html)
+        assert action == ACS and fields["RelayState"] == "/after"
+        resp = client.parse_authn_request_response(fields["SAMLResponse"], BINDING_HTTP_POST, outstanding={req_id: "/after"})
+        assert resp is not None and resp.name_id.text == login
+        assert resp.in_response_to == req_id
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
