@@ -1,9 +1,10 @@
-//! The IdP side: a SAML 2.0 Response with one Assertion, signed as the app's settings say.
+//! The IdP side: a SAML 2.0 Response with one Assertion, written with an XML writer and
+//! signed as the app's settings say (Response, Assertion or both; RSA-SHA256, SHA-256
+//! digests, exclusive C14N; each signature right after its element's Issuer).
 
+use crate::error::{Result, SamlError};
 use crate::keys::SigningKey;
-use crate::xml::{instant, new_id, signature_template, Xml};
-use crate::{Result, SamlError};
-use samael::crypto::{Crypto, CryptoProvider};
+use crate::xml::{instant, new_id, sign_after_first_issuer, sign_first_template, signature_template, Xml};
 
 /// Authentication context for a password sign-in.
 pub const AC_PASSWORD: &str = "urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport";
@@ -13,29 +14,43 @@ pub const AC_MFA: &str = "urn:oasis:names:tc:SAML:2.0:ac:classes:MobileTwoFactor
 /// An attribute of the AttributeStatement.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Attribute {
+    /// `Name`.
     pub name: String,
+    /// `NameFormat` (e.g. `urn:oasis:names:tc:SAML:2.0:attrname-format:unspecified`).
     pub name_format: String,
+    /// One `AttributeValue` (`xs:string`) each; an attribute may have several.
     pub values: Vec<String>,
 }
 
-/// Everything a Response says.
+/// Everything a Response says. The AttributeStatement is left out when `attributes` is
+/// empty (an empty one is refused by some SPs).
 #[derive(Debug, Clone)]
 pub struct ResponseSpec {
+    /// The IdP's entity id (both Issuers).
     pub issuer: String,
     /// The ACS URL (Destination and Recipient).
     pub acs_url: String,
+    /// The SP's entity id (the AudienceRestriction).
     pub audience: String,
+    /// NameID value.
     pub name_id: String,
+    /// NameID `Format`.
     pub name_id_format: String,
+    /// The AuthnRequest answered, if SP-initiated (Response and SubjectConfirmationData).
     pub in_response_to: Option<String>,
+    /// AuthnStatement `SessionIndex`.
     pub session_index: String,
+    /// AuthnContextClassRef: [`AC_PASSWORD`], [`AC_MFA`] or another class.
     pub authn_context: String,
+    /// The AttributeStatement.
     pub attributes: Vec<Attribute>,
-    /// Now, Unix milliseconds.
+    /// Now, Unix milliseconds (IssueInstant, AuthnInstant; NotBefore is a minute earlier).
     pub now_ms: i64,
-    /// How long the assertion may be used.
+    /// How long the assertion may be used (NotOnOrAfter = now + this).
     pub validity_ms: i64,
+    /// Sign the Response.
     pub sign_response: bool,
+    /// Sign the Assertion.
     pub sign_assertion: bool,
 }
 
@@ -130,35 +145,51 @@ fn build(
     x.finish()
 }
 
-fn sign(xml: &str, key: &SigningKey) -> Result<String> {
-    Crypto::sign_xml(xml, &key.key_der).map_err(|e| SamlError::Sign(e.to_string()))
+/// A signed Response, with the IDs it carries (for logs).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignedResponse {
+    /// The document.
+    pub xml: String,
+    /// The Response's ID.
+    pub response_id: String,
+    /// The Assertion's ID.
+    pub assertion_id: String,
+}
+
+impl SignedResponse {
+    /// The `SAMLResponse` form value of the HTTP-POST binding.
+    pub fn base64(&self) -> String {
+        crate::encoding::encode_base64(self.xml.as_bytes())
+    }
 }
 
 /// Build and sign a Response: the Assertion first (its signature is then covered by the
 /// Response's), because the engine signs the first empty `ds:Signature` in the document.
-pub fn signed_response(spec: &ResponseSpec, key: &SigningKey) -> Result<String> {
+pub fn sign_response(spec: &ResponseSpec, key: &SigningKey) -> Result<SignedResponse> {
     if !spec.sign_response && !spec.sign_assertion {
         return Err(SamlError::Sign("sign the Response, the Assertion, or both".into()));
     }
+    if spec.validity_ms <= 0 {
+        return Err(SamlError::Sign("the assertion's validity must be positive".into()));
+    }
     let response_id = new_id();
     let assertion_id = new_id();
-    if !spec.sign_assertion {
-        return sign(&build(spec, key, &response_id, &assertion_id, true, false)?, key);
-    }
-    let with_assertion = sign(&build(spec, key, &response_id, &assertion_id, false, true)?, key)?;
-    if !spec.sign_response {
-        return Ok(with_assertion);
-    }
-    // Insert the Response's template right after the Response's Issuer (the first
-    // Issuer in the document): a fixed string of our own, no user data.
-    let mut t = Xml::new();
-    signature_template(&mut t, &response_id, key.cert_b64())?;
-    let template = t.finish()?;
-    let marker = "</saml2:Issuer>";
-    let at = with_assertion.find(marker).ok_or_else(|| SamlError::Xml("no Issuer in the signed document".into()))? + marker.len();
-    let mut doc = String::with_capacity(with_assertion.len() + template.len());
-    doc.push_str(&with_assertion[..at]);
-    doc.push_str(&template);
-    doc.push_str(&with_assertion[at..]);
-    sign(&doc, key)
+    let xml = if !spec.sign_assertion {
+        sign_first_template(&build(spec, key, &response_id, &assertion_id, true, false)?, key)?
+    } else {
+        let with_assertion = sign_first_template(&build(spec, key, &response_id, &assertion_id, false, true)?, key)?;
+        if spec.sign_response {
+            // The Response's template goes right after the Response's Issuer, the first
+            // Issuer in the document.
+            sign_after_first_issuer(&with_assertion, "</saml2:Issuer>", &response_id, key)?
+        } else {
+            with_assertion
+        }
+    };
+    Ok(SignedResponse { xml, response_id, assertion_id })
+}
+
+/// [`sign_response`], returning only the document.
+pub fn signed_response(spec: &ResponseSpec, key: &SigningKey) -> Result<String> {
+    sign_response(spec, key).map(|r| r.xml)
 }

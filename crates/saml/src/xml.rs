@@ -1,7 +1,11 @@
-//! A thin layer over quick-xml's writer: elements, attributes and text are always
-//! escaped by the writer.
+//! Writing XML: a thin layer over quick-xml's writer (elements, attributes and text are
+//! always escaped by the writer; no user data is ever concatenated into markup), new
+//! XML IDs, SAML instants, and the enveloped-signature template that the signature
+//! engine fills in.
 
-use crate::{Result, SamlError};
+use crate::engine::{Engine, SignatureEngine};
+use crate::error::{Result, SamlError};
+use crate::keys::SigningKey;
 use quick_xml::events::{BytesEnd, BytesStart, BytesText, Event};
 use quick_xml::Writer;
 use std::io::Cursor;
@@ -63,9 +67,33 @@ pub(crate) fn new_id() -> String {
     format!("id{}", b.iter().map(|x| format!("{x:02x}")).collect::<String>())
 }
 
-/// SAML's timestamp format.
+/// SAML's timestamp format (UTC, milliseconds).
 pub(crate) fn instant(unix_ms: i64) -> String {
-    chrono::DateTime::from_timestamp_millis(unix_ms).map(|t| t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()).unwrap_or_default()
+    chrono::DateTime::from_timestamp_millis(unix_ms).map(|t| instant_of(&t)).unwrap_or_default()
+}
+
+/// SAML's timestamp format for a `DateTime`.
+pub(crate) fn instant_of(t: &chrono::DateTime<chrono::Utc>) -> String {
+    t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+}
+
+/// Sign the first empty `ds:Signature` template in document order.
+pub(crate) fn sign_first_template(xml: &str, key: &SigningKey) -> Result<String> {
+    Engine::sign_first_template(xml, key)
+}
+
+/// A signature template (our own fixed markup, no user data) inserted right after the
+/// first `</{issuer_qname}>` of a document we wrote ourselves, then signed.
+pub(crate) fn sign_after_first_issuer(doc: &str, issuer_close: &str, id: &str, key: &SigningKey) -> Result<String> {
+    let mut t = Xml::new();
+    signature_template(&mut t, id, key.cert_b64())?;
+    let template = t.finish()?;
+    let at = doc.find(issuer_close).ok_or_else(|| SamlError::Xml("no Issuer in the document to sign".into()))? + issuer_close.len();
+    let mut out = String::with_capacity(doc.len() + template.len());
+    out.push_str(&doc[..at]);
+    out.push_str(&template);
+    out.push_str(&doc[at..]);
+    sign_first_template(&out, key)
 }
 
 /// An enveloped-signature template for the element with `id`, signed with RSA-SHA256 and

@@ -1,98 +1,98 @@
-//! idhub's signed Responses are verified by code nobody here wrote: the `xmlsec1` CLI,
-//! with the downloaded certificate; a different certificate is refused.
+//! Interop with code nobody here wrote, both ways: the `xmlsec1` CLI verifies idhub-signed
+//! Responses with the downloaded certificate (and refuses another certificate), and
+//! Responses signed by the `xmlsec1` CLI (committed vectors, and templates signed now) or
+//! by python3-saml (committed vector) are accepted by idhub's SP side.
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
-use idhub_saml::keys::{generate, SigningKey};
-use idhub_saml::response::{signed_response, Attribute, ResponseSpec, AC_PASSWORD};
-use std::process::Command;
-
-fn xmlsec1_available() -> bool {
-    let ok = Command::new("xmlsec1").arg("--version").output().map(|o| o.status.success()).unwrap_or(false);
-    if !ok {
-        assert!(std::env::var("CI").as_deref() != Ok("true"), "CI=true but xmlsec1 is missing");
-        eprintln!("\n*** SKIPPED: xmlsec1 CLI not installed (apt-get install xmlsec1) ***\n");
-    }
-    ok
-}
-
-fn spec(sign_response: bool, sign_assertion: bool) -> ResponseSpec {
-    ResponseSpec {
-        issuer: "http://127.0.0.1:9/app/0oaTEST".into(),
-        acs_url: "https://sp.example/acs".into(),
-        audience: "https://sp.example".into(),
-        name_id: "sarah@example.com<!-- not a comment -->&more".into(),
-        name_id_format: "urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified".into(),
-        in_response_to: None,
-        session_index: "_s1".into(),
-        authn_context: AC_PASSWORD.into(),
-        attributes: vec![Attribute {
-            name: "firstName".into(),
-            name_format: "urn:oasis:names:tc:SAML:2.0:attrname-format:unspecified".into(),
-            values: vec!["Sarah <\"Lee\">".into()],
-        }],
-        now_ms: chrono::Utc::now().timestamp_millis(),
-        validity_ms: 300_000,
-        sign_response,
-        sign_assertion,
-    }
-}
-
-fn verify(xml: &str, cert_pem: &str, node: &str) -> bool {
-    let dir = std::env::temp_dir().join(format!("idhub-xmlsec-{}", rand_suffix()));
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("r.xml"), xml).unwrap();
-    std::fs::write(dir.join("c.pem"), cert_pem).unwrap();
-    let out = Command::new("xmlsec1")
-        .args([
-            "--verify",
-            "--enabled-reference-uris",
-            "same-doc",
-            "--id-attr:ID",
-            "urn:oasis:names:tc:SAML:2.0:protocol:Response",
-            "--id-attr:ID",
-            "urn:oasis:names:tc:SAML:2.0:assertion:Assertion",
-        ])
-        .args(["--node-xpath", node, "--pubkey-cert-pem"])
-        .arg(dir.join("c.pem"))
-        .arg(dir.join("r.xml"))
-        .output()
-        .unwrap();
-    let _ = std::fs::remove_dir_all(&dir);
-    out.status.success()
-}
-
-fn rand_suffix() -> String {
-    format!("{}-{:?}", std::process::id(), std::thread::current().id()).replace(['(', ')'], "")
-}
-
-const RESPONSE_SIG: &str = "/*[local-name()='Response']/*[local-name()='Signature']";
-const ASSERTION_SIG: &str = "//*[local-name()='Assertion']/*[local-name()='Signature']";
+mod common;
+use common::*;
+use idhub_saml::{verify_response, SignatureScope};
 
 #[test]
 fn xmlsec1_verifies_every_signature_scope() {
     if !xmlsec1_available() {
         return;
     }
-    let (key, cert) = generate("idhub test", 30).unwrap();
-    let (_, other_cert) = generate("someone else", 30).unwrap();
-    let k = SigningKey::from_pem(&key, &cert).unwrap();
-    let both = signed_response(&spec(true, true), &k).unwrap();
-    assert!(verify(&both, &cert, RESPONSE_SIG), "response signature");
-    assert!(verify(&both, &cert, ASSERTION_SIG), "assertion signature");
-    assert!(!verify(&both, &other_cert, RESPONSE_SIG), "another certificate is refused");
-    // the signature sits right after Issuer
-    let after_issuer = both.split("</saml2:Issuer>").nth(1).unwrap();
-    assert!(after_issuer.starts_with("<ds:Signature"));
-    let only_assertion = signed_response(&spec(false, true), &k).unwrap();
-    assert!(verify(&only_assertion, &cert, ASSERTION_SIG));
+    let idp = Idp::new("idhub test");
+    let other = Idp::new("someone else");
+    let mut s = spec(true, true);
+    s.name_id = "sarah@example.com<!-- not a comment -->&more".into();
+    let both = signed(&idp, &s);
+    assert!(xmlsec1_verifies(&both, &idp.cert_pem, RESPONSE_SIG), "response signature");
+    assert!(xmlsec1_verifies(&both, &idp.cert_pem, ASSERTION_SIG), "assertion signature");
+    assert!(!xmlsec1_verifies(&both, &other.cert_pem, RESPONSE_SIG), "another certificate is refused");
+    assert!(!xmlsec1_verifies(&both, &other.cert_pem, ASSERTION_SIG), "another certificate is refused");
+    let only_assertion = signed(&idp, &spec(false, true));
+    assert!(xmlsec1_verifies(&only_assertion, &idp.cert_pem, ASSERTION_SIG));
     assert_eq!(only_assertion.matches("<ds:Signature xmlns").count(), 1);
-    let only_response = signed_response(&spec(true, false), &k).unwrap();
-    assert!(verify(&only_response, &cert, RESPONSE_SIG));
+    let only_response = signed(&idp, &spec(true, false));
+    assert!(xmlsec1_verifies(&only_response, &idp.cert_pem, RESPONSE_SIG));
+    assert_eq!(only_response.matches("<ds:Signature xmlns").count(), 1);
     // user data is escaped, never markup
     assert!(both.contains("sarah@example.com&lt;!-- not a comment --&gt;&amp;more"));
     assert!(!both.contains("<!-- not a comment -->"));
     // tampering breaks it
     let tampered = both.replace("Sarah &lt;", "Eve &lt;");
-    assert!(!verify(&tampered, &cert, ASSERTION_SIG));
-    assert!(signed_response(&spec(false, false), &k).is_err());
+    assert_ne!(tampered, both);
+    assert!(!xmlsec1_verifies(&tampered, &idp.cert_pem, ASSERTION_SIG));
+    assert!(!xmlsec1_verifies(&tampered, &idp.cert_pem, RESPONSE_SIG));
+}
+
+fn vector_policy(idp: &Idp, scope: SignatureScope) -> idhub_saml::TrustPolicy {
+    let mut p = policy(&idp.cert);
+    p.allow_idp_initiated = false;
+    p.request_id = Some("id_vector_request".into());
+    p.signature_scope = scope;
+    p
+}
+
+fn check_vector_assertion(a: &idhub_saml::VerifiedAssertion) {
+    assert_eq!(a.assertion_id(), "id_vector_assertion");
+    assert_eq!(a.issuer(), IDP_ISSUER);
+    assert_eq!(a.name_id().value, "sarah@example.com");
+    assert_eq!(a.session_index(), Some("id_vector_session"));
+    assert_eq!(a.attribute("email"), Some("sarah@example.com"));
+    assert_eq!(a.attributes()["groups"], vec!["Everyone".to_string(), "Engineering & Ops".to_string()]);
+    assert_eq!(a.in_response_to(), Some("id_vector_request"));
+    assert_eq!(a.not_on_or_after().to_rfc3339(), "2026-11-24T05:05:00+00:00");
+}
+
+#[test]
+fn committed_vectors_signed_by_other_implementations_are_accepted() {
+    let idp = Idp::vector();
+    for (file, scope, response_signed, assertion_signed) in [
+        ("signed-by-xmlsec1-assertion.xml", SignatureScope::Assertion, false, true),
+        ("signed-by-xmlsec1-response.xml", SignatureScope::Response, true, false),
+        ("signed-by-xmlsec1-both.xml", SignatureScope::Response, true, true),
+        ("signed-by-xmlsec1-both.xml", SignatureScope::Assertion, true, true),
+        ("signed-by-python3-saml-response.xml", SignatureScope::Response, true, false),
+    ] {
+        let a = verify_xml(&vector(file), &vector_policy(&idp, scope)).unwrap_or_else(|e| panic!("{file}: {e}"));
+        check_vector_assertion(&a);
+        assert_eq!((a.response_signed(), a.assertion_signed()), (response_signed, assertion_signed), "{file}");
+    }
+    // the same bytes against another certificate, or an hour later, are refused
+    let attacker = Idp::attacker();
+    let xml = vector("signed-by-xmlsec1-assertion.xml");
+    assert_eq!(refusal(verify_xml(&xml, &vector_policy(&attacker, SignatureScope::Either))), "signature_invalid");
+    let later = now() + chrono::Duration::hours(1);
+    let r = verify_response(&b64(&xml), &vector_policy(&idp, SignatureScope::Either), later);
+    assert_eq!(refusal(r), "expired");
+}
+
+#[test]
+fn templates_signed_by_xmlsec1_now_are_accepted() {
+    if !xmlsec1_available() {
+        return;
+    }
+    let idp = Idp::new("spoke signed by the xmlsec1 CLI");
+    let a = xmlsec1_sign(&vector("template-assertion-signed.xml"), &idp, ASSERTION_SIG);
+    check_vector_assertion(&verify_xml(&a, &vector_policy(&idp, SignatureScope::Assertion)).unwrap());
+    let r = xmlsec1_sign(&vector("template-response-signed.xml"), &idp, RESPONSE_SIG);
+    check_vector_assertion(&verify_xml(&r, &vector_policy(&idp, SignatureScope::Response)).unwrap());
+    let both = xmlsec1_sign(&xmlsec1_sign(&vector("template-both-signed.xml"), &idp, ASSERTION_SIG), &idp, RESPONSE_SIG);
+    let v = verify_xml(&both, &vector_policy(&idp, SignatureScope::Either)).unwrap();
+    assert!(v.response_signed() && v.assertion_signed());
+    // and what idhub signs, xmlsec1 verifies, closing the loop
+    assert!(xmlsec1_verifies(&both, &idp.cert_pem, RESPONSE_SIG));
 }
