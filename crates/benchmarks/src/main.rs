@@ -44,6 +44,11 @@ struct Args {
 
 type Res<T> = Result<T, Box<dyn std::error::Error>>;
 
+/// An HTTP client whose every request is bounded in time.
+fn client() -> reqwest::Client {
+    reqwest::Client::builder().timeout(Duration::from_secs(30)).build().unwrap_or_default()
+}
+
 fn pct(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {
         return f64::NAN;
@@ -70,7 +75,16 @@ fn free_port() -> Res<u16> {
 struct Db {
     args: Vec<String>,
     url: String,
-    _dir: Option<PathBuf>,
+    dir: Option<PathBuf>,
+}
+
+impl Drop for Db {
+    fn drop(&mut self) {
+        // A 1M-user SQLite database is ~800 MB: never leave it behind.
+        if let Some(d) = &self.dir {
+            let _ = std::fs::remove_dir_all(d);
+        }
+    }
 }
 
 async fn fresh_db(backend: &str, pg_url: Option<&str>) -> Res<Db> {
@@ -78,7 +92,7 @@ async fn fresh_db(backend: &str, pg_url: Option<&str>) -> Res<Db> {
         let dir = std::env::temp_dir().join(format!("idhub-bench-{}", idhub_domain::ids::random_base62(8)));
         std::fs::create_dir_all(&dir)?;
         let url = format!("sqlite://{}", dir.join("idhub.db").display());
-        return Ok(Db { args: vec!["--data-dir".into(), dir.display().to_string()], url, _dir: Some(dir) });
+        return Ok(Db { args: vec!["--data-dir".into(), dir.display().to_string()], url, dir: Some(dir) });
     }
     let admin = pg_url.ok_or("PostgreSQL needs --pg-url or IDHUB_TEST_PG_URL")?;
     let name = format!("idhub_bench_{}", idhub_domain::ids::random_base62(8).to_lowercase());
@@ -90,7 +104,7 @@ async fn fresh_db(backend: &str, pg_url: Option<&str>) -> Res<Db> {
     }
     let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(admin);
     let url = format!("{base}/{name}");
-    Ok(Db { args: vec!["--database-url".into(), url.clone()], url, _dir: None })
+    Ok(Db { args: vec!["--database-url".into(), url.clone()], url, dir: None })
 }
 
 fn cli(bin: &Path, args: &[&str], db: &Db) -> Res<String> {
@@ -117,7 +131,7 @@ impl Server {
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .spawn()?;
-        let http = reqwest::Client::new();
+        let http = client();
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
             if let Ok(r) = http.get(format!("http://127.0.0.1:{port}/health/ready")).send().await {
@@ -147,7 +161,13 @@ impl Server {
         (field("VmRSS:"), field("VmHWM:"))
     }
 
-    fn stop(mut self) {
+    fn stop(self) {
+        drop(self);
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
@@ -238,7 +258,7 @@ async fn create_rate(base: &str, token: &str, clients: usize, total: usize, pass
         let (base, token, tag) = (base.to_string(), token.to_string(), tag.to_string());
         let n = total / clients + usize::from(c < total % clients);
         tasks.push(tokio::spawn(async move {
-            let http = reqwest::Client::new();
+            let http = client();
             for i in 0..n {
                 let login = format!("{tag}-{c}-{i}@create.example");
                 let mut body = json!({ "profile": { "login": login, "email": login, "firstName": "New", "lastName": "User" } });
@@ -276,7 +296,7 @@ async fn run_backend(args: &Args, backend: &str) -> Res<()> {
     let store = Store::open_url(&db.url).await?;
     let org = store.org_by_name("bench").await?;
     let small_rate = bulk(&store, &org.id, &org.user_type_id, 0, args.small).await?;
-    let http = reqwest::Client::new();
+    let http = client();
     let server = Server::start(&args.bin, &db, port).await?;
     let small = list_latency(&http, &base, &token, args.small).await?;
     let small_get = get_latency(&http, &base, &token, args.small, 1000).await?;
