@@ -273,6 +273,17 @@ impl SamlIdp {
         })
     }
 
+    /// Does the transformed username pass the IdP's filter (the whole username must match
+    /// the pattern)? Always true without a filter.
+    pub fn username_allowed(&self, username: &str) -> Result<bool, DomainError> {
+        let Some(f) = &self.username_filter else { return Ok(true) };
+        let re = regex::RegexBuilder::new(&format!("^(?:{f})$"))
+            .size_limit(1 << 20)
+            .build()
+            .map_err(|e| DomainError::invalid("policy.subject.filter", format!("not a valid regular expression: {e}")))?;
+        Ok(re.is_match(username))
+    }
+
     /// The IdP in Okta's JSON shape (without the server-assigned fields and links).
     pub fn to_okta(&self) -> Value {
         let (group_action, assignments, source, filter) = match &self.groups {

@@ -68,6 +68,9 @@ pub async fn serve(cfg: Config) -> Result<(), CliError> {
             if let Err(e) = housekeeping_store.purge_done_jobs(now - 7 * 24 * 3600 * 1000).await {
                 tracing::warn!("housekeeping: {e}");
             }
+            if let Err(e) = housekeeping_store.purge_expired_saml_state(now).await {
+                tracing::warn!("housekeeping: {e}");
+            }
         }
     });
     for addr in &cfg.listen {

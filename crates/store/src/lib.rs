@@ -10,6 +10,7 @@ pub mod connections;
 pub mod events;
 pub mod factors;
 pub mod groups;
+pub mod idps;
 pub mod jobs;
 mod migrate;
 pub mod orgs;
@@ -140,6 +141,30 @@ impl Store {
     pub async fn close(&self) {
         self.write.close().await;
         self.read.close().await;
+    }
+
+    /// Run a `DELETE` whose `$1` is the org and whose other parameters are `args`, and
+    /// write `events`, in one transaction; `NotFound` (and nothing written) when no row
+    /// was deleted.
+    pub(crate) async fn delete_with_events(
+        &self,
+        org: &idhub_domain::ids::OrgId,
+        sql: &str,
+        args: &[&str],
+        now: i64,
+        events: &[idhub_domain::event::NewEvent],
+    ) -> Result<()> {
+        let mut tx = self.write_pool().begin().await?;
+        let mut q = sqlx::query(sql).bind(org.as_str());
+        for a in args {
+            q = q.bind(*a);
+        }
+        if q.execute(&mut *tx).await?.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        events::insert(&mut tx, org, events, now).await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     pub(crate) fn write_pool(&self) -> &AnyPool {

@@ -9,6 +9,7 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
     (5, "jobs", include_str!("../migrations/postgres/0005_jobs.sql")),
     (6, "connections", include_str!("../migrations/postgres/0006_connections.sql")),
     (7, "app_keys", include_str!("../migrations/postgres/0007_app_keys.sql")),
+    (8, "idps", include_str!("../migrations/postgres/0008_idps.sql")),
 ];
 
 pub(crate) fn json_text(column: &str, key: &str) -> String {

@@ -91,7 +91,7 @@ fn keys(user: &User) -> Keys {
     }
 }
 
-async fn insert_user(conn: &mut AnyConnection, user: &User) -> Result<i64> {
+pub(crate) async fn insert_user(conn: &mut AnyConnection, user: &User) -> Result<i64> {
     let k = keys(user);
     let seq: i64 = sqlx::query_scalar(
         "INSERT INTO users (id, org_id, status, transitioning, login, login_key, email_key, first_key, last_key, profile, type_id, provider_type, provider_name, password_hash, recovery_question, admin_role, failed_logins, created, activated, status_changed, last_login, last_updated, password_changed, version) \

@@ -8,6 +8,7 @@ pub mod directory;
 pub mod error;
 pub mod health;
 pub mod html;
+pub mod idp;
 pub mod org;
 pub mod passwords;
 pub mod provisioning;
@@ -87,6 +88,7 @@ pub fn router(state: AppState) -> Router {
         .merge(signin::router())
         .merge(console::router())
         .merge(sso::router())
+        .merge(idp::router())
         .fallback(org::plain_not_found)
         .layer(axum::middleware::from_fn_with_state(state.clone(), org::resolve_org));
     Router::new()

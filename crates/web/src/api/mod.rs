@@ -72,6 +72,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/authn/factors/{factor}/lifecycle/activate", post(authn::authn_factor_verify))
         .route("/sessions/me", get(authn::sessions_me).delete(authn::sessions_me_delete))
         .merge(crate::sso::api_router())
+        .merge(crate::idp::api_router())
         .fallback(api_not_found)
         .method_not_allowed_fallback(api_method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(state, rate_limit))

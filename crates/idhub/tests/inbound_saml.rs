@@ -1,0 +1,448 @@
+//! Inbound federation (the hub side of Org2Org): `/api/v1/idps` and the ACS. A partner
+//! IdP (idhub's own SAML code with a key made here) signs Responses; the tests show the
+//! effect of each IdP policy option in the directory, and that refused Responses change
+//! nothing and are logged with their reason.
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
+
+mod common;
+use base64::Engine;
+use common::*;
+use idhub_saml::keys::{generate, SigningKey};
+use idhub_saml::response::{signed_response, Attribute, ResponseSpec, AC_PASSWORD};
+
+const UNSPECIFIED: &str = "urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified";
+const PARTNER: &str = "http://partner.example/idp";
+
+fn no_redirects() -> reqwest::Client {
+    reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
+}
+
+struct Partner {
+    key: SigningKey,
+    idp: Value,
+}
+
+fn partner_key() -> SigningKey {
+    let (k, c) = generate("partner idp", 30).unwrap();
+    SigningKey::from_pem(&k, &c).unwrap()
+}
+
+/// Register the partner's certificate and an IdP whose policy is `policy` merged over the
+/// seeds' defaults (JIT on, automatic linking, username from the NameID).
+async fn partner(s: &TestServer, policy: Value) -> Partner {
+    let key = partner_key();
+    let (st, k) = call(s.api(Method::POST, "/api/v1/idps/credentials/keys").json(&json!({ "x5c": [key.cert_b64()] }))).await;
+    assert_eq!(st, StatusCode::OK, "{k}");
+    let mut body = json!({
+        "type": "SAML2",
+        "name": format!("Partner {}", &k["kid"].as_str().unwrap()[..8]),
+        "protocol": {
+            "type": "SAML2",
+            "endpoints": { "sso": { "url": "http://127.0.0.1:9/sso", "binding": "HTTP-POST" }, "acs": { "binding": "HTTP-POST", "type": "INSTANCE" } },
+            "algorithms": { "request": { "signature": { "algorithm": "SHA-256", "scope": "REQUEST" } }, "response": { "signature": { "algorithm": "SHA-256", "scope": "ANY" } } },
+            "credentials": { "trust": { "issuer": PARTNER, "kid": k["kid"] } }
+        },
+        "policy": {
+            "provisioning": { "action": "AUTO", "profileMaster": false, "groups": { "action": "NONE" },
+                              "conditions": { "deprovisioned": { "action": "NONE" }, "suspended": { "action": "NONE" } } },
+            "accountLink": { "action": "AUTO", "filter": null },
+            "subject": { "userNameTemplate": { "template": "idpuser.subjectNameId" }, "matchType": "USERNAME" },
+            "maxClockSkew": 120000
+        }
+    });
+    merge(&mut body["policy"], &policy);
+    let (st, idp) = call(s.api(Method::POST, "/api/v1/idps").json(&body)).await;
+    assert_eq!(st, StatusCode::OK, "{idp}");
+    Partner { key, idp }
+}
+
+fn merge(into: &mut Value, from: &Value) {
+    match (into, from) {
+        (Value::Object(a), Value::Object(b)) => {
+            for (k, v) in b {
+                merge(a.entry(k.clone()).or_insert(Value::Null), v);
+            }
+        }
+        (slot, v) => *slot = v.clone(),
+    }
+}
+
+struct Assertion<'a> {
+    name_id: &'a str,
+    attrs: Vec<(&'a str, Vec<&'a str>)>,
+    in_response_to: Option<String>,
+}
+
+fn person<'a>(name_id: &'a str, first: &'a str, last: &'a str) -> Assertion<'a> {
+    Assertion { name_id, attrs: vec![("firstName", vec![first]), ("lastName", vec![last]), ("email", vec![name_id])], in_response_to: None }
+}
+
+impl Partner {
+    fn acs(&self) -> String {
+        self.idp["_links"]["acs"]["href"].as_str().unwrap().to_string()
+    }
+
+    fn spec(&self, a: &Assertion) -> ResponseSpec {
+        ResponseSpec {
+            issuer: PARTNER.into(),
+            acs_url: self.acs(),
+            audience: self.idp["protocol"]["credentials"]["trust"]["audience"].as_str().unwrap().into(),
+            name_id: a.name_id.into(),
+            name_id_format: UNSPECIFIED.into(),
+            in_response_to: a.in_response_to.clone(),
+            session_index: "s1".into(),
+            authn_context: AC_PASSWORD.into(),
+            attributes: a
+                .attrs
+                .iter()
+                .map(|(n, v)| Attribute {
+                    name: n.to_string(),
+                    name_format: "urn:oasis:names:tc:SAML:2.0:attrname-format:unspecified".into(),
+                    values: v.iter().map(|x| x.to_string()).collect(),
+                })
+                .collect(),
+            now_ms: chrono::Utc::now().timestamp_millis(),
+            validity_ms: 300_000,
+            sign_response: false,
+            sign_assertion: true,
+        }
+    }
+
+    fn encode(&self, spec: &ResponseSpec, key: &SigningKey) -> String {
+        base64::engine::general_purpose::STANDARD.encode(signed_response(spec, key).unwrap())
+    }
+
+    fn response(&self, a: &Assertion) -> String {
+        self.encode(&self.spec(a), &self.key)
+    }
+}
+
+struct Posted {
+    status: StatusCode,
+    location: Option<String>,
+    cookie: Option<String>,
+    body: String,
+}
+
+async fn post_acs(url: &str, saml_response: &str, relay: Option<&str>) -> Posted {
+    let mut form = vec![("SAMLResponse", saml_response.to_string())];
+    if let Some(r) = relay {
+        form.push(("RelayState", r.to_string()));
+    }
+    let r = no_redirects().post(url).form(&form).send().await.unwrap();
+    let status = r.status();
+    let location = r.headers().get("location").map(|v| v.to_str().unwrap().to_string());
+    let cookie = r
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().split(';').next().unwrap().to_string())
+        .find(|c| c.starts_with("idhub_sid=") && c.len() > "idhub_sid=".len());
+    Posted { status, location, cookie, body: r.text().await.unwrap() }
+}
+
+fn assert_signed_in(p: &Posted) {
+    assert!(p.status.is_redirection(), "status {} body {}", p.status, p.body);
+    assert!(p.cookie.is_some(), "no session cookie");
+}
+
+fn assert_refused(p: &Posted, reason: &str) {
+    assert!(p.status.is_client_error(), "expected a refusal ({reason}), got {} {:?}", p.status, p.location);
+    assert!(p.cookie.is_none());
+    assert!(p.body.contains(&format!("reason: {reason}")), "page does not name {reason}: {}", p.body);
+}
+
+async fn user(s: &TestServer, login: &str) -> (StatusCode, Value) {
+    call(s.api(Method::GET, &format!("/api/v1/users/{login}"))).await
+}
+
+async fn last_idp_event(s: &TestServer) -> Value {
+    let (_, logs) = call(
+        s.api(Method::GET, "/api/v1/logs?filter=eventType%20eq%20%22user.authentication.auth_via_IDP%22&sortOrder=DESCENDING&limit=1"),
+    )
+    .await;
+    logs[0].clone()
+}
+
+#[tokio::test]
+async fn jit_creates_a_federated_user_then_links_and_follows_the_profile_source() {
+    for backend in backends() {
+        let s = TestServer::start(backend).await;
+        let p = partner(&s, json!({ "provisioning": { "profileMaster": true } })).await;
+        let posted = post_acs(&p.acs(), &p.response(&person("ann@partner.example", "Ann", "Lee")), None).await;
+        assert_signed_in(&posted);
+        assert_eq!(posted.location.as_deref(), Some("/app/UserHome"));
+        let (st, u) = user(&s, "ann@partner.example").await;
+        assert_eq!(st, StatusCode::OK);
+        assert_eq!(u["status"], "ACTIVE");
+        assert_eq!(u["credentials"]["provider"]["type"], "FEDERATION");
+        assert_eq!(u["profile"]["lastName"], "Lee");
+        // The session works on the dashboard.
+        let dash = no_redirects()
+            .get(format!("{}/app/UserHome", s.base_url))
+            .header("cookie", posted.cookie.clone().unwrap())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(dash.status(), StatusCode::OK);
+        // Linked; the next sign-in updates the profile (the IdP is its source).
+        let (_, links) = call(s.api(Method::GET, &format!("/api/v1/idps/{}/users", p.idp["id"].as_str().unwrap()))).await;
+        assert_eq!(links.as_array().unwrap().len(), 1);
+        assert_eq!(links[0]["externalId"], "ann@partner.example");
+        assert_signed_in(&post_acs(&p.acs(), &p.response(&person("ann@partner.example", "Ann", "Park")), None).await);
+        let (_, u) = user(&s, "ann@partner.example").await;
+        assert_eq!(u["profile"]["lastName"], "Park");
+        assert_eq!(user_count(&s).await, 1);
+        let ev = last_idp_event(&s).await;
+        assert_eq!(ev["outcome"]["result"], "SUCCESS");
+        let (_, logs) = call(s.api(Method::GET, "/api/v1/logs?filter=eventType%20eq%20%22user.lifecycle.create%22")).await;
+        assert_eq!(logs.as_array().unwrap().len(), 1);
+    }
+}
+
+#[tokio::test]
+async fn replayed_and_forged_responses_are_refused_and_change_nothing() {
+    for backend in backends() {
+        let s = TestServer::start(backend).await;
+        let p = partner(&s, json!({})).await;
+        let good = p.response(&person("bob@partner.example", "Bob", "Ray"));
+        assert_signed_in(&post_acs(&p.acs(), &good, None).await);
+        let before = user_count(&s).await;
+        assert_refused(&post_acs(&p.acs(), &good, None).await, "replay");
+        assert_eq!(last_idp_event(&s).await["outcome"]["reason"], "replay");
+
+        let stranger = partner_key();
+        let a = person("eve@partner.example", "Eve", "X");
+        assert_refused(&post_acs(&p.acs(), &p.encode(&p.spec(&a), &stranger), None).await, "signature_invalid");
+        let mut spec = p.spec(&a);
+        spec.audience = "https://someone-else.example/sp".into();
+        assert_refused(&post_acs(&p.acs(), &p.encode(&spec, &p.key), None).await, "audience_mismatch");
+        let mut spec = p.spec(&a);
+        spec.now_ms -= 3_600_000;
+        assert_refused(&post_acs(&p.acs(), &p.encode(&spec, &p.key), None).await, "expired");
+        let mut spec = p.spec(&a);
+        spec.issuer = "http://other.example/idp".into();
+        assert_refused(&post_acs(&p.acs(), &p.encode(&spec, &p.key), None).await, "issuer_mismatch");
+        let mut spec = p.spec(&a);
+        spec.in_response_to = Some("id-never-sent".into());
+        assert_refused(&post_acs(&p.acs(), &p.encode(&spec, &p.key), None).await, "in_response_to_mismatch");
+        // Tampered after signing: the NameID changed.
+        let xml = signed_response(&p.spec(&a), &p.key).unwrap().replace("eve@partner.example", "bob@partner.example");
+        let tampered = base64::engine::general_purpose::STANDARD.encode(xml);
+        let r = post_acs(&p.acs(), &tampered, None).await;
+        assert!(r.status.is_client_error() && r.cookie.is_none());
+        assert_refused(&post_acs(&p.acs(), "not base64 at all!", None).await, "bad_base64");
+        let doctype = base64::engine::general_purpose::STANDARD.encode("<!DOCTYPE x [<!ENTITY a \"b\">]><x/>");
+        assert_refused(&post_acs(&p.acs(), &doctype, None).await, "doctype_forbidden");
+        assert_eq!(user_count(&s).await, before);
+        assert_eq!(user(&s, "eve@partner.example").await.0, StatusCode::NOT_FOUND);
+        // The server is still healthy.
+        assert_eq!(call(s.api(Method::GET, "/api/v1/org")).await.0, StatusCode::OK);
+    }
+}
+
+#[tokio::test]
+async fn matching_linking_and_the_username_filter() {
+    for backend in backends() {
+        let s = TestServer::start(backend).await;
+        create_user(&s, "carl@hub.example", Some("Str0ngPassw0rd"), true).await;
+        // Automatic linking of an existing user, matched by username.
+        let p = partner(&s, json!({})).await;
+        assert_signed_in(&post_acs(&p.acs(), &p.response(&person("carl@hub.example", "Carl", "Hub")), None).await);
+        let (_, u) = user(&s, "carl@hub.example").await;
+        assert_eq!(u["credentials"]["provider"]["type"], "OKTA", "linking keeps the user's own credentials");
+        let (_, logs) = call(s.api(Method::GET, "/api/v1/logs?filter=eventType%20eq%20%22user.account.link%22")).await;
+        assert_eq!(logs.as_array().unwrap().len(), 1);
+
+        // Linking disabled: a matching user is refused, not duplicated.
+        create_user(&s, "dina@hub.example", Some("Str0ngPassw0rd"), true).await;
+        let off = partner(&s, json!({ "accountLink": { "action": "DISABLED" } })).await;
+        assert_refused(&post_acs(&off.acs(), &off.response(&person("dina@hub.example", "D", "H")), None).await, "link_disabled");
+
+        // Match on email with a username built from an attribute.
+        create_user(&s, "erin@hub.example", Some("Str0ngPassw0rd"), true).await;
+        let (st, _) =
+            call(s.api(Method::POST, "/api/v1/users/erin@hub.example").json(&json!({"profile": {"email": "erin@partner.example"}}))).await;
+        assert_eq!(st, StatusCode::OK);
+        let by_mail = partner(
+            &s,
+            json!({ "subject": { "userNameTemplate": { "template": "idpuser.email" }, "matchType": "EMAIL" }, "provisioning": { "action": "DISABLED" } }),
+        )
+        .await;
+        let mut a = person("opaque-id-17", "Erin", "P");
+        a.attrs[2] = ("email", vec!["erin@partner.example"]);
+        assert_signed_in(&post_acs(&by_mail.acs(), &by_mail.response(&a), None).await);
+        // No match and JIT off: refused.
+        assert_refused(&post_acs(&by_mail.acs(), &by_mail.response(&person("nobody@partner.example", "N", "B")), None).await, "no_match");
+
+        // The username filter (whole-username regex).
+        let filtered = partner(&s, json!({ "subject": { "filter": ".*@partner\\.example" } })).await;
+        assert_refused(
+            &post_acs(&filtered.acs(), &filtered.response(&person("mallory@evil.example", "M", "E")), None).await,
+            "username_filtered",
+        );
+        assert_signed_in(&post_acs(&filtered.acs(), &filtered.response(&person("fay@partner.example", "Fay", "P")), None).await);
+    }
+}
+
+#[tokio::test]
+async fn reactivation_and_unsuspension_follow_the_policy() {
+    for backend in backends() {
+        let s = TestServer::start(backend).await;
+        let strict = partner(&s, json!({})).await;
+        let lenient = partner(
+            &s,
+            json!({ "provisioning": { "conditions": { "deprovisioned": { "action": "REACTIVATE" }, "suspended": { "action": "UNSUSPEND" } } } }),
+        )
+        .await;
+        let u = create_user(&s, "gil@hub.example", Some("Str0ngPassw0rd"), true).await;
+        let id = u["id"].as_str().unwrap();
+        assert_eq!(call(s.api(Method::POST, &format!("/api/v1/users/{id}/lifecycle/suspend"))).await.0, StatusCode::OK);
+        assert_refused(&post_acs(&strict.acs(), &strict.response(&person("gil@hub.example", "G", "H")), None).await, "user_suspended");
+        assert_eq!(user(&s, id).await.1["status"], "SUSPENDED");
+        assert_signed_in(&post_acs(&lenient.acs(), &lenient.response(&person("gil@hub.example", "G", "H")), None).await);
+        assert_eq!(user(&s, id).await.1["status"], "ACTIVE");
+        assert_eq!(call(s.api(Method::POST, &format!("/api/v1/users/{id}/lifecycle/deactivate"))).await.0, StatusCode::OK);
+        assert_refused(&post_acs(&strict.acs(), &strict.response(&person("gil@hub.example", "G", "H")), None).await, "user_deactivated");
+        assert_eq!(user(&s, id).await.1["status"], "DEPROVISIONED");
+        assert_signed_in(&post_acs(&lenient.acs(), &lenient.response(&person("gil@hub.example", "G", "H")), None).await);
+        assert_eq!(user(&s, id).await.1["status"], "ACTIVE");
+        let (_, logs) = call(s.api(Method::GET, "/api/v1/logs?filter=eventType%20eq%20%22user.lifecycle.reactivate%22")).await;
+        assert_eq!(logs.as_array().unwrap().len(), 1);
+    }
+}
+
+async fn group(s: &TestServer, name: &str) -> String {
+    let (st, g) = call(s.api(Method::POST, "/api/v1/groups").json(&json!({ "profile": { "name": name } }))).await;
+    assert_eq!(st, StatusCode::OK, "{g}");
+    g["id"].as_str().unwrap().to_string()
+}
+
+async fn group_names(s: &TestServer, login: &str) -> Vec<String> {
+    let (_, u) = user(s, login).await;
+    let (_, gs) = call(s.api(Method::GET, &format!("/api/v1/users/{}/groups", u["id"].as_str().unwrap()))).await;
+    let mut names: Vec<String> =
+        gs.as_array().unwrap().iter().map(|g| g["profile"]["name"].as_str().unwrap().to_string()).filter(|n| n != "Everyone").collect();
+    names.sort();
+    names
+}
+
+#[tokio::test]
+async fn group_actions_assign_append_and_sync() {
+    for backend in backends() {
+        let s = TestServer::start(backend).await;
+        let contractors = group(&s, "Contractors").await;
+        group(&s, "Sales").await;
+        group(&s, "Engineering").await;
+        let local = group(&s, "Local only").await;
+        let assign = partner(&s, json!({ "provisioning": { "groups": { "action": "ASSIGN", "assignments": [contractors] } } })).await;
+        assert_signed_in(&post_acs(&assign.acs(), &assign.response(&person("hal@p.example", "H", "L")), None).await);
+        assert_eq!(group_names(&s, "hal@p.example").await, vec!["Contractors"]);
+
+        let append = partner(
+            &s,
+            json!({ "provisioning": { "groups": { "action": "APPEND", "sourceAttributeName": "groups", "filter": ["Sales", "Engineering"] } } }),
+        )
+        .await;
+        let mut a = person("ida@p.example", "I", "D");
+        a.attrs.push(("groups", vec!["Sales", "Local only", "Nope"]));
+        assert_signed_in(&post_acs(&append.acs(), &append.response(&a), None).await);
+        assert_eq!(group_names(&s, "ida@p.example").await, vec!["Sales"], "only allow-listed groups are appended");
+
+        // SYNC: memberships become exactly the asserted (allowed) groups.
+        let (_, ida) = user(&s, "ida@p.example").await;
+        let ida_id = ida["id"].as_str().unwrap().to_string();
+        assert_eq!(call(s.api(Method::PUT, &format!("/api/v1/groups/{local}/users/{ida_id}"))).await.0, StatusCode::NO_CONTENT);
+        let sync =
+            partner(&s, json!({ "provisioning": { "groups": { "action": "SYNC", "sourceAttributeName": "groups", "filter": [] } } })).await;
+        let mut a = person("ida@p.example", "I", "D");
+        a.attrs.push(("groups", vec!["Engineering"]));
+        assert_signed_in(&post_acs(&sync.acs(), &sync.response(&a), None).await);
+        assert_eq!(group_names(&s, "ida@p.example").await, vec!["Engineering"]);
+        let (_, logs) = call(s.api(Method::GET, "/api/v1/logs?filter=eventType%20eq%20%22group.user_membership.remove%22")).await;
+        assert_eq!(logs.as_array().unwrap().len(), 2, "Sales and Local only removed");
+    }
+}
+
+fn form_field(html: &str, name: &str) -> Option<String> {
+    let marker = format!("name=\"{name}\" value=\"");
+    html.split(&marker)
+        .nth(1)
+        .map(|rest| rest.split('"').next().unwrap().replace("&amp;", "&").replace("&#39;", "'").replace("&quot;", "\""))
+}
+
+#[tokio::test]
+async fn sp_initiated_sign_in_answers_the_request_once_and_continues_to_the_relay_state() {
+    for backend in backends() {
+        let s = TestServer::start(backend).await;
+        let p = partner(&s, json!({})).await;
+        let id = p.idp["id"].as_str().unwrap();
+        let page = no_redirects().get(format!("{}/sso/idps/{id}?fromURI=%2Fapp%2FUserHome%3Fx%3D1", s.base_url)).send().await.unwrap();
+        assert_eq!(page.status(), StatusCode::OK);
+        let html = page.text().await.unwrap();
+        assert!(html.contains("action=\"http://127.0.0.1:9/sso\""), "{html}");
+        let request = base64::engine::general_purpose::STANDARD.decode(form_field(&html, "SAMLRequest").unwrap()).unwrap();
+        let request = String::from_utf8(request).unwrap();
+        assert!(request.contains("<ds:Signature") || request.contains("Signature"), "signed as the IdP asks: {request}");
+        let req_id = request.split("ID=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
+        let mut a = person("jo@p.example", "Jo", "P");
+        a.in_response_to = Some(req_id);
+        let answer = p.response(&a);
+        let posted = post_acs(&p.acs(), &answer, None).await;
+        assert_signed_in(&posted);
+        assert_eq!(posted.location.as_deref(), Some("/app/UserHome?x=1"), "the saved RelayState");
+        // The same request cannot be answered twice (even by a fresh assertion).
+        assert_refused(&post_acs(&p.acs(), &p.response(&a), None).await, "in_response_to_mismatch");
+        // A foreign RelayState is never followed.
+        let posted = post_acs(&p.acs(), &p.response(&person("jo@p.example", "Jo", "P")), Some("https://evil.example/")).await;
+        assert_signed_in(&posted);
+        assert_eq!(posted.location.as_deref(), Some("/app/UserHome"));
+    }
+}
+
+#[tokio::test]
+async fn the_idp_api_validates_generates_the_audience_and_serves_sp_metadata() {
+    for backend in backends() {
+        let s = TestServer::start(backend).await;
+        let p = partner(&s, json!({})).await;
+        let id = p.idp["id"].as_str().unwrap();
+        assert!(id.starts_with("0oa"));
+        let audience = p.idp["protocol"]["credentials"]["trust"]["audience"].as_str().unwrap();
+        assert!(audience.starts_with(&format!("{}/saml2/service-provider/", s.base_url)));
+        assert_eq!(p.idp["_links"]["acs"]["href"], format!("{}/sso/saml2/{id}", s.base_url));
+        let md = s.api(Method::GET, &format!("/api/v1/idps/{id}/metadata.xml")).send().await.unwrap();
+        assert_eq!(md.status(), StatusCode::OK);
+        let md = md.text().await.unwrap();
+        assert!(md.contains(&format!("entityID=\"{audience}\"")) && md.contains(&format!("{}/sso/saml2/{id}", s.base_url)), "{md}");
+        assert!(md.contains("AuthnRequestsSigned=\"true\""));
+
+        // Bad bodies: Okta's validation error naming the field; nothing created.
+        let (_, before) = call(s.api(Method::GET, "/api/v1/idps")).await;
+        let mut bad = p.idp.clone();
+        bad["policy"]["subject"]["userNameTemplate"]["template"] = json!("String.nope(idpuser.email");
+        bad["name"] = json!("Another");
+        let (st, e) = call(s.api(Method::POST, "/api/v1/idps").json(&bad)).await;
+        assert_eq!(st, StatusCode::BAD_REQUEST);
+        assert_okta_error(&e, "E0000001");
+        let mut bad = p.idp.clone();
+        bad["name"] = json!("Third");
+        bad["protocol"]["credentials"]["trust"]["kid"] = json!("no-such-kid");
+        assert_eq!(call(s.api(Method::POST, "/api/v1/idps").json(&bad)).await.0, StatusCode::BAD_REQUEST);
+        let (st, e) = call(s.api(Method::POST, "/api/v1/idps/credentials/keys").json(&json!({ "x5c": ["bm90IGEgY2VydA=="] }))).await;
+        assert_eq!(st, StatusCode::BAD_REQUEST);
+        assert_okta_error(&e, "E0000001");
+        let (_, after) = call(s.api(Method::GET, "/api/v1/idps")).await;
+        assert_eq!(before, after);
+
+        // Lifecycle: an active IdP cannot be deleted; an inactive one refuses sign-ins.
+        assert_eq!(call(s.api(Method::DELETE, &format!("/api/v1/idps/{id}"))).await.0, StatusCode::FORBIDDEN);
+        let (st, v) = call(s.api(Method::POST, &format!("/api/v1/idps/{id}/lifecycle/deactivate"))).await;
+        assert_eq!((st, v["status"].as_str()), (StatusCode::OK, Some("INACTIVE")));
+        assert_refused(&post_acs(&p.acs(), &p.response(&person("kim@p.example", "K", "P")), None).await, "idp_inactive");
+        assert_eq!(call(s.api(Method::DELETE, &format!("/api/v1/idps/{id}"))).await.0, StatusCode::NO_CONTENT);
+        assert_eq!(call(s.api(Method::GET, &format!("/api/v1/idps/{id}"))).await.0, StatusCode::NOT_FOUND);
+        // A key in use cannot be deleted; an unused one can.
+        let kid = p.idp["protocol"]["credentials"]["trust"]["kid"].as_str().unwrap();
+        assert_eq!(call(s.api(Method::DELETE, &format!("/api/v1/idps/credentials/keys/{kid}"))).await.0, StatusCode::NO_CONTENT);
+    }
+}

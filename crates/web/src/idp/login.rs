@@ -1,0 +1,131 @@
+//! SP-initiated sign-in with an IdP: `GET /sso/idps/{idpId}` (Okta's authorize link),
+//! `GET /sso/saml2/{idpId}` and the deep link `/sso/saml2/{idpId}/app/{name}/{appId}/sso/saml`.
+//! An AuthnRequest is built, remembered in the database (its ID is the only
+//! InResponseTo the ACS will take, once, for ten minutes), and sent by the IdP's binding —
+//! signed (RSA-SHA256) when the IdP's settings ask for it.
+
+use super::{acs_url, settings_of, sp_signing_key};
+use crate::html::{add_security_headers, error_page, escape};
+use crate::org::CurrentOrg;
+use crate::AppState;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use chrono::{DateTime, Utc};
+use idhub_saml::authn_request::{build_authn_request, AuthnRequestSpec};
+use idhub_store::idps::SamlRequest;
+use idhub_store::orgs::Org;
+use std::collections::HashMap;
+
+/// How long an AuthnRequest may be answered.
+const REQUEST_LIFETIME_MS: i64 = 10 * 60 * 1000;
+
+/// `GET /sso/idps/{idpId}` and `GET /sso/saml2/{idpId}`: `RelayState` or `fromURI` say
+/// where to continue after sign-in.
+pub async fn start(
+    State(state): State<AppState>,
+    CurrentOrg(org): CurrentOrg,
+    Path(id): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let relay = q.get("RelayState").or_else(|| q.get("fromURI")).cloned();
+    send_request(&state, &org, &id, relay).await
+}
+
+/// `GET /sso/saml2/{idpId}/app/{name}/{appId}/sso/saml`: sign in with the IdP, then
+/// continue straight to the app's sign-on (passing its own RelayState on).
+pub async fn start_for_app(
+    State(state): State<AppState>,
+    CurrentOrg(org): CurrentOrg,
+    Path((id, name, app)): Path<(String, String, String)>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let enc = |v: &str| percent_encoding::utf8_percent_encode(v, percent_encoding::NON_ALPHANUMERIC).to_string();
+    let mut target = format!("/app/{}/{}/sso/saml", enc(&name), enc(&app));
+    if let Some(r) = q.get("RelayState") {
+        target.push_str("?RelayState=");
+        target.push_str(&enc(r));
+    }
+    send_request(&state, &org, &id, Some(target)).await
+}
+
+async fn send_request(state: &AppState, org: &Org, id: &str, relay: Option<String>) -> Response {
+    let unavailable = || {
+        error_page(
+            StatusCode::NOT_FOUND,
+            &org.name,
+            "Identity provider unavailable",
+            "There is no such active identity provider in this organization.",
+        )
+    };
+    let idp = match state.store.get_idp(&org.id, id).await {
+        Ok(i) if i.status == "ACTIVE" => i,
+        _ => return unavailable(),
+    };
+    let Ok(settings) = settings_of(&idp) else { return unavailable() };
+    let relay = relay.filter(|r| !r.is_empty() && r.len() <= 2048 && crate::signin::session::same_org_target(org, r).is_some());
+    let now = state.now();
+    let spec = AuthnRequestSpec {
+        issuer: settings.audience.clone(),
+        destination: settings.destination.clone().unwrap_or_else(|| settings.sso_url.clone()),
+        acs_url: acs_url(org, &idp, &settings),
+        name_id_format: Some(settings.name_format.clone()),
+        force_authn: false,
+        now: DateTime::<Utc>::from_timestamp_millis(now).unwrap_or_else(Utc::now),
+    };
+    let failed = |e: String| {
+        tracing::error!("AuthnRequest for IdP {}: {e}", idp.id);
+        error_page(
+            StatusCode::BAD_GATEWAY,
+            &org.name,
+            "Sign-in unavailable",
+            "The sign-in request to the identity provider could not be made.",
+        )
+    };
+    let request = match build_authn_request(&spec) {
+        Ok(r) => r,
+        Err(e) => return failed(e.to_string()),
+    };
+    let key = if settings.sign_requests {
+        match sp_signing_key(state, org, &idp).await {
+            Ok((_, k)) => Some(k),
+            Err(e) => return failed(e.summary),
+        }
+    } else {
+        None
+    };
+    let saved = SamlRequest {
+        id: request.id().to_string(),
+        idp_id: idp.id.clone(),
+        relay_state: relay.clone(),
+        expires: now + REQUEST_LIFETIME_MS,
+    };
+    if let Err(e) = state.store.save_saml_request(&org.id, &saved).await {
+        return failed(e.to_string());
+    }
+    // The RelayState sent to the IdP is the request id's partner: the ACS finds the
+    // destination in the database, so nothing the IdP echoes back is trusted for it.
+    if settings.sso_binding == "HTTP-Redirect" {
+        match request.redirect_url(relay.as_deref(), key.as_ref()) {
+            Ok(url) => Redirect::to(&url).into_response(),
+            Err(e) => failed(e.to_string()),
+        }
+    } else {
+        let value = match request.post_form_value(key.as_ref()) {
+            Ok(v) => v,
+            Err(e) => return failed(e.to_string()),
+        };
+        let relay_input =
+            relay.map(|r| format!("<input type=\"hidden\" name=\"RelayState\" value=\"{}\">", escape(&r))).unwrap_or_default();
+        let html = format!(
+            "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Signing in with {name}</title><script src=\"/static/autopost.js\" defer></script></head>\
+<body><form method=\"post\" action=\"{url}\"><input type=\"hidden\" name=\"SAMLRequest\" value=\"{value}\">{relay_input}\
+<p>Sending you to {name}…</p><noscript><button type=\"submit\">Continue</button></noscript></form></body></html>",
+            name = escape(&idp.name),
+            url = escape(&settings.sso_url),
+        );
+        let mut r = Html(html).into_response();
+        add_security_headers(r.headers_mut());
+        r
+    }
+}
