@@ -13,6 +13,7 @@ pub mod ids;
 pub mod lifecycle;
 pub mod password;
 pub mod policy;
+pub mod routing;
 pub mod schema;
 pub mod sealed;
 pub mod time;

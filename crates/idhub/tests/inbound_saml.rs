@@ -446,3 +446,58 @@ async fn the_idp_api_validates_generates_the_audience_and_serves_sp_metadata() {
         assert_eq!(call(s.api(Method::DELETE, &format!("/api/v1/idps/credentials/keys/{kid}"))).await.0, StatusCode::NO_CONTENT);
     }
 }
+
+#[tokio::test]
+async fn the_sign_in_page_offers_the_idp_and_routing_rules_send_usernames_to_it() {
+    for backend in backends() {
+        let s = TestServer::start(backend).await;
+        let p = partner(&s, json!({})).await;
+        let id = p.idp["id"].as_str().unwrap();
+        let page = no_redirects().get(format!("{}/login", s.base_url)).send().await.unwrap();
+        let cookie = page
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .map(|v| v.to_str().unwrap().split(';').next().unwrap().to_string())
+            .find(|c| c.starts_with("idhub_csrf="))
+            .unwrap();
+        let token = cookie.split_once('=').unwrap().1.to_string();
+        let html = page.text().await.unwrap();
+        assert!(html.contains(&format!("href=\"/sso/idps/{id}\"")) && html.contains("Sign in with Partner"), "{html}");
+
+        // A rule: usernames ending in @partner.example go to the partner IdP.
+        let (st, policies) = call(s.api(Method::GET, "/api/v1/policies?type=IDP_DISCOVERY")).await;
+        assert_eq!(st, StatusCode::OK);
+        let pid = policies[0]["id"].as_str().unwrap().to_string();
+        let rule = json!({
+            "type": "IDP_DISCOVERY", "name": "Partner users", "priority": 1,
+            "conditions": { "userIdentifier": { "type": "IDENTIFIER", "patterns": [{ "matchType": "SUFFIX", "value": "@partner.example" }] } },
+            "actions": { "idp": { "providers": [{ "type": "SAML2", "id": id }] } }
+        });
+        let (st, created) = call(s.api(Method::POST, &format!("/api/v1/policies/{pid}/rules")).json(&rule)).await;
+        assert_eq!(st, StatusCode::OK, "{created}");
+        let mut bad = rule.clone();
+        bad["actions"]["idp"]["providers"][0]["id"] = json!("0oaNoSuchIdp");
+        let (st, e) = call(s.api(Method::POST, &format!("/api/v1/policies/{pid}/rules")).json(&bad)).await;
+        assert_eq!(st, StatusCode::BAD_REQUEST);
+        assert_okta_error(&e, "E0000001");
+
+        let login = |user: &'static str| {
+            no_redirects()
+                .post(format!("{}/login", s.base_url))
+                .header("Cookie", cookie.clone())
+                .form(&[("username", user), ("password", ""), ("csrf", token.as_str()), ("fromURI", "/app/UserHome")])
+                .send()
+        };
+        let r = login("lee@partner.example").await.unwrap();
+        assert!(r.status().is_redirection());
+        assert_eq!(r.headers()["location"].to_str().unwrap(), format!("/sso/idps/{id}?fromURI=%2Fapp%2FUserHome"));
+        // Others still get the password sign-in.
+        let r = login("lee@hub.example").await.unwrap();
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+        // Deleting the rule stops the routing.
+        let rid = created["id"].as_str().unwrap();
+        assert_eq!(call(s.api(Method::DELETE, &format!("/api/v1/policies/{pid}/rules/{rid}"))).await.0, StatusCode::NO_CONTENT);
+        assert_eq!(login("lee@partner.example").await.unwrap().status(), StatusCode::UNAUTHORIZED);
+    }
+}

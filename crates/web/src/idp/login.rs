@@ -129,3 +129,56 @@ async fn send_request(state: &AppState, org: &Org, id: &str, relay: Option<Strin
         r
     }
 }
+
+/// "Sign in with …" buttons for the org's active SSO identity providers (HTML).
+pub async fn sign_in_buttons(state: &AppState, org: &Org, from_uri: &str) -> String {
+    let idps = state.store.list_idps(&org.id, None, 0, 50).await.unwrap_or_default();
+    let from = crate::signin::session::same_org_target(org, from_uri);
+    let enc = |v: &str| percent_encoding::utf8_percent_encode(v, percent_encoding::NON_ALPHANUMERIC).to_string();
+    let buttons: Vec<String> = idps
+        .iter()
+        .filter(|i| i.status == "ACTIVE" && settings_of(i).map(|s| s.usage == idhub_domain::idp::Usage::Sso).unwrap_or(false))
+        .map(|i| {
+            let q = from.as_deref().map(|f| format!("?fromURI={}", enc(f))).unwrap_or_default();
+            format!("<a class=\"button idp\" href=\"/sso/idps/{}{q}\">Sign in with {}</a>", escape(&i.id), escape(&i.name))
+        })
+        .collect();
+    if buttons.is_empty() {
+        String::new()
+    } else {
+        format!("<div class=\"idps\"><p>Or</p>{}</div>", buttons.join(""))
+    }
+}
+
+/// The app a sign-in continues to, from a `fromURI` such as `/app/{name}/{id}/sso/saml`.
+fn app_of(from_uri: &str) -> Option<&str> {
+    let path = from_uri.split(['?', '#']).next()?;
+    let path = path.find("/app/").map(|i| &path[i..])?;
+    let mut parts = path.trim_start_matches("/app/").split('/');
+    let (_name, id) = (parts.next()?, parts.next()?);
+    (parts.next() == Some("sso")).then_some(id)
+}
+
+/// Where the routing rules send this username (an IdP's sign-in URL), if anywhere
+/// other than the org's own password sign-in.
+pub async fn routed(state: &AppState, org: &Org, username: &str, from_uri: &str) -> Option<String> {
+    if username.trim().is_empty() {
+        return None;
+    }
+    let rules: Vec<idhub_domain::routing::RoutingRule> = state
+        .store
+        .list_routing_rules(&org.id)
+        .await
+        .ok()?
+        .iter()
+        .filter_map(|r| idhub_domain::routing::RoutingRule::from_okta(&r.rule).ok())
+        .collect();
+    match idhub_domain::routing::route(&rules, username, app_of(from_uri))? {
+        idhub_domain::routing::Route::Local => None,
+        idhub_domain::routing::Route::Idp(id) => {
+            let enc = |v: &str| percent_encoding::utf8_percent_encode(v, percent_encoding::NON_ALPHANUMERIC).to_string();
+            let from = crate::signin::session::same_org_target(org, from_uri).map(|f| format!("?fromURI={}", enc(&f))).unwrap_or_default();
+            Some(format!("/sso/idps/{}{from}", enc(id)))
+        }
+    }
+}

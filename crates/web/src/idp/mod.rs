@@ -7,6 +7,7 @@ pub mod acs;
 pub mod api;
 pub mod federate;
 pub mod login;
+pub mod routing;
 
 use crate::error::ApiError;
 use crate::AppState;
@@ -33,6 +34,10 @@ pub fn api_router() -> Router<AppState> {
         .route("/idps/{id}/metadata.xml", get(api::idps_metadata))
         .route("/idps/{id}/users", get(api::idps_users))
         .route("/idps/{id}/users/{uid}", delete(api::idps_user_unlink))
+        .route("/policies", get(routing::policies_list))
+        .route("/policies/{id}", get(routing::policy_get))
+        .route("/policies/{id}/rules", get(routing::rules_list).post(routing::rules_create))
+        .route("/policies/{id}/rules/{rid}", get(routing::rules_get).put(routing::rules_update).delete(routing::rules_delete))
 }
 
 /// Browser routes (ACS and SP-initiated sign-in).

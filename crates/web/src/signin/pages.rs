@@ -32,7 +32,15 @@ pub async fn root() -> Redirect {
     Redirect::to("/app/UserHome")
 }
 
-fn render_login(org: &Org, headers: &HeaderMap, from_uri: &str, username: &str, error: Option<&str>, status: StatusCode) -> Response {
+fn render_login(
+    org: &Org,
+    headers: &HeaderMap,
+    from_uri: &str,
+    username: &str,
+    error: Option<&str>,
+    status: StatusCode,
+    idps: &str,
+) -> Response {
     let (csrf, new) = csrf_token(headers);
     let error_html = error.map(|e| format!("<p class=\"error\" role=\"alert\" id=\"signin-error\">{}</p>", escape(e))).unwrap_or_default();
     let body = format!(
@@ -40,8 +48,8 @@ fn render_login(org: &Org, headers: &HeaderMap, from_uri: &str, username: &str, 
 <form method=\"post\" action=\"/login\">\
 <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\"><input type=\"hidden\" name=\"fromURI\" value=\"{from}\">\
 <label for=\"username\">Username</label><input id=\"username\" name=\"username\" type=\"text\" autocomplete=\"username\" required value=\"{user}\" autofocus>\
-<label for=\"password\">Password</label><input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"current-password\" required>\
-<button type=\"submit\" id=\"signin-submit\">Sign In</button></form></section>",
+<label for=\"password\">Password</label><input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"current-password\">\
+<button type=\"submit\" id=\"signin-submit\">Sign In</button></form>{idps}</section>",
         csrf = escape(&csrf),
         from = escape(from_uri),
         user = escape(username),
@@ -58,7 +66,8 @@ pub async fn login_form(State(state): State<AppState>, CurrentOrg(org): CurrentO
         let to = same_org_target(&org, &from).unwrap_or_else(|| "/app/UserHome".into());
         return Redirect::to(&to).into_response();
     }
-    render_login(&org, &parts.headers, &from, "", None, StatusCode::OK)
+    let idps = crate::idp::login::sign_in_buttons(&state, &org, &from).await;
+    render_login(&org, &parts.headers, &from, "", None, StatusCode::OK, &idps)
 }
 
 /// The sign-in form.
@@ -93,6 +102,11 @@ pub async fn login_submit(
             vec![],
         );
     }
+    // Routing rules may send this username to an identity provider instead.
+    if let Some(to) = crate::idp::login::routed(&state, &org, &form.username, &form.from_uri).await {
+        return Redirect::to(&to).into_response();
+    }
+    let idps = crate::idp::login::sign_in_buttons(&state, &org, &form.from_uri).await;
     match password_login(&state, &org, &form.username, &form.password, &client.0).await {
         Ok(auth) if needs_mfa(&state, &org, &auth.user.user).await => {
             let from = same_org_target(&org, &form.from_uri);
@@ -117,6 +131,7 @@ pub async fn login_submit(
             &form.username,
             Some("Unable to sign in: the username or password is not correct."),
             StatusCode::UNAUTHORIZED,
+            &idps,
         ),
         Err(AuthFailure::LockedOut) => render_login(
             &org,
@@ -125,6 +140,7 @@ pub async fn login_submit(
             &form.username,
             Some("Your account is locked. Contact your administrator to unlock it."),
             StatusCode::FORBIDDEN,
+            &idps,
         ),
         Err(AuthFailure::Throttled) => render_login(
             &org,
@@ -133,6 +149,7 @@ pub async fn login_submit(
             &form.username,
             Some("Too many sign-in attempts. Wait a minute and try again."),
             StatusCode::TOO_MANY_REQUESTS,
+            &idps,
         ),
         Err(AuthFailure::Internal(e)) => crate::error::ApiError::internal(e).into_response(),
     }
