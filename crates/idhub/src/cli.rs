@@ -33,8 +33,9 @@ enum Command {
     /// Manage API tokens.
     #[command(subcommand)]
     Token(TokenCommand),
-    /// Start a ready-to-use server on the embedded database: an org with an
-    /// administrator and a fresh API token, printed with example calls.
+    /// The seeds' Org2Org setup on the embedded database, ready to click through: a spoke
+    /// org and a hub org on two loopback addresses and a demo SAML SP standing in for
+    /// Dropbox Business on a third, all wired through the orgs' API.
     Demo(DemoArgs),
 }
 
@@ -43,9 +44,15 @@ struct DemoArgs {
     /// Where the demo keeps its database (reused across runs).
     #[arg(long, default_value = "idhub-demo")]
     data_dir: PathBuf,
-    /// Address to listen on; the demo org's base URL is http://ADDR.
-    #[arg(long, default_value = "127.0.0.1:8080")]
-    listen: String,
+    /// The spoke org's address (its base URL is http://ADDR).
+    #[arg(long, default_value = "127.0.0.2:8080")]
+    spoke: String,
+    /// The hub org's address.
+    #[arg(long, default_value = "127.0.0.3:8080")]
+    hub: String,
+    /// The demo SAML service provider's address (the Dropbox Business stand-in).
+    #[arg(long, default_value = "127.0.0.4:8080")]
+    sp: String,
 }
 
 /// Where the database is: a data directory (SQLite) or a URL.
@@ -158,7 +165,7 @@ fn cli_client() -> ClientInfo {
 }
 
 /// Create a super administrator of `org`.
-async fn create_admin(
+pub(crate) async fn create_admin(
     store: &Store,
     cfg: &Config,
     org: &idhub_store::orgs::Org,
@@ -204,7 +211,7 @@ async fn create_admin(
 }
 
 /// Create a super-admin token of `org`; returns the secret.
-async fn create_token(store: &Store, org: &idhub_store::orgs::Org, name: &str, now: i64) -> Result<String, CliError> {
+pub(crate) async fn create_token(store: &Store, org: &idhub_store::orgs::Org, name: &str, now: i64) -> Result<String, CliError> {
     let name = name.trim();
     if name.is_empty() || name.len() > 100 {
         return Err(CliError::Usage("--name must be 1 to 100 characters".into()));
@@ -261,35 +268,8 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             Ok(())
         }
         Command::Demo(args) => {
-            let store = Store::open_data_dir(&args.data_dir).await?;
-            let base_url = format!("http://{}", args.listen);
-            let now = clock.now_millis();
-            let (admin, password) = ("admin@acme.example", "Demo-Passw0rd");
-            let org = match store.org_by_name("acme").await {
-                Ok(org) => org,
-                Err(_) => {
-                    let org = store.create_org("acme", &base_url, now, &[]).await?;
-                    create_admin(&store, &cfg, &org, admin, password, now).await?;
-                    org
-                }
-            };
-            let token = create_token(&store, &org, "demo", now).await?;
-            store.close().await;
-            println!("idhub demo: org \"{}\" at {}", org.name, org.base_url);
-            println!("  database:      {}/idhub.db (SQLite)", args.data_dir.display());
-            println!("  administrator: {admin} / {password}");
-            println!("  sign in:       {}/login   (admin console: {}/admin)", org.base_url, org.base_url);
-            println!("  API token:     {token}");
-            println!("Try:");
-            println!("  curl -s -H 'Authorization: SSWS {token}' {}/api/v1/users", org.base_url);
-            println!("  curl -s -H 'Authorization: SSWS {token}' -H 'Content-Type: application/json' \\");
-            println!("       -d '{{\"profile\":{{\"login\":\"sarah@acme.example\",\"email\":\"sarah@acme.example\",\"firstName\":\"Sarah\",\"lastName\":\"Lee\"}}}}' {}/api/v1/users?activate=false", org.base_url);
-            println!("  curl -s -H 'Authorization: SSWS {token}' {}/api/v1/logs", org.base_url);
-            println!("Press Ctrl-C to stop.");
-            cfg.listen = vec![args.listen];
-            cfg.data_dir = Some(args.data_dir);
-            cfg.database_url = None;
-            crate::serve::serve(cfg).await
+            let addrs = crate::demo::DemoAddrs { data_dir: args.data_dir, spoke: args.spoke, hub: args.hub, sp: args.sp };
+            crate::demo::run(cfg, addrs).await
         }
         Command::Org(OrgCommand::List { db }) => {
             let store = open(&cfg, &db).await?;

@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod console;
+pub mod demo_sp;
 pub mod directory;
 pub mod error;
 pub mod health;
