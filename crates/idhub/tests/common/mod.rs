@@ -2,6 +2,7 @@
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 #![allow(dead_code)]
 
+#[allow(unused_imports)]
 pub use idhub_testkit::{backends, TestServer};
 pub use reqwest::{Method, StatusCode};
 pub use serde_json::{json, Value};
