@@ -37,6 +37,31 @@ pub struct Config {
     /// (`IDHUB_SECRET_KEY_FILE`). When absent, idhub keeps one in `secret.key` under the
     /// data directory (or `./idhub-secret.key` with a database URL), created on first use.
     pub secret_key: Option<String>,
+    pub provisioning: ProvisioningSettings,
+}
+
+/// The provisioning worker: how long a leased job is owned before another node (or
+/// this one after a crash) may take it over, and how retries back off.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct ProvisioningSettings {
+    pub lease_ms: i64,
+    pub base_backoff_ms: i64,
+    pub max_backoff_ms: i64,
+    /// Runs before a failing job becomes a Task.
+    pub max_attempts: i64,
+}
+
+impl Default for ProvisioningSettings {
+    fn default() -> Self {
+        let w = idhub_jobs::WorkerConfig::new("defaults");
+        ProvisioningSettings {
+            lease_ms: w.lease_ms,
+            base_backoff_ms: w.base_backoff_ms,
+            max_backoff_ms: w.max_backoff_ms,
+            max_attempts: w.max_attempts,
+        }
+    }
 }
 
 impl Default for Config {
@@ -51,6 +76,7 @@ impl Default for Config {
             rate_limit: RateLimitSettings::default(),
             password_hashing: HashParams::default(),
             secret_key: None,
+            provisioning: ProvisioningSettings::default(),
         }
     }
 }

@@ -44,7 +44,13 @@ pub async fn serve(cfg: Config) -> Result<(), CliError> {
     tokio::spawn(idhub_jobs::run_worker(
         store.clone(),
         clock.clone(),
-        idhub_jobs::WorkerConfig::new(idhub_web::provisioning::QUEUE),
+        {
+            let mut w = idhub_jobs::WorkerConfig::new(idhub_web::provisioning::QUEUE);
+            let p = &cfg.provisioning;
+            (w.lease_ms, w.base_backoff_ms, w.max_backoff_ms, w.max_attempts) =
+                (p.lease_ms, p.base_backoff_ms, p.max_backoff_ms, p.max_attempts);
+            w
+        },
         handler,
         Arc::new(idhub_jobs::Wakeup::default()),
         stop_rx,

@@ -58,11 +58,15 @@ async fn the_demo_walks_the_seeds_from_the_spoke_to_the_dropbox_stand_in() {
         format!("127.0.0.3:{}", free_port("127.0.0.3")),
         format!("127.0.0.4:{}", free_port("127.0.0.4")),
     );
-    let mut child = Command::new(env!("CARGO_BIN_EXE_idhub"))
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_idhub"));
+    // The harness's own IDHUB_ variables (such as the test database URL) are not config.
+    for (k, _) in std::env::vars().filter(|(k, _)| k.starts_with("IDHUB_")) {
+        cmd.env_remove(k);
+    }
+    let mut child = cmd
         .args(["demo", "--data-dir"])
         .arg(dir.path())
         .args(["--spoke", &spoke, "--hub", &hub, "--sp", &sp])
-        .env_remove("IDHUB_CONFIG")
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
