@@ -33,6 +33,9 @@ enum Command {
     /// Manage API tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Provisioning progress and Tasks (failed pushes).
+    #[command(subcommand)]
+    Provisioning(ProvisioningCommand),
     /// The seeds' Org2Org setup on the embedded database, ready to click through: a spoke
     /// org and a hub org on two loopback addresses and a demo SAML SP standing in for
     /// Dropbox Business on a third, all wired through the orgs' API.
@@ -99,6 +102,24 @@ enum OrgCommand {
     List {
         #[command(flatten)]
         db: DbArgs,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ProvisioningCommand {
+    /// Per Org2Org app: pushes pending, running, done and failed.
+    Status {
+        #[command(flatten)]
+        db: DbArgs,
+        #[arg(long)]
+        org: String,
+    },
+    /// The open Tasks (pushes that failed for good), with what the hub answered.
+    Tasks {
+        #[command(flatten)]
+        db: DbArgs,
+        #[arg(long)]
+        org: String,
     },
 }
 
@@ -284,6 +305,35 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             let org = store.org_by_name(&org).await.map_err(|_| CliError::Usage(format!("no org named {org}")))?;
             let secret = create_token(&store, &org, &name, clock.now_millis()).await?;
             println!("{secret}");
+            store.close().await;
+            Ok(())
+        }
+        Command::Provisioning(ProvisioningCommand::Status { db, org }) => {
+            let store = open(&cfg, &db).await?;
+            let org = store.org_by_name(&org).await.map_err(|_| CliError::Usage(format!("no org named {org}")))?;
+            let query = idhub_store::apps::AppQuery { name: Some("okta_org2org"), limit: 1000, ..Default::default() };
+            println!("app\tlabel\tpending\trunning\tdone\tfailed");
+            for app in store.list_apps(&org.id, &query).await? {
+                let p = store.batch_progress(&org.id, &app.id).await?;
+                println!("{}\t{}\t{}\t{}\t{}\t{}", app.id, app.label, p.pending, p.running, p.done, p.failed);
+            }
+            store.close().await;
+            Ok(())
+        }
+        Command::Provisioning(ProvisioningCommand::Tasks { db, org }) => {
+            let store = open(&cfg, &db).await?;
+            let org = store.org_by_name(&org).await.map_err(|_| CliError::Usage(format!("no org named {org}")))?;
+            for j in store.list_jobs(&org.id, "FAILED", 1000).await? {
+                let field = |k: &str| j.payload.get(k).and_then(|v| v.as_str()).unwrap_or("-").to_string();
+                println!(
+                    "{}\tapp {}\tuser {}\t{} attempts\t{}",
+                    j.id,
+                    field("appId"),
+                    field("userId"),
+                    j.attempts,
+                    j.last_error.unwrap_or_default()
+                );
+            }
             store.close().await;
             Ok(())
         }

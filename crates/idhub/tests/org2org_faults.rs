@@ -212,8 +212,55 @@ async fn the_hub_stopped_for_a_minute_during_a_thousand_user_assignment_loses_an
     hub.kill();
     assign(&spoke, &app, &group).await;
     tokio::time::sleep(Duration::from_secs(60)).await;
+    // Meanwhile the progress says the pushes wait (API and CLI).
+    let (_, p) = call(spoke.api(Method::GET, &format!("/api/v1/apps/{app}/idhub/provisioning/progress"))).await;
+    assert_eq!(p["pending"].as_i64().unwrap() + p["running"].as_i64().unwrap(), 1000, "{p}");
     hub.start().await;
     expect_exactly_once(&hub, "u", 1000, Duration::from_secs(180)).await;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let (_, p) = call(spoke.api(Method::GET, &format!("/api/v1/apps/{app}/idhub/provisioning/progress"))).await;
+        if p["done"] == 1000 || Instant::now() > deadline {
+            assert_eq!((p["done"].as_i64(), p["failed"].as_i64(), p["pending"].as_i64()), (Some(1000), Some(0), Some(0)), "{p}");
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    let status = run(idhub().args(["provisioning", "status", "--data-dir"]).arg(sd.path()).args(["--org", "spoke"]));
+    assert!(status.lines().any(|l| l.starts_with(&app) && l.ends_with("\t0\t0\t1000\t0")), "{status}");
+}
+
+#[tokio::test]
+async fn a_push_the_hub_refuses_for_good_becomes_a_task_that_can_be_dismissed() {
+    let (hd, sd) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let mut hub = Node::new(hd.path(), "127.0.0.3", "hub", &[]);
+    let mut spoke = Node::new(sd.path(), "127.0.0.2", "spoke", &FAST_WORKER);
+    hub.start().await;
+    spoke.start().await;
+    let (app, group) = spoke_setup(&spoke, &hub, 1, "t").await;
+    // The connector's token is revoked in the hub: every push answers 401.
+    let tokens = run(idhub().args(["token", "list", "--data-dir"]).arg(hd.path()).args(["--org", "hub"]));
+    let connector = tokens.lines().find(|l| l.split('\t').nth(1) == Some("connector")).unwrap().split('\t').next().unwrap().to_string();
+    run(idhub().args(["token", "revoke", "--data-dir"]).arg(hd.path()).args(["--org", "hub", "--id", &connector]));
+    assign(&spoke, &app, &group).await;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let task = loop {
+        let (_, tasks) = call(spoke.api(Method::GET, "/api/v1/idhub/tasks")).await;
+        if let Some(t) = tasks.as_array().and_then(|a| a.first()).cloned() {
+            break t;
+        }
+        assert!(Instant::now() < deadline, "no Task appeared");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    };
+    assert_eq!(task["appId"], app.as_str());
+    assert!(task["lastError"].as_str().unwrap().contains("401"), "the Task says what the hub answered: {task}");
+    let listed = run(idhub().args(["provisioning", "tasks", "--data-dir"]).arg(sd.path()).args(["--org", "spoke"]));
+    assert!(listed.contains(task["id"].as_str().unwrap()), "{listed}");
+    let (st, t) = call(spoke.api(Method::POST, &format!("/api/v1/idhub/tasks/{}/lifecycle/dismiss", task["id"].as_str().unwrap()))).await;
+    assert_eq!((st, t["status"].as_str()), (StatusCode::OK, Some("DISMISSED")));
+    let (_, tasks) = call(spoke.api(Method::GET, "/api/v1/idhub/tasks")).await;
+    assert_eq!(tasks, json!([]));
+    assert_eq!(hub_logins(&hub).await.iter().filter(|l| l.starts_with('t')).count(), 0);
 }
 
 #[tokio::test]

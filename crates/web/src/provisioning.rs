@@ -38,7 +38,8 @@ pub fn sync_job(org: &OrgId, app: &str, user: &str) -> NewJob {
         kind: KIND.into(),
         ordering_key: format!("{app}:{user}"),
         payload: json!({ "appId": app, "userId": user }),
-        batch_id: None,
+        // An app's pushes form its batch: progress is counted per app.
+        batch_id: Some(app.to_string()),
     }
 }
 

@@ -11,6 +11,7 @@ pub mod org;
 pub mod paging;
 pub mod roles;
 pub mod schemas;
+pub mod tasks;
 pub mod tokens;
 pub mod users;
 
@@ -55,6 +56,9 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/apps/{id}/features", get(crate::provisioning::features_get))
         .route("/apps/{id}/features/{feature}", get(crate::provisioning::features_get).put(crate::provisioning::features_put))
         .route("/users/{id}/appLinks", get(applications::user_app_links))
+        .route("/apps/{id}/idhub/provisioning/progress", get(tasks::provisioning_progress))
+        .route("/idhub/tasks", get(tasks::tasks_list))
+        .route("/idhub/tasks/{id}/lifecycle/{op}", post(tasks::tasks_lifecycle))
         .route("/groups", get(groups::groups_list).post(groups::groups_create))
         .route("/groups/{id}", get(groups::groups_get).put(groups::groups_update).delete(groups::groups_delete))
         .route("/groups/{id}/users", get(groups::groups_members))
