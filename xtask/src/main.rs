@@ -382,6 +382,7 @@ const INTEROP: &[Interop] = &[
     Interop { label: "okta SDK 3.4.6", path: "interop/okta_sdk", needs_xmlsec1: false },
     Interop { label: "python3-saml SP", path: "interop/saml_sp/test_python3_saml.py", needs_xmlsec1: false },
     Interop { label: "pysaml2 SP", path: "interop/saml_sp/test_pysaml2.py", needs_xmlsec1: true },
+    Interop { label: "seeds walkthrough (two processes, python3-saml as Dropbox)", path: "interop/walkthrough", needs_xmlsec1: false },
 ];
 
 const BACKENDS: &[&str] = &["sqlite", "postgres"];
