@@ -9,9 +9,9 @@ use idhub_domain::lifecycle::UserStatus;
 use idhub_domain::user::{ProviderType, User};
 use idhub_store::Store;
 use serde_json::json;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use idhub_benchmarks::{cli, client, fresh_db, machine, Res, Server};
+use std::path::PathBuf;
+use std::time::Instant;
 
 #[derive(Parser, Debug)]
 #[command(about = "idhub benchmarks")]
@@ -42,13 +42,6 @@ struct Args {
     bin: PathBuf,
 }
 
-type Res<T> = Result<T, Box<dyn std::error::Error>>;
-
-/// An HTTP client whose every request is bounded in time.
-fn client() -> reqwest::Client {
-    reqwest::Client::builder().timeout(Duration::from_secs(30)).build().unwrap_or_default()
-}
-
 fn pct(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {
         return f64::NAN;
@@ -65,112 +58,6 @@ struct Lat {
 fn summarize(mut v: Vec<f64>) -> Lat {
     v.sort_by(|a, b| a.total_cmp(b));
     Lat { p50: pct(&v, 0.5), p99: pct(&v, 0.99) }
-}
-
-fn free_port() -> Res<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
-}
-
-/// Where one backend's database is.
-struct Db {
-    args: Vec<String>,
-    url: String,
-    dir: Option<PathBuf>,
-}
-
-impl Drop for Db {
-    fn drop(&mut self) {
-        // A 1M-user SQLite database is ~800 MB: never leave it behind.
-        if let Some(d) = &self.dir {
-            let _ = std::fs::remove_dir_all(d);
-        }
-    }
-}
-
-async fn fresh_db(backend: &str, pg_url: Option<&str>) -> Res<Db> {
-    if backend == "sqlite" {
-        let dir = std::env::temp_dir().join(format!("idhub-bench-{}", idhub_domain::ids::random_base62(8)));
-        std::fs::create_dir_all(&dir)?;
-        let url = format!("sqlite://{}", dir.join("idhub.db").display());
-        return Ok(Db { args: vec!["--data-dir".into(), dir.display().to_string()], url, dir: Some(dir) });
-    }
-    let admin = pg_url.ok_or("PostgreSQL needs --pg-url or IDHUB_TEST_PG_URL")?;
-    let name = format!("idhub_bench_{}", idhub_domain::ids::random_base62(8).to_lowercase());
-    {
-        use sqlx::Connection;
-        sqlx::any::install_default_drivers();
-        let mut c = sqlx::AnyConnection::connect(admin).await?;
-        sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut c).await?;
-    }
-    let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(admin);
-    let url = format!("{base}/{name}");
-    Ok(Db { args: vec!["--database-url".into(), url.clone()], url, dir: None })
-}
-
-fn cli(bin: &Path, args: &[&str], db: &Db) -> Res<String> {
-    let out = Command::new(bin).args(args).args(&db.args).env("IDHUB_SECRET_KEY", format!("{}=", "A".repeat(43))).output()?;
-    if !out.status.success() {
-        return Err(format!("{args:?}: {}", String::from_utf8_lossy(&out.stderr)).into());
-    }
-    Ok(String::from_utf8(out.stdout)?.trim().to_string())
-}
-
-struct Server {
-    child: Child,
-}
-
-impl Server {
-    async fn start(bin: &Path, db: &Db, port: u16) -> Res<Server> {
-        let child = Command::new(bin)
-            .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
-            .args(&db.args)
-            .env("IDHUB_SECRET_KEY", format!("{}=", "A".repeat(43)))
-            .env("IDHUB_RATE_LIMIT__TOKEN_PER_MINUTE", "1000000000")
-            .env("IDHUB_RATE_LIMIT__ORG_PER_MINUTE", "1000000000")
-            .env("IDHUB_LOG_LEVEL", "warn")
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .spawn()?;
-        let http = client();
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            if let Ok(r) = http.get(format!("http://127.0.0.1:{port}/health/ready")).send().await {
-                if r.status().is_success() {
-                    break;
-                }
-            }
-            if Instant::now() > deadline {
-                return Err("server did not start".into());
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        Ok(Server { child })
-    }
-
-    fn memory_mb(&self) -> (f64, f64) {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap_or_default();
-        let field = |name: &str| {
-            status
-                .lines()
-                .find(|l| l.starts_with(name))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|v| v.parse::<f64>().ok())
-                .map(|kb| kb / 1024.0)
-                .unwrap_or(f64::NAN)
-        };
-        (field("VmRSS:"), field("VmHWM:"))
-    }
-
-    fn stop(self) {
-        drop(self);
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 fn users_for(org: &OrgId, type_id: &str, from: usize, to: usize, now: i64) -> Vec<User> {
@@ -289,21 +176,21 @@ async fn run_backend(args: &Args, backend: &str) -> Res<()> {
     println!("\n## {backend}\n");
     let pg = args.pg_url.clone().or_else(|| std::env::var("IDHUB_TEST_PG_URL").ok());
     let db = fresh_db(backend, pg.as_deref()).await?;
-    let port = free_port()?;
-    let base = format!("http://127.0.0.1:{port}");
+    let listen = format!("127.0.0.1:{}", idhub_benchmarks::free_port("127.0.0.1")?);
+    let base = format!("http://{listen}");
     cli(&args.bin, &["org", "create", "--name", "bench", "--base-url", &base], &db)?;
     let token = cli(&args.bin, &["token", "create", "--org", "bench", "--name", "bench"], &db)?;
     let store = Store::open_url(&db.url).await?;
     let org = store.org_by_name("bench").await?;
     let small_rate = bulk(&store, &org.id, &org.user_type_id, 0, args.small).await?;
     let http = client();
-    let server = Server::start(&args.bin, &db, port).await?;
+    let server = Server::start(&args.bin, &db, &listen, &[]).await?;
     let small = list_latency(&http, &base, &token, args.small).await?;
     let small_get = get_latency(&http, &base, &token, args.small, 1000).await?;
     server.stop();
     let big_rate = bulk(&store, &org.id, &org.user_type_id, args.small, args.users).await?;
     store.close().await;
-    let server = Server::start(&args.bin, &db, port).await?;
+    let server = Server::start(&args.bin, &db, &listen, &[]).await?;
     let big = list_latency(&http, &base, &token, args.users).await?;
     let big_get = get_latency(&http, &base, &token, args.users, 2000).await?;
     let (rss_after_reads, _) = server.memory_mb();
@@ -347,13 +234,7 @@ async fn run_backend(args: &Args, backend: &str) -> Res<()> {
 #[tokio::main]
 async fn main() {
     let args = Args::parse();
-    let cpu = std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|c| c.lines().find(|l| l.starts_with("model name")).map(|l| l.split(':').nth(1).unwrap_or_default().trim().to_string()))
-        .unwrap_or_default();
-    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0);
-    let mem = std::fs::read_to_string("/proc/meminfo").ok().and_then(|m| m.lines().next().map(str::to_string)).unwrap_or_default();
-    println!("# idhub benchmark\n\nmachine: {cpu}, {cores} cores, {mem}\nusers: {}, small point: {}, clients: {}; rate limits lifted for the run", args.users, args.small, args.clients);
+    println!("# idhub benchmark\n\nmachine: {}\nusers: {}, small point: {}, clients: {}; rate limits lifted for the run", machine(), args.users, args.small, args.clients);
     let backends: Vec<&str> = match args.backend.as_str() {
         "both" => vec!["sqlite", "postgres"],
         b => vec![b],

@@ -1,0 +1,182 @@
+//! `idhub-bench-push` (P4): a spoke pushes N assigned users (create + activate) into a hub
+//! over loopback, two `idhub serve` processes with their own databases (spoke on
+//! 127.0.0.2, hub on 127.0.0.3). Printed side by side from one run: users per second end
+//! to end (group assigned → every push done), the hub's raw API create rate measured by
+//! an optimal client (concurrent, activate=true) just before, their ratio (goal ≥ 0.8),
+//! CPU seconds per pushed user on each side, and each process's peak RSS.
+
+use clap::Parser;
+use idhub_benchmarks::{cli, client, fresh_db, machine, Res, Server};
+use serde_json::{json, Value};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+#[derive(Parser, Debug)]
+#[command(about = "P4: Org2Org push throughput spoke → hub")]
+struct Args {
+    /// Users assigned and pushed.
+    #[arg(long, default_value_t = 10_000)]
+    users: usize,
+    /// Users the optimal client creates in the hub to measure its raw rate.
+    #[arg(long, default_value_t = 3_000)]
+    raw: usize,
+    /// Concurrent clients of the optimal client (and of the spoke's loading).
+    #[arg(long, default_value_t = 16)]
+    clients: usize,
+    /// sqlite or postgres.
+    #[arg(long, default_value = "sqlite")]
+    backend: String,
+    /// PostgreSQL server for fresh databases (default: IDHUB_TEST_PG_URL).
+    #[arg(long)]
+    pg_url: Option<String>,
+    /// The idhub binary (built with --release).
+    #[arg(long, default_value = "target/release/idhub")]
+    bin: PathBuf,
+}
+
+async fn call(http: &reqwest::Client, method: reqwest::Method, url: String, token: &str, body: Option<Value>) -> Res<Value> {
+    let mut rb = http.request(method, &url).header("Authorization", format!("SSWS {token}"));
+    if let Some(b) = body {
+        rb = rb.json(&b);
+    }
+    let r = rb.send().await?;
+    let status = r.status();
+    let text = r.text().await?;
+    if !status.is_success() {
+        return Err(format!("{url}: {status} {text}").into());
+    }
+    Ok(serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
+/// Create `n` users at `base` with `clients` concurrent clients; users per second.
+async fn create_users(base: &str, token: &str, clients: usize, n: usize, tag: &str, group: Option<&str>) -> Res<f64> {
+    let start = Instant::now();
+    let mut tasks = Vec::new();
+    for c in 0..clients {
+        let (base, token, tag, group) = (base.to_string(), token.to_string(), tag.to_string(), group.map(str::to_string));
+        let count = n / clients + usize::from(c < n % clients);
+        tasks.push(tokio::spawn(async move {
+            let http = client();
+            for i in 0..count {
+                let login = format!("{tag}{c:02}x{i:06}@bench.example");
+                let mut body = json!({ "profile": { "login": login, "email": login, "firstName": "Push", "lastName": format!("U{i}") } });
+                if let Some(g) = &group {
+                    body["groupIds"] = json!([g]);
+                }
+                call(&http, reqwest::Method::POST, format!("{base}/api/v1/users?activate=true"), &token, Some(body)).await.map_err(|e| e.to_string())?;
+            }
+            Ok::<(), String>(())
+        }));
+    }
+    for t in tasks {
+        t.await.map_err(|e| e.to_string())??;
+    }
+    Ok(n as f64 / start.elapsed().as_secs_f64())
+}
+
+#[tokio::main]
+async fn main() -> Res<()> {
+    let args = Args::parse();
+    let pg = args.pg_url.clone().or_else(|| std::env::var("IDHUB_TEST_PG_URL").ok());
+    let (hub_db, spoke_db) = (fresh_db(&args.backend, pg.as_deref()).await?, fresh_db(&args.backend, pg.as_deref()).await?);
+    let hub_listen = format!("127.0.0.3:{}", idhub_benchmarks::free_port("127.0.0.3")?);
+    let spoke_listen = format!("127.0.0.2:{}", idhub_benchmarks::free_port("127.0.0.2")?);
+    let (hub_url, spoke_url) = (format!("http://{hub_listen}"), format!("http://{spoke_listen}"));
+    cli(&args.bin, &["org", "create", "--name", "hub", "--base-url", &hub_url], &hub_db)?;
+    cli(&args.bin, &["org", "create", "--name", "spoke", "--base-url", &spoke_url], &spoke_db)?;
+    let hub_token = cli(&args.bin, &["token", "create", "--org", "hub", "--name", "bench"], &hub_db)?;
+    let connector_token = cli(&args.bin, &["token", "create", "--org", "hub", "--name", "connector"], &hub_db)?;
+    let spoke_token = cli(&args.bin, &["token", "create", "--org", "spoke", "--name", "bench"], &spoke_db)?;
+    let hub = Server::start(&args.bin, &hub_db, &hub_listen, &[]).await?;
+    let spoke = Server::start(&args.bin, &spoke_db, &spoke_listen, &[]).await?;
+    let http = client();
+    let get = |url: String, token: String| {
+        let http = http.clone();
+        async move { call(&http, reqwest::Method::GET, url, &token, None).await }
+    };
+
+    // The hub's raw create rate, by an optimal client.
+    let raw = create_users(&hub_url, &hub_token, args.clients, args.raw, "raw", None).await?;
+
+    // The spoke: N users in a group, the Org2Org app with provisioning to the hub.
+    let g = call(&http, reqwest::Method::POST, format!("{spoke_url}/api/v1/groups"), &spoke_token, Some(json!({ "profile": { "name": "Contractors" } }))).await?;
+    let gid = g["id"].as_str().unwrap_or_default().to_string();
+    create_users(&spoke_url, &spoke_token, args.clients, args.users, "push", Some(&gid)).await?;
+    let app = call(
+        &http,
+        reqwest::Method::POST,
+        format!("{spoke_url}/api/v1/apps"),
+        &spoke_token,
+        Some(json!({ "name": "okta_org2org", "settings": { "app": { "baseUrl": hub_url } } })),
+    )
+    .await?;
+    let app_id = app["id"].as_str().unwrap_or_default().to_string();
+    call(
+        &http,
+        reqwest::Method::POST,
+        format!("{spoke_url}/api/v1/apps/{app_id}/connections/default?activate=true"),
+        &spoke_token,
+        Some(json!({ "baseUrl": hub_url, "profile": { "authScheme": "TOKEN", "token": connector_token } })),
+    )
+    .await?;
+    call(
+        &http,
+        reqwest::Method::PUT,
+        format!("{spoke_url}/api/v1/apps/{app_id}/features/USER_PROVISIONING"),
+        &spoke_token,
+        Some(json!({ "capabilities": { "create": { "lifecycleCreate": { "status": "ENABLED" } }, "update": { "profile": { "status": "ENABLED" }, "lifecycleDeactivate": { "status": "ENABLED" } } } })),
+    )
+    .await?;
+
+    // Assign the group and time until every push is done.
+    let (hub_cpu0, spoke_cpu0) = (hub.cpu_seconds(), spoke.cpu_seconds());
+    let start = Instant::now();
+    call(
+        &http,
+        reqwest::Method::PUT,
+        format!("{spoke_url}/api/v1/apps/{app_id}/groups/{gid}"),
+        &spoke_token,
+        Some(json!({ "profile": { "initialStatus": "active" } })),
+    )
+    .await?;
+    let deadline = start + Duration::from_secs(3600);
+    loop {
+        let p = get(format!("{spoke_url}/api/v1/apps/{app_id}/idhub/provisioning/progress"), spoke_token.clone()).await?;
+        let done = p["done"].as_u64().unwrap_or(0) as usize;
+        let failed = p["failed"].as_u64().unwrap_or(0);
+        if failed > 0 {
+            return Err(format!("{failed} pushes failed").into());
+        }
+        if done >= args.users {
+            break;
+        }
+        if Instant::now() > deadline {
+            return Err("the push did not finish within an hour".into());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let elapsed = start.elapsed().as_secs_f64();
+    let (hub_cpu, spoke_cpu) = (hub.cpu_seconds() - hub_cpu0, spoke.cpu_seconds() - spoke_cpu0);
+    let (_, hub_peak) = hub.memory_mb();
+    let (_, spoke_peak) = spoke.memory_mb();
+    // Check: every pushed user is in the hub, active.
+    let found = get(format!("{hub_url}/api/v1/users?search=profile.login%20sw%20%22push%22&limit=1"), hub_token.clone()).await?;
+    if found.as_array().map(Vec::len) != Some(1) {
+        return Err("pushed users not found in the hub".into());
+    }
+    let e2e = args.users as f64 / elapsed;
+    let ratio = e2e / raw;
+    println!("# P4: Org2Org push, spoke → hub ({})\n", args.backend);
+    println!("machine: {}", machine());
+    println!("users pushed: {} (create + activate), raw-rate sample: {} users, {} concurrent clients\n", args.users, args.raw, args.clients);
+    println!("| measurement | value |");
+    println!("|---|---|");
+    println!("| end to end, group assigned → every push done (users/s) | {e2e:.0} ({elapsed:.1} s) |");
+    println!("| hub raw API create rate, optimal client (users/s) | {raw:.0} |");
+    println!("| **P4 ratio** (goal ≥ 0.8) | **{ratio:.2}** {} |", if ratio >= 0.8 { "PASS" } else { "FAIL" });
+    println!("| CPU per pushed user, spoke / hub (ms) | {:.2} / {:.2} |", spoke_cpu * 1000.0 / args.users as f64, hub_cpu * 1000.0 / args.users as f64);
+    println!("| peak RSS, spoke / hub (MB) | {spoke_peak:.0} / {hub_peak:.0} |");
+    hub.stop();
+    spoke.stop();
+    Ok(())
+}
