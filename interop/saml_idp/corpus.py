@@ -12,7 +12,7 @@ fuzz seeds are made this way, with the saml crate's committed test-vector key):
 
   interop/.venv/bin/python interop/saml_idp/corpus.py --out DIR --key K.pem --cert C.pem \
       --attacker-key A.pem --attacker-cert AC.pem --issuer URI --acs URL --audience URI \
-      [--genuine LOGIN --victim LOGIN --at 2026-11-24T05:00:00Z]
+      [--genuine LOGIN --victim LOGIN --at 2026-11-24T05:00:00Z --in-response-to ID --with-pysaml2]
 """
 
 import argparse
@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import peers  # noqa: E402
-from peers import Subject, new_id, response_template, xmlsec1_response, xmlsec1_sign  # noqa: E402
+from peers import Subject, new_id, response_template, xmlsec1_sign  # noqa: E402
 
 
 @dataclass
@@ -89,19 +89,27 @@ def xml_case(name, xml, expect, what):
     return Case(name, peers.b64(xml), tuple(expect), what, xml)
 
 
-def negative_corpus(kp, attacker, target, genuine, victim, pysaml2_idp=None, now=None):
-    """Every class, as a list of `Case`. `kp` is the key the hub trusts; `attacker` is not."""
-    at = {"now": now} if now else {}
+def negative_corpus(kp, attacker, target, genuine, victim, pysaml2_idp=None, now=None, in_response_to=None):
+    """Every class, as a list of `Case`. `kp` is the key the hub trusts; `attacker` is not.
+    `now` and `in_response_to` fix the issue instant and the request answered (fuzz seeds);
+    by default the Responses are IdP-initiated and issued now."""
     base_now = now or peers.now_utc()
-    good_a = xmlsec1_response(kp, target, subject(genuine), "assertion", **at)
-    good_r = xmlsec1_response(kp, target, subject(genuine), "response", **at)
+    at = {"now": base_now}
+    if in_response_to:
+        at["in_response_to"] = in_response_to
+
+    def xmlsec1_response(key, target, subj, scope, **overrides):
+        return peers.xmlsec1_response(key, target, subj, scope, **{**at, **overrides})
+
+    good_a = xmlsec1_response(kp, target, subject(genuine), "assertion")
+    good_r = xmlsec1_response(kp, target, subject(genuine), "response")
     cases = []
     add = cases.append
 
     # 1. Unsigned, wrong key, tampering (saml-security.md 2, 3)
     add(xml_case("unsigned", response_template(target, subject(victim), sign_response=False, sign_assertion=False, **at), ["unsigned"], "unsigned"))
     add(xml_case("unsigned_signatures_stripped", remove_signatures(good_r).replace(f">{genuine}<", f">{victim}<"), ["unsigned"], "unsigned"))
-    own = xmlsec1_response(attacker, target, subject(victim), "both", **at)
+    own = xmlsec1_response(attacker, target, subject(victim), "both")
     assert keyinfo_certs(own) == [attacker.cert_b64] * 2
     add(xml_case("wrong_key_own_cert_in_keyinfo", own, ["signature_invalid"], "wrong key, its certificate in KeyInfo"))
     lying = re.sub(r"<ds:X509Certificate>[^<]*</ds:X509Certificate>", f"<ds:X509Certificate>{kp.cert_b64}</ds:X509Certificate>", own)
@@ -141,14 +149,14 @@ def negative_corpus(kp, attacker, target, genuine, victim, pysaml2_idp=None, now
 
     # 3. Comment injection (saml-security.md 5): the genuine NameID is victim + ".evil.test"
     for scope in ("assertion", "response"):
-        signed = xmlsec1_response(kp, target, subject(victim + ".evil.test"), scope, **at)
+        signed = xmlsec1_response(kp, target, subject(victim + ".evil.test"), scope)
         injected = signed.replace(f">{victim}.evil.test<", f">{victim}<!---->.evil.test<")
         assert "<!---->" in injected
         add(xml_case(f"comment_injection_name_id_{scope}_signed", injected, ["signature_invalid"], "comment injection"))
 
     # 4. Algorithms (saml-security.md 4): SHA-1 when SHA-256 is required
     add(xml_case("sha1_signed_by_xmlsec1",
-                 xmlsec1_response(kp, target, subject(genuine), "assertion", sig_alg=peers.RSA_SHA1, digest_alg=peers.DIGEST_SHA1, **at),
+                 xmlsec1_response(kp, target, subject(genuine), "assertion", sig_alg=peers.RSA_SHA1, digest_alg=peers.DIGEST_SHA1),
                  ["algorithm_not_allowed"], "SHA-1 where SHA-256 is required"))
     if pysaml2_idp is not None:
         add(xml_case("sha1_signed_by_pysaml2_defaults",
@@ -159,11 +167,11 @@ def negative_corpus(kp, attacker, target, genuine, victim, pysaml2_idp=None, now
     hour = datetime.timedelta(hours=1)
     add(xml_case("expired", xmlsec1_response(kp, target, subject(genuine), "both", now=base_now - hour), ["expired"], "expired"))
     add(xml_case("not_yet_valid", xmlsec1_response(kp, target, subject(genuine), "both", now=base_now + hour), ["not_yet_valid"], "not yet valid"))
-    add(xml_case("wrong_audience", xmlsec1_response(kp, target, subject(genuine), "both", audience="https://other-sp.example/metadata", **at), ["audience_mismatch"], "wrong audience"))
-    add(xml_case("wrong_recipient", xmlsec1_response(kp, target, subject(genuine), "assertion", recipient="https://evil.example/acs", **at), ["recipient_mismatch"], "wrong recipient"))
-    add(xml_case("wrong_destination", xmlsec1_response(kp, target, subject(genuine), "response", destination="https://evil.example/acs", recipient=target.acs, **at), ["destination_mismatch"], "wrong destination"))
-    add(xml_case("wrong_issuer", xmlsec1_response(kp, target, subject(genuine), "both", issuer="https://other-idp.example/idp", **at), ["issuer_mismatch"], "wrong issuer"))
-    add(xml_case("failed_status_signed", xmlsec1_response(kp, target, subject(genuine), "both", status="urn:oasis:names:tc:SAML:2.0:status:Responder", **at), ["status_not_success"], "failed status"))
+    add(xml_case("wrong_audience", xmlsec1_response(kp, target, subject(genuine), "both", audience="https://other-sp.example/metadata"), ["audience_mismatch"], "wrong audience"))
+    add(xml_case("wrong_recipient", xmlsec1_response(kp, target, subject(genuine), "assertion", recipient="https://evil.example/acs"), ["recipient_mismatch"], "wrong recipient"))
+    add(xml_case("wrong_destination", xmlsec1_response(kp, target, subject(genuine), "response", destination="https://evil.example/acs", recipient=target.acs), ["destination_mismatch"], "wrong destination"))
+    add(xml_case("wrong_issuer", xmlsec1_response(kp, target, subject(genuine), "both", issuer="https://other-idp.example/idp"), ["issuer_mismatch"], "wrong issuer"))
+    add(xml_case("failed_status_signed", xmlsec1_response(kp, target, subject(genuine), "both", status="urn:oasis:names:tc:SAML:2.0:status:Responder"), ["status_not_success"], "failed status"))
     failure = (
         f'<samlp:Response xmlns:samlp="{peers.NS_PROTOCOL}" ID="{new_id()}" Version="2.0" IssueInstant="{peers.instant(base_now)}" Destination="{target.acs}">'
         '<samlp:Status><samlp:StatusCode Value="urn:oasis:names:tc:SAML:2.0:status:Requester">'
@@ -171,7 +179,7 @@ def negative_corpus(kp, attacker, target, genuine, victim, pysaml2_idp=None, now
         "<samlp:StatusMessage>denied</samlp:StatusMessage></samlp:Status></samlp:Response>"
     )
     add(xml_case("failed_status_no_assertion", failure, ["status_not_success"], "failed status"))
-    add(xml_case("unknown_in_response_to", xmlsec1_response(kp, target, subject(genuine), "both", in_response_to="_never_sent_by_the_hub", **at), ["in_response_to_mismatch"], "unknown InResponseTo"))
+    add(xml_case("unknown_in_response_to", xmlsec1_response(kp, target, subject(genuine), "both", in_response_to="_never_sent_by_the_hub"), ["in_response_to_mismatch"], "unknown InResponseTo"))
 
     # 6. DTDs, entities, size, encoding (saml-security.md 6)
     body = good_a.split("?>", 1)[1]
@@ -215,6 +223,7 @@ def main():
     ap.add_argument("--audience", required=True)
     ap.add_argument("--genuine", default="sarah@example.com")
     ap.add_argument("--victim", default="admin@example.com")
+    ap.add_argument("--in-response-to", help="the request every Response answers (default: IdP-initiated)")
     ap.add_argument("--at", help="issue instant (UTC, e.g. 2026-11-24T05:00:00Z); default now")
     ap.add_argument("--with-pysaml2", action="store_true", help="add the pysaml2-signed SHA-1 case")
     a = ap.parse_args()
@@ -227,21 +236,25 @@ def main():
     with tempfile.TemporaryDirectory(prefix="idhub-corpus-") as work:
         if a.with_pysaml2:
             idp = peers.Pysaml2Idp(kp, a.issuer, peers.sp_metadata(target), work)
-        cases = negative_corpus(kp, attacker, target, a.genuine, a.victim, idp, now)
+        cases = negative_corpus(kp, attacker, target, a.genuine, a.victim, idp, now, a.in_response_to)
         # The good ones too: the fuzzer mutates from accepted documents as well.
-        good = {f"good_xmlsec1_{s}": xmlsec1_response(kp, target, subject(a.genuine), s, **({"now": now} if now else {})) for s in peers.SCOPES}
+        fixed = {k: v for k, v in {"now": now, "in_response_to": a.in_response_to}.items() if v}
+        good = {f"good_xmlsec1_{s}": peers.xmlsec1_response(kp, target, subject(a.genuine), s, **fixed) for s in peers.SCOPES}
     for name, xml in good.items():
         with open(os.path.join(a.out, name + ".xml"), "w") as f:
             f.write(xml)
-    written = len(good)
+    # MANIFEST.tsv: file, then the reason codes it may be refused with ("accept" for the good).
+    manifest = [f"{name}.xml\taccept" for name in good]
     for c in cases:
         if c.name == "oversized":
             continue  # 300 KiB of padding teaches a fuzzer nothing the size check does not
-        ext = ".xml" if c.xml is not None else ".b64"
-        with open(os.path.join(a.out, c.name + ext), "w") as f:
+        file = c.name + (".xml" if c.xml is not None else ".b64")
+        with open(os.path.join(a.out, file), "w") as f:
             f.write(c.xml if c.xml is not None else c.form)
-        written += 1
-    print(f"wrote {written} files to {a.out}")
+        manifest.append(f"{file}\t{','.join(c.expect)}")
+    with open(os.path.join(a.out, "MANIFEST.tsv"), "w") as f:
+        f.write("\n".join(manifest) + "\n")
+    print(f"wrote {len(manifest)} files and MANIFEST.tsv to {a.out}")
 
 
 if __name__ == "__main__":
