@@ -29,7 +29,7 @@ fn policy() -> &'static (TrustPolicy, DateTime<Utc>) {
         let cert = Certificate::from_pem(CERT).expect("the committed test certificate parses");
         let mut p = TrustPolicy::new(ISSUER, vec![cert], ACS, AUDIENCE);
         p.signature_scope = SignatureScope::Either;
-        // The committed vectors answer this request; generated seeds are IdP-initiated.
+        // The committed vectors and the generated corpus answer this request.
         p.request_id = Some("id_vector_request".into());
         p.allow_idp_initiated = true;
         let now = "2026-11-24T05:00:30Z".parse().expect("a fixed instant");

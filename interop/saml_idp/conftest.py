@@ -30,3 +30,12 @@ def workdir():
     d = tempfile.mkdtemp(prefix="idhub-saml-idp-")
     yield d
     shutil.rmtree(d, ignore_errors=True)
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Say loudly how many hub tests are still pending, so an XFAIL is not mistaken for a pass."""
+    pending = [r for r in terminalreporter.stats.get("xfailed", []) if "PENDING" in str(getattr(r, "wasxfail", ""))]
+    if pending:
+        bar = "!" * 88
+        terminalreporter.write_line(f"\n{bar}\n!!! {len(pending)} inbound-SAML hub tests PENDING: the hub has no IdP API yet (issue 6); "
+                                    f"they run as soon as GET /api/v1/idps exists\n{bar}")

@@ -134,3 +134,17 @@ def test_replayed_response_is_refused(hub_idp_api, workdir, unique):
     assert users_snapshot(server) == users
     failures = new_events(server, events, "FAILURE")
     assert len(failures) == 1 and "replay" in (failures[0]["outcome"].get("reason") or ""), failures
+
+
+def test_deactivated_idp_signs_in_no_one(hub_idp_api, workdir, unique):
+    """saml-security.md 9: a disabled IdP authenticates no one, even with a genuine Response."""
+    server = hub_idp_api
+    kp, idp, target = fresh_idp(server, workdir, "inactive", unique)
+    assert api(server, "POST", f"/api/v1/idps/{idp['id']}/lifecycle/deactivate")["status"] == "INACTIVE"
+    login = f"inactive-{unique}@example.com"
+    users, events = users_snapshot(server), peers.idp_events(server)
+    s, r = post_acs(target, b64(peers.xmlsec1_response(kp, target, ada(login), "both")))
+    assert 400 <= r.status_code < 500, (r.status_code, r.text[:500])
+    assert signed_in_as(server, s) is None
+    assert users_snapshot(server) == users
+    assert len(new_events(server, events, "FAILURE")) == 1
