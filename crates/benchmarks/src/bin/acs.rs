@@ -28,6 +28,10 @@ const AUDIENCE: &str = "https://hub.example/saml2/service-provider/spBENCH";
 const PINNED: &str = "IDHUB_BENCH_ACS_PINNED";
 
 /// What the ACS does after `verify` for one accepted assertion (replay check, user match).
+/// The store is async: plug it in as `Box::new(|a| rt.block_on(steps(&store, a)))` with a
+/// current-thread tokio runtime `rt`, so the measurement stays on the one pinned core. The
+/// replay step must accept the same Response again here (e.g. key it by a counter, or
+/// delete the row after the check), since the loop validates one Response many times.
 pub type StoreSteps<'a> = Box<dyn FnMut(&VerifiedAssertion) -> Result<(), String> + 'a>;
 
 struct Options {
