@@ -11,6 +11,8 @@
 //! 5. A summary ending in `N passed, N failed[, N skipped]` (suites); non-zero exit on any
 //!    failure, and with `CI=true` on any skip too.
 //!
+//! `cargo xtask fuzz [--seconds N]` runs the fuzz target for a set time (not part of `test`).
+//!
 //! Standard library only: this must build before anything else can.
 
 use std::io::Write;
@@ -30,7 +32,17 @@ const USAGE: &str = "usage: cargo xtask test [--no-rust] [--no-interop]
   SQLite and PostgreSQL. With CI=true a skipped part is a failure.
 
   --no-rust      skip `cargo test --workspace` (counted as skipped)
-  --no-interop   skip the interop suites (counted as skipped)";
+  --no-interop   skip the interop suites (counted as skipped)
+
+usage: cargo xtask fuzz [--seconds N] [--target NAME] [--detect-leaks]
+
+  Runs a cargo-fuzz (libFuzzer) target for N seconds (default 60; target default acs_verify)
+  from its committed seeds (the SAML vectors and attack corpus under crates/saml/tests/vectors)
+  into a working corpus (fuzz/corpus/NAME, not committed) and prints executions per second. Needs cargo-fuzz (`cargo install cargo-fuzz`)
+  and nightly-only compiler flags, which the stable toolchain accepts with RUSTC_BOOTSTRAP=1
+  (set here). Leak detection is off unless --detect-leaks: samael 0.0.22 leaks the unlinked
+  Response tree of every Assertion-only-signed Response (fuzz/README.md), which would stop
+  every run on its first seed. Not part of `cargo xtask test`.";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -52,6 +64,29 @@ fn main() -> ExitCode {
                 }
             }
             test(&opts)
+        }
+        Some((cmd, rest)) if cmd == "fuzz" => {
+            let mut seconds: u64 = 60;
+            let mut target = "acs_verify".to_string();
+            let mut detect_leaks = false;
+            let mut it = rest.iter();
+            while let Some(a) = it.next() {
+                if a == "--detect-leaks" {
+                    detect_leaks = true;
+                    continue;
+                }
+                match (a.as_str(), it.next()) {
+                    ("--seconds", Some(n)) if n.parse::<u64>().is_ok_and(|n| n > 0) => seconds = n.parse().unwrap_or(60),
+                    ("--target", Some(t)) if !t.is_empty() && t.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') => {
+                        target = t.clone()
+                    }
+                    _ => {
+                        eprintln!("xtask: bad fuzz option {a}\n\n{USAGE}");
+                        return ExitCode::from(2);
+                    }
+                }
+            }
+            fuzz(seconds, &target, detect_leaks)
         }
         _ => {
             eprintln!("{USAGE}");
@@ -383,6 +418,8 @@ const INTEROP: &[Interop] = &[
     Interop { label: "python3-saml SP", path: "interop/saml_sp/test_python3_saml.py", needs_xmlsec1: false },
     Interop { label: "pysaml2 SP", path: "interop/saml_sp/test_pysaml2.py", needs_xmlsec1: true },
     Interop { label: "seeds walkthrough (two processes, python3-saml as Dropbox)", path: "interop/walkthrough", needs_xmlsec1: false },
+    // The hub as SP of outside IdPs (pysaml2 IdP, xmlsec1 CLI, negative corpus).
+    Interop { label: "inbound SAML IdPs", path: "interop/saml_idp", needs_xmlsec1: true },
 ];
 
 const BACKENDS: &[&str] = &["sqlite", "postgres"];
@@ -479,7 +516,7 @@ fn test(opts: &Options) -> ExitCode {
                     let t = Instant::now();
                     let mut cmd = Command::new(py);
                     cmd.current_dir(&root)
-                        .args(["-m", "pytest", "-q", "-rfEs", "-p", "no:cacheprovider"])
+                        .args(["-m", "pytest", "-q", "-rfEsxX", "-p", "no:cacheprovider"])
                         .arg(root.join(s.path))
                         .env("IDHUB_BIN", &bin)
                         .env("IDHUB_INTEROP_BACKEND", backend)
@@ -509,6 +546,82 @@ fn test(opts: &Options) -> ExitCode {
 
     drop(pg);
     report.finish(started)
+}
+
+/// `cargo fuzz run` for a set time; prints libFuzzer's output and then execs/s.
+fn fuzz(seconds: u64, target: &str, detect_leaks: bool) -> ExitCode {
+    use std::io::BufRead;
+    let root = root_dir();
+    if !cargo().args(["fuzz", "--version"]).stdout(Stdio::null()).stderr(Stdio::null()).status().map(|s| s.success()).unwrap_or(false) {
+        eprintln!("xtask: cargo-fuzz is not installed: cargo install cargo-fuzz");
+        return ExitCode::FAILURE;
+    }
+    // Every target so far reads SAML Responses: seeded from the vectors and the attack corpus.
+    let seeds = [root.join("crates/saml/tests/vectors"), root.join("crates/saml/tests/vectors/corpus")];
+    let corpus = root.join("fuzz/corpus").join(target);
+    if let Err(e) = std::fs::create_dir_all(&corpus) {
+        eprintln!("xtask: {}: {e}", corpus.display());
+        return ExitCode::FAILURE;
+    }
+    step(&format!("cargo fuzz run {target} for {seconds} s (RUSTC_BOOTSTRAP=1: nightly flags on the stable toolchain)"));
+    let mut cmd = cargo();
+    cmd.current_dir(&root)
+        .env("RUSTC_BOOTSTRAP", "1")
+        .args(["fuzz", "run", target])
+        .arg(&corpus)
+        .args(&seeds)
+        .arg("--")
+        .arg(format!("-max_total_time={seconds}"))
+        .args(["-timeout=10", "-rss_limit_mb=2048", "-max_len=65536", "-print_final_stats=1"])
+        .arg(format!("-detect_leaks={}", u8::from(detect_leaks)))
+        // LeakSanitizer also runs once at exit, outside libFuzzer's flag.
+        .env("ASAN_OPTIONS", format!("detect_leaks={}", u8::from(detect_leaks)))
+        .stdin(Stdio::null())
+        .stderr(Stdio::piped());
+    let mut child = match cmd.spawn() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("xtask: cargo fuzz: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    // libFuzzer reports on stderr; echo it and keep the final counters.
+    let (mut runs, mut took) = (None, None);
+    if let Some(err) = child.stderr.take() {
+        for line in std::io::BufReader::new(err).lines().map_while(Result::ok) {
+            eprintln!("{line}");
+            if let Some(rest) = line.strip_prefix("stat::number_of_executed_units:") {
+                runs = rest.trim().parse::<u64>().ok();
+            }
+            if let Some(rest) = line.strip_prefix("Done ") {
+                let words: Vec<&str> = rest.split_whitespace().collect();
+                if let [n, "runs", "in", s, ..] = words.as_slice() {
+                    runs = runs.or(n.parse().ok());
+                    took = s.parse::<f64>().ok();
+                }
+            }
+        }
+    }
+    let status = match child.wait() {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("xtask: cargo fuzz: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    if let (Some(runs), Some(took)) = (runs, took) {
+        let rate = runs as f64 / took.max(1.0);
+        println!(
+            "fuzz {target}: {runs} executions in {took:.0} s = {rate:.0} execs/s, {}",
+            if status.success() { "clean" } else { "FAILED" }
+        );
+    }
+    if status.success() {
+        ExitCode::SUCCESS
+    } else {
+        eprintln!("xtask: the fuzz run failed ({}); a crashing input is saved under fuzz/artifacts/{target}/", describe(status));
+        ExitCode::FAILURE
+    }
 }
 
 fn target_dir(root: &Path) -> PathBuf {

@@ -21,3 +21,13 @@ if [ -x "$PY" ]; then
     PYTHONDONTWRITEBYTECODE=1 "$PY" sign_python3_saml.py "$tmp" test-idp.key.pem test-idp.cert.pem > signed-by-python3-saml-response.xml
     rm -f "$tmp"
 fi
+# The negative corpus (every class of saml-security.md; MANIFEST.tsv names each verdict),
+# from the generator the hub-level suite uses (interop/saml_idp/corpus.py), with this key.
+if [ -x "$PY" ]; then
+    rm -rf corpus
+    PYTHONDONTWRITEBYTECODE=1 "$PY" -W ignore ../../../../interop/saml_idp/corpus.py --out corpus \
+        --key test-idp.key.pem --cert test-idp.cert.pem --attacker-key attacker.key.pem --attacker-cert attacker.cert.pem \
+        --issuer http://www.okta.com/exkSPOKE --acs https://hub.example/sso/saml2/0oaSPOKE \
+        --audience https://www.okta.com/saml2/service-provider/sphub \
+        --at 2026-11-24T05:00:00Z --in-response-to id_vector_request --with-pysaml2
+fi
