@@ -4,12 +4,12 @@
 //! concurrent clients, and the server's memory. Same on PostgreSQL. See BENCHMARKS.md.
 
 use clap::Parser;
+use idhub_benchmarks::{cli, client, fresh_db, machine, Res, Server};
 use idhub_domain::ids::{OrgId, UserId};
 use idhub_domain::lifecycle::UserStatus;
 use idhub_domain::user::{ProviderType, User};
 use idhub_store::Store;
 use serde_json::json;
-use idhub_benchmarks::{cli, client, fresh_db, machine, Res, Server};
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -234,7 +234,13 @@ async fn run_backend(args: &Args, backend: &str) -> Res<()> {
 #[tokio::main]
 async fn main() {
     let args = Args::parse();
-    println!("# idhub benchmark\n\nmachine: {}\nusers: {}, small point: {}, clients: {}; rate limits lifted for the run", machine(), args.users, args.small, args.clients);
+    println!(
+        "# idhub benchmark\n\nmachine: {}\nusers: {}, small point: {}, clients: {}; rate limits lifted for the run",
+        machine(),
+        args.users,
+        args.small,
+        args.clients
+    );
     let backends: Vec<&str> = match args.backend.as_str() {
         "both" => vec!["sqlite", "postgres"],
         b => vec![b],

@@ -6,9 +6,9 @@
 //! it, and the python3-saml child inherits the affinity). The idhub side is the saml
 //! crate's `verify_response` (strict base64, DOCTYPE refusal, parse, signature with the
 //! configured certificate only, conditions) followed by the ACS's store steps, which are
-//! a pluggable closure ([`StoreSteps`]): today none. When the hub's ACS lands, plug in its
-//! replay check (insert the assertion id until `remember_until`) and the lookup of the
-//! linked user by (IdP, NameID), so the figure covers the whole validation.
+//! the ACS's store steps ([`StoreSteps`]) on SQLite: the replay check (insert the assertion
+//! id until `remember_until`) and the lookup of the linked user by (IdP, NameID), so the
+//! figure covers the whole validation.
 
 use chrono::Utc;
 use idhub_saml::keys::{generate, SigningKey};
@@ -115,6 +115,59 @@ fn policy(key: &SigningKey) -> TrustPolicy {
     p.signature_scope = SignatureScope::Assertion;
     p.allow_idp_initiated = true;
     p
+}
+
+/// A fresh SQLite store with an org, the IdP's linked user `sarah.lee@spoke.example`.
+async fn linked_user_store(dir: &Path) -> Res<(idhub_store::Store, idhub_domain::ids::OrgId)> {
+    use idhub_domain::ids::UserId;
+    use idhub_domain::lifecycle::UserStatus;
+    use idhub_domain::user::{ProviderType, User};
+    let store = idhub_store::Store::open_data_dir(dir).await?;
+    let now = Utc::now().timestamp_millis();
+    let org = store.create_org("hub", "https://hub.example", now, &[]).await?;
+    let login = "sarah.lee@spoke.example";
+    let profile = json!({ "login": login, "email": login, "firstName": "Sarah", "lastName": "Lee" });
+    let user = User {
+        id: UserId::generate(),
+        org_id: org.id.clone(),
+        status: UserStatus::Active,
+        transitioning_to: None,
+        profile: profile.as_object().cloned().unwrap_or_default(),
+        type_id: org.user_type_id.clone(),
+        provider: ProviderType::Federation,
+        provider_name: "spoke".into(),
+        password_hash: None,
+        recovery_question: None,
+        created: now,
+        activated: Some(now),
+        status_changed: Some(now),
+        last_login: None,
+        last_updated: now,
+        password_changed: None,
+        admin_role: None,
+        failed_logins: 0,
+    };
+    let link = idhub_store::idps::IdpLink {
+        idp_id: "0oaBENCH".into(),
+        user_id: user.id.0.clone(),
+        external_id: login.into(),
+        created: now,
+        last_updated: now,
+    };
+    store.create_linked_user(&user, &[], &link, &[]).await?;
+    Ok((store, org.id))
+}
+
+/// The ACS's store steps: replay check, then the linked user.
+async fn store_steps(store: &idhub_store::Store, org: &idhub_domain::ids::OrgId, a: &VerifiedAssertion, n: u64) -> Result<(), String> {
+    let now = Utc::now().timestamp_millis();
+    let id = format!("{}-{n}", a.assertion_id());
+    if !store.remember_assertion(org, "0oaBENCH", &id, a.remember_until().timestamp_millis(), now).await.map_err(|e| e.to_string())? {
+        return Err("replay".into());
+    }
+    let link = store.idp_link_by_external_id(org, "0oaBENCH", &a.name_id().value).await.map_err(|e| e.to_string())?.ok_or("no link")?;
+    store.get_user(org, &link.user_id).await.map_err(|e| e.to_string())?;
+    Ok(())
 }
 
 /// One ACS validation: verify, then the store steps.
@@ -228,8 +281,17 @@ fn main() -> Res<()> {
     let policy = policy(&key);
     println!("P2: one Assertion-signed Response of {xml_len} bytes (RSA-2048, RSA-SHA256), CPUs allowed: {}", cpus_allowed());
 
-    // Today: no store steps. With the hub's ACS: the replay check and the linked-user lookup.
-    let mut store: StoreSteps = Box::new(|_assertion| Ok(()));
+    // The ACS's store steps on a SQLite database (the embedded default): the replay check
+    // (the assertion id remembered until it expires; a counter makes each run's id new, as
+    // each real Response is) and the match of the existing linked user by (IdP, NameID).
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let dir = std::env::temp_dir().join(format!("idhub-bench-acs-{}", std::process::id()));
+    let (db, org) = rt.block_on(linked_user_store(&dir))?;
+    let mut counter = 0u64;
+    let mut store: StoreSteps = Box::new(|a| {
+        counter += 1;
+        rt.block_on(store_steps(&db, &org, a, counter))
+    });
     let mut python = Python3Saml::start(&python, &key, &encoded)?;
     let warm = Instant::now();
     while warm.elapsed() < Duration::from_secs(1) {
@@ -249,7 +311,12 @@ fn main() -> Res<()> {
     let rss_after = vm_rss_kb();
     let idhub_rate = idhub.0 as f64 / idhub.1;
     let py_rate = py.0 as f64 / py.1;
-    println!("idhub (saml crate verify, store steps: none yet): {} validations in {:.1} s = {idhub_rate:.0}/s", idhub.0, idhub.1);
+    drop(store);
+    let _ = std::fs::remove_dir_all(&dir);
+    println!(
+        "idhub (saml crate verify + replay insert + linked-user match on SQLite): {} validations in {:.1} s = {idhub_rate:.0}/s",
+        idhub.0, idhub.1
+    );
     if let (Some(a), Some(b)) = (rss_before, rss_after) {
         let per = (b.saturating_sub(a) * 1024) as f64 / (idhub.0 as f64).max(1.0);
         println!("  idhub RSS {} MB -> {} MB over the run ({per:.0} bytes per validation)", a / 1024, b / 1024);

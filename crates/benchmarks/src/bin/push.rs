@@ -63,7 +63,9 @@ async fn create_users(base: &str, token: &str, clients: usize, n: usize, tag: &s
                 if let Some(g) = &group {
                     body["groupIds"] = json!([g]);
                 }
-                call(&http, reqwest::Method::POST, format!("{base}/api/v1/users?activate=true"), &token, Some(body)).await.map_err(|e| e.to_string())?;
+                call(&http, reqwest::Method::POST, format!("{base}/api/v1/users?activate=true"), &token, Some(body))
+                    .await
+                    .map_err(|e| e.to_string())?;
             }
             Ok::<(), String>(())
         }));
@@ -99,7 +101,14 @@ async fn main() -> Res<()> {
     let raw = create_users(&hub_url, &hub_token, args.clients, args.raw, "raw", None).await?;
 
     // The spoke: N users in a group, the Org2Org app with provisioning to the hub.
-    let g = call(&http, reqwest::Method::POST, format!("{spoke_url}/api/v1/groups"), &spoke_token, Some(json!({ "profile": { "name": "Contractors" } }))).await?;
+    let g = call(
+        &http,
+        reqwest::Method::POST,
+        format!("{spoke_url}/api/v1/groups"),
+        &spoke_token,
+        Some(json!({ "profile": { "name": "Contractors" } })),
+    )
+    .await?;
     let gid = g["id"].as_str().unwrap_or_default().to_string();
     create_users(&spoke_url, &spoke_token, args.clients, args.users, "push", Some(&gid)).await?;
     let app = call(
@@ -168,13 +177,20 @@ async fn main() -> Res<()> {
     let ratio = e2e / raw;
     println!("# P4: Org2Org push, spoke → hub ({})\n", args.backend);
     println!("machine: {}", machine());
-    println!("users pushed: {} (create + activate), raw-rate sample: {} users, {} concurrent clients\n", args.users, args.raw, args.clients);
+    println!(
+        "users pushed: {} (create + activate), raw-rate sample: {} users, {} concurrent clients\n",
+        args.users, args.raw, args.clients
+    );
     println!("| measurement | value |");
     println!("|---|---|");
     println!("| end to end, group assigned → every push done (users/s) | {e2e:.0} ({elapsed:.1} s) |");
     println!("| hub raw API create rate, optimal client (users/s) | {raw:.0} |");
     println!("| **P4 ratio** (goal ≥ 0.8) | **{ratio:.2}** {} |", if ratio >= 0.8 { "PASS" } else { "FAIL" });
-    println!("| CPU per pushed user, spoke / hub (ms) | {:.2} / {:.2} |", spoke_cpu * 1000.0 / args.users as f64, hub_cpu * 1000.0 / args.users as f64);
+    println!(
+        "| CPU per pushed user, spoke / hub (ms) | {:.2} / {:.2} |",
+        spoke_cpu * 1000.0 / args.users as f64,
+        hub_cpu * 1000.0 / args.users as f64
+    );
     println!("| peak RSS, spoke / hub (MB) | {spoke_peak:.0} / {hub_peak:.0} |");
     hub.stop();
     spoke.stop();
