@@ -175,9 +175,16 @@ pub async fn keys_rotate(
     client: Client,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let app = load_saml_app(&state, &caller.org, &id).await?;
-    let key = new_key(&state, &caller.org, &app, caller.actor(), client.0).await?;
+    let actor = crate::directory::Actor { party: caller.actor(), client: client.0 };
+    let (app, key) = rotate_key(&state, &caller.org, &actor, &id).await?;
     Ok(Json(key_json(&caller.org, &app, &key)?))
+}
+
+/// Key rotation: a new active signing key for a SAML app; the old certificate stays listed.
+pub async fn rotate_key(state: &AppState, org: &Org, actor: &crate::directory::Actor, id: &str) -> Result<(App, AppKey), ApiError> {
+    let app = load_saml_app(state, org, id).await?;
+    let key = new_key(state, org, &app, actor.party.clone(), actor.client.clone()).await?;
+    Ok((app, key))
 }
 
 /// `GET /api/v1/apps/{id}/sso/saml/metadata`
