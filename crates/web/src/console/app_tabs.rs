@@ -104,7 +104,7 @@ pub async fn app_page(state: &AppState, admin: &Admin, id: &str, tab: Tab, extra
                 .or_else(|| app.settings.pointer("/app/baseUrl").and_then(Value::as_str).map(str::to_string));
             ctx["integration"] = json!({
                 "configured": conn.is_some(),
-                "enabled": conn.as_ref().is_some_and(|c| c.status == "ENABLED"),
+                "enabled": extra.pointer("/integration_form/enabled").and_then(Value::as_bool).unwrap_or(conn.as_ref().is_some_and(|c| c.status == "ENABLED")),
                 "base_url": extra.pointer("/integration_form/base_url").cloned().unwrap_or(json!(base)),
                 "last_test": conn.as_ref().and_then(|c| c.last_test).map(format_millis),
                 "last_test_result": conn.as_ref().and_then(|c| c.last_test_result.clone()),
@@ -179,7 +179,8 @@ pub async fn provisioning_tab(State(state): State<AppState>, admin: Admin, param
 pub async fn save_integration(State(state): State<AppState>, Path(id): Path<String>, WriteForm { admin, form }: WriteForm) -> Response {
     let creds = Credentials { app_id: &id, base_url: field(&form, "baseUrl"), token: field(&form, "token") };
     let actor = admin.actor();
-    let kept = json!({ "integration_form": { "base_url": field(&form, "baseUrl") } });
+    // what the admin entered comes back (never the token)
+    let kept = json!({ "integration_form": { "base_url": field(&form, "baseUrl"), "enabled": field(&form, "enabled") == Some("on") } });
     let failed = |e: crate::error::ApiError| {
         let (err, errors) = error_context(&e);
         let mut extra = json!({ "error": err, "field_errors": errors });
@@ -187,15 +188,12 @@ pub async fn save_integration(State(state): State<AppState>, Path(id): Path<Stri
         (extra, e.status)
     };
     if field(&form, "action") == Some("test") {
-        let (extra, status) = match provisioning::test_integration(&state, admin.org(), &actor, creds).await {
+        let (mut extra, status) = match provisioning::test_integration(&state, admin.org(), &actor, creds).await {
             Ok(Ok(msg)) => (json!({ "test_ok": msg }), StatusCode::OK),
-            Ok(Err(msg)) => {
-                let mut extra = json!({ "test_failed": msg });
-                merge(&mut extra, &kept);
-                (extra, StatusCode::BAD_REQUEST)
-            }
+            Ok(Err(msg)) => (json!({ "test_failed": msg }), StatusCode::BAD_REQUEST),
             Err(e) => failed(e),
         };
+        merge(&mut extra, &kept);
         return app_page(&state, &admin, &id, Tab::Provisioning, extra, status).await;
     }
     let enable = field(&form, "enabled") == Some("on");
