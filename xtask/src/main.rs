@@ -400,7 +400,7 @@ const INTEROP: &[Interop] = &[
     Interop { label: "okta SDK 3.4.6", path: "interop/okta_sdk", needs: None },
     Interop { label: "python3-saml SP", path: "interop/saml_sp/test_python3_saml.py", needs: None },
     Interop { label: "pysaml2 SP", path: "interop/saml_sp/test_pysaml2.py", needs: Some(Need::Xmlsec1) },
-    Interop { label: "browser (headless Chromium)", path: "interop/browser", needs: Some(Need::Chromium) },
+    Interop { label: "browser Chromium", path: "interop/browser", needs: Some(Need::Chromium) },
 ];
 
 const BACKENDS: &[&str] = &["sqlite", "postgres"];

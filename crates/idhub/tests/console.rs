@@ -433,3 +433,56 @@ async fn applications_catalog_wizard_tabs_provisioning_and_assignments() {
     assert_eq!(st, StatusCode::OK);
     assert!(html.contains(">Dropbox</a>"));
 }
+
+#[tokio::test]
+async fn create_new_saml_app_and_expiring_certificates_are_flagged() {
+    let s = TestServer::start(idhub_store::Backend::Sqlite).await;
+    admin_user(&s, "boss@example.com", "SUPER_ADMIN").await;
+    let mut b = Browser::new(&s);
+    b.sign_in("boss@example.com").await;
+    // Create New App: step 1 has only the label; the SAML settings are checked on step 2
+    let (st, html, _) = b.post("/admin/apps/new/saml_2_0", &[("step", "1"), ("label", "Wiki")]).await;
+    assert_eq!(st, StatusCode::OK);
+    assert!(html.contains("Single sign-on URL") && !html.contains("field-error"), "{html}");
+    let before = app_count(&s).await;
+    let step2 = |acs: &'static str| {
+        vec![
+            ("step", "2"),
+            ("label", "Wiki"),
+            ("settings.signOn.ssoAcsUrl", acs),
+            ("settings.signOn.audience", "https://wiki.example/saml"),
+            ("settings.signOn.subjectNameIdFormat", "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress"),
+            ("credentials.userNameTemplate.template", "${source.email}"),
+            ("credentials.updateOn", "CREATE"),
+        ]
+    };
+    let (st, html, _) = b.post("/admin/apps/new/saml_2_0", &step2("data:text/html,x")).await;
+    assert_eq!(st, StatusCode::BAD_REQUEST);
+    assert!(html.contains("id=\"settings-signOn-ssoAcsUrl-error\"") && html.contains("id=\"wizard-done\""), "{html}");
+    assert_eq!(app_count(&s).await, before);
+    let (st, _, loc) = b.post("/admin/apps/new/saml_2_0", &step2("https://wiki.example/saml/acs")).await;
+    assert_eq!(st, StatusCode::SEE_OTHER);
+    let id = loc.unwrap().split('/').nth(3).unwrap().to_string();
+    let (_, app) = call(s.api(Method::GET, &format!("/api/v1/apps/{id}"))).await;
+    assert_eq!(app["settings"]["signOn"]["ssoAcsUrl"], "https://wiki.example/saml/acs");
+    assert_eq!(app["credentials"]["updateOn"], "CREATE");
+    // a signing certificate that expires within 30 days shows on the dashboard and the tab
+    let (_, html, _) = b.get("/admin/dashboard").await;
+    assert!(!html.contains("signing certificate of"));
+    let org = idhub_domain::ids::OrgId(s.org_id.clone());
+    let now = idhub_domain::time::Clock::now_millis(&idhub_domain::time::SystemClock);
+    let key = idhub_store::apps::AppKey {
+        kid: "soon".into(),
+        app_id: id.clone(),
+        cert_pem: "-----BEGIN CERTIFICATE-----\n-----END CERTIFICATE-----\n".into(),
+        key_sealed: "x".into(),
+        status: "ACTIVE".into(),
+        created: now,
+        expires: now + 5 * 24 * 3600 * 1000,
+    };
+    s.db.store.add_active_app_key(&org, &key, &[]).await.unwrap();
+    let (_, html, _) = b.get("/admin/dashboard").await;
+    assert!(html.contains("The signing certificate of &quot;Wiki&quot; expires"), "{html}");
+    let (_, html, _) = b.get(&format!("/admin/app/{id}/signon")).await;
+    assert!(html.contains("expires within 30 days"));
+}

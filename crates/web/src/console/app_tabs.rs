@@ -139,6 +139,23 @@ pub async fn app_page(state: &AppState, admin: &Admin, id: &str, tab: Tab, extra
     render(admin, "app.html", "apps", &title, ctx, status)
 }
 
+/// The seeds' advice to monitor certificate expiry: each active SAML signing certificate
+/// that expires within 30 days, named by its app (for the dashboard).
+pub async fn certificate_warnings(state: &AppState, org: &idhub_store::orgs::Org) -> Vec<String> {
+    let now = state.now();
+    let query = idhub_store::apps::AppQuery { q: None, status: None, name: None, after_seq: 0, limit: 1000 };
+    let mut out = vec![];
+    for app in state.store.list_apps(&org.id, &query).await.unwrap_or_default().iter().filter(|a| a.sign_on_mode == "SAML_2_0") {
+        for k in state.store.app_keys(&org.id, &app.id).await.unwrap_or_default() {
+            if k.status == "ACTIVE" && k.expires - now < 30 * DAY_MS {
+                let when = if k.expires <= now { "has expired".to_string() } else { format!("expires {}", format_millis(k.expires)) };
+                out.push(format!("The signing certificate of \"{}\" {when}: generate a new one on its Sign On tab.", app.label));
+            }
+        }
+    }
+    out
+}
+
 /// `GET /admin/app/{id}/signon`
 pub async fn sign_on(State(state): State<AppState>, admin: Admin, params: Params, Path(id): Path<String>) -> Response {
     app_page(&state, &admin, &id, Tab::SignOn, json!({ "notice": notice(&params) }), StatusCode::OK).await
