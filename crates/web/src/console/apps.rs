@@ -145,12 +145,14 @@ pub fn render_fields(fields: &[FormField], body: &Value, errors: &Map<String, Va
         .collect()
 }
 
-/// Set `fields` from a submitted form into `body` (checkboxes absent from the form are off).
+/// Set `fields` from a submitted form into `body`: checkboxes absent from the form are
+/// off (browsers send only checked ones); other fields absent from the form keep their value.
 pub fn apply_form(fields: &[FormField], form: &[(String, String)], body: &mut Value) {
     for f in fields {
-        let value = match f.kind {
-            Kind::Check(_) => json!(field(form, f.name) == Some("on")),
-            _ => json!(field(form, f.name).unwrap_or_default().trim()),
+        let value = match (f.kind, field(form, f.name)) {
+            (Kind::Check(_), v) => json!(v == Some("on")),
+            (_, Some(v)) => json!(v.trim()),
+            (_, None) => continue,
         };
         let parts: Vec<&str> = f.name.split('.').collect();
         let mut at = &mut *body;
