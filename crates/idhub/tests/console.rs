@@ -466,6 +466,39 @@ async fn create_new_saml_app_and_expiring_certificates_are_flagged() {
     let (_, app) = call(s.api(Method::GET, &format!("/api/v1/apps/{id}"))).await;
     assert_eq!(app["settings"]["signOn"]["ssoAcsUrl"], "https://wiki.example/saml/acs");
     assert_eq!(app["credentials"]["updateOn"], "CREATE");
+    // Attributes (Optional): a bad expression is refused next to its row
+    let signon = format!("/admin/app/{id}/signon");
+    let (st, html, _) = b
+        .post(
+            &signon,
+            &[
+                ("attributes", "1"),
+                ("attr-name-0", "FirstName"),
+                ("attr-value-0", "user.firstName"),
+                ("attr-name-1", "Broken"),
+                ("attr-value-1", "user.("),
+            ],
+        )
+        .await;
+    assert_eq!(st, StatusCode::BAD_REQUEST);
+    assert!(html.contains("id=\"attr-value-1-error\""), "{html}");
+    let (st, _, _) = b
+        .post(
+            &signon,
+            &[
+                ("attributes", "1"),
+                ("attr-name-0", ""),
+                ("attr-value-0", ""),
+                ("attr-name-1", "FirstName"),
+                ("attr-value-1", "user.firstName"),
+            ],
+        )
+        .await;
+    assert_eq!(st, StatusCode::SEE_OTHER);
+    let (_, app) = call(s.api(Method::GET, &format!("/api/v1/apps/{id}"))).await;
+    assert_eq!(app["settings"]["signOn"]["attributeStatements"][0]["name"], "FirstName");
+    assert_eq!(app["settings"]["signOn"]["attributeStatements"].as_array().unwrap().len(), 1);
+    assert_eq!(app["settings"]["signOn"]["ssoAcsUrl"], "https://wiki.example/saml/acs", "fields not in the form are kept");
     // a signing certificate that expires within 30 days shows on the dashboard and the tab
     let (_, html, _) = b.get("/admin/dashboard").await;
     assert!(!html.contains("signing certificate of"));

@@ -93,6 +93,13 @@ pub async fn app_page(state: &AppState, admin: &Admin, id: &str, tab: Tab, extra
                 ctx["cert_url"] = json!(format!("/app/{}/{}/setup/cert.pem", app.name, app.id));
                 ctx["sso_url"] = json!(format!("{}/app/{}/{}/sso/saml", org.base_url, app.name, app.id));
                 ctx["issuer"] = json!(crate::sso::issuer(org, &app));
+                let mut rows: Vec<Value> = body
+                    .pointer("/settings/signOn/attributeStatements")
+                    .and_then(Value::as_array)
+                    .map(|a| a.iter().map(|st| json!({ "name": st["name"], "value": st.pointer("/values/0") })).collect())
+                    .unwrap_or_default();
+                rows.extend([json!({}), json!({})]);
+                ctx["attributes"] = json!(rows);
             }
         }
         Tab::Provisioning => {

@@ -325,11 +325,56 @@ pub async fn save_tab(state: &AppState, admin: &Admin, id: &str, tab: Tab, form:
     let fields = if tab == Tab::General { general_fields(entry) } else { sign_on_fields(entry) };
     let mut body = crate::api::applications::app_json(admin.org(), &app);
     apply_form(&fields, form, &mut body);
+    if tab == Tab::SignOn && field(form, "attributes").is_some() {
+        apply_attributes(form, &mut body);
+    }
     match applications::update(state, admin.org(), &admin.actor(), id, body.clone()).await {
         Ok(_) => done(&format!("/admin/app/{id}/{}", tab.path()), "Saved."),
         Err(e) => {
-            let (err, errors) = error_context(&e);
+            let (err, mut errors) = error_context(&e);
+            attribute_errors(&mut errors);
             app_page(state, admin, id, tab, json!({ "error": err, "field_errors": errors, "body": body }), e.status).await
+        }
+    }
+}
+
+const STATEMENTS: &str = "settings.signOn.attributeStatements";
+
+/// "Attributes (Optional)": rows `attr-name-N` / `attr-value-N` (an expression) become the
+/// app's attribute statements; blank rows are dropped, a row's name format is kept.
+fn apply_attributes(form: &[(String, String)], body: &mut Value) {
+    let previous = body.pointer("/settings/signOn/attributeStatements").and_then(Value::as_array).cloned().unwrap_or_default();
+    let mut rows: Vec<(usize, &str)> =
+        form.iter().filter_map(|(k, v)| Some((k.strip_prefix("attr-name-")?.parse().ok()?, v.as_str()))).collect();
+    rows.sort();
+    let statements: Vec<Value> = rows
+        .iter()
+        .filter_map(|(i, name)| {
+            let value = field(form, &format!("attr-value-{i}")).unwrap_or_default().trim();
+            let name = name.trim();
+            if name.is_empty() && value.is_empty() {
+                return None;
+            }
+            let namespace = previous.iter().find(|p| p["name"] == name).and_then(|p| p.get("namespace").cloned());
+            let values = if value.is_empty() { json!([]) } else { json!([value]) };
+            Some(json!({ "type": "EXPRESSION", "name": name, "namespace": namespace, "values": values }))
+        })
+        .collect();
+    if body["settings"]["signOn"].is_object() {
+        body["settings"]["signOn"]["attributeStatements"] = json!(statements);
+    }
+}
+
+/// Errors of attribute statement `k` go next to row `k` (the rows shown again are the
+/// statements submitted, blank rows dropped).
+fn attribute_errors(errors: &mut Map<String, Value>) {
+    let keys: Vec<String> = errors.keys().filter(|k| k.starts_with(STATEMENTS)).cloned().collect();
+    for k in keys {
+        let rest = k.trim_start_matches(STATEMENTS).trim_start_matches('[');
+        let Some((index, part)) = rest.split_once(']') else { continue };
+        let row = if part.starts_with(".values") { "attr-value" } else { "attr-name" };
+        if let Some(msg) = errors.get(&k).cloned() {
+            errors.insert(format!("{row}-{index}"), msg);
         }
     }
 }
