@@ -41,6 +41,11 @@ def test_org2org_seed_walkthrough(orgs, browser):
     h.click("#admin-link")
     h.find("nav[aria-label='Admin menu']")
     h.screenshot("dashboard")
+    h.resize(390, 844)
+    h.get(f"{hub.base}/admin/apps/catalog")
+    h.find("#catalog")
+    h.screenshot("catalog-390px")
+    h.resize(1280, 900)
     open_catalog_and_add(h, hub, "Dropbox Business", "dropbox_for_business")
     assert h.value("#label") == "Dropbox Business"
     h.screenshot("wizard-general-settings")
