@@ -124,6 +124,7 @@ def test_org2org_seed_walkthrough(orgs, browser):
     s.click("#save-integration")
     assert "API integration enabled." in s.text("[role=status]")
     assert s.selected("#enabled")
+    assert s.text("#integration-status") == "Enabled"
     # To App
     for f in ("create", "update", "deactivate"):
         s.check(f"#feature-{f}")

@@ -111,6 +111,7 @@ pub async fn app_page(state: &AppState, admin: &Admin, id: &str, tab: Tab, extra
                 .or_else(|| app.settings.pointer("/app/baseUrl").and_then(Value::as_str).map(str::to_string));
             ctx["integration"] = json!({
                 "configured": conn.is_some(),
+                "active": conn.as_ref().is_some_and(|c| c.status == "ENABLED"),
                 "enabled": extra.pointer("/integration_form/enabled").and_then(Value::as_bool).unwrap_or(conn.as_ref().is_some_and(|c| c.status == "ENABLED")),
                 "base_url": extra.pointer("/integration_form/base_url").cloned().unwrap_or(json!(base)),
                 "last_test": conn.as_ref().and_then(|c| c.last_test).map(format_millis),
