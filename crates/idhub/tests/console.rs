@@ -364,6 +364,16 @@ async fn applications_catalog_wizard_tabs_provisioning_and_assignments() {
     let (_, f) = call(s.api(Method::GET, &format!("/api/v1/apps/{id}/features/USER_PROVISIONING"))).await;
     assert_eq!(f["capabilities"]["update"]["password"]["status"], "DISABLED");
     assert_eq!(f["capabilities"]["create"]["lifecycleCreate"]["status"], "ENABLED");
+    // a push the hub refused shows on the Provisioning tab with what the hub answered
+    let org = idhub_domain::ids::OrgId(s.org_id.clone());
+    let now = idhub_domain::time::Clock::now_millis(&idhub_domain::time::SystemClock);
+    let job = idhub_web::provisioning::sync_job(&org, &id, "00uSOMEONE");
+    s.db.store.enqueue_jobs(&[job], now, &[]).await.unwrap();
+    let leased = s.db.store.lease_jobs("provisioning", "test", 10, 60_000, now).await.unwrap();
+    assert_eq!(leased.len(), 1);
+    s.db.store.fail_job(&leased[0], "test", "hub answered 400 E0000001: login already exists", now, &[]).await.unwrap();
+    let (_, html, _) = b.get(&format!("/admin/app/{id}/provisioning")).await;
+    assert!(html.contains("id=\"failed-pushes\"") && html.contains("login already exists"), "{html}");
     // Assignments: a group with its initial status
     let (_, g) = call(s.api(Method::POST, "/api/v1/groups").json(&json!({ "profile": { "name": "Contractors" } }))).await;
     let gid = g["id"].as_str().unwrap();

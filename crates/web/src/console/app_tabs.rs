@@ -118,6 +118,18 @@ pub async fn app_page(state: &AppState, admin: &Admin, id: &str, tab: Tab, extra
                 "last_test_result": conn.as_ref().and_then(|c| c.last_test_result.clone()),
             });
             ctx["features"] = features;
+            // failed pushes of this app (Tasks), each with what the hub answered
+            let failed: Vec<Value> = state
+                .store
+                .list_jobs(&org.id, "FAILED", 1000)
+                .await
+                .unwrap_or_default()
+                .iter()
+                .filter(|j| j.payload.get("appId").and_then(Value::as_str) == Some(app.id.as_str()))
+                .take(20)
+                .map(|j| json!({ "user": j.payload.get("userId"), "error": j.last_error, "created": format_millis(j.created), "attempts": j.attempts }))
+                .collect();
+            ctx["failed_pushes"] = json!(failed);
         }
         Tab::Assignments => {
             let mut people = vec![];
