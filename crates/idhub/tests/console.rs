@@ -390,6 +390,22 @@ async fn applications_catalog_wizard_tabs_provisioning_and_assignments() {
     assert!(html.contains("id=\"people-target-error\""));
     let (_, html, _) = b.get(&format!("/admin/app/{id}/assignments")).await;
     assert_eq!(between(&html, "<td class=\"initial-status\">", "<"), "active_with_pass");
+    // Assign to People with the app-user profile and a username, then remove it
+    let sarah = create_user(&s, "sarah@example.com", Some(PW), true).await;
+    let uid = sarah["id"].as_str().unwrap();
+    let (st, _, _) = b
+        .post(
+            &format!("/admin/app/{id}/assignments/people"),
+            &[("target", "sarah@example.com"), ("userName", "sarah.lee"), ("initialStatus", "pending")],
+        )
+        .await;
+    assert_eq!(st, StatusCode::SEE_OTHER);
+    let (_, au) = call(s.api(Method::GET, &format!("/api/v1/apps/{id}/users/{uid}"))).await;
+    assert_eq!((au["credentials"]["userName"].as_str(), au["profile"]["initialStatus"].as_str()), (Some("sarah.lee"), Some("pending")));
+    let (st, _, _) = b.post(&format!("/admin/app/{id}/assignments/people/{uid}/remove"), &[]).await;
+    assert_eq!(st, StatusCode::SEE_OTHER);
+    let (st, _) = call(s.api(Method::GET, &format!("/api/v1/apps/{id}/users/{uid}"))).await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
     // a form without the CSRF token is refused
     let r = b
         .http
