@@ -150,14 +150,18 @@ def test_org2org_seed_walkthrough(orgs, browser):
     s.get(f"{spoke.base}/admin/app/{app_id}/assignments")
     s.click("#assign-groups", nav=False)
     gid = s.execute(
-        "return [...document.querySelectorAll('#groups-target option')].find(o => o.text.startsWith('Contractors')).value"
+        "return [...document.querySelectorAll('#group-choices > li')].find(li => li.textContent.includes('Contractors'))"
+        ".querySelector('summary').id.replace('assign-group-', '')"
     )
-    s.choose("#groups-target", gid)
-    s.choose("#groups-initialStatus", "active_with_pass")
     s.screenshot("assign-to-groups")
-    s.click("#save-assign-groups")
+    s.click(f"#assign-group-{gid}", nav=False)
+    s.choose(f"#initialStatus-{gid}", "active_with_pass")
+    s.screenshot("assign-to-groups-initial-status")
+    s.click(f"#save-assign-group-{gid}")
     assert "Group assigned." in s.text("[role=status]")
     assert s.text("#assigned-groups .initial-status") == "active_with_pass"
+    s.click("#assign-groups", nav=False)
+    assert s.text(f"#assigned-{gid}") == "Assigned"
     s.screenshot("assignments")
 
     # the same page at a phone's width

@@ -312,7 +312,15 @@ pub async fn assign(
                 errors.insert(format!("{kind}-initialStatus"), m);
             }
             let status = if e.status == StatusCode::NOT_FOUND { StatusCode::BAD_REQUEST } else { e.status };
-            app_page(&state, &admin, &id, Tab::Assignments, json!({ "error": err, "field_errors": errors, "open": kind }), status).await
+            app_page(
+                &state,
+                &admin,
+                &id,
+                Tab::Assignments,
+                json!({ "error": err, "field_errors": errors, "open": kind, "open_target": who }),
+                status,
+            )
+            .await
         }
     }
 }
