@@ -9,6 +9,7 @@ Environment (set by `cargo xtask test`):
   IDHUB_TEST_PG_BIN       optional: the directory holding psql
 """
 
+import contextlib
 import ctypes
 import glob
 import os
@@ -79,9 +80,11 @@ def _log_tail(path, n=60):
         return "(no log)"
 
 
-@pytest.fixture(scope="session")
-def server(request):
-    """A running idhub with a fresh database and one org; yields base URL, token, org id."""
+@contextlib.contextmanager
+def idhub_serve(request, listens):
+    """Run `idhub serve` on the given addresses with a fresh database (SQLite or PostgreSQL,
+    by IDHUB_INTEROP_BACKEND); yields `cli(*args)`, which runs the idhub CLI on the same
+    database (org and token creation, as an operator would), and the server log's path."""
     if not os.access(BIN, os.X_OK):
         pytest.fail(f"no idhub binary at {BIN} (cargo build -p idhub, or set IDHUB_BIN)")
     tmp = tempfile.mkdtemp(prefix="idhub-interop-")
@@ -98,8 +101,6 @@ def server(request):
     else:
         pytest.fail(f"IDHUB_INTEROP_BACKEND must be sqlite or postgres, not {BACKEND!r}")
 
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
     # idhub reads every IDHUB_* variable as configuration (unknown keys are errors), so the
     # harness's own variables stay out of its environment.
     env = {k: v for k, v in os.environ.items() if not k.startswith("IDHUB_")}
@@ -107,15 +108,16 @@ def server(request):
     log_path = os.path.join(tmp, "server.log")
     _SERVER_LOG["path"] = log_path
     log = open(log_path, "w")
+    listen_args = [a for addr in listens for a in ("--listen", addr)]
     proc = subprocess.Popen(
-        [BIN, "serve", "--listen", f"127.0.0.1:{port}", *db],
+        [BIN, "serve", *listen_args, *db],
         stdout=log, stderr=subprocess.STDOUT, env=env, preexec_fn=_die_with_parent,
     )
     try:
         deadline = time.time() + 60
         while True:
             try:
-                with urllib.request.urlopen(f"{base}/health/ready", timeout=2) as r:
+                with urllib.request.urlopen(f"http://{listens[0]}/health/ready", timeout=2) as r:
                     if r.status == 200:
                         break
             except Exception:
@@ -125,15 +127,7 @@ def server(request):
             if time.time() > deadline:
                 pytest.fail(f"idhub did not answer 200 on /health/ready within 60 s:\n{_log_tail(log_path)}")
             time.sleep(0.1)
-
-        # Org and token are made with the CLI while the server runs, as an operator would.
-        name = "interop-" + uuid.uuid4().hex[:8]
-        org = _cli(env, "org", "create", *db, "--name", name, "--base-url", base)
-        assert org.startswith("00o"), f"org create printed {org!r}, not an org id"
-        token = _cli(env, "token", "create", *db, "--org", name, "--name", "interop")
-        assert token and len(token.split()) == 1, f"token create printed {token!r}, not just a token"
-
-        yield {"base": base, "token": token, "org": org, "org_name": name, "log": log_path}
+        yield (lambda *args: _cli(env, *args[:2], *db, *args[2:])), log_path
     finally:
         proc.terminate()
         try:
@@ -151,6 +145,26 @@ def server(request):
             print(f"\nidhub server log kept: {log_path}")
         else:
             shutil.rmtree(tmp, ignore_errors=True)
+
+
+def new_org(cli, base):
+    """An org at `base` and an API token of it, made with the CLI; returns (org id, name, token)."""
+    name = "interop-" + uuid.uuid4().hex[:8]
+    org = cli("org", "create", "--name", name, "--base-url", base)
+    assert org.startswith("00o"), f"org create printed {org!r}, not an org id"
+    token = cli("token", "create", "--org", name, "--name", "interop")
+    assert token and len(token.split()) == 1, f"token create printed {token!r}, not just a token"
+    return org, name, token
+
+
+@pytest.fixture(scope="session")
+def server(request):
+    """A running idhub with a fresh database and one org; yields base URL, token, org id."""
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    with idhub_serve(request, [f"127.0.0.1:{port}"]) as (cli, log_path):
+        org, name, token = new_org(cli, base)
+        yield {"base": base, "token": token, "org": org, "org_name": name, "log": log_path}
 
 
 @pytest.fixture
@@ -185,3 +199,10 @@ def pytest_runtest_makereport(item, call):
 
 
 _LOG_START = pytest.StashKey[int]()
+
+
+@pytest.fixture(scope="session")
+def serve_orgs():
+    """For suites that need their own server layout (the browser suite's two orgs on two
+    loopback addresses): `idhub_serve` and `new_org`."""
+    return idhub_serve, new_org

@@ -1,7 +1,7 @@
 //! `cargo xtask test`: every test suite on a fresh Debian machine, in one command.
 //!
 //! 1. Prerequisites: probes what each part needs (build headers, `xmlsec1`, PostgreSQL,
-//!    Python's venv); as root it installs the missing Debian packages (one `apt-get
+//!    Python's venv, Debian's chromium and chromium-driver); as root it installs the missing Debian packages (one `apt-get
 //!    update`, one `apt-get install -y`), otherwise it names what it skips, loudly.
 //! 2. `interop/.venv` from `interop/requirements.txt`, reused while the file's hash holds.
 //! 3. A throwaway PostgreSQL (initdb into a temp dir, loopback port), whose URL reaches the
@@ -25,7 +25,7 @@ use std::time::{Duration, Instant};
 /// One interop suite can never take longer than this (a hung server must not hang CI).
 const INTEROP_TIMEOUT: Duration = Duration::from_secs(10 * 60);
 
-const USAGE: &str = "usage: cargo xtask test [--no-rust] [--no-interop]
+const USAGE: &str = "usage: cargo xtask test [--no-rust] [--no-interop] [--only TEXT]
 
   Runs every test suite: installs missing Debian packages when root, creates interop/.venv,
   starts a throwaway PostgreSQL, runs `cargo test --workspace` and the interop suites on
@@ -33,6 +33,8 @@ const USAGE: &str = "usage: cargo xtask test [--no-rust] [--no-interop]
 
   --no-rust      skip `cargo test --workspace` (counted as skipped)
   --no-interop   skip the interop suites (counted as skipped)
+  --only TEXT    run only the interop suites whose label or path contains TEXT
+                 (e.g. `--no-rust --only browser`); the others are not listed
 
 usage: cargo xtask fuzz [--seconds N] [--target NAME] [--detect-leaks]
 
@@ -49,8 +51,16 @@ fn main() -> ExitCode {
     match args.split_first() {
         Some((cmd, rest)) if cmd == "test" => {
             let mut opts = Options::default();
-            for a in rest {
+            let mut rest = rest.iter();
+            while let Some(a) = rest.next() {
                 match a.as_str() {
+                    "--only" => match rest.next() {
+                        Some(t) => opts.only = Some(t.clone()),
+                        None => {
+                            eprintln!("xtask: --only needs a suite name\n\n{USAGE}");
+                            return ExitCode::from(2);
+                        }
+                    },
                     "--no-rust" => opts.no_rust = true,
                     "--no-interop" => opts.no_interop = true,
                     "-h" | "--help" => {
@@ -99,6 +109,7 @@ fn main() -> ExitCode {
 struct Options {
     no_rust: bool,
     no_interop: bool,
+    only: Option<String>,
 }
 
 // ---------------------------------------------------------------------------------------
@@ -241,6 +252,8 @@ enum Need {
     Venv,
     /// The pysaml2 suite (it verifies signatures by running the xmlsec1 binary).
     Xmlsec1,
+    /// The browser suite (headless Debian chromium driven through chromium-driver).
+    Chromium,
 }
 
 impl Need {
@@ -250,6 +263,7 @@ impl Need {
             Need::Postgres => "SKIPPING the PostgreSQL half: the Rust suites on PostgreSQL and the interop suites on PostgreSQL",
             Need::Venv => "SKIPPING every interop suite (they run in a Python venv)",
             Need::Xmlsec1 => "SKIPPING the pysaml2 interop suite (pysaml2 verifies signatures with the xmlsec1 binary)",
+            Need::Chromium => "SKIPPING the browser suite (headless /usr/bin/chromium driven by /usr/bin/chromedriver; never downloaded)",
         }
     }
 }
@@ -262,6 +276,9 @@ const PACKAGES: &[Package] = &[
     Package { name: "postgresql", present: || pg_bin().is_some(), needed_for: Need::Postgres },
     // Only when Python's venv module cannot bootstrap pip (Debian splits ensurepip out).
     Package { name: "python3-venv", present: || probe("python3", &["-c", "import ensurepip, venv"]), needed_for: Need::Venv },
+    // Debian's browser and its WebDriver, at the paths the browser suite uses (interop/browser/webdriver.py).
+    Package { name: "chromium", present: || probe("/usr/bin/chromium", &["--version"]), needed_for: Need::Chromium },
+    Package { name: "chromium-driver", present: || probe("/usr/bin/chromedriver", &["--version"]), needed_for: Need::Chromium },
 ];
 
 fn dpkg_installed(pkg: &str) -> bool {
@@ -410,16 +427,18 @@ impl Report {
 struct Interop {
     label: &'static str,
     path: &'static str,
-    needs_xmlsec1: bool,
+    /// A prerequisite beyond the venv (a binary the peer runs).
+    needs: Option<Need>,
 }
 
 const INTEROP: &[Interop] = &[
-    Interop { label: "okta SDK 3.4.6", path: "interop/okta_sdk", needs_xmlsec1: false },
-    Interop { label: "python3-saml SP", path: "interop/saml_sp/test_python3_saml.py", needs_xmlsec1: false },
-    Interop { label: "pysaml2 SP", path: "interop/saml_sp/test_pysaml2.py", needs_xmlsec1: true },
-    Interop { label: "seeds walkthrough (two processes, python3-saml as Dropbox)", path: "interop/walkthrough", needs_xmlsec1: false },
+    Interop { label: "okta SDK 3.4.6", path: "interop/okta_sdk", needs: None },
+    Interop { label: "python3-saml SP", path: "interop/saml_sp/test_python3_saml.py", needs: None },
+    Interop { label: "pysaml2 SP", path: "interop/saml_sp/test_pysaml2.py", needs: Some(Need::Xmlsec1) },
+    Interop { label: "seeds walkthrough (two processes, python3-saml as Dropbox)", path: "interop/walkthrough", needs: None },
     // The hub as SP of outside IdPs (pysaml2 IdP, xmlsec1 CLI, negative corpus).
-    Interop { label: "inbound SAML IdPs", path: "interop/saml_idp", needs_xmlsec1: true },
+    Interop { label: "inbound SAML IdPs", path: "interop/saml_idp", needs: Some(Need::Xmlsec1) },
+    Interop { label: "browser Chromium", path: "interop/browser", needs: Some(Need::Chromium) },
 ];
 
 const BACKENDS: &[&str] = &["sqlite", "postgres"];
@@ -436,7 +455,8 @@ fn test(opts: &Options) -> ExitCode {
     let mut report = Report { suites: Vec::new(), missing: unmet.iter().map(|(_, why)| why.clone()).collect() };
     let unmet_reason = |need: Need| unmet.iter().find(|(n, _)| *n == need).map(|(_, why)| why.clone());
 
-    let interop: Vec<&Interop> = INTEROP.iter().filter(|s| root.join(s.path).exists()).collect();
+    let wanted = |s: &Interop| opts.only.as_ref().is_none_or(|t| s.label.contains(t.as_str()) || s.path.contains(t.as_str()));
+    let interop: Vec<&Interop> = INTEROP.iter().filter(|s| root.join(s.path).exists() && wanted(s)).collect();
     // Err((reason, skipped)): skipped when a prerequisite is missing, failed when making the venv failed.
     let py = if opts.no_interop || interop.is_empty() {
         Err((if opts.no_interop { "--no-interop".to_string() } else { "no interop suites found".to_string() }, true))
@@ -502,7 +522,7 @@ fn test(opts: &Options) -> ExitCode {
             for s in &interop {
                 for backend in BACKENDS {
                     let name = format!("interop {} ({backend})", s.label);
-                    let skip = if s.needs_xmlsec1 { unmet_reason(Need::Xmlsec1) } else { None };
+                    let skip = s.needs.and_then(unmet_reason);
                     let skip = skip.or_else(|| if *backend == "postgres" { pg.as_ref().err().cloned() } else { None });
                     if let Some(why) = skip {
                         report.add(name, Outcome::Skipped(why), Duration::ZERO);

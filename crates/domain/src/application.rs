@@ -167,6 +167,11 @@ pub(crate) fn http_url(field: &str, v: Option<&str>) -> Result<String, DomainErr
     }
 }
 
+/// [`http_url`] for other crates: `url` must be an http(s) URL (`field` names it in the error).
+pub fn check_http_url(field: &str, url: &str) -> Result<String, DomainError> {
+    http_url(field, Some(url))
+}
+
 /// The expression inside an Okta template (`${source.login}` → `source.login`; a bare
 /// expression is returned as is).
 pub fn template_expression(template: &str) -> &str {

@@ -3,6 +3,7 @@
 //! Later surfaces (sign-in, SSO, console, dashboard) mount beside them.
 
 pub mod api;
+pub mod applications;
 pub mod console;
 pub mod demo_sp;
 pub mod directory;

@@ -6,6 +6,7 @@
 
 use crate::api::applications::app_username;
 use crate::api::extract::{ApiCaller, ApiWriter, OktaJson, Params};
+use crate::directory::Actor;
 use crate::error::ApiError;
 use crate::request::Client;
 use crate::AppState;
@@ -101,7 +102,7 @@ fn connection_json(org: &Org, app: &App, c: Option<&Connection>) -> Value {
     })
 }
 
-async fn load_app(state: &AppState, org: &Org, id: &str) -> Result<App, ApiError> {
+pub async fn load_app(state: &AppState, org: &Org, id: &str) -> Result<App, ApiError> {
     let app = state.store.get_app(&org.id, id).await.map_err(|_| ApiError::not_found(format!("{id} (App)")))?;
     if app.name != "okta_org2org" {
         return Err(ApiError::validation("app", vec!["app: provisioning is available for Okta Org2Org apps".into()]));
@@ -147,84 +148,148 @@ pub async fn connection_save(
     Path(id): Path<String>,
     OktaJson(body): OktaJson,
 ) -> Result<Json<Value>, ApiError> {
-    let app = load_app(&state, &caller.org, &id).await?;
     let activate = params.flag("activate", true)?;
-    let existing = state.store.get_connection(&caller.org.id, &app.id).await.ok();
-    let base_url = body
-        .get("baseUrl")
-        .and_then(Value::as_str)
+    let actor = Actor { party: caller.actor(), client: client.0 };
+    let creds = Credentials {
+        app_id: &id,
+        base_url: body.get("baseUrl").and_then(Value::as_str),
+        token: body.pointer("/profile/token").and_then(Value::as_str),
+    };
+    let (app, c) = save_integration(&state, &caller.org, &actor, creds, activate).await?;
+    Ok(Json(connection_json(&caller.org, &app, Some(&c))))
+}
+
+fn open_token(state: &AppState, org: &Org, app: &App, c: &Connection) -> Result<String, ApiError> {
+    let token =
+        state.settings.sealing_key.open(&purpose(&org.id, &app.id), &c.token_sealed).map_err(|e| ApiError::internal(e.to_string()))?;
+    String::from_utf8(token).map_err(|e| ApiError::internal(e.to_string()))
+}
+
+fn connection_event(actor: &Actor, app: &App, message: &str) -> NewEvent {
+    NewEvent::success(
+        "application.provision.connection.update",
+        message,
+        actor.party.clone(),
+        vec![Party::new(app.id.clone(), "AppInstance", app.name.clone(), app.label.clone())],
+        actor.client.clone(),
+    )
+}
+
+/// The connection as it would be saved: the base URL given (else the stored one, else the
+/// app's `baseUrl`), the token given (sealed) or the stored one; DISABLED, features kept.
+async fn pending_connection(
+    state: &AppState,
+    org: &Org,
+    app: &App,
+    base_url: Option<&str>,
+    token: Option<&str>,
+) -> Result<Connection, ApiError> {
+    let existing = state.store.get_connection(&org.id, &app.id).await.ok();
+    let base_url = base_url
+        .map(str::trim)
+        .filter(|b| !b.is_empty())
         .map(str::to_string)
+        .or_else(|| existing.as_ref().map(|c| c.base_url.clone()))
         .or_else(|| app.settings.pointer("/app/baseUrl").and_then(Value::as_str).map(str::to_string))
         .ok_or_else(|| ApiError::validation("baseUrl", vec!["baseUrl: The field cannot be left blank".into()]))?;
-    if !(base_url.starts_with("https://") || base_url.starts_with("http://")) {
-        return Err(ApiError::validation("baseUrl", vec!["baseUrl: must be an http(s) URL".into()]));
-    }
+    let base_url = idhub_domain::application::check_http_url("baseUrl", &base_url)?;
     let key: &SealingKey = &state.settings.sealing_key;
-    let token_sealed = match body.pointer("/profile/token").and_then(Value::as_str).filter(|t| !t.is_empty()) {
-        Some(t) => key.seal(&purpose(&caller.org.id, &app.id), t.as_bytes()).map_err(|e| ApiError::internal(e.to_string()))?,
+    let token_sealed = match token.map(str::trim).filter(|t| !t.is_empty()) {
+        Some(t) => key.seal(&purpose(&org.id, &app.id), t.as_bytes()).map_err(|e| ApiError::internal(e.to_string()))?,
         None => existing
             .as_ref()
             .map(|c| c.token_sealed.clone())
-            .ok_or_else(|| ApiError::validation("token", vec!["profile.token: The API token is required".into()]))?,
+            .ok_or_else(|| ApiError::validation("token", vec!["token: The API token is required".into()]))?,
     };
     let now = state.now();
-    let mut c = Connection {
-        org_id: caller.org.id.clone(),
+    Ok(Connection {
+        org_id: org.id.clone(),
         app_id: app.id.clone(),
         base_url: base_url.trim_end_matches('/').to_string(),
         token_sealed,
         status: "DISABLED".into(),
         features: existing.as_ref().map(|c| c.features.clone()).unwrap_or_else(default_features),
-        last_test: None,
-        last_test_result: None,
+        last_test: existing.as_ref().and_then(|c| c.last_test),
+        last_test_result: existing.as_ref().and_then(|c| c.last_test_result.clone()),
         created: existing.as_ref().map(|c| c.created).unwrap_or(now),
         last_updated: now,
-    };
+    })
+}
+
+/// The API integration an admin enters for an app: blank values keep the stored ones.
+#[derive(Debug, Clone, Copy)]
+pub struct Credentials<'a> {
+    pub app_id: &'a str,
+    pub base_url: Option<&'a str>,
+    pub token: Option<&'a str>,
+}
+
+/// Save the API integration of an Org2Org app ("Enable API integration", Base URL, API
+/// token). With `activate` the credentials are tested first and the connection is enabled
+/// only if the hub accepts them; the refusal names what the hub answered.
+pub async fn save_integration(
+    state: &AppState,
+    org: &Org,
+    actor: &Actor,
+    creds: Credentials<'_>,
+    activate: bool,
+) -> Result<(App, Connection), ApiError> {
+    let app = load_app(state, org, creds.app_id).await?;
+    let mut c = pending_connection(state, org, &app, creds.base_url, creds.token).await?;
     if activate {
-        let token = key.open(&purpose(&caller.org.id, &app.id), &c.token_sealed).map_err(|e| ApiError::internal(e.to_string()))?;
-        let token = String::from_utf8(token).map_err(|e| ApiError::internal(e.to_string()))?;
-        let verdict = test_credentials(&c.base_url, &token).await;
-        c.last_test = Some(now);
+        let verdict = test_credentials(&c.base_url, &open_token(state, org, &app, &c)?).await;
+        c.last_test = Some(state.now());
         match verdict {
             Ok(msg) => {
                 c.status = "ENABLED".into();
                 c.last_test_result = Some(msg);
             }
             Err(msg) => {
-                let mut e = ApiError::validation("token", vec![format!("Test API Credentials: {msg}")]);
+                let mut e = ApiError::validation("token", vec![format!("token: Test API Credentials: {msg}")]);
                 e.summary = format!("Api validation failed: Test API Credentials: {msg}");
                 return Err(e);
             }
         }
     }
-    let ev = NewEvent::success(
-        "application.provision.connection.update",
-        "Update provisioning connection",
-        caller.actor(),
-        vec![Party::new(app.id.clone(), "AppInstance", app.name.clone(), app.label.clone())],
-        client.0,
-    );
-    state.store.save_connection(&c, &[ev]).await?;
-    Ok(Json(connection_json(&caller.org, &app, Some(&c))))
+    state.store.save_connection(&c, &[connection_event(actor, &app, "Update provisioning connection")]).await?;
+    Ok((app, c))
 }
 
-/// `POST /api/v1/apps/{id}/connections/default/lifecycle/{activate|deactivate}`
-pub async fn connection_lifecycle(
-    State(state): State<AppState>,
-    ApiWriter(caller): ApiWriter,
-    client: Client,
-    Path((id, op)): Path<(String, String)>,
-) -> Result<StatusCode, ApiError> {
-    let app = load_app(&state, &caller.org, &id).await?;
-    let mut c = state.store.get_connection(&caller.org.id, &app.id).await.map_err(|_| ApiError::not_found("connection"))?;
-    match op.as_str() {
+/// "Test API Credentials": test the given (else stored) base URL and token against the
+/// hub and record the verdict. Credentials the hub accepts are kept (the token sealed);
+/// refused ones are not saved. The connection's status is unchanged. `Ok(Err(reason))`
+/// when the hub refused: the reason says what it answered.
+pub async fn test_integration(
+    state: &AppState,
+    org: &Org,
+    actor: &Actor,
+    creds: Credentials<'_>,
+) -> Result<Result<String, String>, ApiError> {
+    let app = load_app(state, org, creds.app_id).await?;
+    let existing = state.store.get_connection(&org.id, &app.id).await.ok();
+    let tested = pending_connection(state, org, &app, creds.base_url, creds.token).await?;
+    let verdict = test_credentials(&tested.base_url, &open_token(state, org, &app, &tested)?).await;
+    let mut c = match (&verdict, existing) {
+        (Err(_), Some(e)) => e,
+        (Err(_), None) => return Ok(verdict),
+        (Ok(_), e) => Connection { status: e.map(|e| e.status).unwrap_or_else(|| "DISABLED".into()), ..tested },
+    };
+    c.last_test = Some(state.now());
+    c.last_test_result = Some(match &verdict {
+        Ok(m) => m.clone(),
+        Err(m) => format!("Failed: {m}"),
+    });
+    state.store.save_connection(&c, &[connection_event(actor, &app, "Test provisioning connection")]).await?;
+    Ok(verdict)
+}
+
+/// Enable (`activate`, after testing the stored credentials) or disable the connection.
+pub async fn set_connection_status(state: &AppState, org: &Org, actor: &Actor, app_id: &str, op: &str) -> Result<(), ApiError> {
+    let app = load_app(state, org, app_id).await?;
+    let mut c = state.store.get_connection(&org.id, &app.id).await.map_err(|_| ApiError::not_found("connection"))?;
+    match op {
         "activate" => {
-            let token = state
-                .settings
-                .sealing_key
-                .open(&purpose(&caller.org.id, &app.id), &c.token_sealed)
-                .map_err(|e| ApiError::internal(e.to_string()))?;
-            let msg = test_credentials(&c.base_url, &String::from_utf8_lossy(&token))
+            let msg = test_credentials(&c.base_url, &open_token(state, org, &app, &c)?)
                 .await
                 .map_err(|m| ApiError::validation("token", vec![format!("Test API Credentials: {m}")]))?;
             c.status = "ENABLED".into();
@@ -235,15 +300,62 @@ pub async fn connection_lifecycle(
         _ => return Err(ApiError::not_found(format!("/connections/default/lifecycle/{op} (POST)"))),
     }
     c.last_updated = state.now();
+    state.store.save_connection(&c, &[connection_event(actor, &app, "Update provisioning connection")]).await?;
+    Ok(())
+}
+
+/// `POST /api/v1/apps/{id}/connections/default/lifecycle/{activate|deactivate}`
+pub async fn connection_lifecycle(
+    State(state): State<AppState>,
+    ApiWriter(caller): ApiWriter,
+    client: Client,
+    Path((id, op)): Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    set_connection_status(&state, &caller.org, &Actor { party: caller.actor(), client: client.0 }, &id, &op).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Provisioning flags an admin may switch: the To App toggles and the integration's
+/// Import Groups and Prefer Username Over Email.
+pub const FEATURE_FLAGS: [&str; 6] = ["create", "update", "deactivate", "password", "importGroups", "preferUsernameOverEmail"];
+
+/// The provisioning flags in force for an app (the defaults before any connection).
+pub async fn features_of(state: &AppState, org: &Org, app: &App) -> Value {
+    state.store.get_connection(&org.id, &app.id).await.map(|c| c.features).unwrap_or_else(|_| default_features())
+}
+
+/// Switch provisioning flags (names from [`FEATURE_FLAGS`]); the API integration must exist.
+pub async fn set_features(
+    state: &AppState,
+    org: &Org,
+    actor: &Actor,
+    app_id: &str,
+    changes: &[(&str, bool)],
+) -> Result<(App, Connection), ApiError> {
+    let app = load_app(state, org, app_id).await?;
+    let mut c = state
+        .store
+        .get_connection(&org.id, &app.id)
+        .await
+        .map_err(|_| ApiError::validation("connection", vec!["connection: configure the API integration first".into()]))?;
+    let mut f: Map<String, Value> = c.features.as_object().cloned().unwrap_or_default();
+    for (key, on) in changes {
+        if !FEATURE_FLAGS.contains(key) {
+            return Err(ApiError::validation("feature", vec![format!("{key}: not a provisioning feature")]));
+        }
+        f.insert(key.to_string(), json!(on));
+    }
+    c.features = Value::Object(f);
+    c.last_updated = state.now();
     let ev = NewEvent::success(
-        "application.provision.connection.update",
-        "Update provisioning connection",
-        caller.actor(),
+        "application.provision.feature.update",
+        "Update provisioning features",
+        actor.party.clone(),
         vec![Party::new(app.id.clone(), "AppInstance", app.name.clone(), app.label.clone())],
-        client.0,
+        actor.client.clone(),
     );
     state.store.save_connection(&c, &[ev]).await?;
-    Ok(StatusCode::NO_CONTENT)
+    Ok((app, c))
 }
 
 fn feature_json(org: &Org, app: &App, f: &Value) -> Value {
@@ -290,42 +402,23 @@ pub async fn features_put(
     if feature != "USER_PROVISIONING" {
         return Err(ApiError::not_found(format!("{feature} (Feature)")));
     }
-    let app = load_app(&state, &caller.org, &id).await?;
-    let mut c = state
-        .store
-        .get_connection(&caller.org.id, &app.id)
-        .await
-        .map_err(|_| ApiError::validation("connection", vec!["connection: configure the API integration first".into()]))?;
     let caps = body.get("capabilities").cloned().unwrap_or(Value::Null);
-    let read = |ptr: &str| -> Result<Option<bool>, ApiError> {
-        match caps.pointer(ptr).and_then(Value::as_str) {
-            None => Ok(None),
-            Some("ENABLED") => Ok(Some(true)),
-            Some("DISABLED") => Ok(Some(false)),
-            Some(_) => Err(ApiError::validation("status", vec![format!("{ptr}: must be ENABLED or DISABLED")])),
-        }
-    };
-    let mut f: Map<String, Value> = c.features.as_object().cloned().unwrap_or_default();
+    let mut changes = vec![];
     for (ptr, key) in [
         ("/create/lifecycleCreate/status", "create"),
         ("/update/lifecycleDeactivate/status", "deactivate"),
         ("/update/profile/status", "update"),
         ("/update/password/status", "password"),
     ] {
-        if let Some(v) = read(ptr)? {
-            f.insert(key.into(), json!(v));
+        match caps.pointer(ptr).and_then(Value::as_str) {
+            None => {}
+            Some("ENABLED") => changes.push((key, true)),
+            Some("DISABLED") => changes.push((key, false)),
+            Some(_) => return Err(ApiError::validation("status", vec![format!("{ptr}: must be ENABLED or DISABLED")])),
         }
     }
-    c.features = Value::Object(f);
-    c.last_updated = state.now();
-    let ev = NewEvent::success(
-        "application.provision.feature.update",
-        "Update provisioning features",
-        caller.actor(),
-        vec![Party::new(app.id.clone(), "AppInstance", app.name.clone(), app.label.clone())],
-        client.0,
-    );
-    state.store.save_connection(&c, &[ev]).await?;
+    let actor = Actor { party: caller.actor(), client: client.0 };
+    let (app, c) = set_features(&state, &caller.org, &actor, &id, &changes).await?;
     Ok(Json(feature_json(&caller.org, &app, &c.features)))
 }
 

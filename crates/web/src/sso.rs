@@ -175,25 +175,36 @@ pub async fn keys_rotate(
     client: Client,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let app = load_saml_app(&state, &caller.org, &id).await?;
-    let key = new_key(&state, &caller.org, &app, caller.actor(), client.0).await?;
+    let actor = crate::directory::Actor { party: caller.actor(), client: client.0 };
+    let (app, key) = rotate_key(&state, &caller.org, &actor, &id).await?;
     Ok(Json(key_json(&caller.org, &app, &key)?))
+}
+
+/// Key rotation: a new active signing key for a SAML app; the old certificate stays listed.
+pub async fn rotate_key(state: &AppState, org: &Org, actor: &crate::directory::Actor, id: &str) -> Result<(App, AppKey), ApiError> {
+    let app = load_saml_app(state, org, id).await?;
+    let key = new_key(state, org, &app, actor.party.clone(), actor.client.clone()).await?;
+    Ok((app, key))
 }
 
 /// `GET /api/v1/apps/{id}/sso/saml/metadata`
 pub async fn metadata(State(state): State<AppState>, caller: ApiCaller, Path(id): Path<String>) -> Result<Response, ApiError> {
-    let app = load_saml_app(&state, &caller.org, &id).await?;
-    let key = active_key(&state, &caller.org, &app).await?;
+    let xml = metadata_xml(&state, &caller.org, &id).await?;
+    Ok(([(header::CONTENT_TYPE, "application/xml")], xml).into_response())
+}
+
+/// The IdP metadata of a SAML app (its signing key generated on first use).
+pub async fn metadata_xml(state: &AppState, org: &Org, id: &str) -> Result<String, ApiError> {
+    let app = load_saml_app(state, org, id).await?;
+    let key = active_key(state, org, &app).await?;
     let info = cert_info(&key.cert_pem).map_err(|e| ApiError::internal(e.to_string()))?;
-    let sso = format!("{}/app/{}/{}/sso/saml", caller.org.base_url, app.name, app.id);
+    let sso = format!("{}/app/{}/{}/sso/saml", org.base_url, app.name, app.id);
     let format = app
         .settings
         .pointer("/signOn/subjectNameIdFormat")
         .and_then(Value::as_str)
         .unwrap_or(idhub_domain::application::NAMEID_UNSPECIFIED);
-    let xml = idhub_saml::metadata::idp_metadata(&issuer(&caller.org, &app), &sso, &info.der_b64, &[format])
-        .map_err(|e| ApiError::internal(e.to_string()))?;
-    Ok(([(header::CONTENT_TYPE, "application/xml")], xml).into_response())
+    idhub_saml::metadata::idp_metadata(&issuer(org, &app), &sso, &info.der_b64, &[format]).map_err(|e| ApiError::internal(e.to_string()))
 }
 
 fn page_refusal(org: &Org, status: StatusCode, title: &str, message: &str) -> Response {
@@ -488,7 +499,7 @@ pub async fn setup_instructions(
 <dt>Identity Provider Single Sign-On URL</dt><dd><code id=\"idp-sso-url\">{sso}</code> <button type=\"button\" class=\"copy\" data-copy=\"idp-sso-url\">Copy</button></dd>\
 <dt>Identity Provider Issuer</dt><dd><code id=\"idp-issuer\">{issuer}</code> <button type=\"button\" class=\"copy\" data-copy=\"idp-issuer\">Copy</button></dd>\
 <dt>X.509 Certificate</dt><dd><pre id=\"idp-cert\">{cert}</pre><a class=\"button\" href=\"/app/{name}/{id}/setup/cert.pem\" id=\"download-cert\">Download certificate</a> \
-<a href=\"/api/v1/apps/{id}/sso/saml/metadata\">Identity Provider metadata</a></dd></dl>",
+<a href=\"/admin/app/{id}/metadata\" id=\"download-metadata\">Identity Provider metadata</a></dd></dl>",
         label = escape(&app.label),
         sso = escape(&sso),
         issuer = escape(&issuer(&org, &app)),

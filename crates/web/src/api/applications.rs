@@ -3,7 +3,8 @@
 
 use super::extract::{ApiCaller, ApiWriter, OktaJson, Params};
 use super::paging::link_headers;
-use crate::directory;
+use crate::applications;
+use crate::directory::{self, Actor};
 use crate::error::ApiError;
 use crate::request::Client;
 use crate::AppState;
@@ -11,10 +12,8 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use idhub_domain::application::{template_expression, validate_app, SignOnMode};
-use idhub_domain::event::{NewEvent, Party};
+use idhub_domain::application::{template_expression, SignOnMode};
 use idhub_domain::expr::{Expression, MapContext};
-use idhub_domain::ids::new_id;
 use idhub_domain::time::format_millis;
 use idhub_domain::user::User;
 use idhub_store::apps::{App, AppGroup, AppQuery, AppUser, EffectiveAssignment};
@@ -22,9 +21,7 @@ use idhub_store::orgs::Org;
 use idhub_store::StoreError;
 use serde_json::{json, Value};
 
-/// Values Okta accepts for an Org2Org assignment's `initialStatus`.
-pub const INITIAL_STATUSES: [&str; 6] =
-    ["active", "pending", "active_with_pass", "active_without_pass", "pending_with_pass", "pending_without_pass"];
+pub use crate::applications::INITIAL_STATUSES;
 
 /// Where a user starts this app's sign-on (the tile's link).
 pub fn sign_on_url(org: &Org, app: &App) -> String {
@@ -69,16 +66,12 @@ pub fn app_json(org: &Org, a: &App) -> Value {
     })
 }
 
-fn party(a: &App) -> Party {
-    Party::new(a.id.clone(), "AppInstance", a.name.clone(), a.label.clone())
+fn actor(caller: &ApiCaller, client: Client) -> Actor {
+    Actor { party: caller.actor(), client: client.0 }
 }
 
 async fn load(state: &AppState, org: &Org, id: &str) -> Result<App, ApiError> {
-    match state.store.get_app(&org.id, id).await {
-        Ok(a) => Ok(a),
-        Err(StoreError::NotFound) => Err(ApiError::not_found(format!("{id} (App)"))),
-        Err(e) => Err(e.into()),
-    }
+    applications::load(state, org, id).await
 }
 
 /// `POST /api/v1/apps`
@@ -93,35 +86,7 @@ pub async fn apps_create(
         return Err(ApiError::bad_body("a JSON object describing the app is required"));
     }
     let activate = params.flag("activate", true)?;
-    let input = validate_app(&body)?;
-    let now = state.now();
-    let app = App {
-        seq: 0,
-        id: new_id("0oa"),
-        org_id: caller.org.id.clone(),
-        name: input.name,
-        label: input.label,
-        status: if activate { "ACTIVE".into() } else { "INACTIVE".into() },
-        sign_on_mode: input.mode.as_str().into(),
-        settings: input.settings,
-        username_template: input.username_template,
-        visibility: input.visibility,
-        accessibility: input.accessibility,
-        created: now,
-        last_updated: now,
-    };
-    let mut events =
-        vec![NewEvent::success("application.lifecycle.create", "Add application", caller.actor(), vec![party(&app)], client.0.clone())];
-    if activate {
-        events.push(NewEvent::success(
-            "application.lifecycle.activate",
-            "Activate application",
-            caller.actor(),
-            vec![party(&app)],
-            client.0,
-        ));
-    }
-    let app = state.store.create_app(&app, &events).await?;
+    let app = applications::create(&state, &caller.org, &actor(&caller, client), &body, activate).await?;
     Ok(Json(app_json(&caller.org, &app)))
 }
 
@@ -195,25 +160,9 @@ pub async fn apps_update(
     ApiWriter(caller): ApiWriter,
     client: Client,
     Path(id): Path<String>,
-    OktaJson(mut body): OktaJson,
+    OktaJson(body): OktaJson,
 ) -> Result<Json<Value>, ApiError> {
-    let mut app = load(&state, &caller.org, &id).await?;
-    if !body.is_object() {
-        return Err(ApiError::bad_body("a JSON object describing the app is required"));
-    }
-    match body.get("name").and_then(Value::as_str) {
-        Some(n) if n != app.name => return Err(ApiError::validation("name", vec!["name: an app's catalog name cannot change".into()])),
-        _ => body["name"] = json!(app.name),
-    }
-    let input = validate_app(&body)?;
-    app.label = input.label;
-    app.settings = input.settings;
-    app.username_template = input.username_template;
-    app.visibility = input.visibility;
-    app.accessibility = input.accessibility;
-    app.last_updated = state.now();
-    let ev = NewEvent::success("application.lifecycle.update", "Update application", caller.actor(), vec![party(&app)], client.0);
-    state.store.update_app(&app, &[ev]).await?;
+    let app = applications::update(&state, &caller.org, &actor(&caller, client), &id, body).await?;
     Ok(Json(app_json(&caller.org, &app)))
 }
 
@@ -224,18 +173,7 @@ pub async fn apps_lifecycle(
     client: Client,
     Path((id, op)): Path<(String, String)>,
 ) -> Result<Json<Value>, ApiError> {
-    let mut app = load(&state, &caller.org, &id).await?;
-    let (status, event, message) = match op.as_str() {
-        "activate" => ("ACTIVE", "application.lifecycle.activate", "Activate application"),
-        "deactivate" => ("INACTIVE", "application.lifecycle.deactivate", "Deactivate application"),
-        _ => return Err(ApiError::not_found(format!("/api/v1/apps/{id}/lifecycle/{op} (POST)"))),
-    };
-    if app.status != status {
-        app.status = status.into();
-        app.last_updated = state.now();
-        let ev = NewEvent::success(event, message, caller.actor(), vec![party(&app)], client.0);
-        state.store.update_app(&app, &[ev]).await?;
-    }
+    applications::set_status(&state, &caller.org, &actor(&caller, client), &id, &op).await?;
     Ok(Json(json!({})))
 }
 
@@ -246,12 +184,7 @@ pub async fn apps_delete(
     client: Client,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    let app = load(&state, &caller.org, &id).await?;
-    if app.status == "ACTIVE" {
-        return Err(ApiError::new(StatusCode::FORBIDDEN, "E0000056", "Delete application forbidden: deactivate the application first."));
-    }
-    let ev = NewEvent::success("application.lifecycle.delete", "Delete application", caller.actor(), vec![party(&app)], client.0);
-    state.store.delete_app(&caller.org.id, &app.id, state.now(), &[ev]).await?;
+    applications::delete(&state, &caller.org, &actor(&caller, client), &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -314,27 +247,6 @@ fn effective_app_user(app: &App, ea: &EffectiveAssignment, user: Option<&User>) 
     })
 }
 
-/// Values an assignment `profile` may hold: an object; Org2Org's `initialStatus` must be
-/// one of Okta's values.
-fn check_profile(profile: &Value) -> Result<(), ApiError> {
-    if !profile.is_object() && !profile.is_null() {
-        return Err(ApiError::validation("profile", vec!["profile: must be an object".into()]));
-    }
-    if let Some(s) = profile.get("initialStatus") {
-        let ok = s.is_null() || s.as_str().map(|v| INITIAL_STATUSES.contains(&v)).unwrap_or(false);
-        if !ok {
-            return Err(ApiError::validation(
-                "initialStatus",
-                vec![format!("initialStatus: Does not match required pattern: one of {}", INITIAL_STATUSES.join(", "))],
-            ));
-        }
-    }
-    if profile.to_string().len() > 65536 {
-        return Err(ApiError::validation("profile", vec!["profile: must be at most 64 KiB".into()]));
-    }
-    Ok(())
-}
-
 /// `POST /api/v1/apps/{id}/users` and `POST /api/v1/apps/{id}/users/{uid}`: assign or update.
 pub async fn apps_user_assign(
     State(state): State<AppState>,
@@ -353,76 +265,7 @@ pub async fn apps_user_assign(
         .map(|(_, v)| v.clone())
         .or_else(|| body.get("id").and_then(Value::as_str).map(str::to_string))
         .ok_or_else(|| ApiError::validation("id", vec!["id: the user to assign is required".into()]))?;
-    let app = load(&state, &caller.org, &app_id).await?;
-    let user = directory::load_user(&state, &caller.org, &uid).await?;
-    let profile = body.get("profile").cloned().unwrap_or_else(|| json!({}));
-    check_profile(&profile)?;
-    let now = state.now();
-    let existing = match state.store.get_app_user(&caller.org.id, &app.id, user.user.id.as_str()).await {
-        Ok(e) => Some(e),
-        Err(StoreError::NotFound) => None,
-        Err(e) => return Err(e.into()),
-    };
-    let username = match body.pointer("/credentials/userName") {
-        Some(Value::String(n)) if !n.trim().is_empty() => {
-            let n = n.trim();
-            if n.chars().count() > 100 || n.chars().any(char::is_control) {
-                return Err(ApiError::validation(
-                    "userName",
-                    vec!["userName: must be at most 100 characters, without control characters".into()],
-                ));
-            }
-            n.to_string()
-        }
-        None | Some(Value::Null) | Some(Value::String(_)) => {
-            existing.as_ref().and_then(|e| e.username.clone()).map(Ok).unwrap_or_else(|| app_username(&app, &user.user))?
-        }
-        Some(_) => return Err(ApiError::validation("userName", vec!["userName: must be a string".into()])),
-    };
-    let au = AppUser {
-        app_id: app.id.clone(),
-        user_id: user.user.id.0.clone(),
-        scope: "USER".into(),
-        status: "ACTIVE".into(),
-        username: Some(username.clone()),
-        external_id: existing.as_ref().and_then(|e| e.external_id.clone()),
-        profile: if profile.is_null() { json!({}) } else { profile },
-        sync_state: existing.as_ref().map(|e| e.sync_state.clone()).unwrap_or_else(|| "DISABLED".into()),
-        created: existing.as_ref().map(|e| e.created).unwrap_or(now),
-        last_updated: now,
-        last_sync: existing.as_ref().and_then(|e| e.last_sync),
-    };
-    let targets = vec![directory::user_party(&user.user), party(&app)];
-    let mut events = vec![];
-    match &existing {
-        None => events.push(NewEvent::success(
-            "application.user_membership.add",
-            "Add user to application membership",
-            caller.actor(),
-            targets,
-            client.0,
-        )),
-        Some(prev) => {
-            if prev.username.as_deref() != Some(username.as_str()) {
-                events.push(NewEvent::success(
-                    "application.user_membership.change_username",
-                    "Change user's application username",
-                    caller.actor(),
-                    targets.clone(),
-                    client.0.clone(),
-                ));
-            }
-            events.push(NewEvent::success(
-                "application.user_membership.update",
-                "Update user's application assignment",
-                caller.actor(),
-                targets,
-                client.0,
-            ));
-        }
-    }
-    let jobs = crate::provisioning::jobs_for_user(&state, &caller.org.id, user.user.id.as_str(), &[&app.id]).await?;
-    state.store.upsert_app_user(&caller.org.id, &au, &events, &jobs).await?;
+    let au = applications::assign_user(&state, &caller.org, &actor(&caller, client), &app_id, &uid, &body).await?;
     Ok(Json(app_user_json(&caller.org, &au)))
 }
 
@@ -484,44 +327,8 @@ pub async fn apps_user_unassign(
     client: Client,
     Path((id, uid)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
-    let app = load(&state, &caller.org, &id).await?;
-    let user = directory::load_user(&state, &caller.org, &uid).await?;
-    let ea = state.store.app_assignment_for(&caller.org.id, &app.id, user.user.id.as_str()).await?;
-    match &ea {
-        None => return Err(ApiError::not_found(format!("{uid} (AppUser)"))),
-        Some(ea) if ea.direct.is_none() => {
-            return Err(ApiError::validation(
-                "scope",
-                vec!["scope: the user is assigned to this app through a group; remove the group assignment instead".into()],
-            ))
-        }
-        Some(_) => {}
-    }
-    let ev = NewEvent::success(
-        "application.user_membership.remove",
-        "Remove user from application membership",
-        caller.actor(),
-        vec![directory::user_party(&user.user), party(&app)],
-        client.0,
-    );
-    let jobs = crate::provisioning::jobs_for_user(&state, &caller.org.id, user.user.id.as_str(), &[&app.id]).await?;
-    match state.store.delete_app_user(&caller.org.id, &app.id, user.user.id.as_str(), state.now(), &[ev], &jobs).await {
-        Ok(()) => Ok(StatusCode::NO_CONTENT),
-        Err(StoreError::NotFound) => Err(ApiError::not_found(format!("{uid} (AppUser)"))),
-        Err(e) => Err(e.into()),
-    }
-}
-
-async fn load_group(state: &AppState, org: &Org, id: &str) -> Result<idhub_store::rows::StoredGroup, ApiError> {
-    match state.store.get_group(&org.id, id).await {
-        Ok(g) => Ok(g),
-        Err(StoreError::NotFound) => Err(ApiError::not_found(format!("{id} (UserGroup)"))),
-        Err(e) => Err(e.into()),
-    }
-}
-
-fn group_party(g: &idhub_domain::group::Group) -> Party {
-    Party::new(g.id.0.clone(), "UserGroup", g.name.clone(), g.name.clone())
+    applications::unassign_user(&state, &caller.org, &actor(&caller, client), &id, &uid).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 fn app_group_json(org: &Org, ag: &AppGroup) -> Value {
@@ -545,40 +352,7 @@ pub async fn apps_group_assign(
     Path((id, gid)): Path<(String, String)>,
     OktaJson(body): OktaJson,
 ) -> Result<Json<Value>, ApiError> {
-    let app = load(&state, &caller.org, &id).await?;
-    let group = load_group(&state, &caller.org, &gid).await?;
-    if !body.is_object() && !body.is_null() {
-        return Err(ApiError::bad_body("a JSON object describing the group assignment is required"));
-    }
-    let profile = body.get("profile").cloned().unwrap_or_else(|| json!({}));
-    check_profile(&profile)?;
-    let priority = match body.get("priority") {
-        None | Some(Value::Null) => None,
-        Some(p) => Some(
-            p.as_i64()
-                .filter(|p| (0..=100_000).contains(p))
-                .ok_or_else(|| ApiError::validation("priority", vec!["priority: must be a whole number from 0 to 100000".into()]))?,
-        ),
-    };
-    let existing = state.store.list_app_groups(&caller.org.id, &app.id).await?;
-    let now = state.now();
-    let prior = existing.iter().find(|g| g.group_id == group.group.id.as_str());
-    let ag = AppGroup {
-        app_id: app.id.clone(),
-        group_id: group.group.id.0.clone(),
-        priority: priority.or(prior.map(|p| p.priority)).unwrap_or(existing.len() as i64),
-        profile: if profile.is_null() { json!({}) } else { profile },
-        created: prior.map(|p| p.created).unwrap_or(now),
-        last_updated: now,
-    };
-    let (event, message) = if prior.is_some() {
-        ("group.application_assignment.update", "Update assigned application in group")
-    } else {
-        ("group.application_assignment.add", "Add assigned application to group")
-    };
-    let ev = NewEvent::success(event, message, caller.actor(), vec![group_party(&group.group), party(&app)], client.0);
-    let jobs = crate::provisioning::jobs_for_group(&state, &caller.org.id, &app.id, group.group.id.as_str()).await?;
-    state.store.upsert_app_group(&caller.org.id, &ag, &[ev], &jobs).await?;
+    let ag = applications::assign_group(&state, &caller.org, &actor(&caller, client), &id, &gid, &body).await?;
     Ok(Json(app_group_json(&caller.org, &ag)))
 }
 
@@ -611,21 +385,8 @@ pub async fn apps_group_unassign(
     client: Client,
     Path((id, gid)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
-    let app = load(&state, &caller.org, &id).await?;
-    let group = load_group(&state, &caller.org, &gid).await?;
-    let ev = NewEvent::success(
-        "group.application_assignment.remove",
-        "Remove assigned application from group",
-        caller.actor(),
-        vec![group_party(&group.group), party(&app)],
-        client.0,
-    );
-    let jobs = crate::provisioning::jobs_for_group(&state, &caller.org.id, &app.id, &gid).await?;
-    match state.store.delete_app_group(&caller.org.id, &app.id, &gid, state.now(), &[ev], &jobs).await {
-        Ok(()) => Ok(StatusCode::NO_CONTENT),
-        Err(StoreError::NotFound) => Err(ApiError::not_found(format!("{gid} (ApplicationGroupAssignment)"))),
-        Err(e) => Err(e.into()),
-    }
+    applications::unassign_group(&state, &caller.org, &actor(&caller, client), &id, &gid).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// `GET /api/v1/users/{id}/appLinks`

@@ -7,6 +7,8 @@
 // only add noise.
 #![allow(clippy::result_large_err)]
 
+mod app_tabs;
+mod apps;
 mod groups;
 mod people;
 mod reports;
@@ -51,21 +53,22 @@ pub fn router() -> Router<AppState> {
         .route("/admin/access/api/tokens", get(security::tokens).post(security::create_token))
         .route("/admin/access/api/tokens/{id}/revoke", post(security::revoke_token))
         .route("/admin/access/authenticators", get(security::authenticators).post(security::save_authenticators))
-        .route(
-            "/admin/apps/active",
-            get(|a: Admin| async move { placeholder(&a, "apps", "Applications", "No applications yet. Add one from Browse App Catalog.") }),
-        )
-        .route(
-            "/admin/apps/catalog",
-            get(|a: Admin| async move {
-                placeholder(
-                    &a,
-                    "catalog",
-                    "Browse App Catalog",
-                    "The app catalog lists SAML 2.0, Bookmark, Okta Org2Org, Dropbox Business and Google Workspace.",
-                )
-            }),
-        )
+        .route("/admin/apps/active", get(apps::list))
+        .route("/admin/apps/catalog", get(apps::browse))
+        .route("/admin/apps/new/{name}", get(apps::new_form).post(apps::create))
+        .route("/admin/app/{id}", get(apps::general))
+        .route("/admin/app/{id}/general", get(apps::general).post(apps::save_general))
+        .route("/admin/app/{id}/lifecycle/{op}", post(apps::lifecycle))
+        .route("/admin/app/{id}/delete", post(apps::delete))
+        .route("/admin/app/{id}/signon", get(app_tabs::sign_on).post(app_tabs::save_sign_on))
+        .route("/admin/app/{id}/keys/rotate", post(app_tabs::rotate_key))
+        .route("/admin/app/{id}/metadata", get(app_tabs::metadata))
+        .route("/admin/app/{id}/provisioning", get(app_tabs::provisioning_tab))
+        .route("/admin/app/{id}/provisioning/integration", post(app_tabs::save_integration))
+        .route("/admin/app/{id}/provisioning/to-app", post(app_tabs::save_to_app))
+        .route("/admin/app/{id}/assignments", get(app_tabs::assignments))
+        .route("/admin/app/{id}/assignments/{kind}", post(app_tabs::assign))
+        .route("/admin/app/{id}/assignments/{kind}/{target}/remove", post(app_tabs::unassign))
         .route(
             "/admin/access/identity-providers",
             get(|a: Admin| async move { placeholder(&a, "idps", "Identity Providers", "No identity providers yet.") }),
@@ -85,7 +88,7 @@ fn env() -> &'static Environment<'static> {
     static ENV: OnceLock<Environment<'static>> = OnceLock::new();
     ENV.get_or_init(|| {
         let mut env = Environment::new();
-        let templates: [(&str, &str); 11] = [
+        let templates: [(&str, &str); 16] = [
             ("base.html", include_str!("../../templates/console/base.html")),
             ("dashboard.html", include_str!("../../templates/console/dashboard.html")),
             ("people.html", include_str!("../../templates/console/people.html")),
@@ -97,6 +100,11 @@ fn env() -> &'static Environment<'static> {
             ("system_log.html", include_str!("../../templates/console/system_log.html")),
             ("authenticators.html", include_str!("../../templates/console/authenticators.html")),
             ("placeholder.html", include_str!("../../templates/console/placeholder.html")),
+            ("fields.html", include_str!("../../templates/console/fields.html")),
+            ("apps.html", include_str!("../../templates/console/apps.html")),
+            ("catalog.html", include_str!("../../templates/console/catalog.html")),
+            ("app_new.html", include_str!("../../templates/console/app_new.html")),
+            ("app.html", include_str!("../../templates/console/app.html")),
         ];
         for (name, src) in templates {
             if let Err(e) = env.add_template(name, src) {
@@ -166,6 +174,32 @@ impl FromRequestParts<AppState> for Admin {
         };
         let client = crate::request::Client::from_request_parts(parts, state).await.map(|c| c.0).unwrap_or_default();
         Ok(Admin { signed_in, role, csrf: csrf_token(&parts.headers), client })
+    }
+}
+
+/// A console form posted by an administrator who may change things: the capability a
+/// mutating handler takes. It exists only once the CSRF token matched and the role is at
+/// least organization administrator; otherwise the request is answered with a readable
+/// refusal (403) and nothing runs.
+pub struct WriteForm {
+    pub admin: Admin,
+    pub form: Vec<(String, String)>,
+}
+
+impl axum::extract::FromRequest<AppState> for WriteForm {
+    type Rejection = Response;
+
+    async fn from_request(req: axum::extract::Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let (mut parts, body) = req.into_parts();
+        let admin = Admin::from_request_parts(&mut parts, state).await?;
+        let headers = parts.headers.clone();
+        let req = axum::extract::Request::from_parts(parts, body);
+        let axum::extract::Form(form) = axum::extract::Form::<Vec<(String, String)>>::from_request(req, state)
+            .await
+            .map_err(|_| page_error(&admin, StatusCode::BAD_REQUEST, "Bad form", "The form could not be read. Go back and try again."))?;
+        check_csrf(&admin, &headers, field(&form, "csrf"))?;
+        admin.require(AdminRole::OrgAdmin)?;
+        Ok(WriteForm { admin, form })
     }
 }
 

@@ -32,6 +32,7 @@ pub async fn dashboard(State(state): State<AppState>, admin: Admin, params: Para
         .iter()
         .filter_map(|t| super::security::token_warning(&admin.org().settings, t, now).map(|w| format!("API token \"{}\" is {w}.", t.name)))
         .collect();
+    warnings.extend(super::app_tabs::certificate_warnings(&state, admin.org()).await);
     if locked > 0 {
         warnings.push(format!("{locked} locked-out account(s) need an administrator to unlock them."));
     }

@@ -1,0 +1,343 @@
+//! An app's page and its tabs beyond General: Sign On (SAML settings, View Setup
+//! Instructions, metadata and certificate download, Org2Org's Advanced Sign-on Settings,
+//! the application username, key rotation), Provisioning (Integration with Test API
+//! Credentials; To App) and Assignments (people and groups, with the app-user profile).
+
+use super::apps::{general_fields, render_fields, save_tab, sign_on_fields};
+use super::{done, error_context, field, notice, render, Admin, WriteForm};
+use crate::api::applications::{app_json, sign_on_url};
+use crate::api::extract::Params;
+use crate::applications::{self, INITIAL_STATUSES};
+use crate::provisioning::{self, Credentials};
+use crate::AppState;
+use axum::extract::{Path, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use idhub_domain::application::catalog;
+use idhub_domain::time::format_millis;
+use idhub_store::groups::GroupSelect;
+use serde_json::{json, Map, Value};
+
+const DAY_MS: i64 = 24 * 3600 * 1000;
+
+/// The tabs of an app's page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tab {
+    General,
+    SignOn,
+    Provisioning,
+    Assignments,
+}
+
+impl Tab {
+    /// The tab's URL segment.
+    pub fn path(self) -> &'static str {
+        match self {
+            Tab::General => "general",
+            Tab::SignOn => "signon",
+            Tab::Provisioning => "provisioning",
+            Tab::Assignments => "assignments",
+        }
+    }
+}
+
+fn merge(ctx: &mut Value, extra: &Value) {
+    if let (Some(o), Some(e)) = (ctx.as_object_mut(), extra.as_object()) {
+        for (k, v) in e {
+            o.insert(k.clone(), v.clone());
+        }
+    }
+}
+
+/// Render an app's page on `tab`; `extra` may carry `error`, `field_errors`, `body` (the
+/// submitted values to show again), `notice` and tab-specific results.
+pub async fn app_page(state: &AppState, admin: &Admin, id: &str, tab: Tab, extra: Value, status: StatusCode) -> Response {
+    let org = admin.org();
+    let app = match applications::load(state, org, id).await {
+        Ok(a) => a,
+        Err(_) => {
+            return super::page_error(admin, StatusCode::NOT_FOUND, "Not found", "There is no such application in this organization.")
+        }
+    };
+    let Some(entry) = catalog(&app.name) else {
+        return super::page_error(admin, StatusCode::NOT_FOUND, "Not found", "The app's template is not in the catalog.");
+    };
+    if tab == Tab::Provisioning && !entry.provisioning {
+        return super::page_error(admin, StatusCode::NOT_FOUND, "Not found", "This app has no provisioning.");
+    }
+    let aj = app_json(org, &app);
+    let body = extra.get("body").cloned().unwrap_or_else(|| aj.clone());
+    let errors: Map<String, Value> = extra.get("field_errors").and_then(Value::as_object).cloned().unwrap_or_default();
+    let mut ctx = json!({
+        "app": aj,
+        "tab": tab.path(),
+        "entry": { "display_name": entry.display_name, "provisioning": entry.provisioning, "saml": app.sign_on_mode == "SAML_2_0", "hub": app.name == "okta_org2org" },
+        "embed_link": sign_on_url(org, &app),
+        "field_errors": errors,
+    });
+    match tab {
+        Tab::General => ctx["fields"] = json!(render_fields(&general_fields(entry), &body, &errors)),
+        Tab::SignOn => {
+            ctx["fields"] = json!(render_fields(&sign_on_fields(entry), &body, &errors));
+            if app.sign_on_mode == "SAML_2_0" {
+                let now = state.now();
+                let keys = state.store.app_keys(&org.id, &app.id).await.unwrap_or_default();
+                ctx["keys"] = json!(keys
+                    .iter()
+                    .map(|k| json!({
+                        "kid": k.kid, "status": k.status, "created": format_millis(k.created), "expires": format_millis(k.expires),
+                        "expiring": k.status == "ACTIVE" && k.expires - now < 30 * DAY_MS,
+                    }))
+                    .collect::<Vec<_>>());
+                ctx["setup_url"] = json!(format!("/app/{}/{}/setup/help/SAML_2_0/instructions", app.name, app.id));
+                ctx["cert_url"] = json!(format!("/app/{}/{}/setup/cert.pem", app.name, app.id));
+                ctx["sso_url"] = json!(format!("{}/app/{}/{}/sso/saml", org.base_url, app.name, app.id));
+                ctx["issuer"] = json!(crate::sso::issuer(org, &app));
+                let mut rows: Vec<Value> = body
+                    .pointer("/settings/signOn/attributeStatements")
+                    .and_then(Value::as_array)
+                    .map(|a| a.iter().map(|st| json!({ "name": st["name"], "value": st.pointer("/values/0") })).collect())
+                    .unwrap_or_default();
+                rows.extend([json!({}), json!({})]);
+                ctx["attributes"] = json!(rows);
+            }
+        }
+        Tab::Provisioning => {
+            let conn = state.store.get_connection(&org.id, &app.id).await.ok();
+            let features = provisioning::features_of(state, org, &app).await;
+            let base = conn
+                .as_ref()
+                .map(|c| c.base_url.clone())
+                .or_else(|| app.settings.pointer("/app/baseUrl").and_then(Value::as_str).map(str::to_string));
+            ctx["integration"] = json!({
+                "configured": conn.is_some(),
+                "active": conn.as_ref().is_some_and(|c| c.status == "ENABLED"),
+                "enabled": extra.pointer("/integration_form/enabled").and_then(Value::as_bool).unwrap_or(conn.as_ref().is_some_and(|c| c.status == "ENABLED")),
+                "base_url": extra.pointer("/integration_form/base_url").cloned().unwrap_or(json!(base)),
+                "last_test": conn.as_ref().and_then(|c| c.last_test).map(format_millis),
+                "last_test_result": conn.as_ref().and_then(|c| c.last_test_result.clone()),
+            });
+            ctx["features"] = features;
+            // failed pushes of this app (Tasks), each with what the hub answered
+            let failed: Vec<Value> = state
+                .store
+                .list_jobs(&org.id, "FAILED", 1000)
+                .await
+                .unwrap_or_default()
+                .iter()
+                .filter(|j| j.payload.get("appId").and_then(Value::as_str) == Some(app.id.as_str()))
+                .take(20)
+                .map(|j| json!({ "user": j.payload.get("userId"), "error": j.last_error, "created": format_millis(j.created), "attempts": j.attempts }))
+                .collect();
+            ctx["failed_pushes"] = json!(failed);
+        }
+        Tab::Assignments => {
+            let mut people = vec![];
+            for au in state.store.list_app_users(&org.id, &app.id).await.unwrap_or_default().iter().take(500) {
+                let user = state.store.get_user(&org.id, &au.user_id).await.ok();
+                people.push(json!({
+                    "id": au.user_id, "username": au.username, "profile": au.profile, "sync": au.sync_state,
+                    "login": user.as_ref().map(|u| u.user.login().to_string()), "name": user.as_ref().map(|u| u.user.display_name()),
+                }));
+            }
+            let all_groups = state.store.list_groups(&org.id, &GroupSelect::All, 500, None).await.map(|p| p.items).unwrap_or_default();
+            let assigned = state.store.list_app_groups(&org.id, &app.id).await.unwrap_or_default();
+            let name_of = |gid: &str| {
+                all_groups.iter().find(|g| g.group.id.0 == gid).map(|g| g.group.name.clone()).unwrap_or_else(|| gid.to_string())
+            };
+            ctx["people"] = json!(people);
+            ctx["groups"] = json!(assigned
+                .iter()
+                .map(|ag| json!({ "id": ag.group_id, "name": name_of(&ag.group_id), "profile": ag.profile, "priority": ag.priority }))
+                .collect::<Vec<_>>());
+            ctx["group_options"] = json!(all_groups.iter().map(|g| json!({ "id": g.group.id, "name": g.group.name, "description": g.group.description, "assigned": assigned.iter().any(|a| a.group_id == g.group.id.0) })).collect::<Vec<_>>());
+            ctx["initial_statuses"] = json!(INITIAL_STATUSES);
+        }
+    }
+    merge(&mut ctx, &extra);
+    let title = app.label.clone();
+    render(admin, "app.html", "apps", &title, ctx, status)
+}
+
+/// The seeds' advice to monitor certificate expiry: each active SAML signing certificate
+/// that expires within 30 days, named by its app (for the dashboard).
+pub async fn certificate_warnings(state: &AppState, org: &idhub_store::orgs::Org) -> Vec<String> {
+    let now = state.now();
+    let query = idhub_store::apps::AppQuery { q: None, status: None, name: None, after_seq: 0, limit: 1000 };
+    let mut out = vec![];
+    for app in state.store.list_apps(&org.id, &query).await.unwrap_or_default().iter().filter(|a| a.sign_on_mode == "SAML_2_0") {
+        for k in state.store.app_keys(&org.id, &app.id).await.unwrap_or_default() {
+            if k.status == "ACTIVE" && k.expires - now < 30 * DAY_MS {
+                let when = if k.expires <= now { "has expired".to_string() } else { format!("expires {}", format_millis(k.expires)) };
+                out.push(format!("The signing certificate of \"{}\" {when}: generate a new one on its Sign On tab.", app.label));
+            }
+        }
+    }
+    out
+}
+
+/// `GET /admin/app/{id}/signon`
+pub async fn sign_on(State(state): State<AppState>, admin: Admin, params: Params, Path(id): Path<String>) -> Response {
+    app_page(&state, &admin, &id, Tab::SignOn, json!({ "notice": notice(&params) }), StatusCode::OK).await
+}
+
+/// `POST /admin/app/{id}/signon`
+pub async fn save_sign_on(State(state): State<AppState>, Path(id): Path<String>, WriteForm { admin, form }: WriteForm) -> Response {
+    save_tab(&state, &admin, &id, Tab::SignOn, &form).await
+}
+
+/// `POST /admin/app/{id}/keys/rotate`: a new signing certificate (the old one stays listed).
+pub async fn rotate_key(State(state): State<AppState>, Path(id): Path<String>, WriteForm { admin, .. }: WriteForm) -> Response {
+    match crate::sso::rotate_key(&state, admin.org(), &admin.actor(), &id).await {
+        Ok(_) => done(&format!("/admin/app/{id}/signon"), "New signing certificate generated. Give it to the service provider."),
+        Err(e) => app_page(&state, &admin, &id, Tab::SignOn, json!({ "error": error_context(&e).0 }), e.status).await,
+    }
+}
+
+/// `GET /admin/app/{id}/metadata`: the IdP metadata, as a download.
+pub async fn metadata(State(state): State<AppState>, admin: Admin, Path(id): Path<String>) -> Response {
+    match crate::sso::metadata_xml(&state, admin.org(), &id).await {
+        Ok(xml) => {
+            ([(header::CONTENT_TYPE, "application/xml"), (header::CONTENT_DISPOSITION, "attachment; filename=\"metadata.xml\"")], xml)
+                .into_response()
+        }
+        Err(e) => super::page_error(&admin, e.status, "No metadata", &e.summary),
+    }
+}
+
+/// `GET /admin/app/{id}/provisioning`
+pub async fn provisioning_tab(State(state): State<AppState>, admin: Admin, params: Params, Path(id): Path<String>) -> Response {
+    app_page(&state, &admin, &id, Tab::Provisioning, json!({ "notice": notice(&params) }), StatusCode::OK).await
+}
+
+/// `POST /admin/app/{id}/provisioning/integration`: `action=test` runs Test API
+/// Credentials; `action=save` saves (and, with Enable API integration, tests first). The
+/// token is write-only: it is never put back into the page.
+pub async fn save_integration(State(state): State<AppState>, Path(id): Path<String>, WriteForm { admin, form }: WriteForm) -> Response {
+    let creds = Credentials { app_id: &id, base_url: field(&form, "baseUrl"), token: field(&form, "token") };
+    let actor = admin.actor();
+    // what the admin entered comes back (never the token)
+    let kept = json!({ "integration_form": { "base_url": field(&form, "baseUrl"), "enabled": field(&form, "enabled") == Some("on") } });
+    let failed = |e: crate::error::ApiError| {
+        let (err, errors) = error_context(&e);
+        let mut extra = json!({ "error": err, "field_errors": errors });
+        merge(&mut extra, &kept);
+        (extra, e.status)
+    };
+    if field(&form, "action") == Some("test") {
+        let (mut extra, status) = match provisioning::test_integration(&state, admin.org(), &actor, creds).await {
+            Ok(Ok(msg)) => (json!({ "test_ok": msg }), StatusCode::OK),
+            Ok(Err(msg)) => (json!({ "test_failed": msg }), StatusCode::BAD_REQUEST),
+            Err(e) => failed(e),
+        };
+        merge(&mut extra, &kept);
+        return app_page(&state, &admin, &id, Tab::Provisioning, extra, status).await;
+    }
+    let enable = field(&form, "enabled") == Some("on");
+    let saved = provisioning::save_integration(&state, admin.org(), &actor, creds, enable).await;
+    let flags = [
+        ("importGroups", field(&form, "importGroups") == Some("on")),
+        ("preferUsernameOverEmail", field(&form, "preferUsernameOverEmail") == Some("on")),
+    ];
+    let saved = match saved {
+        Ok(_) => provisioning::set_features(&state, admin.org(), &actor, &id, &flags).await,
+        Err(e) => Err(e),
+    };
+    match saved {
+        Ok(_) => done(
+            &format!("/admin/app/{id}/provisioning"),
+            if enable { "API integration enabled." } else { "API integration saved (disabled)." },
+        ),
+        Err(e) => {
+            let (extra, status) = failed(e);
+            app_page(&state, &admin, &id, Tab::Provisioning, extra, status).await
+        }
+    }
+}
+
+/// `POST /admin/app/{id}/provisioning/to-app`: Create Users, Update User Attributes,
+/// Deactivate Users, Sync Password.
+pub async fn save_to_app(State(state): State<AppState>, Path(id): Path<String>, WriteForm { admin, form }: WriteForm) -> Response {
+    let flags: Vec<(&str, bool)> =
+        ["create", "update", "deactivate", "password"].iter().map(|k| (*k, field(&form, k) == Some("on"))).collect();
+    match provisioning::set_features(&state, admin.org(), &admin.actor(), &id, &flags).await {
+        Ok(_) => done(&format!("/admin/app/{id}/provisioning"), "Provisioning to App saved."),
+        Err(e) => app_page(&state, &admin, &id, Tab::Provisioning, json!({ "error": error_context(&e).0 }), e.status).await,
+    }
+}
+
+/// `GET /admin/app/{id}/assignments`
+pub async fn assignments(State(state): State<AppState>, admin: Admin, params: Params, Path(id): Path<String>) -> Response {
+    app_page(&state, &admin, &id, Tab::Assignments, json!({ "notice": notice(&params) }), StatusCode::OK).await
+}
+
+/// The app-user profile of an assignment form (Org2Org's initial status).
+fn assignment_profile(form: &[(String, String)]) -> Value {
+    let mut profile = json!({});
+    if let Some(s) = field(form, "initialStatus").filter(|s| !s.is_empty()) {
+        profile["initialStatus"] = json!(s);
+    }
+    profile
+}
+
+/// `POST /admin/app/{id}/assignments/{people|groups}`: Assign to People (by username) or
+/// Assign to Groups, with the app-user profile.
+pub async fn assign(
+    State(state): State<AppState>,
+    Path((id, kind)): Path<(String, String)>,
+    WriteForm { admin, form }: WriteForm,
+) -> Response {
+    let who = field(&form, "target").unwrap_or_default().trim().to_string();
+    let mut body = json!({ "profile": assignment_profile(&form) });
+    let result = match kind.as_str() {
+        "people" => {
+            if let Some(n) = field(&form, "userName").map(str::trim).filter(|n| !n.is_empty()) {
+                body["credentials"] = json!({ "userName": n });
+            }
+            applications::assign_user(&state, admin.org(), &admin.actor(), &id, &who, &body).await.map(|_| "Person assigned.")
+        }
+        "groups" => applications::assign_group(&state, admin.org(), &admin.actor(), &id, &who, &body).await.map(|_| "Group assigned."),
+        _ => return super::page_error(&admin, StatusCode::NOT_FOUND, "Not found", "No such assignment kind."),
+    };
+    match result {
+        Ok(msg) => done(&format!("/admin/app/{id}/assignments"), msg),
+        Err(e) => {
+            let (err, mut errors) = error_context(&e);
+            if e.status == StatusCode::NOT_FOUND {
+                errors.insert(
+                    format!("{kind}-target"),
+                    json!(if kind == "people" { "No such person in this organization" } else { "No such group" }),
+                );
+            } else if let Some(m) = errors.remove("initialStatus") {
+                errors.insert(format!("{kind}-initialStatus"), m);
+            }
+            let status = if e.status == StatusCode::NOT_FOUND { StatusCode::BAD_REQUEST } else { e.status };
+            app_page(
+                &state,
+                &admin,
+                &id,
+                Tab::Assignments,
+                json!({ "error": err, "field_errors": errors, "open": kind, "open_target": who }),
+                status,
+            )
+            .await
+        }
+    }
+}
+
+/// `POST /admin/app/{id}/assignments/{people|groups}/{target}/remove` (after confirmation)
+pub async fn unassign(
+    State(state): State<AppState>,
+    Path((id, kind, target)): Path<(String, String, String)>,
+    WriteForm { admin, .. }: WriteForm,
+) -> Response {
+    let result = match kind.as_str() {
+        "people" => applications::unassign_user(&state, admin.org(), &admin.actor(), &id, &target).await,
+        "groups" => applications::unassign_group(&state, admin.org(), &admin.actor(), &id, &target).await,
+        _ => return super::page_error(&admin, StatusCode::NOT_FOUND, "Not found", "No such assignment kind."),
+    };
+    match result {
+        Ok(()) => done(&format!("/admin/app/{id}/assignments"), "Assignment removed."),
+        Err(e) => app_page(&state, &admin, &id, Tab::Assignments, json!({ "error": error_context(&e).0 }), e.status).await,
+    }
+}
