@@ -422,7 +422,29 @@ impl Store {
 
     /// Is the app assigned to the user (directly or through a group)?
     pub async fn is_assigned(&self, org: &OrgId, app: &str, user: &str) -> Result<bool> {
-        Ok(self.apps_for_user(org, user, false).await?.iter().any(|a| a.id == app))
+        Ok(self.sign_on_assignment(org, app, user).await?.is_some())
+    }
+
+    /// What a sign-on into the app needs about the user, read in one query at the time of
+    /// the sign-on (so an unassignment takes effect on the next one): `None` when the app
+    /// is not assigned to the user (directly or through any group, Everyone included),
+    /// otherwise the direct assignment's app username, if it has one.
+    pub async fn sign_on_assignment(&self, org: &OrgId, app: &str, user: &str) -> Result<Option<Option<String>>> {
+        let row = sqlx::query(
+            "SELECT (SELECT username FROM app_users WHERE org_id = $1 AND app_id = $2 AND user_id = $3) AS username, \
+             CAST(CASE WHEN EXISTS (SELECT 1 FROM app_users WHERE org_id = $1 AND app_id = $2 AND user_id = $3) \
+               OR EXISTS (SELECT 1 FROM app_groups ag JOIN group_members gm ON gm.group_id = ag.group_id AND gm.org_id = ag.org_id WHERE ag.org_id = $1 AND ag.app_id = $2 AND gm.user_id = $3) \
+               OR EXISTS (SELECT 1 FROM app_groups ag JOIN user_groups g ON g.id = ag.group_id AND g.org_id = ag.org_id WHERE ag.org_id = $1 AND ag.app_id = $2 AND g.kind = 'BUILT_IN') \
+             THEN 1 ELSE 0 END AS BIGINT) AS assigned",
+        )
+        .bind(org.as_str())
+        .bind(app)
+        .bind(user)
+        .fetch_one(self.read_pool())
+        .await?;
+        let assigned: i64 = get(&row, "assigned")?;
+        let username: Option<String> = get(&row, "username")?;
+        Ok((assigned != 0).then_some(username))
     }
 }
 

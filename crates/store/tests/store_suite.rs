@@ -213,9 +213,38 @@ async fn deleting_a_user_or_group_removes_their_app_assignments() {
         let ag =
             AppGroup { app_id: app.id.clone(), group_id: g.id.0.clone(), priority: 0, profile: json!({}), created: 1, last_updated: 1 };
         db.store.upsert_app_group(&o, &ag, &[], &[]).await.unwrap();
+        assert_eq!(db.store.sign_on_assignment(&o, &app.id, u.user.id.as_str()).await.unwrap(), Some(None), "{b:?}");
+        let mut named = au.clone();
+        named.username = Some("app-login".into());
+        db.store.upsert_app_user(&o, &named, &[], &[]).await.unwrap();
+        assert_eq!(db.store.sign_on_assignment(&o, &app.id, u.user.id.as_str()).await.unwrap(), Some(Some("app-login".into())));
+        assert_eq!(db.store.sign_on_assignment(&o, "0oaOTHER", u.user.id.as_str()).await.unwrap(), None, "{b:?}");
         db.store.delete_user(&o, &u.user.id, 2, &[]).await.unwrap();
+        assert_eq!(db.store.sign_on_assignment(&o, &app.id, u.user.id.as_str()).await.unwrap(), None, "{b:?}");
         assert!(matches!(db.store.get_app_user(&o, &app.id, u.user.id.as_str()).await, Err(StoreError::NotFound)), "{b:?}");
         db.store.delete_group(&o, &g.id, 2, &[]).await.unwrap();
         assert!(db.store.list_app_groups(&o, &app.id).await.unwrap().is_empty(), "{b:?}");
+    }
+}
+
+#[tokio::test]
+async fn batched_events_are_listed_right_after_they_are_queued_and_written_on_close() {
+    use idhub_store::events::LogQuery;
+    let q = LogQuery { since: 0, until: None, filter: None, q: vec![], limit: 1000, after: None, descending: false, always_next: false };
+    let count = |page: &idhub_store::Page<serde_json::Value>| page.items.iter().filter(|e| e["eventType"] == "test.batched").count();
+    for b in backends() {
+        let db = fresh_store(b).await;
+        let o = org(&db.store, "a").await;
+        for i in 0..300 {
+            db.store.log_event_batched(&o, ev("test.batched"), 10 + i).await.unwrap();
+        }
+        assert_eq!(count(&db.store.list_events(&o, &q).await.unwrap()), 300, "{b:?}");
+        // queued, then the store closed: nothing lost
+        for i in 0..20 {
+            db.store.log_event_batched(&o, ev("test.batched"), 400 + i).await.unwrap();
+        }
+        db.store.close().await;
+        let again = Store::open_url(&db.url).await.unwrap();
+        assert_eq!(count(&again.list_events(&o, &q).await.unwrap()), 320, "{b:?}");
     }
 }

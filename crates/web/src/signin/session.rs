@@ -71,16 +71,30 @@ pub struct SignedIn {
     pub user: StoredUser,
 }
 
-/// Look up the request's session, if it has a live one.
+/// Look up the request's session, if it has a live one and its user may authenticate.
 pub async fn current_session(state: &AppState, parts: &Parts) -> Result<Option<SignedIn>, StoreError> {
+    let Some(s) = session_of_request(state, parts).await? else {
+        return Ok(None);
+    };
+    if !can_authenticate(s.user.user.status) {
+        return Ok(None);
+    }
+    state.store.touch_session(&s.session, state.now()).await?;
+    Ok(Some(s))
+}
+
+/// The request's live session and its user, *whatever the user's status* (a suspended
+/// user's session may outlive the suspension by a moment, or on another node): for
+/// handlers that refuse such a user with their own page and event. Activity is not
+/// recorded; callers that accept the user call [`idhub_store::Store::touch_session`].
+pub async fn session_of_request(state: &AppState, parts: &Parts) -> Result<Option<SignedIn>, StoreError> {
     let Some(org) = parts.extensions.get::<CurrentOrg>().map(|o| o.0.clone()) else {
         return Ok(None);
     };
     let Some(secret) = cookie(&parts.headers, SESSION_COOKIE).filter(|s| !s.is_empty() && s.len() <= 64) else {
         return Ok(None);
     };
-    let now = state.now();
-    let session = match state.store.session_by_cookie(&org.id, &secret, now).await {
+    let session = match state.store.session_by_cookie(&org.id, &secret, state.now()).await {
         Ok(s) => s,
         Err(StoreError::NotFound) => return Ok(None),
         Err(e) => return Err(e),
@@ -90,10 +104,6 @@ pub async fn current_session(state: &AppState, parts: &Parts) -> Result<Option<S
         Err(StoreError::NotFound) => return Ok(None),
         Err(e) => return Err(e),
     };
-    if !can_authenticate(user.user.status) {
-        return Ok(None);
-    }
-    state.store.touch_session(&session, now).await?;
     Ok(Some(SignedIn { org, session, user }))
 }
 
