@@ -338,10 +338,19 @@ pub async fn idp_initiated(
     parts: Parts,
     Path((name, id)): Path<(String, String)>,
 ) -> Response {
-    let app = match state.store.get_app(&org.id, &id).await {
-        Ok(app) if app.name == name => Some(app),
-        _ => None,
+    // the session and its user, then the app with the user's assignment: two reads
+    let session = match session_of_request(&state, &parts).await {
+        Ok(s) => s,
+        Err(e) => return ApiError::internal(e.to_string()).into_response(),
     };
+    let (app, assignment) = match &session {
+        Some(s) => match state.store.app_for_sign_on(&org.id, &id, s.user.user.id.as_str()).await {
+            Ok((app, assignment)) => (Some(app), assignment),
+            Err(_) => (None, None),
+        },
+        None => (state.store.get_app(&org.id, &id).await.ok(), None),
+    };
+    let app = app.filter(|a| a.name == name);
     let app_party = |app: &App| Party::new(app.id.clone(), "AppInstance", app.name.clone(), app.label.clone());
     let request = match &app {
         Some(app) => match check_request(&params, app, parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("")) {
@@ -361,26 +370,21 @@ pub async fn idp_initiated(
         },
         None => None,
     };
-    let signed_in = match session_of_request(&state, &parts).await {
-        Ok(Some(s)) => s,
-        Ok(None) => {
-            let from = match params.get("SAMLRequestPost") {
-                // A POSTed request continues as a GET after sign-in.
-                Some(r) => {
-                    let enc = |v: &str| percent_encoding::utf8_percent_encode(v, percent_encoding::NON_ALPHANUMERIC).to_string();
-                    let relay = params.get("RelayState").map(|rs| format!("&RelayState={}", enc(rs))).unwrap_or_default();
-                    format!("{}?SAMLRequestPost={}{relay}", parts.uri.path(), enc(r))
-                }
-                None => parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/").to_string(),
-            };
-            let from = from.as_str();
-            return Redirect::to(&format!(
-                "/login?fromURI={}",
-                percent_encoding::utf8_percent_encode(from, percent_encoding::NON_ALPHANUMERIC)
-            ))
-            .into_response();
-        }
-        Err(e) => return ApiError::internal(e.to_string()).into_response(),
+    let Some(signed_in) = session else {
+        let from = match params.get("SAMLRequestPost") {
+            // A POSTed request continues as a GET after sign-in.
+            Some(r) => {
+                let enc = |v: &str| percent_encoding::utf8_percent_encode(v, percent_encoding::NON_ALPHANUMERIC).to_string();
+                let relay = params.get("RelayState").map(|rs| format!("&RelayState={}", enc(rs))).unwrap_or_default();
+                format!("{}?SAMLRequestPost={}{relay}", parts.uri.path(), enc(r))
+            }
+            None => parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/").to_string(),
+        };
+        return Redirect::to(&format!(
+            "/login?fromURI={}",
+            percent_encoding::utf8_percent_encode(&from, percent_encoding::NON_ALPHANUMERIC)
+        ))
+        .into_response();
     };
     let user = &signed_in.user.user;
     let refuse = |reason: &str, status: StatusCode, title: &str, message: &str| {
@@ -404,16 +408,15 @@ pub async fn idp_initiated(
     } else if app.status != "ACTIVE" {
         refuse("APP_INACTIVE", StatusCode::FORBIDDEN, "App unavailable", "This app is not active. Contact your administrator.")
     } else {
-        // read now, at every sign-on: an unassignment takes effect on the next one
-        match state.store.sign_on_assignment(&org.id, &app.id, user.id.as_str()).await {
-            Ok(None) => refuse(
+        // read with the app at this sign-on: an unassignment takes effect on the next one
+        match assignment {
+            None => refuse(
                 "NOT_ASSIGNED",
                 StatusCode::FORBIDDEN,
                 "App not assigned",
                 "You are not assigned to this app. Ask your administrator for access.",
             ),
-            Err(e) => return ApiError::internal(e.to_string()).into_response(),
-            Ok(Some(app_username)) => {
+            Some(app_username) => {
                 if let Err(e) = state.store.touch_session(&signed_in.session, state.now()).await {
                     return ApiError::internal(e.to_string()).into_response();
                 }

@@ -94,17 +94,11 @@ pub async fn session_of_request(state: &AppState, parts: &Parts) -> Result<Optio
     let Some(secret) = cookie(&parts.headers, SESSION_COOKIE).filter(|s| !s.is_empty() && s.len() <= 64) else {
         return Ok(None);
     };
-    let session = match state.store.session_by_cookie(&org.id, &secret, state.now()).await {
-        Ok(s) => s,
-        Err(StoreError::NotFound) => return Ok(None),
-        Err(e) => return Err(e),
-    };
-    let user = match state.store.get_user(&org.id, session.user_id.as_str()).await {
-        Ok(u) => u,
-        Err(StoreError::NotFound) => return Ok(None),
-        Err(e) => return Err(e),
-    };
-    Ok(Some(SignedIn { org, session, user }))
+    match state.store.session_with_user(&org.id, &secret, state.now()).await {
+        Ok((session, user)) => Ok(Some(SignedIn { org, session, user })),
+        Err(StoreError::NotFound) => Ok(None),
+        Err(e) => Err(e),
+    }
 }
 
 impl FromRequestParts<AppState> for SignedIn {
