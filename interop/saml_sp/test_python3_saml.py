@@ -1,9 +1,14 @@
 """A python3-saml service provider, configured from idhub's IdP metadata, accepts the
 Responses of idhub's IdP-initiated sign-on (strict mode), with the right NameID and
-attributes, and refuses one signed by a rotated-away key."""
+attributes, and refuses one signed by a rotated-away key; also after a non-browser sign-in through
+the authn API with a TOTP second factor."""
 
 import base64
+import hashlib
+import hmac
 import re
+import struct
+import time
 import urllib.parse
 
 import requests
@@ -165,3 +170,73 @@ def test_signed_authn_requests_are_required_when_configured(server, unique):
     tampered = signed.replace("Signature=", "Signature=AAAA")
     r = browser.get(tampered, timeout=10)
     assert r.status_code == 400 and "SAMLResponse" not in r.text
+
+
+def _totp(secret_b32, unix_secs):
+    """RFC 6238 TOTP (SHA-1, 6 digits, 30 s), computed by hand."""
+    key = base64.b32decode(secret_b32.upper() + "=" * (-len(secret_b32) % 8))
+    digest = hmac.new(key, struct.pack(">Q", int(unix_secs) // 30), hashlib.sha1).digest()
+    offset = digest[-1] & 0x0F
+    return "%06d" % ((struct.unpack(">I", digest[offset:offset + 4])[0] & 0x7FFFFFFF) % 1_000_000)
+
+
+def test_python3_saml_accepts_sign_on_after_authn_api_with_totp(server, unique):
+    """A non-browser client: /api/v1/authn (password) -> MFA_REQUIRED -> factors/{id}/verify
+    with a TOTP code -> sessionCookieRedirect -> the app's SSO URL -> the auto-POST form,
+    whose SAMLResponse python3-saml accepts, asserted as two-factor."""
+    app = api(server, "POST", "/api/v1/apps", {
+        "signOnMode": "SAML_2_0", "label": f"TOTP SP {unique}",
+        "settings": {"signOn": {
+            "ssoAcsUrl": ACS, "audience": AUDIENCE,
+            "subjectNameIdTemplate": "${user.email}", "subjectNameIdFormat": "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress",
+            "attributeStatements": [{"name": "login", "values": ["user.login"]}],
+        }},
+    })
+    login = f"totp-{unique}@example.com"
+    user = api(server, "POST", "/api/v1/users?activate=true", {"profile": {"login": login, "email": login, "firstName": "Tot", "lastName": "P"}, "credentials": {"password": {"value": PW}}})
+    api(server, "POST", f"/api/v1/apps/{app['id']}/users", {"id": user["id"]})
+    # MFA for the members of one group only, so the other tests of this server are unaffected
+    group = api(server, "POST", "/api/v1/groups", {"profile": {"name": f"mfa-{unique}"}})
+    api(server, "PUT", f"/api/v1/groups/{group['id']}/users/{user['id']}")
+    before = api(server, "GET", "/api/v1/idhub/policies/sign-on")
+    api(server, "PUT", "/api/v1/idhub/policies/sign-on", {**before, "mfa": "GROUP", "mfaGroupId": group["id"]})
+    try:
+        base = server["base"]
+        # first sign-in: enrollment of the TOTP factor
+        a = requests.post(base + "/api/v1/authn", json={"username": login, "password": PW}, timeout=10).json()
+        assert a["status"] == "MFA_ENROLL", a
+        e = requests.post(base + "/api/v1/authn/factors", json={"stateToken": a["stateToken"], "factorType": "token:software:totp", "provider": "GOOGLE"}, timeout=10).json()
+        secret = e["_embedded"]["factor"]["_embedded"]["activation"]["sharedSecret"]
+        now = time.time()
+        done = requests.post(e["_links"]["next"]["href"], json={"stateToken": a["stateToken"], "passCode": _totp(secret, now)}, timeout=10).json()
+        assert done["status"] == "SUCCESS", done
+
+        # the sign-in under test: password, MFA_REQUIRED, the factor verified
+        client = requests.Session()
+        a = client.post(base + "/api/v1/authn", json={"username": login, "password": PW}, timeout=10).json()
+        assert a["status"] == "MFA_REQUIRED", a
+        factor = a["_embedded"]["factors"][0]
+        assert factor["factorType"] == "token:software:totp"
+        verify = factor["_links"]["verify"]["href"]
+        assert verify == f"{base}/api/v1/authn/factors/{factor['id']}/verify"
+        wrong = client.post(verify, json={"stateToken": a["stateToken"], "passCode": _totp(secret, now + 3600)}, timeout=10)
+        assert wrong.status_code == 403, wrong.text
+        # a code of the next time step: the enrollment's step may not be used twice
+        v = client.post(verify, json={"stateToken": a["stateToken"], "passCode": _totp(secret, now + 30)}, timeout=10).json()
+        assert v["status"] == "SUCCESS", v
+        sso = f"{base}/app/saml_2_0/{app['id']}/sso/saml"
+        r = client.get(base + "/login/sessionCookieRedirect", params={"token": v["sessionToken"], "redirectUrl": sso + "?RelayState=%2Fafter-mfa"}, allow_redirects=False, timeout=10)
+        assert r.status_code == 303 and r.headers["Location"].endswith("/sso/saml?RelayState=%2Fafter-mfa"), (r.status_code, r.headers)
+        html = client.get(sso, params={"RelayState": "/after-mfa"}, timeout=10).text
+        action, fields = posted_form(html)
+        assert action == ACS and fields["RelayState"] == "/after-mfa"
+        auth = OneLogin_Saml2_Auth(acs_request(fields["SAMLResponse"]), sp_settings(server, app["id"]))
+        auth.process_response()
+        assert auth.get_errors() == [], auth.get_last_error_reason()
+        assert auth.is_authenticated()
+        assert auth.get_nameid() == login
+        assert auth.get_attributes()["login"] == [login]
+        xml = base64.b64decode(fields["SAMLResponse"]).decode()
+        assert "urn:oasis:names:tc:SAML:2.0:ac:classes:MobileTwoFactorUnregistered" in xml, "password + TOTP is asserted as two-factor"
+    finally:
+        api(server, "PUT", "/api/v1/idhub/policies/sign-on", before)

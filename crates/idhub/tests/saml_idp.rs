@@ -352,3 +352,73 @@ async fn a_totp_sign_in_is_asserted_as_two_factor() {
     let xml = String::from_utf8(base64::engine::general_purpose::STANDARD.decode(field(&html, "SAMLResponse").unwrap()).unwrap()).unwrap();
     assert!(xml.contains(idhub_saml::response::AC_MFA), "password + TOTP is asserted as two-factor");
 }
+
+#[tokio::test]
+async fn a_suspended_or_deactivated_user_with_a_live_session_is_refused() {
+    use idhub_domain::ids::OrgId;
+    use idhub_domain::lifecycle::UserStatus;
+    for backend in backends() {
+        let s = TestServer::start(backend).await;
+        let (st, app) = call(s.api(Method::POST, "/api/v1/apps").json(&json!({
+            "signOnMode": "SAML_2_0", "label": "SP",
+            "settings": { "signOn": { "ssoAcsUrl": "https://sp.example/saml/acs", "audience": "https://sp.example/metadata" } }
+        })))
+        .await;
+        assert_eq!(st, StatusCode::OK, "{app}");
+        let id = app["id"].as_str().unwrap().to_string();
+        let sso = format!("{}/app/saml_2_0/{id}/sso/saml", s.base_url);
+        let org = OrgId(s.org_id.clone());
+        for (login, status, reason, word) in [
+            ("suspended@example.com", UserStatus::Suspended, "USER_SUSPENDED", "suspended"),
+            ("deactivated@example.com", UserStatus::Deprovisioned, "USER_DEACTIVATED", "deactivated"),
+        ] {
+            let u = create_user(&s, login, Some(PW), true).await;
+            call(s.api(Method::POST, &format!("/api/v1/apps/{id}/users")).json(&json!({"id": u["id"]}))).await;
+            let cookie = session(&s, login).await;
+            let body = s.http.get(&sso).header("Cookie", &cookie).send().await.unwrap().text().await.unwrap();
+            assert!(body.contains("SAMLResponse"), "signs on while active");
+            // The status changes while the session is still live: the moment before the
+            // user's sessions are ended, or a request that reaches another node first.
+            let stored = s.db.store.get_user(&org, login).await.unwrap();
+            let mut changed = stored.user.clone();
+            changed.status = status;
+            s.db.store.update_user(&changed, stored.version, &[]).await.unwrap();
+            let r = no_redirects().get(&sso).header("Cookie", &cookie).send().await.unwrap();
+            assert_eq!(r.status(), StatusCode::FORBIDDEN, "{login}");
+            let body = r.text().await.unwrap();
+            assert!(body.contains(word) && body.contains("Contact your administrator"), "{body}");
+            assert!(!body.contains("SAMLResponse") && !body.contains("sp.example"), "nothing for the SP: {body}");
+            // read right after the refusal: the batched System Log event is there
+            let (_, logs) = call(s.api(
+                Method::GET,
+                &format!(
+                    "/api/v1/logs?filter=eventType%20eq%20%22user.authentication.sso%22%20and%20actor.id%20eq%20%22{}%22",
+                    u["id"].as_str().unwrap()
+                ),
+            ))
+            .await;
+            let outcomes: Vec<String> = logs
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| format!("{}:{}", e["outcome"]["result"].as_str().unwrap(), e["outcome"]["reason"].as_str().unwrap_or("")))
+                .collect();
+            assert_eq!(outcomes, vec!["SUCCESS:".to_string(), format!("FAILURE:{reason}")], "{login}");
+        }
+        // Suspended through the API: the user's sessions end, so the same request goes to
+        // the sign-in page, which refuses the user.
+        let u = create_user(&s, "api-suspended@example.com", Some(PW), true).await;
+        call(s.api(Method::POST, &format!("/api/v1/apps/{id}/users")).json(&json!({"id": u["id"]}))).await;
+        let cookie = session(&s, "api-suspended@example.com").await;
+        let (st, _) = call(s.api(Method::POST, &format!("/api/v1/users/{}/lifecycle/suspend", u["id"].as_str().unwrap()))).await;
+        assert_eq!(st, StatusCode::OK);
+        let r = no_redirects().get(&sso).header("Cookie", &cookie).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        assert!(r.headers()["location"].to_str().unwrap().starts_with("/login?fromURI="));
+        let (_, a) = call(
+            s.http.post(format!("{}/api/v1/authn", s.base_url)).json(&json!({"username": "api-suspended@example.com", "password": PW})),
+        )
+        .await;
+        assert!(a.get("sessionToken").is_none(), "{a}");
+    }
+}

@@ -19,6 +19,7 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 pub mod authn_request;
+mod canonical;
 mod dom;
 mod encoding;
 mod engine;

@@ -1,10 +1,11 @@
-//! The IdP side: a SAML 2.0 Response with one Assertion, written with an XML writer and
-//! signed as the app's settings say (Response, Assertion or both; RSA-SHA256, SHA-256
-//! digests, exclusive C14N; each signature right after its element's Issuer).
+//! The IdP side: a SAML 2.0 Response with one Assertion, written with the canonical XML
+//! writer and signed as the app's settings say (Response, Assertion or both; RSA-SHA256,
+//! SHA-256 digests, exclusive C14N; each signature right after its element's Issuer).
 
+use crate::canonical::{sign_between, C14nWriter, Decl, Part};
 use crate::error::{Result, SamlError};
 use crate::keys::SigningKey;
-use crate::xml::{instant, new_id, sign_after_first_issuer, sign_first_template, signature_template, Xml};
+use crate::xml::{instant, new_id};
 
 /// Authentication context for a password sign-in.
 pub const AC_PASSWORD: &str = "urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport";
@@ -54,95 +55,99 @@ pub struct ResponseSpec {
     pub sign_assertion: bool,
 }
 
-fn build(
-    spec: &ResponseSpec,
-    key: &SigningKey,
-    response_id: &str,
-    assertion_id: &str,
-    response_template: bool,
-    assertion_template: bool,
-) -> Result<String> {
-    let now = instant(spec.now_ms);
-    let not_before = instant(spec.now_ms - 60_000);
-    let not_after = instant(spec.now_ms + spec.validity_ms);
-    let mut x = Xml::new();
-    let mut attrs: Vec<(&str, &str)> = vec![
-        ("xmlns:saml2p", "urn:oasis:names:tc:SAML:2.0:protocol"),
-        ("Destination", spec.acs_url.as_str()),
-        ("ID", response_id),
-        ("IssueInstant", now.as_str()),
-        ("Version", "2.0"),
-    ];
-    if let Some(irt) = &spec.in_response_to {
-        attrs.push(("InResponseTo", irt.as_str()));
-    }
-    x.open("saml2p:Response", &attrs)?;
-    x.leaf(
-        "saml2:Issuer",
-        &[("xmlns:saml2", "urn:oasis:names:tc:SAML:2.0:assertion"), ("Format", "urn:oasis:names:tc:SAML:2.0:nameid-format:entity")],
-        &spec.issuer,
-    )?;
-    if response_template {
-        signature_template(&mut x, response_id, key.cert_b64())?;
-    }
-    x.open("saml2p:Status", &[])?;
-    x.empty("saml2p:StatusCode", &[("Value", "urn:oasis:names:tc:SAML:2.0:status:Success")])?;
-    x.close("saml2p:Status")?;
-    x.open(
+const NS_PROTOCOL: &str = "urn:oasis:names:tc:SAML:2.0:protocol";
+const NS_ASSERTION: &str = "urn:oasis:names:tc:SAML:2.0:assertion";
+const NS_XS: &str = "http://www.w3.org/2001/XMLSchema";
+const NS_XSI: &str = "http://www.w3.org/2001/XMLSchema-instance";
+const NAMEID_ENTITY: &str = "urn:oasis:names:tc:SAML:2.0:nameid-format:entity";
+
+/// The Assertion, signed when the settings say so. It declares `saml2` itself, so its
+/// canonical form is the same alone and inside the Response.
+fn assertion(spec: &ResponseSpec, key: &SigningKey, assertion_id: &str, times: &Times) -> Result<Part> {
+    let mut head = C14nWriter::within(&[]);
+    head.start(
         "saml2:Assertion",
-        &[
-            ("xmlns:saml2", "urn:oasis:names:tc:SAML:2.0:assertion"),
-            ("ID", assertion_id),
-            ("IssueInstant", now.as_str()),
-            ("Version", "2.0"),
-        ],
+        &[("saml2", NS_ASSERTION, Decl::Both)],
+        &[("ID", assertion_id), ("IssueInstant", &times.now), ("Version", "2.0")],
     )?;
-    x.leaf("saml2:Issuer", &[("Format", "urn:oasis:names:tc:SAML:2.0:nameid-format:entity")], &spec.issuer)?;
-    if assertion_template {
-        signature_template(&mut x, assertion_id, key.cert_b64())?;
-    }
-    x.open("saml2:Subject", &[])?;
-    x.leaf("saml2:NameID", &[("Format", spec.name_id_format.as_str())], &spec.name_id)?;
-    x.open("saml2:SubjectConfirmation", &[("Method", "urn:oasis:names:tc:SAML:2.0:cm:bearer")])?;
-    let mut scd: Vec<(&str, &str)> = vec![("NotOnOrAfter", not_after.as_str()), ("Recipient", spec.acs_url.as_str())];
+    head.leaf("saml2:Issuer", &[], &[("Format", NAMEID_ENTITY)], &spec.issuer)?;
+    let head = head.finish(true)?;
+    let mut x = C14nWriter::within(&["saml2"]);
+    x.start("saml2:Subject", &[], &[])?;
+    x.leaf("saml2:NameID", &[], &[("Format", &spec.name_id_format)], &spec.name_id)?;
+    x.start("saml2:SubjectConfirmation", &[], &[("Method", "urn:oasis:names:tc:SAML:2.0:cm:bearer")])?;
+    let mut scd: Vec<(&str, &str)> = vec![("NotOnOrAfter", &times.not_after), ("Recipient", &spec.acs_url)];
     if let Some(irt) = &spec.in_response_to {
-        scd.push(("InResponseTo", irt.as_str()));
+        scd.push(("InResponseTo", irt));
     }
-    x.empty("saml2:SubjectConfirmationData", &scd)?;
-    x.close("saml2:SubjectConfirmation")?;
-    x.close("saml2:Subject")?;
-    x.open("saml2:Conditions", &[("NotBefore", not_before.as_str()), ("NotOnOrAfter", not_after.as_str())])?;
-    x.open("saml2:AudienceRestriction", &[])?;
-    x.leaf("saml2:Audience", &[], &spec.audience)?;
-    x.close("saml2:AudienceRestriction")?;
-    x.close("saml2:Conditions")?;
-    x.open("saml2:AuthnStatement", &[("AuthnInstant", now.as_str()), ("SessionIndex", spec.session_index.as_str())])?;
-    x.open("saml2:AuthnContext", &[])?;
-    x.leaf("saml2:AuthnContextClassRef", &[], &spec.authn_context)?;
-    x.close("saml2:AuthnContext")?;
-    x.close("saml2:AuthnStatement")?;
+    x.empty("saml2:SubjectConfirmationData", &[], &scd)?;
+    x.end("saml2:SubjectConfirmation")?;
+    x.end("saml2:Subject")?;
+    x.start("saml2:Conditions", &[], &[("NotBefore", &times.not_before), ("NotOnOrAfter", &times.not_after)])?;
+    x.start("saml2:AudienceRestriction", &[], &[])?;
+    x.leaf("saml2:Audience", &[], &[], &spec.audience)?;
+    x.end("saml2:AudienceRestriction")?;
+    x.end("saml2:Conditions")?;
+    x.start("saml2:AuthnStatement", &[], &[("AuthnInstant", &times.now), ("SessionIndex", &spec.session_index)])?;
+    x.start("saml2:AuthnContext", &[], &[])?;
+    x.leaf("saml2:AuthnContextClassRef", &[], &[], &spec.authn_context)?;
+    x.end("saml2:AuthnContext")?;
+    x.end("saml2:AuthnStatement")?;
     if !spec.attributes.is_empty() {
-        x.open("saml2:AttributeStatement", &[])?;
+        x.start("saml2:AttributeStatement", &[], &[])?;
         for a in &spec.attributes {
-            x.open("saml2:Attribute", &[("Name", a.name.as_str()), ("NameFormat", a.name_format.as_str())])?;
+            x.start("saml2:Attribute", &[], &[("Name", &a.name), ("NameFormat", &a.name_format)])?;
             for v in &a.values {
+                // `xs` is used only inside the xsi:type value, so exclusive C14N does not
+                // render it: it is in the document, not in the digested form.
                 x.leaf(
                     "saml2:AttributeValue",
-                    &[
-                        ("xmlns:xs", "http://www.w3.org/2001/XMLSchema"),
-                        ("xmlns:xsi", "http://www.w3.org/2001/XMLSchema-instance"),
-                        ("xsi:type", "xs:string"),
-                    ],
+                    &[("xs", NS_XS, Decl::DocOnly), ("xsi", NS_XSI, Decl::Both)],
+                    &[("xsi:type", "xs:string")],
                     v,
                 )?;
             }
-            x.close("saml2:Attribute")?;
+            x.end("saml2:Attribute")?;
         }
-        x.close("saml2:AttributeStatement")?;
+        x.end("saml2:AttributeStatement")?;
     }
-    x.close("saml2:Assertion")?;
-    x.close("saml2p:Response")?;
-    x.finish()
+    // the rest of the Assertion, closed by hand: its start tag is in `head`
+    let mut tail = x.finish(false)?;
+    tail.doc.push_str("</saml2:Assertion>");
+    tail.canon.push_str("</saml2:Assertion>");
+    sign_between(head, tail, assertion_id, key, spec.sign_assertion)
+}
+
+struct Times {
+    now: String,
+    not_before: String,
+    not_after: String,
+}
+
+/// The Response around the (possibly signed) Assertion, signed when the settings say so;
+/// its digest then covers the Assertion with the Assertion's signature.
+fn response(spec: &ResponseSpec, key: &SigningKey, response_id: &str, assertion_id: &str) -> Result<String> {
+    let times =
+        Times { now: instant(spec.now_ms), not_before: instant(spec.now_ms - 60_000), not_after: instant(spec.now_ms + spec.validity_ms) };
+    let assertion = assertion(spec, key, assertion_id, &times)?;
+    let mut head = C14nWriter::within(&[]);
+    let mut attrs: Vec<(&str, &str)> =
+        vec![("Destination", &spec.acs_url), ("ID", response_id), ("IssueInstant", &times.now), ("Version", "2.0")];
+    if let Some(irt) = &spec.in_response_to {
+        attrs.push(("InResponseTo", irt));
+    }
+    head.start("saml2p:Response", &[("saml2p", NS_PROTOCOL, Decl::Both)], &attrs)?;
+    head.leaf("saml2:Issuer", &[("saml2", NS_ASSERTION, Decl::Both)], &[("Format", NAMEID_ENTITY)], &spec.issuer)?;
+    let head = head.finish(true)?;
+    let mut x = C14nWriter::within(&["saml2p"]);
+    x.start("saml2p:Status", &[], &[])?;
+    x.empty("saml2p:StatusCode", &[], &[("Value", "urn:oasis:names:tc:SAML:2.0:status:Success")])?;
+    x.end("saml2p:Status")?;
+    x.append(&assertion);
+    let mut tail = x.finish(false)?;
+    tail.doc.push_str("</saml2p:Response>");
+    tail.canon.push_str("</saml2p:Response>");
+    Ok(sign_between(head, tail, response_id, key, spec.sign_response)?.doc)
 }
 
 /// A signed Response, with the IDs it carries (for logs).
@@ -164,7 +169,9 @@ impl SignedResponse {
 }
 
 /// Build and sign a Response: the Assertion first (its signature is then covered by the
-/// Response's), because the engine signs the first empty `ds:Signature` in the document.
+/// Response's). The document is written in exclusive canonical form (see `canonical.rs`),
+/// so each digest is SHA-256 of bytes written here and each signature is one RSA-SHA256
+/// over a canonical `ds:SignedInfo`, with the key parsed once per [`SigningKey`].
 pub fn sign_response(spec: &ResponseSpec, key: &SigningKey) -> Result<SignedResponse> {
     if !spec.sign_response && !spec.sign_assertion {
         return Err(SamlError::Sign("sign the Response, the Assertion, or both".into()));
@@ -174,18 +181,7 @@ pub fn sign_response(spec: &ResponseSpec, key: &SigningKey) -> Result<SignedResp
     }
     let response_id = new_id();
     let assertion_id = new_id();
-    let xml = if !spec.sign_assertion {
-        sign_first_template(&build(spec, key, &response_id, &assertion_id, true, false)?, key)?
-    } else {
-        let with_assertion = sign_first_template(&build(spec, key, &response_id, &assertion_id, false, true)?, key)?;
-        if spec.sign_response {
-            // The Response's template goes right after the Response's Issuer, the first
-            // Issuer in the document.
-            sign_after_first_issuer(&with_assertion, "</saml2:Issuer>", &response_id, key)?
-        } else {
-            with_assertion
-        }
-    };
+    let xml = response(spec, key, &response_id, &assertion_id)?;
     Ok(SignedResponse { xml, response_id, assertion_id })
 }
 

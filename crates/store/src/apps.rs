@@ -32,6 +32,20 @@ pub struct App {
     pub last_updated: Millis,
 }
 
+/// The direct assignment's app username and whether the app ($2) reaches the user ($3)
+/// directly or through any group (Everyone included), in org $1.
+const SIGN_ON_ASSIGNMENT: &str = "(SELECT username FROM app_users WHERE org_id = $1 AND app_id = $2 AND user_id = $3) AS sign_on_username, \
+     CAST(CASE WHEN EXISTS (SELECT 1 FROM app_users WHERE org_id = $1 AND app_id = $2 AND user_id = $3) \
+       OR EXISTS (SELECT 1 FROM app_groups ag JOIN group_members gm ON gm.group_id = ag.group_id AND gm.org_id = ag.org_id WHERE ag.org_id = $1 AND ag.app_id = $2 AND gm.user_id = $3) \
+       OR EXISTS (SELECT 1 FROM app_groups ag JOIN user_groups g ON g.id = ag.group_id AND g.org_id = ag.org_id WHERE ag.org_id = $1 AND ag.app_id = $2 AND g.kind = 'BUILT_IN') \
+     THEN 1 ELSE 0 END AS BIGINT) AS sign_on_assigned";
+
+fn sign_on_assignment_from_row(row: &AnyRow) -> Result<Option<Option<String>>> {
+    let assigned: i64 = get(row, "sign_on_assigned")?;
+    let username: Option<String> = get(row, "sign_on_username")?;
+    Ok((assigned != 0).then_some(username))
+}
+
 const APP_COLS: &str =
     "seq, id, org_id, name, label, status, sign_on_mode, settings, username_template, visibility, accessibility, created, last_updated";
 
@@ -275,13 +289,14 @@ impl Store {
 
     /// A user's direct assignment to an app.
     pub async fn get_app_user(&self, org: &OrgId, app: &str, user: &str) -> Result<AppUser> {
-        let row = sqlx::query(&format!("SELECT {APP_USER_COLS} FROM app_users WHERE org_id = $1 AND app_id = $2 AND user_id = $3"))
-            .bind(org.as_str())
-            .bind(app)
-            .bind(user)
-            .fetch_optional(self.read_pool())
-            .await?
-            .ok_or(StoreError::NotFound)?;
+        let row = self
+            .one_by_org_app_user(
+                &format!("SELECT {APP_USER_COLS} FROM app_users WHERE org_id = $1 AND app_id = $2 AND user_id = $3"),
+                org,
+                app,
+                user,
+            )
+            .await?;
         app_user_from_row(&row)
     }
 
@@ -422,7 +437,34 @@ impl Store {
 
     /// Is the app assigned to the user (directly or through a group)?
     pub async fn is_assigned(&self, org: &OrgId, app: &str, user: &str) -> Result<bool> {
-        Ok(self.apps_for_user(org, user, false).await?.iter().any(|a| a.id == app))
+        Ok(self.sign_on_assignment(org, app, user).await?.is_some())
+    }
+
+    /// What a sign-on into the app needs about the user, read in one query at the time of
+    /// the sign-on (so an unassignment takes effect on the next one): `None` when the app
+    /// is not assigned to the user (directly or through any group, Everyone included),
+    /// otherwise the direct assignment's app username, if it has one.
+    pub async fn sign_on_assignment(&self, org: &OrgId, app: &str, user: &str) -> Result<Option<Option<String>>> {
+        let row = self.one_by_org_app_user(&format!("SELECT {SIGN_ON_ASSIGNMENT}"), org, app, user).await?;
+        sign_on_assignment_from_row(&row)
+    }
+
+    /// The app and [`Store::sign_on_assignment`] for `user`, in one query.
+    pub async fn app_for_sign_on(&self, org: &OrgId, app: &str, user: &str) -> Result<(App, Option<Option<String>>)> {
+        let row = self
+            .one_by_org_app_user(
+                &format!("SELECT {APP_COLS}, {SIGN_ON_ASSIGNMENT} FROM apps WHERE org_id = $1 AND id = $2"),
+                org,
+                app,
+                user,
+            )
+            .await?;
+        Ok((app_from_row(&row)?, sign_on_assignment_from_row(&row)?))
+    }
+
+    /// The one row of a read whose parameters are org ($1), app ($2) and user ($3).
+    async fn one_by_org_app_user(&self, sql: &str, org: &OrgId, app: &str, user: &str) -> Result<AnyRow> {
+        sqlx::query(sql).bind(org.as_str()).bind(app).bind(user).fetch_optional(self.read_pool()).await?.ok_or(StoreError::NotFound)
     }
 }
 

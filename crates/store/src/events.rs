@@ -1,5 +1,9 @@
 //! The System Log: events are written inside the transaction of the change they record,
-//! and listed with time bounds, filters, keyword search and cursors.
+//! and listed with time bounds, filters, keyword search and cursors. Events that record
+//! no change of their own and come at a high rate (each SSO's `user.authentication.sso`)
+//! go through a batching writer instead: a channel and one background task that writes
+//! whatever has queued in one transaction. Listing waits for what is queued, so a read
+//! never misses an event written before it; [`Store::close`] flushes too.
 
 use crate::sqlfilter::{self, Bind, Column, ColumnKind};
 use crate::{decode_cursor, encode_cursor, get, Page, Result, Store, StoreError};
@@ -7,7 +11,93 @@ use idhub_domain::event::NewEvent;
 use idhub_domain::filter::Expr;
 use idhub_domain::ids::OrgId;
 use idhub_domain::time::Millis;
-use sqlx::AnyConnection;
+use sqlx::{AnyConnection, AnyPool};
+use tokio::sync::{mpsc, oneshot};
+
+/// Most events written in one batch transaction.
+const MAX_BATCH: usize = 512;
+
+enum Queued {
+    Event(Box<(OrgId, NewEvent, Millis)>),
+    Flush(oneshot::Sender<()>),
+}
+
+/// The batching event writer of a [`Store`]: its background task is started on first use
+/// (on the runtime of that call) and ends when the last clone of the store is dropped.
+#[derive(Debug, Default)]
+pub(crate) struct EventBatcher {
+    tx: std::sync::Mutex<Option<mpsc::UnboundedSender<Queued>>>,
+}
+
+impl EventBatcher {
+    /// The channel to the writer task, starting it if needed (None outside a runtime).
+    fn sender(&self, pool: &AnyPool) -> Option<mpsc::UnboundedSender<Queued>> {
+        let mut guard = self.tx.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(tx) = guard.as_ref().filter(|t| !t.is_closed()) {
+            return Some(tx.clone());
+        }
+        let runtime = tokio::runtime::Handle::try_current().ok()?;
+        let (tx, rx) = mpsc::unbounded_channel();
+        runtime.spawn(write_batches(pool.clone(), rx));
+        *guard = Some(tx.clone());
+        Some(tx)
+    }
+
+    /// The channel if the task runs (flushing never starts one).
+    fn running(&self) -> Option<mpsc::UnboundedSender<Queued>> {
+        self.tx.lock().unwrap_or_else(|p| p.into_inner()).as_ref().filter(|t| !t.is_closed()).cloned()
+    }
+}
+
+/// The writer task: wait for one message, take everything else already queued (up to
+/// [`MAX_BATCH`] events), write the events in one transaction, then answer the flushes
+/// that were queued behind them.
+async fn write_batches(pool: AnyPool, mut rx: mpsc::UnboundedReceiver<Queued>) {
+    let mut events: Vec<(OrgId, NewEvent, Millis)> = Vec::new();
+    let mut flushes: Vec<oneshot::Sender<()>> = Vec::new();
+    while let Some(first) = rx.recv().await {
+        let mut next = Some(first);
+        while let Some(m) = next.take() {
+            match m {
+                Queued::Event(e) => events.push(*e),
+                Queued::Flush(done) => flushes.push(done),
+            }
+            if events.len() < MAX_BATCH {
+                next = rx.try_recv().ok();
+            }
+        }
+        if !events.is_empty() {
+            let mut attempt = 0;
+            loop {
+                match write_batch(&pool, &events).await {
+                    Ok(()) => break,
+                    Err(e) if attempt < 3 => {
+                        attempt += 1;
+                        tracing::warn!(events = events.len(), "System Log batch not written, retrying: {e}");
+                        tokio::time::sleep(std::time::Duration::from_millis(50 * attempt)).await;
+                    }
+                    Err(e) => {
+                        tracing::error!(events = events.len(), "System Log batch lost: {e}");
+                        break;
+                    }
+                }
+            }
+            events.clear();
+        }
+        for done in flushes.drain(..) {
+            let _ = done.send(());
+        }
+    }
+}
+
+async fn write_batch(pool: &AnyPool, events: &[(OrgId, NewEvent, Millis)]) -> Result<()> {
+    let mut tx = pool.begin().await?;
+    for (org, e, now) in events {
+        insert(&mut tx, org, std::slice::from_ref(e), *now).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
 
 /// Write events (inside the caller's transaction).
 pub(crate) async fn insert(conn: &mut AnyConnection, org: &OrgId, events: &[NewEvent], now: Millis) -> Result<()> {
@@ -90,6 +180,7 @@ fn log_column(attr: &str) -> Option<Column> {
 impl Store {
     /// List System Log events of an org. Returns the events' Okta JSON.
     pub async fn list_events(&self, org: &OrgId, q: &LogQuery) -> Result<Page<serde_json::Value>> {
+        self.flush_events().await;
         let mut sql = String::from("SELECT seq, body FROM log_events WHERE org_id = $1 AND published >= $2");
         let mut binds: Vec<Bind> = vec![Bind::Text(org.0.clone()), Bind::Int(q.since)];
         if let Some(until) = q.until {
@@ -149,5 +240,32 @@ impl Store {
         insert(&mut tx, org, events, now).await?;
         tx.commit().await?;
         Ok(())
+    }
+}
+
+impl Store {
+    /// Queue an event for the batching writer (for events that record no change of their
+    /// own, at a high rate: SSO outcomes). It is written within milliseconds; a listing or
+    /// [`Store::flush_events`] waits for it. Outside a tokio runtime it is written at once.
+    pub async fn log_event_batched(&self, org: &OrgId, event: NewEvent, now: Millis) -> Result<()> {
+        match self.events.sender(self.write_pool()) {
+            Some(tx) => match tx.send(Queued::Event(Box::new((org.clone(), event, now)))) {
+                Ok(()) => Ok(()),
+                // the task's runtime is gone: write it here
+                Err(mpsc::error::SendError(Queued::Event(e))) => self.create_events(&e.0, &[e.1], e.2).await,
+                Err(_) => Ok(()),
+            },
+            None => self.create_events(org, &[event], now).await,
+        }
+    }
+
+    /// Wait until every event queued so far is written (or its write failed).
+    pub async fn flush_events(&self) {
+        if let Some(tx) = self.events.running() {
+            let (done, wait) = oneshot::channel();
+            if tx.send(Queued::Flush(done)).is_ok() {
+                let _ = wait.await;
+            }
+        }
     }
 }

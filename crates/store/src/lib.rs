@@ -98,6 +98,8 @@ pub struct Store {
     write: AnyPool,
     read: AnyPool,
     backend: Backend,
+    /// The batching System Log writer (shared by every clone).
+    events: std::sync::Arc<events::EventBatcher>,
 }
 
 static DRIVERS: Once = Once::new();
@@ -115,10 +117,10 @@ impl Store {
         DRIVERS.call_once(sqlx::any::install_default_drivers);
         let store = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let pool = AnyPoolOptions::new().max_connections(16).acquire_timeout(Duration::from_secs(30)).connect(url).await?;
-            Store { write: pool.clone(), read: pool, backend: Backend::Postgres }
+            Store { write: pool.clone(), read: pool, backend: Backend::Postgres, events: Default::default() }
         } else if let Some(path) = url.strip_prefix("sqlite://") {
             let (write, read) = sqlite::open_pools(path).await?;
-            Store { write, read, backend: Backend::Sqlite }
+            Store { write, read, backend: Backend::Sqlite, events: Default::default() }
         } else {
             return Err(StoreError::Config("the database URL must start with postgres:// or sqlite://".into()));
         };
@@ -137,8 +139,9 @@ impl Store {
         Ok(())
     }
 
-    /// Close the pools.
+    /// Write the queued System Log events, then close the pools.
     pub async fn close(&self) {
+        self.flush_events().await;
         self.write.close().await;
         self.read.close().await;
     }

@@ -2,6 +2,7 @@
 //! session tokens (what `/api/v1/authn` hands out for `sessionCookieRedirect`). Only
 //! hashes of the cookie and token secrets are stored.
 
+use crate::rows::{user_from_row, StoredUser, USER_COLS};
 use crate::tokens::token_hash;
 use crate::{events, get, Result, Store, StoreError};
 use idhub_domain::event::NewEvent;
@@ -91,6 +92,39 @@ impl Store {
             return Err(StoreError::NotFound);
         }
         Ok(s)
+    }
+
+    /// [`Store::session_by_cookie`] and the session's user, read in one query (a request
+    /// that needs both pays for one database round trip). `NotFound` when the session is
+    /// unknown, expired or its user is gone; the user is returned whatever their status.
+    pub async fn session_with_user(&self, org: &OrgId, cookie_secret: &str, now: Millis) -> Result<(Session, StoredUser)> {
+        let user_cols: String = USER_COLS.split(", ").map(|c| format!("u.{c}")).collect::<Vec<_>>().join(", ");
+        let row = sqlx::query(&format!(
+            "SELECT {user_cols}, s.id AS s_id, s.amr AS s_amr, s.created AS s_created, s.last_seen AS s_last_seen, \
+             s.idle_timeout AS s_idle_timeout, s.expires AS s_expires \
+             FROM sessions s JOIN users u ON u.org_id = s.org_id AND u.id = s.user_id WHERE s.cookie_hash = $1 AND s.org_id = $2"
+        ))
+        .bind(token_hash(cookie_secret))
+        .bind(org.as_str())
+        .fetch_optional(self.read_pool())
+        .await?
+        .ok_or(StoreError::NotFound)?;
+        let user = user_from_row(&row)?;
+        let amr: String = get(&row, "s_amr")?;
+        let session = Session {
+            id: get(&row, "s_id")?,
+            org_id: user.user.org_id.clone(),
+            user_id: user.user.id.clone(),
+            amr: serde_json::from_str(&amr).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            created: get(&row, "s_created")?,
+            last_seen: get(&row, "s_last_seen")?,
+            idle_timeout: get(&row, "s_idle_timeout")?,
+            expires: get(&row, "s_expires")?,
+        };
+        if session.effective_expiry() <= now {
+            return Err(StoreError::NotFound);
+        }
+        Ok((session, user))
     }
 
     /// Record activity (written at most once a minute per session).

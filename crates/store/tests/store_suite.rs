@@ -213,9 +213,74 @@ async fn deleting_a_user_or_group_removes_their_app_assignments() {
         let ag =
             AppGroup { app_id: app.id.clone(), group_id: g.id.0.clone(), priority: 0, profile: json!({}), created: 1, last_updated: 1 };
         db.store.upsert_app_group(&o, &ag, &[], &[]).await.unwrap();
+        assert_eq!(db.store.sign_on_assignment(&o, &app.id, u.user.id.as_str()).await.unwrap(), Some(None), "{b:?}");
+        let mut named = au.clone();
+        named.username = Some("app-login".into());
+        db.store.upsert_app_user(&o, &named, &[], &[]).await.unwrap();
+        assert_eq!(db.store.sign_on_assignment(&o, &app.id, u.user.id.as_str()).await.unwrap(), Some(Some("app-login".into())));
+        assert_eq!(db.store.sign_on_assignment(&o, "0oaOTHER", u.user.id.as_str()).await.unwrap(), None, "{b:?}");
+        let (got, assignment) = db.store.app_for_sign_on(&o, &app.id, u.user.id.as_str()).await.unwrap();
+        assert_eq!((got.id.as_str(), assignment), (app.id.as_str(), Some(Some("app-login".to_string()))), "{b:?}");
+        assert!(matches!(db.store.app_for_sign_on(&o, "0oaOTHER", u.user.id.as_str()).await, Err(StoreError::NotFound)));
+        let other = db.store.create_user(&user(&o, "other@x.test", 1), &[], &[]).await.unwrap();
+        assert_eq!(db.store.app_for_sign_on(&o, &app.id, other.user.id.as_str()).await.unwrap().1, None, "{b:?}");
         db.store.delete_user(&o, &u.user.id, 2, &[]).await.unwrap();
+        assert_eq!(db.store.sign_on_assignment(&o, &app.id, u.user.id.as_str()).await.unwrap(), None, "{b:?}");
         assert!(matches!(db.store.get_app_user(&o, &app.id, u.user.id.as_str()).await, Err(StoreError::NotFound)), "{b:?}");
         db.store.delete_group(&o, &g.id, 2, &[]).await.unwrap();
         assert!(db.store.list_app_groups(&o, &app.id).await.unwrap().is_empty(), "{b:?}");
+    }
+}
+
+#[tokio::test]
+async fn batched_events_are_listed_right_after_they_are_queued_and_written_on_close() {
+    use idhub_store::events::LogQuery;
+    let q = LogQuery { since: 0, until: None, filter: None, q: vec![], limit: 1000, after: None, descending: false, always_next: false };
+    let count = |page: &idhub_store::Page<serde_json::Value>| page.items.iter().filter(|e| e["eventType"] == "test.batched").count();
+    for b in backends() {
+        let db = fresh_store(b).await;
+        let o = org(&db.store, "a").await;
+        for i in 0..300 {
+            db.store.log_event_batched(&o, ev("test.batched"), 10 + i).await.unwrap();
+        }
+        assert_eq!(count(&db.store.list_events(&o, &q).await.unwrap()), 300, "{b:?}");
+        // queued, then the store closed: nothing lost
+        for i in 0..20 {
+            db.store.log_event_batched(&o, ev("test.batched"), 400 + i).await.unwrap();
+        }
+        db.store.close().await;
+        let again = Store::open_url(&db.url).await.unwrap();
+        assert_eq!(count(&again.list_events(&o, &q).await.unwrap()), 320, "{b:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_session_is_read_with_its_user_in_one_query() {
+    use idhub_store::sessions::Session;
+    for b in backends() {
+        let db = fresh_store(b).await;
+        let o = org(&db.store, "a").await;
+        let other_org = org(&db.store, "b").await;
+        let u = db.store.create_user(&user(&o, "s@x.test", 1), &[], &[]).await.unwrap();
+        let session = Session {
+            id: "102abc".into(),
+            org_id: o.clone(),
+            user_id: u.user.id.clone(),
+            amr: vec!["pwd".into(), "otp".into()],
+            created: 1_000,
+            last_seen: 1_000,
+            idle_timeout: 60_000,
+            expires: 100_000,
+        };
+        db.store.create_session(&session, "secret", None, None, &[]).await.unwrap();
+        let (s, su) = db.store.session_with_user(&o, "secret", 2_000).await.unwrap();
+        assert_eq!(s, db.store.session_by_cookie(&o, "secret", 2_000).await.unwrap(), "{b:?}");
+        assert_eq!(su.user.id, u.user.id);
+        assert_eq!(su.user.login(), "s@x.test");
+        assert!(matches!(db.store.session_with_user(&o, "secret", 61_001).await, Err(StoreError::NotFound)), "idle");
+        assert!(matches!(db.store.session_with_user(&o, "wrong", 2_000).await, Err(StoreError::NotFound)));
+        assert!(matches!(db.store.session_with_user(&other_org, "secret", 2_000).await, Err(StoreError::NotFound)), "keyed by org");
+        db.store.delete_user(&o, &u.user.id, 3, &[]).await.unwrap();
+        assert!(matches!(db.store.session_with_user(&o, "secret", 2_000).await, Err(StoreError::NotFound)), "{b:?}");
     }
 }

@@ -58,6 +58,8 @@ pub struct AppState {
     pub login_throttle: Arc<signin::auth::LoginThrottle>,
     /// Parsed SAML signing keys by kid (parsing PEM per sign-on would waste time).
     pub saml_keys: Arc<std::sync::Mutex<std::collections::HashMap<String, idhub_saml::keys::SigningKey>>>,
+    /// Each SAML app's active key id, remembered briefly (see `sso::ACTIVE_KEY_TTL_MS`).
+    pub saml_active_keys: Arc<sso::ActiveKeys>,
 }
 
 impl AppState {
@@ -74,6 +76,7 @@ impl AppState {
             orgs: Arc::new(org::OrgCache::default()),
             login_throttle: Default::default(),
             saml_keys: Default::default(),
+            saml_active_keys: Default::default(),
         }
     }
 

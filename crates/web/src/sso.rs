@@ -4,13 +4,13 @@
 //! auto-POST form to the app's configured ACS (never a URL from the request) with a
 //! signed Response whose NameID and attributes come from the app's expressions.
 
-use crate::api::applications::app_username;
+use crate::api::applications::app_username as app_username_of;
 use crate::api::extract::{ApiCaller, ApiWriter, Params};
 use crate::error::ApiError;
 use crate::html::{add_security_headers, error_page, escape};
 use crate::org::CurrentOrg;
 use crate::request::Client;
-use crate::signin::session::current_session;
+use crate::signin::session::session_of_request;
 use crate::AppState;
 use axum::extract::{Path, State};
 use axum::http::request::Parts;
@@ -21,6 +21,7 @@ use axum::{Json, Router};
 use idhub_domain::application::template_expression;
 use idhub_domain::event::{NewEvent, Party};
 use idhub_domain::expr::{Expression, MapContext};
+use idhub_domain::lifecycle::{can_authenticate, UserStatus};
 use idhub_domain::time::format_millis;
 use idhub_saml::keys::{cert_info, generate, SigningKey};
 use idhub_saml::response::{signed_response, Attribute, ResponseSpec, AC_MFA, AC_PASSWORD};
@@ -95,7 +96,50 @@ async fn new_key(
         client,
     );
     state.store.add_active_app_key(&org.id, &key, &[ev]).await?;
+    state.saml_active_keys.set(org, app, now, None);
     Ok(key)
+}
+
+/// How long a node signs with the active key it last read for an app without reading it
+/// again: a rotation on this node takes effect at once, one on another node within this
+/// time (the previous key stays valid meanwhile: rotation keeps it listed).
+pub const ACTIVE_KEY_TTL_MS: i64 = 5_000;
+
+/// The active key id of each SAML app (by org and app), with when it was read.
+#[derive(Debug, Default)]
+pub struct ActiveKeys(std::sync::Mutex<std::collections::HashMap<(String, String), (i64, String)>>);
+
+impl ActiveKeys {
+    fn get(&self, org: &Org, app: &App, now: i64) -> Option<String> {
+        let map = self.0.lock().ok()?;
+        map.get(&(org.id.0.clone(), app.id.clone()))
+            .filter(|(at, _)| now - *at < ACTIVE_KEY_TTL_MS && *at <= now)
+            .map(|(_, kid)| kid.clone())
+    }
+
+    fn set(&self, org: &Org, app: &App, now: i64, kid: Option<&str>) {
+        if let Ok(mut map) = self.0.lock() {
+            match kid {
+                Some(kid) => map.insert((org.id.0.clone(), app.id.clone()), (now, kid.to_string())),
+                None => map.remove(&(org.id.0.clone(), app.id.clone())),
+            };
+        }
+    }
+}
+
+/// The parsed key that signs the app's Responses now: from memory while the active key
+/// id read last is fresh, otherwise the active key read (or generated) and parsed.
+async fn active_signing_key(state: &AppState, org: &Org, app: &App) -> Result<SigningKey, ApiError> {
+    let now = state.now();
+    if let Some(kid) = state.saml_active_keys.get(org, app, now) {
+        if let Some(k) = state.saml_keys.lock().ok().and_then(|m| m.get(&kid).cloned()) {
+            return Ok(k);
+        }
+    }
+    let key = active_key(state, org, app).await?;
+    let signing = signing_key(state, org, &key)?;
+    state.saml_active_keys.set(org, app, now, Some(&key.kid));
+    Ok(signing)
 }
 
 /// The app's active key, generated on first use.
@@ -245,8 +289,13 @@ fn check_request(
     if so_early.get("requestSigned").and_then(Value::as_bool).unwrap_or(false) {
         let cert = so_early.get("spCertificate").and_then(Value::as_str).unwrap_or_default();
         match (params.get("SAMLRequest"), params.get("SAMLRequestPost")) {
-            (Some(_), _) => idhub_saml::request::verify_redirect_signature(path_and_query, params.get("SigAlg"), cert)
-                .map_err(|e| ("SIGNATURE_INVALID", e.to_string()))?,
+            (Some(_), _) => {
+                // RSA-SHA256 only; the signed octets are the query exactly as received
+                let cert = idhub_saml::Certificate::from_pem(cert)
+                    .map_err(|e| ("CONFIGURATION", format!("this app's SP certificate cannot be read: {e}")))?;
+                idhub_saml::request::verify_redirect_query(path_and_query, &cert, false)
+                    .map_err(|e| ("SIGNATURE_INVALID", e.to_string()))?
+            }
             (None, Some(_)) => {
                 return Err(("SIGNATURE_INVALID", "this app requires signed requests: send them with the HTTP-Redirect binding".into()))
             }
@@ -278,6 +327,18 @@ fn check_request(
     Ok(Some(parsed))
 }
 
+/// Why a user whose session is still live may not sign on (suspended or deactivated
+/// since the session began; the sessions of such users are ended, but a request may
+/// race with that, or reach another node first).
+fn status_refusal(status: UserStatus) -> (&'static str, &'static str) {
+    match status {
+        UserStatus::Suspended => ("USER_SUSPENDED", "Your account is suspended. Contact your administrator."),
+        UserStatus::Deprovisioned => ("USER_DEACTIVATED", "Your account is deactivated. Contact your administrator."),
+        UserStatus::LockedOut => ("USER_LOCKED_OUT", "Your account is locked. Contact your administrator."),
+        _ => ("USER_NOT_ACTIVE", "Your account is not active. Contact your administrator."),
+    }
+}
+
 /// `GET /app/{name}/{id}/sso/saml`: IdP-initiated sign-on into the app, or SP-initiated
 /// with an AuthnRequest (`SAMLRequest`, HTTP-Redirect binding).
 pub async fn idp_initiated(
@@ -288,44 +349,53 @@ pub async fn idp_initiated(
     parts: Parts,
     Path((name, id)): Path<(String, String)>,
 ) -> Response {
-    let request = match state.store.get_app(&org.id, &id).await {
-        Ok(app) if app.name == name => match check_request(&params, &app, parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("")) {
+    // the session and its user, then the app with the user's assignment: two reads
+    let session = match session_of_request(&state, &parts).await {
+        Ok(s) => s,
+        Err(e) => return ApiError::internal(e.to_string()).into_response(),
+    };
+    let (app, assignment) = match &session {
+        Some(s) => match state.store.app_for_sign_on(&org.id, &id, s.user.user.id.as_str()).await {
+            Ok((app, assignment)) => (Some(app), assignment),
+            Err(_) => (None, None),
+        },
+        None => (state.store.get_app(&org.id, &id).await.ok(), None),
+    };
+    let app = app.filter(|a| a.name == name);
+    let app_party = |app: &App| Party::new(app.id.clone(), "AppInstance", app.name.clone(), app.label.clone());
+    let request = match &app {
+        Some(app) => match check_request(&params, app, parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("")) {
             Ok(r) => r,
             Err((reason, message)) => {
                 let ev = NewEvent::failure(
                     "user.authentication.sso",
                     "User single sign on to app",
                     Party::new("unknown", "User", "unknown", "unknown"),
-                    vec![Party::new(app.id.clone(), "AppInstance", app.name.clone(), app.label.clone())],
+                    vec![app_party(app)],
                     client.0.clone(),
                     reason,
                 );
-                let _ = state.store.create_events(&org.id, &[ev], state.now()).await;
+                log_sso(&state, &org, ev).await;
                 return page_refusal(&org, StatusCode::BAD_REQUEST, "Invalid sign-on request", &message);
             }
         },
-        _ => None,
+        None => None,
     };
-    let signed_in = match current_session(&state, &parts).await {
-        Ok(Some(s)) => s,
-        Ok(None) => {
-            let from = match params.get("SAMLRequestPost") {
-                // A POSTed request continues as a GET after sign-in.
-                Some(r) => {
-                    let enc = |v: &str| percent_encoding::utf8_percent_encode(v, percent_encoding::NON_ALPHANUMERIC).to_string();
-                    let relay = params.get("RelayState").map(|rs| format!("&RelayState={}", enc(rs))).unwrap_or_default();
-                    format!("{}?SAMLRequestPost={}{relay}", parts.uri.path(), enc(r))
-                }
-                None => parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/").to_string(),
-            };
-            let from = from.as_str();
-            return Redirect::to(&format!(
-                "/login?fromURI={}",
-                percent_encoding::utf8_percent_encode(from, percent_encoding::NON_ALPHANUMERIC)
-            ))
-            .into_response();
-        }
-        Err(e) => return ApiError::internal(e.to_string()).into_response(),
+    let Some(signed_in) = session else {
+        let from = match params.get("SAMLRequestPost") {
+            // A POSTed request continues as a GET after sign-in.
+            Some(r) => {
+                let enc = |v: &str| percent_encoding::utf8_percent_encode(v, percent_encoding::NON_ALPHANUMERIC).to_string();
+                let relay = params.get("RelayState").map(|rs| format!("&RelayState={}", enc(rs))).unwrap_or_default();
+                format!("{}?SAMLRequestPost={}{relay}", parts.uri.path(), enc(r))
+            }
+            None => parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/").to_string(),
+        };
+        return Redirect::to(&format!(
+            "/login?fromURI={}",
+            percent_encoding::utf8_percent_encode(&from, percent_encoding::NON_ALPHANUMERIC)
+        ))
+        .into_response();
     };
     let user = &signed_in.user.user;
     let refuse = |reason: &str, status: StatusCode, title: &str, message: &str| {
@@ -339,44 +409,61 @@ pub async fn idp_initiated(
         );
         (ev, page_refusal(&org, status, title, message))
     };
-    let app = match state.store.get_app(&org.id, &id).await {
-        Ok(a) if a.name == name && a.sign_on_mode == "SAML_2_0" => a,
+    let app = match app {
+        Some(a) if a.sign_on_mode == "SAML_2_0" => a,
         _ => return page_refusal(&org, StatusCode::NOT_FOUND, "App not found", "There is no such app in this organization."),
     };
-    let (ev, page) = if app.status != "ACTIVE" {
+    let (ev, page) = if !can_authenticate(user.status) {
+        let (reason, message) = status_refusal(user.status);
+        refuse(reason, StatusCode::FORBIDDEN, "Account unavailable", message)
+    } else if app.status != "ACTIVE" {
         refuse("APP_INACTIVE", StatusCode::FORBIDDEN, "App unavailable", "This app is not active. Contact your administrator.")
-    } else if !state.store.is_assigned(&org.id, &app.id, user.id.as_str()).await.unwrap_or(false) {
-        refuse(
-            "NOT_ASSIGNED",
-            StatusCode::FORBIDDEN,
-            "App not assigned",
-            "You are not assigned to this app. Ask your administrator for access.",
-        )
     } else {
-        match sign_on(&state, &org, &app, &signed_in, params.get("RelayState"), request.map(|r| r.id)).await {
-            Ok(html) => {
-                let ev = NewEvent::success(
-                    "user.authentication.sso",
-                    "User single sign on to app",
-                    Party::new(user.id.0.clone(), "User", user.login(), user.display_name()),
-                    vec![Party::new(app.id.clone(), "AppInstance", app.name.clone(), app.label.clone())],
-                    client.0.clone(),
-                );
-                let _ = state.store.create_events(&org.id, &[ev], state.now()).await;
-                let mut r = Html(html).into_response();
-                add_security_headers(r.headers_mut());
-                return r;
-            }
-            Err(e) => refuse(
-                "CONFIGURATION",
-                StatusCode::BAD_REQUEST,
-                "Sign-on failed",
-                &format!("This app's sign-on settings cannot be used: {}", e.causes.first().unwrap_or(&e.summary)),
+        // read with the app at this sign-on: an unassignment takes effect on the next one
+        match assignment {
+            None => refuse(
+                "NOT_ASSIGNED",
+                StatusCode::FORBIDDEN,
+                "App not assigned",
+                "You are not assigned to this app. Ask your administrator for access.",
             ),
+            Some(app_username) => {
+                if let Err(e) = state.store.touch_session(&signed_in.session, state.now()).await {
+                    return ApiError::internal(e.to_string()).into_response();
+                }
+                match sign_on(&state, &org, &app, &signed_in, app_username, params.get("RelayState"), request.map(|r| r.id)).await {
+                    Ok(html) => {
+                        let ev = NewEvent::success(
+                            "user.authentication.sso",
+                            "User single sign on to app",
+                            Party::new(user.id.0.clone(), "User", user.login(), user.display_name()),
+                            vec![app_party(&app)],
+                            client.0.clone(),
+                        );
+                        log_sso(&state, &org, ev).await;
+                        let mut r = Html(html).into_response();
+                        add_security_headers(r.headers_mut());
+                        return r;
+                    }
+                    Err(e) => refuse(
+                        "CONFIGURATION",
+                        StatusCode::BAD_REQUEST,
+                        "Sign-on failed",
+                        &format!("This app's sign-on settings cannot be used: {}", e.causes.first().unwrap_or(&e.summary)),
+                    ),
+                }
+            }
         }
     };
-    let _ = state.store.create_events(&org.id, &[ev], state.now()).await;
+    log_sso(&state, &org, ev).await;
     page
+}
+
+/// Record an SSO outcome through the batching System Log writer (a listing waits for it).
+async fn log_sso(state: &AppState, org: &Org, ev: NewEvent) {
+    if let Err(e) = state.store.log_event_batched(&org.id, ev, state.now()).await {
+        tracing::warn!("System Log event not written: {e}");
+    }
 }
 
 async fn sign_on(
@@ -384,6 +471,7 @@ async fn sign_on(
     org: &Org,
     app: &App,
     s: &crate::signin::session::SignedIn,
+    app_username: Option<String>,
     relay: Option<&str>,
     in_response_to: Option<String>,
 ) -> Result<String, ApiError> {
@@ -399,9 +487,9 @@ async fn sign_on(
         .filter(|a| !a.is_empty())
         .ok_or_else(|| ApiError::validation("audience", vec!["the Audience URI is not set".into()]))?;
     let user = &s.user.user;
-    let username = match state.store.get_app_user(&org.id, &app.id, user.id.as_str()).await {
-        Ok(au) if au.username.is_some() => au.username.unwrap_or_default(),
-        _ => app_username(app, user)?,
+    let username = match app_username {
+        Some(u) => u,
+        None => app_username_of(app, user)?,
     };
     let mut uctx = Value::Object(user.profile.clone());
     uctx["userName"] = json!(username);
@@ -436,8 +524,7 @@ async fn sign_on(
             });
         }
     }
-    let key = active_key(state, org, app).await?;
-    let signing = signing_key(state, org, &key)?;
+    let signing = active_signing_key(state, org, app).await?;
     let spec = ResponseSpec {
         issuer: issuer(org, app),
         acs_url: acs.to_string(),

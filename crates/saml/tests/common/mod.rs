@@ -170,19 +170,24 @@ impl Drop for Scratch {
 
 /// `xmlsec1 --verify` of the signature at `node_xpath` with `cert_pem`.
 pub fn xmlsec1_verifies(xml: &str, cert_pem: &str, node_xpath: &str) -> bool {
+    xmlsec1_verify_output(xml, cert_pem, node_xpath, &[]).status.success()
+}
+
+/// `xmlsec1 --verify [extra…]` of the signature at `node_xpath` with `cert_pem`: its output.
+pub fn xmlsec1_verify_output(xml: &str, cert_pem: &str, node_xpath: &str, extra: &[&str]) -> std::process::Output {
     let dir = Scratch::new("verify");
     let doc = dir.write("r.xml", xml);
     let cert = dir.write("c.pem", cert_pem);
-    let out = Command::new("xmlsec1")
+    Command::new("xmlsec1")
         .arg("--verify")
         .args(["--enabled-reference-uris", "same-doc"])
+        .args(extra)
         .args(ID_ATTRS)
         .args(["--node-xpath", node_xpath, "--pubkey-cert-pem"])
         .arg(cert)
         .arg(doc)
         .output()
-        .unwrap();
-    out.status.success()
+        .unwrap()
 }
 
 /// `xmlsec1 --sign` of the template at `node_xpath` with `idp`'s key.

@@ -71,30 +71,34 @@ pub struct SignedIn {
     pub user: StoredUser,
 }
 
-/// Look up the request's session, if it has a live one.
+/// Look up the request's session, if it has a live one and its user may authenticate.
 pub async fn current_session(state: &AppState, parts: &Parts) -> Result<Option<SignedIn>, StoreError> {
+    let Some(s) = session_of_request(state, parts).await? else {
+        return Ok(None);
+    };
+    if !can_authenticate(s.user.user.status) {
+        return Ok(None);
+    }
+    state.store.touch_session(&s.session, state.now()).await?;
+    Ok(Some(s))
+}
+
+/// The request's live session and its user, *whatever the user's status* (a suspended
+/// user's session may outlive the suspension by a moment, or on another node): for
+/// handlers that refuse such a user with their own page and event. Activity is not
+/// recorded; callers that accept the user call [`idhub_store::Store::touch_session`].
+pub async fn session_of_request(state: &AppState, parts: &Parts) -> Result<Option<SignedIn>, StoreError> {
     let Some(org) = parts.extensions.get::<CurrentOrg>().map(|o| o.0.clone()) else {
         return Ok(None);
     };
     let Some(secret) = cookie(&parts.headers, SESSION_COOKIE).filter(|s| !s.is_empty() && s.len() <= 64) else {
         return Ok(None);
     };
-    let now = state.now();
-    let session = match state.store.session_by_cookie(&org.id, &secret, now).await {
-        Ok(s) => s,
-        Err(StoreError::NotFound) => return Ok(None),
-        Err(e) => return Err(e),
-    };
-    let user = match state.store.get_user(&org.id, session.user_id.as_str()).await {
-        Ok(u) => u,
-        Err(StoreError::NotFound) => return Ok(None),
-        Err(e) => return Err(e),
-    };
-    if !can_authenticate(user.user.status) {
-        return Ok(None);
+    match state.store.session_with_user(&org.id, &secret, state.now()).await {
+        Ok((session, user)) => Ok(Some(SignedIn { org, session, user })),
+        Err(StoreError::NotFound) => Ok(None),
+        Err(e) => Err(e),
     }
-    state.store.touch_session(&session, now).await?;
-    Ok(Some(SignedIn { org, session, user }))
 }
 
 impl FromRequestParts<AppState> for SignedIn {
