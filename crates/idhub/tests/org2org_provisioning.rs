@@ -150,3 +150,70 @@ async fn an_unreachable_hub_means_retries_not_losses() {
     assert!(pending[0].last_error.as_deref().unwrap().contains("unreachable"), "{:?}", pending[0].last_error);
     assert!(s.db.store.list_jobs(&org, "FAILED", 10).await.unwrap().is_empty(), "a network error is not a Task");
 }
+
+#[tokio::test]
+async fn sync_password_pushes_a_changed_password_to_the_hub_only_when_on() {
+    for backend in backends() {
+        let s = TestServer::start(backend).await;
+        let hub_url = format!("http://localhost:{}", s.addr.port());
+        let (_, hub_token) = idhub_testkit::add_org(&s.db.store, "hub", &hub_url).await;
+        let (_, app) = call(
+            s.api(Method::POST, "/api/v1/apps").json(&json!({ "name": "okta_org2org", "settings": { "app": { "baseUrl": hub_url } } })),
+        )
+        .await;
+        let app_id = app["id"].as_str().unwrap().to_string();
+        let (st, _) = call(
+            s.api(Method::POST, &format!("/api/v1/apps/{app_id}/connections/default?activate=true"))
+                .json(&json!({ "baseUrl": hub_url, "profile": { "authScheme": "TOKEN", "token": hub_token } })),
+        )
+        .await;
+        assert_eq!(st, StatusCode::OK);
+        let features = |password: &str| {
+            json!({ "capabilities": { "create": { "lifecycleCreate": { "status": "ENABLED" } },
+                "update": { "profile": { "status": "ENABLED" }, "password": { "status": password, "seed": "RANDOM", "change": "CHANGE" } } } })
+        };
+        let (st, f) =
+            call(s.api(Method::PUT, &format!("/api/v1/apps/{app_id}/features/USER_PROVISIONING")).json(&features("DISABLED"))).await;
+        assert_eq!(st, StatusCode::OK, "{f}");
+        let u = create_user(&s, "pat@spoke.example", Some("First-Passw0rd"), true).await;
+        let uid = u["id"].as_str().unwrap().to_string();
+        assert_eq!(
+            call(
+                s.api(Method::POST, &format!("/api/v1/apps/{app_id}/users"))
+                    .json(&json!({ "id": uid, "profile": { "initialStatus": "active_with_pass" } }))
+            )
+            .await
+            .0,
+            StatusCode::OK
+        );
+        drain(&s).await;
+        let hub_authn = |pw: &'static str| {
+            s.http.post(format!("{hub_url}/api/v1/authn")).json(&json!({ "username": "pat@spoke.example", "password": pw }))
+        };
+        // Sync Password off: a new spoke password stays in the spoke.
+        let (st, _) = call(
+            s.api(Method::POST, &format!("/api/v1/users/{uid}"))
+                .json(&json!({ "credentials": { "password": { "value": "Second-Passw0rd" } } })),
+        )
+        .await;
+        assert_eq!(st, StatusCode::OK);
+        drain(&s).await;
+        assert_eq!(call(hub_authn("Second-Passw0rd")).await.0, StatusCode::UNAUTHORIZED);
+        // Sync Password on: the next change is pushed; the queued copy is scrubbed after use.
+        let (st, f) =
+            call(s.api(Method::PUT, &format!("/api/v1/apps/{app_id}/features/USER_PROVISIONING")).json(&features("ENABLED"))).await;
+        assert_eq!((st, f["capabilities"]["update"]["password"]["status"].as_str()), (StatusCode::OK, Some("ENABLED")), "{f}");
+        let (st, _) = call(
+            s.api(Method::POST, &format!("/api/v1/users/{uid}"))
+                .json(&json!({ "credentials": { "password": { "value": "Third-Passw0rd" } } })),
+        )
+        .await;
+        assert_eq!(st, StatusCode::OK);
+        drain(&s).await;
+        let (st, body) = call(hub_authn("Third-Passw0rd")).await;
+        assert_eq!((st, body["status"].as_str()), (StatusCode::OK, Some("SUCCESS")), "{body}");
+        let org = idhub_domain::ids::OrgId(s.org_id.clone());
+        let done = s.db.store.list_jobs(&org, "DONE", 100).await.unwrap();
+        assert!(done.iter().all(|j| j.payload.get("password").is_none()), "no sealed password left in the queue");
+    }
+}

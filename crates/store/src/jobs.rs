@@ -226,6 +226,20 @@ impl Store {
         Ok(p)
     }
 
+    /// Remove a secret (a sealed password) from a job's payload once it has been used.
+    pub async fn scrub_job_secret(&self, id: &str) -> Result<()> {
+        let payload: Option<String> =
+            sqlx::query_scalar("SELECT payload FROM jobs WHERE id = $1").bind(id).fetch_optional(self.read_pool()).await?;
+        let Some(text) = payload else { return Ok(()) };
+        let mut v: serde_json::Value = serde_json::from_str(&text).map_err(|e| StoreError::Corrupt(format!("payload: {e}")))?;
+        if let Some(o) = v.as_object_mut() {
+            if o.remove("password").is_some() {
+                sqlx::query("UPDATE jobs SET payload = $1 WHERE id = $2").bind(v.to_string()).bind(id).execute(self.write_pool()).await?;
+            }
+        }
+        Ok(())
+    }
+
     /// Delete finished jobs older than `before` (housekeeping).
     pub async fn purge_done_jobs(&self, before: Millis) -> Result<u64> {
         Ok(sqlx::query("DELETE FROM jobs WHERE status IN ('DONE', 'DISMISSED') AND updated < $1")

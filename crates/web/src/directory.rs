@@ -133,7 +133,22 @@ pub async fn load_user(state: &AppState, org: &Org, id: &str) -> Result<StoredUs
 
 /// Apply a change to a user with optimistic concurrency, retrying on a lost race.
 /// The closure returns the events of the change (none: nothing to write).
-pub async fn change_user<F>(state: &AppState, org: &Org, id: &str, mut change: F) -> Result<StoredUser, ApiError>
+pub async fn change_user<F>(state: &AppState, org: &Org, id: &str, change: F) -> Result<StoredUser, ApiError>
+where
+    F: FnMut(&mut User) -> Result<Vec<NewEvent>, ApiError>,
+{
+    change_user_with_password(state, org, id, None, change).await
+}
+
+/// [`change_user`] for a change that sets the password to `new_password`: apps whose
+/// provisioning syncs passwords get it with their reconcile job, sealed.
+pub async fn change_user_with_password<F>(
+    state: &AppState,
+    org: &Org,
+    id: &str,
+    new_password: Option<&str>,
+    mut change: F,
+) -> Result<StoredUser, ApiError>
 where
     F: FnMut(&mut User) -> Result<Vec<NewEvent>, ApiError>,
 {
@@ -145,7 +160,10 @@ where
             return Ok(current);
         }
         // Provisioned apps reconcile this user after the change (same transaction).
-        let jobs = crate::provisioning::jobs_for_user(state, &org.id, user.id.as_str(), &[]).await?;
+        let mut jobs = crate::provisioning::jobs_for_user(state, &org.id, user.id.as_str(), &[]).await?;
+        if let Some(pw) = new_password.filter(|_| !user.provider.is_federated()) {
+            crate::provisioning::attach_password(state, &org.id, &mut jobs, pw).await?;
+        }
         match state.store.update_user_with_jobs(&user, current.version, &events, &jobs).await {
             Ok(stored) => return Ok(stored),
             Err(StoreError::Stale) => continue,
@@ -191,7 +209,7 @@ pub async fn update_user(state: &AppState, org: &Org, actor: &Actor, id: &str, u
     };
     let now = state.now();
     let ev = |t: &str, m: &str, u: &User| NewEvent::success(t, m, actor.party.clone(), vec![user_party(u)], actor.client.clone());
-    change_user(state, org, existing.user.id.as_str(), |user| {
+    change_user_with_password(state, org, existing.user.id.as_str(), upd.password.as_deref(), |user| {
         let mut events = Vec::new();
         if let Some(p) = &upd.profile {
             let mut next = if upd.full { Map::new() } else { user.profile.clone() };

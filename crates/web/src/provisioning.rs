@@ -58,6 +58,29 @@ pub async fn jobs_for_user(state: &AppState, org: &OrgId, user: &str, extra: &[&
     Ok(apps.iter().filter(|a| provisioned.contains(a)).map(|a| sync_job(org, a, user)).collect())
 }
 
+fn password_purpose(org: &OrgId, app: &str, user: &str) -> String {
+    format!("provisioning-password:{org}:{app}:{user}")
+}
+
+/// Put the user's new password, sealed for this one job's app and user, into the jobs of
+/// apps whose provisioning syncs passwords (Sync Password).
+pub async fn attach_password(state: &AppState, org: &OrgId, jobs: &mut [NewJob], password: &str) -> Result<(), StoreError> {
+    for job in jobs.iter_mut() {
+        let app = job.payload.get("appId").and_then(Value::as_str).unwrap_or_default().to_string();
+        let user = job.payload.get("userId").and_then(Value::as_str).unwrap_or_default().to_string();
+        let syncs = state.store.get_connection(org, &app).await.map(|c| flag(&c.features, "password")).unwrap_or(false);
+        if syncs {
+            let sealed = state
+                .settings
+                .sealing_key
+                .seal(&password_purpose(org, &app, &user), password.as_bytes())
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            job.payload["password"] = json!(sealed);
+        }
+    }
+    Ok(())
+}
+
 /// Jobs for every member of `group` in one provisioned app.
 pub async fn jobs_for_group(state: &AppState, org: &OrgId, app: &str, group: &str) -> Result<Vec<NewJob>, StoreError> {
     if !state.store.provisioned_app_ids(org).await?.iter().any(|a| a == app) {
@@ -556,6 +579,29 @@ impl Org2OrgHandler {
             }
             (Some(_), None) => "unreachable".into(),
         };
+        // Sync Password: the password set in the spoke, for users whose credentials live
+        // here (never federated or just-in-time users).
+        if let Some(sealed) = job.payload.get("password").and_then(Value::as_str) {
+            if flag(&conn.features, "password") && !user.user.provider.is_federated() {
+                let pw = self
+                    .sealing_key
+                    .open(&password_purpose(org, app_id, user_id), sealed)
+                    .map_err(|e| Fault::Config(format!("the queued password cannot be opened: {e}")))?;
+                let hub_id = match &hub_id {
+                    Some(id) => id.clone(),
+                    None => client
+                        .find_user(&username)
+                        .await?
+                        .and_then(|h| h.get("id").and_then(Value::as_str).map(str::to_string))
+                        .unwrap_or_default(),
+                };
+                if !hub_id.is_empty() {
+                    client.set_password(&hub_id, &String::from_utf8_lossy(&pw)).await?;
+                    self.store.scrub_job_secret(&job.id).await?;
+                    return Ok(format!("{result}; password pushed"));
+                }
+            }
+        }
         Ok(result)
     }
 
