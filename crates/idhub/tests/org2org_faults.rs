@@ -287,9 +287,9 @@ async fn a_rate_limited_hub_is_waited_for_until_the_push_completes() {
     let mut spoke = Node::new(sd.path(), "127.0.0.2", "spoke", &FAST_WORKER);
     hub.start().await;
     spoke.start().await;
-    let (app, group) = spoke_setup(&spoke, &hub, 30, "r").await;
+    let (app, group) = spoke_setup(&spoke, &hub, 60, "r").await;
     assign(&spoke, &app, &group).await;
-    expect_exactly_once(&hub, "r", 30, Duration::from_secs(150)).await;
+    expect_exactly_once(&hub, "r", 60, Duration::from_secs(150)).await;
     // The hub did answer 429 along the way: some pushes needed another attempt, and none
     // became a Task.
     spoke.kill();

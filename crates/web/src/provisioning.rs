@@ -508,10 +508,42 @@ impl Org2OrgHandler {
             None => app_username(&app, &user.user).map_err(|e| Fault::Config(e.summary))?,
         };
         let now = self.clock.now_millis();
+        let spoke = user.user.status;
+        let mut profile = Map::new();
+        profile.insert("login".into(), json!(username));
+        for k in PUSHED {
+            if let Some(v) = user.user.profile.get(k) {
+                profile.insert(k.into(), v.clone());
+            }
+        }
+        // A user never pushed before is created straight away (one call instead of a lookup
+        // and a create); if the hub already has the login, it is matched and linked below,
+        // so a retry never makes a second hub user.
+        let never_pushed = direct.as_ref().and_then(|d| d.external_id.as_ref()).is_none();
+        if never_pushed
+            && assigned
+            && spoke != UserStatus::Deprovisioned
+            && spoke != UserStatus::Suspended
+            && flag(&conn.features, "create")
+        {
+            let initial = self.initial_status(org, app_id, user_id, direct.as_ref().map(|d| &d.profile)).await?;
+            let activate = initial.starts_with("active");
+            let password = initial.ends_with("_with_pass").then(|| format!("Aa1-{}", idhub_domain::ids::random_base62(24)));
+            match client.create_user(&Value::Object(profile.clone()), password.as_deref(), activate).await {
+                Ok(created) => {
+                    let id = created.get("id").and_then(Value::as_str).map(str::to_string);
+                    self.store.record_app_user_sync(org, app_id, user_id, id.as_deref(), "SYNCHRONIZED", now).await?;
+                    let result = format!("created {username} in the hub ({initial})");
+                    return self.push_password(job, &conn, &client, &user, id.as_deref(), &username, result).await;
+                }
+                Err(ClientError::Rejected { status: 400, causes, summary, .. })
+                    if causes.iter().chain(std::iter::once(&summary)).any(|c| c.contains("already exists")) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
         let hub_user = client.find_user(&username).await?;
         let hub_status = hub_user.as_ref().and_then(|h| h.get("status")).and_then(Value::as_str).unwrap_or("").to_string();
         let hub_id = hub_user.as_ref().and_then(|h| h.get("id")).and_then(Value::as_str).map(str::to_string);
-        let spoke = user.user.status;
         if !assigned || spoke == UserStatus::Deprovisioned {
             if flag(&conn.features, "deactivate") {
                 if let Some(id) = &hub_id {
@@ -531,13 +563,6 @@ impl Org2OrgHandler {
                 }
             }
             return Ok("nothing to suspend".into());
-        }
-        let mut profile = Map::new();
-        profile.insert("login".into(), json!(username));
-        for k in PUSHED {
-            if let Some(v) = user.user.profile.get(k) {
-                profile.insert(k.into(), v.clone());
-            }
         }
         let result = match (&hub_id, hub_user.as_ref()) {
             (None, _) => {
@@ -579,30 +604,44 @@ impl Org2OrgHandler {
             }
             (Some(_), None) => "unreachable".into(),
         };
-        // Sync Password: the password set in the spoke, for users whose credentials live
-        // here (never federated or just-in-time users).
-        if let Some(sealed) = job.payload.get("password").and_then(Value::as_str) {
-            if flag(&conn.features, "password") && !user.user.provider.is_federated() {
-                let pw = self
-                    .sealing_key
-                    .open(&password_purpose(org, app_id, user_id), sealed)
-                    .map_err(|e| Fault::Config(format!("the queued password cannot be opened: {e}")))?;
-                let hub_id = match &hub_id {
-                    Some(id) => id.clone(),
-                    None => client
-                        .find_user(&username)
-                        .await?
-                        .and_then(|h| h.get("id").and_then(Value::as_str).map(str::to_string))
-                        .unwrap_or_default(),
-                };
-                if !hub_id.is_empty() {
-                    client.set_password(&hub_id, &String::from_utf8_lossy(&pw)).await?;
-                    self.store.scrub_job_secret(&job.id).await?;
-                    return Ok(format!("{result}; password pushed"));
-                }
-            }
+        self.push_password(job, &conn, &client, &user, hub_id.as_deref(), &username, result).await
+    }
+
+    /// Sync Password: the password set in the spoke (sealed in the job), for users whose
+    /// credentials live here (never federated or just-in-time users); scrubbed after use.
+    #[allow(clippy::too_many_arguments)]
+    async fn push_password(
+        &self,
+        job: &Job,
+        conn: &idhub_store::connections::Connection,
+        client: &OktaClient,
+        user: &idhub_store::rows::StoredUser,
+        hub_id: Option<&str>,
+        username: &str,
+        result: String,
+    ) -> Result<String, Fault> {
+        let Some(sealed) = job.payload.get("password").and_then(Value::as_str) else { return Ok(result) };
+        if !flag(&conn.features, "password") || user.user.provider.is_federated() {
+            return Ok(result);
         }
-        Ok(result)
+        let org = &job.org_id;
+        let (app_id, user_id) = (job.payload["appId"].as_str().unwrap_or_default(), job.payload["userId"].as_str().unwrap_or_default());
+        let pw = self
+            .sealing_key
+            .open(&password_purpose(org, app_id, user_id), sealed)
+            .map_err(|e| Fault::Config(format!("the queued password cannot be opened: {e}")))?;
+        let hub_id = match hub_id {
+            Some(id) => id.to_string(),
+            None => {
+                client.find_user(username).await?.and_then(|h| h.get("id").and_then(Value::as_str).map(str::to_string)).unwrap_or_default()
+            }
+        };
+        if hub_id.is_empty() {
+            return Ok(result);
+        }
+        client.set_password(&hub_id, &String::from_utf8_lossy(&pw)).await?;
+        self.store.scrub_job_secret(&job.id).await?;
+        Ok(format!("{result}; password pushed"))
     }
 
     /// The assignment's initial status: the direct assignment's, else the first group
