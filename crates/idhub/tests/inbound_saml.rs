@@ -501,3 +501,51 @@ async fn the_sign_in_page_offers_the_idp_and_routing_rules_send_usernames_to_it(
         assert_eq!(login("lee@partner.example").await.unwrap().status(), StatusCode::UNAUTHORIZED);
     }
 }
+
+#[tokio::test]
+async fn a_factor_only_idp_adds_a_factor_to_the_signed_in_user_and_signs_nobody_in() {
+    for backend in backends() {
+        let s = TestServer::start(backend).await;
+        create_user(&s, "uma@hub.example", Some("Str0ngPassw0rd"), true).await;
+        create_user(&s, "vic@hub.example", Some("Str0ngPassw0rd"), true).await;
+        let p = partner(&s, json!({})).await;
+        let mut body = p.idp.clone();
+        body["idhub"]["usage"] = json!("FACTOR");
+        let id = p.idp["id"].as_str().unwrap();
+        let (st, v) = call(s.api(Method::PUT, &format!("/api/v1/idps/{id}")).json(&body)).await;
+        assert_eq!((st, v["idhub"]["usage"].as_str()), (StatusCode::OK, Some("FACTOR")), "{v}");
+        // Without a session here: refused, nobody created.
+        let before = user_count(&s).await;
+        assert_refused(&post_acs(&p.acs(), &p.response(&person("uma@hub.example", "U", "H")), None).await, "factor_without_session");
+        assert_refused(&post_acs(&p.acs(), &p.response(&person("new@p.example", "N", "P")), None).await, "factor_without_session");
+        assert_eq!(user_count(&s).await, before);
+        // Signed in as Uma: an assertion for Uma adds the factor; one for Vic is refused.
+        let (_, authn) = call(
+            s.http.post(format!("{}/api/v1/authn", s.base_url)).json(&json!({"username": "uma@hub.example", "password": "Str0ngPassw0rd"})),
+        )
+        .await;
+        let r = no_redirects()
+            .get(format!("{}/login/sessionCookieRedirect", s.base_url))
+            .query(&[("token", authn["sessionToken"].as_str().unwrap()), ("redirectUrl", &format!("{}/app/UserHome", s.base_url))])
+            .send()
+            .await
+            .unwrap();
+        let cookie = r
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .map(|v| v.to_str().unwrap().split(';').next().unwrap().to_string())
+            .find(|c| c.starts_with("idhub_sid="))
+            .unwrap();
+        let post = |saml: String| no_redirects().post(p.acs()).header("cookie", cookie.clone()).form(&[("SAMLResponse", saml)]).send();
+        let r = post(p.response(&person("vic@hub.example", "V", "H"))).await.unwrap();
+        assert!(r.status().is_client_error());
+        assert!(r.text().await.unwrap().contains("reason: factor_user_mismatch"));
+        let r = post(p.response(&person("uma@hub.example", "U", "H"))).await.unwrap();
+        assert!(r.status().is_redirection(), "{}", r.status());
+        let (_, me) = call(s.http.get(format!("{}/api/v1/sessions/me", s.base_url)).header("cookie", cookie.clone())).await;
+        assert!(me["amr"].as_array().unwrap().iter().any(|m| m == "idp"), "{me}");
+        let (_, links) = call(s.api(Method::GET, &format!("/api/v1/idps/{id}/users"))).await;
+        assert_eq!(links, json!([]), "a factor links nobody");
+    }
+}

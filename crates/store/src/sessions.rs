@@ -127,6 +127,26 @@ impl Store {
         Ok((session, user))
     }
 
+    /// Add authentication methods to a live session (a second factor completed later).
+    pub async fn add_session_amr(&self, session: &Session, amr: &[String], events: &[NewEvent], now: Millis) -> Result<()> {
+        let mut all = session.amr.clone();
+        for m in amr {
+            if !all.contains(m) {
+                all.push(m.clone());
+            }
+        }
+        let mut tx = self.write_pool().begin().await?;
+        sqlx::query("UPDATE sessions SET amr = $1 WHERE id = $2 AND org_id = $3")
+            .bind(serde_json::to_string(&all).map_err(|e| StoreError::Corrupt(e.to_string()))?)
+            .bind(&session.id)
+            .bind(session.org_id.as_str())
+            .execute(&mut *tx)
+            .await?;
+        crate::events::insert(&mut tx, &session.org_id, events, now).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Record activity (written at most once a minute per session).
     pub async fn touch_session(&self, session: &Session, now: Millis) -> Result<()> {
         if now - session.last_seen < 60_000 {

@@ -153,10 +153,14 @@ pub async fn acs_instance(
     CurrentOrg(org): CurrentOrg,
     client: Client,
     Path(id): Path<String>,
+    parts: axum::http::request::Parts,
     form: Result<Form<HashMap<String, String>>, FormRejection>,
 ) -> Response {
     let outcome = match state.store.get_idp(&org.id, &id).await {
-        Ok(idp) => consume(&state, &org, &idp, &client.0, form_value(&form, "SAMLResponse"), form_value(&form, "RelayState")).await,
+        Ok(idp) => {
+            let session = crate::signin::session::current_session(&state, &parts).await.ok().flatten();
+            consume(&state, &org, &idp, &client.0, session, form_value(&form, "SAMLResponse"), form_value(&form, "RelayState")).await
+        }
         Err(StoreError::NotFound) => {
             return error_page(
                 StatusCode::NOT_FOUND,
@@ -176,8 +180,10 @@ pub async fn acs_org(
     State(state): State<AppState>,
     CurrentOrg(org): CurrentOrg,
     client: Client,
+    parts: axum::http::request::Parts,
     form: Result<Form<HashMap<String, String>>, FormRejection>,
 ) -> Response {
+    let session = crate::signin::session::current_session(&state, &parts).await.ok().flatten();
     let idps = match state.store.list_idps(&org.id, None, 0, 1000).await {
         Ok(v) => v,
         Err(e) => return finish(&state, &org, &client.0, Err(Outcome::Failed(e.to_string()))).await,
@@ -187,7 +193,7 @@ pub async fn acs_org(
     let (response, relay) = (form_value(&form, "SAMLResponse"), form_value(&form, "RelayState"));
     for idp in &candidates {
         if settings_of(idp).map(|s| response_issuer_may_be(&response, &s.issuer)).unwrap_or(false) {
-            let r = consume(&state, &org, idp, &client.0, response.clone(), relay.clone()).await;
+            let r = consume(&state, &org, idp, &client.0, session.clone(), response.clone(), relay.clone()).await;
             return finish(&state, &org, &client.0, r).await;
         }
     }
@@ -210,11 +216,63 @@ fn response_issuer_may_be(response: &Option<String>, issuer: &str) -> bool {
     }
 }
 
+/// IdP usage "Factor only": the assertion proves a second factor for the user already
+/// signed in here; it must name that same user, and it adds `idp` to the session's
+/// authentication methods. Nobody is created, linked or changed.
+#[allow(clippy::too_many_arguments)]
+async fn as_factor(
+    state: &AppState,
+    org: &Org,
+    idp: &Idp,
+    settings: &SamlIdp,
+    verified: &VerifiedAssertion,
+    client: &ClientInfo,
+    session: Option<crate::signin::session::SignedIn>,
+    relay: Option<String>,
+) -> Result<Response, Outcome> {
+    let factor_refusal = |reason: &'static str, detail: &str, user: Option<Party>| Outcome::Refused {
+        reason,
+        summary: summary_of("factor_only").into(),
+        detail: detail.into(),
+        user,
+        idp: Some(idp_party(idp)),
+    };
+    let Some(signed_in) = session else {
+        return Err(factor_refusal("factor_without_session", "the identity provider is a factor only; sign in here first", None));
+    };
+    let named = match super::federate::identify(state, org, idp, settings, verified).await {
+        Ok(u) => u,
+        Err(FederationError::Refused(r)) => return Err(refusal(*r, idp)),
+        Err(FederationError::Internal(e)) => return Err(Outcome::Failed(format!("{} {:?}", e.summary, e.causes))),
+    };
+    let me = crate::directory::user_party(&signed_in.user.user);
+    if named.as_ref().map(|u| &u.user.id) != Some(&signed_in.user.user.id) {
+        return Err(factor_refusal("factor_user_mismatch", "the assertion names another user than the one signed in", Some(me)));
+    }
+    let ev = NewEvent::success(
+        "user.authentication.auth_via_IDP",
+        "Authenticate user via IDP (as a factor)",
+        me,
+        vec![idp_party(idp)],
+        client.clone(),
+    );
+    state
+        .store
+        .add_session_amr(&signed_in.session, &["idp".to_string(), "mfa".to_string()], &[ev], state.now())
+        .await
+        .map_err(|e| Outcome::Failed(e.to_string()))?;
+    let target = relay.and_then(|r| same_org_target(org, &r)).unwrap_or_else(|| "/app/UserHome".to_string());
+    let mut resp = Redirect::to(&target).into_response();
+    add_security_headers(resp.headers_mut());
+    Ok(resp)
+}
+
 async fn consume(
     state: &AppState,
     org: &Org,
     idp: &Idp,
     client: &ClientInfo,
+    session: Option<crate::signin::session::SignedIn>,
     saml_response: Option<String>,
     relay_state: Option<String>,
 ) -> Result<Response, Outcome> {
@@ -235,10 +293,7 @@ async fn consume(
     let now = DateTime::<Utc>::from_timestamp_millis(state.now()).unwrap_or_else(Utc::now);
     let (verified, saved_relay) = verify_for_idp(state, org, idp, &settings, &response, now).await?;
     if settings.usage == Usage::Factor {
-        return Err(refusal(
-            Refusal { reason: "factor_only", detail: "the identity provider is configured for factor use only".into(), user: None },
-            idp,
-        ));
+        return as_factor(state, org, idp, &settings, &verified, client, session, relay_state.or(saved_relay)).await;
     }
     let user = match federate(state, org, idp, &settings, &verified, client).await {
         Ok(u) => u,

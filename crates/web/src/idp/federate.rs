@@ -197,6 +197,29 @@ async fn target_groups(
     }
 }
 
+/// The directory user an assertion names, without changing anything (IdP usage "Factor
+/// only"): the linked user, else the match by the IdP username.
+pub async fn identify(
+    state: &AppState,
+    org: &Org,
+    idp: &Idp,
+    settings: &SamlIdp,
+    a: &VerifiedAssertion,
+) -> Result<Option<StoredUser>, FederationError> {
+    if let Some(link) = state.store.idp_link_by_external_id(&org.id, &idp.id, &a.name_id().value).await? {
+        match state.store.get_user(&org.id, &link.user_id).await {
+            Ok(u) => return Ok(Some(u)),
+            Err(StoreError::NotFound) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    let ctx = MapContext::new().with_root("idpuser", idpuser_context(a));
+    match eval(&settings.username_template, &ctx)?.map(|s| s.trim().to_string()).filter(|s| !s.is_empty()) {
+        Some(username) => find_match(state, org, settings, &username).await,
+        None => Ok(None),
+    }
+}
+
 /// Apply the assertion to the directory: the signed-in user, or why nobody is.
 pub async fn federate(
     state: &AppState,
