@@ -86,13 +86,22 @@ fn enc(s: &str) -> String {
 impl OktaClient {
     /// A client for the hub at `base_url` (its origin) with an API token.
     pub fn new(base_url: &str, token: &str) -> Result<Self, ClientError> {
-        let http = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(10))
-            .timeout(Duration::from_secs(30))
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("idhub-org2org/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| ClientError::Tls(e.to_string()))?;
+        // One HTTP client for the whole process: its connection pool keeps connections
+        // to each hub open between jobs (a client per job would connect every time).
+        static SHARED: std::sync::OnceLock<reqwest::Client> = std::sync::OnceLock::new();
+        let http = match SHARED.get() {
+            Some(c) => c.clone(),
+            None => {
+                let c = reqwest::Client::builder()
+                    .connect_timeout(Duration::from_secs(10))
+                    .timeout(Duration::from_secs(30))
+                    .redirect(reqwest::redirect::Policy::none())
+                    .user_agent(concat!("idhub-org2org/", env!("CARGO_PKG_VERSION")))
+                    .build()
+                    .map_err(|e| ClientError::Tls(e.to_string()))?;
+                SHARED.get_or_init(|| c).clone()
+            }
+        };
         Ok(OktaClient { base_url: base_url.trim_end_matches('/').to_string(), token: token.to_string(), http })
     }
 

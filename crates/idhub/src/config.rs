@@ -45,6 +45,8 @@ pub struct Config {
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct ProvisioningSettings {
+    /// Jobs leased and run at once by each node.
+    pub batch: i64,
     pub lease_ms: i64,
     pub base_backoff_ms: i64,
     pub max_backoff_ms: i64,
@@ -56,6 +58,7 @@ impl Default for ProvisioningSettings {
     fn default() -> Self {
         let w = idhub_jobs::WorkerConfig::new("defaults");
         ProvisioningSettings {
+            batch: w.batch,
             lease_ms: w.lease_ms,
             base_backoff_ms: w.base_backoff_ms,
             max_backoff_ms: w.max_backoff_ms,

@@ -676,7 +676,7 @@ impl Handler for Org2OrgHandler {
                         vec![Party::new(app, "AppInstance", app, app)],
                         Default::default(),
                     );
-                    let _ = self.store.create_events(&job.org_id, &[ev], self.clock.now_millis()).await;
+                    let _ = self.store.log_event_batched(&job.org_id, ev, self.clock.now_millis()).await;
                     Outcome::Done
                 }
                 Err(Fault::Hub(e)) if e.is_transient() => {

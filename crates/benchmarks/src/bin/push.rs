@@ -29,6 +29,9 @@ struct Args {
     /// PostgreSQL server for fresh databases (default: IDHUB_TEST_PG_URL).
     #[arg(long)]
     pg_url: Option<String>,
+    /// Provisioning jobs the spoke runs at once (`provisioning.batch`).
+    #[arg(long, default_value_t = 16)]
+    batch: usize,
     /// The idhub binary (built with --release).
     #[arg(long, default_value = "target/release/idhub")]
     bin: PathBuf,
@@ -90,7 +93,8 @@ async fn main() -> Res<()> {
     let connector_token = cli(&args.bin, &["token", "create", "--org", "hub", "--name", "connector"], &hub_db)?;
     let spoke_token = cli(&args.bin, &["token", "create", "--org", "spoke", "--name", "bench"], &spoke_db)?;
     let hub = Server::start(&args.bin, &hub_db, &hub_listen, &[]).await?;
-    let spoke = Server::start(&args.bin, &spoke_db, &spoke_listen, &[]).await?;
+    let batch = args.batch.to_string();
+    let spoke = Server::start(&args.bin, &spoke_db, &spoke_listen, &[("IDHUB_PROVISIONING__BATCH", batch.as_str())]).await?;
     let http = client();
     let get = |url: String, token: String| {
         let http = http.clone();
