@@ -744,6 +744,11 @@ async fn identity_providers_and_routing_rules_through_the_console() {
     assert!(html.contains("Deactivate the identity provider before deleting it."));
     let (st, _, _) = b.post(&format!("/admin/idp/{id}/lifecycle/deactivate"), &[]).await;
     assert_eq!(st, StatusCode::SEE_OTHER);
+    // a refused inbound sign-in: the System Log says which check failed
+    let r = reqwest::Client::new().post(acs).form(&[("SAMLResponse", "PHg+")]).send().await.unwrap();
+    assert!(r.status().is_client_error());
+    let (_, html, _) = b.get("/admin/reports/system-log").await;
+    assert!(html.contains("Failed check: <strong>Identity provider</strong>"), "{html}");
     let (st, _, _) = b.post(&format!("/admin/idp/{id}/delete"), &[]).await;
     assert_eq!(st, StatusCode::SEE_OTHER);
     assert_eq!(idp_count(&s).await, 0);
