@@ -749,6 +749,14 @@ async fn identity_providers_and_routing_rules_through_the_console() {
     assert!(r.status().is_client_error());
     let (_, html, _) = b.get("/admin/reports/system-log").await;
     assert!(html.contains("Failed check: <strong>Identity provider</strong>"), "{html}");
+    // still used by the routing rule: refused until the rule is deleted
+    let (st, html, _) = b.post(&format!("/admin/idp/{id}/delete"), &[]).await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    assert!(html.contains("The routing rule Partners uses this identity provider"), "{html}");
+    let (_, rules) = call(s.api(Method::GET, "/api/v1/policies/00pIdpDiscovery/rules")).await;
+    let rid = rules[0]["id"].as_str().unwrap().to_string();
+    let (st, _, _) = b.post(&format!("/admin/access/identity-providers/routing-rules/{rid}/delete"), &[]).await;
+    assert_eq!(st, StatusCode::SEE_OTHER);
     let (st, _, _) = b.post(&format!("/admin/idp/{id}/delete"), &[]).await;
     assert_eq!(st, StatusCode::SEE_OTHER);
     assert_eq!(idp_count(&s).await, 0);

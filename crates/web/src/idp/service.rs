@@ -190,6 +190,13 @@ pub async fn delete(state: &AppState, caller: &Caller<'_>, id: &str) -> Result<(
         e.causes.push("Deactivate the identity provider before deleting it.".into());
         return Err(e);
     }
+    // A routing rule that sends sign-ins to the IdP would be left pointing at nothing.
+    let rules = state.store.list_routing_rules(&caller.org.id).await?;
+    if let Some(r) = rules.iter().find(|r| r.rule.pointer("/actions/idp/providers/0/id").and_then(Value::as_str) == Some(idp.id.as_str())) {
+        let mut e = ApiError::new(StatusCode::FORBIDDEN, "E0000056", "Delete identity provider forbidden.");
+        e.causes.push(format!("The routing rule {} uses this identity provider: change or delete the rule first.", r.name));
+        return Err(e);
+    }
     let ev = NewEvent::success(
         "system.idp.lifecycle.delete",
         "Delete identity provider",
