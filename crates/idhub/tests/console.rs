@@ -761,3 +761,79 @@ async fn identity_providers_and_routing_rules_through_the_console() {
     assert_eq!(st, StatusCode::SEE_OTHER);
     assert_eq!(idp_count(&s).await, 0);
 }
+
+#[tokio::test]
+async fn idp_metadata_import_and_routing_rule_edit_through_the_console() {
+    let s = TestServer::start(idhub_store::Backend::Sqlite).await;
+    admin_user(&s, "boss@example.com", "SUPER_ADMIN").await;
+    let mut b = Browser::new(&s);
+    b.sign_in("boss@example.com").await;
+    let (key_pem, cert_pem) = idhub_saml::keys::generate("metadata idp", 365).unwrap();
+    let key = idhub_saml::keys::SigningKey::from_pem(&key_pem, &cert_pem).unwrap();
+    let xml = idhub_saml::metadata::idp_metadata("https://meta.example/idp", "https://meta.example/sso", key.cert_b64(), &[]).unwrap();
+    b.get("/admin/access/identity-providers/new").await;
+    // broken metadata: refused next to the import box, nothing saved
+    let mut form = idp_form("Meta", "", "");
+    form.push(("idhub.metadataXml", "<nope"));
+    let (st, html, _) = b.post("/admin/access/identity-providers/new", &form).await;
+    assert_eq!(st, StatusCode::BAD_REQUEST);
+    assert!(html.contains("id=\"idp-metadata-error\""), "{html}");
+    assert_eq!((idp_count(&s).await, idp_key_count(&s).await), (0, 0));
+    // good metadata fills the issuer, the SSO URL and the certificate
+    let mut form = idp_form("Meta", "", "");
+    form.retain(|(k, _)| *k != "protocol.credentials.trust.issuer");
+    form.push(("idhub.metadataXml", &xml));
+    let (st, html, loc) = b.post("/admin/access/identity-providers/new", &form).await;
+    assert_eq!(st, StatusCode::SEE_OTHER, "{html}");
+    let id = loc.unwrap().trim_start_matches("/admin/idp/").split('?').next().unwrap().to_string();
+    let (_, idp) = call(s.api(Method::GET, &format!("/api/v1/idps/{id}"))).await;
+    assert_eq!(idp["protocol"]["credentials"]["trust"]["issuer"], "https://meta.example/idp");
+    assert_eq!(idp["protocol"]["endpoints"]["sso"]["url"], "https://meta.example/sso");
+    assert_eq!(idp_key_count(&s).await, 1);
+    let (_, html, _) = b.get(&format!("/admin/idp/{id}")).await;
+    assert!(html.contains("id=\"idp-trusted\"") && html.contains("metadata idp"), "{html}");
+
+    // a routing rule: added, then edited (priority, any user, this org's sign-in page)
+    let (st, _, _) = b
+        .post(
+            "/admin/access/identity-providers/routing-rules",
+            &[
+                ("name", "Meta users"),
+                ("priority", "5"),
+                ("active", "on"),
+                ("userMatch", "PATTERN"),
+                ("matchType", "SUFFIX"),
+                ("matchValue", "meta.example"),
+                ("app", ""),
+                ("provider", &id),
+            ],
+        )
+        .await;
+    assert_eq!(st, StatusCode::SEE_OTHER);
+    let (_, rules) = call(s.api(Method::GET, "/api/v1/policies/00pIdpDiscovery/rules")).await;
+    assert_eq!(rules[0]["conditions"]["userIdentifier"]["patterns"][0]["matchType"], "SUFFIX");
+    let rid = rules[0]["id"].as_str().unwrap().to_string();
+    let (st, html, _) = b.get(&format!("/admin/access/identity-providers/routing-rules/{rid}")).await;
+    assert_eq!(st, StatusCode::OK);
+    assert!(html.contains("value=\"meta.example\"") && html.contains("Update Rule"));
+    let (st, html, _) = b
+        .post(
+            &format!("/admin/access/identity-providers/routing-rules/{rid}"),
+            &[("name", "Meta users"), ("priority", "abc"), ("userMatch", "ANY"), ("provider", "OKTA")],
+        )
+        .await;
+    assert_eq!(st, StatusCode::BAD_REQUEST);
+    assert!(html.contains("id=\"rule-priority-error\""), "{html}");
+    let (st, _, _) = b
+        .post(
+            &format!("/admin/access/identity-providers/routing-rules/{rid}"),
+            &[("name", "Meta users"), ("priority", "2"), ("active", "on"), ("userMatch", "ANY"), ("provider", "OKTA")],
+        )
+        .await;
+    assert_eq!(st, StatusCode::SEE_OTHER);
+    let (_, rules) = call(s.api(Method::GET, "/api/v1/policies/00pIdpDiscovery/rules")).await;
+    assert_eq!(rules.as_array().unwrap().len(), 1);
+    assert_eq!(rules[0]["priority"], 2);
+    assert_eq!(rules[0]["actions"]["idp"]["providers"][0]["type"], "OKTA");
+    assert_eq!(rules[0]["conditions"]["userIdentifier"]["patterns"], json!([]));
+}
