@@ -7,8 +7,13 @@ then sees the tile, and the provisioning worker creates her in the hub. Then the
 a read-only admin changes nothing, a plain user never reaches /admin, a form without its
 CSRF token is refused. Every step leaves a screenshot in target/browser-artifacts/.
 
-Inbound SAML identity providers (Security > Identity Providers) are not built yet, so the
-journey stops before the federated sign-on into the hub.
+The hub then adds the spoke as a SAML 2.0 identity provider (Security > Identity
+Providers) with the issuer, SSO URL and certificate from the Org2Org app's setup
+instructions, JIT and automatic linking; the spoke copies the hub's ACS URL and Audience
+URI from the IdP's page into the Org2Org app's Advanced Sign-on Settings; Sarah clicks the
+Org2Org tile and lands signed in on the hub's dashboard. With the IdP deactivated, the
+same click ends on a readable error page naming the reason, and the hub's System Log says
+which check failed.
 """
 
 import time
@@ -26,6 +31,15 @@ def open_catalog_and_add(b, org, search, entry):
     b.screenshot(f"catalog-search-{entry}")
     b.click(f"#add-{entry}")
     b.find("#wizard-next")
+
+
+def wait_for_url(b, prefix, timeout=20):
+    """Wait until the browser has followed redirects and auto-posted forms to `prefix`."""
+    deadline = time.time() + timeout
+    while not b.current_url.startswith(prefix):
+        assert time.time() < deadline, f"still at {b.current_url}, expected {prefix}"
+        time.sleep(0.1)
+    b.find("body")
 
 
 def app_id_from_url(url):
@@ -106,6 +120,50 @@ def test_org2org_seed_walkthrough(orgs, browser):
     s.find("#idp-sso-url")
     assert "BEGIN CERTIFICATE" in s.text("#idp-cert")
     s.screenshot("org2org-setup-instructions")
+    spoke_issuer, spoke_sso, spoke_cert = s.text("#idp-issuer").strip(), s.text("#idp-sso-url").strip(), s.text("#idp-cert").strip()
+
+    # --- Org2 (hub): Security > Identity Providers > Add identity provider > SAML 2.0 IdP --
+    h.get(f"{hub.base}/admin/dashboard")
+    h.click("a[href='/admin/access/identity-providers']")
+    h.find("#idps")
+    h.screenshot("identity-providers")
+    h.click("#add-idp")
+    h.fill("#idp-name", "Org1")
+    h.click("#idp-usage-sso", nav=False)
+    assert h.value("#idp-username") == "idpuser.subjectNameId"
+    h.choose("#idp-link", "AUTO")
+    h.click("#idp-nomatch-auto", nav=False)
+    h.fill("#idp-issuer", spoke_issuer)
+    h.fill("#idp-sso-url", "javascript:alert(1)")
+    h.fill("#idp-certificate", spoke_cert)
+    h.click("#idp-finish")
+    assert "http" in h.text("#idp-sso-url-error"), "the refusal is next to the field"
+    assert h.value("#idp-name") == "Org1", "what was typed is kept"
+    h.screenshot("add-saml-idp-refused")
+    assert hub.api("GET", "/api/v1/idps").json() == [], "nothing saved on error"
+    h.fill("#idp-sso-url", spoke_sso)
+    if not h.value("#idp-certificate"):
+        h.fill("#idp-certificate", spoke_cert)
+    h.screenshot("add-saml-idp")
+    h.click("#idp-finish")
+    hub_acs, audience = h.text("#acs-url").strip(), h.text("#audience-uri").strip()
+    assert hub_acs.startswith(f"{hub.base}/sso/saml2/") and audience
+    assert h.exists("button.copy[data-copy='acs-url']") and h.exists("button.copy[data-copy='audience-uri']")
+    assert h.attribute("#download-metadata", "href").endswith("/metadata")
+    h.screenshot("idp-sp-metadata")
+    idp = hub.api("GET", "/api/v1/idps").json()[0]
+    assert idp["policy"]["provisioning"]["action"] == "AUTO" and idp["policy"]["accountLink"]["action"] == "AUTO"
+    assert idp["protocol"]["credentials"]["trust"]["issuer"] == spoke_issuer
+
+    # --- Org1 (spoke): the hub's ACS URL and Audience URI in Advanced Sign-on Settings ---
+    s.get(f"{spoke.base}/admin/app/{app_id}/signon")
+    s.fill("#settings-app-acsUrl", hub_acs)
+    s.fill("#settings-app-audRestriction", audience)
+    s.screenshot("org2org-advanced-sign-on-settings")
+    s.click("#save-signon")
+    s.get(f"{spoke.base}/admin/app/{app_id}/signon")
+    assert s.value("#settings-app-acsUrl") == hub_acs
+    assert s.value("#settings-app-audRestriction") == audience
 
     # Provisioning > Integration: a wrong token is refused with what the hub answered
     s.get(f"{spoke.base}/admin/app/{app_id}/provisioning")
@@ -191,6 +249,32 @@ def test_org2org_seed_walkthrough(orgs, browser):
     h.get(f"{hub.base}/admin/users?q=sarah")
     assert "sarah@org1.example" in h.text("#people")
     h.screenshot("hub-people-sarah-provisioned")
+
+    # --- Sarah: the Org2Org tile signs her in to the hub ---------------------------------
+    u.get(f"{spoke.base}/app/UserHome")
+    u.click(f"#tile-{app_id}")
+    wait_for_url(u, f"{hub.base}/app/UserHome")
+    assert u.text("#current-user") == "sarah@org1.example"
+    u.screenshot("hub-dashboard-via-org2org")
+    h.get(f"{hub.base}/admin/idp/{idp['id']}")
+    assert "sarah@org1.example" in h.text("#idp-users")
+    h.screenshot("idp-linked-users")
+
+    # --- a refused sign-in: the IdP deactivated, the page names the reason ----------------
+    h.get(f"{hub.base}/admin/access/identity-providers")
+    h.click(f"#deactivate-{idp['id']}", nav=False)
+    h.screenshot("idp-deactivate-confirm")
+    h.click(f"#confirm-deactivate-{idp['id']}")
+    assert "deactivated" in h.text("[role=status]")
+    u.get(f"{spoke.base}/app/UserHome")
+    u.click(f"#tile-{app_id}")
+    wait_for_url(u, hub_acs)
+    u.find("h1")
+    assert "idp_inactive" in u.source, "the error page names the reason"
+    u.screenshot("hub-sign-in-refused")
+    h.get(f"{hub.base}/admin/reports/system-log?filter=" + 'eventType eq "user.authentication.auth_via_IDP"')
+    assert "Failed check" in h.text("#events")
+    h.screenshot("system-log-failed-check")
 
 
 def test_read_only_admin_and_plain_user_are_refused(orgs, browser):

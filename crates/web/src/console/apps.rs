@@ -145,6 +145,20 @@ pub fn render_fields(fields: &[FormField], body: &Value, errors: &Map<String, Va
         .collect()
 }
 
+/// Set the value at a dotted API field path (`settings.app.baseUrl`), making the objects
+/// on the way.
+pub fn set_path(body: &mut Value, name: &str, value: Value) {
+    let parts: Vec<&str> = name.split('.').collect();
+    let mut at = body;
+    for p in &parts[..parts.len() - 1] {
+        if !at.get(*p).is_some_and(Value::is_object) {
+            at[*p] = json!({});
+        }
+        at = &mut at[*p];
+    }
+    at[parts[parts.len() - 1]] = value;
+}
+
 /// Set `fields` from a submitted form into `body`: checkboxes absent from the form are
 /// off (browsers send only checked ones); other fields absent from the form keep their value.
 pub fn apply_form(fields: &[FormField], form: &[(String, String)], body: &mut Value) {
@@ -154,15 +168,7 @@ pub fn apply_form(fields: &[FormField], form: &[(String, String)], body: &mut Va
             (_, Some(v)) => json!(v.trim()),
             (_, None) => continue,
         };
-        let parts: Vec<&str> = f.name.split('.').collect();
-        let mut at = &mut *body;
-        for p in &parts[..parts.len() - 1] {
-            if !at.get(*p).is_some_and(Value::is_object) {
-                at[*p] = json!({});
-            }
-            at = &mut at[*p];
-        }
-        at[parts[parts.len() - 1]] = value;
+        set_path(body, f.name, value);
         if f.name == "visibility.hide.web" {
             body["visibility"]["hide"]["iOS"] = body["visibility"]["hide"]["web"].clone();
         }

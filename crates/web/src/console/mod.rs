@@ -10,8 +10,10 @@
 mod app_tabs;
 mod apps;
 mod groups;
+mod idps;
 mod people;
 mod reports;
+mod routing;
 mod security;
 
 use crate::error::ApiError;
@@ -69,10 +71,15 @@ pub fn router() -> Router<AppState> {
         .route("/admin/app/{id}/assignments", get(app_tabs::assignments))
         .route("/admin/app/{id}/assignments/{kind}", post(app_tabs::assign))
         .route("/admin/app/{id}/assignments/{kind}/{target}/remove", post(app_tabs::unassign))
-        .route(
-            "/admin/access/identity-providers",
-            get(|a: Admin| async move { placeholder(&a, "idps", "Identity Providers", "No identity providers yet.") }),
-        )
+        .route("/admin/access/identity-providers", get(idps::list))
+        .route("/admin/access/identity-providers/new", get(idps::new_form).post(idps::create))
+        .route("/admin/idp/{id}", get(idps::view).post(idps::save))
+        .route("/admin/idp/{id}/lifecycle/{op}", post(idps::lifecycle))
+        .route("/admin/idp/{id}/delete", post(idps::delete))
+        .route("/admin/idp/{id}/metadata", get(idps::metadata))
+        .route("/admin/access/identity-providers/routing-rules", get(routing::list).post(routing::create))
+        .route("/admin/access/identity-providers/routing-rules/{id}", get(routing::edit).post(routing::save))
+        .route("/admin/access/identity-providers/routing-rules/{id}/delete", post(routing::delete))
         .route("/static/console.css", get(|| async { static_file("text/css; charset=utf-8", include_str!("../../static/console.css")) }))
         .route(
             "/static/console.js",
@@ -88,7 +95,7 @@ fn env() -> &'static Environment<'static> {
     static ENV: OnceLock<Environment<'static>> = OnceLock::new();
     ENV.get_or_init(|| {
         let mut env = Environment::new();
-        let templates: [(&str, &str); 16] = [
+        let templates: [(&str, &str); 21] = [
             ("base.html", include_str!("../../templates/console/base.html")),
             ("dashboard.html", include_str!("../../templates/console/dashboard.html")),
             ("people.html", include_str!("../../templates/console/people.html")),
@@ -105,6 +112,11 @@ fn env() -> &'static Environment<'static> {
             ("catalog.html", include_str!("../../templates/console/catalog.html")),
             ("app_new.html", include_str!("../../templates/console/app_new.html")),
             ("app.html", include_str!("../../templates/console/app.html")),
+            ("idps.html", include_str!("../../templates/console/idps.html")),
+            ("idp_form.html", include_str!("../../templates/console/idp_form.html")),
+            ("idp_new.html", include_str!("../../templates/console/idp_new.html")),
+            ("idp.html", include_str!("../../templates/console/idp.html")),
+            ("routing.html", include_str!("../../templates/console/routing.html")),
         ];
         for (name, src) in templates {
             if let Err(e) = env.add_template(name, src) {
@@ -244,10 +256,6 @@ pub fn render(admin: &Admin, template: &str, section: &str, title: &str, mut ctx
 /// A console page showing an error.
 pub fn page_error(admin: &Admin, status: StatusCode, title: &str, message: &str) -> Response {
     render(admin, "placeholder.html", "", title, json!({ "message": message }), status)
-}
-
-fn placeholder(admin: &Admin, section: &str, title: &str, message: &str) -> Response {
-    render(admin, "placeholder.html", section, title, json!({ "message": message }), StatusCode::OK)
 }
 
 /// An API error as the console shows it: a summary, the causes, and per-field messages.

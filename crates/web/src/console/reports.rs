@@ -33,6 +33,7 @@ pub async fn dashboard(State(state): State<AppState>, admin: Admin, params: Para
         .filter_map(|t| super::security::token_warning(&admin.org().settings, t, now).map(|w| format!("API token \"{}\" is {w}.", t.name)))
         .collect();
     warnings.extend(super::app_tabs::certificate_warnings(&state, admin.org()).await);
+    warnings.extend(super::idps::certificate_warnings(&state, admin.org()).await);
     if locked > 0 {
         warnings.push(format!("{locked} locked-out account(s) need an administrator to unlock them."));
     }
@@ -116,9 +117,52 @@ pub async fn system_log(State(state): State<AppState>, admin: Admin, params: Par
         "system_log.html",
         "syslog",
         "System Log",
-        json!({ "events": events.0, "next": events.1, "since": since_t, "until": until_t, "filter": filter_t, "q": q_t, "error": error }),
+        json!({ "checks": checks_of(&events.0), "events": events.0, "next": events.1, "since": since_t, "until": until_t, "filter": filter_t, "q": q_t, "error": error }),
         status,
     )
+}
+
+/// Which check an inbound SAML refusal (`user.authentication.auth_via_IDP` FAILURE) failed,
+/// and what an administrator can do about it, by the event's `outcome.reason`.
+pub fn failed_check(reason: &str) -> (&'static str, &'static str) {
+    match reason {
+        "issuer_mismatch" => ("Issuer", "The Issuer in the Response is not the IdP Issuer URI configured on the identity provider."),
+        "no_trusted_certificate" | "signature_invalid" | "signature_reference_invalid" | "unsigned" | "algorithm_not_allowed" => (
+            "Certificate / signature",
+            "The Response was not signed as required by the IdP Signature Certificate and the Response Signature settings: upload the IdP's current certificate.",
+        ),
+        "audience_mismatch" => ("Audience", "The assertion's Audience is not this identity provider's Audience URI: copy it into the IdP's app again."),
+        "destination_mismatch" | "recipient_mismatch" => (
+            "Destination / recipient",
+            "The Response was sent for another Assertion Consumer Service URL: copy the ACS URL into the IdP's app again.",
+        ),
+        "expired" | "not_yet_valid" => ("Time", "The assertion is outside its validity window: check both clocks or raise Max Clock Skew."),
+        "replay" => ("Replay", "This assertion had already been used."),
+        "in_response_to_mismatch" | "idp_initiated_not_allowed" => ("Request", "The Response does not answer a sign-in request this org sent."),
+        "status_not_success" => ("IdP status", "The identity provider itself reported a failure."),
+        "no_match" | "link_disabled" | "link_restricted" | "username_filtered" => (
+            "User match",
+            "No user could be matched or linked: check IdP username, Filter, Match against, Account Link Policy and If no match is found.",
+        ),
+        "user_deactivated" | "user_suspended" | "user_locked" | "user_inactive" => {
+            ("User status", "The matched user cannot sign in in their current status: see Reactivation Settings.")
+        }
+        "idp_inactive" | "unknown_idp" | "factor_only" => ("Identity provider", "The identity provider is inactive, unknown or set to Factor only."),
+        _ => ("Message", "The SAML message could not be read or was refused before any other check."),
+    }
+}
+
+/// The failed check of each `auth_via_IDP` failure, keyed by event uuid.
+fn checks_of(events: &[Value]) -> serde_json::Map<String, Value> {
+    events
+        .iter()
+        .filter(|e| e["eventType"] == "user.authentication.auth_via_IDP" && e["outcome"]["result"] == "FAILURE")
+        .filter_map(|e| {
+            let reason = e["outcome"]["reason"].as_str()?;
+            let (check, advice) = failed_check(reason);
+            Some((e["uuid"].as_str()?.to_string(), json!({ "check": check, "advice": advice })))
+        })
+        .collect()
 }
 
 fn enc(s: &str) -> String {

@@ -2,7 +2,8 @@
 //! org's trusted IdP certificates (`/idps/credentials/keys`), SP metadata, and the users
 //! linked to an IdP.
 
-use super::{acs_url, audience_for_new, idp_json, load_idp, settings_of, sp_signing_key};
+use super::service::{self, party, Caller};
+use super::{acs_url, idp_json, load_idp, settings_of, sp_signing_key};
 use crate::api::extract::{ApiCaller, ApiWriter, OktaJson, Params};
 use crate::api::paging::link_headers;
 use crate::error::ApiError;
@@ -13,60 +14,16 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use idhub_domain::event::{NewEvent, Party};
-use idhub_domain::idp::SamlIdp;
-use idhub_domain::ids::new_id;
 use idhub_domain::time::format_millis;
 use idhub_saml::keys::Certificate;
-use idhub_saml::metadata::{parse_idp_metadata, sp_metadata, SpMetadataSpec};
+use idhub_saml::metadata::{sp_metadata, SpMetadataSpec};
 use idhub_store::idps::{Idp, IdpKey};
 use idhub_store::orgs::Org;
 use idhub_store::StoreError;
 use serde_json::{json, Value};
 
-fn party(idp: &Idp) -> Party {
-    Party::new(idp.id.clone(), "IdentityProvider", idp.name.clone(), idp.name.clone())
-}
-
-/// Fill an IdP body's fields from IdP metadata XML given as `idhub.metadataXml` (issuer,
-/// SSO URL and binding, and the signing certificate, registered as a trusted key).
-async fn apply_metadata(state: &AppState, caller: &ApiCaller, body: &mut Value, client: &Client) -> Result<(), ApiError> {
-    let Some(xml) = body.pointer("/idhub/metadataXml").and_then(Value::as_str).map(str::to_string) else {
-        return Ok(());
-    };
-    let md = parse_idp_metadata(&xml).map_err(|e| ApiError::validation("idhub.metadataXml", vec![format!("idhub.metadataXml: {e}")]))?;
-    body["protocol"]["credentials"]["trust"]["issuer"] = json!(md.entity_id);
-    let (url, binding) = match (&md.sso_post_url, &md.sso_redirect_url) {
-        (Some(u), _) => (u.clone(), "HTTP-POST"),
-        (None, Some(u)) => (u.clone(), "HTTP-Redirect"),
-        (None, None) => return Err(ApiError::validation("idhub.metadataXml", vec!["idhub.metadataXml: the IdP offers no SSO URL".into()])),
-    };
-    body["protocol"]["endpoints"]["sso"]["url"] = json!(url);
-    body["protocol"]["endpoints"]["sso"]["binding"] = json!(binding);
-    if let Some(cert) = md.signing_certificates.first() {
-        let key = store_key(state, &caller.org, caller.actor(), client, cert).await?;
-        body["protocol"]["credentials"]["trust"]["kid"] = json!(key.kid);
-    }
-    if let Some(o) = body.get_mut("idhub").and_then(Value::as_object_mut) {
-        o.remove("metadataXml");
-    }
-    Ok(())
-}
-
-/// The trusted key must exist in the org.
-async fn check_trust_kid(state: &AppState, org: &Org, settings: &SamlIdp) -> Result<(), ApiError> {
-    if let Some(kid) = &settings.trust_kid {
-        match state.store.get_idp_key(&org.id, kid).await {
-            Ok(_) => {}
-            Err(StoreError::NotFound) => {
-                return Err(ApiError::validation(
-                    "protocol.credentials.trust.kid",
-                    vec![format!("protocol.credentials.trust.kid: no IdP key with kid {kid}")],
-                ))
-            }
-            Err(e) => return Err(e.into()),
-        }
-    }
-    Ok(())
+fn caller_of<'a>(caller: &'a ApiCaller, client: &'a Client) -> Caller<'a> {
+    Caller { org: &caller.org, actor: caller.actor(), client: &client.0 }
 }
 
 /// `POST /api/v1/idps`
@@ -75,34 +32,10 @@ pub async fn idps_create(
     ApiWriter(caller): ApiWriter,
     client: Client,
     params: Params,
-    OktaJson(mut body): OktaJson,
+    OktaJson(body): OktaJson,
 ) -> Result<Json<Value>, ApiError> {
-    if !body.is_object() {
-        return Err(ApiError::bad_body("a JSON object describing the identity provider is required"));
-    }
-    apply_metadata(&state, &caller, &mut body, &client).await?;
-    let settings = SamlIdp::from_okta(&body, &audience_for_new(&caller.org))?;
-    check_trust_kid(&state, &caller.org, &settings).await?;
     let activate = params.flag("activate", true)? && body.get("status").and_then(Value::as_str) != Some("INACTIVE");
-    let now = state.now();
-    let idp = Idp {
-        seq: 0,
-        id: new_id("0oa"),
-        org_id: caller.org.id.clone(),
-        name: settings.name.clone(),
-        status: if activate { "ACTIVE".into() } else { "INACTIVE".into() },
-        config: settings.to_okta(),
-        created: now,
-        last_updated: now,
-    };
-    let ev =
-        NewEvent::success("system.idp.lifecycle.create", "Create identity provider", caller.actor(), vec![party(&idp)], client.0.clone());
-    let idp = state.store.create_idp(&idp, &[ev]).await.map_err(|e| match e {
-        StoreError::Conflict(_) => ApiError::validation("name", vec!["name: An identity provider with this name already exists".into()]),
-        e => e.into(),
-    })?;
-    // The SP signing key (for signed AuthnRequests and the SP metadata) exists from the start.
-    sp_signing_key(&state, &caller.org, &idp).await?;
+    let idp = service::create(&state, &caller_of(&caller, &client), body, None, activate).await?;
     Ok(Json(idp_json(&state, &caller.org, &idp).await?))
 }
 
@@ -144,25 +77,9 @@ pub async fn idps_update(
     ApiWriter(caller): ApiWriter,
     client: Client,
     Path(id): Path<String>,
-    OktaJson(mut body): OktaJson,
+    OktaJson(body): OktaJson,
 ) -> Result<Json<Value>, ApiError> {
-    if !body.is_object() {
-        return Err(ApiError::bad_body("a JSON object describing the identity provider is required"));
-    }
-    let mut idp = load_idp(&state, &caller.org, &id).await?;
-    apply_metadata(&state, &caller, &mut body, &client).await?;
-    let current = settings_of(&idp)?;
-    let settings = SamlIdp::from_okta(&body, &current.audience)?;
-    check_trust_kid(&state, &caller.org, &settings).await?;
-    idp.name = settings.name.clone();
-    idp.config = settings.to_okta();
-    idp.last_updated = state.now();
-    let ev =
-        NewEvent::success("system.idp.lifecycle.update", "Update identity provider", caller.actor(), vec![party(&idp)], client.0.clone());
-    state.store.update_idp(&idp, &[ev]).await.map_err(|e| match e {
-        StoreError::Conflict(_) => ApiError::validation("name", vec!["name: An identity provider with this name already exists".into()]),
-        e => e.into(),
-    })?;
+    let idp = service::update(&state, &caller_of(&caller, &client), &id, body, None).await?;
     Ok(Json(idp_json(&state, &caller.org, &idp).await?))
 }
 
@@ -173,15 +90,7 @@ pub async fn idps_delete(
     client: Client,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    let idp = load_idp(&state, &caller.org, &id).await?;
-    if idp.status == "ACTIVE" {
-        let mut e = ApiError::new(StatusCode::FORBIDDEN, "E0000056", "Delete identity provider forbidden.");
-        e.causes.push("Deactivate the identity provider before deleting it.".into());
-        return Err(e);
-    }
-    let ev =
-        NewEvent::success("system.idp.lifecycle.delete", "Delete identity provider", caller.actor(), vec![party(&idp)], client.0.clone());
-    state.store.delete_idp(&caller.org.id, &idp.id, state.now(), &[ev]).await?;
+    service::delete(&state, &caller_of(&caller, &client), &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -192,18 +101,7 @@ pub async fn idps_lifecycle(
     client: Client,
     Path((id, op)): Path<(String, String)>,
 ) -> Result<Json<Value>, ApiError> {
-    let mut idp = load_idp(&state, &caller.org, &id).await?;
-    let (status, event, message) = match op.as_str() {
-        "activate" => ("ACTIVE", "system.idp.lifecycle.activate", "Activate identity provider"),
-        "deactivate" => ("INACTIVE", "system.idp.lifecycle.deactivate", "Deactivate identity provider"),
-        _ => return Err(ApiError::not_found(format!("/api/v1/idps/{id}/lifecycle/{op} (POST)"))),
-    };
-    if idp.status != status {
-        idp.status = status.into();
-        idp.last_updated = state.now();
-        let ev = NewEvent::success(event, message, caller.actor(), vec![party(&idp)], client.0.clone());
-        state.store.update_idp(&idp, &[ev]).await?;
-    }
+    let idp = service::set_status(&state, &caller_of(&caller, &client), &id, &op).await?;
     Ok(Json(idp_json(&state, &caller.org, &idp).await?))
 }
 
@@ -245,37 +143,6 @@ fn key_json(k: &IdpKey) -> Value {
     })
 }
 
-async fn store_key(state: &AppState, org: &Org, actor: Party, client: &Client, cert: &Certificate) -> Result<IdpKey, ApiError> {
-    let now = state.now();
-    if cert.not_after().timestamp_millis() <= now {
-        return Err(ApiError::validation("x5c", vec!["x5c: the certificate has expired".into()]));
-    }
-    // The same certificate registered twice is the same key.
-    let der = cert.der_base64();
-    if let Some(k) = state.store.list_idp_keys(&org.id).await?.into_iter().find(|k| k.cert_der == der) {
-        return Ok(k);
-    }
-    let key =
-        IdpKey { kid: uuid_like(), org_id: org.id.clone(), cert_der: der, created: now, expires: cert.not_after().timestamp_millis() };
-    let ev = NewEvent::success(
-        "system.idp.key.create",
-        "Add identity provider signing key",
-        actor,
-        vec![Party::new(key.kid.clone(), "Key", key.kid.clone(), cert.subject_common_name().unwrap_or_default())],
-        client.0.clone(),
-    );
-    state.store.create_idp_key(&key, &[ev]).await?;
-    Ok(key)
-}
-
-fn uuid_like() -> String {
-    use rand::RngCore;
-    let mut b = [0u8; 16];
-    rand::thread_rng().fill_bytes(&mut b);
-    let r: String = b.iter().map(|x| format!("{x:02x}")).collect();
-    format!("{}-{}-{}-{}-{}", &r[0..8], &r[8..12], &r[12..16], &r[16..20], &r[20..32])
-}
-
 /// `POST /api/v1/idps/credentials/keys` with `{"x5c": ["<base64 DER>"]}`.
 pub async fn keys_create(
     State(state): State<AppState>,
@@ -291,7 +158,7 @@ pub async fn keys_create(
         .ok_or_else(|| ApiError::validation("x5c", vec!["x5c: exactly one base64-encoded DER X.509 certificate is required".into()]))?;
     let cert = Certificate::from_base64_der(x5c)
         .map_err(|e| ApiError::validation("x5c", vec![format!("x5c: not a usable X.509 certificate ({e})")]))?;
-    let key = store_key(&state, &caller.org, caller.actor(), &client, &cert).await?;
+    let key = service::store_key(&state, &caller_of(&caller, &client), &cert).await?;
     Ok(Json(key_json(&key)))
 }
 

@@ -8,6 +8,7 @@ pub mod api;
 pub mod federate;
 pub mod login;
 pub mod routing;
+pub mod service;
 
 use crate::error::ApiError;
 use crate::AppState;

@@ -2,6 +2,7 @@
 //! (`GET /api/v1/policies?type=IDP_DISCOVERY`) and its rules
 //! (`/api/v1/policies/{policyId}/rules[/{ruleId}]`).
 
+use super::service::Caller;
 use crate::api::extract::{ApiCaller, ApiWriter, OktaJson, Params};
 use crate::error::ApiError;
 use crate::request::Client;
@@ -68,7 +69,8 @@ pub async fn rules_list(State(state): State<AppState>, caller: ApiCaller, Path(i
     Ok(Json(Value::Array(rules.iter().map(|r| rule_json(&caller.org, r)).collect())))
 }
 
-async fn load(state: &AppState, org: &Org, id: &str) -> Result<RoutingRule, ApiError> {
+/// A stored routing rule of the org, or Okta's 404.
+pub async fn load(state: &AppState, org: &Org, id: &str) -> Result<RoutingRule, ApiError> {
     state
         .store
         .list_routing_rules(&org.id)
@@ -95,16 +97,17 @@ async fn validated(state: &AppState, org: &Org, body: &Value) -> Result<Rule, Ap
     Ok(rule)
 }
 
-async fn save(
+/// Add a rule or replace `existing`, through the domain's validation (shared by the API
+/// and the console).
+pub async fn save_rule(
     state: &AppState,
-    caller: &ApiCaller,
-    client: &Client,
-    id: Option<RoutingRule>,
+    caller: &Caller<'_>,
+    existing: Option<RoutingRule>,
     body: &Value,
-) -> Result<Json<Value>, ApiError> {
-    let rule = validated(state, &caller.org, body).await?;
+) -> Result<RoutingRule, ApiError> {
+    let rule = validated(state, caller.org, body).await?;
     let now = state.now();
-    let (stored, event, message) = match id {
+    let (stored, event, message) = match existing {
         Some(existing) => (
             RoutingRule {
                 name: rule.name.clone(),
@@ -136,12 +139,30 @@ async fn save(
     let ev = NewEvent::success(
         event,
         message,
-        caller.actor(),
+        caller.actor.clone(),
         vec![Party::new(stored.id.clone(), "PolicyRule", stored.name.clone(), stored.name.clone())],
-        client.0.clone(),
+        caller.client.clone(),
     );
     state.store.save_routing_rule(&stored, &[ev]).await?;
-    Ok(Json(rule_json(&caller.org, &stored)))
+    Ok(stored)
+}
+
+/// Delete a rule (shared by the API and the console).
+pub async fn delete_rule(state: &AppState, caller: &Caller<'_>, id: &str) -> Result<(), ApiError> {
+    let existing = load(state, caller.org, id).await?;
+    let ev = NewEvent::success(
+        "policy.rule.delete",
+        "Delete policy rule",
+        caller.actor.clone(),
+        vec![Party::new(existing.id.clone(), "PolicyRule", existing.name.clone(), existing.name.clone())],
+        caller.client.clone(),
+    );
+    state.store.delete_routing_rule(&caller.org.id, id, state.now(), &[ev]).await?;
+    Ok(())
+}
+
+fn caller_of<'a>(caller: &'a ApiCaller, client: &'a Client) -> Caller<'a> {
+    Caller { org: &caller.org, actor: caller.actor(), client: &client.0 }
 }
 
 fn status(rule: &Rule) -> String {
@@ -157,7 +178,8 @@ pub async fn rules_create(
     OktaJson(body): OktaJson,
 ) -> Result<Json<Value>, ApiError> {
     check_policy(&id)?;
-    save(&state, &caller, &client, None, &body).await
+    let stored = save_rule(&state, &caller_of(&caller, &client), None, &body).await?;
+    Ok(Json(rule_json(&caller.org, &stored)))
 }
 
 /// `GET /api/v1/policies/{policyId}/rules/{ruleId}`
@@ -180,7 +202,8 @@ pub async fn rules_update(
 ) -> Result<Json<Value>, ApiError> {
     check_policy(&id)?;
     let existing = load(&state, &caller.org, &rid).await?;
-    save(&state, &caller, &client, Some(existing), &body).await
+    let stored = save_rule(&state, &caller_of(&caller, &client), Some(existing), &body).await?;
+    Ok(Json(rule_json(&caller.org, &stored)))
 }
 
 /// `DELETE /api/v1/policies/{policyId}/rules/{ruleId}`
@@ -191,14 +214,6 @@ pub async fn rules_delete(
     Path((id, rid)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
     check_policy(&id)?;
-    let existing = load(&state, &caller.org, &rid).await?;
-    let ev = NewEvent::success(
-        "policy.rule.delete",
-        "Delete policy rule",
-        caller.actor(),
-        vec![Party::new(existing.id.clone(), "PolicyRule", existing.name.clone(), existing.name.clone())],
-        client.0.clone(),
-    );
-    state.store.delete_routing_rule(&caller.org.id, &rid, state.now(), &[ev]).await?;
+    delete_rule(&state, &caller_of(&caller, &client), &rid).await?;
     Ok(StatusCode::NO_CONTENT)
 }
