@@ -150,3 +150,155 @@ async fn an_unreachable_hub_means_retries_not_losses() {
     assert!(pending[0].last_error.as_deref().unwrap().contains("unreachable"), "{:?}", pending[0].last_error);
     assert!(s.db.store.list_jobs(&org, "FAILED", 10).await.unwrap().is_empty(), "a network error is not a Task");
 }
+
+/// A spoke org with an enabled Org2Org app whose hub is another org on the same server:
+/// (app id, hub base URL, hub token).
+async fn provisioned_app(s: &TestServer) -> (String, String, String) {
+    let hub_url = format!("http://localhost:{}", s.addr.port());
+    let (_, hub_token) = idhub_testkit::add_org(&s.db.store, "hub", &hub_url).await;
+    let (_, app) =
+        call(s.api(Method::POST, "/api/v1/apps").json(&json!({ "name": "okta_org2org", "settings": { "app": { "baseUrl": hub_url } } })))
+            .await;
+    let app_id = app["id"].as_str().unwrap().to_string();
+    let (st, conn) = call(
+        s.api(Method::POST, &format!("/api/v1/apps/{app_id}/connections/default?activate=true"))
+            .json(&json!({ "baseUrl": hub_url, "profile": { "authScheme": "TOKEN", "token": hub_token } })),
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK, "{conn}");
+    (app_id, hub_url, hub_token)
+}
+
+async fn hub_members(s: &TestServer, hub_url: &str, token: &str, gid: &str) -> Vec<String> {
+    let (st, m) = call(s.http.get(format!("{hub_url}/api/v1/groups/{gid}/users")).header("Authorization", format!("SSWS {token}"))).await;
+    assert_eq!(st, StatusCode::OK, "{m}");
+    let mut logins: Vec<String> = m.as_array().unwrap().iter().map(|u| u["profile"]["login"].as_str().unwrap().to_string()).collect();
+    logins.sort();
+    logins
+}
+
+#[tokio::test]
+async fn push_groups_creates_links_syncs_and_unlinks_hub_groups() {
+    for backend in backends() {
+        let s = TestServer::start(backend).await;
+        let (app_id, hub_url, hub_token) = provisioned_app(&s).await;
+        let hub = |m: Method, p: &str| s.http.request(m, format!("{hub_url}{p}")).header("Authorization", format!("SSWS {hub_token}"));
+        // Contractors is assigned to the app; Sarah and Bob are in it and provisioned
+        let (_, g) =
+            call(s.api(Method::POST, "/api/v1/groups").json(&json!({"profile": {"name": "Contractors", "description": "ext"}}))).await;
+        let gid = g["id"].as_str().unwrap().to_string();
+        call(s.api(Method::PUT, &format!("/api/v1/apps/{app_id}/groups/{gid}")).json(&json!({}))).await;
+        let mut ids = vec![];
+        for login in ["sarah@spoke.example", "bob@spoke.example", "carol@spoke.example"] {
+            let u = create_user(&s, login, None, true).await;
+            ids.push(u["id"].as_str().unwrap().to_string());
+        }
+        for id in &ids[..2] {
+            s.api(Method::PUT, &format!("/api/v1/groups/{gid}/users/{id}")).send().await.unwrap();
+        }
+        drain(&s).await;
+        // bad input: nothing pushed, Okta's error shape
+        let (st, e) =
+            call(s.api(Method::POST, &format!("/api/v1/apps/{app_id}/idhub/group-push")).json(&json!({"groupId": "00gnope"}))).await;
+        assert_eq!(st, StatusCode::BAD_REQUEST, "{e}");
+        assert_eq!(e["errorCode"], "E0000001");
+        let (st, e) = call(s.api(Method::POST, &format!("/api/v1/apps/{app_id}/idhub/group-push")).json(&json!({}))).await;
+        assert_eq!(st, StatusCode::BAD_REQUEST, "{e}");
+        // push by name → the hub group is created with the provisioned members
+        let (st, m) =
+            call(s.api(Method::POST, &format!("/api/v1/apps/{app_id}/idhub/group-push")).json(&json!({"groupName": "contractors"}))).await;
+        assert_eq!(st, StatusCode::OK, "{m}");
+        let mid = m[0]["id"].as_str().unwrap().to_string();
+        assert_eq!(m[0]["status"], "PENDING");
+        let (st, e) = call(s.api(Method::POST, &format!("/api/v1/apps/{app_id}/idhub/group-push")).json(&json!({"groupId": gid}))).await;
+        assert_eq!(st, StatusCode::BAD_REQUEST, "pushed twice: {e}");
+        drain(&s).await;
+        let (_, list) = call(s.api(Method::GET, &format!("/api/v1/apps/{app_id}/idhub/group-push"))).await;
+        assert_eq!(list[0]["status"], "ACTIVE", "{list}");
+        assert!(list[0]["lastPush"].is_string());
+        let hub_gid = list[0]["targetGroupId"].as_str().unwrap().to_string();
+        let (_, hg) = call(hub(Method::GET, &format!("/api/v1/groups/{hub_gid}"))).await;
+        assert_eq!(hg["profile"]["name"], "Contractors");
+        assert_eq!(hub_members(&s, &hub_url, &hub_token, &hub_gid).await, vec!["bob@spoke.example", "sarah@spoke.example"]);
+        // membership changes and a rename propagate; Carol is provisioned by joining
+        s.api(Method::PUT, &format!("/api/v1/groups/{gid}/users/{}", ids[2])).send().await.unwrap();
+        s.api(Method::DELETE, &format!("/api/v1/groups/{gid}/users/{}", ids[0])).send().await.unwrap();
+        let (st, _) =
+            call(s.api(Method::PUT, &format!("/api/v1/groups/{gid}")).json(&json!({"profile": {"name": "Contractors EU"}}))).await;
+        assert_eq!(st, StatusCode::OK);
+        drain(&s).await;
+        drain(&s).await;
+        assert_eq!(hub_members(&s, &hub_url, &hub_token, &hub_gid).await, vec!["bob@spoke.example", "carol@spoke.example"]);
+        assert_eq!(call(hub(Method::GET, &format!("/api/v1/groups/{hub_gid}"))).await.1["profile"]["name"], "Contractors EU");
+        // unlink keeping the hub group
+        let st = s
+            .api(Method::DELETE, &format!("/api/v1/apps/{app_id}/idhub/group-push/{mid}?deleteTargetGroup=false"))
+            .send()
+            .await
+            .unwrap()
+            .status();
+        assert_eq!(st, StatusCode::NO_CONTENT);
+        drain(&s).await;
+        assert_eq!(call(hub(Method::GET, &format!("/api/v1/groups/{hub_gid}"))).await.0, StatusCode::OK, "kept");
+        let st = s.api(Method::DELETE, &format!("/api/v1/apps/{app_id}/idhub/group-push/{mid}")).send().await.unwrap().status();
+        assert_eq!(st, StatusCode::NOT_FOUND);
+        // a rule pushes the group again: linked to the existing hub group by name
+        let (st, m) = call(
+            s.api(Method::POST, &format!("/api/v1/apps/{app_id}/idhub/group-push")).json(&json!({"rule": {"nameStartsWith": "contr"}})),
+        )
+        .await;
+        assert_eq!(st, StatusCode::OK, "{m}");
+        assert_eq!(m.as_array().unwrap().len(), 1);
+        assert!(m[0]["ruleId"].is_string());
+        let mid = m[0]["id"].as_str().unwrap().to_string();
+        drain(&s).await;
+        let (_, list) = call(s.api(Method::GET, &format!("/api/v1/apps/{app_id}/idhub/group-push"))).await;
+        assert_eq!(list[0]["targetGroupId"], hub_gid.as_str(), "linked by name, not duplicated");
+        // unlink deleting the hub group
+        let st = s
+            .api(Method::DELETE, &format!("/api/v1/apps/{app_id}/idhub/group-push/{mid}?deleteTargetGroup=true"))
+            .send()
+            .await
+            .unwrap()
+            .status();
+        assert_eq!(st, StatusCode::NO_CONTENT);
+        drain(&s).await;
+        assert_eq!(call(hub(Method::GET, &format!("/api/v1/groups/{hub_gid}"))).await.0, StatusCode::NOT_FOUND, "deleted");
+        assert_eq!(call(s.api(Method::GET, &format!("/api/v1/groups/{gid}"))).await.0, StatusCode::OK, "the spoke group stays");
+        let (_, log) = call(s.api(Method::GET, "/api/v1/logs?filter=eventType%20eq%20%22application.provision.group_push.pushed%22")).await;
+        assert!(log.as_array().unwrap().len() >= 3, "{log}");
+    }
+}
+
+#[tokio::test]
+async fn a_group_push_waits_out_a_hub_outage() {
+    let s = TestServer::start(idhub_store::Backend::Sqlite).await;
+    let (app_id, hub_url, hub_token) = provisioned_app(&s).await;
+    let org = idhub_domain::ids::OrgId(s.org_id.clone());
+    let (_, g) = call(s.api(Method::POST, "/api/v1/groups").json(&json!({"profile": {"name": "Outage"}}))).await;
+    // the hub goes away: the connection points at a closed port
+    let mut c = s.db.store.get_connection(&org, &app_id).await.unwrap();
+    let good = c.base_url.clone();
+    c.base_url = "http://127.0.0.1:1".into();
+    s.db.store.save_connection(&c, &[]).await.unwrap();
+    let (st, m) = call(s.api(Method::POST, &format!("/api/v1/apps/{app_id}/idhub/group-push")).json(&json!({"groupId": g["id"]}))).await;
+    assert_eq!(st, StatusCode::OK, "{m}");
+    drain(&s).await;
+    let pending = s.db.store.list_jobs(&org, "PENDING", 10).await.unwrap();
+    assert_eq!(pending.len(), 1, "kept for a retry");
+    assert!(pending[0].last_error.as_deref().unwrap().contains("unreachable"));
+    assert!(s.db.store.list_jobs(&org, "FAILED", 10).await.unwrap().is_empty(), "not a Task");
+    let (_, list) = call(s.api(Method::GET, &format!("/api/v1/apps/{app_id}/idhub/group-push"))).await;
+    assert!(list[0]["lastError"].as_str().unwrap().contains("unreachable"), "{list}");
+    // the hub is back; the retry (made due now) pushes exactly one group
+    c.base_url = good;
+    s.db.store.save_connection(&c, &[]).await.unwrap();
+    // the first retry is due within the first backoff (at most 1 s)
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    drain(&s).await;
+    let (_, list) = call(s.api(Method::GET, &format!("/api/v1/apps/{app_id}/idhub/group-push"))).await;
+    assert_eq!(list[0]["status"], "ACTIVE", "{list}");
+    let (_, hub_groups) =
+        call(s.http.get(format!("{hub_url}/api/v1/groups?q=Outage")).header("Authorization", format!("SSWS {hub_token}"))).await;
+    assert_eq!(hub_groups.as_array().unwrap().len(), 1);
+}

@@ -71,8 +71,9 @@ impl Store {
         group_from_row(&row)
     }
 
-    /// Rename / redescribe a group.
-    pub async fn update_group(&self, group: &Group, events: &[NewEvent]) -> Result<()> {
+    /// Rename / redescribe a group (with the jobs that push the change, in the same
+    /// transaction).
+    pub async fn update_group(&self, group: &Group, events: &[NewEvent], jobs: &[NewJob]) -> Result<()> {
         let mut tx = self.write_pool().begin().await?;
         let n = sqlx::query(
             "UPDATE user_groups SET name = $1, name_key = $2, description = $3, last_updated = $4 WHERE org_id = $5 AND id = $6",
@@ -91,6 +92,9 @@ impl Store {
             return Err(StoreError::NotFound);
         }
         events::insert(&mut tx, &group.org_id, events, group.last_updated).await?;
+        for job in jobs {
+            enqueue(&mut tx, job, group.last_updated).await?;
+        }
         tx.commit().await?;
         Ok(())
     }
@@ -103,7 +107,12 @@ impl Store {
             .bind(id.as_str())
             .execute(&mut *tx)
             .await?;
-        // Its app assignments go with it.
+        // Its pushes stop (the hub groups stay) and its app assignments go with it.
+        sqlx::query("DELETE FROM group_push WHERE org_id = $1 AND group_id = $2")
+            .bind(org.as_str())
+            .bind(id.as_str())
+            .execute(&mut *tx)
+            .await?;
         sqlx::query("DELETE FROM app_groups WHERE org_id = $1 AND group_id = $2")
             .bind(org.as_str())
             .bind(id.as_str())

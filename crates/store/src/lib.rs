@@ -9,6 +9,7 @@ mod backend;
 pub mod connections;
 pub mod events;
 pub mod factors;
+pub mod group_push;
 pub mod groups;
 pub mod idps;
 pub mod jobs;

@@ -66,10 +66,11 @@ pub async fn jobs_for_group(state: &AppState, org: &OrgId, app: &str, group: &st
     Ok(state.store.group_member_ids(org, group).await?.iter().map(|u| sync_job(org, app, u)).collect())
 }
 
-/// Jobs for one user in every provisioned app assigned to `group` (membership changes).
+/// Jobs for a membership change of `user` in `group`: the user in every provisioned app
+/// assigned to the group, and the group's pushes (Push Groups).
 pub async fn group_app_jobs(state: &AppState, org: &OrgId, group: &str, user: &str) -> Result<Vec<NewJob>, StoreError> {
     let provisioned = state.store.provisioned_app_ids(org).await?;
-    let mut jobs = vec![];
+    let mut jobs = crate::group_push::jobs_for_group_change(state, org, group).await?;
     for app in provisioned {
         if state.store.list_app_groups(org, &app).await?.iter().any(|g| g.group_id == group) {
             jobs.push(sync_job(org, &app, user));
@@ -447,7 +448,7 @@ pub struct Org2OrgHandler {
     pub clock: std::sync::Arc<dyn idhub_domain::time::Clock>,
 }
 
-enum Fault {
+pub(crate) enum Fault {
     Store(String),
     Hub(ClientError),
     Config(String),
@@ -466,6 +467,18 @@ impl From<ClientError> for Fault {
 }
 
 impl Org2OrgHandler {
+    /// The app and a client for its hub, or `None` when the app, its connection or
+    /// provisioning is gone or disabled (nothing to do).
+    pub(crate) async fn hub_client(&self, org: &OrgId, app_id: &str) -> Result<Option<(App, OktaClient)>, Fault> {
+        let Ok(app) = self.store.get_app(org, app_id).await else { return Ok(None) };
+        let Ok(conn) = self.store.get_connection(org, app_id).await else { return Ok(None) };
+        if conn.status != "ENABLED" {
+            return Ok(None);
+        }
+        let token = self.sealing_key.open(&purpose(org, app_id), &conn.token_sealed).map_err(|e| Fault::Config(e.to_string()))?;
+        Ok(Some((app, OktaClient::new(&conn.base_url, &String::from_utf8_lossy(&token))?)))
+    }
+
     async fn sync(&self, job: &Job) -> Result<String, Fault> {
         let org = &job.org_id;
         let app_id = job.payload.get("appId").and_then(Value::as_str).unwrap_or_default();
@@ -527,6 +540,9 @@ impl Org2OrgHandler {
                 let created = client.create_user(&Value::Object(profile), password.as_deref(), activate).await?;
                 let id = created.get("id").and_then(Value::as_str).map(str::to_string);
                 self.store.record_app_user_sync(org, app_id, user_id, id.as_deref(), "SYNCHRONIZED", now).await?;
+                if let Some(id) = &id {
+                    self.join_pushed_groups(org, app_id, user_id, id, &client).await?;
+                }
                 format!("created {username} in the hub ({initial})")
             }
             (Some(id), Some(hub)) => {
@@ -548,6 +564,10 @@ impl Org2OrgHandler {
                     }
                 }
                 self.store.record_app_user_sync(org, app_id, user_id, Some(id), "SYNCHRONIZED", now).await?;
+                if direct.as_ref().and_then(|d| d.external_id.as_deref()) != Some(id.as_str()) {
+                    // first link (or a group push that ran before the user existed)
+                    self.join_pushed_groups(org, app_id, user_id, id, &client).await?;
+                }
                 if actions.is_empty() {
                     format!("{username} already in sync")
                 } else {
@@ -580,12 +600,25 @@ impl Org2OrgHandler {
 impl Handler for Org2OrgHandler {
     fn handle<'a>(&'a self, job: &'a Job) -> BoxFuture<'a, Outcome> {
         Box::pin(async move {
-            match self.sync(job).await {
+            let group_push = job.kind == crate::group_push::KIND;
+            let result = if group_push { self.push_group(job).await } else { self.sync(job).await };
+            if group_push {
+                if let (Err(e), Some(m)) = (&result, job.payload.get("mappingId").and_then(Value::as_str)) {
+                    let (status, msg) = match e {
+                        Fault::Hub(e) if e.is_transient() => ("PENDING", e.to_string()),
+                        Fault::Hub(e) => ("ERROR", e.to_string()),
+                        Fault::Config(e) => ("ERROR", e.clone()),
+                        Fault::Store(e) => ("PENDING", e.clone()),
+                    };
+                    let _ = self.store.record_group_push(&job.org_id, m, None, status, Some(&msg), self.clock.now_millis()).await;
+                }
+            }
+            match result {
                 Ok(what) => {
                     tracing::info!(job = %job.id, "provisioning: {what}");
                     let app = job.payload.get("appId").and_then(Value::as_str).unwrap_or_default();
                     let ev = NewEvent::success(
-                        "application.provision.user.sync",
+                        if group_push { "application.provision.group_push.pushed" } else { "application.provision.user.sync" },
                         what,
                         Party::system(),
                         vec![Party::new(app, "AppInstance", app, app)],
@@ -607,6 +640,17 @@ impl Handler for Org2OrgHandler {
 
 fn failure(job: &Job, reason: &str) -> NewEvent {
     let app = job.payload.get("appId").and_then(Value::as_str).unwrap_or_default();
+    if job.kind == crate::group_push::KIND {
+        let group = job.payload.get("groupId").and_then(Value::as_str).unwrap_or_default();
+        return NewEvent::failure(
+            "application.provision.group_push.push",
+            "Push group to app failed",
+            Party::system(),
+            vec![Party::new(group, "UserGroup", group, group), Party::new(app, "AppInstance", app, app)],
+            Default::default(),
+            reason,
+        );
+    }
     let user = job.payload.get("userId").and_then(Value::as_str).unwrap_or_default();
     NewEvent::failure(
         "application.provision.user.push",

@@ -128,7 +128,8 @@ pub async fn groups_update(
     g.description = description;
     g.last_updated = state.now();
     let ev = NewEvent::success("group.profile.update", "Update group profile", caller.actor(), vec![party(&g)], client.0);
-    state.store.update_group(&g, &[ev]).await.map_err(conflict)?;
+    let jobs = crate::group_push::jobs_for_group_change(&state, &caller.org.id, g.id.as_str()).await?;
+    state.store.update_group(&g, &[ev], &jobs).await.map_err(conflict)?;
     Ok(Json(group_json(&caller.org.base_url, &g)))
 }
 

@@ -54,6 +54,8 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/apps/{id}/connections/default", get(crate::provisioning::connection_get).post(crate::provisioning::connection_save))
         .route("/apps/{id}/connections/default/lifecycle/{op}", post(crate::provisioning::connection_lifecycle))
         .route("/apps/{id}/features", get(crate::provisioning::features_get))
+        .route("/apps/{id}/idhub/group-push", get(crate::group_push::group_push_list).post(crate::group_push::group_push_create))
+        .route("/apps/{id}/idhub/group-push/{mapping}", axum::routing::delete(crate::group_push::group_push_delete))
         .route("/apps/{id}/features/{feature}", get(crate::provisioning::features_get).put(crate::provisioning::features_put))
         .route("/users/{id}/appLinks", get(applications::user_app_links))
         .route("/apps/{id}/idhub/provisioning/progress", get(tasks::provisioning_progress))
