@@ -302,3 +302,102 @@ async fn a_group_push_waits_out_a_hub_outage() {
         call(s.http.get(format!("{hub_url}/api/v1/groups?q=Outage")).header("Authorization", format!("SSWS {hub_token}"))).await;
     assert_eq!(hub_groups.as_array().unwrap().len(), 1);
 }
+
+#[tokio::test]
+async fn import_proposes_links_and_creates_changes_nothing_before_confirm_and_sources_profiles() {
+    for backend in backends() {
+        let s = TestServer::start(backend).await;
+        let (app_id, hub_url, hub_token) = provisioned_app(&s).await;
+        let hub = |m: Method, p: &str| s.http.request(m, format!("{hub_url}{p}")).header("Authorization", format!("SSWS {hub_token}"));
+        // the hub has Linda (also in the spoke, same login) and Nina (only in the hub)
+        let mut hub_ids = std::collections::HashMap::new();
+        for (login, first) in [("linda@partner.example", "Linda"), ("nina@partner.example", "Nina")] {
+            let (st, u) =
+                call(hub(Method::POST, "/api/v1/users?activate=true").json(&json!({ "profile": profile(login, first, "Hub") }))).await;
+            assert_eq!(st, StatusCode::OK, "{u}");
+            hub_ids.insert(login, u["id"].as_str().unwrap().to_string());
+        }
+        let linda = create_user(&s, "linda@partner.example", None, true).await;
+        let linda_id = linda["id"].as_str().unwrap().to_string();
+        // settings: exact username match, the app is the profile source
+        let (st, f) = call(s.api(Method::PUT, &format!("/api/v1/apps/{app_id}/features/INBOUND_PROVISIONING")).json(&json!({ "capabilities": { "importRules": { "userCreateAndMatch": { "exactMatchCriteria": "USERNAME" } }, "idhub:profileSource": { "status": "ENABLED" } } }))).await;
+        assert_eq!(st, StatusCode::OK, "{f}");
+        assert_eq!(f["capabilities"]["idhub:profileSource"]["status"], "ENABLED");
+        let (st, e) = call(
+            s.api(Method::PUT, &format!("/api/v1/apps/{app_id}/features/INBOUND_PROVISIONING"))
+                .json(&json!({ "capabilities": { "importRules": { "userCreateAndMatch": { "exactMatchCriteria": "NAME" } } } })),
+        )
+        .await;
+        assert_eq!(st, StatusCode::BAD_REQUEST, "{e}");
+        assert_eq!(e["errorCode"], "E0000001");
+        // Import Now: proposals only
+        let users_before = user_count(&s).await;
+        let (st, j) = call(s.api(Method::POST, &format!("/api/v1/apps/{app_id}/idhub/import"))).await;
+        assert_eq!(st, StatusCode::ACCEPTED, "{j}");
+        drain(&s).await;
+        let (_, state) = call(s.api(Method::GET, &format!("/api/v1/apps/{app_id}/idhub/import"))).await;
+        let pending = state["pending"].as_array().unwrap().clone();
+        let find = |login: &str| pending.iter().find(|c| c["hubLogin"] == login).unwrap_or_else(|| panic!("{login} in {state}")).clone();
+        let (l, n) = (find("linda@partner.example"), find("nina@partner.example"));
+        assert_eq!(l["action"], "LINK");
+        assert_eq!(l["userId"], linda_id.as_str());
+        assert_eq!(n["action"], "CREATE");
+        assert!(state["lastImport"].is_string(), "{state}");
+        assert_eq!(user_count(&s).await, users_before, "nothing created before confirm");
+        let (_, au) = call(s.api(Method::GET, &format!("/api/v1/apps/{app_id}/users"))).await;
+        assert!(au.as_array().unwrap().is_empty(), "nothing assigned before confirm");
+        // a bad confirmation changes nothing
+        let (st, e) =
+            call(s.api(Method::POST, &format!("/api/v1/apps/{app_id}/idhub/import/confirm")).json(&json!({ "ids": [l["id"], "impnope"] })))
+                .await;
+        assert_eq!(st, StatusCode::BAD_REQUEST, "{e}");
+        assert!(call(s.api(Method::GET, &format!("/api/v1/apps/{app_id}/users"))).await.1.as_array().unwrap().is_empty());
+        // Confirm Assignments for the two selected
+        let (st, done) =
+            call(s.api(Method::POST, &format!("/api/v1/apps/{app_id}/idhub/import/confirm")).json(&json!({ "ids": [l["id"], n["id"]] })))
+                .await;
+        assert_eq!(st, StatusCode::OK, "{done}");
+        assert!(done.as_array().unwrap().iter().all(|r| r["status"] == "CONFIRMED"), "{done}");
+        let (st, nina) = call(s.api(Method::GET, "/api/v1/users/nina@partner.example")).await;
+        assert_eq!(st, StatusCode::OK, "created in the spoke");
+        assert_eq!(nina["profile"]["firstName"], "Nina");
+        let nina_id = nina["id"].as_str().unwrap().to_string();
+        let (_, au) = call(s.api(Method::GET, &format!("/api/v1/apps/{app_id}/users"))).await;
+        let mut ext: Vec<(String, String)> = au
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|u| (u["id"].as_str().unwrap().to_string(), u["externalId"].as_str().unwrap_or("").to_string()))
+            .collect();
+        ext.sort();
+        let mut want =
+            vec![(linda_id.clone(), hub_ids["linda@partner.example"].clone()), (nina_id.clone(), hub_ids["nina@partner.example"].clone())];
+        want.sort();
+        assert_eq!(ext, want, "app users carry the hub ids");
+        drain(&s).await;
+        // profile sourcing: the hub's change arrives on the next import; spoke edits are refused
+        let hub_nina = &hub_ids["nina@partner.example"];
+        call(
+            hub(Method::POST, &format!("/api/v1/users/{hub_nina}"))
+                .json(&json!({ "profile": { "title": "Partner lead", "lastName": "Hub-Renamed" } })),
+        )
+        .await;
+        call(s.api(Method::POST, &format!("/api/v1/apps/{app_id}/idhub/import"))).await;
+        drain(&s).await;
+        let (_, nina) = call(s.api(Method::GET, &format!("/api/v1/users/{nina_id}"))).await;
+        assert_eq!(nina["profile"]["title"], "Partner lead");
+        assert_eq!(nina["profile"]["lastName"], "Hub-Renamed");
+        let (st, e) =
+            call(s.api(Method::POST, &format!("/api/v1/users/{nina_id}")).json(&json!({ "profile": { "title": "Edited in spoke" } })))
+                .await;
+        assert_eq!(st, StatusCode::BAD_REQUEST, "{e}");
+        assert_eq!(e["errorCode"], "E0000001");
+        assert!(e["errorCauses"][0]["errorSummary"].as_str().unwrap().contains("profile source"), "{e}");
+        let (_, still) = call(s.api(Method::GET, &format!("/api/v1/users/{nina_id}"))).await;
+        assert_eq!(still["profile"]["title"], "Partner lead", "the refused edit changed nothing");
+        let (st, _) = call(s.api(Method::POST, &format!("/api/v1/users/{nina_id}/lifecycle/deactivate"))).await;
+        assert_eq!(st, StatusCode::OK, "lifecycle changes are still allowed");
+        // the hub kept its own profile (no push back of a sourced profile)
+        assert_eq!(call(hub(Method::GET, &format!("/api/v1/users/{hub_nina}"))).await.1["profile"]["title"], "Partner lead");
+    }
+}

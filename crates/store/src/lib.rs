@@ -12,6 +12,7 @@ pub mod factors;
 pub mod group_push;
 pub mod groups;
 pub mod idps;
+pub mod imports;
 pub mod jobs;
 mod migrate;
 pub mod orgs;

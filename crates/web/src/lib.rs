@@ -12,6 +12,7 @@ pub mod group_push;
 pub mod health;
 pub mod html;
 pub mod idp;
+pub mod import;
 pub mod org;
 pub mod passwords;
 pub mod provisioning;

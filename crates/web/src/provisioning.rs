@@ -333,6 +333,31 @@ pub async fn set_features(
     app_id: &str,
     changes: &[(&str, bool)],
 ) -> Result<(App, Connection), ApiError> {
+    update_features(state, org, actor, app_id, "Update provisioning features", |f| {
+        for (key, on) in changes {
+            if !FEATURE_FLAGS.contains(key) {
+                return Err(ApiError::validation("feature", vec![format!("{key}: not a provisioning feature")]));
+            }
+            f.insert(key.to_string(), json!(on));
+        }
+        Ok(())
+    })
+    .await
+}
+
+/// Change an app's provisioning settings (the connection's features) with `change`,
+/// logging `message`; the API integration must exist.
+pub async fn update_features<F>(
+    state: &AppState,
+    org: &Org,
+    actor: &Actor,
+    app_id: &str,
+    message: &str,
+    change: F,
+) -> Result<(App, Connection), ApiError>
+where
+    F: FnOnce(&mut Map<String, Value>) -> Result<(), ApiError>,
+{
     let app = load_app(state, org, app_id).await?;
     let mut c = state
         .store
@@ -340,17 +365,12 @@ pub async fn set_features(
         .await
         .map_err(|_| ApiError::validation("connection", vec!["connection: configure the API integration first".into()]))?;
     let mut f: Map<String, Value> = c.features.as_object().cloned().unwrap_or_default();
-    for (key, on) in changes {
-        if !FEATURE_FLAGS.contains(key) {
-            return Err(ApiError::validation("feature", vec![format!("{key}: not a provisioning feature")]));
-        }
-        f.insert(key.to_string(), json!(on));
-    }
+    change(&mut f)?;
     c.features = Value::Object(f);
     c.last_updated = state.now();
     let ev = NewEvent::success(
         "application.provision.feature.update",
-        "Update provisioning features",
+        message,
         actor.party.clone(),
         vec![Party::new(app.id.clone(), "AppInstance", app.name.clone(), app.label.clone())],
         actor.client.clone(),
@@ -400,6 +420,9 @@ pub async fn features_put(
     Path((id, feature)): Path<(String, String)>,
     OktaJson(body): OktaJson,
 ) -> Result<Json<Value>, ApiError> {
+    if feature == "INBOUND_PROVISIONING" {
+        return crate::import::inbound_put(&state, &caller.org, &Actor { party: caller.actor(), client: client.0 }, &id, &body).await;
+    }
     if feature != "USER_PROVISIONING" {
         return Err(ApiError::not_found(format!("{feature} (Feature)")));
     }
@@ -424,7 +447,7 @@ pub async fn features_put(
 }
 
 /// Base profile attributes pushed to the hub (custom spoke attributes stay home).
-const PUSHED: [&str; 14] = [
+pub(crate) const PUSHED: [&str; 14] = [
     "email",
     "firstName",
     "lastName",
@@ -554,7 +577,10 @@ impl Org2OrgHandler {
                     client.lifecycle(id, "unsuspend", false).await?;
                     actions.push("unsuspended");
                 }
-                if flag(&conn.features, "update") {
+                // a profile the hub sources (imported with profile sourcing) is not pushed back
+                let sourced = flag(&conn.features, "profileSource")
+                    && self.store.imports_of_user(org, user_id).await?.iter().any(|c| c.app_id == app_id);
+                if flag(&conn.features, "update") && !sourced {
                     let current = hub.get("profile").cloned().unwrap_or(Value::Null);
                     let changed: Map<String, Value> =
                         profile.iter().filter(|(k, v)| current.get(k.as_str()) != Some(v)).map(|(k, v)| (k.clone(), v.clone())).collect();
@@ -601,7 +627,13 @@ impl Handler for Org2OrgHandler {
     fn handle<'a>(&'a self, job: &'a Job) -> BoxFuture<'a, Outcome> {
         Box::pin(async move {
             let group_push = job.kind == crate::group_push::KIND;
-            let result = if group_push { self.push_group(job).await } else { self.sync(job).await };
+            let result = if group_push {
+                self.push_group(job).await
+            } else if job.kind == crate::import::KIND {
+                self.import(job).await
+            } else {
+                self.sync(job).await
+            };
             if group_push {
                 if let (Err(e), Some(m)) = (&result, job.payload.get("mappingId").and_then(Value::as_str)) {
                     let (status, msg) = match e {

@@ -55,6 +55,8 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/apps/{id}/connections/default/lifecycle/{op}", post(crate::provisioning::connection_lifecycle))
         .route("/apps/{id}/features", get(crate::provisioning::features_get))
         .route("/apps/{id}/idhub/group-push", get(crate::group_push::group_push_list).post(crate::group_push::group_push_create))
+        .route("/apps/{id}/idhub/import", get(crate::import::import_get).post(crate::import::import_post))
+        .route("/apps/{id}/idhub/import/confirm", post(crate::import::import_confirm))
         .route("/apps/{id}/idhub/group-push/{mapping}", axum::routing::delete(crate::group_push::group_push_delete))
         .route("/apps/{id}/features/{feature}", get(crate::provisioning::features_get).put(crate::provisioning::features_put))
         .route("/users/{id}/appLinks", get(applications::user_app_links))
