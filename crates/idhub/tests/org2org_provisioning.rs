@@ -6,26 +6,6 @@
 
 mod common;
 use common::*;
-use idhub_jobs::{run_once, Handler, WorkerConfig};
-use std::sync::Arc;
-
-async fn drain(s: &TestServer) -> usize {
-    let handler: Arc<dyn Handler> = Arc::new(idhub_web::provisioning::Org2OrgHandler {
-        store: s.db.store.clone(),
-        sealing_key: s.sealing_key.clone(),
-        clock: Arc::new(idhub_domain::time::SystemClock),
-    });
-    let cfg = WorkerConfig::new(idhub_web::provisioning::QUEUE);
-    let mut total = 0;
-    for _ in 0..20 {
-        let n = run_once(&s.db.store, &idhub_domain::time::SystemClock, &cfg, &handler).await.unwrap();
-        if n == 0 {
-            break;
-        }
-        total += n;
-    }
-    total
-}
 
 #[tokio::test]
 async fn spoke_pushes_the_contractors_group_into_the_hub() {
@@ -149,24 +129,6 @@ async fn an_unreachable_hub_means_retries_not_losses() {
     assert_eq!(pending.len(), 1, "kept for a retry with backoff");
     assert!(pending[0].last_error.as_deref().unwrap().contains("unreachable"), "{:?}", pending[0].last_error);
     assert!(s.db.store.list_jobs(&org, "FAILED", 10).await.unwrap().is_empty(), "a network error is not a Task");
-}
-
-/// A spoke org with an enabled Org2Org app whose hub is another org on the same server:
-/// (app id, hub base URL, hub token).
-async fn provisioned_app(s: &TestServer) -> (String, String, String) {
-    let hub_url = format!("http://localhost:{}", s.addr.port());
-    let (_, hub_token) = idhub_testkit::add_org(&s.db.store, "hub", &hub_url).await;
-    let (_, app) =
-        call(s.api(Method::POST, "/api/v1/apps").json(&json!({ "name": "okta_org2org", "settings": { "app": { "baseUrl": hub_url } } })))
-            .await;
-    let app_id = app["id"].as_str().unwrap().to_string();
-    let (st, conn) = call(
-        s.api(Method::POST, &format!("/api/v1/apps/{app_id}/connections/default?activate=true"))
-            .json(&json!({ "baseUrl": hub_url, "profile": { "authScheme": "TOKEN", "token": hub_token } })),
-    )
-    .await;
-    assert_eq!(st, StatusCode::OK, "{conn}");
-    (app_id, hub_url, hub_token)
 }
 
 async fn hub_members(s: &TestServer, hub_url: &str, token: &str, gid: &str) -> Vec<String> {

@@ -28,6 +28,7 @@ pub enum Tab {
     Provisioning,
     Assignments,
     PushGroups,
+    Import,
 }
 
 impl Tab {
@@ -39,6 +40,7 @@ impl Tab {
             Tab::Provisioning => "provisioning",
             Tab::Assignments => "assignments",
             Tab::PushGroups => "push-groups",
+            Tab::Import => "import",
         }
     }
 }
@@ -64,7 +66,7 @@ pub async fn app_page(state: &AppState, admin: &Admin, id: &str, tab: Tab, extra
     let Some(entry) = catalog(&app.name) else {
         return super::page_error(admin, StatusCode::NOT_FOUND, "Not found", "The app's template is not in the catalog.");
     };
-    if matches!(tab, Tab::Provisioning | Tab::PushGroups) && !entry.provisioning {
+    if matches!(tab, Tab::Provisioning | Tab::PushGroups | Tab::Import) && !entry.provisioning {
         return super::page_error(admin, StatusCode::NOT_FOUND, "Not found", "This app has no provisioning.");
     }
     let aj = app_json(org, &app);
@@ -177,6 +179,11 @@ pub async fn app_page(state: &AppState, admin: &Admin, id: &str, tab: Tab, extra
                 .map(|g| json!({ "id": g.group.id, "name": g.group.name }))
                 .collect::<Vec<_>>());
             ctx["active"] = json!(state.store.get_connection(&org.id, &app.id).await.is_ok_and(|c| c.status == "ENABLED"));
+        }
+        Tab::Import => {
+            ctx["import"] = crate::import::import_state(state, org, &app.id).await.unwrap_or(Value::Null);
+            ctx["active"] = json!(state.store.get_connection(&org.id, &app.id).await.is_ok_and(|c| c.status == "ENABLED"));
+            ctx["schedules"] = json!(crate::import::SCHEDULES.iter().map(|s| s.0).collect::<Vec<_>>());
         }
     }
     merge(&mut ctx, &extra);
@@ -424,5 +431,54 @@ pub async fn unlink_push(
             if delete { "Group unlinked; the hub group will be deleted." } else { "Group unlinked; the hub group is kept." },
         ),
         Err(e) => app_page(&state, &admin, &id, Tab::PushGroups, json!({ "error": error_context(&e).0 }), e.status).await,
+    }
+}
+
+/// `GET /admin/app/{id}/import`
+pub async fn import_tab(State(state): State<AppState>, admin: Admin, params: Params, Path(id): Path<String>) -> Response {
+    app_page(&state, &admin, &id, Tab::Import, json!({ "notice": notice(&params) }), StatusCode::OK).await
+}
+
+/// `POST /admin/app/{id}/import/{now|confirm|settings}`: Import Now; Confirm Assignments
+/// (`all=on`, or the checked `id`s); the import settings (match rule, schedule, profile
+/// source).
+pub async fn import_action(
+    State(state): State<AppState>,
+    Path((id, action)): Path<(String, String)>,
+    WriteForm { admin, form }: WriteForm,
+) -> Response {
+    let actor = admin.actor();
+    let result = match action.as_str() {
+        "now" => crate::import::import_now(&state, admin.org(), &actor, &id)
+            .await
+            .map(|_| "Import started. Its results appear below for confirmation.".to_string()),
+        "confirm" => {
+            let ids: Vec<String> = form.iter().filter(|(k, _)| k == "id").map(|(_, v)| v.clone()).collect();
+            if field(&form, "all") != Some("on") && ids.is_empty() {
+                Err(crate::error::ApiError::validation("ids", vec!["ids: select the results to confirm".into()]))
+            } else {
+                let ids = if field(&form, "all") == Some("on") { None } else { Some(ids) };
+                crate::import::confirm(&state, admin.org(), &actor, &id, ids).await.map(|out| {
+                    let failed = out.iter().filter(|r| r["status"] == "FAILED").count();
+                    format!("{} assignment(s) confirmed, {failed} failed.", out.len() - failed)
+                })
+            }
+        }
+        "settings" => {
+            let settings = crate::import::ImportSettings {
+                match_by: field(&form, "matchBy").map(str::to_string),
+                schedule: field(&form, "schedule").map(str::to_string),
+                profile_source: Some(field(&form, "profileSource") == Some("on")),
+            };
+            crate::import::save_settings(&state, admin.org(), &actor, &id, settings).await.map(|_| "Import settings saved.".to_string())
+        }
+        _ => return super::page_error(&admin, StatusCode::NOT_FOUND, "Not found", "No such import action."),
+    };
+    match result {
+        Ok(msg) => done(&format!("/admin/app/{id}/import"), &msg),
+        Err(e) => {
+            let (err, errors) = error_context(&e);
+            app_page(&state, &admin, &id, Tab::Import, json!({ "error": err, "field_errors": errors }), e.status).await
+        }
     }
 }

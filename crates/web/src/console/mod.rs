@@ -69,6 +69,8 @@ pub fn router() -> Router<AppState> {
         .route("/admin/app/{id}/assignments", get(app_tabs::assignments))
         .route("/admin/app/{id}/push-groups", get(app_tabs::push_groups_tab).post(app_tabs::push_groups))
         .route("/admin/app/{id}/push-groups/{mapping}/unlink", post(app_tabs::unlink_push))
+        .route("/admin/app/{id}/import", get(app_tabs::import_tab))
+        .route("/admin/app/{id}/import/{action}", post(app_tabs::import_action))
         .route("/admin/app/{id}/assignments/{kind}", post(app_tabs::assign))
         .route("/admin/app/{id}/assignments/{kind}/{target}/remove", post(app_tabs::unassign))
         .route(
