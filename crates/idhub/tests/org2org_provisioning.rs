@@ -216,6 +216,14 @@ async fn push_groups_creates_links_syncs_and_unlinks_hub_groups() {
         drain(&s).await;
         let (_, list) = call(s.api(Method::GET, &format!("/api/v1/apps/{app_id}/idhub/group-push"))).await;
         assert_eq!(list[0]["targetGroupId"], hub_gid.as_str(), "linked by name, not duplicated");
+        // a group created later that the rule matches is pushed too
+        let (_, apac) = call(s.api(Method::POST, "/api/v1/groups").json(&json!({"profile": {"name": "Contractors APAC"}}))).await;
+        drain(&s).await;
+        let (_, list) = call(s.api(Method::GET, &format!("/api/v1/apps/{app_id}/idhub/group-push"))).await;
+        let later = list.as_array().unwrap().iter().find(|m| m["sourceGroupId"] == apac["id"]).expect("pushed by the rule");
+        assert_eq!(later["status"], "ACTIVE", "{list}");
+        let (st, _) = call(hub(Method::GET, &format!("/api/v1/groups/{}", later["targetGroupId"].as_str().unwrap()))).await;
+        assert_eq!(st, StatusCode::OK);
         // unlink deleting the hub group
         let st = s
             .api(Method::DELETE, &format!("/api/v1/apps/{app_id}/idhub/group-push/{mid}?deleteTargetGroup=true"))
@@ -362,4 +370,40 @@ async fn import_proposes_links_and_creates_changes_nothing_before_confirm_and_so
         // the hub kept its own profile (no push back of a sourced profile)
         assert_eq!(call(hub(Method::GET, &format!("/api/v1/users/{hub_nina}"))).await.1["profile"]["title"], "Partner lead");
     }
+}
+
+#[tokio::test]
+async fn scheduled_imports_run_and_reschedule_until_the_schedule_changes() {
+    let s = TestServer::start(idhub_store::Backend::Sqlite).await;
+    let (app_id, _, _) = provisioned_app(&s).await;
+    let org = idhub_domain::ids::OrgId(s.org_id.clone());
+    let put = |interval: &str| {
+        s.api(Method::PUT, &format!("/api/v1/apps/{app_id}/features/INBOUND_PROVISIONING"))
+            .json(&json!({ "capabilities": { "importSettings": { "schedule": { "interval": interval } } } }))
+    };
+    let (st, f) = call(put("WEEKLY")).await;
+    assert_eq!(st, StatusCode::BAD_REQUEST, "{f}");
+    let (st, f) = call(put("HOURLY")).await;
+    assert_eq!(st, StatusCode::OK, "{f}");
+    assert_eq!(f["capabilities"]["importSettings"]["schedule"]["interval"], "HOURLY");
+    use idhub_domain::time::Clock;
+    let before = idhub_domain::time::SystemClock.now_millis();
+    drain(&s).await;
+    let (_, state) = call(s.api(Method::GET, &format!("/api/v1/apps/{app_id}/idhub/import"))).await;
+    assert!(state["lastImport"].is_string(), "the first scheduled run happened: {state}");
+    let next = s.db.store.list_jobs(&org, "PENDING", 10).await.unwrap();
+    assert_eq!(next.len(), 1, "the next run is queued");
+    assert!(next[0].run_after >= before + 3_600_000 - 5_000, "an hour later");
+    // a new schedule ends the old chain: its queued run (two hours on) does nothing and
+    // queues nothing
+    call(put("NONE")).await;
+    let later = idhub_domain::time::ManualClock::at(before + 2 * 3_600_000);
+    let handler: std::sync::Arc<dyn idhub_jobs::Handler> = std::sync::Arc::new(idhub_web::provisioning::Org2OrgHandler {
+        store: s.db.store.clone(),
+        sealing_key: s.sealing_key.clone(),
+        clock: std::sync::Arc::new(later.clone()),
+    });
+    let cfg = idhub_jobs::WorkerConfig::new(idhub_web::provisioning::QUEUE);
+    assert_eq!(idhub_jobs::run_once(&s.db.store, &later, &cfg, &handler).await.unwrap(), 1);
+    assert!(s.db.store.list_jobs(&org, "PENDING", 10).await.unwrap().is_empty(), "the chain ended");
 }

@@ -223,6 +223,27 @@ async fn group_by_name(state: &AppState, org: &OrgId, name: &str) -> Result<Opti
     Ok(None)
 }
 
+/// A new group joins the pushes of the rules its name matches (one mapping per app).
+pub async fn apply_rules(state: &AppState, org: &OrgId, group: &idhub_domain::group::Group) -> Result<(), StoreError> {
+    let now = state.now();
+    let name = group.name.to_lowercase();
+    for app in state.store.provisioned_app_ids(org).await? {
+        let rules = state.store.list_group_push_rules(org, &app).await?;
+        if let Some(r) = rules.iter().find(|r| name.starts_with(&r.name_starts_with.to_lowercase())) {
+            let p = new_push(org, &app, group.id.as_str(), Some(&r.id), now);
+            let ev = NewEvent::success(
+                "application.provision.group_push.mapping.created",
+                format!("Push group {} (rule: name starts with {})", group.name, r.name_starts_with),
+                Party::system(),
+                vec![Party::new(app.clone(), "AppInstance", app.clone(), app.clone())],
+                Default::default(),
+            );
+            state.store.add_group_pushes(None, std::slice::from_ref(&p), &[sync_job(org, &p)], &[ev], now).await?;
+        }
+    }
+    Ok(())
+}
+
 /// Unlink a pushed group; the hub group is deleted when `delete_target`, else kept.
 pub async fn unlink(state: &AppState, org: &Org, actor: &Actor, app_id: &str, mapping: &str, delete_target: bool) -> Result<(), ApiError> {
     let app = load_app(state, org, app_id).await?;

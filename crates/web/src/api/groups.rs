@@ -102,6 +102,7 @@ pub async fn groups_create(
     };
     let ev = NewEvent::success("group.lifecycle.create", "Create okta group", caller.actor(), vec![party(&group)], client.0);
     let stored = state.store.create_group(&group, &[ev]).await.map_err(conflict)?;
+    crate::group_push::apply_rules(&state, &caller.org.id, &stored.group).await?;
     Ok(Json(group_json(&caller.org.base_url, &stored.group)))
 }
 

@@ -71,7 +71,10 @@ pub async fn create(State(state): State<AppState>, admin: Admin, headers: Header
         actor.client,
     );
     match state.store.create_group(&group, &[ev]).await {
-        Ok(g) => done(&format!("/admin/group/{}", g.group.id), "Group created."),
+        Ok(g) => match crate::group_push::apply_rules(&state, &admin.org().id, &g.group).await {
+            Ok(()) => done(&format!("/admin/group/{}", g.group.id), "Group created."),
+            Err(e) => super::page_error(&admin, StatusCode::INTERNAL_SERVER_ERROR, "Failed", &ApiError::from(e).summary),
+        },
         Err(StoreError::Conflict(_)) => {
             let e = ApiError::from(DomainError::Conflict("name".into()));
             list_page(&state, &admin, "", form_ctx(&e), StatusCode::BAD_REQUEST).await
