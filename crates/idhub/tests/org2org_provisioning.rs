@@ -345,6 +345,10 @@ async fn import_proposes_links_and_creates_changes_nothing_before_confirm_and_so
         want.sort();
         assert_eq!(ext, want, "app users carry the hub ids");
         drain(&s).await;
+        // Import Groups (on by default): a hub group arrives as an app group with the imported members
+        let (_, hg) = call(hub(Method::POST, "/api/v1/groups").json(&json!({ "profile": { "name": "Partner Leads" } }))).await;
+        let hg = hg["id"].as_str().unwrap().to_string();
+        hub(Method::PUT, &format!("/api/v1/groups/{hg}/users/{}", hub_ids["nina@partner.example"])).send().await.unwrap();
         // profile sourcing: the hub's change arrives on the next import; spoke edits are refused
         let hub_nina = &hub_ids["nina@partner.example"];
         call(
@@ -356,6 +360,10 @@ async fn import_proposes_links_and_creates_changes_nothing_before_confirm_and_so
         drain(&s).await;
         let (_, nina) = call(s.api(Method::GET, &format!("/api/v1/users/{nina_id}"))).await;
         assert_eq!(nina["profile"]["title"], "Partner lead");
+        let (_, gs) = call(s.api(Method::GET, "/api/v1/groups?q=Partner%20Leads")).await;
+        assert_eq!(gs[0]["type"], "APP_GROUP", "{gs}");
+        let (_, members) = call(s.api(Method::GET, &format!("/api/v1/groups/{}/users", gs[0]["id"].as_str().unwrap()))).await;
+        assert_eq!(members.as_array().unwrap().iter().map(|m| m["id"].as_str().unwrap()).collect::<Vec<_>>(), vec![nina_id.as_str()]);
         assert_eq!(nina["profile"]["lastName"], "Hub-Renamed");
         let (st, e) =
             call(s.api(Method::POST, &format!("/api/v1/users/{nina_id}")).json(&json!({ "profile": { "title": "Edited in spoke" } })))

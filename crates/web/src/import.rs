@@ -334,8 +334,14 @@ impl Org2OrgHandler {
         }
         self.store.replace_import_candidates(org, &app_id, &proposals).await?;
         let links = proposals.iter().filter(|p| p.action == "LINK").count();
+        let groups = if f.get("importGroups").and_then(Value::as_bool) == Some(true) {
+            let (n, skipped) = self.import_groups(org, &app_id, &client).await?;
+            format!("; {n} hub groups imported as app groups ({skipped} skipped: their names are taken or they are pushed from here)")
+        } else {
+            String::new()
+        };
         let summary = format!(
-            "imported {} hub users ({attrs} schema attributes): {links} to link, {} new, {sourced} profiles updated from the hub",
+            "imported {} hub users ({attrs} schema attributes): {links} to link, {} new, {sourced} profiles updated from the hub{groups}",
             hub_users.len(),
             proposals.len() - links
         );
@@ -354,6 +360,95 @@ impl Org2OrgHandler {
             }
         }
         Ok(summary)
+    }
+
+    /// Import Groups: each OKTA_GROUP of the hub becomes (or updates) an APP_GROUP of the
+    /// same name in the spoke whose members are the hub members this app imported. Hub
+    /// groups this app pushes, and names a spoke group of another kind holds, are skipped.
+    async fn import_groups(&self, org: &OrgId, app_id: &str, client: &idhub_connectors::okta::OktaClient) -> Result<(usize, usize), Fault> {
+        use idhub_domain::group::{Group, GroupType};
+        use idhub_domain::ids::{GroupId, UserId};
+        let pushed: Vec<String> = self.store.list_group_pushes(org, app_id).await?.into_iter().filter_map(|p| p.target_group_id).collect();
+        let imported: HashMap<String, String> = self
+            .store
+            .list_import_candidates(org, app_id, "CONFIRMED")
+            .await?
+            .into_iter()
+            .filter_map(|c| c.user_id.map(|u| (c.hub_user_id, u)))
+            .collect();
+        let mut hub_groups = vec![];
+        let mut next = Some("/api/v1/groups?limit=1000".to_string());
+        while let Some(url) = next {
+            let page = client.page(&url).await?;
+            hub_groups.extend(page.items);
+            next = page.next;
+        }
+        let (mut n, mut skipped) = (0, 0);
+        for hg in hub_groups.iter().filter(|g| g.get("type").and_then(Value::as_str) == Some("OKTA_GROUP")) {
+            let (Some(hid), Some(name)) = (hg.get("id").and_then(Value::as_str), hg.pointer("/profile/name").and_then(Value::as_str))
+            else {
+                continue;
+            };
+            if pushed.iter().any(|p| p == hid) {
+                skipped += 1;
+                continue;
+            }
+            let description = hg.pointer("/profile/description").and_then(Value::as_str).map(str::to_string);
+            let now = self.clock.now_millis();
+            let existing = self
+                .store
+                .list_groups(org, &idhub_store::groups::GroupSelect::Q(name.to_string()), 1000, None)
+                .await
+                .map_err(|e| Fault::Store(e.to_string()))?
+                .items
+                .into_iter()
+                .find(|g| g.group.name.eq_ignore_ascii_case(name));
+            let group = match existing {
+                Some(g) if g.group.kind == GroupType::AppGroup => g.group,
+                Some(_) => {
+                    skipped += 1;
+                    continue;
+                }
+                None => {
+                    let g = Group {
+                        id: GroupId::generate(),
+                        org_id: org.clone(),
+                        kind: GroupType::AppGroup,
+                        name: name.to_string(),
+                        description,
+                        created: now,
+                        last_updated: now,
+                        last_membership_updated: now,
+                    };
+                    let ev = NewEvent::success(
+                        "group.lifecycle.create",
+                        format!("Import group from the hub ({app_id})"),
+                        Party::system(),
+                        vec![Party::new(g.id.0.clone(), "UserGroup", g.name.clone(), g.name.clone())],
+                        Default::default(),
+                    );
+                    self.store.create_group(&g, &[ev]).await?.group
+                }
+            };
+            let mut want: Vec<String> = vec![];
+            let mut next = Some(format!("/api/v1/groups/{hid}/users?limit=1000"));
+            while let Some(url) = next {
+                let page = client.page(&url).await?;
+                want.extend(page.items.iter().filter_map(|u| u.get("id").and_then(Value::as_str)).filter_map(|h| imported.get(h).cloned()));
+                next = page.next;
+            }
+            let have = self.store.group_member_ids(org, group.id.as_str()).await?;
+            for uid in want.iter().filter(|u| !have.contains(u)) {
+                if let Ok(u) = self.store.get_user(org, uid).await {
+                    self.store.add_group_member(org, &group.id, &u, now, &[], &[]).await?;
+                }
+            }
+            for uid in have.iter().filter(|u| !want.contains(u)) {
+                self.store.remove_group_member(org, &group.id, &UserId(uid.clone()), now, &[], &[]).await?;
+            }
+            n += 1;
+        }
+        Ok((n, skipped))
     }
 
     /// Profile sourcing: the spoke user takes the hub's mapped attributes. True if changed.
