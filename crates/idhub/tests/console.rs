@@ -597,5 +597,22 @@ async fn push_groups_and_import_tabs() {
     let (st, _, loc) = b.post(&format!("/admin/app/{app_id}/import/confirm"), &[("id", omar.as_str().unwrap())]).await;
     assert_eq!(st, StatusCode::SEE_OTHER);
     assert!(loc.unwrap().contains("confirmed"));
-    assert_eq!(call(s.api(Method::GET, "/api/v1/users/omar@partner.example")).await.0, StatusCode::OK);
+    let (_, omar) = call(s.api(Method::GET, "/api/v1/users/omar@partner.example")).await;
+    let omar_id = omar["id"].as_str().unwrap().to_string();
+    // with the app as profile source, the person's profile is read-only here: a readable refusal
+    let (st, _, _) = b
+        .post(&format!("/admin/app/{app_id}/import/settings"), &[("matchBy", "EMAIL"), ("schedule", "NONE"), ("profileSource", "on")])
+        .await;
+    assert_eq!(st, StatusCode::SEE_OTHER);
+    let (st, html, _) = b
+        .post(
+            &format!("/admin/user/{omar_id}/profile"),
+            &[("login", "omar@partner.example"), ("email", "omar@partner.example"), ("firstName", "Edited"), ("lastName", "Hub")],
+        )
+        .await;
+    assert_eq!(st, StatusCode::BAD_REQUEST);
+    assert!(html.contains("profile source"), "{html}");
+    assert_eq!(call(s.api(Method::GET, &format!("/api/v1/users/{omar_id}"))).await.1["profile"]["firstName"], "Omar");
+    let (st, _, _) = b.post(&format!("/admin/user/{omar_id}/lifecycle/deactivate"), &[]).await;
+    assert_eq!(st, StatusCode::SEE_OTHER, "lifecycle changes are still allowed");
 }

@@ -224,6 +224,17 @@ async fn push_groups_creates_links_syncs_and_unlinks_hub_groups() {
         assert_eq!(later["status"], "ACTIVE", "{list}");
         let (st, _) = call(hub(Method::GET, &format!("/api/v1/groups/{}", later["targetGroupId"].as_str().unwrap()))).await;
         assert_eq!(st, StatusCode::OK);
+        // a rename the hub refuses for good (the name is taken there) is an ERROR and a Task
+        call(hub(Method::POST, "/api/v1/groups").json(&json!({"profile": {"name": "Taken"}}))).await;
+        call(s.api(Method::PUT, &format!("/api/v1/groups/{gid}")).json(&json!({"profile": {"name": "Taken"}}))).await;
+        drain(&s).await;
+        let (_, list) = call(s.api(Method::GET, &format!("/api/v1/apps/{app_id}/idhub/group-push"))).await;
+        let m = list.as_array().unwrap().iter().find(|m| m["id"] == mid.as_str()).unwrap().clone();
+        assert_eq!(m["status"], "ERROR", "{m}");
+        let (_, tasks) = call(s.api(Method::GET, "/api/v1/idhub/tasks")).await;
+        assert!(tasks.as_array().unwrap().iter().any(|t| t["lastError"].as_str().unwrap_or("").contains("400")), "{tasks}");
+        call(s.api(Method::PUT, &format!("/api/v1/groups/{gid}")).json(&json!({"profile": {"name": "Contractors EU"}}))).await;
+        drain(&s).await;
         // unlink deleting the hub group
         let st = s
             .api(Method::DELETE, &format!("/api/v1/apps/{app_id}/idhub/group-push/{mid}?deleteTargetGroup=true"))
