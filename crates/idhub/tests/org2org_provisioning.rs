@@ -235,6 +235,27 @@ async fn push_groups_creates_links_syncs_and_unlinks_hub_groups() {
         assert!(tasks.as_array().unwrap().iter().any(|t| t["lastError"].as_str().unwrap_or("").contains("400")), "{tasks}");
         call(s.api(Method::PUT, &format!("/api/v1/groups/{gid}")).json(&json!({"profile": {"name": "Contractors EU"}}))).await;
         drain(&s).await;
+        // deleting the rule stops it pushing new groups; bad input is refused with Okta's errors
+        let (_, rules) = call(s.api(Method::GET, &format!("/api/v1/apps/{app_id}/idhub/group-push/rules"))).await;
+        let rule = rules[0]["id"].as_str().unwrap().to_string();
+        let st = s.api(Method::DELETE, &format!("/api/v1/apps/{app_id}/idhub/group-push/rules/{rule}")).send().await.unwrap().status();
+        assert_eq!(st, StatusCode::NO_CONTENT);
+        let st = s.api(Method::DELETE, &format!("/api/v1/apps/{app_id}/idhub/group-push/rules/{rule}")).send().await.unwrap().status();
+        assert_eq!(st, StatusCode::NOT_FOUND);
+        let (_, later) = call(s.api(Method::POST, "/api/v1/groups").json(&json!({"profile": {"name": "Contractors US"}}))).await;
+        let (_, list) = call(s.api(Method::GET, &format!("/api/v1/apps/{app_id}/idhub/group-push"))).await;
+        assert!(!list.as_array().unwrap().iter().any(|m| m["sourceGroupId"] == later["id"]), "{list}");
+        let push = format!("/api/v1/apps/{app_id}/idhub/group-push");
+        let (st, e) = call(s.api(Method::POST, &push).json(&json!({"groupId": 5}))).await;
+        assert_eq!((st, e["errorCode"].as_str()), (StatusCode::BAD_REQUEST, Some("E0000001")), "{e}");
+        let (st, e) = call(s.api(Method::POST, &push).json(&json!({"rule": {"nameStartsWith": "  "}}))).await;
+        assert_eq!((st, e["errorCode"].as_str()), (StatusCode::BAD_REQUEST, Some("E0000001")), "{e}");
+        let (st, e) = call(s.api(Method::POST, &push).header("Content-Type", "application/json").body("{not json")).await;
+        assert_eq!(st, StatusCode::BAD_REQUEST, "{e}");
+        let (st, _) = call(s.api(Method::GET, "/api/v1/apps/0oanope/idhub/group-push")).await;
+        assert_eq!(st, StatusCode::NOT_FOUND);
+        let (st, e) = call(s.api(Method::DELETE, &format!("{push}/{mid}?deleteTargetGroup=maybe"))).await;
+        assert_eq!(st, StatusCode::BAD_REQUEST, "{e}");
         // unlink deleting the hub group
         let st = s
             .api(Method::DELETE, &format!("/api/v1/apps/{app_id}/idhub/group-push/{mid}?deleteTargetGroup=true"))

@@ -165,22 +165,31 @@ impl Store {
             .collect()
     }
 
-    /// Unlink a pushed group: the mapping goes (and its rule stops pushing new groups,
-    /// when it was the rule's) with the unlink job in the same transaction.
-    pub async fn remove_group_push(&self, org: &OrgId, id: &str, jobs: &[NewJob], events: &[NewEvent], now: Millis) -> Result<()> {
+    /// Unlink a pushed group: the mapping goes, with the unlink job in the same transaction.
+    pub async fn remove_group_push(
+        &self,
+        org: &OrgId,
+        app: &str,
+        id: &str,
+        jobs: &[NewJob],
+        events: &[NewEvent],
+        now: Millis,
+    ) -> Result<()> {
         let mut tx = self.write_pool().begin().await?;
-        let n = sqlx::query("DELETE FROM group_push WHERE org_id = $1 AND id = $2")
-            .bind(org.as_str())
-            .bind(id)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        if n == 0 {
-            return Err(StoreError::NotFound);
-        }
+        delete_one(&mut tx, "DELETE FROM group_push WHERE org_id = $1 AND app_id = $2 AND id = $3", org, app, id).await?;
         for j in jobs {
             enqueue(&mut tx, j, now).await?;
         }
+        events::insert(&mut tx, org, events, now).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Delete a push rule: groups created later are no longer pushed by it (the mappings
+    /// it made stay until unlinked).
+    pub async fn remove_group_push_rule(&self, org: &OrgId, app: &str, id: &str, events: &[NewEvent], now: Millis) -> Result<()> {
+        let mut tx = self.write_pool().begin().await?;
+        delete_one(&mut tx, "DELETE FROM group_push_rules WHERE org_id = $1 AND app_id = $2 AND id = $3", org, app, id).await?;
         events::insert(&mut tx, org, events, now).await?;
         tx.commit().await?;
         Ok(())
@@ -207,4 +216,13 @@ impl Store {
             .await?;
         Ok(())
     }
+}
+
+/// Run a `DELETE … WHERE org_id = $1 AND app_id = $2 AND id = $3`; `NotFound` if no row went.
+async fn delete_one(conn: &mut sqlx::AnyConnection, sql: &str, org: &OrgId, app: &str, id: &str) -> Result<()> {
+    let n = sqlx::query(sql).bind(org.as_str()).bind(app).bind(id).execute(&mut *conn).await?.rows_affected();
+    if n == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
 }

@@ -259,8 +259,44 @@ pub async fn unlink(state: &AppState, org: &Org, actor: &Actor, app_id: &str, ma
         vec![Party::new(app.id.clone(), "AppInstance", app.name.clone(), app.label.clone())],
         actor.client.clone(),
     );
-    state.store.remove_group_push(&org.id, &p.id, &[unlink_job(&org.id, &p, delete_target)], &[ev], state.now()).await?;
+    state.store.remove_group_push(&org.id, &app.id, &p.id, &[unlink_job(&org.id, &p, delete_target)], &[ev], state.now()).await?;
     Ok(())
+}
+
+/// Delete a push rule (its mappings stay until unlinked).
+pub async fn remove_rule(state: &AppState, org: &Org, actor: &Actor, app_id: &str, rule: &str) -> Result<(), ApiError> {
+    let app = load_app(state, org, app_id).await?;
+    let ev = NewEvent::success(
+        "application.provision.group_push.rule.deleted",
+        "Delete group push rule",
+        actor.party.clone(),
+        vec![Party::new(app.id.clone(), "AppInstance", app.name.clone(), app.label.clone())],
+        actor.client.clone(),
+    );
+    match state.store.remove_group_push_rule(&org.id, &app.id, rule, &[ev], state.now()).await {
+        Ok(()) => Ok(()),
+        Err(StoreError::NotFound) => Err(ApiError::not_found(format!("{rule} (Group Push Rule)"))),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `GET /api/v1/apps/{id}/idhub/group-push/rules`
+pub async fn group_push_rules(State(state): State<AppState>, caller: ApiCaller, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+    let (_, _, rules) = list_pushes(&state, &caller.org, &id).await?;
+    Ok(Json(Value::Array(
+        rules.iter().map(|r| json!({ "id": r.id, "nameStartsWith": r.name_starts_with, "created": format_millis(r.created) })).collect(),
+    )))
+}
+
+/// `DELETE /api/v1/apps/{id}/idhub/group-push/rules/{ruleId}`
+pub async fn group_push_rule_delete(
+    State(state): State<AppState>,
+    ApiWriter(caller): ApiWriter,
+    client: Client,
+    Path((id, rule)): Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    remove_rule(&state, &caller.org, &Actor { party: caller.actor(), client: client.0 }, &id, &rule).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// `GET /api/v1/apps/{id}/idhub/group-push`

@@ -57,6 +57,8 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/apps/{id}/idhub/group-push", get(crate::group_push::group_push_list).post(crate::group_push::group_push_create))
         .route("/apps/{id}/idhub/import", get(crate::import::import_get).post(crate::import::import_post))
         .route("/apps/{id}/idhub/import/confirm", post(crate::import::import_confirm))
+        .route("/apps/{id}/idhub/group-push/rules", get(crate::group_push::group_push_rules))
+        .route("/apps/{id}/idhub/group-push/rules/{rule}", axum::routing::delete(crate::group_push::group_push_rule_delete))
         .route("/apps/{id}/idhub/group-push/{mapping}", axum::routing::delete(crate::group_push::group_push_delete))
         .route("/apps/{id}/features/{feature}", get(crate::provisioning::features_get).put(crate::provisioning::features_put))
         .route("/users/{id}/appLinks", get(applications::user_app_links))

@@ -482,3 +482,15 @@ pub async fn import_action(
         }
     }
 }
+
+/// `POST /admin/app/{id}/push-groups/rules/{rule}/delete` (after confirmation)
+pub async fn delete_push_rule(
+    State(state): State<AppState>,
+    Path((id, rule)): Path<(String, String)>,
+    WriteForm { admin, .. }: WriteForm,
+) -> Response {
+    match crate::group_push::remove_rule(&state, admin.org(), &admin.actor(), &id, &rule).await {
+        Ok(()) => done(&format!("/admin/app/{id}/push-groups"), "Rule deleted. The groups it pushed stay linked."),
+        Err(e) => app_page(&state, &admin, &id, Tab::PushGroups, json!({ "error": error_context(&e).0 }), e.status).await,
+    }
+}

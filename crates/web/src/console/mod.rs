@@ -69,6 +69,7 @@ pub fn router() -> Router<AppState> {
         .route("/admin/app/{id}/assignments", get(app_tabs::assignments))
         .route("/admin/app/{id}/push-groups", get(app_tabs::push_groups_tab).post(app_tabs::push_groups))
         .route("/admin/app/{id}/push-groups/{mapping}/unlink", post(app_tabs::unlink_push))
+        .route("/admin/app/{id}/push-groups/rules/{rule}/delete", post(app_tabs::delete_push_rule))
         .route("/admin/app/{id}/import", get(app_tabs::import_tab))
         .route("/admin/app/{id}/import/{action}", post(app_tabs::import_action))
         .route("/admin/app/{id}/assignments/{kind}", post(app_tabs::assign))
