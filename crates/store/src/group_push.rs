@@ -87,19 +87,7 @@ impl Store {
             if exists.is_some() {
                 continue;
             }
-            sqlx::query(&format!("INSERT INTO group_push ({COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"))
-                .bind(&p.id)
-                .bind(p.org_id.as_str())
-                .bind(&p.app_id)
-                .bind(&p.group_id)
-                .bind(p.rule_id.clone())
-                .bind(p.target_group_id.clone())
-                .bind(&p.status)
-                .bind(p.last_push)
-                .bind(p.last_error.clone())
-                .bind(p.created)
-                .execute(&mut *tx)
-                .await?;
+            insert_push(&mut tx, p).await?;
             for j in jobs.iter().filter(|j| j.payload.get("mappingId").and_then(|v| v.as_str()) == Some(p.id.as_str())) {
                 enqueue(&mut tx, j, now).await?;
             }
@@ -224,5 +212,23 @@ async fn delete_one(conn: &mut sqlx::AnyConnection, sql: &str, org: &OrgId, app:
     if n == 0 {
         return Err(StoreError::NotFound);
     }
+    Ok(())
+}
+
+/// Insert a mapping inside the caller's transaction.
+pub(crate) async fn insert_push(conn: &mut sqlx::AnyConnection, p: &GroupPush) -> Result<()> {
+    sqlx::query(&format!("INSERT INTO group_push ({COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"))
+        .bind(&p.id)
+        .bind(p.org_id.as_str())
+        .bind(&p.app_id)
+        .bind(&p.group_id)
+        .bind(p.rule_id.clone())
+        .bind(p.target_group_id.clone())
+        .bind(&p.status)
+        .bind(p.last_push)
+        .bind(p.last_error.clone())
+        .bind(p.created)
+        .execute(&mut *conn)
+        .await?;
     Ok(())
 }

@@ -223,25 +223,26 @@ async fn group_by_name(state: &AppState, org: &OrgId, name: &str) -> Result<Opti
     Ok(None)
 }
 
-/// A new group joins the pushes of the rules its name matches (one mapping per app).
-pub async fn apply_rules(state: &AppState, org: &OrgId, group: &idhub_domain::group::Group) -> Result<(), StoreError> {
-    let now = state.now();
+/// The pushes (and their jobs) a new group starts: one per provisioned app with a rule its
+/// name matches. The caller writes them with the group ([`Store::create_group_with_pushes`]).
+///
+/// [`Store::create_group_with_pushes`]: idhub_store::Store::create_group_with_pushes
+pub async fn rule_pushes(
+    state: &AppState,
+    org: &OrgId,
+    group: &idhub_domain::group::Group,
+) -> Result<(Vec<GroupPush>, Vec<NewJob>), StoreError> {
     let name = group.name.to_lowercase();
+    let (mut pushes, mut jobs) = (vec![], vec![]);
     for app in state.store.provisioned_app_ids(org).await? {
         let rules = state.store.list_group_push_rules(org, &app).await?;
         if let Some(r) = rules.iter().find(|r| name.starts_with(&r.name_starts_with.to_lowercase())) {
-            let p = new_push(org, &app, group.id.as_str(), Some(&r.id), now);
-            let ev = NewEvent::success(
-                "application.provision.group_push.mapping.created",
-                format!("Push group {} (rule: name starts with {})", group.name, r.name_starts_with),
-                Party::system(),
-                vec![Party::new(app.clone(), "AppInstance", app.clone(), app.clone())],
-                Default::default(),
-            );
-            state.store.add_group_pushes(None, std::slice::from_ref(&p), &[sync_job(org, &p)], &[ev], now).await?;
+            let p = new_push(org, &app, group.id.as_str(), Some(&r.id), group.created);
+            jobs.push(sync_job(org, &p));
+            pushes.push(p);
         }
     }
-    Ok(())
+    Ok((pushes, jobs))
 }
 
 /// Unlink a pushed group; the hub group is deleted when `delete_target`, else kept.

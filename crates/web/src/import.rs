@@ -88,10 +88,10 @@ pub struct ImportSettings {
 }
 
 /// Save import settings; a new schedule starts a new chain of scheduled imports (the
-/// first runs now) and ends the previous one.
+/// first runs now, its job written with the settings) and ends the previous one.
 pub async fn save_settings(state: &AppState, org: &Org, actor: &Actor, app_id: &str, s: ImportSettings) -> Result<Value, ApiError> {
-    let mut schedule_job = None;
     let (app, c) = crate::provisioning::update_features(state, org, actor, app_id, "Update import settings", |f| {
+        let mut jobs = vec![];
         if let Some(m) = &s.match_by {
             if m != "USERNAME" && m != "EMAIL" {
                 return Err(ApiError::validation("exactMatchCriteria", vec!["exactMatchCriteria: must be USERNAME or EMAIL".into()]));
@@ -106,18 +106,15 @@ pub async fn save_settings(state: &AppState, org: &Org, actor: &Actor, app_id: &
             f.insert("importSchedule".into(), json!(sch));
             f.insert("importScheduleId".into(), json!(sid));
             if sch != "NONE" {
-                schedule_job = Some(import_job(&org.id, app_id, Some(&sid)));
+                jobs.push(import_job(&org.id, app_id, Some(&sid)));
             }
         }
         if let Some(p) = s.profile_source {
             f.insert("profileSource".into(), json!(p));
         }
-        Ok(())
+        Ok(jobs)
     })
     .await?;
-    if let Some(j) = schedule_job {
-        state.store.enqueue_jobs(&[j], state.now(), &[]).await?;
-    }
     Ok(inbound_json(org, &app.id, &c.features))
 }
 

@@ -340,13 +340,14 @@ pub async fn set_features(
             }
             f.insert(key.to_string(), json!(on));
         }
-        Ok(())
+        Ok(vec![])
     })
     .await
 }
 
 /// Change an app's provisioning settings (the connection's features) with `change`,
-/// logging `message`; the API integration must exist.
+/// logging `message` and writing the jobs `change` returns in the same transaction; the
+/// API integration must exist.
 pub async fn update_features<F>(
     state: &AppState,
     org: &Org,
@@ -356,7 +357,7 @@ pub async fn update_features<F>(
     change: F,
 ) -> Result<(App, Connection), ApiError>
 where
-    F: FnOnce(&mut Map<String, Value>) -> Result<(), ApiError>,
+    F: FnOnce(&mut Map<String, Value>) -> Result<Vec<NewJob>, ApiError>,
 {
     let app = load_app(state, org, app_id).await?;
     let mut c = state
@@ -365,7 +366,7 @@ where
         .await
         .map_err(|_| ApiError::validation("connection", vec!["connection: configure the API integration first".into()]))?;
     let mut f: Map<String, Value> = c.features.as_object().cloned().unwrap_or_default();
-    change(&mut f)?;
+    let jobs = change(&mut f)?;
     c.features = Value::Object(f);
     c.last_updated = state.now();
     let ev = NewEvent::success(
@@ -375,7 +376,7 @@ where
         vec![Party::new(app.id.clone(), "AppInstance", app.name.clone(), app.label.clone())],
         actor.client.clone(),
     );
-    state.store.save_connection(&c, &[ev]).await?;
+    state.store.save_connection_with_jobs(&c, &[ev], &jobs).await?;
     Ok((app, c))
 }
 

@@ -101,8 +101,8 @@ pub async fn groups_create(
         last_membership_updated: now,
     };
     let ev = NewEvent::success("group.lifecycle.create", "Create okta group", caller.actor(), vec![party(&group)], client.0);
-    let stored = state.store.create_group(&group, &[ev]).await.map_err(conflict)?;
-    crate::group_push::apply_rules(&state, &caller.org.id, &stored.group).await?;
+    let (pushes, jobs) = crate::group_push::rule_pushes(&state, &caller.org.id, &group).await?;
+    let stored = state.store.create_group_with_pushes(&group, &[ev], &pushes, &jobs).await.map_err(conflict)?;
     Ok(Json(group_json(&caller.org.base_url, &stored.group)))
 }
 

@@ -70,11 +70,12 @@ pub async fn create(State(state): State<AppState>, admin: Admin, headers: Header
         vec![Party::new(group.id.0.clone(), "UserGroup", name.clone(), name.clone())],
         actor.client,
     );
-    match state.store.create_group(&group, &[ev]).await {
-        Ok(g) => match crate::group_push::apply_rules(&state, &admin.org().id, &g.group).await {
-            Ok(()) => done(&format!("/admin/group/{}", g.group.id), "Group created."),
-            Err(e) => super::page_error(&admin, StatusCode::INTERNAL_SERVER_ERROR, "Failed", &ApiError::from(e).summary),
-        },
+    let (pushes, jobs) = match crate::group_push::rule_pushes(&state, &admin.org().id, &group).await {
+        Ok(pj) => pj,
+        Err(e) => return super::page_error(&admin, StatusCode::INTERNAL_SERVER_ERROR, "Failed", &ApiError::from(e).summary),
+    };
+    match state.store.create_group_with_pushes(&group, &[ev], &pushes, &jobs).await {
+        Ok(g) => done(&format!("/admin/group/{}", g.group.id), "Group created."),
         Err(StoreError::Conflict(_)) => {
             let e = ApiError::from(DomainError::Conflict("name".into()));
             list_page(&state, &admin, "", form_ctx(&e), StatusCode::BAD_REQUEST).await
