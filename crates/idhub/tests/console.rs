@@ -837,3 +837,74 @@ async fn idp_metadata_import_and_routing_rule_edit_through_the_console() {
     assert_eq!(rules[0]["actions"]["idp"]["providers"][0]["type"], "OKTA");
     assert_eq!(rules[0]["conditions"]["userIdentifier"]["patterns"], json!([]));
 }
+
+#[tokio::test]
+async fn push_groups_and_import_tabs() {
+    let s = TestServer::start(idhub_store::Backend::Sqlite).await;
+    admin_user(&s, "admin@spoke.example", "SUPER_ADMIN").await;
+    let (app_id, hub_url, hub_token) = provisioned_app(&s).await;
+    let hub = |m: Method, p: &str| s.http.request(m, format!("{hub_url}{p}")).header("Authorization", format!("SSWS {hub_token}"));
+    let (_, g) = call(s.api(Method::POST, "/api/v1/groups").json(&json!({"profile": {"name": "Partners"}}))).await;
+    let gid = g["id"].as_str().unwrap().to_string();
+    let mut b = Browser::new(&s);
+    b.sign_in("admin@spoke.example").await;
+    // Push Groups: by name, listed with its status, unlinked after choosing keep/delete
+    let (st, html, _) = b.get(&format!("/admin/app/{app_id}/push-groups")).await;
+    assert_eq!(st, StatusCode::OK);
+    assert!(html.contains("id=\"tab-push-groups\"") && html.contains("No groups pushed."), "{html}");
+    let (st, html, _) = b.post(&format!("/admin/app/{app_id}/push-groups"), &[("mode", "group"), ("group", "00gnope")]).await;
+    assert_eq!(st, StatusCode::BAD_REQUEST, "a readable refusal");
+    assert!(html.contains("no group 00gnope"), "{html}");
+    let (st, _, loc) = b.post(&format!("/admin/app/{app_id}/push-groups"), &[("mode", "group"), ("group", &gid)]).await;
+    assert_eq!(st, StatusCode::SEE_OTHER);
+    assert!(loc.unwrap().contains("notice="));
+    drain(&s).await;
+    let (_, html, _) = b.get(&format!("/admin/app/{app_id}/push-groups")).await;
+    assert!(html.contains("s-ACTIVE") && html.contains("Partners"), "{html}");
+    let (_, list) = call(s.api(Method::GET, &format!("/api/v1/apps/{app_id}/idhub/group-push"))).await;
+    let (mid, hub_gid) = (list[0]["id"].as_str().unwrap().to_string(), list[0]["targetGroupId"].as_str().unwrap().to_string());
+    let (st, _, _) = b.post(&format!("/admin/app/{app_id}/push-groups/{mid}/unlink"), &[]).await;
+    assert_eq!(st, StatusCode::BAD_REQUEST, "the keep/delete choice is required");
+    let (st, _, _) = b.post(&format!("/admin/app/{app_id}/push-groups/{mid}/unlink"), &[("target", "delete")]).await;
+    assert_eq!(st, StatusCode::SEE_OTHER);
+    drain(&s).await;
+    assert_eq!(call(hub(Method::GET, &format!("/api/v1/groups/{hub_gid}"))).await.0, StatusCode::NOT_FOUND);
+    // Import: Import Now, results pending, Confirm Assignments for the one selected
+    call(hub(Method::POST, "/api/v1/users?activate=true").json(&json!({ "profile": profile("omar@partner.example", "Omar", "Hub") })))
+        .await;
+    let (st, _, _) = b.post(&format!("/admin/app/{app_id}/import/settings"), &[("matchBy", "EMAIL"), ("schedule", "NONE")]).await;
+    assert_eq!(st, StatusCode::SEE_OTHER);
+    let (st, html, _) = b.post(&format!("/admin/app/{app_id}/import/settings"), &[("matchBy", "NAME")]).await;
+    assert_eq!(st, StatusCode::BAD_REQUEST, "{html}");
+    let (st, _, _) = b.post(&format!("/admin/app/{app_id}/import/now"), &[]).await;
+    assert_eq!(st, StatusCode::SEE_OTHER);
+    drain(&s).await;
+    let (_, html, _) = b.get(&format!("/admin/app/{app_id}/import")).await;
+    assert!(html.contains("omar@partner.example") && html.contains("Create new user"), "{html}");
+    let (_, state) = call(s.api(Method::GET, &format!("/api/v1/apps/{app_id}/idhub/import"))).await;
+    let omar = state["pending"].as_array().unwrap().iter().find(|c| c["hubLogin"] == "omar@partner.example").unwrap()["id"].clone();
+    let (st, _, _) = b.post(&format!("/admin/app/{app_id}/import/confirm"), &[]).await;
+    assert_eq!(st, StatusCode::BAD_REQUEST, "nothing selected");
+    assert_eq!(call(s.api(Method::GET, "/api/v1/users/omar@partner.example")).await.0, StatusCode::NOT_FOUND);
+    let (st, _, loc) = b.post(&format!("/admin/app/{app_id}/import/confirm"), &[("id", omar.as_str().unwrap())]).await;
+    assert_eq!(st, StatusCode::SEE_OTHER);
+    assert!(loc.unwrap().contains("confirmed"));
+    let (_, omar) = call(s.api(Method::GET, "/api/v1/users/omar@partner.example")).await;
+    let omar_id = omar["id"].as_str().unwrap().to_string();
+    // with the app as profile source, the person's profile is read-only here: a readable refusal
+    let (st, _, _) = b
+        .post(&format!("/admin/app/{app_id}/import/settings"), &[("matchBy", "EMAIL"), ("schedule", "NONE"), ("profileSource", "on")])
+        .await;
+    assert_eq!(st, StatusCode::SEE_OTHER);
+    let (st, html, _) = b
+        .post(
+            &format!("/admin/user/{omar_id}/profile"),
+            &[("login", "omar@partner.example"), ("email", "omar@partner.example"), ("firstName", "Edited"), ("lastName", "Hub")],
+        )
+        .await;
+    assert_eq!(st, StatusCode::BAD_REQUEST);
+    assert!(html.contains("profile source"), "{html}");
+    assert_eq!(call(s.api(Method::GET, &format!("/api/v1/users/{omar_id}"))).await.1["profile"]["firstName"], "Omar");
+    let (st, _, _) = b.post(&format!("/admin/user/{omar_id}/lifecycle/deactivate"), &[]).await;
+    assert_eq!(st, StatusCode::SEE_OTHER, "lifecycle changes are still allowed");
+}

@@ -300,3 +300,38 @@ async fn a_rate_limited_hub_is_waited_for_until_the_push_completes() {
     assert!(done.iter().any(|j| j.attempts > 1), "no push was retried: the rate limit was never hit");
     assert!(store.list_jobs(&org, "FAILED", 10).await.unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn a_group_push_waits_out_a_stopped_hub_and_pushes_exactly_once() {
+    let (hd, sd) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let mut hub = Node::new(hd.path(), "127.0.0.3", "hub", &[]);
+    let mut spoke = Node::new(sd.path(), "127.0.0.2", "spoke", &FAST_WORKER);
+    hub.start().await;
+    spoke.start().await;
+    let (app, group) = spoke_setup(&spoke, &hub, 5, "g").await;
+    assign(&spoke, &app, &group).await;
+    expect_exactly_once(&hub, "g", 5, Duration::from_secs(60)).await;
+    // the hub stops; the push is accepted and waits
+    hub.kill();
+    let (st, m) = call(spoke.api(Method::POST, &format!("/api/v1/apps/{app}/idhub/group-push")).json(&json!({ "groupId": group }))).await;
+    assert_eq!(st, StatusCode::OK, "{m}");
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let (_, list) = call(spoke.api(Method::GET, &format!("/api/v1/apps/{app}/idhub/group-push"))).await;
+    assert_eq!(list[0]["status"], "PENDING", "{list}");
+    assert!(list[0]["lastError"].as_str().unwrap_or("").contains("unreachable"), "{list}");
+    // the hub returns: one Contractors group with the five members
+    hub.start().await;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let target = loop {
+        let (_, list) = call(spoke.api(Method::GET, &format!("/api/v1/apps/{app}/idhub/group-push"))).await;
+        if list[0]["status"] == "ACTIVE" {
+            break list[0]["targetGroupId"].as_str().unwrap().to_string();
+        }
+        assert!(Instant::now() < deadline, "the push never completed: {list}");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    };
+    let (_, groups) = call(hub.api(Method::GET, "/api/v1/groups?q=Contractors")).await;
+    assert_eq!(groups.as_array().unwrap().len(), 1, "one hub group: {groups}");
+    let (_, members) = call(hub.api(Method::GET, &format!("/api/v1/groups/{target}/users"))).await;
+    assert_eq!(members.as_array().unwrap().len(), 5, "{members}");
+}

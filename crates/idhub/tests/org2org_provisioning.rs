@@ -6,26 +6,6 @@
 
 mod common;
 use common::*;
-use idhub_jobs::{run_once, Handler, WorkerConfig};
-use std::sync::Arc;
-
-async fn drain(s: &TestServer) -> usize {
-    let handler: Arc<dyn Handler> = Arc::new(idhub_web::provisioning::Org2OrgHandler {
-        store: s.db.store.clone(),
-        sealing_key: s.sealing_key.clone(),
-        clock: Arc::new(idhub_domain::time::SystemClock),
-    });
-    let cfg = WorkerConfig::new(idhub_web::provisioning::QUEUE);
-    let mut total = 0;
-    for _ in 0..20 {
-        let n = run_once(&s.db.store, &idhub_domain::time::SystemClock, &cfg, &handler).await.unwrap();
-        if n == 0 {
-            break;
-        }
-        total += n;
-    }
-    total
-}
 
 #[tokio::test]
 async fn spoke_pushes_the_contractors_group_into_the_hub() {
@@ -149,6 +129,323 @@ async fn an_unreachable_hub_means_retries_not_losses() {
     assert_eq!(pending.len(), 1, "kept for a retry with backoff");
     assert!(pending[0].last_error.as_deref().unwrap().contains("unreachable"), "{:?}", pending[0].last_error);
     assert!(s.db.store.list_jobs(&org, "FAILED", 10).await.unwrap().is_empty(), "a network error is not a Task");
+}
+
+async fn hub_members(s: &TestServer, hub_url: &str, token: &str, gid: &str) -> Vec<String> {
+    let (st, m) = call(s.http.get(format!("{hub_url}/api/v1/groups/{gid}/users")).header("Authorization", format!("SSWS {token}"))).await;
+    assert_eq!(st, StatusCode::OK, "{m}");
+    let mut logins: Vec<String> = m.as_array().unwrap().iter().map(|u| u["profile"]["login"].as_str().unwrap().to_string()).collect();
+    logins.sort();
+    logins
+}
+
+#[tokio::test]
+async fn push_groups_creates_links_syncs_and_unlinks_hub_groups() {
+    for backend in backends() {
+        let s = TestServer::start(backend).await;
+        let (app_id, hub_url, hub_token) = provisioned_app(&s).await;
+        let hub = |m: Method, p: &str| s.http.request(m, format!("{hub_url}{p}")).header("Authorization", format!("SSWS {hub_token}"));
+        // Contractors is assigned to the app; Sarah and Bob are in it and provisioned
+        let (_, g) =
+            call(s.api(Method::POST, "/api/v1/groups").json(&json!({"profile": {"name": "Contractors", "description": "ext"}}))).await;
+        let gid = g["id"].as_str().unwrap().to_string();
+        call(s.api(Method::PUT, &format!("/api/v1/apps/{app_id}/groups/{gid}")).json(&json!({}))).await;
+        let mut ids = vec![];
+        for login in ["sarah@spoke.example", "bob@spoke.example", "carol@spoke.example"] {
+            let u = create_user(&s, login, None, true).await;
+            ids.push(u["id"].as_str().unwrap().to_string());
+        }
+        for id in &ids[..2] {
+            s.api(Method::PUT, &format!("/api/v1/groups/{gid}/users/{id}")).send().await.unwrap();
+        }
+        drain(&s).await;
+        // bad input: nothing pushed, Okta's error shape
+        let (st, e) =
+            call(s.api(Method::POST, &format!("/api/v1/apps/{app_id}/idhub/group-push")).json(&json!({"groupId": "00gnope"}))).await;
+        assert_eq!(st, StatusCode::BAD_REQUEST, "{e}");
+        assert_eq!(e["errorCode"], "E0000001");
+        let (st, e) = call(s.api(Method::POST, &format!("/api/v1/apps/{app_id}/idhub/group-push")).json(&json!({}))).await;
+        assert_eq!(st, StatusCode::BAD_REQUEST, "{e}");
+        // push by name → the hub group is created with the provisioned members
+        let (st, m) =
+            call(s.api(Method::POST, &format!("/api/v1/apps/{app_id}/idhub/group-push")).json(&json!({"groupName": "contractors"}))).await;
+        assert_eq!(st, StatusCode::OK, "{m}");
+        let mid = m[0]["id"].as_str().unwrap().to_string();
+        assert_eq!(m[0]["status"], "PENDING");
+        let (st, e) = call(s.api(Method::POST, &format!("/api/v1/apps/{app_id}/idhub/group-push")).json(&json!({"groupId": gid}))).await;
+        assert_eq!(st, StatusCode::BAD_REQUEST, "pushed twice: {e}");
+        drain(&s).await;
+        let (_, list) = call(s.api(Method::GET, &format!("/api/v1/apps/{app_id}/idhub/group-push"))).await;
+        assert_eq!(list[0]["status"], "ACTIVE", "{list}");
+        assert!(list[0]["lastPush"].is_string());
+        let hub_gid = list[0]["targetGroupId"].as_str().unwrap().to_string();
+        let (_, hg) = call(hub(Method::GET, &format!("/api/v1/groups/{hub_gid}"))).await;
+        assert_eq!(hg["profile"]["name"], "Contractors");
+        assert_eq!(hub_members(&s, &hub_url, &hub_token, &hub_gid).await, vec!["bob@spoke.example", "sarah@spoke.example"]);
+        // membership changes and a rename propagate; Carol is provisioned by joining
+        s.api(Method::PUT, &format!("/api/v1/groups/{gid}/users/{}", ids[2])).send().await.unwrap();
+        s.api(Method::DELETE, &format!("/api/v1/groups/{gid}/users/{}", ids[0])).send().await.unwrap();
+        let (st, _) =
+            call(s.api(Method::PUT, &format!("/api/v1/groups/{gid}")).json(&json!({"profile": {"name": "Contractors EU"}}))).await;
+        assert_eq!(st, StatusCode::OK);
+        drain(&s).await;
+        drain(&s).await;
+        assert_eq!(hub_members(&s, &hub_url, &hub_token, &hub_gid).await, vec!["bob@spoke.example", "carol@spoke.example"]);
+        assert_eq!(call(hub(Method::GET, &format!("/api/v1/groups/{hub_gid}"))).await.1["profile"]["name"], "Contractors EU");
+        // unlink keeping the hub group
+        let st = s
+            .api(Method::DELETE, &format!("/api/v1/apps/{app_id}/idhub/group-push/{mid}?deleteTargetGroup=false"))
+            .send()
+            .await
+            .unwrap()
+            .status();
+        assert_eq!(st, StatusCode::NO_CONTENT);
+        drain(&s).await;
+        assert_eq!(call(hub(Method::GET, &format!("/api/v1/groups/{hub_gid}"))).await.0, StatusCode::OK, "kept");
+        let st = s.api(Method::DELETE, &format!("/api/v1/apps/{app_id}/idhub/group-push/{mid}")).send().await.unwrap().status();
+        assert_eq!(st, StatusCode::NOT_FOUND);
+        // a rule pushes the group again: linked to the existing hub group by name
+        let (st, m) = call(
+            s.api(Method::POST, &format!("/api/v1/apps/{app_id}/idhub/group-push")).json(&json!({"rule": {"nameStartsWith": "contr"}})),
+        )
+        .await;
+        assert_eq!(st, StatusCode::OK, "{m}");
+        assert_eq!(m.as_array().unwrap().len(), 1);
+        assert!(m[0]["ruleId"].is_string());
+        let mid = m[0]["id"].as_str().unwrap().to_string();
+        drain(&s).await;
+        let (_, list) = call(s.api(Method::GET, &format!("/api/v1/apps/{app_id}/idhub/group-push"))).await;
+        assert_eq!(list[0]["targetGroupId"], hub_gid.as_str(), "linked by name, not duplicated");
+        // a group created later that the rule matches is pushed too
+        let (_, apac) = call(s.api(Method::POST, "/api/v1/groups").json(&json!({"profile": {"name": "Contractors APAC"}}))).await;
+        drain(&s).await;
+        let (_, list) = call(s.api(Method::GET, &format!("/api/v1/apps/{app_id}/idhub/group-push"))).await;
+        let later = list.as_array().unwrap().iter().find(|m| m["sourceGroupId"] == apac["id"]).expect("pushed by the rule");
+        assert_eq!(later["status"], "ACTIVE", "{list}");
+        let (st, _) = call(hub(Method::GET, &format!("/api/v1/groups/{}", later["targetGroupId"].as_str().unwrap()))).await;
+        assert_eq!(st, StatusCode::OK);
+        // a rename the hub refuses for good (the name is taken there) is an ERROR and a Task
+        call(hub(Method::POST, "/api/v1/groups").json(&json!({"profile": {"name": "Taken"}}))).await;
+        call(s.api(Method::PUT, &format!("/api/v1/groups/{gid}")).json(&json!({"profile": {"name": "Taken"}}))).await;
+        drain(&s).await;
+        let (_, list) = call(s.api(Method::GET, &format!("/api/v1/apps/{app_id}/idhub/group-push"))).await;
+        let m = list.as_array().unwrap().iter().find(|m| m["id"] == mid.as_str()).unwrap().clone();
+        assert_eq!(m["status"], "ERROR", "{m}");
+        let (_, tasks) = call(s.api(Method::GET, "/api/v1/idhub/tasks")).await;
+        assert!(tasks.as_array().unwrap().iter().any(|t| t["lastError"].as_str().unwrap_or("").contains("400")), "{tasks}");
+        call(s.api(Method::PUT, &format!("/api/v1/groups/{gid}")).json(&json!({"profile": {"name": "Contractors EU"}}))).await;
+        drain(&s).await;
+        // deleting the rule stops it pushing new groups; bad input is refused with Okta's errors
+        let (_, rules) = call(s.api(Method::GET, &format!("/api/v1/apps/{app_id}/idhub/group-push/rules"))).await;
+        let rule = rules[0]["id"].as_str().unwrap().to_string();
+        let st = s.api(Method::DELETE, &format!("/api/v1/apps/{app_id}/idhub/group-push/rules/{rule}")).send().await.unwrap().status();
+        assert_eq!(st, StatusCode::NO_CONTENT);
+        let st = s.api(Method::DELETE, &format!("/api/v1/apps/{app_id}/idhub/group-push/rules/{rule}")).send().await.unwrap().status();
+        assert_eq!(st, StatusCode::NOT_FOUND);
+        let (_, later) = call(s.api(Method::POST, "/api/v1/groups").json(&json!({"profile": {"name": "Contractors US"}}))).await;
+        let (_, list) = call(s.api(Method::GET, &format!("/api/v1/apps/{app_id}/idhub/group-push"))).await;
+        assert!(!list.as_array().unwrap().iter().any(|m| m["sourceGroupId"] == later["id"]), "{list}");
+        let push = format!("/api/v1/apps/{app_id}/idhub/group-push");
+        let (st, e) = call(s.api(Method::POST, &push).json(&json!({"groupId": 5}))).await;
+        assert_eq!((st, e["errorCode"].as_str()), (StatusCode::BAD_REQUEST, Some("E0000001")), "{e}");
+        let (st, e) = call(s.api(Method::POST, &push).json(&json!({"rule": {"nameStartsWith": "  "}}))).await;
+        assert_eq!((st, e["errorCode"].as_str()), (StatusCode::BAD_REQUEST, Some("E0000001")), "{e}");
+        let (st, e) = call(s.api(Method::POST, &push).header("Content-Type", "application/json").body("{not json")).await;
+        assert_eq!(st, StatusCode::BAD_REQUEST, "{e}");
+        let (st, _) = call(s.api(Method::GET, "/api/v1/apps/0oanope/idhub/group-push")).await;
+        assert_eq!(st, StatusCode::NOT_FOUND);
+        let (st, e) = call(s.api(Method::DELETE, &format!("{push}/{mid}?deleteTargetGroup=maybe"))).await;
+        assert_eq!(st, StatusCode::BAD_REQUEST, "{e}");
+        // unlink deleting the hub group
+        let st = s
+            .api(Method::DELETE, &format!("/api/v1/apps/{app_id}/idhub/group-push/{mid}?deleteTargetGroup=true"))
+            .send()
+            .await
+            .unwrap()
+            .status();
+        assert_eq!(st, StatusCode::NO_CONTENT);
+        drain(&s).await;
+        assert_eq!(call(hub(Method::GET, &format!("/api/v1/groups/{hub_gid}"))).await.0, StatusCode::NOT_FOUND, "deleted");
+        assert_eq!(call(s.api(Method::GET, &format!("/api/v1/groups/{gid}"))).await.0, StatusCode::OK, "the spoke group stays");
+        let (_, log) = call(s.api(Method::GET, "/api/v1/logs?filter=eventType%20eq%20%22application.provision.group_push.pushed%22")).await;
+        assert!(log.as_array().unwrap().len() >= 3, "{log}");
+    }
+}
+
+#[tokio::test]
+async fn a_group_push_waits_out_a_hub_outage() {
+    let s = TestServer::start(idhub_store::Backend::Sqlite).await;
+    let (app_id, hub_url, hub_token) = provisioned_app(&s).await;
+    let org = idhub_domain::ids::OrgId(s.org_id.clone());
+    let (_, g) = call(s.api(Method::POST, "/api/v1/groups").json(&json!({"profile": {"name": "Outage"}}))).await;
+    // the hub goes away: the connection points at a closed port
+    let mut c = s.db.store.get_connection(&org, &app_id).await.unwrap();
+    let good = c.base_url.clone();
+    c.base_url = "http://127.0.0.1:1".into();
+    s.db.store.save_connection(&c, &[]).await.unwrap();
+    let (st, m) = call(s.api(Method::POST, &format!("/api/v1/apps/{app_id}/idhub/group-push")).json(&json!({"groupId": g["id"]}))).await;
+    assert_eq!(st, StatusCode::OK, "{m}");
+    drain(&s).await;
+    let pending = s.db.store.list_jobs(&org, "PENDING", 10).await.unwrap();
+    assert_eq!(pending.len(), 1, "kept for a retry");
+    assert!(pending[0].last_error.as_deref().unwrap().contains("unreachable"));
+    assert!(s.db.store.list_jobs(&org, "FAILED", 10).await.unwrap().is_empty(), "not a Task");
+    let (_, list) = call(s.api(Method::GET, &format!("/api/v1/apps/{app_id}/idhub/group-push"))).await;
+    assert!(list[0]["lastError"].as_str().unwrap().contains("unreachable"), "{list}");
+    // the hub is back; the retry (made due now) pushes exactly one group
+    c.base_url = good;
+    s.db.store.save_connection(&c, &[]).await.unwrap();
+    // the first retry is due within the first backoff (at most 1 s)
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    drain(&s).await;
+    let (_, list) = call(s.api(Method::GET, &format!("/api/v1/apps/{app_id}/idhub/group-push"))).await;
+    assert_eq!(list[0]["status"], "ACTIVE", "{list}");
+    let (_, hub_groups) =
+        call(s.http.get(format!("{hub_url}/api/v1/groups?q=Outage")).header("Authorization", format!("SSWS {hub_token}"))).await;
+    assert_eq!(hub_groups.as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn import_proposes_links_and_creates_changes_nothing_before_confirm_and_sources_profiles() {
+    for backend in backends() {
+        let s = TestServer::start(backend).await;
+        let (app_id, hub_url, hub_token) = provisioned_app(&s).await;
+        let hub = |m: Method, p: &str| s.http.request(m, format!("{hub_url}{p}")).header("Authorization", format!("SSWS {hub_token}"));
+        // the hub has Linda (also in the spoke, same login) and Nina (only in the hub)
+        let mut hub_ids = std::collections::HashMap::new();
+        for (login, first) in [("linda@partner.example", "Linda"), ("nina@partner.example", "Nina")] {
+            let (st, u) =
+                call(hub(Method::POST, "/api/v1/users?activate=true").json(&json!({ "profile": profile(login, first, "Hub") }))).await;
+            assert_eq!(st, StatusCode::OK, "{u}");
+            hub_ids.insert(login, u["id"].as_str().unwrap().to_string());
+        }
+        let linda = create_user(&s, "linda@partner.example", None, true).await;
+        let linda_id = linda["id"].as_str().unwrap().to_string();
+        // settings: exact username match, the app is the profile source
+        let (st, f) = call(s.api(Method::PUT, &format!("/api/v1/apps/{app_id}/features/INBOUND_PROVISIONING")).json(&json!({ "capabilities": { "importRules": { "userCreateAndMatch": { "exactMatchCriteria": "USERNAME" } }, "idhub:profileSource": { "status": "ENABLED" } } }))).await;
+        assert_eq!(st, StatusCode::OK, "{f}");
+        assert_eq!(f["capabilities"]["idhub:profileSource"]["status"], "ENABLED");
+        let (st, e) = call(
+            s.api(Method::PUT, &format!("/api/v1/apps/{app_id}/features/INBOUND_PROVISIONING"))
+                .json(&json!({ "capabilities": { "importRules": { "userCreateAndMatch": { "exactMatchCriteria": "NAME" } } } })),
+        )
+        .await;
+        assert_eq!(st, StatusCode::BAD_REQUEST, "{e}");
+        assert_eq!(e["errorCode"], "E0000001");
+        // Import Now: proposals only
+        let users_before = user_count(&s).await;
+        let (st, j) = call(s.api(Method::POST, &format!("/api/v1/apps/{app_id}/idhub/import"))).await;
+        assert_eq!(st, StatusCode::ACCEPTED, "{j}");
+        drain(&s).await;
+        let (_, state) = call(s.api(Method::GET, &format!("/api/v1/apps/{app_id}/idhub/import"))).await;
+        let pending = state["pending"].as_array().unwrap().clone();
+        let find = |login: &str| pending.iter().find(|c| c["hubLogin"] == login).unwrap_or_else(|| panic!("{login} in {state}")).clone();
+        let (l, n) = (find("linda@partner.example"), find("nina@partner.example"));
+        assert_eq!(l["action"], "LINK");
+        assert_eq!(l["userId"], linda_id.as_str());
+        assert_eq!(n["action"], "CREATE");
+        assert!(state["lastImport"].is_string(), "{state}");
+        assert_eq!(user_count(&s).await, users_before, "nothing created before confirm");
+        let (_, au) = call(s.api(Method::GET, &format!("/api/v1/apps/{app_id}/users"))).await;
+        assert!(au.as_array().unwrap().is_empty(), "nothing assigned before confirm");
+        // a bad confirmation changes nothing
+        let (st, e) =
+            call(s.api(Method::POST, &format!("/api/v1/apps/{app_id}/idhub/import/confirm")).json(&json!({ "ids": [l["id"], "impnope"] })))
+                .await;
+        assert_eq!(st, StatusCode::BAD_REQUEST, "{e}");
+        assert!(call(s.api(Method::GET, &format!("/api/v1/apps/{app_id}/users"))).await.1.as_array().unwrap().is_empty());
+        // Confirm Assignments for the two selected
+        let (st, done) =
+            call(s.api(Method::POST, &format!("/api/v1/apps/{app_id}/idhub/import/confirm")).json(&json!({ "ids": [l["id"], n["id"]] })))
+                .await;
+        assert_eq!(st, StatusCode::OK, "{done}");
+        assert!(done.as_array().unwrap().iter().all(|r| r["status"] == "CONFIRMED"), "{done}");
+        let (st, nina) = call(s.api(Method::GET, "/api/v1/users/nina@partner.example")).await;
+        assert_eq!(st, StatusCode::OK, "created in the spoke");
+        assert_eq!(nina["profile"]["firstName"], "Nina");
+        let nina_id = nina["id"].as_str().unwrap().to_string();
+        let (_, au) = call(s.api(Method::GET, &format!("/api/v1/apps/{app_id}/users"))).await;
+        let mut ext: Vec<(String, String)> = au
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|u| (u["id"].as_str().unwrap().to_string(), u["externalId"].as_str().unwrap_or("").to_string()))
+            .collect();
+        ext.sort();
+        let mut want =
+            vec![(linda_id.clone(), hub_ids["linda@partner.example"].clone()), (nina_id.clone(), hub_ids["nina@partner.example"].clone())];
+        want.sort();
+        assert_eq!(ext, want, "app users carry the hub ids");
+        drain(&s).await;
+        // Import Groups (on by default): a hub group arrives as an app group with the imported members
+        let (_, hg) = call(hub(Method::POST, "/api/v1/groups").json(&json!({ "profile": { "name": "Partner Leads" } }))).await;
+        let hg = hg["id"].as_str().unwrap().to_string();
+        hub(Method::PUT, &format!("/api/v1/groups/{hg}/users/{}", hub_ids["nina@partner.example"])).send().await.unwrap();
+        // profile sourcing: the hub's change arrives on the next import; spoke edits are refused
+        let hub_nina = &hub_ids["nina@partner.example"];
+        call(
+            hub(Method::POST, &format!("/api/v1/users/{hub_nina}"))
+                .json(&json!({ "profile": { "title": "Partner lead", "lastName": "Hub-Renamed" } })),
+        )
+        .await;
+        call(s.api(Method::POST, &format!("/api/v1/apps/{app_id}/idhub/import"))).await;
+        drain(&s).await;
+        let (_, nina) = call(s.api(Method::GET, &format!("/api/v1/users/{nina_id}"))).await;
+        assert_eq!(nina["profile"]["title"], "Partner lead");
+        let (_, gs) = call(s.api(Method::GET, "/api/v1/groups?q=Partner%20Leads")).await;
+        assert_eq!(gs[0]["type"], "APP_GROUP", "{gs}");
+        let (_, members) = call(s.api(Method::GET, &format!("/api/v1/groups/{}/users", gs[0]["id"].as_str().unwrap()))).await;
+        assert_eq!(members.as_array().unwrap().iter().map(|m| m["id"].as_str().unwrap()).collect::<Vec<_>>(), vec![nina_id.as_str()]);
+        assert_eq!(nina["profile"]["lastName"], "Hub-Renamed");
+        let (st, e) =
+            call(s.api(Method::POST, &format!("/api/v1/users/{nina_id}")).json(&json!({ "profile": { "title": "Edited in spoke" } })))
+                .await;
+        assert_eq!(st, StatusCode::BAD_REQUEST, "{e}");
+        assert_eq!(e["errorCode"], "E0000001");
+        assert!(e["errorCauses"][0]["errorSummary"].as_str().unwrap().contains("profile source"), "{e}");
+        let (_, still) = call(s.api(Method::GET, &format!("/api/v1/users/{nina_id}"))).await;
+        assert_eq!(still["profile"]["title"], "Partner lead", "the refused edit changed nothing");
+        let (st, _) = call(s.api(Method::POST, &format!("/api/v1/users/{nina_id}/lifecycle/deactivate"))).await;
+        assert_eq!(st, StatusCode::OK, "lifecycle changes are still allowed");
+        // the hub kept its own profile (no push back of a sourced profile)
+        assert_eq!(call(hub(Method::GET, &format!("/api/v1/users/{hub_nina}"))).await.1["profile"]["title"], "Partner lead");
+    }
+}
+
+#[tokio::test]
+async fn scheduled_imports_run_and_reschedule_until_the_schedule_changes() {
+    let s = TestServer::start(idhub_store::Backend::Sqlite).await;
+    let (app_id, _, _) = provisioned_app(&s).await;
+    let org = idhub_domain::ids::OrgId(s.org_id.clone());
+    let put = |interval: &str| {
+        s.api(Method::PUT, &format!("/api/v1/apps/{app_id}/features/INBOUND_PROVISIONING"))
+            .json(&json!({ "capabilities": { "importSettings": { "schedule": { "interval": interval } } } }))
+    };
+    let (st, f) = call(put("WEEKLY")).await;
+    assert_eq!(st, StatusCode::BAD_REQUEST, "{f}");
+    let (st, f) = call(put("HOURLY")).await;
+    assert_eq!(st, StatusCode::OK, "{f}");
+    assert_eq!(f["capabilities"]["importSettings"]["schedule"]["interval"], "HOURLY");
+    use idhub_domain::time::Clock;
+    let before = idhub_domain::time::SystemClock.now_millis();
+    drain(&s).await;
+    let (_, state) = call(s.api(Method::GET, &format!("/api/v1/apps/{app_id}/idhub/import"))).await;
+    assert!(state["lastImport"].is_string(), "the first scheduled run happened: {state}");
+    let next = s.db.store.list_jobs(&org, "PENDING", 10).await.unwrap();
+    assert_eq!(next.len(), 1, "the next run is queued");
+    assert!(next[0].run_after >= before + 3_600_000 - 5_000, "an hour later");
+    // a new schedule ends the old chain: its queued run (two hours on) does nothing and
+    // queues nothing
+    call(put("NONE")).await;
+    let later = idhub_domain::time::ManualClock::at(before + 2 * 3_600_000);
+    let handler: std::sync::Arc<dyn idhub_jobs::Handler> = std::sync::Arc::new(idhub_web::provisioning::Org2OrgHandler {
+        store: s.db.store.clone(),
+        sealing_key: s.sealing_key.clone(),
+        clock: std::sync::Arc::new(later.clone()),
+    });
+    let cfg = idhub_jobs::WorkerConfig::new(idhub_web::provisioning::QUEUE);
+    assert_eq!(idhub_jobs::run_once(&s.db.store, &later, &cfg, &handler).await.unwrap(), 1);
+    assert!(s.db.store.list_jobs(&org, "PENDING", 10).await.unwrap().is_empty(), "the chain ended");
 }
 
 #[tokio::test]

@@ -28,6 +28,12 @@ pub struct Connection {
 impl Store {
     /// Create or replace an app's connection.
     pub async fn save_connection(&self, c: &Connection, events: &[NewEvent]) -> Result<()> {
+        self.save_connection_with_jobs(c, events, &[]).await
+    }
+
+    /// Create or replace an app's connection with the jobs the change starts (a scheduled
+    /// import), in one transaction.
+    pub async fn save_connection_with_jobs(&self, c: &Connection, events: &[NewEvent], jobs: &[crate::jobs::NewJob]) -> Result<()> {
         let mut tx = self.write_pool().begin().await?;
         sqlx::query("DELETE FROM app_connections WHERE org_id = $1 AND app_id = $2")
             .bind(c.org_id.as_str())
@@ -48,6 +54,9 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         events::insert(&mut tx, &c.org_id, events, c.last_updated).await?;
+        for j in jobs {
+            crate::jobs::enqueue(&mut tx, j, c.last_updated).await?;
+        }
         tx.commit().await?;
         Ok(())
     }

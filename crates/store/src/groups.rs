@@ -39,6 +39,18 @@ fn group_column(attr: &str) -> Option<Column> {
 impl Store {
     /// Create a group (names are unique per org ignoring case).
     pub async fn create_group(&self, group: &Group, events: &[NewEvent]) -> Result<StoredGroup> {
+        self.create_group_with_pushes(group, events, &[], &[]).await
+    }
+
+    /// Create a group with the pushes its name's rules start (and their jobs) in the same
+    /// transaction.
+    pub async fn create_group_with_pushes(
+        &self,
+        group: &Group,
+        events: &[NewEvent],
+        pushes: &[crate::group_push::GroupPush],
+        jobs: &[NewJob],
+    ) -> Result<StoredGroup> {
         let mut tx = self.write_pool().begin().await?;
         let seq: i64 = sqlx::query_scalar(
             "INSERT INTO user_groups (id, org_id, kind, name, name_key, description, created, last_updated, last_membership_updated) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING seq",
@@ -56,6 +68,12 @@ impl Store {
         .await
         .map_err(|e| StoreError::from_unique(e, "name"))?;
         events::insert(&mut tx, &group.org_id, events, group.created).await?;
+        for p in pushes {
+            crate::group_push::insert_push(&mut tx, p).await?;
+        }
+        for job in jobs {
+            enqueue(&mut tx, job, group.created).await?;
+        }
         tx.commit().await?;
         Ok(StoredGroup { group: group.clone(), seq })
     }
@@ -71,8 +89,9 @@ impl Store {
         group_from_row(&row)
     }
 
-    /// Rename / redescribe a group.
-    pub async fn update_group(&self, group: &Group, events: &[NewEvent]) -> Result<()> {
+    /// Rename / redescribe a group (with the jobs that push the change, in the same
+    /// transaction).
+    pub async fn update_group(&self, group: &Group, events: &[NewEvent], jobs: &[NewJob]) -> Result<()> {
         let mut tx = self.write_pool().begin().await?;
         let n = sqlx::query(
             "UPDATE user_groups SET name = $1, name_key = $2, description = $3, last_updated = $4 WHERE org_id = $5 AND id = $6",
@@ -91,6 +110,9 @@ impl Store {
             return Err(StoreError::NotFound);
         }
         events::insert(&mut tx, &group.org_id, events, group.last_updated).await?;
+        for job in jobs {
+            enqueue(&mut tx, job, group.last_updated).await?;
+        }
         tx.commit().await?;
         Ok(())
     }
@@ -103,7 +125,12 @@ impl Store {
             .bind(id.as_str())
             .execute(&mut *tx)
             .await?;
-        // Its app assignments go with it.
+        // Its pushes stop (the hub groups stay) and its app assignments go with it.
+        sqlx::query("DELETE FROM group_push WHERE org_id = $1 AND group_id = $2")
+            .bind(org.as_str())
+            .bind(id.as_str())
+            .execute(&mut *tx)
+            .await?;
         sqlx::query("DELETE FROM app_groups WHERE org_id = $1 AND group_id = $2")
             .bind(org.as_str())
             .bind(id.as_str())

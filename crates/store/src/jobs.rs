@@ -104,6 +104,15 @@ impl Store {
         Ok(ids)
     }
 
+    /// Add one job that becomes ready at `run_after` (a scheduled run).
+    pub async fn enqueue_job_at(&self, job: &NewJob, run_after: Millis, now: Millis) -> Result<String> {
+        let mut tx = self.write_pool().begin().await?;
+        let id = enqueue(&mut tx, job, now).await?;
+        sqlx::query("UPDATE jobs SET run_after = $1 WHERE id = $2").bind(run_after).bind(&id).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
     /// Lease up to `limit` ready jobs of `queue` for `worker` for `lease_ms`.
     pub async fn lease_jobs(&self, queue: &str, worker: &str, limit: i64, lease_ms: i64, now: Millis) -> Result<Vec<Job>> {
         let mut tx = self.write_pool().begin().await?;

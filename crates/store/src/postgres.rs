@@ -10,6 +10,8 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
     (6, "connections", include_str!("../migrations/postgres/0006_connections.sql")),
     (7, "app_keys", include_str!("../migrations/postgres/0007_app_keys.sql")),
     (8, "idps", include_str!("../migrations/postgres/0008_idps.sql")),
+    (9, "group_push", include_str!("../migrations/postgres/0009_group_push.sql")),
+    (10, "imports", include_str!("../migrations/postgres/0010_imports.sql")),
 ];
 
 pub(crate) fn json_text(column: &str, key: &str) -> String {

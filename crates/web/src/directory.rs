@@ -191,6 +191,15 @@ pub async fn update_user(state: &AppState, org: &Org, actor: &Actor, id: &str, u
         schema.validate(p, if upd.full { Completeness::Full } else { Completeness::Partial })?;
     }
     let existing = load_user(state, org, id).await?;
+    if upd.profile.is_some() {
+        // a profile sourced by an app (Import with profile sourcing) changes only there
+        if let Some(source) = crate::import::profile_source(state, &org.id, existing.user.id.as_str()).await? {
+            return Err(ApiError::validation(
+                "profile",
+                vec![format!("profile: this user's profile is sourced by {source} (the profile source); change it there")],
+            ));
+        }
+    }
     let password_hash = match &upd.password {
         Some(pw) => {
             if existing.user.provider.is_federated() {

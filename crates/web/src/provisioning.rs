@@ -89,10 +89,11 @@ pub async fn jobs_for_group(state: &AppState, org: &OrgId, app: &str, group: &st
     Ok(state.store.group_member_ids(org, group).await?.iter().map(|u| sync_job(org, app, u)).collect())
 }
 
-/// Jobs for one user in every provisioned app assigned to `group` (membership changes).
+/// Jobs for a membership change of `user` in `group`: the user in every provisioned app
+/// assigned to the group, and the group's pushes (Push Groups).
 pub async fn group_app_jobs(state: &AppState, org: &OrgId, group: &str, user: &str) -> Result<Vec<NewJob>, StoreError> {
     let provisioned = state.store.provisioned_app_ids(org).await?;
-    let mut jobs = vec![];
+    let mut jobs = crate::group_push::jobs_for_group_change(state, org, group).await?;
     for app in provisioned {
         if state.store.list_app_groups(org, &app).await?.iter().any(|g| g.group_id == group) {
             jobs.push(sync_job(org, &app, user));
@@ -355,6 +356,32 @@ pub async fn set_features(
     app_id: &str,
     changes: &[(&str, bool)],
 ) -> Result<(App, Connection), ApiError> {
+    update_features(state, org, actor, app_id, "Update provisioning features", |f| {
+        for (key, on) in changes {
+            if !FEATURE_FLAGS.contains(key) {
+                return Err(ApiError::validation("feature", vec![format!("{key}: not a provisioning feature")]));
+            }
+            f.insert(key.to_string(), json!(on));
+        }
+        Ok(vec![])
+    })
+    .await
+}
+
+/// Change an app's provisioning settings (the connection's features) with `change`,
+/// logging `message` and writing the jobs `change` returns in the same transaction; the
+/// API integration must exist.
+pub async fn update_features<F>(
+    state: &AppState,
+    org: &Org,
+    actor: &Actor,
+    app_id: &str,
+    message: &str,
+    change: F,
+) -> Result<(App, Connection), ApiError>
+where
+    F: FnOnce(&mut Map<String, Value>) -> Result<Vec<NewJob>, ApiError>,
+{
     let app = load_app(state, org, app_id).await?;
     let mut c = state
         .store
@@ -362,22 +389,17 @@ pub async fn set_features(
         .await
         .map_err(|_| ApiError::validation("connection", vec!["connection: configure the API integration first".into()]))?;
     let mut f: Map<String, Value> = c.features.as_object().cloned().unwrap_or_default();
-    for (key, on) in changes {
-        if !FEATURE_FLAGS.contains(key) {
-            return Err(ApiError::validation("feature", vec![format!("{key}: not a provisioning feature")]));
-        }
-        f.insert(key.to_string(), json!(on));
-    }
+    let jobs = change(&mut f)?;
     c.features = Value::Object(f);
     c.last_updated = state.now();
     let ev = NewEvent::success(
         "application.provision.feature.update",
-        "Update provisioning features",
+        message,
         actor.party.clone(),
         vec![Party::new(app.id.clone(), "AppInstance", app.name.clone(), app.label.clone())],
         actor.client.clone(),
     );
-    state.store.save_connection(&c, &[ev]).await?;
+    state.store.save_connection_with_jobs(&c, &[ev], &jobs).await?;
     Ok((app, c))
 }
 
@@ -422,6 +444,9 @@ pub async fn features_put(
     Path((id, feature)): Path<(String, String)>,
     OktaJson(body): OktaJson,
 ) -> Result<Json<Value>, ApiError> {
+    if feature == "INBOUND_PROVISIONING" {
+        return crate::import::inbound_put(&state, &caller.org, &Actor { party: caller.actor(), client: client.0 }, &id, &body).await;
+    }
     if feature != "USER_PROVISIONING" {
         return Err(ApiError::not_found(format!("{feature} (Feature)")));
     }
@@ -446,7 +471,7 @@ pub async fn features_put(
 }
 
 /// Base profile attributes pushed to the hub (custom spoke attributes stay home).
-const PUSHED: [&str; 14] = [
+pub(crate) const PUSHED: [&str; 14] = [
     "email",
     "firstName",
     "lastName",
@@ -470,7 +495,7 @@ pub struct Org2OrgHandler {
     pub clock: std::sync::Arc<dyn idhub_domain::time::Clock>,
 }
 
-enum Fault {
+pub(crate) enum Fault {
     Store(String),
     Hub(ClientError),
     Config(String),
@@ -489,6 +514,18 @@ impl From<ClientError> for Fault {
 }
 
 impl Org2OrgHandler {
+    /// The app and a client for its hub, or `None` when the app, its connection or
+    /// provisioning is gone or disabled (nothing to do).
+    pub(crate) async fn hub_client(&self, org: &OrgId, app_id: &str) -> Result<Option<(App, OktaClient)>, Fault> {
+        let Ok(app) = self.store.get_app(org, app_id).await else { return Ok(None) };
+        let Ok(conn) = self.store.get_connection(org, app_id).await else { return Ok(None) };
+        if conn.status != "ENABLED" {
+            return Ok(None);
+        }
+        let token = self.sealing_key.open(&purpose(org, app_id), &conn.token_sealed).map_err(|e| Fault::Config(e.to_string()))?;
+        Ok(Some((app, OktaClient::new(&conn.base_url, &String::from_utf8_lossy(&token))?)))
+    }
+
     async fn sync(&self, job: &Job) -> Result<String, Fault> {
         let org = &job.org_id;
         let app_id = job.payload.get("appId").and_then(Value::as_str).unwrap_or_default();
@@ -575,6 +612,9 @@ impl Org2OrgHandler {
                 let created = client.create_user(&Value::Object(profile), password.as_deref(), activate).await?;
                 let id = created.get("id").and_then(Value::as_str).map(str::to_string);
                 self.store.record_app_user_sync(org, app_id, user_id, id.as_deref(), "SYNCHRONIZED", now).await?;
+                if let Some(id) = &id {
+                    self.join_pushed_groups(org, app_id, user_id, id, &client).await?;
+                }
                 format!("created {username} in the hub ({initial})")
             }
             (Some(id), Some(hub)) => {
@@ -586,7 +626,10 @@ impl Org2OrgHandler {
                     client.lifecycle(id, "unsuspend", false).await?;
                     actions.push("unsuspended");
                 }
-                if flag(&conn.features, "update") {
+                // a profile the hub sources (imported with profile sourcing) is not pushed back
+                let sourced = flag(&conn.features, "profileSource")
+                    && self.store.imports_of_user(org, user_id).await?.iter().any(|c| c.app_id == app_id);
+                if flag(&conn.features, "update") && !sourced {
                     let current = hub.get("profile").cloned().unwrap_or(Value::Null);
                     let changed: Map<String, Value> =
                         profile.iter().filter(|(k, v)| current.get(k.as_str()) != Some(v)).map(|(k, v)| (k.clone(), v.clone())).collect();
@@ -596,6 +639,10 @@ impl Org2OrgHandler {
                     }
                 }
                 self.store.record_app_user_sync(org, app_id, user_id, Some(id), "SYNCHRONIZED", now).await?;
+                if direct.as_ref().and_then(|d| d.external_id.as_deref()) != Some(id.as_str()) {
+                    // first link (or a group push that ran before the user existed)
+                    self.join_pushed_groups(org, app_id, user_id, id, &client).await?;
+                }
                 if actions.is_empty() {
                     format!("{username} already in sync")
                 } else {
@@ -665,12 +712,31 @@ impl Org2OrgHandler {
 impl Handler for Org2OrgHandler {
     fn handle<'a>(&'a self, job: &'a Job) -> BoxFuture<'a, Outcome> {
         Box::pin(async move {
-            match self.sync(job).await {
+            let group_push = job.kind == crate::group_push::KIND;
+            let result = if group_push {
+                self.push_group(job).await
+            } else if job.kind == crate::import::KIND {
+                self.import(job).await
+            } else {
+                self.sync(job).await
+            };
+            if group_push {
+                if let (Err(e), Some(m)) = (&result, job.payload.get("mappingId").and_then(Value::as_str)) {
+                    let (status, msg) = match e {
+                        Fault::Hub(e) if e.is_transient() => ("PENDING", e.to_string()),
+                        Fault::Hub(e) => ("ERROR", e.to_string()),
+                        Fault::Config(e) => ("ERROR", e.clone()),
+                        Fault::Store(e) => ("PENDING", e.clone()),
+                    };
+                    let _ = self.store.record_group_push(&job.org_id, m, None, status, Some(&msg), self.clock.now_millis()).await;
+                }
+            }
+            match result {
                 Ok(what) => {
                     tracing::info!(job = %job.id, "provisioning: {what}");
                     let app = job.payload.get("appId").and_then(Value::as_str).unwrap_or_default();
                     let ev = NewEvent::success(
-                        "application.provision.user.sync",
+                        if group_push { "application.provision.group_push.pushed" } else { "application.provision.user.sync" },
                         what,
                         Party::system(),
                         vec![Party::new(app, "AppInstance", app, app)],
@@ -692,6 +758,17 @@ impl Handler for Org2OrgHandler {
 
 fn failure(job: &Job, reason: &str) -> NewEvent {
     let app = job.payload.get("appId").and_then(Value::as_str).unwrap_or_default();
+    if job.kind == crate::group_push::KIND {
+        let group = job.payload.get("groupId").and_then(Value::as_str).unwrap_or_default();
+        return NewEvent::failure(
+            "application.provision.group_push.push",
+            "Push group to app failed",
+            Party::system(),
+            vec![Party::new(group, "UserGroup", group, group), Party::new(app, "AppInstance", app, app)],
+            Default::default(),
+            reason,
+        );
+    }
     let user = job.payload.get("userId").and_then(Value::as_str).unwrap_or_default();
     NewEvent::failure(
         "application.provision.user.push",

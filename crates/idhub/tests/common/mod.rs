@@ -43,3 +43,40 @@ pub fn assert_okta_error(body: &Value, code: &str) {
 pub async fn user_count(s: &TestServer) -> usize {
     s.db.store.count_users(&idhub_domain::ids::OrgId(s.org_id.clone())).await.expect("count") as usize
 }
+
+/// Run the provisioning queue of `s` until it is empty (or 20 rounds); returns the jobs run.
+pub async fn drain(s: &TestServer) -> usize {
+    let handler: std::sync::Arc<dyn idhub_jobs::Handler> = std::sync::Arc::new(idhub_web::provisioning::Org2OrgHandler {
+        store: s.db.store.clone(),
+        sealing_key: s.sealing_key.clone(),
+        clock: std::sync::Arc::new(idhub_domain::time::SystemClock),
+    });
+    let cfg = idhub_jobs::WorkerConfig::new(idhub_web::provisioning::QUEUE);
+    let mut total = 0;
+    for _ in 0..20 {
+        let n = idhub_jobs::run_once(&s.db.store, &idhub_domain::time::SystemClock, &cfg, &handler).await.unwrap();
+        if n == 0 {
+            break;
+        }
+        total += n;
+    }
+    total
+}
+
+/// A spoke org with an enabled Org2Org app whose hub is another org on the same server:
+/// (app id, hub base URL, hub token).
+pub async fn provisioned_app(s: &TestServer) -> (String, String, String) {
+    let hub_url = format!("http://localhost:{}", s.addr.port());
+    let (_, hub_token) = idhub_testkit::add_org(&s.db.store, "hub", &hub_url).await;
+    let (_, app) =
+        call(s.api(Method::POST, "/api/v1/apps").json(&json!({ "name": "okta_org2org", "settings": { "app": { "baseUrl": hub_url } } })))
+            .await;
+    let app_id = app["id"].as_str().unwrap().to_string();
+    let (st, conn) = call(
+        s.api(Method::POST, &format!("/api/v1/apps/{app_id}/connections/default?activate=true"))
+            .json(&json!({ "baseUrl": hub_url, "profile": { "authScheme": "TOKEN", "token": hub_token } })),
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK, "{conn}");
+    (app_id, hub_url, hub_token)
+}

@@ -101,7 +101,8 @@ pub async fn groups_create(
         last_membership_updated: now,
     };
     let ev = NewEvent::success("group.lifecycle.create", "Create okta group", caller.actor(), vec![party(&group)], client.0);
-    let stored = state.store.create_group(&group, &[ev]).await.map_err(conflict)?;
+    let (pushes, jobs) = crate::group_push::rule_pushes(&state, &caller.org.id, &group).await?;
+    let stored = state.store.create_group_with_pushes(&group, &[ev], &pushes, &jobs).await.map_err(conflict)?;
     Ok(Json(group_json(&caller.org.base_url, &stored.group)))
 }
 
@@ -128,7 +129,8 @@ pub async fn groups_update(
     g.description = description;
     g.last_updated = state.now();
     let ev = NewEvent::success("group.profile.update", "Update group profile", caller.actor(), vec![party(&g)], client.0);
-    state.store.update_group(&g, &[ev]).await.map_err(conflict)?;
+    let jobs = crate::group_push::jobs_for_group_change(&state, &caller.org.id, g.id.as_str()).await?;
+    state.store.update_group(&g, &[ev], &jobs).await.map_err(conflict)?;
     Ok(Json(group_json(&caller.org.base_url, &g)))
 }
 

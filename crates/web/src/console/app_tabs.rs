@@ -27,6 +27,8 @@ pub enum Tab {
     SignOn,
     Provisioning,
     Assignments,
+    PushGroups,
+    Import,
 }
 
 impl Tab {
@@ -37,6 +39,8 @@ impl Tab {
             Tab::SignOn => "signon",
             Tab::Provisioning => "provisioning",
             Tab::Assignments => "assignments",
+            Tab::PushGroups => "push-groups",
+            Tab::Import => "import",
         }
     }
 }
@@ -62,7 +66,7 @@ pub async fn app_page(state: &AppState, admin: &Admin, id: &str, tab: Tab, extra
     let Some(entry) = catalog(&app.name) else {
         return super::page_error(admin, StatusCode::NOT_FOUND, "Not found", "The app's template is not in the catalog.");
     };
-    if tab == Tab::Provisioning && !entry.provisioning {
+    if matches!(tab, Tab::Provisioning | Tab::PushGroups | Tab::Import) && !entry.provisioning {
         return super::page_error(admin, StatusCode::NOT_FOUND, "Not found", "This app has no provisioning.");
     }
     let aj = app_json(org, &app);
@@ -127,7 +131,7 @@ pub async fn app_page(state: &AppState, admin: &Admin, id: &str, tab: Tab, extra
                 .iter()
                 .filter(|j| j.payload.get("appId").and_then(Value::as_str) == Some(app.id.as_str()))
                 .take(20)
-                .map(|j| json!({ "user": j.payload.get("userId"), "error": j.last_error, "created": format_millis(j.created), "attempts": j.attempts }))
+                .map(|j| json!({ "user": j.payload.get("userId").or(j.payload.get("groupId")), "error": j.last_error, "created": format_millis(j.created), "attempts": j.attempts }))
                 .collect();
             ctx["failed_pushes"] = json!(failed);
         }
@@ -152,6 +156,34 @@ pub async fn app_page(state: &AppState, admin: &Admin, id: &str, tab: Tab, extra
                 .collect::<Vec<_>>());
             ctx["group_options"] = json!(all_groups.iter().map(|g| json!({ "id": g.group.id, "name": g.group.name, "description": g.group.description, "assigned": assigned.iter().any(|a| a.group_id == g.group.id.0) })).collect::<Vec<_>>());
             ctx["initial_statuses"] = json!(INITIAL_STATUSES);
+        }
+        Tab::PushGroups => {
+            let (pushes, rules) = match crate::group_push::list_pushes(state, org, &app.id).await {
+                Ok((_, p, r)) => (p, r),
+                Err(_) => (vec![], vec![]),
+            };
+            ctx["pushes"] = json!(pushes
+                .iter()
+                .map(|v| json!({
+                    "id": v.push.id, "group": v.group_name, "group_id": v.push.group_id, "status": v.push.status,
+                    "target": v.push.target_group_id, "last_push": v.push.last_push.map(format_millis), "error": v.push.last_error,
+                    "by_rule": v.push.rule_id.is_some(),
+                }))
+                .collect::<Vec<_>>());
+            ctx["rules"] = json!(rules.iter().map(|r| json!({ "id": r.id, "starts_with": r.name_starts_with })).collect::<Vec<_>>());
+            let all_groups = state.store.list_groups(&org.id, &GroupSelect::All, 500, None).await.map(|p| p.items).unwrap_or_default();
+            ctx["group_options"] = json!(all_groups
+                .iter()
+                .filter(|g| g.group.kind == idhub_domain::group::GroupType::OktaGroup)
+                .filter(|g| !pushes.iter().any(|v| v.push.group_id == g.group.id.0))
+                .map(|g| json!({ "id": g.group.id, "name": g.group.name }))
+                .collect::<Vec<_>>());
+            ctx["active"] = json!(state.store.get_connection(&org.id, &app.id).await.is_ok_and(|c| c.status == "ENABLED"));
+        }
+        Tab::Import => {
+            ctx["import"] = crate::import::import_state(state, org, &app.id).await.unwrap_or(Value::Null);
+            ctx["active"] = json!(state.store.get_connection(&org.id, &app.id).await.is_ok_and(|c| c.status == "ENABLED"));
+            ctx["schedules"] = json!(crate::import::SCHEDULES.iter().map(|s| s.0).collect::<Vec<_>>());
         }
     }
     merge(&mut ctx, &extra);
@@ -339,5 +371,126 @@ pub async fn unassign(
     match result {
         Ok(()) => done(&format!("/admin/app/{id}/assignments"), "Assignment removed."),
         Err(e) => app_page(&state, &admin, &id, Tab::Assignments, json!({ "error": error_context(&e).0 }), e.status).await,
+    }
+}
+
+/// `GET /admin/app/{id}/push-groups`
+pub async fn push_groups_tab(State(state): State<AppState>, admin: Admin, params: Params, Path(id): Path<String>) -> Response {
+    app_page(&state, &admin, &id, Tab::PushGroups, json!({ "notice": notice(&params) }), StatusCode::OK).await
+}
+
+/// `POST /admin/app/{id}/push-groups`: `mode=group` pushes the group chosen (`group`, an id
+/// or a name); `mode=rule` pushes every group whose name starts with `startsWith`.
+pub async fn push_groups(State(state): State<AppState>, Path(id): Path<String>, WriteForm { admin, form }: WriteForm) -> Response {
+    use crate::group_push::PushRequest;
+    let req = match field(&form, "mode") {
+        Some("rule") => PushRequest::NameStartsWith(field(&form, "startsWith").unwrap_or_default().to_string()),
+        _ => PushRequest::Group(field(&form, "group").unwrap_or_default().to_string()),
+    };
+    match crate::group_push::push_groups(&state, admin.org(), &admin.actor(), &id, req).await {
+        Ok(added) => done(
+            &format!("/admin/app/{id}/push-groups"),
+            &match added.len() {
+                0 => "Rule saved. No group matches it yet.".to_string(),
+                1 => format!("Pushing {}.", added[0].group_name),
+                n => format!("Pushing {n} groups."),
+            },
+        ),
+        Err(e) => {
+            let (err, errors) = error_context(&e);
+            app_page(&state, &admin, &id, Tab::PushGroups, json!({ "error": err, "field_errors": errors }), e.status).await
+        }
+    }
+}
+
+/// `POST /admin/app/{id}/push-groups/{mapping}/unlink` (after confirmation): `target=delete`
+/// deletes the hub group, `target=keep` keeps it.
+pub async fn unlink_push(
+    State(state): State<AppState>,
+    Path((id, mapping)): Path<(String, String)>,
+    WriteForm { admin, form }: WriteForm,
+) -> Response {
+    let delete = match field(&form, "target") {
+        Some("delete") => true,
+        Some("keep") => false,
+        _ => {
+            return app_page(
+                &state,
+                &admin,
+                &id,
+                Tab::PushGroups,
+                json!({ "error": "Choose whether to delete the group in the hub or keep it." }),
+                StatusCode::BAD_REQUEST,
+            )
+            .await
+        }
+    };
+    match crate::group_push::unlink(&state, admin.org(), &admin.actor(), &id, &mapping, delete).await {
+        Ok(()) => done(
+            &format!("/admin/app/{id}/push-groups"),
+            if delete { "Group unlinked; the hub group will be deleted." } else { "Group unlinked; the hub group is kept." },
+        ),
+        Err(e) => app_page(&state, &admin, &id, Tab::PushGroups, json!({ "error": error_context(&e).0 }), e.status).await,
+    }
+}
+
+/// `GET /admin/app/{id}/import`
+pub async fn import_tab(State(state): State<AppState>, admin: Admin, params: Params, Path(id): Path<String>) -> Response {
+    app_page(&state, &admin, &id, Tab::Import, json!({ "notice": notice(&params) }), StatusCode::OK).await
+}
+
+/// `POST /admin/app/{id}/import/{now|confirm|settings}`: Import Now; Confirm Assignments
+/// (`all=on`, or the checked `id`s); the import settings (match rule, schedule, profile
+/// source).
+pub async fn import_action(
+    State(state): State<AppState>,
+    Path((id, action)): Path<(String, String)>,
+    WriteForm { admin, form }: WriteForm,
+) -> Response {
+    let actor = admin.actor();
+    let result = match action.as_str() {
+        "now" => crate::import::import_now(&state, admin.org(), &actor, &id)
+            .await
+            .map(|_| "Import started. Its results appear below for confirmation.".to_string()),
+        "confirm" => {
+            let ids: Vec<String> = form.iter().filter(|(k, _)| k == "id").map(|(_, v)| v.clone()).collect();
+            if field(&form, "all") != Some("on") && ids.is_empty() {
+                Err(crate::error::ApiError::validation("ids", vec!["ids: select the results to confirm".into()]))
+            } else {
+                let ids = if field(&form, "all") == Some("on") { None } else { Some(ids) };
+                crate::import::confirm(&state, admin.org(), &actor, &id, ids).await.map(|out| {
+                    let failed = out.iter().filter(|r| r["status"] == "FAILED").count();
+                    format!("{} assignment(s) confirmed, {failed} failed.", out.len() - failed)
+                })
+            }
+        }
+        "settings" => {
+            let settings = crate::import::ImportSettings {
+                match_by: field(&form, "matchBy").map(str::to_string),
+                schedule: field(&form, "schedule").map(str::to_string),
+                profile_source: Some(field(&form, "profileSource") == Some("on")),
+            };
+            crate::import::save_settings(&state, admin.org(), &actor, &id, settings).await.map(|_| "Import settings saved.".to_string())
+        }
+        _ => return super::page_error(&admin, StatusCode::NOT_FOUND, "Not found", "No such import action."),
+    };
+    match result {
+        Ok(msg) => done(&format!("/admin/app/{id}/import"), &msg),
+        Err(e) => {
+            let (err, errors) = error_context(&e);
+            app_page(&state, &admin, &id, Tab::Import, json!({ "error": err, "field_errors": errors }), e.status).await
+        }
+    }
+}
+
+/// `POST /admin/app/{id}/push-groups/rules/{rule}/delete` (after confirmation)
+pub async fn delete_push_rule(
+    State(state): State<AppState>,
+    Path((id, rule)): Path<(String, String)>,
+    WriteForm { admin, .. }: WriteForm,
+) -> Response {
+    match crate::group_push::remove_rule(&state, admin.org(), &admin.actor(), &id, &rule).await {
+        Ok(()) => done(&format!("/admin/app/{id}/push-groups"), "Rule deleted. The groups it pushed stay linked."),
+        Err(e) => app_page(&state, &admin, &id, Tab::PushGroups, json!({ "error": error_context(&e).0 }), e.status).await,
     }
 }

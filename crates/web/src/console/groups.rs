@@ -70,7 +70,11 @@ pub async fn create(State(state): State<AppState>, admin: Admin, headers: Header
         vec![Party::new(group.id.0.clone(), "UserGroup", name.clone(), name.clone())],
         actor.client,
     );
-    match state.store.create_group(&group, &[ev]).await {
+    let (pushes, jobs) = match crate::group_push::rule_pushes(&state, &admin.org().id, &group).await {
+        Ok(pj) => pj,
+        Err(e) => return super::page_error(&admin, StatusCode::INTERNAL_SERVER_ERROR, "Failed", &ApiError::from(e).summary),
+    };
+    match state.store.create_group_with_pushes(&group, &[ev], &pushes, &jobs).await {
         Ok(g) => done(&format!("/admin/group/{}", g.group.id), "Group created."),
         Err(StoreError::Conflict(_)) => {
             let e = ApiError::from(DomainError::Conflict("name".into()));
