@@ -15,6 +15,7 @@ use crate::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
+use futures_util::StreamExt;
 use idhub_connectors::okta::{ClientError, OktaClient};
 use idhub_domain::event::{NewEvent, Party};
 use idhub_domain::ids::{OrgId, UserId};
@@ -404,9 +405,18 @@ impl Org2OrgHandler {
                 continue;
             }
             let username = self.username_in(&app, &user).await?;
-            if let Some(h) = client.find_user(&username).await? {
-                if let Some(id) = h.get("id").and_then(Value::as_str) {
-                    desired.insert(id.to_string(), username);
+            // The hub id recorded when the user was pushed saves a lookup per member.
+            let known = self.store.get_app_user(org, &app.id, &uid).await.ok().and_then(|au| au.external_id);
+            match known {
+                Some(id) => {
+                    desired.insert(id, username);
+                }
+                None => {
+                    if let Some(id) =
+                        client.find_user(&username).await?.and_then(|h| h.get("id").and_then(Value::as_str).map(str::to_string))
+                    {
+                        desired.insert(id, username);
+                    }
                 }
             }
         }
@@ -423,8 +433,17 @@ impl Org2OrgHandler {
             next = page.next;
         }
         let (mut added, mut removed) = (0, 0);
-        for id in desired.keys().filter(|id| !current.contains_key(*id)) {
-            client.add_member(&target, id).await?;
+        // Additions run 16 at a time (each is one idempotent PUT).
+        let to_add: Vec<String> = desired.keys().filter(|id| !current.contains_key(*id)).cloned().collect();
+        let adds: Vec<Result<(), ClientError>> = futures_util::stream::iter(to_add.into_iter().map(|id| {
+            let (client, target) = (client.clone(), target.clone());
+            async move { client.add_member(&target, &id).await.map(|_| ()) }
+        }))
+        .buffer_unordered(16)
+        .collect()
+        .await;
+        for r in adds {
+            r?;
             added += 1;
         }
         for (id, login) in current.iter().filter(|(id, _)| !desired.contains_key(*id)) {
