@@ -374,6 +374,7 @@ async fn applications_catalog_wizard_tabs_provisioning_and_assignments() {
     s.db.store.fail_job(&leased[0], "test", "hub answered 400 E0000001: login already exists", now, &[]).await.unwrap();
     let (_, html, _) = b.get(&format!("/admin/app/{id}/provisioning")).await;
     assert!(html.contains("id=\"failed-pushes\"") && html.contains("login already exists"), "{html}");
+    assert!(html.contains("id=\"push-progress\"") && html.contains("<strong>1</strong> failed"), "progress counts: {html}");
     // Assignments: a group with its initial status
     let (_, g) = call(s.api(Method::POST, "/api/v1/groups").json(&json!({ "profile": { "name": "Contractors" } }))).await;
     let gid = g["id"].as_str().unwrap();

@@ -134,6 +134,10 @@ pub async fn app_page(state: &AppState, admin: &Admin, id: &str, tab: Tab, extra
                 .map(|j| json!({ "user": j.payload.get("userId").or(j.payload.get("groupId")), "error": j.last_error, "created": format_millis(j.created), "attempts": j.attempts }))
                 .collect();
             ctx["failed_pushes"] = json!(failed);
+            // progress of this app's pushes (a large assignment or push in flight)
+            if let Ok(p) = state.store.batch_progress(&org.id, &app.id).await {
+                ctx["progress"] = json!({ "pending": p.pending, "running": p.running, "done": p.done, "failed": p.failed });
+            }
         }
         Tab::Assignments => {
             let mut people = vec![];
