@@ -175,3 +175,51 @@ async fn authn_api_session_token_and_cookie_redirect() {
         assert_okta_error(&body, "E0000001");
     }
 }
+
+#[tokio::test]
+async fn the_settings_page_changes_the_password_after_the_current_one() {
+    for backend in backends() {
+        let s = TestServer::start(backend).await;
+        create_user(&s, "kai@example.com", Some("Str0ngPassw0rd"), true).await;
+        let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        let r = form_login(&s, &http, "kai@example.com", "Str0ngPassw0rd").await;
+        let sid = set_cookie(&r, "idhub_sid").expect("session");
+        let page = http.get(format!("{}/enduser/settings", s.base_url)).header("Cookie", &sid).send().await.unwrap();
+        assert_eq!(page.status(), StatusCode::OK);
+        let csrf = set_cookie(&page, "idhub_csrf").expect("csrf cookie");
+        let token = csrf.split_once('=').unwrap().1.to_string();
+        let html = page.text().await.unwrap();
+        assert!(html.contains("id=\"settings-login\">kai@example.com") && html.contains("id=\"mfa-status\""), "{html}");
+        let cookies = format!("{sid}; {csrf}");
+        let change = |current: &str, new: &str, confirm: &str, csrf: &str| {
+            http.post(format!("{}/enduser/settings/password", s.base_url))
+                .header("Cookie", cookies.clone())
+                .form(&[("csrf", csrf), ("current", current), ("new", new), ("confirm", confirm)])
+                .send()
+        };
+        let authn = |pw: &'static str| {
+            s.http.post(format!("{}/api/v1/authn", s.base_url)).json(&json!({"username": "kai@example.com", "password": pw}))
+        };
+        // Refusals next to their field; nothing changes.
+        let r = change("wrong", "N3w-Passw0rd!", "N3w-Passw0rd!", &token).await.unwrap();
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+        assert!(r.text().await.unwrap().contains("id=\"current-error\""));
+        let r = change("Str0ngPassw0rd", "N3w-Passw0rd!", "Other-Passw0rd!", &token).await.unwrap();
+        assert!(r.text().await.unwrap().contains("id=\"confirm-error\""));
+        let r = change("Str0ngPassw0rd", "short", "short", &token).await.unwrap();
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+        assert!(r.text().await.unwrap().contains("id=\"new-error\""));
+        let r = change("Str0ngPassw0rd", "N3w-Passw0rd!", "N3w-Passw0rd!", "forged-token-forged-token-forged-token-1").await.unwrap();
+        assert_eq!(r.status(), StatusCode::FORBIDDEN, "CSRF");
+        assert_eq!(call(authn("Str0ngPassw0rd")).await.1["status"], "SUCCESS");
+        // The change.
+        let r = change("Str0ngPassw0rd", "N3w-Passw0rd!", "N3w-Passw0rd!", &token).await.unwrap();
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        assert_eq!(r.headers()["location"], "/enduser/settings?changed=1");
+        assert_eq!(call(authn("N3w-Passw0rd!")).await.1["status"], "SUCCESS");
+        assert_eq!(call(authn("Str0ngPassw0rd")).await.0, StatusCode::UNAUTHORIZED);
+        // Without a session: to the sign-in page.
+        let r = http.get(format!("{}/enduser/settings", s.base_url)).send().await.unwrap();
+        assert!(r.status().is_redirection() && r.headers()["location"].to_str().unwrap().starts_with("/login"));
+    }
+}

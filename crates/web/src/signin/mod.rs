@@ -1,11 +1,12 @@
 //! The end-user surface: the hosted sign-in page, sign-out, session-cookie redirect for
-//! API-authenticated clients, and the dashboard.
+//! API-authenticated clients, the dashboard and the end user's settings.
 
 pub mod auth;
 pub mod mfa;
 pub mod mfa_pages;
 pub mod pages;
 pub mod session;
+pub mod settings;
 
 use crate::AppState;
 use axum::routing::get;
@@ -21,5 +22,7 @@ pub fn router() -> Router<AppState> {
         .route("/login/signout", get(pages::signout).post(pages::signout))
         .route("/login/sessionCookieRedirect", get(pages::session_cookie_redirect))
         .route("/app/UserHome", get(pages::dashboard))
+        .route("/enduser/settings", get(settings::settings))
+        .route("/enduser/settings/password", axum::routing::post(settings::change_password))
         .route("/static/idhub.css", get(pages::stylesheet))
 }

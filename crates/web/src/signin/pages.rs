@@ -242,6 +242,7 @@ pub async fn dashboard(State(state): State<AppState>, signed_in: SignedIn) -> Re
         format!("<ul class=\"tiles\" id=\"app-tiles\">{}</ul>", tiles.join(""))
     };
     let admin = if u.admin_role.is_some() { "<p><a href=\"/admin/dashboard\" id=\"admin-link\">Admin</a></p>" } else { "" };
+    let admin = format!("<p><a href=\"/enduser/settings\" id=\"settings-link\">Settings</a></p>{admin}");
     let body = format!(
         "<section class=\"card\"><h1>My Apps</h1><p>Signed in as <strong id=\"current-user\">{}</strong></p>{list}{admin}\
 <form method=\"post\" action=\"/login/signout\"><button type=\"submit\">Sign out</button></form></section>",
