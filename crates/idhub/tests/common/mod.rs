@@ -2,6 +2,8 @@
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 #![allow(dead_code)]
 
+pub mod browser;
+
 #[allow(unused_imports)]
 pub use idhub_testkit::{backends, TestServer};
 pub use reqwest::{Method, StatusCode};
