@@ -68,26 +68,8 @@ async fn new_key(
     actor: Party,
     client: idhub_domain::event::ClientInfo,
 ) -> Result<AppKey, ApiError> {
-    let label = format!("{} {}", org.name, app.label);
-    let (key_pem, cert_pem) = tokio::task::spawn_blocking(move || generate(&label, 365 * 2))
-        .await
-        .map_err(|e| ApiError::internal(e.to_string()))?
-        .map_err(|e| ApiError::internal(e.to_string()))?;
-    let kid = idhub_domain::ids::random_base62(43);
-    let now = state.now();
-    let key = AppKey {
-        kid: kid.clone(),
-        app_id: app.id.clone(),
-        key_sealed: state
-            .settings
-            .sealing_key
-            .seal(&purpose(org, &kid), key_pem.as_bytes())
-            .map_err(|e| ApiError::internal(e.to_string()))?,
-        cert_pem,
-        status: "ACTIVE".into(),
-        created: now,
-        expires: now + 2 * 365 * 24 * 3600 * 1000,
-    };
+    let key = generate_sealed_key(state, &app.id, format!("{} {}", org.name, app.label), 365 * 2, |kid| purpose(org, kid)).await?;
+    let now = key.created;
     let ev = NewEvent::success(
         "application.credentials.generate",
         "Generate app signing key",
@@ -151,10 +133,41 @@ pub async fn active_key(state: &AppState, org: &Org, app: &App) -> Result<AppKey
 }
 
 fn signing_key(state: &AppState, org: &Org, key: &AppKey) -> Result<SigningKey, ApiError> {
+    open_signing_key(state, key, &purpose(org, &key.kid))
+}
+
+/// A new RSA key and certificate for `owner` (an app, or an IdP's SP side), ACTIVE, its
+/// private key sealed for `purpose(kid)`; not stored yet.
+pub(crate) async fn generate_sealed_key(
+    state: &AppState,
+    owner: &str,
+    label: String,
+    valid_days: u32,
+    purpose: impl Fn(&str) -> String,
+) -> Result<AppKey, ApiError> {
+    let (key_pem, cert_pem) = tokio::task::spawn_blocking(move || generate(&label, valid_days))
+        .await
+        .map_err(|e| ApiError::internal(e.to_string()))?
+        .map_err(|e| ApiError::internal(e.to_string()))?;
+    let kid = idhub_domain::ids::random_base62(43);
+    let now = state.now();
+    Ok(AppKey {
+        kid: kid.clone(),
+        app_id: owner.to_string(),
+        key_sealed: state.settings.sealing_key.seal(&purpose(&kid), key_pem.as_bytes()).map_err(|e| ApiError::internal(e.to_string()))?,
+        cert_pem,
+        status: "ACTIVE".into(),
+        created: now,
+        expires: now + i64::from(valid_days) * 24 * 3600 * 1000,
+    })
+}
+
+/// A stored key parsed for signing (opened with `purpose`), kept in memory by kid.
+pub(crate) fn open_signing_key(state: &AppState, key: &AppKey, purpose: &str) -> Result<SigningKey, ApiError> {
     if let Some(k) = state.saml_keys.lock().ok().and_then(|m| m.get(&key.kid).cloned()) {
         return Ok(k);
     }
-    let pem = state.settings.sealing_key.open(&purpose(org, &key.kid), &key.key_sealed).map_err(|e| ApiError::internal(e.to_string()))?;
+    let pem = state.settings.sealing_key.open(purpose, &key.key_sealed).map_err(|e| ApiError::internal(e.to_string()))?;
     let k = SigningKey::from_pem(&String::from_utf8_lossy(&pem), &key.cert_pem).map_err(|e| ApiError::internal(e.to_string()))?;
     if let Ok(mut m) = state.saml_keys.lock() {
         m.insert(key.kid.clone(), k.clone());

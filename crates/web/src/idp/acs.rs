@@ -191,8 +191,15 @@ pub async fn acs_org(
     let candidates: Vec<Idp> =
         idps.into_iter().filter(|i| i.status == "ACTIVE" && settings_of(i).map(|s| !s.acs_instance).unwrap_or(false)).collect();
     let (response, relay) = (form_value(&form, "SAMLResponse"), form_value(&form, "RelayState"));
+    // Decoded once, only to pick which IdP's policy verifies it (the verifier checks the
+    // Issuer again from the signed content).
+    let untrusted = response.as_deref().and_then(|r| UnverifiedResponse::from_base64(r).ok());
     for idp in &candidates {
-        if settings_of(idp).map(|s| response_issuer_may_be(&response, &s.issuer)).unwrap_or(false) {
+        let issuer_matches = match (&untrusted, settings_of(idp)) {
+            (Some(u), Ok(s)) => u.untrusted_xml().contains(&s.issuer),
+            _ => false,
+        };
+        if issuer_matches {
             let r = consume(&state, &org, idp, &client.0, session.clone(), response.clone(), relay.clone()).await;
             return finish(&state, &org, &client.0, r).await;
         }
@@ -205,15 +212,6 @@ pub async fn acs_org(
         idp: None,
     };
     finish(&state, &org, &client.0, Err(unknown)).await
-}
-
-/// Only to pick which IdP's policy to verify with; the verifier checks the Issuer again.
-fn response_issuer_may_be(response: &Option<String>, issuer: &str) -> bool {
-    let Some(r) = response else { return false };
-    match UnverifiedResponse::from_base64(r) {
-        Ok(u) => u.untrusted_xml().contains(issuer),
-        Err(_) => false,
-    }
 }
 
 /// IdP usage "Factor only": the assertion proves a second factor for the user already

@@ -17,7 +17,7 @@ use axum::Router;
 use idhub_domain::event::Party;
 use idhub_domain::idp::SamlIdp;
 use idhub_domain::time::format_millis;
-use idhub_saml::keys::{generate, SigningKey};
+use idhub_saml::keys::SigningKey;
 use idhub_store::apps::AppKey;
 use idhub_store::idps::Idp;
 use idhub_store::orgs::Org;
@@ -114,25 +114,7 @@ pub async fn sp_signing_key(state: &AppState, org: &Org, idp: &Idp) -> Result<(A
         Some(k) => k,
         None => {
             let label = format!("{} SP for {}", org.name, idp.name);
-            let (key_pem, cert_pem) = tokio::task::spawn_blocking(move || generate(&label, 365 * 5))
-                .await
-                .map_err(|e| ApiError::internal(e.to_string()))?
-                .map_err(|e| ApiError::internal(e.to_string()))?;
-            let kid = idhub_domain::ids::random_base62(43);
-            let now = state.now();
-            let key = AppKey {
-                kid: kid.clone(),
-                app_id: idp.id.clone(),
-                key_sealed: state
-                    .settings
-                    .sealing_key
-                    .seal(&sealing_purpose(org, &kid), key_pem.as_bytes())
-                    .map_err(|e| ApiError::internal(e.to_string()))?,
-                cert_pem,
-                status: "ACTIVE".into(),
-                created: now,
-                expires: now + 5 * 365 * 24 * 3600 * 1000,
-            };
+            let key = crate::sso::generate_sealed_key(state, &idp.id, label, 365 * 5, |kid| sealing_purpose(org, kid)).await?;
             let ev = idhub_domain::event::NewEvent::success(
                 "system.idp.key.generate",
                 "Generate SP signing key for identity provider",
@@ -144,14 +126,6 @@ pub async fn sp_signing_key(state: &AppState, org: &Org, idp: &Idp) -> Result<(A
             key
         }
     };
-    if let Some(k) = state.saml_keys.lock().ok().and_then(|m| m.get(&key.kid).cloned()) {
-        return Ok((key, k));
-    }
-    let pem =
-        state.settings.sealing_key.open(&sealing_purpose(org, &key.kid), &key.key_sealed).map_err(|e| ApiError::internal(e.to_string()))?;
-    let k = SigningKey::from_pem(&String::from_utf8_lossy(&pem), &key.cert_pem).map_err(|e| ApiError::internal(e.to_string()))?;
-    if let Ok(mut m) = state.saml_keys.lock() {
-        m.insert(key.kid.clone(), k.clone());
-    }
-    Ok((key, k))
+    let signing = crate::sso::open_signing_key(state, &key, &sealing_purpose(org, &key.kid))?;
+    Ok((key, signing))
 }

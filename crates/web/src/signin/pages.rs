@@ -106,7 +106,14 @@ pub async fn login_submit(
     if let Some(to) = crate::idp::login::routed(&state, &org, &form.username, &form.from_uri).await {
         return Redirect::to(&to).into_response();
     }
-    let idps = crate::idp::login::sign_in_buttons(&state, &org, &form.from_uri).await;
+    // The "Sign in with …" buttons are only needed when the form is shown again.
+    let again = |error: &'static str, status: StatusCode| {
+        let (state, org, headers, form) = (&state, &org, &headers, &form);
+        async move {
+            let idps = crate::idp::login::sign_in_buttons(state, org, &form.from_uri).await;
+            render_login(org, headers, &form.from_uri, &form.username, Some(error), status, &idps)
+        }
+    };
     match password_login(&state, &org, &form.username, &form.password, &client.0).await {
         Ok(auth) if needs_mfa(&state, &org, &auth.user.user).await => {
             let from = same_org_target(&org, &form.from_uri);
@@ -124,33 +131,15 @@ pub async fn login_submit(
             }
             Err(e) => crate::error::ApiError::internal(e.to_string()).into_response(),
         },
-        Err(AuthFailure::InvalidCredentials) => render_login(
-            &org,
-            &headers,
-            &form.from_uri,
-            &form.username,
-            Some("Unable to sign in: the username or password is not correct."),
-            StatusCode::UNAUTHORIZED,
-            &idps,
-        ),
-        Err(AuthFailure::LockedOut) => render_login(
-            &org,
-            &headers,
-            &form.from_uri,
-            &form.username,
-            Some("Your account is locked. Contact your administrator to unlock it."),
-            StatusCode::FORBIDDEN,
-            &idps,
-        ),
-        Err(AuthFailure::Throttled) => render_login(
-            &org,
-            &headers,
-            &form.from_uri,
-            &form.username,
-            Some("Too many sign-in attempts. Wait a minute and try again."),
-            StatusCode::TOO_MANY_REQUESTS,
-            &idps,
-        ),
+        Err(AuthFailure::InvalidCredentials) => {
+            again("Unable to sign in: the username or password is not correct.", StatusCode::UNAUTHORIZED).await
+        }
+        Err(AuthFailure::LockedOut) => {
+            again("Your account is locked. Contact your administrator to unlock it.", StatusCode::FORBIDDEN).await
+        }
+        Err(AuthFailure::Throttled) => {
+            again("Too many sign-in attempts. Wait a minute and try again.", StatusCode::TOO_MANY_REQUESTS).await
+        }
         Err(AuthFailure::Internal(e)) => crate::error::ApiError::internal(e).into_response(),
     }
 }
