@@ -1,5 +1,5 @@
-//! Directory > Groups: list, search, create, view members, add and remove members,
-//! delete.
+//! Directory > Groups: list, search, create, edit the name and description, view
+//! members, add and remove members, delete.
 
 use super::{done, error_context, field, notice, render, Admin, WriteForm};
 use crate::api::extract::Params;
@@ -122,6 +122,31 @@ async fn membership(state: &AppState, admin: &Admin, id: &str, login: &str, add:
         state.store.remove_group_member(&admin.org().id, &g.group.id, &u.user.id, now, &[ev], &jobs).await?;
     }
     Ok(())
+}
+
+/// `POST /admin/group/{id}/profile`: rename, or change the description.
+pub async fn save_profile(State(state): State<AppState>, Path(id): Path<String>, WriteForm { admin, form }: WriteForm) -> Response {
+    let Ok(g) = state.store.get_group(&admin.org().id, &id).await else {
+        return super::page_error(&admin, StatusCode::NOT_FOUND, "Not found", "There is no such group in this organization.");
+    };
+    let name = field(&form, "name").unwrap_or_default().trim().to_string();
+    let description = field(&form, "description").map(str::trim).filter(|d| !d.is_empty()).map(str::to_string);
+    let result = match validate_profile(Some(&name), description.as_deref()) {
+        Ok(()) => {
+            let actor = admin.actor();
+            crate::api::groups::update_profile(&state, g.group, name.clone(), description.clone(), actor.party, actor.client).await
+        }
+        Err(e) => Err(ApiError::from(e)),
+    };
+    match result {
+        Ok(_) => done(&format!("/admin/group/{id}"), "Group saved."),
+        Err(e) => {
+            let message =
+                e.causes.first().map(|c| c.split_once(": ").map(|(_, m)| m).unwrap_or(c).to_string()).unwrap_or(e.summary.clone());
+            let edit = json!({ "name": name, "description": description, "error": message });
+            view_page(&state, &admin, &id, json!({ "edit": edit, "error": error_context(&e).0 }), e.status).await
+        }
+    }
 }
 
 /// `POST /admin/group/{id}/members`
