@@ -167,22 +167,26 @@ struct Action {
 
 fn actions(u: &User) -> Vec<Action> {
     let a = |op, label, confirm, danger| Action { op, label, confirm, danger };
+    let reset = a("reset_password", "Reset password", "The current password stops working; a one-time reset link is shown once.", false);
+    let expire = a("expire_password", "Expire password", "The person must choose a new password at the next sign-in.", false);
     let mut v = match u.status {
         UserStatus::Staged => vec![a("activate", "Activate", "Activate this person's account?", false)],
         UserStatus::Provisioned => vec![a("reactivate", "Reactivate", "Send a new activation to this person?", false)],
-        UserStatus::Active => vec![
-            a("reset_password", "Reset password", "The current password stops working; a one-time reset link is shown once.", false),
-            a("expire_password", "Expire password", "The person must choose a new password at the next sign-in.", false),
-            a("suspend", "Suspend", "The person cannot sign in until unsuspended; their data is kept.", true),
-        ],
-        UserStatus::LockedOut => vec![a("unlock", "Unlock", "Let this person sign in again?", false)],
+        UserStatus::Active => {
+            vec![reset, expire, a("suspend", "Suspend", "The person cannot sign in until unsuspended; their data is kept.", true)]
+        }
+        UserStatus::LockedOut => vec![a("unlock", "Unlock", "Let this person sign in again?", false), reset],
         UserStatus::Suspended => vec![a("unsuspend", "Unsuspend", "Let this person sign in again?", false)],
-        UserStatus::Recovery | UserStatus::PasswordExpired => vec![],
+        UserStatus::Recovery | UserStatus::PasswordExpired => vec![reset],
         UserStatus::Deprovisioned => vec![
             a("activate", "Activate", "Activate this person's account again?", false),
             a("delete", "Delete", "Delete this person permanently? This cannot be undone.", true),
         ],
     };
+    // A federated person's password lives at their identity provider.
+    if u.provider.is_federated() {
+        v.retain(|x| !x.op.ends_with("_password"));
+    }
     if u.status != UserStatus::Deprovisioned {
         v.push(a("deactivate", "Deactivate", "The person loses access to every app and their sessions end.", true));
     }
