@@ -532,6 +532,9 @@ async fn push_groups_and_import_tabs() {
     let (st, _, loc) = b.post(&format!("/admin/app/{app_id}/push-groups"), &[("mode", "group"), ("group", &gid)]).await;
     assert_eq!(st, StatusCode::SEE_OTHER);
     assert!(loc.unwrap().contains("notice="));
+    // Tasks: the push is in progress until the worker has run it
+    let (_, html, _) = b.get("/admin/tasks").await;
+    assert!(html.contains(&format!("id=\"progress-{app_id}-push-groups\"")) && html.contains("Push Groups"), "{html}");
     drain(&s).await;
     let (_, html, _) = b.get(&format!("/admin/app/{app_id}/push-groups")).await;
     assert!(html.contains("s-ACTIVE") && html.contains("Partners"), "{html}");
@@ -552,7 +555,15 @@ async fn push_groups_and_import_tabs() {
     assert_eq!(st, StatusCode::BAD_REQUEST, "{html}");
     let (st, _, _) = b.post(&format!("/admin/app/{app_id}/import/now"), &[]).await;
     assert_eq!(st, StatusCode::SEE_OTHER);
+    let (_, html, _) = b.get(&format!("/admin/app/{app_id}/import")).await;
+    assert!(html.contains("id=\"import-running\""), "{html}");
+    let (_, html, _) = b.get("/admin/tasks").await;
+    assert!(html.contains(&format!("id=\"progress-{app_id}-import\"")) && html.contains("Import from the hub"), "{html}");
     drain(&s).await;
+    let (_, html, _) = b.get("/admin/tasks").await;
+    assert!(html.contains("id=\"nothing-running\""), "{html}");
+    let (_, html, _) = b.get(&format!("/admin/app/{app_id}/import")).await;
+    assert!(!html.contains("id=\"import-running\""));
     let (_, html, _) = b.get(&format!("/admin/app/{app_id}/import")).await;
     assert!(html.contains("omar@partner.example") && html.contains("Create new user"), "{html}");
     let (_, state) = call(s.api(Method::GET, &format!("/api/v1/apps/{app_id}/idhub/import"))).await;
@@ -581,4 +592,22 @@ async fn push_groups_and_import_tabs() {
     assert_eq!(call(s.api(Method::GET, &format!("/api/v1/users/{omar_id}"))).await.1["profile"]["firstName"], "Omar");
     let (st, _, _) = b.post(&format!("/admin/user/{omar_id}/lifecycle/deactivate"), &[]).await;
     assert_eq!(st, StatusCode::SEE_OTHER, "lifecycle changes are still allowed");
+    // The hub revokes the spoke's token: the deactivation becomes a Task that says what the
+    // hub answered, dismissed from the Tasks page after a confirmation.
+    let (_, tokens) = call(hub(Method::GET, "/api/v1/api-tokens")).await;
+    for t in tokens.as_array().unwrap() {
+        call(hub(Method::DELETE, &format!("/api/v1/api-tokens/{}", t["id"].as_str().unwrap()))).await;
+    }
+    drain(&s).await;
+    let (_, html, _) = b.get("/admin/tasks").await;
+    assert!(html.contains("401 E0000011") && html.contains(">omar@partner.example</a>"), "{html}");
+    let tasks: Vec<String> = html.split("id=\"dismiss-job").skip(1).map(|t| format!("job{}", t.split('"').next().unwrap())).collect();
+    assert!(!tasks.is_empty(), "{html}");
+    for task in tasks {
+        assert!(html.contains(&format!("id=\"dismiss-open-{task}\"")), "a confirmation first");
+        let (st, _, _) = b.post(&format!("/admin/tasks/{task}/dismiss"), &[]).await;
+        assert_eq!(st, StatusCode::SEE_OTHER);
+    }
+    let (_, html, _) = b.get("/admin/tasks").await;
+    assert!(html.contains("id=\"no-tasks\""), "{html}");
 }

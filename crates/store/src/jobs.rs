@@ -89,6 +89,17 @@ pub struct Progress {
     pub failed: i64,
 }
 
+/// Background work of an org still under way: the jobs of one kind in one batch (an
+/// app's pushes, its group pushes, or one import), counted from the oldest job still
+/// waiting or running.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorkInProgress {
+    pub batch: String,
+    pub kind: String,
+    pub since: Millis,
+    pub progress: Progress,
+}
+
 impl Store {
     /// Add jobs on their own transaction (with events).
     pub async fn enqueue_jobs(&self, jobs: &[NewJob], now: Millis, events: &[NewEvent]) -> Result<Vec<String>> {
@@ -220,19 +231,33 @@ impl Store {
             .bind(batch)
             .fetch_all(self.read_pool())
             .await?;
-        let mut p = Progress::default();
-        for row in &rows {
-            let status: String = get(row, "status")?;
-            let n: i64 = get(row, "n")?;
-            match status.as_str() {
-                "PENDING" => p.pending += n,
-                "RUNNING" => p.running += n,
-                "DONE" | "DISMISSED" => p.done += n,
-                "FAILED" => p.failed += n,
-                _ => {}
-            }
+        progress_of(&rows)
+    }
+
+    /// Every batch of an org with jobs still waiting or running, and how far it got.
+    pub async fn work_in_progress(&self, org: &OrgId) -> Result<Vec<WorkInProgress>> {
+        let active = sqlx::query(
+            "SELECT batch_id, kind, MIN(created) AS since FROM jobs WHERE org_id = $1 AND status IN ('PENDING', 'RUNNING') \
+             AND batch_id IS NOT NULL GROUP BY batch_id, kind ORDER BY MIN(created)",
+        )
+        .bind(org.as_str())
+        .fetch_all(self.read_pool())
+        .await?;
+        let mut out = Vec::with_capacity(active.len());
+        for row in &active {
+            let (batch, kind, since): (String, String, Millis) = (get(row, "batch_id")?, get(row, "kind")?, get(row, "since")?);
+            let counts = sqlx::query(
+                "SELECT status, COUNT(*) AS n FROM jobs WHERE org_id = $1 AND batch_id = $2 AND kind = $3 AND created >= $4 GROUP BY status",
+            )
+            .bind(org.as_str())
+            .bind(&batch)
+            .bind(&kind)
+            .bind(since)
+            .fetch_all(self.read_pool())
+            .await?;
+            out.push(WorkInProgress { batch, kind, since, progress: progress_of(&counts)? });
         }
-        Ok(p)
+        Ok(out)
     }
 
     /// Remove a secret (a sealed password) from a job's payload once it has been used.
@@ -261,4 +286,21 @@ impl Store {
 
 fn truncate(s: &str) -> String {
     s.chars().take(2000).collect()
+}
+
+/// Job counts by status (`status`, `n` rows) as progress.
+fn progress_of(rows: &[AnyRow]) -> Result<Progress> {
+    let mut p = Progress::default();
+    for row in rows {
+        let status: String = get(row, "status")?;
+        let n: i64 = get(row, "n")?;
+        match status.as_str() {
+            "PENDING" => p.pending += n,
+            "RUNNING" => p.running += n,
+            "DONE" | "DISMISSED" => p.done += n,
+            "FAILED" => p.failed += n,
+            _ => {}
+        }
+    }
+    Ok(p)
 }

@@ -284,3 +284,39 @@ async fn a_session_is_read_with_its_user_in_one_query() {
         assert!(matches!(db.store.session_with_user(&o, "secret", 2_000).await, Err(StoreError::NotFound)), "{b:?}");
     }
 }
+
+#[tokio::test]
+async fn work_in_progress_counts_each_running_batch_from_its_oldest_waiting_job() {
+    use idhub_store::jobs::{NewJob, Progress};
+    let job = |o: &OrgId, batch: &str, kind: &str, key: &str| NewJob {
+        org_id: o.clone(),
+        queue: "q".into(),
+        kind: kind.into(),
+        ordering_key: key.into(),
+        payload: json!({}),
+        batch_id: Some(batch.into()),
+    };
+    for b in backends() {
+        let db = fresh_store(b).await;
+        let (o, other) = (org(&db.store, "a").await, org(&db.store, "b").await);
+        // an old batch that finished, then a new one under way
+        db.store.enqueue_jobs(&[job(&o, "app1", "push", "1")], 10, &[]).await.unwrap();
+        let old = db.store.lease_jobs("q", "w", 10, 1000, 20).await.unwrap();
+        db.store.complete_job(&old[0], "w", 30).await.unwrap();
+        assert!(db.store.work_in_progress(&o).await.unwrap().is_empty(), "{b:?}");
+        db.store.enqueue_jobs(&[job(&o, "app1", "push", "2"), job(&o, "app1", "push", "3")], 100, &[]).await.unwrap();
+        db.store.enqueue_jobs(&[job(&o, "app1:import", "import", "4"), job(&other, "app9", "push", "5")], 200, &[]).await.unwrap();
+        let leased = db.store.lease_jobs("q", "w", 1, 1000, 300).await.unwrap();
+        db.store.complete_job(&leased[0], "w", 310).await.unwrap();
+        let wip = db.store.work_in_progress(&o).await.unwrap();
+        let got: Vec<(&str, &str, i64, Progress)> = wip.iter().map(|w| (w.batch.as_str(), w.kind.as_str(), w.since, w.progress)).collect();
+        assert_eq!(
+            got,
+            vec![
+                ("app1", "push", 100, Progress { pending: 1, running: 0, done: 1, failed: 0 }),
+                ("app1:import", "import", 200, Progress { pending: 1, running: 0, done: 0, failed: 0 }),
+            ],
+            "{b:?}: the finished batch before does not count, nor the other org"
+        );
+    }
+}

@@ -38,7 +38,8 @@ fn import_job(org: &OrgId, app: &str, schedule_id: Option<&str>) -> NewJob {
         kind: KIND.into(),
         ordering_key: format!("{app}:import"),
         payload: json!({ "appId": app, "scheduleId": schedule_id }),
-        batch_id: None,
+        // Its own batch, so the Tasks page can show it running apart from the app's pushes.
+        batch_id: Some(format!("{app}:import")),
     }
 }
 
@@ -161,6 +162,7 @@ pub async fn import_state(state: &AppState, org: &Org, app_id: &str) -> Result<V
     let f = crate::provisioning::features_of(state, org, &app).await;
     let pending = state.store.list_import_candidates(&org.id, &app.id, "PENDING").await?;
     let confirmed = state.store.list_import_candidates(&org.id, &app.id, "CONFIRMED").await?;
+    let progress = state.store.batch_progress(&org.id, &format!("{}:import", app.id)).await?;
     Ok(json!({
         "matchBy": setting(&f, "importMatch", "USERNAME"),
         "schedule": setting(&f, "importSchedule", "NONE"),
@@ -169,6 +171,7 @@ pub async fn import_state(state: &AppState, org: &Org, app_id: &str) -> Result<V
         "lastImportResult": f.get("lastImportResult"),
         "pending": pending.iter().map(candidate_json).collect::<Vec<_>>(),
         "imported": confirmed.len(),
+        "running": progress.pending + progress.running > 0,
     }))
 }
 

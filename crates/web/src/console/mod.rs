@@ -101,7 +101,7 @@ fn env() -> &'static Environment<'static> {
     static ENV: OnceLock<Environment<'static>> = OnceLock::new();
     ENV.get_or_init(|| {
         let mut env = Environment::new();
-        let templates: [(&str, &str); 21] = [
+        let templates: [(&str, &str); 22] = [
             ("base.html", include_str!("../../templates/console/base.html")),
             ("dashboard.html", include_str!("../../templates/console/dashboard.html")),
             ("people.html", include_str!("../../templates/console/people.html")),
@@ -123,6 +123,7 @@ fn env() -> &'static Environment<'static> {
             ("idp_new.html", include_str!("../../templates/console/idp_new.html")),
             ("idp.html", include_str!("../../templates/console/idp.html")),
             ("routing.html", include_str!("../../templates/console/routing.html")),
+            ("tasks.html", include_str!("../../templates/console/tasks.html")),
         ];
         for (name, src) in templates {
             if let Err(e) = env.add_template(name, src) {

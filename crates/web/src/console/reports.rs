@@ -12,8 +12,10 @@ use idhub_domain::event::{NewEvent, Party};
 use idhub_domain::filter::{self, Context};
 use idhub_domain::lifecycle::UserStatus;
 use idhub_domain::time::{format_millis, parse_timestamp};
+use idhub_store::apps::AppQuery;
 use idhub_store::events::LogQuery;
 use serde_json::{json, Value};
+use std::collections::HashMap;
 
 /// `GET /admin/dashboard`
 pub async fn dashboard(State(state): State<AppState>, admin: Admin, params: Params) -> Response {
@@ -23,6 +25,7 @@ pub async fn dashboard(State(state): State<AppState>, admin: Admin, params: Para
     let active = state.store.count_users_with_status(org, UserStatus::Active).await.unwrap_or(0);
     let locked = state.store.count_users_with_status(org, UserStatus::LockedOut).await.unwrap_or(0);
     let tasks = state.store.list_jobs(org, "FAILED", 1000).await.map(|t| t.len()).unwrap_or(0);
+    let running = state.store.work_in_progress(org).await.map(|w| w.len()).unwrap_or(0);
     let mut warnings: Vec<String> = state
         .store
         .list_tokens(org)
@@ -52,7 +55,7 @@ pub async fn dashboard(State(state): State<AppState>, admin: Admin, params: Para
         "dashboard.html",
         "dashboard",
         "Dashboard",
-        json!({ "counts": { "users": users, "active": active, "locked": locked, "tasks": tasks }, "warnings": warnings, "events": events, "notice": notice(&params) }),
+        json!({ "counts": { "users": users, "active": active, "locked": locked, "tasks": tasks, "running": running }, "warnings": warnings, "events": events, "notice": notice(&params) }),
         StatusCode::OK,
     )
 }
@@ -168,38 +171,58 @@ fn enc(s: &str) -> String {
     percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
 }
 
-/// `GET /admin/tasks`
+/// What a job kind does, as the Tasks page says it, and the app tab that shows it.
+fn work_of(kind: &str) -> (&'static str, &'static str) {
+    match kind {
+        crate::import::KIND => ("Import from the hub", "import"),
+        crate::group_push::KIND => ("Push Groups", "push-groups"),
+        _ => ("Provisioning to App", "provisioning"),
+    }
+}
+
+/// `GET /admin/tasks`: imports and pushes under way, and failed provisioning (Tasks)
+/// with what the hub answered, to retry or dismiss.
 pub async fn tasks(State(state): State<AppState>, admin: Admin, params: Params) -> Response {
-    let jobs = state.store.list_jobs(&admin.org().id, "FAILED", 500).await.unwrap_or_default();
-    let rows: Vec<String> = jobs
+    let org = &admin.org().id;
+    let query = AppQuery { q: None, status: None, name: None, after_seq: 0, limit: 500 };
+    let labels: HashMap<String, String> =
+        state.store.list_apps(org, &query).await.unwrap_or_default().into_iter().map(|a| (a.id, a.label)).collect();
+    let label = |id: &str| labels.get(id).cloned().unwrap_or_else(|| id.to_string());
+    let running: Vec<Value> = state
+        .store
+        .work_in_progress(org)
+        .await
+        .unwrap_or_default()
         .iter()
-        .map(|j| {
-            let actions = if admin.can_write() {
-                format!(
-                    "<form method=\"post\" action=\"/admin/tasks/{id}/retry\" class=\"inline\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\"><button type=\"submit\" id=\"retry-{id}\">Retry</button></form> \
-<form method=\"post\" action=\"/admin/tasks/{id}/dismiss\" class=\"inline\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\"><button type=\"submit\" class=\"danger\" id=\"dismiss-{id}\">Dismiss</button></form>",
-                    id = crate::html::escape(&j.id),
-                    csrf = crate::html::escape(&admin.csrf.0)
-                )
-            } else {
-                String::new()
-            };
-            format!(
-                "<tr><td>{}</td><td><code>{}</code></td><td>{}</td><td class=\"reason\">{}</td><td>{}</td></tr>",
-                format_millis(j.created),
-                crate::html::escape(&j.kind),
-                j.attempts,
-                crate::html::escape(j.last_error.as_deref().unwrap_or("")),
-                actions
-            )
+        .map(|w| {
+            let app_id = w.batch.split(':').next().unwrap_or_default();
+            let (work, tab) = work_of(&w.kind);
+            let p = &w.progress;
+            json!({ "app_id": app_id, "app": label(app_id), "kind_id": tab, "work": work, "tab": tab, "since": format_millis(w.since),
+                    "pending": p.pending, "running": p.running, "done": p.done, "failed": p.failed })
         })
         .collect();
-    let table = if rows.is_empty() {
-        "<p>No open tasks.</p>".to_string()
-    } else {
-        format!("<table id=\"tasks\"><thead><tr><th>Created</th><th>Task</th><th>Attempts</th><th>What the hub answered</th><th></th></tr></thead><tbody>{}</tbody></table>", rows.join(""))
-    };
-    render(&admin, "placeholder.html", "tasks", "Tasks", json!({ "message": "", "notice": notice(&params), "html": table }), StatusCode::OK)
+    let failed = state.store.list_jobs(org, "FAILED", 500).await.unwrap_or_default();
+    // The people the Tasks are about, by login (each looked up once).
+    let mut logins: HashMap<String, String> = HashMap::new();
+    for id in failed.iter().filter_map(|j| j.payload.get("userId").and_then(Value::as_str)) {
+        if !logins.contains_key(id) {
+            if let Ok(u) = state.store.get_user(org, id).await {
+                logins.insert(id.to_string(), u.user.login().to_string());
+            }
+        }
+    }
+    let tasks: Vec<Value> = failed
+        .iter()
+        .map(|j| {
+            let app_id = j.payload.get("appId").and_then(Value::as_str);
+            let user_id = j.payload.get("userId").and_then(Value::as_str);
+            json!({ "id": j.id, "created": format_millis(j.created), "kind": j.kind, "work": work_of(&j.kind).0, "attempts": j.attempts,
+                    "error": j.last_error, "app_id": app_id, "app": app_id.map(label), "user_id": user_id,
+                    "user": user_id.map(|u| logins.get(u).cloned().unwrap_or_else(|| u.to_string())) })
+        })
+        .collect();
+    render(&admin, "tasks.html", "tasks", "Tasks", json!({ "running": running, "tasks": tasks, "notice": notice(&params) }), StatusCode::OK)
 }
 
 /// `POST /admin/tasks/{id}/{retry|dismiss}`
