@@ -310,6 +310,7 @@ async fn convert_assignments_makes_group_members_individual() {
             assert!(html.contains(text), "{text}");
         }
         assert!(html.contains("Convert the 2 group-based assignment(s)"), "{html}");
+        assert!(html.contains("id=\"assignment-search\" name=\"q\" value=\"\""), "an empty search box: {html}");
         let scopes = |s: &TestServer| {
             let url = format!("/api/v1/apps/{id}/users");
             let rb = s.api(Method::GET, &url);

@@ -79,7 +79,7 @@ pub async fn context(state: &AppState, org: &Org, app: &App, extra: &Value, ctx:
 
 /// `GET /admin/app/{id}/assignments` (`q` filters the lists)
 pub async fn assignments(State(state): State<AppState>, admin: Admin, params: Params, Path(id): Path<String>) -> Response {
-    let extra = json!({ "notice": notice(&params), "q": params.get("q").map(|q| q.chars().take(100).collect::<String>()) });
+    let extra = json!({ "notice": notice(&params), "q": params.get("q").unwrap_or_default().chars().take(100).collect::<String>() });
     app_page(&state, &admin, &id, Tab::Assignments, extra, StatusCode::OK).await
 }
 
