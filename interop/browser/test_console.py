@@ -167,6 +167,8 @@ def test_org2org_seed_walkthrough(orgs, browser):
 
     # Provisioning > Integration: a wrong token is refused with what the hub answered
     s.get(f"{spoke.base}/admin/app/{app_id}/provisioning")
+    s.screenshot("provisioning-not-configured")
+    s.click("#configure-api-integration")
     s.check("#enabled")
     s.fill("#baseUrl", hub.base)
     s.fill("#token", "not-the-token")
@@ -183,7 +185,9 @@ def test_org2org_seed_walkthrough(orgs, browser):
     assert "API integration enabled." in s.text("[role=status]")
     assert s.selected("#enabled")
     assert s.text("#integration-status") == "Enabled"
-    # To App
+    # To App: read-only until Edit
+    assert not s.exists("#save-to-app")
+    s.click("#edit-to-app")
     for f in ("create", "update", "deactivate"):
         s.check(f"#feature-{f}")
     s.check("#feature-password", False)
@@ -206,6 +210,7 @@ def test_org2org_seed_walkthrough(orgs, browser):
 
     # Assignments: Assign to Groups, initial status active_with_pass
     s.get(f"{spoke.base}/admin/app/{app_id}/assignments")
+    s.click("#assign-menu", nav=False)
     s.click("#assign-groups", nav=False)
     gid = s.execute(
         "return [...document.querySelectorAll('#group-choices > li')].find(li => li.textContent.includes('Contractors'))"
@@ -218,13 +223,14 @@ def test_org2org_seed_walkthrough(orgs, browser):
     s.click(f"#save-assign-group-{gid}")
     assert "Group assigned." in s.text("[role=status]")
     assert s.text("#assigned-groups .initial-status") == "active_with_pass"
+    s.click("#assign-menu", nav=False)
     s.click("#assign-groups", nav=False)
     assert s.text(f"#assigned-{gid}") == "Assigned"
     s.screenshot("assignments")
 
     # the same page at a phone's width
     s.resize(390, 844)
-    s.get(f"{spoke.base}/admin/app/{app_id}/provisioning")
+    s.get(f"{spoke.base}/admin/app/{app_id}/provisioning?edit=to-app")
     s.find("#save-to-app")
     s.screenshot("provisioning-390px")
     s.resize(1280, 900)

@@ -205,6 +205,10 @@ pub const USERNAME_FORMATS: [(&str, &str); 4] = [
     ("${String.substringBefore(source.email, \"@\")}", "Email prefix"),
 ];
 
+/// Catalog apps whose Advanced Sign-on Settings offer "Silent Provisioning" (the seeds'
+/// Dropbox Business): stored as `settings.idhub.silentProvisioning`.
+pub const SILENT_PROVISIONING_APPS: [&str; 1] = ["dropbox_for_business"];
+
 /// When the application username is (re)computed: idhub's `updateOn`.
 pub const USERNAME_UPDATE_ON: [&str; 2] = ["CREATE", "CREATE_AND_UPDATE"];
 /// Okta's `userNameTemplate.pushStatus` values.
@@ -219,7 +223,7 @@ pub struct AppInput {
     /// `settings` in Okta's shape (`app`, `signOn`, `notifications`).
     pub settings: Value,
     /// `credentials.userNameTemplate` (`template`, `type`, `pushStatus`) plus idhub's
-    /// `updateOn` (`CREATE` | `CREATE_AND_UPDATE`).
+    /// `updateOn` (`CREATE` | `CREATE_AND_UPDATE`) and Okta's `credentials.revealPassword`.
     pub username_template: Value,
     pub visibility: Value,
     pub accessibility: Value,
@@ -338,7 +342,13 @@ fn username_template(entry: &CatalogEntry, body: &Value) -> Result<Value, Domain
     if !USERNAME_UPDATE_ON.contains(&update_on) {
         return Err(DomainError::invalid("credentials.userNameTemplate.updateOn", "must be CREATE or CREATE_AND_UPDATE"));
     }
-    let mut out = json!({ "template": template, "type": kind, "updateOn": update_on });
+    // Okta's `credentials.revealPassword` ("Password reveal"), kept beside the template
+    let reveal = match body.pointer("/credentials/revealPassword") {
+        None | Some(Value::Null) => true,
+        Some(Value::Bool(b)) => *b,
+        Some(_) => return Err(DomainError::invalid("credentials.revealPassword", "must be true or false")),
+    };
+    let mut out = json!({ "template": template, "type": kind, "updateOn": update_on, "revealPassword": reveal });
     match t.get("pushStatus") {
         None | Some(Value::Null) => {}
         Some(Value::String(p)) if USERNAME_PUSH_STATUS.contains(&p.as_str()) => out["pushStatus"] = json!(p),
@@ -388,6 +398,11 @@ pub fn validate_app(body: &Value) -> Result<AppInput, DomainError> {
     };
     let notifications = settings.get("notifications").filter(|n| n.is_object()).cloned().unwrap_or_else(|| json!({}));
     let mut settings = json!({ "app": app, "notifications": notifications, "signOn": sign_on });
+    if SILENT_PROVISIONING_APPS.contains(&entry.name) {
+        // Okta has no API field for Dropbox's "Silent Provisioning": idhub's own namespace
+        settings["idhub"] =
+            json!({ "silentProvisioning": flag_at(body, "/settings/idhub/silentProvisioning", "settings.idhub.silentProvisioning")? });
+    }
     if let Some(notes) = body.pointer("/settings/notes").filter(|n| n.is_object()) {
         let note = |k: &str| notes.get(k).and_then(Value::as_str).map(|s| s.chars().take(4096).collect::<String>());
         settings["notes"] = json!({ "admin": note("admin"), "enduser": note("enduser") });
@@ -400,7 +415,8 @@ pub fn validate_app(body: &Value) -> Result<AppInput, DomainError> {
         },
         "appLinks": { "login": true }
     });
-    let mut accessibility = json!({ "selfService": false, "errorRedirectUrl": null, "loginRedirectUrl": null });
+    let self_service = flag_at(body, "/accessibility/selfService", "accessibility.selfService")?;
+    let mut accessibility = json!({ "selfService": self_service, "errorRedirectUrl": null, "loginRedirectUrl": null });
     for key in ["errorRedirectUrl", "loginRedirectUrl"] {
         if let Some(u) = body.pointer(&format!("/accessibility/{key}")).and_then(Value::as_str).filter(|u| !u.trim().is_empty()) {
             accessibility[key] = json!(http_url(&format!("accessibility.{key}"), Some(u))?);

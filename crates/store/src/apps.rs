@@ -247,41 +247,49 @@ impl Store {
 
     /// Assign an app to a user directly (or update the assignment).
     pub async fn upsert_app_user(&self, org: &OrgId, au: &AppUser, events: &[NewEvent], jobs: &[NewJob]) -> Result<()> {
+        self.upsert_app_users(org, std::slice::from_ref(au), events, jobs, au.last_updated).await
+    }
+
+    /// Assign an app to several users directly (or update their assignments), all in one
+    /// transaction with their events and jobs (converting group assignments).
+    pub async fn upsert_app_users(&self, org: &OrgId, aus: &[AppUser], events: &[NewEvent], jobs: &[NewJob], now: Millis) -> Result<()> {
         let mut tx = self.write_pool().begin().await?;
-        let n = sqlx::query("UPDATE app_users SET scope = $1, status = $2, username = $3, profile = $4, last_updated = $5 WHERE org_id = $6 AND app_id = $7 AND user_id = $8")
-            .bind(&au.scope)
-            .bind(&au.status)
-            .bind(au.username.clone())
-            .bind(au.profile.to_string())
-            .bind(au.last_updated)
-            .bind(org.as_str())
-            .bind(&au.app_id)
-            .bind(&au.user_id)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        if n == 0 {
-            sqlx::query(&format!(
-                "INSERT INTO app_users (org_id, {APP_USER_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
-            ))
-            .bind(org.as_str())
-            .bind(&au.app_id)
-            .bind(&au.user_id)
-            .bind(&au.scope)
-            .bind(&au.status)
-            .bind(au.username.clone())
-            .bind(au.external_id.clone())
-            .bind(au.profile.to_string())
-            .bind(&au.sync_state)
-            .bind(au.created)
-            .bind(au.last_updated)
-            .bind(au.last_sync)
-            .execute(&mut *tx)
-            .await?;
+        for au in aus {
+            let n = sqlx::query("UPDATE app_users SET scope = $1, status = $2, username = $3, profile = $4, last_updated = $5 WHERE org_id = $6 AND app_id = $7 AND user_id = $8")
+                .bind(&au.scope)
+                .bind(&au.status)
+                .bind(au.username.clone())
+                .bind(au.profile.to_string())
+                .bind(au.last_updated)
+                .bind(org.as_str())
+                .bind(&au.app_id)
+                .bind(&au.user_id)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            if n == 0 {
+                sqlx::query(&format!(
+                    "INSERT INTO app_users (org_id, {APP_USER_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+                ))
+                .bind(org.as_str())
+                .bind(&au.app_id)
+                .bind(&au.user_id)
+                .bind(&au.scope)
+                .bind(&au.status)
+                .bind(au.username.clone())
+                .bind(au.external_id.clone())
+                .bind(au.profile.to_string())
+                .bind(&au.sync_state)
+                .bind(au.created)
+                .bind(au.last_updated)
+                .bind(au.last_sync)
+                .execute(&mut *tx)
+                .await?;
+            }
         }
-        events::insert(&mut tx, org, events, au.last_updated).await?;
+        events::insert(&mut tx, org, events, now).await?;
         for job in jobs {
-            enqueue(&mut tx, job, au.last_updated).await?;
+            enqueue(&mut tx, job, now).await?;
         }
         tx.commit().await?;
         Ok(())

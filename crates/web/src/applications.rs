@@ -46,12 +46,31 @@ async fn load_group(state: &AppState, org: &Org, id: &str) -> Result<StoredGroup
     }
 }
 
+/// Is self service for org-managed apps on (Applications > Self Service)? An app's
+/// end-user requests (`accessibility.selfService`) can be turned on only then.
+pub fn self_service_enabled(org: &Org) -> bool {
+    org.settings.pointer("/selfService/orgManagedApps").and_then(Value::as_bool).unwrap_or(false)
+}
+
+/// Refuse turning an app's self-service requests on while the org setting is off.
+fn check_self_service(org: &Org, was_on: bool, input: &idhub_domain::application::AppInput) -> Result<(), ApiError> {
+    let on = input.accessibility.get("selfService").and_then(Value::as_bool).unwrap_or(false);
+    if on && !was_on && !self_service_enabled(org) {
+        return Err(ApiError::validation(
+            "accessibility.selfService",
+            vec!["accessibility.selfService: You need to enable self service for org managed apps before you can use self service for this app (Applications > Self Service).".into()],
+        ));
+    }
+    Ok(())
+}
+
 /// Add an app from the catalog (`body` in Okta's shape), active or not.
 pub async fn create(state: &AppState, org: &Org, actor: &Actor, body: &Value, activate: bool) -> Result<App, ApiError> {
     if !body.is_object() {
         return Err(ApiError::bad_body("a JSON object describing the app is required"));
     }
     let input = validate_app(body)?;
+    check_self_service(org, false, &input)?;
     let now = state.now();
     let app = App {
         seq: 0,
@@ -98,6 +117,7 @@ pub async fn update(state: &AppState, org: &Org, actor: &Actor, id: &str, mut bo
         _ => body["name"] = json!(app.name),
     }
     let input = validate_app(&body)?;
+    check_self_service(org, app.accessibility.get("selfService").and_then(Value::as_bool).unwrap_or(false), &input)?;
     app.label = input.label;
     app.settings = input.settings;
     app.username_template = input.username_template;
@@ -317,4 +337,53 @@ pub async fn unassign_group(state: &AppState, org: &Org, actor: &Actor, app_id: 
         Err(StoreError::NotFound) => Err(ApiError::not_found(format!("{gid} (ApplicationGroupAssignment)"))),
         Err(e) => Err(e.into()),
     }
+}
+
+/// "Convert assignments": the users who reach the app only through a group become
+/// individually assigned (scope USER), keeping the group assignment's app profile and the
+/// username it gives them; the group assignments stay. `only` limits it to those users.
+/// One transaction with one System Log event per user. Returns how many were converted.
+pub async fn convert_assignments(
+    state: &AppState,
+    org: &Org,
+    actor: &Actor,
+    app_id: &str,
+    only: Option<&[String]>,
+) -> Result<usize, ApiError> {
+    let app = load(state, org, app_id).await?;
+    let now = state.now();
+    let (mut converted, mut events, mut after) = (vec![], vec![], String::new());
+    loop {
+        let page = state.store.app_assignments_page(&org.id, &app.id, &after, 500).await?;
+        let Some(last) = page.last() else { break };
+        after = last.user_id.clone();
+        for ea in page.iter().filter(|ea| ea.direct.is_none() && only.is_none_or(|o| o.contains(&ea.user_id))) {
+            let Some(group) = &ea.group else { continue };
+            let user = directory::load_user(state, org, &ea.user_id).await?;
+            converted.push(AppUser {
+                app_id: app.id.clone(),
+                user_id: ea.user_id.clone(),
+                scope: "USER".into(),
+                status: "ACTIVE".into(),
+                username: Some(crate::api::applications::app_username(&app, &user.user)?),
+                external_id: None,
+                profile: group.profile.clone(),
+                sync_state: "DISABLED".into(),
+                created: now,
+                last_updated: now,
+                last_sync: None,
+            });
+            events.push(NewEvent::success(
+                "application.user_membership.add",
+                "Add user to application membership (converted from a group assignment)",
+                actor.party.clone(),
+                vec![directory::user_party(&user.user), party(&app)],
+                actor.client.clone(),
+            ));
+        }
+    }
+    if !converted.is_empty() {
+        state.store.upsert_app_users(&org.id, &converted, &events, &[], now).await?;
+    }
+    Ok(converted.len())
 }

@@ -8,6 +8,7 @@ pub mod console;
 pub mod demo_sp;
 pub mod directory;
 pub mod error;
+pub mod force_authn;
 pub mod group_push;
 pub mod health;
 pub mod html;

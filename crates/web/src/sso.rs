@@ -395,15 +395,8 @@ pub async fn idp_initiated(
         None => None,
     };
     let Some(signed_in) = session else {
-        let from = match params.get("SAMLRequestPost") {
-            // A POSTed request continues as a GET after sign-in.
-            Some(r) => {
-                let enc = |v: &str| percent_encoding::utf8_percent_encode(v, percent_encoding::NON_ALPHANUMERIC).to_string();
-                let relay = params.get("RelayState").map(|rs| format!("&RelayState={}", enc(rs))).unwrap_or_default();
-                format!("{}?SAMLRequestPost={}{relay}", parts.uri.path(), enc(r))
-            }
-            None => parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/").to_string(),
-        };
+        // A POSTed request continues as a GET after sign-in.
+        let from = crate::force_authn::continue_uri(&parts, &params);
         return Redirect::to(&format!(
             "/login?fromURI={}",
             percent_encoding::utf8_percent_encode(&from, percent_encoding::NON_ALPHANUMERIC)
@@ -441,6 +434,15 @@ pub async fn idp_initiated(
                 "You are not assigned to this app. Ask your administrator for access.",
             ),
             Some(app_username) => {
+                // ForceAuthn: the password again first, unless the app disables it
+                if let Some(r) = request.as_ref().filter(|r| r.force_authn && crate::force_authn::honoured(&app)) {
+                    if !crate::force_authn::satisfied(&state, &org, &app, &r.id, &params, &signed_in.session) {
+                        return match crate::force_authn::ask(&state, &org, &app, &r.id, &parts, &params, &signed_in.session) {
+                            Some(to) => Redirect::to(&to).into_response(),
+                            None => ApiError::internal("sealing the re-authentication token failed").into_response(),
+                        };
+                    }
+                }
                 if let Err(e) = state.store.touch_session(&signed_in.session, state.now()).await {
                     return ApiError::internal(e.to_string()).into_response();
                 }

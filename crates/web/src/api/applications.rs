@@ -38,6 +38,7 @@ pub fn app_json(org: &Org, a: &App) -> Value {
     let mut template = a.username_template.clone();
     if let Some(o) = template.as_object_mut() {
         o.remove("updateOn");
+        o.remove("revealPassword");
     }
     let mut links = json!({
         "self": { "href": base },
@@ -60,7 +61,8 @@ pub fn app_json(org: &Org, a: &App) -> Value {
         "visibility": a.visibility,
         "features": [],
         "signOnMode": a.sign_on_mode,
-        "credentials": { "userNameTemplate": template, "updateOn": a.username_template.get("updateOn"), "signing": {} },
+        "credentials": { "userNameTemplate": template, "updateOn": a.username_template.get("updateOn"),
+            "revealPassword": a.username_template.get("revealPassword").cloned().unwrap_or(json!(true)), "signing": {} },
         "settings": a.settings,
         "_links": links,
     })

@@ -7,7 +7,7 @@ use super::apps::{general_fields, render_fields, save_tab, sign_on_fields};
 use super::{done, error_context, field, notice, render, Admin, WriteForm};
 use crate::api::applications::{app_json, sign_on_url};
 use crate::api::extract::Params;
-use crate::applications::{self, INITIAL_STATUSES};
+use crate::applications;
 use crate::provisioning::{self, Credentials};
 use crate::AppState;
 use axum::extract::{Path, State};
@@ -45,7 +45,7 @@ impl Tab {
     }
 }
 
-fn merge(ctx: &mut Value, extra: &Value) {
+pub(super) fn merge(ctx: &mut Value, extra: &Value) {
     if let (Some(o), Some(e)) = (ctx.as_object_mut(), extra.as_object()) {
         for (k, v) in e {
             o.insert(k.clone(), v.clone());
@@ -139,28 +139,7 @@ pub async fn app_page(state: &AppState, admin: &Admin, id: &str, tab: Tab, extra
                 ctx["progress"] = json!({ "pending": p.pending, "running": p.running, "done": p.done, "failed": p.failed });
             }
         }
-        Tab::Assignments => {
-            let mut people = vec![];
-            for au in state.store.list_app_users(&org.id, &app.id).await.unwrap_or_default().iter().take(500) {
-                let user = state.store.get_user(&org.id, &au.user_id).await.ok();
-                people.push(json!({
-                    "id": au.user_id, "username": au.username, "profile": au.profile, "sync": au.sync_state,
-                    "login": user.as_ref().map(|u| u.user.login().to_string()), "name": user.as_ref().map(|u| u.user.display_name()),
-                }));
-            }
-            let all_groups = state.store.list_groups(&org.id, &GroupSelect::All, 500, None).await.map(|p| p.items).unwrap_or_default();
-            let assigned = state.store.list_app_groups(&org.id, &app.id).await.unwrap_or_default();
-            let name_of = |gid: &str| {
-                all_groups.iter().find(|g| g.group.id.0 == gid).map(|g| g.group.name.clone()).unwrap_or_else(|| gid.to_string())
-            };
-            ctx["people"] = json!(people);
-            ctx["groups"] = json!(assigned
-                .iter()
-                .map(|ag| json!({ "id": ag.group_id, "name": name_of(&ag.group_id), "profile": ag.profile, "priority": ag.priority }))
-                .collect::<Vec<_>>());
-            ctx["group_options"] = json!(all_groups.iter().map(|g| json!({ "id": g.group.id, "name": g.group.name, "description": g.group.description, "assigned": assigned.iter().any(|a| a.group_id == g.group.id.0) })).collect::<Vec<_>>());
-            ctx["initial_statuses"] = json!(INITIAL_STATUSES);
-        }
+        Tab::Assignments => super::app_assign::context(state, org, &app, &extra, &mut ctx).await,
         Tab::PushGroups => {
             let (pushes, rules) = match crate::group_push::list_pushes(state, org, &app.id).await {
                 Ok((_, p, r)) => (p, r),
@@ -242,8 +221,16 @@ pub async fn metadata(State(state): State<AppState>, admin: Admin, Path(id): Pat
 }
 
 /// `GET /admin/app/{id}/provisioning`
+/// `?configure=1` shows the Integration form before an integration exists ("Configure
+/// API Integration"); `?edit=to-app` makes To App editable (it is shown read-only with an
+/// Edit link otherwise).
 pub async fn provisioning_tab(State(state): State<AppState>, admin: Admin, params: Params, Path(id): Path<String>) -> Response {
-    app_page(&state, &admin, &id, Tab::Provisioning, json!({ "notice": notice(&params) }), StatusCode::OK).await
+    let extra = json!({
+        "notice": notice(&params),
+        "configure": params.get("configure") == Some("1"),
+        "edit_to_app": params.get("edit") == Some("to-app"),
+    });
+    app_page(&state, &admin, &id, Tab::Provisioning, extra, StatusCode::OK).await
 }
 
 /// `POST /admin/app/{id}/provisioning/integration`: `action=test` runs Test API
@@ -298,83 +285,9 @@ pub async fn save_to_app(State(state): State<AppState>, Path(id): Path<String>, 
         ["create", "update", "deactivate", "password"].iter().map(|k| (*k, field(&form, k) == Some("on"))).collect();
     match provisioning::set_features(&state, admin.org(), &admin.actor(), &id, &flags).await {
         Ok(_) => done(&format!("/admin/app/{id}/provisioning"), "Provisioning to App saved."),
-        Err(e) => app_page(&state, &admin, &id, Tab::Provisioning, json!({ "error": error_context(&e).0 }), e.status).await,
-    }
-}
-
-/// `GET /admin/app/{id}/assignments`
-pub async fn assignments(State(state): State<AppState>, admin: Admin, params: Params, Path(id): Path<String>) -> Response {
-    app_page(&state, &admin, &id, Tab::Assignments, json!({ "notice": notice(&params) }), StatusCode::OK).await
-}
-
-/// The app-user profile of an assignment form (Org2Org's initial status).
-fn assignment_profile(form: &[(String, String)]) -> Value {
-    let mut profile = json!({});
-    if let Some(s) = field(form, "initialStatus").filter(|s| !s.is_empty()) {
-        profile["initialStatus"] = json!(s);
-    }
-    profile
-}
-
-/// `POST /admin/app/{id}/assignments/{people|groups}`: Assign to People (by username) or
-/// Assign to Groups, with the app-user profile.
-pub async fn assign(
-    State(state): State<AppState>,
-    Path((id, kind)): Path<(String, String)>,
-    WriteForm { admin, form }: WriteForm,
-) -> Response {
-    let who = field(&form, "target").unwrap_or_default().trim().to_string();
-    let mut body = json!({ "profile": assignment_profile(&form) });
-    let result = match kind.as_str() {
-        "people" => {
-            if let Some(n) = field(&form, "userName").map(str::trim).filter(|n| !n.is_empty()) {
-                body["credentials"] = json!({ "userName": n });
-            }
-            applications::assign_user(&state, admin.org(), &admin.actor(), &id, &who, &body).await.map(|_| "Person assigned.")
-        }
-        "groups" => applications::assign_group(&state, admin.org(), &admin.actor(), &id, &who, &body).await.map(|_| "Group assigned."),
-        _ => return super::page_error(&admin, StatusCode::NOT_FOUND, "Not found", "No such assignment kind."),
-    };
-    match result {
-        Ok(msg) => done(&format!("/admin/app/{id}/assignments"), msg),
         Err(e) => {
-            let (err, mut errors) = error_context(&e);
-            if e.status == StatusCode::NOT_FOUND {
-                errors.insert(
-                    format!("{kind}-target"),
-                    json!(if kind == "people" { "No such person in this organization" } else { "No such group" }),
-                );
-            } else if let Some(m) = errors.remove("initialStatus") {
-                errors.insert(format!("{kind}-initialStatus"), m);
-            }
-            let status = if e.status == StatusCode::NOT_FOUND { StatusCode::BAD_REQUEST } else { e.status };
-            app_page(
-                &state,
-                &admin,
-                &id,
-                Tab::Assignments,
-                json!({ "error": err, "field_errors": errors, "open": kind, "open_target": who }),
-                status,
-            )
-            .await
+            app_page(&state, &admin, &id, Tab::Provisioning, json!({ "error": error_context(&e).0, "edit_to_app": true }), e.status).await
         }
-    }
-}
-
-/// `POST /admin/app/{id}/assignments/{people|groups}/{target}/remove` (after confirmation)
-pub async fn unassign(
-    State(state): State<AppState>,
-    Path((id, kind, target)): Path<(String, String, String)>,
-    WriteForm { admin, .. }: WriteForm,
-) -> Response {
-    let result = match kind.as_str() {
-        "people" => applications::unassign_user(&state, admin.org(), &admin.actor(), &id, &target).await,
-        "groups" => applications::unassign_group(&state, admin.org(), &admin.actor(), &id, &target).await,
-        _ => return super::page_error(&admin, StatusCode::NOT_FOUND, "Not found", "No such assignment kind."),
-    };
-    match result {
-        Ok(()) => done(&format!("/admin/app/{id}/assignments"), "Assignment removed."),
-        Err(e) => app_page(&state, &admin, &id, Tab::Assignments, json!({ "error": error_context(&e).0 }), e.status).await,
     }
 }
 

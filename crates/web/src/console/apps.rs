@@ -12,7 +12,9 @@ use crate::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use idhub_domain::application::{catalog, CatalogEntry, Endpoints, SignOnMode, CATALOG, NAMEID_FORMATS, USERNAME_FORMATS};
+use idhub_domain::application::{
+    catalog, CatalogEntry, Endpoints, SignOnMode, CATALOG, NAMEID_FORMATS, SILENT_PROVISIONING_APPS, USERNAME_FORMATS,
+};
 use idhub_domain::user::AdminRole;
 use idhub_store::apps::AppQuery;
 use serde_json::{json, Map, Value};
@@ -23,6 +25,9 @@ pub enum Kind {
     Text,
     /// A checkbox; the text beside it.
     Check(&'static str),
+    /// A checkbox that sets its field to false when checked ("Disable Force
+    /// Authentication" is `honorForceAuthn: false`); the text beside it.
+    CheckOff(&'static str),
     /// A choice among (value, label).
     Select(&'static [(&'static str, &'static str)]),
 }
@@ -47,7 +52,7 @@ const NAMEID_CHOICES: [(&str, &str); 5] = [
     (NAMEID_FORMATS[3], "Persistent"),
     (NAMEID_FORMATS[4], "Transient"),
 ];
-const UPDATE_ON: [(&str, &str); 2] = [("CREATE_AND_UPDATE", "Create and update"), ("CREATE", "Create")];
+const UPDATE_ON: [(&str, &str); 2] = [("CREATE_AND_UPDATE", "Create and update"), ("CREATE", "Create only")];
 
 /// The General Settings of a template (wizard step 1 and the General tab).
 pub fn general_fields(entry: &CatalogEntry) -> Vec<FormField> {
@@ -82,6 +87,14 @@ pub fn sign_on_fields(entry: &CatalogEntry) -> Vec<FormField> {
             "Default Relay State",
             "All IDP-initiated requests will include this RelayState.",
         ));
+        v.push(FormField {
+            kind: Kind::CheckOff("Never prompt user to re-authenticate."),
+            ..text(
+                "settings.signOn.honorForceAuthn",
+                "Disable Force Authentication",
+                "When a service provider's request asks for fresh authentication (ForceAuthn), the user enters their password again unless this is checked.",
+            )
+        });
     }
     if entry.endpoints == Endpoints::Custom {
         v.push(text("settings.signOn.ssoAcsUrl", "Single sign-on URL", "The location where the SAML assertion is sent with a HTTP POST"));
@@ -97,6 +110,16 @@ pub fn sign_on_fields(entry: &CatalogEntry) -> Vec<FormField> {
         v.push(text("settings.app.acsUrl", "Hub ACS URL", "Enter your Source org Assertion Consumer Service URL"));
         v.push(text("settings.app.audRestriction", "Audience URI", "Enter the Audience URI of the identity provider in the Hub org"));
     }
+    if SILENT_PROVISIONING_APPS.contains(&entry.name) {
+        v.push(FormField {
+            kind: Kind::Check("Enabled"),
+            ..text(
+                "settings.idhub.silentProvisioning",
+                "Silent Provisioning",
+                "The app creates an account for an assigned user at their first sign-on, without an invitation.",
+            )
+        });
+    }
     v.push(FormField {
         name: "credentials.userNameTemplate.template",
         label: "Application username format",
@@ -104,6 +127,10 @@ pub fn sign_on_fields(entry: &CatalogEntry) -> Vec<FormField> {
         kind: Kind::Select(&USERNAME_FORMATS),
     });
     v.push(FormField { name: "credentials.updateOn", label: "Update application username on", help: "", kind: Kind::Select(&UPDATE_ON) });
+    v.push(FormField {
+        kind: Kind::Check("Allow users to securely see their password (Recommended)"),
+        ..text("credentials.revealPassword", "Password reveal", "")
+    });
     v
 }
 
@@ -129,6 +156,11 @@ pub fn render_fields(fields: &[FormField], body: &Value, errors: &Map<String, Va
                     out["kind"] = json!("check");
                     out["text"] = json!(t);
                     out["checked"] = json!(v.and_then(Value::as_bool).unwrap_or(false));
+                }
+                Kind::CheckOff(t) => {
+                    out["kind"] = json!("check");
+                    out["text"] = json!(t);
+                    out["checked"] = json!(v.and_then(Value::as_bool) == Some(false));
                 }
                 Kind::Select(choices) => {
                     out["kind"] = json!("select");
@@ -165,6 +197,7 @@ pub fn apply_form(fields: &[FormField], form: &[(String, String)], body: &mut Va
     for f in fields {
         let value = match (f.kind, field(form, f.name)) {
             (Kind::Check(_), v) => json!(v == Some("on")),
+            (Kind::CheckOff(_), v) => json!(v != Some("on")),
             (_, Some(v)) => json!(v.trim()),
             (_, None) => continue,
         };
@@ -257,8 +290,8 @@ fn wizard(
 fn default_body(entry: &CatalogEntry) -> Value {
     json!({
         "name": entry.name, "label": entry.display_name,
-        "credentials": { "userNameTemplate": { "template": entry.default_username_template }, "updateOn": "CREATE_AND_UPDATE" },
-        "settings": { "signOn": { "subjectNameIdFormat": entry.default_name_id_format } },
+        "credentials": { "userNameTemplate": { "template": entry.default_username_template }, "updateOn": "CREATE_AND_UPDATE", "revealPassword": true },
+        "settings": { "signOn": { "subjectNameIdFormat": entry.default_name_id_format, "honorForceAuthn": true } },
     })
 }
 

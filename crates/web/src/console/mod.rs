@@ -7,6 +7,7 @@
 // only add noise.
 #![allow(clippy::result_large_err)]
 
+mod app_assign;
 mod app_tabs;
 mod apps;
 mod groups;
@@ -14,6 +15,7 @@ mod idps;
 mod people;
 mod reports;
 mod routing;
+mod search;
 mod security;
 
 use crate::error::ApiError;
@@ -56,7 +58,9 @@ pub fn router() -> Router<AppState> {
         .route("/admin/access/api/tokens", get(security::tokens).post(security::create_token))
         .route("/admin/access/api/tokens/{id}/revoke", post(security::revoke_token))
         .route("/admin/access/authenticators", get(security::authenticators).post(security::save_authenticators))
+        .route("/admin/search", get(search::search))
         .route("/admin/apps/active", get(apps::list))
+        .route("/admin/apps/self-service", get(app_assign::self_service).post(app_assign::save_self_service_settings))
         .route("/admin/apps/catalog", get(apps::browse))
         .route("/admin/apps/new/{name}", get(apps::new_form).post(apps::create))
         .route("/admin/app/{id}", get(apps::general))
@@ -69,14 +73,16 @@ pub fn router() -> Router<AppState> {
         .route("/admin/app/{id}/provisioning", get(app_tabs::provisioning_tab))
         .route("/admin/app/{id}/provisioning/integration", post(app_tabs::save_integration))
         .route("/admin/app/{id}/provisioning/to-app", post(app_tabs::save_to_app))
-        .route("/admin/app/{id}/assignments", get(app_tabs::assignments))
+        .route("/admin/app/{id}/assignments", get(app_assign::assignments))
+        .route("/admin/app/{id}/assignments/convert", post(app_assign::convert))
+        .route("/admin/app/{id}/assignments/self-service", post(app_assign::save_self_service))
         .route("/admin/app/{id}/push-groups", get(app_tabs::push_groups_tab).post(app_tabs::push_groups))
         .route("/admin/app/{id}/push-groups/{mapping}/unlink", post(app_tabs::unlink_push))
         .route("/admin/app/{id}/push-groups/rules/{rule}/delete", post(app_tabs::delete_push_rule))
         .route("/admin/app/{id}/import", get(app_tabs::import_tab))
         .route("/admin/app/{id}/import/{action}", post(app_tabs::import_action))
-        .route("/admin/app/{id}/assignments/{kind}", post(app_tabs::assign))
-        .route("/admin/app/{id}/assignments/{kind}/{target}/remove", post(app_tabs::unassign))
+        .route("/admin/app/{id}/assignments/{kind}", post(app_assign::assign))
+        .route("/admin/app/{id}/assignments/{kind}/{target}/remove", post(app_assign::unassign))
         .route("/admin/access/identity-providers", get(idps::list))
         .route("/admin/access/identity-providers/new", get(idps::new_form).post(idps::create))
         .route("/admin/idp/{id}", get(idps::view).post(idps::save))
@@ -101,7 +107,7 @@ fn env() -> &'static Environment<'static> {
     static ENV: OnceLock<Environment<'static>> = OnceLock::new();
     ENV.get_or_init(|| {
         let mut env = Environment::new();
-        let templates: [(&str, &str); 22] = [
+        let templates: [(&str, &str); 24] = [
             ("base.html", include_str!("../../templates/console/base.html")),
             ("dashboard.html", include_str!("../../templates/console/dashboard.html")),
             ("people.html", include_str!("../../templates/console/people.html")),
@@ -124,6 +130,8 @@ fn env() -> &'static Environment<'static> {
             ("idp.html", include_str!("../../templates/console/idp.html")),
             ("routing.html", include_str!("../../templates/console/routing.html")),
             ("tasks.html", include_str!("../../templates/console/tasks.html")),
+            ("search.html", include_str!("../../templates/console/search.html")),
+            ("self_service.html", include_str!("../../templates/console/self_service.html")),
         ];
         for (name, src) in templates {
             if let Err(e) = env.add_template(name, src) {

@@ -42,7 +42,11 @@ fn render_login(
     idps: &str,
 ) -> Response {
     let (csrf, new) = csrf_token(headers);
-    let error_html = error.map(|e| format!("<p class=\"error\" role=\"alert\" id=\"signin-error\">{}</p>", escape(e))).unwrap_or_default();
+    let mut error_html =
+        error.map(|e| format!("<p class=\"error\" role=\"alert\" id=\"signin-error\">{}</p>", escape(e))).unwrap_or_default();
+    if crate::force_authn::is_reauth(from_uri) {
+        error_html.insert_str(0, "<p class=\"notice\" role=\"status\" id=\"reauth-notice\">The app you are signing in to asks you to enter your password again.</p>");
+    }
     let body = format!(
         "<section class=\"card signin\"><h1>Sign In</h1>{error_html}\
 <form method=\"post\" action=\"/login\">\
@@ -62,12 +66,17 @@ fn render_login(
 pub async fn login_form(State(state): State<AppState>, CurrentOrg(org): CurrentOrg, parts: Parts) -> Response {
     let params = query_map(parts.uri.query());
     let from = params.get("fromURI").cloned().unwrap_or_default();
-    if let Ok(Some(_)) = current_session(&state, &parts).await {
-        let to = same_org_target(&org, &from).unwrap_or_else(|| "/app/UserHome".into());
-        return Redirect::to(&to).into_response();
+    let mut username = String::new();
+    if let Ok(Some(s)) = current_session(&state, &parts).await {
+        // a SAML request with ForceAuthn asks a signed-in user for the password again
+        if !crate::force_authn::is_reauth(&from) {
+            let to = same_org_target(&org, &from).unwrap_or_else(|| "/app/UserHome".into());
+            return Redirect::to(&to).into_response();
+        }
+        username = s.user.user.login().to_string();
     }
     let idps = crate::idp::login::sign_in_buttons(&state, &org, &from).await;
-    render_login(&org, &parts.headers, &from, "", None, StatusCode::OK, &idps)
+    render_login(&org, &parts.headers, &from, &username, None, StatusCode::OK, &idps)
 }
 
 /// The sign-in form.
