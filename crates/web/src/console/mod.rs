@@ -10,6 +10,7 @@
 mod app_tabs;
 mod apps;
 mod groups;
+mod idp_mappings;
 mod idps;
 mod people;
 mod reports;
@@ -77,11 +78,14 @@ pub fn router() -> Router<AppState> {
         .route("/admin/app/{id}/assignments/{kind}", post(app_tabs::assign))
         .route("/admin/app/{id}/assignments/{kind}/{target}/remove", post(app_tabs::unassign))
         .route("/admin/access/identity-providers", get(idps::list))
+        .route("/admin/access/identity-providers/add", get(idps::add))
         .route("/admin/access/identity-providers/new", get(idps::new_form).post(idps::create))
         .route("/admin/idp/{id}", get(idps::view).post(idps::save))
         .route("/admin/idp/{id}/lifecycle/{op}", post(idps::lifecycle))
         .route("/admin/idp/{id}/delete", post(idps::delete))
         .route("/admin/idp/{id}/metadata", get(idps::metadata))
+        .route("/admin/idp/{id}/mappings", get(idp_mappings::view).post(idp_mappings::save))
+        .route("/admin/help/expression-language", get(idp_mappings::reference))
         .route("/admin/access/identity-providers/routing-rules", get(routing::list).post(routing::create))
         .route("/admin/access/identity-providers/routing-rules/{id}", get(routing::edit).post(routing::save))
         .route("/admin/access/identity-providers/routing-rules/{id}/delete", post(routing::delete))
@@ -100,7 +104,7 @@ fn env() -> &'static Environment<'static> {
     static ENV: OnceLock<Environment<'static>> = OnceLock::new();
     ENV.get_or_init(|| {
         let mut env = Environment::new();
-        let templates: [(&str, &str); 21] = [
+        let templates: [(&str, &str); 24] = [
             ("base.html", include_str!("../../templates/console/base.html")),
             ("dashboard.html", include_str!("../../templates/console/dashboard.html")),
             ("people.html", include_str!("../../templates/console/people.html")),
@@ -121,6 +125,9 @@ fn env() -> &'static Environment<'static> {
             ("idp_form.html", include_str!("../../templates/console/idp_form.html")),
             ("idp_new.html", include_str!("../../templates/console/idp_new.html")),
             ("idp.html", include_str!("../../templates/console/idp.html")),
+            ("idp_type.html", include_str!("../../templates/console/idp_type.html")),
+            ("idp_mappings.html", include_str!("../../templates/console/idp_mappings.html")),
+            ("expression_language.html", include_str!("../../templates/console/expression_language.html")),
             ("routing.html", include_str!("../../templates/console/routing.html")),
         ];
         for (name, src) in templates {
