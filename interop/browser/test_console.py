@@ -128,6 +128,9 @@ def test_org2org_seed_walkthrough(orgs, browser):
     h.find("#idps")
     h.screenshot("identity-providers")
     h.click("#add-idp")
+    assert h.selected("#idp-type-saml2"), "SAML 2.0 IdP is the type to select"
+    h.screenshot("add-identity-provider-type")
+    h.click("#idp-type-next")
     h.fill("#idp-name", "Org1")
     h.click("#idp-usage-sso", nav=False)
     assert h.value("#idp-username") == "idpuser.subjectNameId"
@@ -154,6 +157,9 @@ def test_org2org_seed_walkthrough(orgs, browser):
     idp = hub.api("GET", "/api/v1/idps").json()[0]
     assert idp["policy"]["provisioning"]["action"] == "AUTO" and idp["policy"]["accountLink"]["action"] == "AUTO"
     assert idp["protocol"]["credentials"]["trust"]["issuer"] == spoke_issuer
+    h.click("#edit-mappings")
+    assert h.value("#map-firstName") == "idpuser.firstName"
+    h.screenshot("idp-profile-mappings")
 
     # --- Org1 (spoke): the hub's ACS URL and Audience URI in Advanced Sign-on Settings ---
     s.get(f"{spoke.base}/admin/app/{app_id}/signon")

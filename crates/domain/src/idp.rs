@@ -83,9 +83,18 @@ pub struct SamlIdp {
     pub unsuspend: bool,
     pub groups: GroupAction,
     pub max_clock_skew_ms: i64,
+    /// The IdP user profile: the attribute names the IdP sends besides the subject
+    /// ([`SUBJECT_ATTRIBUTES`]), each readable as `idpuser.<name>`.
+    pub profile_attributes: Vec<String>,
     /// Profile attribute ← expression over `idpuser`.
     pub profile_mapping: Vec<(String, String)>,
 }
+
+/// The IdP user profile attributes every SAML IdP has: they come from the Subject.
+pub const SUBJECT_ATTRIBUTES: [&str; 2] = ["subjectNameId", "subjectNameIdFormat"];
+
+/// Most attributes an IdP user profile may declare.
+const MAX_PROFILE_ATTRIBUTES: usize = 200;
 
 fn s<'a>(v: &'a Value, ptr: &str) -> Option<&'a str> {
     v.pointer(ptr).and_then(Value::as_str).filter(|x| !x.is_empty())
@@ -100,8 +109,72 @@ fn http_url(field: &str, url: &str) -> Result<(), DomainError> {
     }
 }
 
-fn check_expr(field: &str, src: &str) -> Result<(), DomainError> {
-    Expression::parse(src).map(|_| ()).map_err(|e| DomainError::invalid(field, e.to_string()))
+/// Why an expression over the IdP user cannot be used: it does not parse, reads another
+/// root than `idpuser`, or (when the IdP user profile is given) an attribute it lacks.
+fn idpuser_expr_problem(src: &str, known: Option<&[String]>) -> Option<String> {
+    let e = match Expression::parse(src) {
+        Ok(e) => e,
+        Err(e) => return Some(e.to_string()),
+    };
+    for (root, path) in e.variables() {
+        if root != "idpuser" {
+            return Some(format!("'{root}' is not available here: IdP expressions read idpuser.<attribute>"));
+        }
+        let Some(attr) = path.first() else { return Some("name an attribute: idpuser.<attribute>".into()) };
+        if let Some(known) = known {
+            if !SUBJECT_ATTRIBUTES.contains(&attr.as_str()) && !known.contains(attr) {
+                return Some(format!(
+                    "idpuser.{attr} is not an attribute of the IdP user profile: add {attr} to the IdP user profile first"
+                ));
+            }
+        }
+    }
+    None
+}
+
+/// The `idpuser` attributes an expression reads (none when it does not parse).
+fn idpuser_attributes(src: &str) -> Vec<String> {
+    let Ok(e) = Expression::parse(src) else { return vec![] };
+    let vars = e.variables();
+    vars.into_iter().filter(|(root, _)| *root == "idpuser").filter_map(|(_, path)| path.first().cloned()).collect()
+}
+
+/// Can `name` be read as `idpuser.<name>` (or be a profile attribute name)?
+pub fn valid_attribute_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && name.len() <= 100
+}
+
+/// The declared IdP user profile (`idhub.profileAttributes`): names in order, without
+/// duplicates or the subject attributes (which every profile has).
+fn declared_attributes(v: &Value) -> Result<Vec<String>, DomainError> {
+    const FIELD: &str = "idhub.profileAttributes";
+    let items = v.as_array().ok_or_else(|| DomainError::invalid(FIELD, "must be a list of attribute names"))?;
+    if items.len() > MAX_PROFILE_ATTRIBUTES {
+        return Err(DomainError::invalid(FIELD, format!("at most {MAX_PROFILE_ATTRIBUTES} attributes")));
+    }
+    let mut out: Vec<String> = Vec::new();
+    for item in items {
+        let name = item.as_str().map(str::trim).unwrap_or_default();
+        if !valid_attribute_name(name) {
+            return Err(DomainError::invalid(
+                FIELD,
+                format!("{name:?} is not an attribute name: use letters, digits and _ (it is read as idpuser.<name>)"),
+            ));
+        }
+        if !SUBJECT_ATTRIBUTES.contains(&name) && !out.iter().any(|n| n == name) {
+            out.push(name.to_string());
+        }
+    }
+    Ok(out)
+}
+
+/// The IdP user profile attributes assumed when none are declared: what the seeds' spoke
+/// sends (okta-wire.md §5).
+pub fn default_profile_attributes() -> Vec<String> {
+    ["firstName", "lastName", "email", "mobilePhone", "displayName"].map(String::from).to_vec()
 }
 
 fn strings(v: Option<&Value>) -> Vec<String> {
@@ -167,7 +240,9 @@ impl SamlIdp {
             _ => return Err(DomainError::invalid("protocol.endpoints.acs.type", "must be INSTANCE or ORG")),
         };
         let username_template = s(body, "/policy/subject/userNameTemplate/template").unwrap_or("idpuser.subjectNameId").to_string();
-        check_expr("policy.subject.userNameTemplate.template", &username_template)?;
+        if let Some(problem) = idpuser_expr_problem(&username_template, None) {
+            return Err(DomainError::invalid("policy.subject.userNameTemplate.template", problem));
+        }
         let username_filter = s(body, "/policy/subject/filter").map(str::to_string);
         if let Some(f) = &username_filter {
             regex::RegexBuilder::new(f)
@@ -233,13 +308,43 @@ impl SamlIdp {
                     let src = e.as_str().ok_or_else(|| {
                         DomainError::invalid("idhub.profileMapping", format!("{attr}: the mapping must be an expression string"))
                     })?;
-                    check_expr(&format!("idhub.profileMapping.{attr}"), src)?;
+                    if !valid_attribute_name(attr) {
+                        return Err(DomainError::invalid("idhub.profileMapping", format!("{attr:?} is not a profile attribute name")));
+                    }
                     v.push((attr.clone(), src.to_string()));
                 }
                 v
             }
             None => default_mapping(),
         };
+        // The IdP user profile: as declared, else the defaults and whatever the expressions read.
+        let profile_attributes = match body.pointer("/idhub/profileAttributes").filter(|v| !v.is_null()) {
+            Some(v) => declared_attributes(v)?,
+            None => {
+                let mut attrs = default_profile_attributes();
+                let sources = profile_mapping.iter().map(|(_, src)| src.as_str()).chain([username_template.as_str()]);
+                for a in sources.flat_map(idpuser_attributes) {
+                    if !SUBJECT_ATTRIBUTES.contains(&a.as_str()) && !attrs.contains(&a) {
+                        attrs.push(a);
+                    }
+                }
+                attrs
+            }
+        };
+        // Every mapping is checked, so that each bad expression is reported with its attribute.
+        let mut causes = vec![];
+        if let Some(problem) = idpuser_expr_problem(&username_template, Some(&profile_attributes)) {
+            causes.push(format!("policy.subject.userNameTemplate.template: {problem}"));
+        }
+        for (attr, src) in &profile_mapping {
+            if let Some(problem) = idpuser_expr_problem(src, Some(&profile_attributes)) {
+                causes.push(format!("idhub.profileMapping.{attr}: {problem}"));
+            }
+        }
+        if let Some(first) = causes.first() {
+            let summary = first.split(": ").next().unwrap_or("idhub.profileMapping").to_string();
+            return Err(DomainError::Validation { summary, causes });
+        }
         Ok(SamlIdp {
             name,
             usage,
@@ -269,6 +374,7 @@ impl SamlIdp {
             unsuspend: s(body, "/policy/provisioning/conditions/suspended/action") == Some("UNSUSPEND"),
             groups,
             max_clock_skew_ms,
+            profile_attributes,
             profile_mapping,
         })
     }
@@ -338,7 +444,7 @@ impl SamlIdp {
                 },
                 "maxClockSkew": self.max_clock_skew_ms
             },
-            "idhub": { "usage": match self.usage { Usage::Sso => "SSO", Usage::Factor => "FACTOR" }, "profileMapping": mapping }
+            "idhub": { "usage": match self.usage { Usage::Sso => "SSO", Usage::Factor => "FACTOR" }, "profileAttributes": self.profile_attributes, "profileMapping": mapping }
         })
     }
 }
@@ -401,5 +507,47 @@ mod tests {
                 other => panic!("{ptr}: expected a validation error, got {other:?}"),
             }
         }
+    }
+
+    #[test]
+    fn every_bad_mapping_is_reported_with_its_attribute() {
+        let mut body = seed_idp();
+        body["idhub"] = json!({
+            "profileAttributes": ["firstName", "email"],
+            "profileMapping": {
+                "firstName": "idpuser.firstName",
+                "lastName": "String.nope(idpuser.lastName)",
+                "nickName": "user.firstName",
+                "title": "idpuser.title",
+                "email": "String.toLowerCase(idpuser.email)"
+            }
+        });
+        match SamlIdp::from_okta(&body, "aud") {
+            Err(DomainError::Validation { causes, .. }) => {
+                let fields: Vec<&str> = causes.iter().filter_map(|c| c.split(": ").next()).collect();
+                assert_eq!(fields, ["idhub.profileMapping.lastName", "idhub.profileMapping.nickName", "idhub.profileMapping.title"]);
+                assert!(causes[2].contains("add title to the IdP user profile"), "{causes:?}");
+            }
+            other => panic!("expected a validation error, got {other:?}"),
+        }
+        // declaring the attribute and fixing the expressions makes it valid
+        body["idhub"]["profileAttributes"] = json!(["firstName", "email", "title", "lastName", "subjectNameId"]);
+        body["idhub"]["profileMapping"]["lastName"] = json!("String.toUpperCase(idpuser.lastName)");
+        body["idhub"]["profileMapping"]["nickName"] = json!(r#"String.substringBefore(idpuser.subjectNameId, "@")"#);
+        let idp = SamlIdp::from_okta(&body, "aud").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(idp.profile_attributes, ["firstName", "email", "title", "lastName"], "the subject attributes are built in");
+        assert_eq!(SamlIdp::from_okta(&idp.to_okta(), "aud").unwrap_or_else(|e| panic!("{e}")), idp);
+    }
+
+    #[test]
+    fn without_a_declared_profile_the_expressions_name_the_attributes() {
+        let mut body = seed_idp();
+        body["idhub"] = json!({ "profileMapping": { "department": "idpuser.dept ?: \"none\"" } });
+        let idp = SamlIdp::from_okta(&body, "aud").unwrap_or_else(|e| panic!("{e}"));
+        assert!(idp.profile_attributes.contains(&"dept".to_string()), "{:?}", idp.profile_attributes);
+        body["idhub"]["profileAttributes"] = json!(["bad name"]);
+        assert!(
+            matches!(SamlIdp::from_okta(&body, "aud"), Err(DomainError::Validation { summary, .. }) if summary == "idhub.profileAttributes")
+        );
     }
 }

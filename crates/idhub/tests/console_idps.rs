@@ -4,7 +4,7 @@
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
 mod common;
-use common::browser::{admin_user, Browser};
+use common::browser::signed_in_admin;
 use common::*;
 
 async fn idp_count(s: &TestServer) -> usize {
@@ -49,9 +49,7 @@ fn idp_form<'a>(name: &'a str, sso_url: &'a str, cert: &'a str) -> Vec<(&'a str,
 #[tokio::test]
 async fn identity_providers_and_routing_rules_through_the_console() {
     let s = TestServer::start(idhub_store::Backend::Sqlite).await;
-    admin_user(&s, "boss@example.com", "SUPER_ADMIN").await;
-    let mut b = Browser::new(&s);
-    b.sign_in("boss@example.com").await;
+    let mut b = signed_in_admin(&s, "boss@example.com", "SUPER_ADMIN").await;
     let (st, html, _) = b.get("/admin/access/identity-providers/new").await;
     assert_eq!(st, StatusCode::OK);
     for label in [
@@ -188,9 +186,7 @@ async fn identity_providers_and_routing_rules_through_the_console() {
     assert!(html.contains("Partners") && html.contains("Spoke org"), "{html}");
 
     // a read-only admin sees the pages, and every change is refused
-    admin_user(&s, "viewer@example.com", "READ_ONLY_ADMIN").await;
-    let mut v = Browser::new(&s);
-    v.sign_in("viewer@example.com").await;
+    let mut v = signed_in_admin(&s, "viewer@example.com", "READ_ONLY_ADMIN").await;
     let (st, html, _) = v.get(&format!("/admin/idp/{id}")).await;
     assert_eq!(st, StatusCode::OK);
     assert!(html.contains(&esc(acs)));
@@ -226,9 +222,7 @@ async fn identity_providers_and_routing_rules_through_the_console() {
 #[tokio::test]
 async fn idp_metadata_import_and_routing_rule_edit_through_the_console() {
     let s = TestServer::start(idhub_store::Backend::Sqlite).await;
-    admin_user(&s, "boss@example.com", "SUPER_ADMIN").await;
-    let mut b = Browser::new(&s);
-    b.sign_in("boss@example.com").await;
+    let mut b = signed_in_admin(&s, "boss@example.com", "SUPER_ADMIN").await;
     let (key_pem, cert_pem) = idhub_saml::keys::generate("metadata idp", 365).unwrap();
     let key = idhub_saml::keys::SigningKey::from_pem(&key_pem, &cert_pem).unwrap();
     let xml = idhub_saml::metadata::idp_metadata("https://meta.example/idp", "https://meta.example/sso", key.cert_b64(), &[]).unwrap();
@@ -297,4 +291,223 @@ async fn idp_metadata_import_and_routing_rule_edit_through_the_console() {
     assert_eq!(rules[0]["priority"], 2);
     assert_eq!(rules[0]["actions"]["idp"]["providers"][0]["type"], "OKTA");
     assert_eq!(rules[0]["conditions"]["userIdentifier"]["patterns"], json!([]));
+}
+
+/// Every element of a field list, for `Browser::post`.
+fn pairs(v: &[(String, String)]) -> Vec<(&str, &str)> {
+    v.iter().map(|(k, val)| (k.as_str(), val.as_str())).collect()
+}
+
+/// The mapping page's form: the IdP user profile kept as it is, `new` attributes added, and
+/// these expressions.
+fn mapping_form(attributes: &[&str], new: &str, exprs: &[(&str, &str)]) -> Vec<(String, String)> {
+    let mut f: Vec<(String, String)> = attributes.iter().map(|a| ("idpAttribute".to_string(), a.to_string())).collect();
+    f.push(("newAttribute".into(), new.into()));
+    f.extend(exprs.iter().map(|(k, v)| (format!("map.{k}"), v.to_string())));
+    f
+}
+
+#[tokio::test]
+async fn a_profile_mapping_set_in_the_console_fills_the_jit_user() {
+    use common::saml::{partner, person, post_acs};
+    for backend in backends() {
+        let s = TestServer::start(backend).await;
+        // a custom profile attribute, mapped like the base ones
+        let (st, body) = call(s.api(Method::POST, "/api/v1/meta/schemas/user/default").json(&json!({"definitions": {"custom": {
+            "id": "#custom", "type": "object", "properties": { "partnerCode": { "title": "Partner code", "type": "string" } }, "required": []
+        }}}))).await;
+        assert_eq!(st, StatusCode::OK, "{body}");
+        let p = partner(&s, json!({})).await;
+        let id = p.idp["id"].as_str().unwrap().to_string();
+        let mut b = signed_in_admin(&s, "boss@example.com", "SUPER_ADMIN").await;
+        // "Edit profile and mappings" next to the IdP's status
+        let (st, html, _) = b.get(&format!("/admin/idp/{id}")).await;
+        assert_eq!(st, StatusCode::OK);
+        assert!(html.contains(&format!("href=\"/admin/idp/{id}/mappings\" id=\"edit-mappings\">Edit profile and mappings")), "{html}");
+        let url = format!("/admin/idp/{id}/mappings");
+        let (st, html, _) = b.get(&url).await;
+        assert_eq!(st, StatusCode::OK);
+        for needle in [
+            "idpuser.subjectNameId",
+            "id=\"map-firstName\"",
+            "id=\"map-partnerCode\"",
+            "value=\"idpuser.firstName\"",
+            "id=\"el-reference\"",
+        ] {
+            assert!(html.contains(needle), "the mapping page shows {needle}: {html}");
+        }
+        let before = call(s.api(Method::GET, &format!("/api/v1/idps/{id}"))).await.1["idhub"].clone();
+        let defaults = ["firstName", "lastName", "email", "mobilePhone", "displayName"];
+
+        // bad expressions: each refused next to its field, nothing saved
+        let bad = mapping_form(
+            &defaults,
+            "code",
+            &[
+                ("firstName", "idpuser.firstName"),
+                ("nickName", "String.nope(idpuser.email)"),
+                ("title", "idpuser.title"),
+                ("city", "user.city"),
+            ],
+        );
+        let (st, html, _) = b.post(&url, &pairs(&bad)).await;
+        assert_eq!(st, StatusCode::BAD_REQUEST);
+        for f in ["nickName", "title", "city"] {
+            assert!(html.contains(&format!("id=\"map-{f}-error\"")), "{f}: {html}");
+        }
+        assert!(html.contains("unknown function"), "{html}");
+        assert!(html.contains("value=\"String.nope(idpuser.email)\""), "what was typed is kept");
+        assert_eq!(call(s.api(Method::GET, &format!("/api/v1/idps/{id}"))).await.1["idhub"], before, "nothing saved");
+
+        // a CSRF-less post and a read-only admin change nothing
+        let exprs = [
+            ("firstName", "idpuser.firstName"),
+            ("lastName", "String.toUpperCase(idpuser.lastName)"),
+            ("email", "idpuser.email"),
+            ("nickName", "String.substringBefore(idpuser.email, \"@\")"),
+            ("department", "idpuser.department ?: \"Unknown\""),
+            ("partnerCode", "idpuser.code"),
+            ("title", ""),
+        ];
+        let good = mapping_form(&defaults, "department, code", &exprs);
+        let r = b.http.post(format!("{}{url}", s.base_url)).header("Cookie", b.cookie_header()).form(&pairs(&good)).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::FORBIDDEN);
+        let mut v = signed_in_admin(&s, "viewer@example.com", "READ_ONLY_ADMIN").await;
+        let (st, html, _) = v.get(&url).await;
+        assert_eq!(st, StatusCode::OK);
+        assert!(html.contains("id=\"map-firstName\"") && !html.contains("id=\"save-mappings\""), "read-only sees, cannot save");
+        let (st, _, _) = v.post(&url, &pairs(&good)).await;
+        assert_eq!(st, StatusCode::FORBIDDEN);
+        assert_eq!(call(s.api(Method::GET, &format!("/api/v1/idps/{id}"))).await.1["idhub"], before);
+        // unknown IdPs, and another org's, are not found
+        assert_eq!(b.get("/admin/idp/0oaNOSUCHIDP/mappings").await.0, StatusCode::NOT_FOUND);
+        assert_eq!(b.post("/admin/idp/0oaNOSUCHIDP/mappings", &pairs(&good)).await.0, StatusCode::NOT_FOUND);
+        let (other_org, _) = idhub_testkit::add_org(&s.db.store, "other", "https://other.example").await;
+        let other = idhub_store::idps::Idp {
+            seq: 0,
+            id: "0oaOTHERORGIDP".into(),
+            org_id: idhub_domain::ids::OrgId(other_org),
+            name: "Other org IdP".into(),
+            status: "ACTIVE".into(),
+            config: p.idp.clone(),
+            created: 0,
+            last_updated: 0,
+        };
+        s.db.store.create_idp(&other, &[]).await.unwrap();
+        assert_eq!(b.get("/admin/idp/0oaOTHERORGIDP/mappings").await.0, StatusCode::NOT_FOUND);
+        assert_eq!(b.post("/admin/idp/0oaOTHERORGIDP/mappings", &pairs(&good)).await.0, StatusCode::NOT_FOUND);
+
+        // Save: stored through the IdP service, visible in the API
+        let (st, _, loc) = b.post(&url, &pairs(&good)).await;
+        assert_eq!(st, StatusCode::SEE_OTHER);
+        assert!(loc.unwrap().starts_with(&url));
+        let (_, idp) = call(s.api(Method::GET, &format!("/api/v1/idps/{id}"))).await;
+        assert_eq!(
+            idp["idhub"]["profileAttributes"],
+            json!(["firstName", "lastName", "email", "mobilePhone", "displayName", "department", "code"])
+        );
+        assert_eq!(idp["idhub"]["profileMapping"]["nickName"], "String.substringBefore(idpuser.email, \"@\")");
+        assert!(idp["idhub"]["profileMapping"].get("title").is_none(), "an empty box is unmapped");
+        let (_, html, _) = b.get(&url).await;
+        assert!(html.contains("id=\"idp-attr-code\"") && html.contains("value=\"idpuser.code\""), "{html}");
+        // an attribute still mapped cannot be removed
+        let mut remove = mapping_form(&["firstName", "lastName", "email", "mobilePhone", "displayName", "department", "code"], "", &exprs);
+        remove.push(("removeAttribute".into(), "code".into()));
+        let (st, html, _) = b.post(&url, &pairs(&remove)).await;
+        assert_eq!(st, StatusCode::BAD_REQUEST);
+        assert!(html.contains("id=\"map-partnerCode-error\""), "{html}");
+
+        // the JIT user created at the next inbound sign-in carries the mapped profile
+        let mut ann = person("ann@partner.example", "Ann", "Lee");
+        ann.attrs.push(("code", vec!["P-7"]));
+        let posted = post_acs(&p.acs(), &p.response(&ann), None).await;
+        assert!(posted.status.is_redirection(), "{} {}", posted.status, posted.body);
+        let (st, u) = call(s.api(Method::GET, "/api/v1/users/ann@partner.example")).await;
+        assert_eq!(st, StatusCode::OK, "{u}");
+        assert_eq!(u["profile"]["firstName"], "Ann");
+        assert_eq!(u["profile"]["lastName"], "LEE");
+        assert_eq!(u["profile"]["nickName"], "ann");
+        assert_eq!(u["profile"]["department"], "Unknown");
+        assert_eq!(u["profile"]["partnerCode"], "P-7");
+    }
+}
+
+#[tokio::test]
+async fn add_identity_provider_picks_the_type_and_the_list_searches_by_name() {
+    let s = TestServer::start(idhub_store::Backend::Sqlite).await;
+    let mut b = signed_in_admin(&s, "boss@example.com", "SUPER_ADMIN").await;
+    let (_, html, _) = b.get("/admin/access/identity-providers").await;
+    assert!(html.contains("href=\"/admin/access/identity-providers/add\" id=\"add-idp\""), "{html}");
+    assert!(html.contains("placeholder=\"Search...\"") && html.contains(">Routing rules</a>"));
+    // step 1: the type, SAML 2.0 selectable, the others shown as unavailable
+    let (st, html, _) = b.get("/admin/access/identity-providers/add").await;
+    assert_eq!(st, StatusCode::OK);
+    assert!(html.contains("value=\"SAML2\" id=\"idp-type-saml2\" checked"), "{html}");
+    assert!(html.contains("value=\"SALESFORCE\" id=\"idp-type-salesforce\" disabled") && html.contains("Not available in idhub"));
+    assert!(html.contains("id=\"idp-type-next\"") && html.contains("id=\"idp-type-previous\"") && html.contains("id=\"idp-type-cancel\""));
+    // Next leads to the SAML 2.0 form, whose Previous leads back
+    let (st, html, _) = b.get("/admin/access/identity-providers/new?step=type&type=SAML2").await;
+    assert_eq!(st, StatusCode::OK);
+    assert!(html.contains("IdP Issuer URI") && html.contains("id=\"idp-previous\""), "{html}");
+    assert!(html.contains("href=\"/admin/help/expression-language\" id=\"el-reference\""), "{html}");
+    let (st, html, _) = b.get("/admin/access/identity-providers/new?step=type&type=YAHOO").await;
+    assert_eq!(st, StatusCode::BAD_REQUEST);
+    assert!(html.contains("id=\"idp-type-error\"") && html.contains("Only SAML 2.0 IdP is available"), "{html}");
+    let (st, html, _) = b.get("/admin/access/identity-providers/new?step=type").await;
+    assert_eq!(st, StatusCode::BAD_REQUEST);
+    assert!(html.contains("Select an identity provider type."));
+
+    // two IdPs; the search box filters by the start of the name
+    let (_, cert_pem) = idhub_saml::keys::generate("spoke idp", 365).unwrap();
+    for name in ["Spoke one", "Other hub"] {
+        let (st, html, _) = b.post("/admin/access/identity-providers/new", &idp_form(name, "https://spoke.example/sso", &cert_pem)).await;
+        assert_eq!(st, StatusCode::SEE_OTHER, "{html}");
+    }
+    let (_, html, _) = b.get("/admin/access/identity-providers?q=spoke").await;
+    assert!(html.contains("Spoke one") && !html.contains("Other hub"), "{html}");
+    assert!(html.contains("value=\"spoke\""), "the search box keeps the query");
+    let (_, html, _) = b.get("/admin/access/identity-providers?q=zzz").await;
+    assert!(html.contains("No identity provider name starts with") && !html.contains("Spoke one"));
+    let (_, html, _) = b.get("/admin/access/identity-providers").await;
+    assert!(html.contains("Spoke one") && html.contains("Other hub"));
+    // Edit IdP: the seeds' breadcrumb, status with the mappings link, Done and Cancel
+    let (_, idps) = call(s.api(Method::GET, "/api/v1/idps?q=Spoke")).await;
+    let id = idps[0]["id"].as_str().unwrap();
+    let (_, html, _) = b.get(&format!("/admin/idp/{id}")).await;
+    assert!(html.contains("Identity providers</a> / Edit IdP"), "{html}");
+    assert!(html.contains(">Active</span>") && html.contains("id=\"edit-mappings\""));
+    assert!(html.contains("id=\"idp-done\"") && html.contains("id=\"idp-cancel\"") && html.contains("id=\"idp-save\""));
+}
+
+fn unescape(s: &str) -> String {
+    s.replace("&quot;", "\"").replace("&#x27;", "'").replace("&#x2f;", "/").replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+}
+
+#[tokio::test]
+async fn the_expression_language_reference_documents_what_the_parser_knows() {
+    let s = TestServer::start(idhub_store::Backend::Sqlite).await;
+    let mut b = signed_in_admin(&s, "boss@example.com", "SUPER_ADMIN").await;
+    let (st, html, _) = b.get("/admin/help/expression-language").await;
+    assert_eq!(st, StatusCode::OK);
+    assert!(html.contains("aria-label=\"Admin menu\"") && !html.contains("<script>"));
+    assert!(html.contains("idpuser.subjectNameId") && html.contains("?:"));
+    for (name, _, _) in idhub_domain::expr::functions() {
+        assert!(html.contains(&format!("id=\"fn-{}\"", name.replace('.', "-"))), "{name} is documented");
+    }
+    assert!(!html.contains("(no description)"));
+    // every example gives what the page says, on the page's sample IdP user
+    let ctx = idhub_domain::expr::MapContext::new().with_root(
+        "idpuser",
+        json!({ "email": "jane.doe@spoke.example", "firstName": "Jane", "lastName": "Doe", "phone": "012345678",
+                "employeeNumber": "E1", "title": "  Engineer ", "groups": ["Sales", "Engineering"] }),
+    );
+    let table = html.split("id=\"el-function-table\"").nth(1).unwrap().split("</table>").next().unwrap();
+    let parts: Vec<&str> = table.split("</code> → <code>").collect();
+    assert_eq!(parts.len(), idhub_domain::expr::functions().count() + 1, "one example per function");
+    for w in parts.windows(2) {
+        let example = unescape(w[0].rsplit("<code>").next().unwrap());
+        let expected = unescape(w[1].split("</code>").next().unwrap());
+        let got = idhub_domain::expr::Expression::parse(&example).unwrap().evaluate_string(&ctx).unwrap();
+        assert_eq!(got.as_deref(), Some(expected.as_str()), "{example}");
+    }
 }

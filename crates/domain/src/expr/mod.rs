@@ -123,9 +123,16 @@ impl Expression {
 
     /// The variable roots the expression reads (e.g. `["idpuser"]`), sorted, without duplicates.
     pub fn roots(&self) -> Vec<String> {
-        let mut roots = BTreeSet::new();
-        self.root.collect_roots(&mut roots);
+        let roots: BTreeSet<&str> = self.variables().into_iter().map(|(root, _)| root).collect();
         roots.into_iter().map(str::to_owned).collect()
+    }
+
+    /// Every variable the expression reads, as its root and attribute path
+    /// (`idpuser.email` is `("idpuser", ["email"])`), sorted, without duplicates.
+    pub fn variables(&self) -> BTreeSet<(&str, &[String])> {
+        let mut vars = BTreeSet::new();
+        self.root.collect_vars(&mut vars);
+        vars
     }
 
     /// Evaluates against `ctx`; missing attributes are `null`.
@@ -291,6 +298,12 @@ const FUNCTIONS: &[(&str, usize, Option<usize>)] = &[
     ("Arrays.contains", 2, Some(2)),
     ("isMemberOfGroupName", 1, Some(1)),
 ];
+
+/// The functions the language knows: name, fewest and most arguments (`None`: any
+/// number). The console's Expression Language Reference documents exactly these.
+pub fn functions() -> impl Iterator<Item = (&'static str, usize, Option<usize>)> {
+    FUNCTIONS.iter().copied()
+}
 
 #[derive(Debug, Clone)]
 enum Node {
@@ -534,17 +547,17 @@ impl<'t> Parser<'t> {
 // ---------------------------------------------------------------- evaluation
 
 impl Expr {
-    fn collect_roots<'a>(&'a self, out: &mut BTreeSet<&'a str>) {
+    fn collect_vars<'a>(&'a self, out: &mut BTreeSet<(&'a str, &'a [String])>) {
         match &self.node {
             Node::Lit(_) => {}
-            Node::Var { root, .. } => {
-                out.insert(root);
+            Node::Var { root, path } => {
+                out.insert((root, path));
             }
-            Node::Not(a) => a.collect_roots(out),
-            Node::Eq(a, b, _) | Node::Elvis(a, b) => [a, b].iter().for_each(|e| e.collect_roots(out)),
-            Node::Ternary(a, b, c) => [a, b, c].iter().for_each(|e| e.collect_roots(out)),
+            Node::Not(a) => a.collect_vars(out),
+            Node::Eq(a, b, _) | Node::Elvis(a, b) => [a, b].iter().for_each(|e| e.collect_vars(out)),
+            Node::Ternary(a, b, c) => [a, b, c].iter().for_each(|e| e.collect_vars(out)),
             Node::Logic(_, items) | Node::Concat(items) | Node::Call { args: items, .. } => {
-                items.iter().for_each(|e| e.collect_roots(out));
+                items.iter().for_each(|e| e.collect_vars(out));
             }
         }
     }

@@ -68,6 +68,8 @@ fn source_roots_display() {
     assert_eq!(e.to_string(), "idpuser.subjectNameId");
     let e: Expression = r#"user.a + idpuser.b + String.join(",", user.c, app.d) + org.x.y"#.parse().unwrap_or_else(|e| unreachable!("{e}"));
     assert_eq!(e.roots(), vec!["app", "idpuser", "org", "user"]);
+    let vars: Vec<String> = e.variables().iter().map(|(r, p)| format!("{r}.{}", p.join("."))).collect();
+    assert_eq!(vars, vec!["app.d", "idpuser.b", "org.x.y", "user.a", "user.c"]);
     assert!(Expression::parse(r#""lit""#).map(|e| e.roots().is_empty()).unwrap_or(false));
 }
 

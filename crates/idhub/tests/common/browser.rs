@@ -64,3 +64,11 @@ pub async fn admin_user(s: &TestServer, login: &str, role: &str) {
         call(s.api(Method::POST, &format!("/api/v1/users/{}/roles", u["id"].as_str().unwrap())).json(&json!({"type": role}))).await;
     assert_eq!(st, StatusCode::CREATED, "{body}");
 }
+
+/// A browser signed in as a new administrator with `role`.
+pub async fn signed_in_admin(s: &TestServer, login: &str, role: &str) -> Browser {
+    admin_user(s, login, role).await;
+    let mut b = Browser::new(s);
+    b.sign_in(login).await;
+    b
+}

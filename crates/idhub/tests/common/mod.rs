@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod browser;
+pub mod saml;
 
 #[allow(unused_imports)]
 pub use idhub_testkit::{backends, TestServer};

@@ -295,9 +295,11 @@ fn caller<'a>(admin: &'a Admin) -> Caller<'a> {
     Caller { org: admin.org(), actor: admin.actor().party, client: &admin.client }
 }
 
-/// `GET /admin/access/identity-providers`
+/// `GET /admin/access/identity-providers?q=`: the list, searched by the start of the name
+/// (as `/api/v1/idps?q=`).
 pub async fn list(State(state): State<AppState>, admin: Admin, params: Params) -> Response {
-    let idps = match state.store.list_idps(&admin.org().id, None, 0, 500).await {
+    let q = params.get("q").map(str::trim).filter(|q| !q.is_empty()).map(|q| q.chars().take(100).collect::<String>());
+    let idps = match state.store.list_idps(&admin.org().id, q.as_deref(), 0, 500).await {
         Ok(i) => i,
         Err(e) => {
             return page_error(&admin, StatusCode::INTERNAL_SERVER_ERROR, "Cannot list identity providers", &ApiError::from(e).summary)
@@ -322,11 +324,39 @@ pub async fn list(State(state): State<AppState>, admin: Admin, params: Params) -
             "warning": warning,
         }));
     }
-    render(&admin, "idps.html", "idps", "Identity Providers", json!({ "idps": rows, "notice": notice(&params) }), StatusCode::OK)
+    let ctx = json!({ "idps": rows, "q": q, "notice": notice(&params) });
+    render(&admin, "idps.html", "idps", "Identity Providers", ctx, StatusCode::OK)
 }
 
-/// `GET /admin/access/identity-providers/new`: Add identity provider > SAML 2.0 IdP.
-pub async fn new_form(State(state): State<AppState>, admin: Admin) -> Response {
+/// The IdP types of Okta's "Add identity provider" step: only SAML 2.0 is available here;
+/// the others are shown so that an admin following Okta's guides sees where they stand.
+const IDP_TYPES: [(&str, &str, bool); 5] = [
+    ("SAML2", "SAML 2.0 IdP", true),
+    ("SALESFORCE", "Salesforce IdP", false),
+    ("XERO", "Xero IdP", false),
+    ("YAHOO", "Yahoo IdP", false),
+    ("YAHOO_JAPAN", "Yahoo Japan IdP", false),
+];
+
+fn type_picker(admin: &Admin, error: Option<&str>, status: StatusCode) -> Response {
+    let types: Vec<Value> = IDP_TYPES.iter().map(|(id, name, ok)| json!({ "id": id, "name": name, "available": ok })).collect();
+    let ctx = json!({ "types": types, "type_error": error });
+    render(admin, "idp_type.html", "idps", "Add identity provider", ctx, status)
+}
+
+/// `GET /admin/access/identity-providers/add`: step 1 of Add identity provider, the type.
+pub async fn add(admin: Admin) -> Response {
+    type_picker(&admin, None, StatusCode::OK)
+}
+
+/// `GET /admin/access/identity-providers/new[?type=SAML2]`: Add identity provider > SAML
+/// 2.0 IdP (the picker's Next); any other type goes back to the picker with the reason.
+pub async fn new_form(State(state): State<AppState>, admin: Admin, params: Params) -> Response {
+    match (params.get("type"), params.get("step")) {
+        (Some("SAML2"), _) | (None, None) => {}
+        (None, Some(_)) => return type_picker(&admin, Some("Select an identity provider type."), StatusCode::BAD_REQUEST),
+        (Some(_), _) => return type_picker(&admin, Some("Only SAML 2.0 IdP is available in idhub."), StatusCode::BAD_REQUEST),
+    }
     form_page(&state, &admin, None, &new_defaults(), "", Value::Null, Map::new(), None, StatusCode::OK).await
 }
 
@@ -374,8 +404,9 @@ pub async fn save(State(state): State<AppState>, Path(id): Path<String>, WriteFo
         Err(_) => return page_error(&admin, StatusCode::NOT_FOUND, "Not found", "There is no such identity provider."),
     };
     let mut s = read_form(&form);
-    // Settings the form does not show are kept (the JIT profile mapping, the NameID format).
-    for p in ["/idhub/profileMapping", "/protocol/settings/nameFormat"] {
+    // Settings the form does not show are kept (the IdP user profile and its JIT mapping,
+    // the NameID format).
+    for p in ["/idhub/profileAttributes", "/idhub/profileMapping", "/protocol/settings/nameFormat"] {
         if let Some(v) = idp.config.pointer(p) {
             set_path(&mut s.body, &p[1..].replace('/', "."), v.clone());
         }

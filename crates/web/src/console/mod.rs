@@ -11,6 +11,7 @@ mod app_assign;
 mod app_tabs;
 mod apps;
 mod groups;
+mod idp_mappings;
 mod idps;
 mod people;
 mod reports;
@@ -84,11 +85,14 @@ pub fn router() -> Router<AppState> {
         .route("/admin/app/{id}/assignments/{kind}", post(app_assign::assign))
         .route("/admin/app/{id}/assignments/{kind}/{target}/remove", post(app_assign::unassign))
         .route("/admin/access/identity-providers", get(idps::list))
+        .route("/admin/access/identity-providers/add", get(idps::add))
         .route("/admin/access/identity-providers/new", get(idps::new_form).post(idps::create))
         .route("/admin/idp/{id}", get(idps::view).post(idps::save))
         .route("/admin/idp/{id}/lifecycle/{op}", post(idps::lifecycle))
         .route("/admin/idp/{id}/delete", post(idps::delete))
         .route("/admin/idp/{id}/metadata", get(idps::metadata))
+        .route("/admin/idp/{id}/mappings", get(idp_mappings::view).post(idp_mappings::save))
+        .route("/admin/help/expression-language", get(idp_mappings::reference))
         .route("/admin/access/identity-providers/routing-rules", get(routing::list).post(routing::create))
         .route("/admin/access/identity-providers/routing-rules/{id}", get(routing::edit).post(routing::save))
         .route("/admin/access/identity-providers/routing-rules/{id}/delete", post(routing::delete))
@@ -128,6 +132,9 @@ fn env() -> &'static Environment<'static> {
             ("idp_form.html", include_str!("../../templates/console/idp_form.html")),
             ("idp_new.html", include_str!("../../templates/console/idp_new.html")),
             ("idp.html", include_str!("../../templates/console/idp.html")),
+            ("idp_type.html", include_str!("../../templates/console/idp_type.html")),
+            ("idp_mappings.html", include_str!("../../templates/console/idp_mappings.html")),
+            ("expression_language.html", include_str!("../../templates/console/expression_language.html")),
             ("routing.html", include_str!("../../templates/console/routing.html")),
             ("tasks.html", include_str!("../../templates/console/tasks.html")),
             ("search.html", include_str!("../../templates/console/search.html")),

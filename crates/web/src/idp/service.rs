@@ -15,7 +15,7 @@ use idhub_saml::metadata::parse_idp_metadata;
 use idhub_store::idps::{Idp, IdpKey};
 use idhub_store::orgs::Org;
 use idhub_store::StoreError;
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 
 /// Who asks for a change: the System Log actor and client.
 pub struct Caller<'a> {
@@ -94,6 +94,7 @@ async fn settings_for(
     let from_metadata = apply_metadata(body)?;
     let cert = cert.or(from_metadata);
     let mut settings = SamlIdp::from_okta(body, audience)?;
+    check_mapping_targets(state, caller.org, &settings).await?;
     match &cert {
         Some(c) => check_certificate(state, c, "protocol.credentials.trust.kid")?,
         None => check_trust_kid(state, caller.org, &settings).await?,
@@ -103,6 +104,26 @@ async fn settings_for(
         settings.trust_kid = Some(key.kid);
     }
     Ok(settings)
+}
+
+/// Each mapped attribute must be one of the org's user profile (base or custom); the
+/// username (`login`) comes from the IdP username, never from the mapping.
+async fn check_mapping_targets(state: &AppState, org: &Org, settings: &SamlIdp) -> Result<(), ApiError> {
+    let schema = state.store.user_schema(&org.id).await?;
+    let causes: Vec<String> = settings
+        .profile_mapping
+        .iter()
+        .filter_map(|(attr, _)| match attr.as_str() {
+            "login" => Some("idhub.profileMapping.login: the username comes from the IdP username, not from the mapping".to_string()),
+            a if schema.attribute(a).is_none() => Some(format!("idhub.profileMapping.{a}: {a} is not an attribute of the user profile")),
+            _ => None,
+        })
+        .collect();
+    if causes.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::validation("idhub.profileMapping", causes))
+    }
 }
 
 fn name_conflict(e: StoreError) -> ApiError {
@@ -163,6 +184,25 @@ pub async fn update(state: &AppState, caller: &Caller<'_>, id: &str, mut body: V
     );
     state.store.update_idp(&idp, &[ev]).await.map_err(name_conflict)?;
     Ok(idp)
+}
+
+/// Replace an IdP's user profile attributes and its JIT profile mapping (the console's
+/// "Edit profile and mappings"); validated and stored like any other update.
+pub async fn set_profile_mapping(
+    state: &AppState,
+    caller: &Caller<'_>,
+    id: &str,
+    attributes: &[String],
+    mapping: Map<String, Value>,
+) -> Result<Idp, ApiError> {
+    let idp = load_idp(state, caller.org, id).await?;
+    let mut body = idp.config.clone();
+    if !body["idhub"].is_object() {
+        body["idhub"] = json!({});
+    }
+    body["idhub"]["profileAttributes"] = json!(attributes);
+    body["idhub"]["profileMapping"] = Value::Object(mapping);
+    update(state, caller, id, body, None).await
 }
 
 /// Activate or deactivate (`op` is `activate` or `deactivate`).
