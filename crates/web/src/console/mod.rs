@@ -111,7 +111,7 @@ fn env() -> &'static Environment<'static> {
     static ENV: OnceLock<Environment<'static>> = OnceLock::new();
     ENV.get_or_init(|| {
         let mut env = Environment::new();
-        let templates: [(&str, &str); 24] = [
+        let templates: &[(&str, &str)] = &[
             ("base.html", include_str!("../../templates/console/base.html")),
             ("dashboard.html", include_str!("../../templates/console/dashboard.html")),
             ("people.html", include_str!("../../templates/console/people.html")),
