@@ -18,7 +18,7 @@ which check failed.
 
 import time
 
-from steps import sign_in
+from steps import PASSWORD, sign_in, totp, wait_until
 
 
 def open_catalog_and_add(b, org, search, entry):
@@ -46,8 +46,19 @@ def app_id_from_url(url):
     return url.split("/admin/app/")[1].split("/")[0]
 
 
-def test_org2org_seed_walkthrough(orgs, browser):
+def download(b, css):
+    """What a click on the download link at `css` would save (the browser's own session)."""
+    got = b.execute(
+        "const x = new XMLHttpRequest(); x.open('GET', arguments[0], false); x.send(); return [x.status, x.responseText];",
+        b.attribute(css, "href"),
+    )
+    assert got[0] == 200, got
+    return got[1]
+
+
+def test_org2org_seed_walkthrough(orgs, browser, dropbox):
     spoke, hub = orgs["spoke"], orgs["hub"]
+    started = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - 5))
 
     # --- Org2 (hub): Dropbox Business from the catalog; an API token for the spoke --------
     h = browser("hub-admin")
@@ -69,10 +80,22 @@ def test_org2org_seed_walkthrough(orgs, browser):
     h.click("#wizard-done")
     h.find("#tab-general[aria-current='page']")
     assert "Dropbox Business added." in h.text("[role=status]")
+    dropbox_id = app_id_from_url(h.current_url)
+    # General: a descriptive application name, Save
+    h.fill("#label", "Dropbox Business")
     h.screenshot("dropbox-general")
+    h.click("#save-general")
+    assert "Saved." in h.text("[role=status]")
+    # Sign On: the Sign-on URL and the signing certificate go to Dropbox's admin console
     h.click("#tab-signon")
     h.find("#view-setup-instructions")
+    assert h.exists("#credentials-userNameTemplate-template") and h.exists("#credentials-updateOn")
+    dropbox_sso, dropbox_issuer = h.text("#sso-url").strip(), h.text("#issuer-uri").strip()
+    assert dropbox_sso.startswith(f"{hub.base}/app/dropbox_for_business/{dropbox_id}/sso/saml")
+    dropbox_cert = download(h, "#download-cert")
+    assert "BEGIN CERTIFICATE" in dropbox_cert
     h.screenshot("dropbox-sign-on")
+    dropbox.configure(dropbox_sso, dropbox_issuer, dropbox_cert)
 
     h.get(f"{hub.base}/admin/access/api/tokens")
     h.click("#create-token", nav=False)
@@ -155,6 +178,19 @@ def test_org2org_seed_walkthrough(orgs, browser):
     assert idp["policy"]["provisioning"]["action"] == "AUTO" and idp["policy"]["accountLink"]["action"] == "AUTO"
     assert idp["protocol"]["credentials"]["trust"]["issuer"] == spoke_issuer
 
+    # Identity Providers > Routing rules: people of org1.example sign in at Org1
+    h.get(f"{hub.base}/admin/access/identity-providers")
+    h.click("a[href='/admin/access/identity-providers/routing-rules']")
+    h.fill("#rule-name", "Org1 people")
+    h.click("#rule-pattern", nav=False)
+    h.choose("#rule-match-type", "SUFFIX")
+    h.fill("#rule-match-value", "org1.example")
+    h.choose("#rule-provider", idp["id"])
+    h.screenshot("routing-rule-add")
+    h.click("#rule-save")
+    assert "Org1 people" in h.text("#routing-rules") and "Org1" in h.text("#routing-rules")
+    h.screenshot("routing-rules")
+
     # --- Org1 (spoke): the hub's ACS URL and Audience URI in Advanced Sign-on Settings ---
     s.get(f"{spoke.base}/admin/app/{app_id}/signon")
     s.fill("#settings-app-acsUrl", hub_acs)
@@ -230,7 +266,7 @@ def test_org2org_seed_walkthrough(orgs, browser):
     s.resize(1280, 900)
 
     # --- Sarah: the tile, and her account pushed into the hub --------------------------
-    u = browser("sarah")
+    u = browser("sarah", args=dropbox.browser_args())
     sign_in(u, spoke, "sarah@org1.example")
     tile = u.find(f"#tile-{app_id}")
     assert u.text(f"#tile-{app_id}") == "Okta Org2Org"
@@ -250,12 +286,89 @@ def test_org2org_seed_walkthrough(orgs, browser):
     assert "sarah@org1.example" in h.text("#people")
     h.screenshot("hub-people-sarah-provisioned")
 
+    # --- Import: a hub user imported into the spoke, reviewed and confirmed --------------
+    h.get(f"{hub.base}/admin/users")
+    h.click("#add-person")
+    for f, v in (("firstName", "Pat"), ("lastName", "Partner"), ("login", "pat@org2.example"), ("email", "pat@org2.example"), ("password", PASSWORD)):
+        h.fill(f"#{f}", v)
+    h.screenshot("add-person")
+    h.click("#save-person")
+    assert "Person added." in h.text("[role=status]")
+    s.get(f"{spoke.base}/admin/app/{app_id}/import")
+    s.click("#import-now")
+    assert "Import started" in s.text("[role=status]")
+
+    def pat_result():
+        s.get(f"{spoke.base}/admin/app/{app_id}/import")
+        return s.execute(
+            "const r = [...document.querySelectorAll('#import-results tr[id^=result-]')].find(r => r.textContent.includes('pat@org2.example'));"
+            "return r ? r.id.replace('result-', '') : null"
+        )
+
+    rid = wait_until("Pat in the import results", pat_result)
+    assert "Create new user" in s.text(f"#result-{rid}")
+    s.check(f"#select-{rid}")
+    s.screenshot("import-results")
+    s.click("#confirm-assignments", nav=False)
+    s.screenshot("import-confirm")
+    s.click("#confirm-assignments-yes")
+    assert "1 assignment(s) confirmed" in s.text("[role=status]"), s.text("[role=status]")
+    s.get(f"{spoke.base}/admin/app/{app_id}/assignments")
+    assert "pat@org2.example" in s.text("#assigned-people")
+    s.screenshot("assignments-after-import")
+
+    # --- Push Groups: Contractors to the hub, with Sarah --------------------------------
+    s.get(f"{spoke.base}/admin/app/{app_id}/push-groups")
+    s.click("#push-by-name", nav=False)
+    s.choose("#push-group", gid)
+    s.screenshot("push-groups-by-name")
+    s.click("#save-push-group")
+
+    def pushed():
+        s.get(f"{spoke.base}/admin/app/{app_id}/push-groups")
+        return "ACTIVE" in s.text("#pushed-groups")
+
+    wait_until("Contractors pushed", pushed)
+    s.screenshot("push-groups")
+    h.get(f"{hub.base}/admin/groups")
+    assert "Contractors" in h.text("#groups")
+    h.screenshot("hub-groups-pushed")
+    hub_gid = h.execute(
+        "return [...document.querySelectorAll('#groups a[href^=\"/admin/group/\"]')].find(a => a.textContent.trim() == 'Contractors')"
+        ".getAttribute('href').split('/').pop()"
+    )
+
+    def sarah_member():
+        h.get(f"{hub.base}/admin/group/{hub_gid}")
+        return "sarah@org1.example" in h.text("#members")
+
+    wait_until("Sarah in the hub's Contractors", sarah_member)
+    h.screenshot("hub-group-contractors")
+
+    # --- Org2 (hub): Dropbox Business > Assignments > Assign to Groups: Contractors -------
+    h.get(f"{hub.base}/admin/app/{dropbox_id}/assignments")
+    h.click("#assign-groups", nav=False)
+    h.click(f"#assign-group-{hub_gid}", nav=False)
+    h.screenshot("dropbox-assign-to-groups")
+    h.click(f"#save-assign-group-{hub_gid}")
+    assert "Group assigned." in h.text("[role=status]")
+    assert "Contractors" in h.text("#assigned-groups")
+    h.screenshot("dropbox-assignments")
+
     # --- Sarah: the Org2Org tile signs her in to the hub ---------------------------------
     u.get(f"{spoke.base}/app/UserHome")
     u.click(f"#tile-{app_id}")
     wait_for_url(u, f"{hub.base}/app/UserHome")
     assert u.text("#current-user") == "sarah@org1.example"
+    assert u.text(f"#tile-{dropbox_id}") == "Dropbox Business", "the Dropbox tile is on her hub dashboard"
     u.screenshot("hub-dashboard-via-org2org")
+
+    # --- Sarah: the Dropbox Business tile signs her in to Dropbox -----------------------
+    u.click(f"#tile-{dropbox_id}")
+    wait_for_url(u, "https://www.dropbox.com/saml_login")
+    assert u.text("#sp-title") == "Dropbox Business — signed in as sarah@org1.example", u.text("body")
+    u.screenshot("dropbox-signed-in")
+    assert dropbox.logins == ["sarah@org1.example"]
     h.get(f"{hub.base}/admin/idp/{idp['id']}")
     assert "sarah@org1.example" in h.text("#idp-users")
     h.screenshot("idp-linked-users")
@@ -275,6 +388,65 @@ def test_org2org_seed_walkthrough(orgs, browser):
     h.get(f"{hub.base}/admin/reports/system-log?filter=" + 'eventType eq "user.authentication.auth_via_IDP"')
     assert "Failed check" in h.text("#events")
     h.screenshot("system-log-failed-check")
+
+    # --- Reports > System Log: a time range, a filter, an event's detail -----------------
+    h.get(f"{hub.base}/admin/reports/system-log")
+    h.fill("#since", started)
+    h.fill("#filter", 'eventType eq "user.authentication.sso"')
+    h.click("#apply-filters")
+    assert "Dropbox Business" in h.text("#events")
+    h.click("#events tbody tr:first-child summary", nav=False)
+    assert "user.authentication.sso" in h.text("#events tbody tr:first-child pre")
+    h.screenshot("system-log-event-detail")
+
+    # --- Tasks: the hub revokes the spoke's token; a push fails, is retried once fixed ---
+    h.get(f"{hub.base}/admin/access/api/tokens")
+    tid = h.execute(
+        "return [...document.querySelectorAll('#tokens tbody tr')].find(r => r.textContent.includes('Org2Org provisioning'))"
+        ".querySelector('summary').id.replace('revoke-', '')"
+    )
+    h.click(f"#revoke-{tid}", nav=False)
+    h.screenshot("api-token-revoke-confirm")
+    h.click(f"#confirm-revoke-{tid}")
+    s.get(f"{spoke.base}/admin/users?q=sarah")
+    s.click("#people a[href^='/admin/user/']")
+    assert s.text("#user-status") == "ACTIVE"
+    s.screenshot("person-sarah")
+    s.fill("#lastName", "Lee-Park")
+    s.click("#save-profile")
+    assert "Profile saved." in s.text("[role=status]")
+
+    def failed_task():
+        s.get(f"{spoke.base}/admin/tasks")
+        return s.exists("#tasks") and s.execute(
+            "const r = [...document.querySelectorAll('#tasks tbody tr')].find(r => r.querySelector('.reason').textContent.includes('401'));"
+            "return r ? r.querySelector('button[id^=retry-]').id.replace('retry-', '') : null"
+        )
+
+    task = wait_until("the failed push in Tasks", failed_task)
+    s.screenshot("tasks-failed-push")
+    s.get(f"{spoke.base}/admin/dashboard")
+    assert int(s.text("#count-tasks")) >= 1
+    s.screenshot("dashboard-open-task")
+    h.get(f"{hub.base}/admin/access/api/tokens")
+    h.click("#create-token", nav=False)
+    h.fill("#token-name", "Org2Org provisioning (rotated)")
+    h.click("#save-token")
+    token = h.text("#new-token").strip()
+    s.get(f"{spoke.base}/admin/app/{app_id}/provisioning")
+    s.fill("#token", token)
+    s.click("#test-api-credentials")
+    assert "verified successfully" in s.text("#test-result")
+    s.click("#save-integration")
+    assert "API integration enabled." in s.text("[role=status]")
+    s.get(f"{spoke.base}/admin/tasks")
+    s.click(f"#retry-{task}")
+    assert "Task queued again." in s.text("[role=status]")
+    wait_until("the retried push in the hub",
+               lambda: hub.api("GET", "/api/v1/users/sarah@org1.example").json()["profile"]["lastName"] == "Lee-Park")
+    s.get(f"{spoke.base}/admin/tasks")
+    assert not s.exists(f"#retry-{task}")
+    s.screenshot("tasks-after-retry")
 
 
 def test_read_only_admin_and_plain_user_are_refused(orgs, browser):
@@ -334,3 +506,139 @@ def test_a_form_without_its_csrf_token_is_refused(orgs, browser):
     a.click("#save-general")
     assert "Saved." in a.text("[role=status]")
     assert spoke.api("GET", f"/api/v1/apps/{app_id}").json()["label"] == "Intranet home"
+
+
+def sign_in_to_factor(b, org, login, password=PASSWORD):
+    """The password step of a sign-in that the sign-on policy sends on to the factor step."""
+    b.get(f"{org.base}/login")
+    b.fill("#username", login)
+    b.fill("#password", password)
+    b.click("#signin-submit")
+    b.find("#mfa-submit")
+
+
+def test_end_user_mfa_settings_and_error_pages(orgs, browser):
+    """In a third org: a deactivated person is refused; the admin requires TOTP for
+    everyone on Security > Authenticators; Mia enrolls, changes her password on Settings
+    and answers the challenge at her next sign-in; an app she is not assigned to says so;
+    Lou locks his account with wrong passwords and the admin unlocks it; Mia's factor is
+    reset from her person page."""
+    lab = orgs["lab"]
+    ids = {login: lab.person(login, first, "Lab") for login, first in
+           (("mia@lab.example", "Mia"), ("lou@lab.example", "Lou"), ("dee@lab.example", "Dee"))}
+    r = lab.api("POST", "/api/v1/apps", json={"signOnMode": "SAML_2_0", "label": "Payroll",
+                                              "settings": {"signOn": {"ssoAcsUrl": "http://127.0.0.4:9/acs", "audience": "payroll"}}})
+    assert r.status_code == 200, r.text
+    payroll = r.json()
+
+    a = browser("admin")
+    sign_in(a, lab, "admin@lab.example")
+
+    # deactivated: Dee's session ends with her account, and her next sign-in is refused
+    d = browser("dee")
+    sign_in(d, lab, "dee@lab.example")
+    a.get(f"{lab.base}/admin/user/{ids['dee@lab.example']}")
+    a.click("#action-deactivate", nav=False)
+    a.screenshot("person-deactivate-confirm")
+    a.click("#confirm-deactivate")
+    assert a.text("#user-status") == "DEPROVISIONED"
+    d.get(f"{lab.base}/app/UserHome")
+    d.find("#signin-submit")
+    d.fill("#username", "dee@lab.example")
+    d.fill("#password", PASSWORD)
+    d.click("#signin-submit")
+    assert "Unable to sign in" in d.text("#signin-error")
+    d.screenshot("deactivated-refused")
+
+    # Security > Authenticators: TOTP for everyone, lockout after 3 failed sign-ins
+    a.get(f"{lab.base}/admin/access/authenticators")
+    a.choose("#mfa", "ALWAYS")
+    a.fill("#maxAttempts", "3")
+    a.screenshot("authenticators")
+    a.click("#save-policy")
+    assert a.value("#mfa") == "ALWAYS" and a.value("#maxAttempts") == "3"
+
+    # Mia: enrollment at her first sign-in, a wrong code refused next to the field
+    m = browser("mia")
+    sign_in_to_factor(m, lab, "mia@lab.example")
+    uri = m.attribute("#totp-uri", "href")
+    assert uri.startswith("otpauth://totp/") and m.text("#totp-secret").strip()
+    m.screenshot("mfa-enroll")
+    good = totp(uri)
+    m.fill("#code", str((int(good) + 500000) % 1000000).zfill(6))
+    m.click("#mfa-submit")
+    assert m.exists("p.error[role=alert]") and m.exists("#totp-secret")
+    m.screenshot("mfa-enroll-wrong-code")
+    m.fill("#code", totp(uri))
+    m.click("#mfa-submit")
+    assert m.text("#current-user") == "mia@lab.example"
+
+    # Settings: personal information, Change Password (the current one first)
+    m.click("#settings-link")
+    assert m.text("#settings-login") == "mia@lab.example"
+    assert "set up" in m.text("#mfa-status") and "not set up" not in m.text("#mfa-status")
+    new_password = "N3w-Passw0rd-for-Mia"
+    m.fill("#current", "not-my-password")
+    m.fill("#new", new_password)
+    m.fill("#confirm", new_password)
+    m.click("#change-password")
+    assert m.exists("#current-error"), "the refusal is next to the field"
+    m.screenshot("settings-wrong-current-password")
+    m.fill("#current", PASSWORD)
+    m.fill("#new", new_password)
+    m.fill("#confirm", new_password)
+    m.click("#change-password")
+    m.find("#settings-notice")
+    m.screenshot("settings-password-changed")
+
+    # the next sign-in: the new password, then the challenge (a later code: a used one never works again)
+    m.get(f"{lab.base}/login/signout")
+    sign_in_to_factor(m, lab, "mia@lab.example", new_password)
+    assert not m.exists("#totp-secret")
+    m.screenshot("mfa-challenge")
+    m.fill("#code", totp(uri, step_offset=1))
+    m.click("#mfa-submit")
+    assert m.text("#current-user") == "mia@lab.example"
+
+    # an app she is not assigned to
+    m.get(f"{lab.base}/app/{payroll['name']}/{payroll['id']}/sso/saml")
+    assert "App not assigned" in m.text("h1")
+    m.screenshot("app-not-assigned")
+
+    # Lou: three wrong passwords lock the account; the right one is then refused too
+    lou = browser("lou")
+    for _ in range(3):
+        lou.get(f"{lab.base}/login")
+        lou.fill("#username", "lou@lab.example")
+        lou.fill("#password", "wrong-password")
+        lou.click("#signin-submit")
+        lou.find("#signin-error")
+    lou.fill("#username", "lou@lab.example")
+    lou.fill("#password", PASSWORD)
+    lou.click("#signin-submit")
+    assert "locked" in lou.text("#signin-error")
+    lou.screenshot("account-locked")
+
+    # the admin: the dashboard counts him, People lists him locked out, Unlock after confirmation
+    a.get(f"{lab.base}/admin/dashboard")
+    assert a.text("#count-locked") == "1"
+    a.screenshot("dashboard")
+    a.get(f"{lab.base}/admin/users?q=lou")
+    assert "LOCKED_OUT" in a.text("#people")
+    a.screenshot("people-locked-out")
+    a.click("#people a[href^='/admin/user/']")
+    a.click("#action-unlock", nav=False)
+    a.screenshot("person-unlock-confirm")
+    a.click("#confirm-unlock")
+    assert a.text("#user-status") == "ACTIVE"
+    sign_in_to_factor(lou, lab, "lou@lab.example")
+    assert lou.exists("#totp-secret"), "unlocked, Lou signs in and is asked to enroll"
+
+    # Mia's factor reset from her person page
+    a.get(f"{lab.base}/admin/user/{ids['mia@lab.example']}")
+    a.click("#action-reset-mfa", nav=False)
+    a.screenshot("person-reset-mfa-confirm")
+    a.click("#confirm-reset-mfa")
+    assert "Multifactor reset." in a.text("[role=status]")
+    assert "No factors enrolled." in a.text("body")
+    a.screenshot("person-mfa-reset")
