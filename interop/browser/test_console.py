@@ -46,6 +46,14 @@ def app_id_from_url(url):
     return url.split("/admin/app/")[1].split("/")[0]
 
 
+def assert_names(b, names):
+    """Every field or control the seeds name on this screen is on the page, in their
+    wording (case aside), closed disclosures included: an admin following them finds it."""
+    text = " ".join(b.execute("return document.body.textContent").split()).lower()
+    missing = [n for n in names if n.lower() not in text]
+    assert not missing, f"the seeds name {missing} on {b.current_url}"
+
+
 def download(b, css):
     """What a click on the download link at `css` would save (the browser's own session)."""
     got = b.execute(
@@ -65,6 +73,8 @@ def test_org2org_seed_walkthrough(orgs, browser, dropbox):
     sign_in(h, hub, "admin@org2.example")
     h.click("#admin-link")
     h.find("nav[aria-label='Admin menu']")
+    assert_names(h, ["Dashboard", "Directory", "People", "Groups", "Applications", "Browse App Catalog", "Security",
+                     "Identity Providers", "Authenticators", "API", "Reports", "System Log", "Tasks"])
     h.screenshot("dashboard")
     h.resize(390, 844)
     h.get(f"{hub.base}/admin/apps/catalog")
@@ -89,7 +99,12 @@ def test_org2org_seed_walkthrough(orgs, browser, dropbox):
     # Sign On: the Sign-on URL and the signing certificate go to Dropbox's admin console
     h.click("#tab-signon")
     h.find("#view-setup-instructions")
-    assert h.exists("#credentials-userNameTemplate-template") and h.exists("#credentials-updateOn")
+    assert_names(h, ["Sign-on URL", "Signing Certificate", "View Setup Instructions", "Application username format", "Update application username on"])
+    # Advanced Sign-On Settings: Username Okta username, updated on Create and update
+    h.choose("#credentials-userNameTemplate-template", "${source.login}")
+    h.choose("#credentials-updateOn", "CREATE_AND_UPDATE")
+    h.click("#save-signon")
+    assert h.value("#credentials-userNameTemplate-template") == "${source.login}"
     dropbox_sso, dropbox_issuer = h.text("#sso-url").strip(), h.text("#issuer-uri").strip()
     assert dropbox_sso.startswith(f"{hub.base}/app/dropbox_for_business/{dropbox_id}/sso/saml")
     dropbox_cert = download(h, "#download-cert")
@@ -119,6 +134,9 @@ def test_org2org_seed_walkthrough(orgs, browser, dropbox):
     s.screenshot("wizard-base-url-refused")
     s.fill("#settings-app-baseUrl", hub.base)
     s.check("#visibility-autoSubmitToolbar")
+    assert_names(s, ["General Settings", "Sign-On Options", "Application label", "Base Url", "Application Visibility",
+                     "Do not display application icon to users", "Browser plugin auto-submit",
+                     "Automatically log in when user lands on login page"])
     s.screenshot("wizard-general-settings")
     s.click("#wizard-next")
     s.find("#mode-saml")
@@ -126,6 +144,8 @@ def test_org2org_seed_walkthrough(orgs, browser, dropbox):
     audience = "https://www.okta.com/saml2/service-provider/spoke-org1"
     s.fill("#settings-app-acsUrl", hub_acs)
     s.fill("#settings-app-audRestriction", audience)
+    assert_names(s, ["SAML 2.0", "Default Relay State", "Advanced Sign-on Settings", "Hub ACS URL", "Audience URI",
+                     "Application username format", "Update application username on"])
     s.screenshot("wizard-sign-on-options-advanced")
     s.click("#wizard-done")
     s.find("#tab-general[aria-current='page']")
@@ -151,6 +171,13 @@ def test_org2org_seed_walkthrough(orgs, browser, dropbox):
     h.find("#idps")
     h.screenshot("identity-providers")
     h.click("#add-idp")
+    assert_names(h, ["Name", "IdP Usage", "SSO only", "Factor only", "Use Persistent Name ID", "IdP username", "Filter", "Match against",
+                     "Account Link Policy", "Auto-Link Restrictions", "If no match is found", "Create new user (JIT)",
+                     "Redirect to Okta sign-in page", "Profile Source", "Update attributes for existing user", "Reactivation Settings",
+                     "Group Assignments", "IdP Issuer URI", "IdP Single Sign-On URL", "IdP Signature Certificate", "Request Binding",
+                     "Request Signature", "Request Signature Algorithm", "Response Signature Verification", "Response Signature Algorithm",
+                     "Destination", "Okta Assertion Consumer Service URL", "Trust-specific", "Organization (shared)", "Max Clock Skew",
+                     "Finish"])
     h.fill("#idp-name", "Org1")
     h.click("#idp-usage-sso", nav=False)
     assert h.value("#idp-username") == "idpuser.subjectNameId"
@@ -173,6 +200,7 @@ def test_org2org_seed_walkthrough(orgs, browser, dropbox):
     assert hub_acs.startswith(f"{hub.base}/sso/saml2/") and audience
     assert h.exists("button.copy[data-copy='acs-url']") and h.exists("button.copy[data-copy='audience-uri']")
     assert h.attribute("#download-metadata", "href").endswith("/metadata")
+    assert_names(h, ["IdP ID", "SAML metadata", "Assertion Consumer Service URL", "Audience URI"])
     h.screenshot("idp-sp-metadata")
     idp = hub.api("GET", "/api/v1/idps").json()[0]
     assert idp["policy"]["provisioning"]["action"] == "AUTO" and idp["policy"]["accountLink"]["action"] == "AUTO"
@@ -203,6 +231,9 @@ def test_org2org_seed_walkthrough(orgs, browser, dropbox):
 
     # Provisioning > Integration: a wrong token is refused with what the hub answered
     s.get(f"{spoke.base}/admin/app/{app_id}/provisioning")
+    assert_names(s, ["General", "Sign On", "Provisioning", "Import", "Assignments", "Push Groups", "Integration", "To App",
+                     "Enable API integration", "Security token", "Prefer Username Over Email", "Import Groups", "Test API Credentials",
+                     "Provisioning to App", "Create Users", "Update User Attributes", "Deactivate Users", "Sync Password"])
     s.check("#enabled")
     s.fill("#baseUrl", hub.base)
     s.fill("#token", "not-the-token")
@@ -249,6 +280,7 @@ def test_org2org_seed_walkthrough(orgs, browser, dropbox):
     )
     s.screenshot("assign-to-groups")
     s.click(f"#assign-group-{gid}", nav=False)
+    assert_names(s, ["Assign to People", "Assign to Groups", "Contractors", "All Contractors", "Initial status", "Save and Go Back"])
     s.choose(f"#initialStatus-{gid}", "active_with_pass")
     s.screenshot("assign-to-groups-initial-status")
     s.click(f"#save-assign-group-{gid}")
