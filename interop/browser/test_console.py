@@ -401,6 +401,27 @@ def test_org2org_seed_walkthrough(orgs, browser, dropbox):
     assert u.text("#sp-title") == "Dropbox Business — signed in as sarah@org1.example", u.text("body")
     u.screenshot("dropbox-signed-in")
     assert dropbox.logins == ["sarah@org1.example"]
+
+    # --- key rotation: Dropbox refuses the new signature until given the new certificate --
+    h.get(f"{hub.base}/admin/app/{dropbox_id}/signon")
+    h.click("#rotate-key", nav=False)
+    h.screenshot("dropbox-rotate-key-confirm")
+    h.click("#confirm-rotate-key")
+    u.get(f"{hub.base}/app/UserHome")
+    u.click(f"#tile-{dropbox_id}")
+    wait_for_url(u, "https://www.dropbox.com/saml_login")
+    assert u.text("#sp-title") == "Dropbox Business — sign-in refused"
+    assert "Signature validation failed" in u.text("#sp-error"), u.text("#sp-error")
+    u.screenshot("dropbox-refuses-old-certificate")
+    h.get(f"{hub.base}/admin/app/{dropbox_id}/signon")
+    new_cert = download(h, "#download-cert")
+    assert new_cert != dropbox_cert
+    h.screenshot("dropbox-sign-on-new-certificate")
+    dropbox.configure(dropbox_sso, dropbox_issuer, new_cert)
+    u.get(f"{hub.base}/app/UserHome")
+    u.click(f"#tile-{dropbox_id}")
+    wait_for_url(u, "https://www.dropbox.com/saml_login")
+    assert u.text("#sp-title") == "Dropbox Business — signed in as sarah@org1.example", u.text("body")
     h.get(f"{hub.base}/admin/idp/{idp['id']}")
     assert "sarah@org1.example" in h.text("#idp-users")
     h.screenshot("idp-linked-users")
