@@ -14,6 +14,15 @@ URI from the IdP's page into the Org2Org app's Advanced Sign-on Settings; Sarah 
 Org2Org tile and lands signed in on the hub's dashboard. With the IdP deactivated, the
 same click ends on a readable error page naming the reason, and the hub's System Log says
 which check failed.
+
+Before that, the rest of the seeds' journey: the spoke imports a hub user (Import tab:
+Import Now, review, Confirm Assignments) and pushes Contractors to the hub (Push Groups);
+the hub assigns Dropbox Business to the pushed group, and Sarah's Dropbox tile on the hub
+dashboard signs her in to Dropbox (python3-saml, strict, see dropbox_sp.py); a rotated
+signing key is refused until Dropbox is given the new certificate. After it: the System
+Log's time range and an event's detail, and a push that fails because the hub revoked the
+spoke's token, shown in Tasks with the hub's answer and retried once the token is replaced.
+On every screen the seeds describe, the fields they name are checked to be there.
 """
 
 import time
