@@ -120,6 +120,14 @@ async fn people_and_groups_through_the_console() {
         let (_, user) = call(s.api(Method::GET, &format!("/api/v1/users/{id}"))).await;
         assert_eq!(user["profile"]["title"], "Contractor");
         assert_eq!(user["profile"]["firstName"], "Sara");
+        // an expired password can be reset from the person's page
+        for op in ["unsuspend", "expire_password"] {
+            let (st, _, _) = b.post(&format!("/admin/user/{id}/lifecycle/{op}"), &[]).await;
+            assert_eq!(st, StatusCode::SEE_OTHER, "{op}");
+        }
+        let (_, html, _) = b.get(&person).await;
+        assert!(html.contains("id=\"user-status\">PASSWORD_EXPIRED<") && html.contains("id=\"action-reset_password\""), "{html}");
+        assert!(!html.contains("id=\"action-suspend\""));
         // groups
         let (st, _, loc) = b.post("/admin/groups", &[("name", "Contractors"), ("description", "All Contractors")]).await;
         assert_eq!(st, StatusCode::SEE_OTHER);
@@ -131,6 +139,22 @@ async fn people_and_groups_through_the_console() {
         assert_eq!(st, StatusCode::SEE_OTHER);
         let (_, html, _) = b.get(&group).await;
         assert!(html.contains("sarah@example.com"));
+        // edit the group: a name taken by another group is refused next to the field
+        let (st, _, _) = b.post("/admin/groups", &[("name", "Partners")]).await;
+        assert_eq!(st, StatusCode::SEE_OTHER);
+        let (st, html, _) = b.post(&format!("{group}/profile"), &[("name", "partners"), ("description", "x")]).await;
+        assert_eq!(st, StatusCode::BAD_REQUEST);
+        assert!(html.contains("id=\"group-name-error\"") && html.contains("value=\"partners\""), "{html}");
+        let (st, _, _) = b.post(&format!("{group}/profile"), &[("name", "Contract staff"), ("description", "All contract staff")]).await;
+        assert_eq!(st, StatusCode::SEE_OTHER);
+        let gid = group.rsplit('/').next().unwrap();
+        let (_, g) = call(s.api(Method::GET, &format!("/api/v1/groups/{gid}"))).await;
+        assert_eq!(
+            (g["profile"]["name"].as_str(), g["profile"]["description"].as_str()),
+            (Some("Contract staff"), Some("All contract staff"))
+        );
+        let (st, _, _) = b.post("/admin/group/00gnosuchgroup/profile", &[("name", "x")]).await;
+        assert_eq!(st, StatusCode::NOT_FOUND);
         // the System Log page shows who did it
         let (st, html, _) = b.get("/admin/reports/system-log?filter=eventType%20eq%20%22group.user_membership.add%22").await;
         assert_eq!(st, StatusCode::OK);

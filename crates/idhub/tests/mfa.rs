@@ -13,6 +13,14 @@ fn now_secs() -> u64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs()
 }
 
+fn cookie_of(r: &reqwest::Response, name: &str) -> Option<String> {
+    r.headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().split(';').next().unwrap().to_string())
+        .find(|c| c.starts_with(&format!("{name}=")))
+}
+
 async fn set_policy(s: &TestServer, policy: Value) -> (StatusCode, Value) {
     call(s.api(Method::PUT, "/api/v1/idhub/policies/sign-on").json(&policy)).await
 }
@@ -133,13 +141,6 @@ async fn hosted_sign_in_enrolls_then_challenges() {
     create_user(&s, "page@example.com", Some(PW), true).await;
     set_policy(&s, json!({"mfa": "ALWAYS"})).await;
     let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-    let cookie_of = |r: &reqwest::Response, name: &str| {
-        r.headers()
-            .get_all("set-cookie")
-            .iter()
-            .map(|v| v.to_str().unwrap().split(';').next().unwrap().to_string())
-            .find(|c| c.starts_with(&format!("{name}=")))
-    };
     let login = |csrf_cookie: String, csrf: String| {
         let http = http.clone();
         let url = format!("{}/login", s.base_url);
@@ -199,4 +200,94 @@ async fn hosted_sign_in_enrolls_then_challenges() {
         .unwrap();
     assert!(page.contains("Verify it&#39;s you") || page.contains("Verify it's you"), "{page}");
     assert!(!page.contains("totp-secret"));
+}
+
+#[tokio::test]
+async fn the_settings_page_sets_up_replaces_and_removes_the_authenticator() {
+    for backend in backends() {
+        let s = TestServer::start(backend).await;
+        let u = create_user(&s, "self@example.com", Some(PW), true).await;
+        let uid = u["id"].as_str().unwrap().to_string();
+        let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        let r = http.get(format!("{}/login", s.base_url)).send().await.unwrap();
+        let csrf_cookie = cookie_of(&r, "idhub_csrf").unwrap();
+        let csrf = csrf_cookie.split_once('=').unwrap().1.to_string();
+        let r = http
+            .post(format!("{}/login", s.base_url))
+            .header("Cookie", &csrf_cookie)
+            .form(&[("username", "self@example.com"), ("password", PW), ("csrf", &csrf), ("fromURI", "")])
+            .send()
+            .await
+            .unwrap();
+        let cookies = format!("{csrf_cookie}; {}", cookie_of(&r, "idhub_sid").expect("signed in"));
+        let post = |path: &str, form: Vec<(&str, String)>| {
+            http.post(format!("{}/enduser/settings/mfa/{path}", s.base_url)).header("Cookie", &cookies).form(&form).send()
+        };
+        let factors = || async {
+            let (st, body) = call(s.api(Method::GET, &format!("/api/v1/users/{uid}/factors"))).await;
+            assert_eq!(st, StatusCode::OK, "{body}");
+            body.as_array()
+                .unwrap()
+                .iter()
+                .map(|f| (f["id"].as_str().unwrap().to_string(), f["status"].as_str().unwrap().to_string()))
+                .collect::<Vec<_>>()
+        };
+        // Set up: the current password first; then the key; then its first code.
+        let page =
+            http.get(format!("{}/enduser/settings", s.base_url)).header("Cookie", &cookies).send().await.unwrap().text().await.unwrap();
+        assert!(page.contains("id=\"totp-setup-start\">Set up<") && page.contains("TOTP): not set up"), "{page}");
+        let setup = |pw: &str| post("setup", vec![("csrf", csrf.clone()), ("current", pw.to_string())]);
+        let r = setup("wrong").await.unwrap();
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+        assert!(r.text().await.unwrap().contains("id=\"setup-current-error\""));
+        let r = post("setup", vec![("csrf", "forged-token-forged-token-forged-1".into()), ("current", PW.into())]).await.unwrap();
+        assert_eq!(r.status(), StatusCode::FORBIDDEN, "CSRF");
+        assert!(factors().await.is_empty(), "refusals change nothing");
+        let enroll = || async {
+            let page = setup(PW).await.unwrap().text().await.unwrap();
+            let key = page.split("<code id=\"totp-secret\">").nth(1).unwrap().split('<').next().unwrap().to_string();
+            let factor = page.split("name=\"factor\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
+            (decode_base32(&key).unwrap(), factor)
+        };
+        let (secret, first) = enroll().await;
+        let activate =
+            |factor: &str, code: String| post("activate", vec![("csrf", csrf.clone()), ("factor", factor.to_string()), ("code", code)]);
+        let r = activate(&first, "000000".into()).await.unwrap();
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+        let page = r.text().await.unwrap();
+        assert!(page.contains("id=\"totp-code-error\"") && page.contains("id=\"totp-secret\""), "the same key is shown again: {page}");
+        let r = activate(&first, code_at(&secret, now_secs()).unwrap()).await.unwrap();
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        assert_eq!(r.headers()["location"], "/enduser/settings?mfa=set");
+        assert_eq!(factors().await, vec![(first.clone(), "ACTIVE".to_string())]);
+        // The factor now guards sign-in when the policy asks for one.
+        set_policy(&s, json!({"mfa": "ALWAYS"})).await;
+        assert_eq!(authn(&s, "self@example.com").await["status"], "MFA_REQUIRED");
+
+        // Replace: the old authenticator keeps working until the new one is verified.
+        let (new_secret, second) = enroll().await;
+        assert_eq!(factors().await.len(), 2);
+        let r = activate(&second, code_at(&new_secret, now_secs()).unwrap()).await.unwrap();
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        assert_eq!(factors().await, vec![(second.clone(), "ACTIVE".to_string())], "the old one is gone");
+        let r = activate(&first, code_at(&secret, now_secs()).unwrap()).await.unwrap();
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST, "the replaced factor cannot come back");
+
+        // Remove: refused while the policy requires a factor, then allowed.
+        let remove = |pw: &str| post("remove", vec![("csrf", csrf.clone()), ("current", pw.to_string())]);
+        let r = remove(PW).await.unwrap();
+        assert_eq!(r.status(), StatusCode::CONFLICT);
+        assert!(r.text().await.unwrap().contains("id=\"remove-current-error\""));
+        set_policy(&s, json!({"mfa": "OFF"})).await;
+        assert_eq!(remove("wrong").await.unwrap().status(), StatusCode::BAD_REQUEST);
+        assert_eq!(factors().await.len(), 1);
+        let r = remove(PW).await.unwrap();
+        assert_eq!(r.headers()["location"], "/enduser/settings?mfa=removed");
+        assert!(factors().await.is_empty());
+        let (_, log) = call(s.api(Method::GET, "/api/v1/logs?filter=eventType+sw+%22user.mfa.factor%22")).await;
+        let types: Vec<&str> = log.as_array().unwrap().iter().map(|e| e["eventType"].as_str().unwrap()).collect();
+        for t in ["user.mfa.factor.enroll", "user.mfa.factor.activate", "user.mfa.factor.deactivate"] {
+            assert!(types.contains(&t), "{t} in {types:?}");
+        }
+    }
 }

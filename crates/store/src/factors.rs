@@ -121,6 +121,39 @@ impl Store {
         Ok(true)
     }
 
+    /// Activate a pending factor with its first code (step `step`) and, in the same
+    /// transaction, remove the user's other factors of its type: an authenticator replaced
+    /// from the user's settings stops working the moment the new one works. False when the
+    /// factor is gone or no longer pending.
+    pub async fn activate_replacing(&self, f: &Factor, step: i64, now: Millis, events: &[NewEvent]) -> Result<bool> {
+        let mut tx = self.write_pool().begin().await?;
+        let n = sqlx::query(
+            "UPDATE user_factors SET last_used_step = $1, status = 'ACTIVE', last_updated = $2 \
+             WHERE id = $3 AND org_id = $4 AND user_id = $5 AND status = 'PENDING_ACTIVATION'",
+        )
+        .bind(step)
+        .bind(now)
+        .bind(&f.id)
+        .bind(f.org_id.as_str())
+        .bind(f.user_id.as_str())
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if n == 0 {
+            return Ok(false);
+        }
+        sqlx::query("DELETE FROM user_factors WHERE org_id = $1 AND user_id = $2 AND factor_type = $3 AND id <> $4")
+            .bind(f.org_id.as_str())
+            .bind(f.user_id.as_str())
+            .bind(&f.factor_type)
+            .bind(&f.id)
+            .execute(&mut *tx)
+            .await?;
+        events::insert(&mut tx, &f.org_id, events, now).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
     /// Remove one factor (or all of a user's when `id` is None).
     pub async fn delete_factors(&self, org: &OrgId, user: &UserId, id: Option<&str>, now: Millis, events: &[NewEvent]) -> Result<u64> {
         let mut tx = self.write_pool().begin().await?;

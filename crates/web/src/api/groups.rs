@@ -121,17 +121,32 @@ pub async fn groups_update(
     OktaJson(body): OktaJson,
 ) -> Result<Json<Value>, ApiError> {
     let (name, description) = profile_fields(&body)?;
-    let mut g = load(&state, &caller, &id).await?.group;
+    let g = load(&state, &caller, &id).await?.group;
+    let g = update_profile(&state, g, name, description, caller.actor(), client.0).await?;
+    Ok(Json(group_json(&caller.org.base_url, &g)))
+}
+
+/// Rename a group or change its description (validated already), with its System Log
+/// event and the Push Groups jobs that carry the change to the apps it is pushed to, in
+/// one write. Only groups of the org's own (`OKTA_GROUP`) can be changed.
+pub async fn update_profile(
+    state: &AppState,
+    mut g: Group,
+    name: String,
+    description: Option<String>,
+    actor: Party,
+    client: idhub_domain::event::ClientInfo,
+) -> Result<Group, ApiError> {
     if g.kind != GroupType::OktaGroup {
         return Err(ApiError::forbidden());
     }
     g.name = name;
     g.description = description;
     g.last_updated = state.now();
-    let ev = NewEvent::success("group.profile.update", "Update group profile", caller.actor(), vec![party(&g)], client.0);
-    let jobs = crate::group_push::jobs_for_group_change(&state, &caller.org.id, g.id.as_str()).await?;
+    let ev = NewEvent::success("group.profile.update", "Update group profile", actor, vec![party(&g)], client);
+    let jobs = crate::group_push::jobs_for_group_change(state, &g.org_id, g.id.as_str()).await?;
     state.store.update_group(&g, &[ev], &jobs).await.map_err(conflict)?;
-    Ok(Json(group_json(&caller.org.base_url, &g)))
+    Ok(g)
 }
 
 /// `DELETE /api/v1/groups/{id}`

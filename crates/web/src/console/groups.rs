@@ -1,20 +1,19 @@
-//! Directory > Groups: list, search, create, view members, add and remove members,
-//! delete.
+//! Directory > Groups: list, search, create, edit the name and description, view
+//! members, add and remove members, delete.
 
-use super::{check_csrf, done, error_context, field, notice, render, Admin};
+use super::{done, error_context, field, notice, render, Admin, WriteForm};
 use crate::api::extract::Params;
 use crate::api::groups::group_json;
 use crate::api::users::user_json;
 use crate::directory;
 use crate::error::ApiError;
 use crate::AppState;
-use axum::extract::{Form, Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use axum::response::Response;
 use idhub_domain::event::{NewEvent, Party};
 use idhub_domain::group::{validate_profile, Group, GroupType};
 use idhub_domain::ids::GroupId;
-use idhub_domain::user::AdminRole;
 use idhub_domain::DomainError;
 use idhub_store::groups::GroupSelect;
 use idhub_store::StoreError;
@@ -40,10 +39,7 @@ pub async fn list(State(state): State<AppState>, admin: Admin, params: Params) -
 }
 
 /// `POST /admin/groups`
-pub async fn create(State(state): State<AppState>, admin: Admin, headers: HeaderMap, Form(form): Form<Vec<(String, String)>>) -> Response {
-    if let Err(r) = check_csrf(&admin, &headers, field(&form, "csrf")).and_then(|_| admin.require(AdminRole::OrgAdmin)) {
-        return r;
-    }
+pub async fn create(State(state): State<AppState>, WriteForm { admin, form }: WriteForm) -> Response {
     let name = field(&form, "name").unwrap_or_default().trim().to_string();
     let description = field(&form, "description").map(str::trim).filter(|d| !d.is_empty()).map(str::to_string);
     let form_ctx = |err: &ApiError| json!({ "form": { "name": name, "description": description, "error": err.causes.first().map(|c| c.split_once(": ").map(|(_, m)| m).unwrap_or(c)) }, "error": error_context(err).0 });
@@ -128,17 +124,33 @@ async fn membership(state: &AppState, admin: &Admin, id: &str, login: &str, add:
     Ok(())
 }
 
-/// `POST /admin/group/{id}/members`
-pub async fn add_member(
-    State(state): State<AppState>,
-    admin: Admin,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-    Form(form): Form<Vec<(String, String)>>,
-) -> Response {
-    if let Err(r) = check_csrf(&admin, &headers, field(&form, "csrf")).and_then(|_| admin.require(AdminRole::OrgAdmin)) {
-        return r;
+/// `POST /admin/group/{id}/profile`: rename, or change the description.
+pub async fn save_profile(State(state): State<AppState>, Path(id): Path<String>, WriteForm { admin, form }: WriteForm) -> Response {
+    let Ok(g) = state.store.get_group(&admin.org().id, &id).await else {
+        return super::page_error(&admin, StatusCode::NOT_FOUND, "Not found", "There is no such group in this organization.");
+    };
+    let name = field(&form, "name").unwrap_or_default().trim().to_string();
+    let description = field(&form, "description").map(str::trim).filter(|d| !d.is_empty()).map(str::to_string);
+    let result = match validate_profile(Some(&name), description.as_deref()) {
+        Ok(()) => {
+            let actor = admin.actor();
+            crate::api::groups::update_profile(&state, g.group, name.clone(), description.clone(), actor.party, actor.client).await
+        }
+        Err(e) => Err(ApiError::from(e)),
+    };
+    match result {
+        Ok(_) => done(&format!("/admin/group/{id}"), "Group saved."),
+        Err(e) => {
+            let message =
+                e.causes.first().map(|c| c.split_once(": ").map(|(_, m)| m).unwrap_or(c).to_string()).unwrap_or(e.summary.clone());
+            let edit = json!({ "name": name, "description": description, "error": message });
+            view_page(&state, &admin, &id, json!({ "edit": edit, "error": error_context(&e).0 }), e.status).await
+        }
     }
+}
+
+/// `POST /admin/group/{id}/members`
+pub async fn add_member(State(state): State<AppState>, Path(id): Path<String>, WriteForm { admin, form }: WriteForm) -> Response {
     match membership(&state, &admin, &id, field(&form, "login").unwrap_or_default().trim(), true).await {
         Ok(()) => done(&format!("/admin/group/{id}"), "Member added."),
         Err(e) => view_page(&state, &admin, &id, json!({ "error": error_context(&e).0 }), e.status).await,
@@ -148,14 +160,9 @@ pub async fn add_member(
 /// `POST /admin/group/{id}/members/{user}/remove`
 pub async fn remove_member(
     State(state): State<AppState>,
-    admin: Admin,
-    headers: HeaderMap,
     Path((id, user)): Path<(String, String)>,
-    Form(form): Form<Vec<(String, String)>>,
+    WriteForm { admin, form: _ }: WriteForm,
 ) -> Response {
-    if let Err(r) = check_csrf(&admin, &headers, field(&form, "csrf")).and_then(|_| admin.require(AdminRole::OrgAdmin)) {
-        return r;
-    }
     match membership(&state, &admin, &id, &user, false).await {
         Ok(()) => done(&format!("/admin/group/{id}"), "Member removed."),
         Err(e) => view_page(&state, &admin, &id, json!({ "error": error_context(&e).0 }), e.status).await,
@@ -163,16 +170,7 @@ pub async fn remove_member(
 }
 
 /// `POST /admin/group/{id}/delete`
-pub async fn delete(
-    State(state): State<AppState>,
-    admin: Admin,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-    Form(form): Form<Vec<(String, String)>>,
-) -> Response {
-    if let Err(r) = check_csrf(&admin, &headers, field(&form, "csrf")).and_then(|_| admin.require(AdminRole::OrgAdmin)) {
-        return r;
-    }
+pub async fn delete(State(state): State<AppState>, Path(id): Path<String>, WriteForm { admin, form: _ }: WriteForm) -> Response {
     let Ok(g) = state.store.get_group(&admin.org().id, &id).await else {
         return super::page_error(&admin, StatusCode::NOT_FOUND, "Not found", "There is no such group in this organization.");
     };

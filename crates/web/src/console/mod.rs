@@ -49,6 +49,7 @@ pub fn router() -> Router<AppState> {
         .route("/admin/user/{id}/role", post(people::set_role))
         .route("/admin/groups", get(groups::list).post(groups::create))
         .route("/admin/group/{id}", get(groups::view))
+        .route("/admin/group/{id}/profile", post(groups::save_profile))
         .route("/admin/group/{id}/members", post(groups::add_member))
         .route("/admin/group/{id}/members/{user}/remove", post(groups::remove_member))
         .route("/admin/group/{id}/delete", post(groups::delete))

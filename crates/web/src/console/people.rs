@@ -1,13 +1,13 @@
 //! Directory > People: list and search, add a person, view and edit a profile, every
 //! lifecycle action (with confirmation), reset MFA, and the administrator role.
 
-use super::{check_csrf, done, error_context, field, notice, render, Admin};
+use super::{done, error_context, field, notice, render, Admin, WriteForm};
 use crate::api::extract::Params;
 use crate::api::users::user_json;
 use crate::directory::{self, NewUser, UserUpdate};
 use crate::AppState;
-use axum::extract::{Form, Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use axum::response::Response;
 use idhub_domain::event::NewEvent;
 use idhub_domain::ids::GroupId;
@@ -128,10 +128,7 @@ pub async fn new_form(State(state): State<AppState>, admin: Admin) -> Response {
 }
 
 /// `POST /admin/users/new`
-pub async fn create(State(state): State<AppState>, admin: Admin, headers: HeaderMap, Form(form): Form<Vec<(String, String)>>) -> Response {
-    if let Err(r) = check_csrf(&admin, &headers, field(&form, "csrf")).and_then(|_| admin.require(AdminRole::OrgAdmin)) {
-        return r;
-    }
+pub async fn create(State(state): State<AppState>, WriteForm { admin, form }: WriteForm) -> Response {
     let schema = state.store.user_schema(&admin.org().id).await.unwrap_or_else(|_| UserSchema::with_custom(vec![]));
     let profile = profile_from_form(&schema, &form);
     let set_password = field(&form, "password_mode") != Some("none");
@@ -170,22 +167,26 @@ struct Action {
 
 fn actions(u: &User) -> Vec<Action> {
     let a = |op, label, confirm, danger| Action { op, label, confirm, danger };
+    let reset = a("reset_password", "Reset password", "The current password stops working; a one-time reset link is shown once.", false);
+    let expire = a("expire_password", "Expire password", "The person must choose a new password at the next sign-in.", false);
     let mut v = match u.status {
         UserStatus::Staged => vec![a("activate", "Activate", "Activate this person's account?", false)],
         UserStatus::Provisioned => vec![a("reactivate", "Reactivate", "Send a new activation to this person?", false)],
-        UserStatus::Active => vec![
-            a("reset_password", "Reset password", "The current password stops working; a one-time reset link is shown once.", false),
-            a("expire_password", "Expire password", "The person must choose a new password at the next sign-in.", false),
-            a("suspend", "Suspend", "The person cannot sign in until unsuspended; their data is kept.", true),
-        ],
-        UserStatus::LockedOut => vec![a("unlock", "Unlock", "Let this person sign in again?", false)],
+        UserStatus::Active => {
+            vec![reset, expire, a("suspend", "Suspend", "The person cannot sign in until unsuspended; their data is kept.", true)]
+        }
+        UserStatus::LockedOut => vec![a("unlock", "Unlock", "Let this person sign in again?", false), reset],
         UserStatus::Suspended => vec![a("unsuspend", "Unsuspend", "Let this person sign in again?", false)],
-        UserStatus::Recovery | UserStatus::PasswordExpired => vec![],
+        UserStatus::Recovery | UserStatus::PasswordExpired => vec![reset],
         UserStatus::Deprovisioned => vec![
             a("activate", "Activate", "Activate this person's account again?", false),
             a("delete", "Delete", "Delete this person permanently? This cannot be undone.", true),
         ],
     };
+    // A federated person's password lives at their identity provider.
+    if u.provider.is_federated() {
+        v.retain(|x| !x.op.ends_with("_password"));
+    }
     if u.status != UserStatus::Deprovisioned {
         v.push(a("deactivate", "Deactivate", "The person loses access to every app and their sessions end.", true));
     }
@@ -235,16 +236,7 @@ pub async fn view(State(state): State<AppState>, admin: Admin, params: Params, P
 }
 
 /// `POST /admin/user/{id}/profile`
-pub async fn save_profile(
-    State(state): State<AppState>,
-    admin: Admin,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-    Form(form): Form<Vec<(String, String)>>,
-) -> Response {
-    if let Err(r) = check_csrf(&admin, &headers, field(&form, "csrf")).and_then(|_| admin.require(AdminRole::OrgAdmin)) {
-        return r;
-    }
+pub async fn save_profile(State(state): State<AppState>, Path(id): Path<String>, WriteForm { admin, form }: WriteForm) -> Response {
     let schema = state.store.user_schema(&admin.org().id).await.unwrap_or_else(|_| UserSchema::with_custom(vec![]));
     let profile = profile_from_form(&schema, &form);
     match directory::update_user(
@@ -267,14 +259,9 @@ pub async fn save_profile(
 /// `POST /admin/user/{id}/lifecycle/{op}`
 pub async fn lifecycle(
     State(state): State<AppState>,
-    admin: Admin,
-    headers: HeaderMap,
     Path((id, op)): Path<(String, String)>,
-    Form(form): Form<Vec<(String, String)>>,
+    WriteForm { admin, form: _ }: WriteForm,
 ) -> Response {
-    if let Err(r) = check_csrf(&admin, &headers, field(&form, "csrf")).and_then(|_| admin.require(AdminRole::OrgAdmin)) {
-        return r;
-    }
     if op == "delete" {
         return match directory::delete_user(&state, admin.org(), &admin.actor(), &id).await {
             Ok(()) => done("/admin/users", "Person deleted."),
@@ -295,16 +282,7 @@ pub async fn lifecycle(
 }
 
 /// `POST /admin/user/{id}/reset-factors`
-pub async fn reset_factors(
-    State(state): State<AppState>,
-    admin: Admin,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-    Form(form): Form<Vec<(String, String)>>,
-) -> Response {
-    if let Err(r) = check_csrf(&admin, &headers, field(&form, "csrf")).and_then(|_| admin.require(AdminRole::OrgAdmin)) {
-        return r;
-    }
+pub async fn reset_factors(State(state): State<AppState>, Path(id): Path<String>, WriteForm { admin, form: _ }: WriteForm) -> Response {
     let Ok(u) = directory::load_user(&state, admin.org(), &id).await else {
         return super::page_error(&admin, StatusCode::NOT_FOUND, "Not found", "There is no such person in this organization.");
     };
@@ -323,14 +301,8 @@ pub async fn reset_factors(
 }
 
 /// `POST /admin/user/{id}/role` (super administrators only)
-pub async fn set_role(
-    State(state): State<AppState>,
-    admin: Admin,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-    Form(form): Form<Vec<(String, String)>>,
-) -> Response {
-    if let Err(r) = check_csrf(&admin, &headers, field(&form, "csrf")).and_then(|_| admin.require(AdminRole::SuperAdmin)) {
+pub async fn set_role(State(state): State<AppState>, Path(id): Path<String>, WriteForm { admin, form }: WriteForm) -> Response {
+    if let Err(r) = admin.require(AdminRole::SuperAdmin) {
         return r;
     }
     let role = match field(&form, "role").unwrap_or_default() {

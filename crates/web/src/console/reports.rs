@@ -2,17 +2,16 @@
 //! (time range, filter, keyword search, event detail) and Tasks (failed provisioning
 //! with retry and dismiss).
 
-use super::{check_csrf, done, field, notice, render, Admin};
+use super::{done, notice, render, Admin, WriteForm};
 use crate::api::extract::Params;
 use crate::AppState;
-use axum::extract::{Form, Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use axum::response::Response;
 use idhub_domain::event::{NewEvent, Party};
 use idhub_domain::filter::{self, Context};
 use idhub_domain::lifecycle::UserStatus;
 use idhub_domain::time::{format_millis, parse_timestamp};
-use idhub_domain::user::AdminRole;
 use idhub_store::events::LogQuery;
 use serde_json::{json, Value};
 
@@ -206,14 +205,9 @@ pub async fn tasks(State(state): State<AppState>, admin: Admin, params: Params) 
 /// `POST /admin/tasks/{id}/{retry|dismiss}`
 pub async fn task_action(
     State(state): State<AppState>,
-    admin: Admin,
-    headers: HeaderMap,
     Path((id, action)): Path<(String, String)>,
-    Form(form): Form<Vec<(String, String)>>,
+    WriteForm { admin, form: _ }: WriteForm,
 ) -> Response {
-    if let Err(r) = check_csrf(&admin, &headers, field(&form, "csrf")).and_then(|_| admin.require(AdminRole::OrgAdmin)) {
-        return r;
-    }
     let retry = match action.as_str() {
         "retry" => true,
         "dismiss" => false,

@@ -1,12 +1,12 @@
 //! Security > API (tokens: created and shown once, revoked) and Security >
 //! Authenticators (the sign-on policy: MFA, lockout, session lifetimes).
 
-use super::{check_csrf, done, error_context, field, notice, render, Admin};
+use super::{done, error_context, field, notice, render, Admin, WriteForm};
 use crate::api::extract::Params;
 use crate::error::ApiError;
 use crate::AppState;
-use axum::extract::{Form, Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use axum::response::Response;
 use idhub_domain::event::{NewEvent, Party};
 use idhub_domain::policy::{MfaRequirement, SignOnPolicy};
@@ -57,15 +57,7 @@ pub async fn tokens(State(state): State<AppState>, admin: Admin, params: Params)
 }
 
 /// `POST /admin/access/api/tokens`: the new token is in this response only.
-pub async fn create_token(
-    State(state): State<AppState>,
-    admin: Admin,
-    headers: HeaderMap,
-    Form(form): Form<Vec<(String, String)>>,
-) -> Response {
-    if let Err(r) = check_csrf(&admin, &headers, field(&form, "csrf")).and_then(|_| admin.require(AdminRole::OrgAdmin)) {
-        return r;
-    }
+pub async fn create_token(State(state): State<AppState>, WriteForm { admin, form }: WriteForm) -> Response {
     let name = field(&form, "name").unwrap_or_default().trim().to_string();
     if name.is_empty() || name.chars().count() > 100 {
         return tokens_page(&state, &admin, json!({ "form_error": "Enter a name of 1 to 100 characters." }), StatusCode::BAD_REQUEST).await;
@@ -87,16 +79,7 @@ pub async fn create_token(
 }
 
 /// `POST /admin/access/api/tokens/{id}/revoke`
-pub async fn revoke_token(
-    State(state): State<AppState>,
-    admin: Admin,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-    Form(form): Form<Vec<(String, String)>>,
-) -> Response {
-    if let Err(r) = check_csrf(&admin, &headers, field(&form, "csrf")).and_then(|_| admin.require(AdminRole::OrgAdmin)) {
-        return r;
-    }
+pub async fn revoke_token(State(state): State<AppState>, Path(id): Path<String>, WriteForm { admin, form: _ }: WriteForm) -> Response {
     let Ok(t) = state.store.get_token(&admin.org().id, &id).await else {
         return super::page_error(&admin, StatusCode::NOT_FOUND, "Not found", "There is no such token.");
     };
@@ -133,13 +116,8 @@ pub async fn authenticators(State(state): State<AppState>, admin: Admin, params:
 }
 
 /// `POST /admin/access/authenticators`
-pub async fn save_authenticators(
-    State(state): State<AppState>,
-    admin: Admin,
-    headers: HeaderMap,
-    Form(form): Form<Vec<(String, String)>>,
-) -> Response {
-    if let Err(r) = check_csrf(&admin, &headers, field(&form, "csrf")).and_then(|_| admin.require(AdminRole::SuperAdmin)) {
+pub async fn save_authenticators(State(state): State<AppState>, WriteForm { admin, form }: WriteForm) -> Response {
+    if let Err(r) = admin.require(AdminRole::SuperAdmin) {
         return r;
     }
     let num = |k: &str, d: i64| field(&form, k).and_then(|v| v.trim().parse::<i64>().ok()).unwrap_or(d);

@@ -139,6 +139,32 @@ fn party(u: &User) -> Party {
     Party::new(u.id.0.clone(), "User", u.login(), u.display_name())
 }
 
+/// Activate a factor enrolled from the user's settings with its first code, replacing
+/// any authenticator the user had: false when the code is wrong or already used, or the
+/// factor is no longer pending.
+pub async fn activate_replacing(
+    state: &AppState,
+    org: &Org,
+    user: &User,
+    factor: &Factor,
+    code: &str,
+    client: &ClientInfo,
+) -> Result<bool, StoreError> {
+    let now = state.now();
+    let secret = factor_secret(state, org, factor).ok_or_else(|| StoreError::Corrupt("factor secret cannot be opened".into()))?;
+    let Some(step) = matching_step(&secret, code, now) else {
+        return Ok(false);
+    };
+    let ev = NewEvent::success("user.mfa.factor.activate", "Activate factor", party(user), vec![party(user)], client.clone());
+    state.store.activate_replacing(factor, step, now, &[ev]).await
+}
+
+/// Remove the user's authenticators at their own request.
+pub async fn remove_all(state: &AppState, org: &Org, user: &User, client: &ClientInfo) -> Result<u64, StoreError> {
+    let ev = NewEvent::success("user.mfa.factor.deactivate", "Reset factor for user", party(user), vec![party(user)], client.clone());
+    state.store.delete_factors(&org.id, &user.id, None, state.now(), &[ev]).await
+}
+
 /// Why a code was not accepted.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum VerifyFailure {

@@ -9,7 +9,7 @@ pub mod session;
 pub mod settings;
 
 use crate::AppState;
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 
 /// Routes of the sign-in surface (mounted per org).
@@ -23,6 +23,9 @@ pub fn router() -> Router<AppState> {
         .route("/login/sessionCookieRedirect", get(pages::session_cookie_redirect))
         .route("/app/UserHome", get(pages::dashboard))
         .route("/enduser/settings", get(settings::settings))
-        .route("/enduser/settings/password", axum::routing::post(settings::change_password))
+        .route("/enduser/settings/password", post(settings::change_password))
+        .route("/enduser/settings/mfa/setup", post(settings::start_setup))
+        .route("/enduser/settings/mfa/activate", post(settings::activate))
+        .route("/enduser/settings/mfa/remove", post(settings::remove))
         .route("/static/idhub.css", get(pages::stylesheet))
 }

@@ -1,7 +1,11 @@
 //! The end user's settings page (`/enduser/settings`): their profile, a password change
-//! (the current password first; the org's password policy; CSRF-protected), and their
-//! extra verification (TOTP) status.
+//! (the current password first; the org's password policy) and their extra verification:
+//! set up a TOTP authenticator, replace it (the old one stops working when the new one
+//! has proven itself) or remove it where the org's policy allows. Every change asks for
+//! the current password again (or, for users without one, a recent sign-in) and every
+//! form is CSRF-protected.
 
+use super::mfa;
 use super::session::SignedIn;
 use crate::directory::{update_user, user_party, Actor, UserUpdate};
 use crate::html::{add_security_headers, csrf_ok, csrf_token, escape, page, set_cookie, CSRF_COOKIE};
@@ -10,50 +14,105 @@ use crate::AppState;
 use axum::extract::{Form, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
+use idhub_store::factors::Factor;
 use serde::Deserialize;
 
-fn render(
-    state_note: Option<&str>,
-    error: Option<(&str, &str)>,
-    s: &SignedIn,
-    headers: &HeaderMap,
-    totp: bool,
-    status: StatusCode,
-) -> Response {
+/// How long after signing in a user without a local password may change their factors.
+const RECENT_SIGN_IN_MS: i64 = 15 * 60 * 1000;
+
+/// An authenticator being set up: its id, setup key and `otpauth://` URI.
+struct Setup {
+    factor_id: String,
+    key: String,
+    uri: String,
+}
+
+/// What the page shows besides the user's own data.
+#[derive(Default)]
+struct View<'a> {
+    note: Option<&'a str>,
+    /// A field's id and the error shown next to it.
+    error: Option<(&'a str, &'a str)>,
+    setup: Option<Setup>,
+}
+
+fn render(view: View<'_>, s: &SignedIn, headers: &HeaderMap, totp: bool, status: StatusCode) -> Response {
     let u = &s.user.user;
     let (csrf, new) = csrf_token(headers);
+    let csrf_input = format!("<input type=\"hidden\" name=\"csrf\" value=\"{}\">", escape(&csrf));
     let field = |k: &str| u.profile.get(k).and_then(|v| v.as_str()).unwrap_or("").to_string();
-    let err = |f: &str| match error {
+    let err = |f: &str| match view.error {
         Some((ef, msg)) if ef == f => format!("<p class=\"error\" role=\"alert\" id=\"{f}-error\">{}</p>", escape(msg)),
         _ => String::new(),
     };
     let note =
-        state_note.map(|n| format!("<p class=\"notice\" role=\"status\" id=\"settings-notice\">{}</p>", escape(n))).unwrap_or_default();
+        view.note.map(|n| format!("<p class=\"notice\" role=\"status\" id=\"settings-notice\">{}</p>", escape(n))).unwrap_or_default();
+    let has_password = u.password_hash.is_some();
+    // The current password, asked again before any change to the account's security.
+    let reauth = |id: &str| {
+        if has_password {
+            format!(
+                "<label for=\"{id}\">Current password</label><input id=\"{id}\" name=\"current\" type=\"password\" autocomplete=\"current-password\" required>{}",
+                err(id)
+            )
+        } else {
+            err(id)
+        }
+    };
     let password = if u.provider.is_federated() {
         format!("<p id=\"password-managed\">Your password is managed by {}.</p>", escape(&u.provider_name))
     } else {
         format!(
-            "<form method=\"post\" action=\"/enduser/settings/password\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
-<label for=\"current\">Current password</label><input id=\"current\" name=\"current\" type=\"password\" autocomplete=\"current-password\" required>{}\
+            "<form method=\"post\" action=\"/enduser/settings/password\">{csrf_input}{}\
 <label for=\"new\">New password</label><input id=\"new\" name=\"new\" type=\"password\" autocomplete=\"new-password\" required>{}\
 <label for=\"confirm\">Re-enter password</label><input id=\"confirm\" name=\"confirm\" type=\"password\" autocomplete=\"new-password\" required>{}\
 <button type=\"submit\" id=\"change-password\">Change Password</button></form>",
-            err("current"),
+            reauth("current"),
             err("new"),
             err("confirm"),
-            csrf = escape(&csrf),
         )
+    };
+    let verification = match &view.setup {
+        Some(setup) => format!(
+            "<div id=\"totp-setup\"><p>Add this account to an authenticator app (Google Authenticator, Okta Verify, 1Password…), then enter the 6-digit code it shows.{}</p>\
+<p>Setup key: <code id=\"totp-secret\">{}</code></p><p><a id=\"totp-uri\" href=\"{}\">Open in authenticator app</a></p>\
+<form method=\"post\" action=\"/enduser/settings/mfa/activate\">{csrf_input}<input type=\"hidden\" name=\"factor\" value=\"{}\">\
+<label for=\"totp-code\">Verification code</label><input id=\"totp-code\" name=\"code\" inputmode=\"numeric\" autocomplete=\"one-time-code\" pattern=\"[0-9]{{6}}\" maxlength=\"6\" required autofocus>{}\
+<button type=\"submit\" id=\"totp-activate\">Verify</button> <a href=\"/enduser/settings\">Cancel</a></form></div>",
+            if totp { " Your current authenticator keeps working until this one is verified." } else { "" },
+            escape(&setup.key),
+            escape(&setup.uri),
+            escape(&setup.factor_id),
+            err("totp-code"),
+        ),
+        None => {
+            let setup_form = format!(
+                "<form method=\"post\" action=\"/enduser/settings/mfa/setup\">{csrf_input}{}<button type=\"submit\" id=\"totp-setup-start\">{}</button></form>",
+                reauth("setup-current"),
+                if totp { "Replace authenticator" } else { "Set up" }
+            );
+            let remove_form = if totp {
+                format!(
+                    "<details><summary id=\"totp-remove-open\">Remove</summary><form method=\"post\" action=\"/enduser/settings/mfa/remove\">{csrf_input}\
+<p>You will no longer be asked for a code from this authenticator.</p>{}<button type=\"submit\" class=\"danger\" id=\"totp-remove\">Remove authenticator</button></form></details>",
+                    reauth("remove-current")
+                )
+            } else {
+                err("remove-current")
+            };
+            format!("{setup_form}{remove_form}")
+        }
     };
     let body = format!(
         "<section class=\"card\"><h1>Settings</h1>{note}<h2>Personal Information</h2>\
 <dl><dt>First name</dt><dd>{}</dd><dt>Last name</dt><dd>{}</dd><dt>Username</dt><dd id=\"settings-login\">{}</dd><dt>Primary email</dt><dd>{}</dd></dl>\
-<h2>Change Password</h2>{password}<h2>Extra Verification</h2><p id=\"mfa-status\">Google Authenticator (TOTP): {}</p>\
+<h2>Change Password</h2>{password}<h2>Extra Verification</h2><p id=\"mfa-status\">Google Authenticator (TOTP): {}</p>{verification}\
 <p><a href=\"/app/UserHome\">Back to My Apps</a></p></section>",
         escape(&field("firstName")),
         escape(&field("lastName")),
         escape(u.login()),
         escape(&field("email")),
-        if totp { "set up" } else { "not set up (you are asked to set it up at sign-in when your organization requires it)" },
+        if totp { "set up" } else { "not set up" },
     );
     let mut r = (status, page("Settings", &s.org.name, &body)).into_response();
     if new {
@@ -64,14 +123,35 @@ fn render(
 }
 
 async fn totp_enrolled(state: &AppState, s: &SignedIn) -> bool {
-    super::mfa::active_factor(state, &s.org, &s.user.user).await.ok().flatten().is_some()
+    mfa::active_factor(state, &s.org, &s.user.user).await.ok().flatten().is_some()
+}
+
+const EXPIRED_FORM: &str = "The form has expired or did not come from this site. Reload the page and try again.";
+
+/// Has the user proven, just now, that they are the account's owner? The current
+/// password when they have one; otherwise a sign-in within the last few minutes.
+async fn reauthenticated(state: &AppState, s: &SignedIn, current: &str) -> Result<(), &'static str> {
+    match &s.user.user.password_hash {
+        Some(h) if state.hasher.verify(current.to_string(), h.clone()).await => Ok(()),
+        Some(_) => Err("The current password is not correct."),
+        None if state.now() - s.session.created <= RECENT_SIGN_IN_MS => Ok(()),
+        None => Err("For your security, sign out and sign in again before changing extra verification."),
+    }
 }
 
 /// `GET /enduser/settings`
-pub async fn settings(State(state): State<AppState>, signed_in: SignedIn, headers: HeaderMap, parts: axum::http::Uri) -> Response {
-    let note = parts.query().filter(|q| q.contains("changed=1")).map(|_| "Your password was changed.");
+pub async fn settings(State(state): State<AppState>, signed_in: SignedIn, headers: HeaderMap, uri: axum::http::Uri) -> Response {
+    let query = uri.query().unwrap_or("");
+    let note = [
+        ("changed=1", "Your password was changed."),
+        ("mfa=set", "Your authenticator is set up."),
+        ("mfa=removed", "Your authenticator was removed."),
+    ]
+    .into_iter()
+    .find(|(q, _)| query.split('&').any(|p| p == *q))
+    .map(|(_, n)| n);
     let totp = totp_enrolled(&state, &signed_in).await;
-    render(note, None, &signed_in, &headers, totp, StatusCode::OK)
+    render(View { note, ..Default::default() }, &signed_in, &headers, totp, StatusCode::OK)
 }
 
 /// The password form.
@@ -96,21 +176,17 @@ pub async fn change_password(
     Form(form): Form<PasswordForm>,
 ) -> Response {
     let totp = totp_enrolled(&state, &signed_in).await;
-    let refuse = |f: &str, msg: &str, status| render(None, Some((f, msg)), &signed_in, &headers, totp, status);
+    let refuse =
+        |f: &str, msg: &str, status| render(View { error: Some((f, msg)), ..Default::default() }, &signed_in, &headers, totp, status);
     if !csrf_ok(&headers, Some(&form.csrf)) {
-        return refuse(
-            "current",
-            "The form has expired or did not come from this site. Reload the page and try again.",
-            StatusCode::FORBIDDEN,
-        );
+        return refuse("current", EXPIRED_FORM, StatusCode::FORBIDDEN);
     }
     let u = &signed_in.user.user;
-    let current_ok = match &u.password_hash {
-        Some(h) => state.hasher.verify(form.current.clone(), h.clone()).await,
-        None => false,
-    };
-    if !current_ok {
+    if u.password_hash.is_none() {
         return refuse("current", "The current password is not correct.", StatusCode::BAD_REQUEST);
+    }
+    if let Err(why) = reauthenticated(&state, &signed_in, &form.current).await {
+        return refuse("current", why, StatusCode::BAD_REQUEST);
     }
     if form.new != form.confirm {
         return refuse("confirm", "The new passwords do not match.", StatusCode::BAD_REQUEST);
@@ -123,5 +199,131 @@ pub async fn change_password(
             let why = e.causes.first().cloned().unwrap_or(e.summary);
             refuse("new", why.trim_start_matches("password: "), StatusCode::BAD_REQUEST)
         }
+    }
+}
+
+/// The forms that change extra verification.
+#[derive(Debug, Deserialize)]
+pub struct FactorForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    current: String,
+    #[serde(default)]
+    factor: String,
+    #[serde(default)]
+    code: String,
+}
+
+fn setup_of(state: &AppState, s: &SignedIn, f: &Factor) -> Option<Setup> {
+    let raw = mfa::factor_secret(state, &s.org, f)?;
+    Some(Setup { factor_id: f.id.clone(), key: mfa::base32(&raw), uri: mfa::otpauth_uri(&s.org, s.user.user.login(), &raw) })
+}
+
+/// The checks before a change to extra verification: the form came from this site and
+/// the user proved again who they are. Returns whether TOTP is set up, or the refusal
+/// page with its reason next to `field`.
+#[allow(clippy::result_large_err)] // the refusal is a whole page
+async fn confirmed(state: &AppState, s: &SignedIn, headers: &HeaderMap, form: &FactorForm, field: &str) -> Result<bool, Response> {
+    let totp = totp_enrolled(state, s).await;
+    let refuse = |msg: &str, status| Err(render(View { error: Some((field, msg)), ..Default::default() }, s, headers, totp, status));
+    if !csrf_ok(headers, Some(&form.csrf)) {
+        return refuse(EXPIRED_FORM, StatusCode::FORBIDDEN);
+    }
+    if let Err(why) = reauthenticated(state, s, &form.current).await {
+        return refuse(why, StatusCode::BAD_REQUEST);
+    }
+    Ok(totp)
+}
+
+fn failed(e: impl std::fmt::Display) -> Response {
+    crate::error::ApiError::internal(e.to_string()).into_response()
+}
+
+/// `POST /enduser/settings/mfa/setup`: a new authenticator, shown for the user to add.
+pub async fn start_setup(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    client: Client,
+    headers: HeaderMap,
+    Form(form): Form<FactorForm>,
+) -> Response {
+    let totp = match confirmed(&state, &signed_in, &headers, &form, "setup-current").await {
+        Ok(totp) => totp,
+        Err(refused) => return refused,
+    };
+    let factor = match mfa::enroll(&state, &signed_in.org, &signed_in.user.user, &client.0).await {
+        Ok((f, _)) => f,
+        Err(e) => return failed(e),
+    };
+    let Some(setup) = setup_of(&state, &signed_in, &factor) else {
+        return failed("factor secret cannot be opened");
+    };
+    render(View { setup: Some(setup), ..Default::default() }, &signed_in, &headers, totp, StatusCode::OK)
+}
+
+/// `POST /enduser/settings/mfa/activate`: the new authenticator's first code.
+pub async fn activate(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    client: Client,
+    headers: HeaderMap,
+    Form(form): Form<FactorForm>,
+) -> Response {
+    let totp = totp_enrolled(&state, &signed_in).await;
+    if !csrf_ok(&headers, Some(&form.csrf)) {
+        let view = View { error: Some(("setup-current", EXPIRED_FORM)), ..Default::default() };
+        return render(view, &signed_in, &headers, totp, StatusCode::FORBIDDEN);
+    }
+    let (org, user) = (&signed_in.org, &signed_in.user.user);
+    let pending = match state.store.get_factor(&org.id, &user.id, form.factor.trim()).await {
+        Ok(f) if f.status == "PENDING_ACTIVATION" && f.factor_type == mfa::TOTP_TYPE => f,
+        Ok(_) | Err(idhub_store::StoreError::NotFound) => {
+            let view = View { error: Some(("setup-current", "That setup has expired. Start again.")), ..Default::default() };
+            return render(view, &signed_in, &headers, totp, StatusCode::BAD_REQUEST);
+        }
+        Err(e) => return failed(e),
+    };
+    match mfa::activate_replacing(&state, org, user, &pending, &form.code, &client.0).await {
+        Ok(true) => Redirect::to("/enduser/settings?mfa=set").into_response(),
+        Ok(false) => {
+            let view = View {
+                error: Some(("totp-code", "That code is not correct. Enter the current code from your authenticator app.")),
+                setup: setup_of(&state, &signed_in, &pending),
+                ..Default::default()
+            };
+            render(view, &signed_in, &headers, totp, StatusCode::BAD_REQUEST)
+        }
+        Err(e) => failed(e),
+    }
+}
+
+/// `POST /enduser/settings/mfa/remove`: where the org's policy does not require a second
+/// factor of this user.
+pub async fn remove(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    client: Client,
+    headers: HeaderMap,
+    Form(form): Form<FactorForm>,
+) -> Response {
+    let totp = match confirmed(&state, &signed_in, &headers, &form, "remove-current").await {
+        Ok(totp) => totp,
+        Err(refused) => return refused,
+    };
+    let refuse =
+        |msg: &str, status| render(View { error: Some(("remove-current", msg)), ..Default::default() }, &signed_in, &headers, totp, status);
+    let (org, user) = (&signed_in.org, &signed_in.user.user);
+    match mfa::mfa_required(&state, org, user).await {
+        Ok(true) => return refuse(
+            "Your organization requires extra verification, so it cannot be removed. Use Replace authenticator to move it to a new device.",
+            StatusCode::CONFLICT,
+        ),
+        Ok(false) => {}
+        Err(e) => return failed(e),
+    }
+    match mfa::remove_all(&state, org, user, &client.0).await {
+        Ok(_) => Redirect::to("/enduser/settings?mfa=removed").into_response(),
+        Err(e) => failed(e),
     }
 }
