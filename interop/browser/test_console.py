@@ -587,7 +587,7 @@ def test_end_user_mfa_settings_and_error_pages(orgs, browser):
     reset from her person page."""
     lab = orgs["lab"]
     ids = {login: lab.person(login, first, "Lab") for login, first in
-           (("mia@lab.example", "Mia"), ("lou@lab.example", "Lou"), ("dee@lab.example", "Dee"))}
+           (("mia@lab.example", "Mia"), ("lou@lab.example", "Lou"), ("dee@lab.example", "Dee"), ("sam@lab.example", "Sam"))}
     r = lab.api("POST", "/api/v1/apps", json={"signOnMode": "SAML_2_0", "label": "Payroll",
                                               "settings": {"signOn": {"ssoAcsUrl": "http://127.0.0.4:9/acs", "audience": "payroll"}}})
     assert r.status_code == 200, r.text
@@ -611,6 +611,21 @@ def test_end_user_mfa_settings_and_error_pages(orgs, browser):
     d.click("#signin-submit")
     assert "Unable to sign in" in d.text("#signin-error")
     d.screenshot("deactivated-refused")
+
+    # Settings > Extra Verification: Sam sets up TOTP on his own, before any policy asks
+    sam = browser("sam", 390, 844)
+    sign_in(sam, lab, "sam@lab.example")
+    sam.click("#settings-link")
+    assert "not set up" in sam.text("#mfa-status")
+    if sam.exists("#setup-current"):
+        sam.fill("#setup-current", PASSWORD)
+    sam.click("#totp-setup-start")
+    sam_uri = sam.attribute("#totp-uri", "href")
+    sam.screenshot("settings-mfa-setup-390px")
+    sam.fill("#totp-code", totp(sam_uri))
+    sam.click("#totp-activate")
+    assert "not set up" not in sam.text("#mfa-status") and sam.exists("#totp-remove-open")
+    sam.screenshot("settings-mfa-active-390px")
 
     # Security > Authenticators: TOTP for everyone, lockout after 3 failed sign-ins
     a.get(f"{lab.base}/admin/access/authenticators")
