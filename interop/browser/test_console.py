@@ -180,6 +180,8 @@ def test_org2org_seed_walkthrough(orgs, browser, dropbox):
     h.find("#idps")
     h.screenshot("identity-providers")
     h.click("#add-idp")
+    h.fill("#idp-name", "Org1")
+    h.click("#idp-usage-sso", nav=False)
     assert_names(h, ["Name", "IdP Usage", "SSO only", "Factor only", "Use Persistent Name ID", "IdP username", "Filter", "Match against",
                      "Account Link Policy", "Auto-Link Restrictions", "If no match is found", "Create new user (JIT)",
                      "Redirect to Okta sign-in page", "Profile Source", "Update attributes for existing user", "Reactivation Settings",
@@ -187,8 +189,6 @@ def test_org2org_seed_walkthrough(orgs, browser, dropbox):
                      "Request Signature", "Request Signature Algorithm", "Response Signature Verification", "Response Signature Algorithm",
                      "Destination", "Okta Assertion Consumer Service URL", "Trust-specific", "Organization (shared)", "Max Clock Skew",
                      "Finish"])
-    h.fill("#idp-name", "Org1")
-    h.click("#idp-usage-sso", nav=False)
     assert h.value("#idp-username") == "idpuser.subjectNameId"
     h.choose("#idp-link", "AUTO")
     h.click("#idp-nomatch-auto", nav=False)
@@ -215,7 +215,17 @@ def test_org2org_seed_walkthrough(orgs, browser, dropbox):
     assert idp["policy"]["provisioning"]["action"] == "AUTO" and idp["policy"]["accountLink"]["action"] == "AUTO"
     assert idp["protocol"]["credentials"]["trust"]["issuer"] == spoke_issuer
 
-    # Identity Providers > Routing rules: people of org1.example sign in at Org1
+    # --- Org1 (spoke): the hub's ACS URL and Audience URI in Advanced Sign-on Settings ---
+    s.get(f"{spoke.base}/admin/app/{app_id}/signon")
+    s.fill("#settings-app-acsUrl", hub_acs)
+    s.fill("#settings-app-audRestriction", audience)
+    s.screenshot("org2org-advanced-sign-on-settings")
+    s.click("#save-signon")
+    s.get(f"{spoke.base}/admin/app/{app_id}/signon")
+    assert s.value("#settings-app-acsUrl") == hub_acs
+    assert s.value("#settings-app-audRestriction") == audience
+
+    # --- Org2 (hub): Identity Providers > Routing rules: people of org1.example sign in at Org1
     h.get(f"{hub.base}/admin/access/identity-providers")
     h.click("a[href='/admin/access/identity-providers/routing-rules']")
     h.fill("#rule-name", "Org1 people")
@@ -228,24 +238,14 @@ def test_org2org_seed_walkthrough(orgs, browser, dropbox):
     assert "Org1 people" in h.text("#routing-rules") and "Org1" in h.text("#routing-rules")
     h.screenshot("routing-rules")
 
-    # --- Org1 (spoke): the hub's ACS URL and Audience URI in Advanced Sign-on Settings ---
-    s.get(f"{spoke.base}/admin/app/{app_id}/signon")
-    s.fill("#settings-app-acsUrl", hub_acs)
-    s.fill("#settings-app-audRestriction", audience)
-    s.screenshot("org2org-advanced-sign-on-settings")
-    s.click("#save-signon")
-    s.get(f"{spoke.base}/admin/app/{app_id}/signon")
-    assert s.value("#settings-app-acsUrl") == hub_acs
-    assert s.value("#settings-app-audRestriction") == audience
-
     # Provisioning > Integration: a wrong token is refused with what the hub answered
     s.get(f"{spoke.base}/admin/app/{app_id}/provisioning")
-    assert_names(s, ["General", "Sign On", "Provisioning", "Import", "Assignments", "Push Groups", "Integration", "To App",
-                     "Enable API integration", "Security token", "Prefer Username Over Email", "Import Groups", "Test API Credentials",
-                     "Provisioning to App", "Create Users", "Update User Attributes", "Deactivate Users", "Sync Password"])
     s.check("#enabled")
     s.fill("#baseUrl", hub.base)
     s.fill("#token", "not-the-token")
+    assert_names(s, ["General", "Sign On", "Provisioning", "Import", "Assignments", "Push Groups", "Integration", "To App",
+                     "Enable API integration", "Security token", "Prefer Username Over Email", "Import Groups", "Test API Credentials",
+                     "Provisioning to App", "Create Users", "Update User Attributes", "Deactivate Users", "Sync Password"])
     s.click("#test-api-credentials")
     assert "401" in s.text("#test-result"), s.text("#test-result")
     s.screenshot("provisioning-test-refused")
@@ -388,6 +388,8 @@ def test_org2org_seed_walkthrough(orgs, browser, dropbox):
 
     # --- Org2 (hub): Dropbox Business > Assignments > Assign to Groups: Contractors -------
     h.get(f"{hub.base}/admin/app/{dropbox_id}/assignments")
+    if h.exists("#assign-menu"):  # the Assign menu, where the console has one
+        h.click("#assign-menu", nav=False)
     h.click("#assign-groups", nav=False)
     h.click(f"#assign-group-{hub_gid}", nav=False)
     h.screenshot("dropbox-assign-to-groups")
