@@ -1,6 +1,8 @@
 """Fixtures of the browser suite: one idhub serving two orgs on two loopback addresses
 (the spoke, Org1, at 127.0.0.2 and the hub, Org2, at 127.0.0.3: separate hosts, so
-separate cookies, as two Okta orgs would be), their people made through the API, and
+separate cookies, as two Okta orgs would be) and a third org for the end-user tests at
+127.0.0.5, their people made through the API, Dropbox Business (a python3-saml SP) at
+127.0.0.4, and
 headless Chromium browsers whose screenshots land in target/browser-artifacts/<backend>/.
 """
 
@@ -10,6 +12,7 @@ import socket
 import pytest
 import requests
 
+from dropbox_sp import DropboxSP
 from steps import PASSWORD
 from webdriver import Browser
 
@@ -58,9 +61,9 @@ class Org:
 @pytest.fixture(scope="session")
 def orgs(request, serve_orgs):
     idhub_serve, new_org = serve_orgs
-    port = _port_free_on("127.0.0.2", "127.0.0.3")
-    spoke_base, hub_base = f"http://127.0.0.2:{port}", f"http://127.0.0.3:{port}"
-    with idhub_serve(request, [f"127.0.0.2:{port}", f"127.0.0.3:{port}"]) as (cli, _log):
+    port = _port_free_on("127.0.0.2", "127.0.0.3", "127.0.0.5")
+    spoke_base, hub_base, lab_base = f"http://127.0.0.2:{port}", f"http://127.0.0.3:{port}", f"http://127.0.0.5:{port}"
+    with idhub_serve(request, [f"127.0.0.2:{port}", f"127.0.0.3:{port}", f"127.0.0.5:{port}"]) as (cli, _log):
         _, spoke_name, spoke_token = new_org(cli, spoke_base)
         _, hub_name, hub_token = new_org(cli, hub_base)
         spoke, hub = Org(spoke_base, spoke_token, spoke_name), Org(hub_base, hub_token, hub_name)
@@ -68,7 +71,21 @@ def orgs(request, serve_orgs):
         spoke.person("viewer@org1.example", "Vic", "Viewer", "READ_ONLY_ADMIN")
         spoke.person("sarah@org1.example", "Sarah", "Lee")
         hub.person("admin@org2.example", "Hal", "Hub", "SUPER_ADMIN")
-        yield {"spoke": spoke, "hub": hub}
+        # a third org for the end-user tests (MFA policy, lockout), so that what they
+        # change never reaches the Org2Org walkthrough's orgs
+        _, lab_name, lab_token = new_org(cli, lab_base)
+        lab = Org(lab_base, lab_token, lab_name)
+        lab.person("admin@lab.example", "Lea", "Lab", "SUPER_ADMIN")
+        yield {"spoke": spoke, "hub": hub, "lab": lab}
+
+
+@pytest.fixture(scope="session")
+def dropbox():
+    """Dropbox Business: a python3-saml SP on 127.0.0.4 that end users' browsers reach as
+    https://www.dropbox.com (see dropbox_sp.py)."""
+    sp = DropboxSP("127.0.0.4")
+    yield sp
+    sp.close()
 
 
 @pytest.fixture(scope="session")
@@ -83,8 +100,8 @@ def browser(artifacts, request):
     """A factory of signed-out browsers, each named for the test and the actor."""
     opened = []
 
-    def make(actor, width=1280, height=900):
-        b = Browser(artifacts, f"{request.node.name.removeprefix('test_')}-{actor}", width, height)
+    def make(actor, width=1280, height=900, args=()):
+        b = Browser(artifacts, f"{request.node.name.removeprefix('test_')}-{actor}", width, height, args)
         opened.append(b)
         return b
 

@@ -14,11 +14,20 @@ URI from the IdP's page into the Org2Org app's Advanced Sign-on Settings; Sarah 
 Org2Org tile and lands signed in on the hub's dashboard. With the IdP deactivated, the
 same click ends on a readable error page naming the reason, and the hub's System Log says
 which check failed.
+
+Before that, the rest of the seeds' journey: the spoke imports a hub user (Import tab:
+Import Now, review, Confirm Assignments) and pushes Contractors to the hub (Push Groups);
+the hub assigns Dropbox Business to the pushed group, and Sarah's Dropbox tile on the hub
+dashboard signs her in to Dropbox (python3-saml, strict, see dropbox_sp.py); a rotated
+signing key is refused until Dropbox is given the new certificate. After it: the System
+Log's time range and an event's detail, and a push that fails because the hub revoked the
+spoke's token, shown in Tasks with the hub's answer and retried once the token is replaced.
+On every screen the seeds describe, the fields they name are checked to be there.
 """
 
 import time
 
-from steps import sign_in
+from steps import PASSWORD, sign_in, totp, wait_until
 
 
 def open_catalog_and_add(b, org, search, entry):
@@ -46,14 +55,35 @@ def app_id_from_url(url):
     return url.split("/admin/app/")[1].split("/")[0]
 
 
-def test_org2org_seed_walkthrough(orgs, browser):
+def assert_names(b, names):
+    """Every field or control the seeds name on this screen is on the page, in their
+    wording (case aside), closed disclosures included: an admin following them finds it."""
+    text = " ".join(b.execute("return document.body.textContent").split()).lower()
+    missing = [n for n in names if n.lower() not in text]
+    assert not missing, f"the seeds name {missing} on {b.current_url}"
+
+
+def download(b, css):
+    """What a click on the download link at `css` would save (the browser's own session)."""
+    got = b.execute(
+        "const x = new XMLHttpRequest(); x.open('GET', arguments[0], false); x.send(); return [x.status, x.responseText];",
+        b.attribute(css, "href"),
+    )
+    assert got[0] == 200, got
+    return got[1]
+
+
+def test_org2org_seed_walkthrough(orgs, browser, dropbox):
     spoke, hub = orgs["spoke"], orgs["hub"]
+    started = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - 5))
 
     # --- Org2 (hub): Dropbox Business from the catalog; an API token for the spoke --------
     h = browser("hub-admin")
     sign_in(h, hub, "admin@org2.example")
     h.click("#admin-link")
     h.find("nav[aria-label='Admin menu']")
+    assert_names(h, ["Dashboard", "Directory", "People", "Groups", "Applications", "Browse App Catalog", "Security",
+                     "Identity Providers", "Authenticators", "API", "Reports", "System Log", "Tasks"])
     h.screenshot("dashboard")
     h.resize(390, 844)
     h.get(f"{hub.base}/admin/apps/catalog")
@@ -69,10 +99,27 @@ def test_org2org_seed_walkthrough(orgs, browser):
     h.click("#wizard-done")
     h.find("#tab-general[aria-current='page']")
     assert "Dropbox Business added." in h.text("[role=status]")
+    dropbox_id = app_id_from_url(h.current_url)
+    # General: a descriptive application name, Save
+    h.fill("#label", "Dropbox Business")
     h.screenshot("dropbox-general")
+    h.click("#save-general")
+    assert "Saved." in h.text("[role=status]")
+    # Sign On: the Sign-on URL and the signing certificate go to Dropbox's admin console
     h.click("#tab-signon")
     h.find("#view-setup-instructions")
+    assert_names(h, ["Sign-on URL", "Signing Certificate", "View Setup Instructions", "Application username format", "Update application username on"])
+    # Advanced Sign-On Settings: Username Okta username, updated on Create and update
+    h.choose("#credentials-userNameTemplate-template", "${source.login}")
+    h.choose("#credentials-updateOn", "CREATE_AND_UPDATE")
+    h.click("#save-signon")
+    assert h.value("#credentials-userNameTemplate-template") == "${source.login}"
+    dropbox_sso, dropbox_issuer = h.text("#sso-url").strip(), h.text("#issuer-uri").strip()
+    assert dropbox_sso.startswith(f"{hub.base}/app/dropbox_for_business/{dropbox_id}/sso/saml")
+    dropbox_cert = download(h, "#download-cert")
+    assert "BEGIN CERTIFICATE" in dropbox_cert
     h.screenshot("dropbox-sign-on")
+    dropbox.configure(dropbox_sso, dropbox_issuer, dropbox_cert)
 
     h.get(f"{hub.base}/admin/access/api/tokens")
     h.click("#create-token", nav=False)
@@ -96,6 +143,9 @@ def test_org2org_seed_walkthrough(orgs, browser):
     s.screenshot("wizard-base-url-refused")
     s.fill("#settings-app-baseUrl", hub.base)
     s.check("#visibility-autoSubmitToolbar")
+    assert_names(s, ["General Settings", "Sign-On Options", "Application label", "Base Url", "Application Visibility",
+                     "Do not display application icon to users", "Browser plugin auto-submit",
+                     "Automatically log in when user lands on login page"])
     s.screenshot("wizard-general-settings")
     s.click("#wizard-next")
     s.find("#mode-saml")
@@ -103,6 +153,8 @@ def test_org2org_seed_walkthrough(orgs, browser):
     audience = "https://www.okta.com/saml2/service-provider/spoke-org1"
     s.fill("#settings-app-acsUrl", hub_acs)
     s.fill("#settings-app-audRestriction", audience)
+    assert_names(s, ["SAML 2.0", "Default Relay State", "Advanced Sign-on Settings", "Hub ACS URL", "Audience URI",
+                     "Application username format", "Update application username on"])
     s.screenshot("wizard-sign-on-options-advanced")
     s.click("#wizard-done")
     s.find("#tab-general[aria-current='page']")
@@ -133,6 +185,13 @@ def test_org2org_seed_walkthrough(orgs, browser):
     h.click("#idp-type-next")
     h.fill("#idp-name", "Org1")
     h.click("#idp-usage-sso", nav=False)
+    assert_names(h, ["Name", "IdP Usage", "SSO only", "Factor only", "Use Persistent Name ID", "IdP username", "Filter", "Match against",
+                     "Account Link Policy", "Auto-Link Restrictions", "If no match is found", "Create new user (JIT)",
+                     "Redirect to Okta sign-in page", "Profile Source", "Update attributes for existing user", "Reactivation Settings",
+                     "Group Assignments", "IdP Issuer URI", "IdP Single Sign-On URL", "IdP Signature Certificate", "Request Binding",
+                     "Request Signature", "Request Signature Algorithm", "Response Signature Verification", "Response Signature Algorithm",
+                     "Destination", "Okta Assertion Consumer Service URL", "Trust-specific", "Organization (shared)", "Max Clock Skew",
+                     "Finish"])
     assert h.value("#idp-username") == "idpuser.subjectNameId"
     h.choose("#idp-link", "AUTO")
     h.click("#idp-nomatch-auto", nav=False)
@@ -153,6 +212,7 @@ def test_org2org_seed_walkthrough(orgs, browser):
     assert hub_acs.startswith(f"{hub.base}/sso/saml2/") and audience
     assert h.exists("button.copy[data-copy='acs-url']") and h.exists("button.copy[data-copy='audience-uri']")
     assert h.attribute("#download-metadata", "href").endswith("/metadata")
+    assert_names(h, ["IdP ID", "SAML metadata", "Assertion Consumer Service URL", "Audience URI"])
     h.screenshot("idp-sp-metadata")
     idp = hub.api("GET", "/api/v1/idps").json()[0]
     assert idp["policy"]["provisioning"]["action"] == "AUTO" and idp["policy"]["accountLink"]["action"] == "AUTO"
@@ -171,6 +231,19 @@ def test_org2org_seed_walkthrough(orgs, browser):
     assert s.value("#settings-app-acsUrl") == hub_acs
     assert s.value("#settings-app-audRestriction") == audience
 
+    # --- Org2 (hub): Identity Providers > Routing rules: people of org1.example sign in at Org1
+    h.get(f"{hub.base}/admin/access/identity-providers")
+    h.click("a[href='/admin/access/identity-providers/routing-rules']")
+    h.fill("#rule-name", "Org1 people")
+    h.click("#rule-pattern", nav=False)
+    h.choose("#rule-match-type", "SUFFIX")
+    h.fill("#rule-match-value", "org1.example")
+    h.choose("#rule-provider", idp["id"])
+    h.screenshot("routing-rule-add")
+    h.click("#rule-save")
+    assert "Org1 people" in h.text("#routing-rules") and "Org1" in h.text("#routing-rules")
+    h.screenshot("routing-rules")
+
     # Provisioning > Integration: a wrong token is refused with what the hub answered
     s.get(f"{spoke.base}/admin/app/{app_id}/provisioning")
     s.screenshot("provisioning-not-configured")
@@ -178,6 +251,9 @@ def test_org2org_seed_walkthrough(orgs, browser):
     s.check("#enabled")
     s.fill("#baseUrl", hub.base)
     s.fill("#token", "not-the-token")
+    assert_names(s, ["General", "Sign On", "Provisioning", "Import", "Assignments", "Push Groups", "Integration", "To App",
+                     "Enable API integration", "Security token", "Prefer Username Over Email", "Import Groups", "Test API Credentials",
+                     "Provisioning to App", "Create Users", "Update User Attributes", "Deactivate Users", "Sync Password"])
     s.click("#test-api-credentials")
     assert "401" in s.text("#test-result"), s.text("#test-result")
     s.screenshot("provisioning-test-refused")
@@ -224,6 +300,7 @@ def test_org2org_seed_walkthrough(orgs, browser):
     )
     s.screenshot("assign-to-groups")
     s.click(f"#assign-group-{gid}", nav=False)
+    assert_names(s, ["Assign to People", "Assign to Groups", "Contractors", "All Contractors", "Initial status", "Save and Go Back"])
     s.choose(f"#initialStatus-{gid}", "active_with_pass")
     s.screenshot("assign-to-groups-initial-status")
     s.click(f"#save-assign-group-{gid}")
@@ -242,7 +319,7 @@ def test_org2org_seed_walkthrough(orgs, browser):
     s.resize(1280, 900)
 
     # --- Sarah: the tile, and her account pushed into the hub --------------------------
-    u = browser("sarah")
+    u = browser("sarah", args=dropbox.browser_args())
     sign_in(u, spoke, "sarah@org1.example")
     tile = u.find(f"#tile-{app_id}")
     assert u.text(f"#tile-{app_id}") == "Okta Org2Org"
@@ -262,12 +339,112 @@ def test_org2org_seed_walkthrough(orgs, browser):
     assert "sarah@org1.example" in h.text("#people")
     h.screenshot("hub-people-sarah-provisioned")
 
+    # --- Import: a hub user imported into the spoke, reviewed and confirmed --------------
+    h.get(f"{hub.base}/admin/users")
+    h.click("#add-person")
+    for f, v in (("firstName", "Pat"), ("lastName", "Partner"), ("login", "pat@org2.example"), ("email", "pat@org2.example"), ("password", PASSWORD)):
+        h.fill(f"#{f}", v)
+    h.screenshot("add-person")
+    h.click("#save-person")
+    assert "Person added." in h.text("[role=status]")
+    s.get(f"{spoke.base}/admin/app/{app_id}/import")
+    s.click("#import-now")
+    assert "Import started" in s.text("[role=status]")
+
+    def pat_result():
+        s.get(f"{spoke.base}/admin/app/{app_id}/import")
+        return s.execute(
+            "const r = [...document.querySelectorAll('#import-results tr[id^=result-]')].find(r => r.textContent.includes('pat@org2.example'));"
+            "return r ? r.id.replace('result-', '') : null"
+        )
+
+    rid = wait_until("Pat in the import results", pat_result)
+    assert "Create new user" in s.text(f"#result-{rid}")
+    s.check(f"#select-{rid}")
+    s.screenshot("import-results")
+    s.click("#confirm-assignments", nav=False)
+    s.screenshot("import-confirm")
+    s.click("#confirm-assignments-yes")
+    assert "1 assignment(s) confirmed" in s.text("[role=status]"), s.text("[role=status]")
+    s.get(f"{spoke.base}/admin/app/{app_id}/assignments")
+    assert "pat@org2.example" in s.text("#assigned-people")
+    s.screenshot("assignments-after-import")
+
+    # --- Push Groups: Contractors to the hub, with Sarah --------------------------------
+    s.get(f"{spoke.base}/admin/app/{app_id}/push-groups")
+    s.click("#push-by-name", nav=False)
+    s.choose("#push-group", gid)
+    s.screenshot("push-groups-by-name")
+    s.click("#save-push-group")
+
+    def pushed():
+        s.get(f"{spoke.base}/admin/app/{app_id}/push-groups")
+        return "ACTIVE" in s.text("#pushed-groups")
+
+    wait_until("Contractors pushed", pushed)
+    s.screenshot("push-groups")
+    h.get(f"{hub.base}/admin/groups")
+    assert "Contractors" in h.text("#groups")
+    h.screenshot("hub-groups-pushed")
+    hub_gid = h.execute(
+        "return [...document.querySelectorAll('#groups a[href^=\"/admin/group/\"]')].find(a => a.textContent.trim() == 'Contractors')"
+        ".getAttribute('href').split('/').pop()"
+    )
+
+    def sarah_member():
+        h.get(f"{hub.base}/admin/group/{hub_gid}")
+        return "sarah@org1.example" in h.text("#members")
+
+    wait_until("Sarah in the hub's Contractors", sarah_member)
+    h.screenshot("hub-group-contractors")
+
+    # --- Org2 (hub): Dropbox Business > Assignments > Assign to Groups: Contractors -------
+    h.get(f"{hub.base}/admin/app/{dropbox_id}/assignments")
+    if h.exists("#assign-menu"):  # the Assign menu, where the console has one
+        h.click("#assign-menu", nav=False)
+    h.click("#assign-groups", nav=False)
+    h.click(f"#assign-group-{hub_gid}", nav=False)
+    h.screenshot("dropbox-assign-to-groups")
+    h.click(f"#save-assign-group-{hub_gid}")
+    assert "Group assigned." in h.text("[role=status]")
+    assert "Contractors" in h.text("#assigned-groups")
+    h.screenshot("dropbox-assignments")
+
     # --- Sarah: the Org2Org tile signs her in to the hub ---------------------------------
     u.get(f"{spoke.base}/app/UserHome")
     u.click(f"#tile-{app_id}")
     wait_for_url(u, f"{hub.base}/app/UserHome")
     assert u.text("#current-user") == "sarah@org1.example"
+    assert u.text(f"#tile-{dropbox_id}") == "Dropbox Business", "the Dropbox tile is on her hub dashboard"
     u.screenshot("hub-dashboard-via-org2org")
+
+    # --- Sarah: the Dropbox Business tile signs her in to Dropbox -----------------------
+    u.click(f"#tile-{dropbox_id}")
+    wait_for_url(u, "https://www.dropbox.com/saml_login")
+    assert u.text("#sp-title") == "Dropbox Business — signed in as sarah@org1.example", u.text("body")
+    u.screenshot("dropbox-signed-in")
+    assert dropbox.logins == ["sarah@org1.example"]
+
+    # --- key rotation: Dropbox refuses the new signature until given the new certificate --
+    h.get(f"{hub.base}/admin/app/{dropbox_id}/signon")
+    h.click("#rotate-key", nav=False)
+    h.screenshot("dropbox-rotate-key-confirm")
+    h.click("#confirm-rotate-key")
+    u.get(f"{hub.base}/app/UserHome")
+    u.click(f"#tile-{dropbox_id}")
+    wait_for_url(u, "https://www.dropbox.com/saml_login")
+    assert u.text("#sp-title") == "Dropbox Business — sign-in refused"
+    assert "Signature validation failed" in u.text("#sp-error"), u.text("#sp-error")
+    u.screenshot("dropbox-refuses-old-certificate")
+    h.get(f"{hub.base}/admin/app/{dropbox_id}/signon")
+    new_cert = download(h, "#download-cert")
+    assert new_cert != dropbox_cert
+    h.screenshot("dropbox-sign-on-new-certificate")
+    dropbox.configure(dropbox_sso, dropbox_issuer, new_cert)
+    u.get(f"{hub.base}/app/UserHome")
+    u.click(f"#tile-{dropbox_id}")
+    wait_for_url(u, "https://www.dropbox.com/saml_login")
+    assert u.text("#sp-title") == "Dropbox Business — signed in as sarah@org1.example", u.text("body")
     h.get(f"{hub.base}/admin/idp/{idp['id']}")
     assert "sarah@org1.example" in h.text("#idp-users")
     h.screenshot("idp-linked-users")
@@ -287,6 +464,65 @@ def test_org2org_seed_walkthrough(orgs, browser):
     h.get(f"{hub.base}/admin/reports/system-log?filter=" + 'eventType eq "user.authentication.auth_via_IDP"')
     assert "Failed check" in h.text("#events")
     h.screenshot("system-log-failed-check")
+
+    # --- Reports > System Log: a time range, a filter, an event's detail -----------------
+    h.get(f"{hub.base}/admin/reports/system-log")
+    h.fill("#since", started)
+    h.fill("#filter", 'eventType eq "user.authentication.sso"')
+    h.click("#apply-filters")
+    assert "Dropbox Business" in h.text("#events")
+    h.click("#events tbody tr:first-child summary", nav=False)
+    assert "user.authentication.sso" in h.text("#events tbody tr:first-child pre")
+    h.screenshot("system-log-event-detail")
+
+    # --- Tasks: the hub revokes the spoke's token; a push fails, is retried once fixed ---
+    h.get(f"{hub.base}/admin/access/api/tokens")
+    tid = h.execute(
+        "return [...document.querySelectorAll('#tokens tbody tr')].find(r => r.textContent.includes('Org2Org provisioning'))"
+        ".querySelector('summary').id.replace('revoke-', '')"
+    )
+    h.click(f"#revoke-{tid}", nav=False)
+    h.screenshot("api-token-revoke-confirm")
+    h.click(f"#confirm-revoke-{tid}")
+    s.get(f"{spoke.base}/admin/users?q=sarah")
+    s.click("#people a[href^='/admin/user/']")
+    assert s.text("#user-status") == "ACTIVE"
+    s.screenshot("person-sarah")
+    s.fill("#lastName", "Lee-Park")
+    s.click("#save-profile")
+    assert "Profile saved." in s.text("[role=status]")
+
+    def failed_task():
+        s.get(f"{spoke.base}/admin/tasks")
+        return s.exists("#tasks") and s.execute(
+            "const r = [...document.querySelectorAll('#tasks tbody tr')].find(r => r.querySelector('.reason').textContent.includes('401'));"
+            "return r ? r.querySelector('button[id^=retry-]').id.replace('retry-', '') : null"
+        )
+
+    task = wait_until("the failed push in Tasks", failed_task)
+    s.screenshot("tasks-failed-push")
+    s.get(f"{spoke.base}/admin/dashboard")
+    assert int(s.text("#count-tasks")) >= 1
+    s.screenshot("dashboard-open-task")
+    h.get(f"{hub.base}/admin/access/api/tokens")
+    h.click("#create-token", nav=False)
+    h.fill("#token-name", "Org2Org provisioning (rotated)")
+    h.click("#save-token")
+    token = h.text("#new-token").strip()
+    s.get(f"{spoke.base}/admin/app/{app_id}/provisioning")
+    s.fill("#token", token)
+    s.click("#test-api-credentials")
+    assert "verified successfully" in s.text("#test-result")
+    s.click("#save-integration")
+    assert "API integration enabled." in s.text("[role=status]")
+    s.get(f"{spoke.base}/admin/tasks")
+    s.click(f"#retry-{task}")
+    assert "Task queued again." in s.text("[role=status]")
+    wait_until("the retried push in the hub",
+               lambda: hub.api("GET", "/api/v1/users/sarah@org1.example").json()["profile"]["lastName"] == "Lee-Park")
+    s.get(f"{spoke.base}/admin/tasks")
+    assert not s.exists(f"#retry-{task}")
+    s.screenshot("tasks-after-retry")
 
 
 def test_read_only_admin_and_plain_user_are_refused(orgs, browser):
@@ -346,3 +582,154 @@ def test_a_form_without_its_csrf_token_is_refused(orgs, browser):
     a.click("#save-general")
     assert "Saved." in a.text("[role=status]")
     assert spoke.api("GET", f"/api/v1/apps/{app_id}").json()["label"] == "Intranet home"
+
+
+def sign_in_to_factor(b, org, login, password=PASSWORD):
+    """The password step of a sign-in that the sign-on policy sends on to the factor step."""
+    b.get(f"{org.base}/login")
+    b.fill("#username", login)
+    b.fill("#password", password)
+    b.click("#signin-submit")
+    b.find("#mfa-submit")
+
+
+def test_end_user_mfa_settings_and_error_pages(orgs, browser):
+    """In a third org: a deactivated person is refused; the admin requires TOTP for
+    everyone on Security > Authenticators; Mia enrolls, changes her password on Settings
+    and answers the challenge at her next sign-in; an app she is not assigned to says so;
+    Lou locks his account with wrong passwords and the admin unlocks it; Mia's factor is
+    reset from her person page."""
+    lab = orgs["lab"]
+    ids = {login: lab.person(login, first, "Lab") for login, first in
+           (("mia@lab.example", "Mia"), ("lou@lab.example", "Lou"), ("dee@lab.example", "Dee"), ("sam@lab.example", "Sam"))}
+    r = lab.api("POST", "/api/v1/apps", json={"signOnMode": "SAML_2_0", "label": "Payroll",
+                                              "settings": {"signOn": {"ssoAcsUrl": "http://127.0.0.4:9/acs", "audience": "payroll"}}})
+    assert r.status_code == 200, r.text
+    payroll = r.json()
+
+    a = browser("admin")
+    sign_in(a, lab, "admin@lab.example")
+
+    # deactivated: Dee's session ends with her account, and her next sign-in is refused
+    d = browser("dee")
+    sign_in(d, lab, "dee@lab.example")
+    a.get(f"{lab.base}/admin/user/{ids['dee@lab.example']}")
+    a.click("#action-deactivate", nav=False)
+    a.screenshot("person-deactivate-confirm")
+    a.click("#confirm-deactivate")
+    assert a.text("#user-status") == "DEPROVISIONED"
+    d.get(f"{lab.base}/app/UserHome")
+    d.find("#signin-submit")
+    d.fill("#username", "dee@lab.example")
+    d.fill("#password", PASSWORD)
+    d.click("#signin-submit")
+    assert "Unable to sign in" in d.text("#signin-error")
+    d.screenshot("deactivated-refused")
+
+    # Settings > Extra Verification: Sam sets up TOTP on his own, before any policy asks
+    sam = browser("sam", 390, 844)
+    sign_in(sam, lab, "sam@lab.example")
+    sam.click("#settings-link")
+    assert "not set up" in sam.text("#mfa-status")
+    if sam.exists("#setup-current"):
+        sam.fill("#setup-current", PASSWORD)
+    sam.click("#totp-setup-start")
+    sam_uri = sam.attribute("#totp-uri", "href")
+    sam.screenshot("settings-mfa-setup-390px")
+    sam.fill("#totp-code", totp(sam_uri))
+    sam.click("#totp-activate")
+    assert "not set up" not in sam.text("#mfa-status") and sam.exists("#totp-remove-open")
+    sam.screenshot("settings-mfa-active-390px")
+
+    # Security > Authenticators: TOTP for everyone, lockout after 3 failed sign-ins
+    a.get(f"{lab.base}/admin/access/authenticators")
+    a.choose("#mfa", "ALWAYS")
+    a.fill("#maxAttempts", "3")
+    a.screenshot("authenticators")
+    a.click("#save-policy")
+    assert a.value("#mfa") == "ALWAYS" and a.value("#maxAttempts") == "3"
+
+    # Mia: enrollment at her first sign-in, a wrong code refused next to the field
+    m = browser("mia")
+    sign_in_to_factor(m, lab, "mia@lab.example")
+    uri = m.attribute("#totp-uri", "href")
+    assert uri.startswith("otpauth://totp/") and m.text("#totp-secret").strip()
+    m.screenshot("mfa-enroll")
+    good = totp(uri)
+    m.fill("#code", str((int(good) + 500000) % 1000000).zfill(6))
+    m.click("#mfa-submit")
+    assert m.exists("p.error[role=alert]") and m.exists("#totp-secret")
+    m.screenshot("mfa-enroll-wrong-code")
+    m.fill("#code", totp(uri))
+    m.click("#mfa-submit")
+    assert m.text("#current-user") == "mia@lab.example"
+
+    # Settings: personal information, Change Password (the current one first)
+    m.click("#settings-link")
+    assert m.text("#settings-login") == "mia@lab.example"
+    assert "set up" in m.text("#mfa-status") and "not set up" not in m.text("#mfa-status")
+    new_password = "N3w-Passw0rd-for-Mia"
+    m.fill("#current", "not-my-password")
+    m.fill("#new", new_password)
+    m.fill("#confirm", new_password)
+    m.click("#change-password")
+    assert m.exists("#current-error"), "the refusal is next to the field"
+    m.screenshot("settings-wrong-current-password")
+    m.fill("#current", PASSWORD)
+    m.fill("#new", new_password)
+    m.fill("#confirm", new_password)
+    m.click("#change-password")
+    m.find("#settings-notice")
+    m.screenshot("settings-password-changed")
+
+    # the next sign-in: the new password, then the challenge (a later code: a used one never works again)
+    m.get(f"{lab.base}/login/signout")
+    sign_in_to_factor(m, lab, "mia@lab.example", new_password)
+    assert not m.exists("#totp-secret")
+    m.screenshot("mfa-challenge")
+    m.fill("#code", totp(uri, step_offset=1))
+    m.click("#mfa-submit")
+    assert m.text("#current-user") == "mia@lab.example"
+
+    # an app she is not assigned to
+    m.get(f"{lab.base}/app/{payroll['name']}/{payroll['id']}/sso/saml")
+    assert "App not assigned" in m.text("h1")
+    m.screenshot("app-not-assigned")
+
+    # Lou: three wrong passwords lock the account; the right one is then refused too
+    lou = browser("lou")
+    for _ in range(3):
+        lou.get(f"{lab.base}/login")
+        lou.fill("#username", "lou@lab.example")
+        lou.fill("#password", "wrong-password")
+        lou.click("#signin-submit")
+        lou.find("#signin-error")
+    lou.fill("#username", "lou@lab.example")
+    lou.fill("#password", PASSWORD)
+    lou.click("#signin-submit")
+    assert "locked" in lou.text("#signin-error")
+    lou.screenshot("account-locked")
+
+    # the admin: the dashboard counts him, People lists him locked out, Unlock after confirmation
+    a.get(f"{lab.base}/admin/dashboard")
+    assert a.text("#count-locked") == "1"
+    a.screenshot("dashboard")
+    a.get(f"{lab.base}/admin/users?q=lou")
+    assert "LOCKED_OUT" in a.text("#people")
+    a.screenshot("people-locked-out")
+    a.click("#people a[href^='/admin/user/']")
+    a.click("#action-unlock", nav=False)
+    a.screenshot("person-unlock-confirm")
+    a.click("#confirm-unlock")
+    assert a.text("#user-status") == "ACTIVE"
+    sign_in_to_factor(lou, lab, "lou@lab.example")
+    assert lou.exists("#totp-secret"), "unlocked, Lou signs in and is asked to enroll"
+
+    # Mia's factor reset from her person page
+    a.get(f"{lab.base}/admin/user/{ids['mia@lab.example']}")
+    a.click("#action-reset-mfa", nav=False)
+    a.screenshot("person-reset-mfa-confirm")
+    a.click("#confirm-reset-mfa")
+    assert "Multifactor reset." in a.text("[role=status]")
+    assert "No factors enrolled." in a.text("body")
+    a.screenshot("person-mfa-reset")

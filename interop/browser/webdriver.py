@@ -53,7 +53,7 @@ def _free_port():
 class Browser:
     """One headless Chromium with its own chromedriver and a fresh profile."""
 
-    def __init__(self, artifacts, name, width=1280, height=900):
+    def __init__(self, artifacts, name, width=1280, height=900, args=()):
         self.artifacts = artifacts
         self.name = name
         self.shots = 0
@@ -83,7 +83,7 @@ class Browser:
                     "pageLoadStrategy": "normal",
                     "goog:chromeOptions": {
                         "binary": CHROMIUM,
-                        "args": FLAGS + [f"--user-data-dir={self.profile}", f"--window-size={width},{height}"],
+                        "args": FLAGS + [f"--user-data-dir={self.profile}", f"--window-size={width},{height}", *args],
                     },
                 }
             }
