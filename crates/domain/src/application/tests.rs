@@ -33,7 +33,10 @@ fn templates_fill_their_defaults() {
     assert_eq!(o.settings["signOn"]["attributeStatements"][3]["values"], json!(["user.login"]));
     assert_eq!(o.settings["app"]["baseUrl"], "https://org2.example");
     assert_eq!(o.settings["signOn"]["ssoAcsUrl"], Value::Null);
-    assert_eq!(o.username_template, json!({ "template": "${source.login}", "type": "BUILT_IN", "updateOn": "CREATE_AND_UPDATE" }));
+    assert_eq!(
+        o.username_template,
+        json!({ "template": "${source.login}", "type": "BUILT_IN", "updateOn": "CREATE_AND_UPDATE", "revealPassword": true })
+    );
     assert_eq!(o.settings["signOn"]["subjectNameIdFormat"], NAMEID_UNSPECIFIED);
 
     let d = ok(json!({ "name": "dropbox_for_business" }));
@@ -98,7 +101,7 @@ fn custom_sign_on_options_round_trip() {
     assert_eq!(so["requestCompressed"], true);
     assert_eq!(
         c.username_template,
-        json!({ "template": "${String.toLowerCase(source.email)}", "type": "CUSTOM", "updateOn": "CREATE", "pushStatus": "PUSH" })
+        json!({ "template": "${String.toLowerCase(source.email)}", "type": "CUSTOM", "updateOn": "CREATE", "pushStatus": "PUSH", "revealPassword": true })
     );
     assert_eq!(c.visibility["hide"]["web"], true);
     // What the API shows (updateOn beside the template) comes back unchanged.
