@@ -408,6 +408,14 @@ async fn a_profile_mapping_set_in_the_console_fills_the_jit_user() {
         );
         assert_eq!(idp["idhub"]["profileMapping"]["nickName"], "String.substringBefore(idpuser.email, \"@\")");
         assert!(idp["idhub"]["profileMapping"].get("title").is_none(), "an empty box is unmapped");
+        // an Okta client's PUT knows nothing of the idhub block: the mapping survives it
+        let mut okta_body = idp.clone();
+        okta_body.as_object_mut().unwrap().remove("idhub");
+        okta_body["name"] = json!("Partner (renamed)");
+        let (st, put) = call(s.api(Method::PUT, &format!("/api/v1/idps/{id}")).json(&okta_body)).await;
+        assert_eq!(st, StatusCode::OK, "{put}");
+        assert_eq!(put["name"], "Partner (renamed)");
+        assert_eq!(put["idhub"]["profileMapping"]["nickName"], "String.substringBefore(idpuser.email, \"@\")", "{put}");
         let (_, html, _) = b.get(&url).await;
         assert!(html.contains("id=\"idp-attr-code\"") && html.contains("value=\"idpuser.code\""), "{html}");
         // an attribute still mapped cannot be removed

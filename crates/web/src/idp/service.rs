@@ -167,10 +167,15 @@ pub async fn create(
     Ok(idp)
 }
 
-/// Replace an IdP's settings (the audience stays unless the body names one).
+/// Replace an IdP's settings (the audience stays unless the body names one). A body
+/// without the `idhub` block (an Okta client knows nothing of it) keeps the IdP's
+/// current one: its profile attributes and JIT mapping are not reset by a plain PUT.
 pub async fn update(state: &AppState, caller: &Caller<'_>, id: &str, mut body: Value, cert: Option<Certificate>) -> Result<Idp, ApiError> {
     let mut idp = load_idp(state, caller.org, id).await?;
     let current = settings_of(&idp)?;
+    if let (Some(o), Some(kept)) = (body.as_object_mut(), idp.config.get("idhub")) {
+        o.entry("idhub").or_insert_with(|| kept.clone());
+    }
     let settings = settings_for(state, caller, &mut body, cert, &current.audience).await?;
     idp.name = settings.name.clone();
     idp.config = settings.to_okta();
