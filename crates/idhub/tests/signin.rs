@@ -76,6 +76,20 @@ async fn sign_in_page_dashboard_and_sign_out() {
     assert_eq!(st, StatusCode::OK);
     assert_eq!(me["login"], "sarah@example.com");
     assert_eq!(me["amr"], json!(["pwd"]));
+    // signing in again in the same browser ends the session it held
+    let (cookie, token) = csrf(&s, &http).await;
+    let r = http
+        .post(format!("{}/login", s.base_url))
+        .header("Cookie", format!("{cookie}; {sid}"))
+        .form(&[("username", "sarah@example.com"), ("password", PW), ("csrf", &token), ("fromURI", "")])
+        .send()
+        .await
+        .unwrap();
+    let new_sid = set_cookie(&r, "idhub_sid").unwrap();
+    assert_ne!(new_sid, sid);
+    let r = http.get(format!("{}/app/UserHome", s.base_url)).header("Cookie", &sid).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "the replaced session no longer works");
+    let sid = new_sid;
     // sign out ends it
     let r = http.post(format!("{}/login/signout", s.base_url)).header("Cookie", &sid).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
@@ -83,7 +97,9 @@ async fn sign_in_page_dashboard_and_sign_out() {
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let (_, logs) = call(s.api(Method::GET, "/api/v1/logs?filter=eventType%20eq%20%22user.session.start%22")).await;
     let outcomes: Vec<&str> = logs.as_array().unwrap().iter().map(|e| e["outcome"]["result"].as_str().unwrap()).collect();
-    assert_eq!(outcomes, vec!["FAILURE", "SUCCESS"]);
+    assert_eq!(outcomes, vec!["FAILURE", "SUCCESS", "SUCCESS"]);
+    let (_, logs) = call(s.api(Method::GET, "/api/v1/logs?filter=eventType%20eq%20%22user.session.end%22")).await;
+    assert_eq!(logs.as_array().unwrap().len(), 2, "the replaced session and the signed-out one: {logs}");
 }
 
 #[tokio::test]

@@ -3,7 +3,7 @@
 
 use super::mfa::{self, VerifyFailure};
 use super::pages::TX_COOKIE;
-use super::session::start_session;
+use super::session::replace_session;
 use crate::html::{add_security_headers, cookie, csrf_ok, csrf_token, error_page, escape, page, set_cookie, CSRF_COOKIE};
 use crate::org::CurrentOrg;
 use crate::request::Client;
@@ -129,7 +129,7 @@ pub async fn mfa_submit(
         return expired(&org);
     };
     match mfa::verify(&state, &org, &user.user, mfa::Pending { secret: &secret, tx: &tx }, &factor, &form.code, &client.0).await {
-        Ok(Ok(())) => match start_session(&state, &org, &user, vec!["pwd".into(), "otp".into()], &client.0).await {
+        Ok(Ok(())) => match replace_session(&state, &org, &headers, &user, vec!["pwd".into(), "otp".into()], &client.0).await {
             Ok((_, session_cookie)) => {
                 let to = tx.from_uri.clone().unwrap_or_else(|| "/app/UserHome".into());
                 finish(

@@ -1,7 +1,7 @@
 //! Sign-in, sign-out, `sessionCookieRedirect` and the dashboard pages.
 
 use super::auth::{password_login, AuthFailure};
-use super::session::{clear_session_cookie, current_session, same_org_target, start_session, SignedIn};
+use super::session::{clear_session_cookie, current_session, end_session_of_request, replace_session, same_org_target, SignedIn};
 use crate::html::{add_security_headers, csrf_ok, csrf_token, error_page, escape, page, set_cookie, CSRF_COOKIE};
 use crate::org::CurrentOrg;
 use crate::request::Client;
@@ -10,7 +10,6 @@ use axum::extract::{Form, State};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use idhub_domain::event::{NewEvent, Party};
 use idhub_store::orgs::Org;
 use serde::Deserialize;
 use std::collections::HashMap;
@@ -133,7 +132,7 @@ pub async fn login_submit(
                 Err(e) => crate::error::ApiError::internal(e.to_string()).into_response(),
             }
         }
-        Ok(auth) => match start_session(&state, &org, &auth.user, vec!["pwd".into()], &client.0).await {
+        Ok(auth) => match replace_session(&state, &org, &headers, &auth.user, vec!["pwd".into()], &client.0).await {
             Ok((_, cookie)) => {
                 let to = same_org_target(&org, &form.from_uri).unwrap_or_else(|| "/app/UserHome".into());
                 with_headers(Redirect::to(&to).into_response(), vec![cookie])
@@ -162,19 +161,7 @@ async fn needs_mfa(state: &AppState, org: &Org, user: &idhub_domain::user::User)
 
 /// `GET|POST /login/signout`
 pub async fn signout(State(state): State<AppState>, CurrentOrg(org): CurrentOrg, client: Client, parts: Parts) -> Response {
-    if let Ok(Some(s)) = current_session(&state, &parts).await {
-        let u = &s.user.user;
-        let ev = NewEvent::success(
-            "user.session.end",
-            "User logout from Okta",
-            Party::new(u.id.0.clone(), "User", u.login(), u.display_name()),
-            vec![],
-            client.0,
-        );
-        if let Err(e) = state.store.delete_session(&org.id, &s.session.id, state.now(), &[ev]).await {
-            tracing::warn!("sign-out: {e}");
-        }
-    }
+    end_session_of_request(&state, &org, &parts.headers, &client.0).await;
     with_headers(Redirect::to("/login").into_response(), vec![clear_session_cookie(&org)])
 }
 
@@ -207,7 +194,7 @@ pub async fn session_cookie_redirect(State(state): State<AppState>, CurrentOrg(o
         Ok(u) if idhub_domain::lifecycle::can_authenticate(u.user.status) => u,
         _ => return with_headers(error_page(StatusCode::FORBIDDEN, &org.name, "Cannot sign in", "This account cannot sign in."), vec![]),
     };
-    match start_session(&state, &org, &user, amr, &client.0).await {
+    match replace_session(&state, &org, &parts.headers, &user, amr, &client.0).await {
         Ok((_, cookie)) => with_headers(Redirect::to(&to).into_response(), vec![cookie]),
         Err(e) => crate::error::ApiError::internal(e.to_string()).into_response(),
     }

@@ -6,7 +6,7 @@ use crate::org::CurrentOrg;
 use crate::AppState;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use axum::http::HeaderValue;
+use axum::http::{HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Redirect, Response};
 use idhub_domain::event::{ClientInfo, NewEvent, Party};
 use idhub_domain::lifecycle::can_authenticate;
@@ -56,6 +56,43 @@ pub async fn start_session(
     state.store.create_session(&session, &secret, client.ip_address.as_deref(), client.user_agent.as_deref(), &[ev]).await?;
     let cookie = set_cookie(SESSION_COOKIE, &secret, is_https(org), None);
     Ok((session, cookie))
+}
+
+/// A new sign-in in a browser that may already hold a session: the old one ends, the
+/// new one starts.
+pub async fn replace_session(
+    state: &AppState,
+    org: &Org,
+    headers: &HeaderMap,
+    user: &StoredUser,
+    amr: Vec<String>,
+    client: &ClientInfo,
+) -> Result<(Session, HeaderValue), StoreError> {
+    end_session_of_request(state, org, headers, client).await;
+    start_session(state, org, user, amr, client).await
+}
+
+/// End the session the request's cookie names, if it has one: at sign-out, and before a
+/// new sign-in in the same browser replaces it (the old session must not live on beside
+/// the new one, whoever signed in).
+pub async fn end_session_of_request(state: &AppState, org: &Org, headers: &HeaderMap, client: &ClientInfo) {
+    let Some(secret) = cookie(headers, SESSION_COOKIE).filter(|s| !s.is_empty() && s.len() <= 64) else {
+        return;
+    };
+    let Ok((session, user)) = state.store.session_with_user(&org.id, &secret, state.now()).await else {
+        return;
+    };
+    let u = &user.user;
+    let ev = NewEvent::success(
+        "user.session.end",
+        "User logout from Okta",
+        Party::new(u.id.0.clone(), "User", u.login(), u.display_name()),
+        vec![],
+        client.clone(),
+    );
+    if let Err(e) = state.store.delete_session(&org.id, &session.id, state.now(), &[ev]).await {
+        tracing::warn!("ending the previous session: {e}");
+    }
 }
 
 /// A `Set-Cookie` that removes the session cookie.
