@@ -2,7 +2,9 @@
 //! reader announces and a click focuses: a `<label for>` naming its id, a wrapping
 //! `<label>`, or `aria-label`/`aria-labelledby`. The pages are fetched as an administrator
 //! sees them, with an Org2Org app, a group, a person and an identity provider in place.
-//! The same pages seen by a read-only administrator offer no form that changes anything.
+//! Every form that posts carries the CSRF token, no page has inline script (the CSP
+//! forbids it), and the same pages seen by a read-only administrator offer no form that
+//! changes anything.
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
 mod common;
@@ -108,8 +110,16 @@ async fn every_console_field_has_a_label() {
         let (st, html, _) = b.get(page).await;
         assert_eq!(st, StatusCode::OK, "{page}");
         missing.extend(unlabelled(&html).into_iter().map(|t| format!("{page}: {t}")));
+        for form in html.split("<form").skip(1).map(|f| &f[..f.find("</form>").unwrap_or(f.len())]) {
+            if form[..form.find('>').unwrap_or(0)].contains("method=\"post\"") && !form.contains("name=\"csrf\"") {
+                missing.push(format!("{page}: a form without its CSRF token: <form{}", &form[..form.find('>').unwrap_or(0) + 1]));
+            }
+        }
+        let inline_script = html.split("<script").skip(1).any(|t| !t[..t.find('>').unwrap_or(0)].contains(" src="));
+        let handler = [" onclick=", " onload=", " onchange=", " onsubmit=", "javascript:"].iter().find(|h| html.contains(*h));
+        assert!(!inline_script && handler.is_none(), "{page}: inline script {handler:?}");
     }
-    assert!(missing.is_empty(), "fields without a label:\n{}", missing.join("\n"));
+    assert!(missing.is_empty(), "fields without a label or forms without the CSRF token:\n{}", missing.join("\n"));
 
     let mut viewer = signed_in_admin(&s, "viewer@example.com", "READ_ONLY_ADMIN").await;
     let mut writable = vec![];

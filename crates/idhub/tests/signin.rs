@@ -90,8 +90,18 @@ async fn sign_in_page_dashboard_and_sign_out() {
     let r = http.get(format!("{}/app/UserHome", s.base_url)).header("Cookie", &sid).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER, "the replaced session no longer works");
     let sid = new_sid;
-    // sign out ends it
+    // the Sign out form needs its CSRF token; then it ends the session
     let r = http.post(format!("{}/login/signout", s.base_url)).header("Cookie", &sid).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let r = http.get(format!("{}/app/UserHome", s.base_url)).header("Cookie", &sid).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK, "a refused sign-out changes nothing");
+    let r = http
+        .post(format!("{}/login/signout", s.base_url))
+        .header("Cookie", format!("{cookie}; {sid}"))
+        .form(&[("csrf", token.as_str())])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let r = http.get(format!("{}/app/UserHome", s.base_url)).header("Cookie", &sid).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER);

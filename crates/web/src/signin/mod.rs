@@ -19,7 +19,7 @@ pub fn router() -> Router<AppState> {
         .route("/login", get(pages::login_form).post(pages::login_submit))
         .route("/login/default", get(pages::login_form))
         .route("/login/mfa", get(mfa_pages::mfa_form).post(mfa_pages::mfa_submit))
-        .route("/login/signout", get(pages::signout).post(pages::signout))
+        .route("/login/signout", get(pages::signout).post(pages::signout_form))
         .route("/login/sessionCookieRedirect", get(pages::session_cookie_redirect))
         .route("/app/UserHome", get(pages::dashboard))
         .route("/enduser/settings", get(settings::settings))

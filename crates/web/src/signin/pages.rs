@@ -165,6 +165,31 @@ pub async fn signout(State(state): State<AppState>, CurrentOrg(org): CurrentOrg,
     with_headers(Redirect::to("/login").into_response(), vec![clear_session_cookie(&org)])
 }
 
+/// `POST /login/signout`: the Sign out buttons' form, which carries the CSRF token like
+/// every form. (`GET` stays, as Okta's sign-out link.)
+pub async fn signout_form(
+    state: State<AppState>,
+    current: CurrentOrg,
+    client: Client,
+    parts: Parts,
+    form: Result<Form<Vec<(String, String)>>, axum::extract::rejection::FormRejection>,
+) -> Response {
+    let form = form.map(|f| f.0).unwrap_or_default();
+    let submitted = form.iter().find(|(k, _)| k == "csrf").map(|(_, v)| v.as_str());
+    if !csrf_ok(&parts.headers, submitted) {
+        return with_headers(
+            error_page(
+                StatusCode::FORBIDDEN,
+                &current.0.name,
+                "Request refused",
+                "The form has expired or did not come from this site. Go back, reload the page and try again.",
+            ),
+            vec![],
+        );
+    }
+    signout(state, current, client, parts).await
+}
+
 /// `GET /login/sessionCookieRedirect?token=…&redirectUrl=…`: trade a one-time session
 /// token (from `/api/v1/authn`) for a session cookie, then continue to a same-org URL.
 pub async fn session_cookie_redirect(State(state): State<AppState>, CurrentOrg(org): CurrentOrg, client: Client, parts: Parts) -> Response {
@@ -201,9 +226,10 @@ pub async fn session_cookie_redirect(State(state): State<AppState>, CurrentOrg(o
 }
 
 /// `GET /app/UserHome`: the end user's dashboard of app tiles.
-pub async fn dashboard(State(state): State<AppState>, signed_in: SignedIn) -> Response {
+pub async fn dashboard(State(state): State<AppState>, signed_in: SignedIn, headers: HeaderMap) -> Response {
     let u = &signed_in.user.user;
     let org = &signed_in.org;
+    let (csrf, new_csrf) = csrf_token(&headers);
     let apps = match state.store.apps_for_user(&org.id, u.id.as_str(), true).await {
         Ok(a) => a,
         Err(e) => return crate::error::ApiError::internal(e.to_string()).into_response(),
@@ -230,10 +256,12 @@ pub async fn dashboard(State(state): State<AppState>, signed_in: SignedIn) -> Re
     let admin = format!("<p><a href=\"/enduser/settings\" id=\"settings-link\">Settings</a></p>{admin}");
     let body = format!(
         "<section class=\"card\"><h1>My Apps</h1><p>Signed in as <strong id=\"current-user\">{}</strong></p>{list}{admin}\
-<form method=\"post\" action=\"/login/signout\"><button type=\"submit\">Sign out</button></form></section>",
-        escape(u.login())
+<form method=\"post\" action=\"/login/signout\"><input type=\"hidden\" name=\"csrf\" value=\"{}\"><button type=\"submit\" id=\"sign-out\">Sign out</button></form></section>",
+        escape(u.login()),
+        escape(&csrf)
     );
-    with_headers(page("My Apps", &org.name, &body).into_response(), vec![])
+    let cookies = if new_csrf { vec![set_cookie(CSRF_COOKIE, &csrf, secure(org), None)] } else { vec![] };
+    with_headers(page("My Apps", &org.name, &body).into_response(), cookies)
 }
 
 /// `GET /static/idhub.css`
