@@ -184,6 +184,14 @@ async fn tokens_are_shown_once_and_read_only_admins_change_nothing() {
     let (_, html, _) = b.get("/admin/access/api/tokens").await;
     assert!(!html.contains(&token));
     assert!(html.contains("Org2Org provisioning"));
+    // the rotation period: validated next to the field, then saved
+    let (st, html, _) = b.post("/admin/access/api/tokens/rotation", &[("rotationDays", "0")]).await;
+    assert_eq!(st, StatusCode::BAD_REQUEST);
+    assert!(html.contains("id=\"rotation-days-error\""), "{html}");
+    let (st, _, _) = b.post("/admin/access/api/tokens/rotation", &[("rotationDays", "30")]).await;
+    assert_eq!(st, StatusCode::SEE_OTHER);
+    let (_, html, _) = b.get("/admin/access/api/tokens").await;
+    assert!(html.contains("name=\"rotationDays\" type=\"number\" min=\"1\" max=\"3650\" required value=\"30\""), "{html}");
     // read-only
     let mut v = Browser::new(&s);
     v.sign_in("viewer@example.com").await;
@@ -193,6 +201,8 @@ async fn tokens_are_shown_once_and_read_only_admins_change_nothing() {
     let (st, _, _) = v.post("/admin/groups", &[("name", "Sneaky")]).await;
     assert_eq!(st, StatusCode::FORBIDDEN);
     let (st, _, _) = v.post("/admin/access/api/tokens", &[("name", "Sneaky")]).await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    let (st, _, _) = v.post("/admin/access/api/tokens/rotation", &[("rotationDays", "1")]).await;
     assert_eq!(st, StatusCode::FORBIDDEN);
     let (_, groups) = call(s.api(Method::GET, "/api/v1/groups?q=Sneaky")).await;
     assert_eq!(groups.as_array().unwrap().len(), 0);

@@ -57,6 +57,7 @@ pub fn router() -> Router<AppState> {
         .route("/admin/group/{id}/members/{user}/remove", post(groups::remove_member))
         .route("/admin/group/{id}/delete", post(groups::delete))
         .route("/admin/access/api/tokens", get(security::tokens).post(security::create_token))
+        .route("/admin/access/api/tokens/rotation", post(security::save_rotation))
         .route("/admin/access/api/tokens/{id}/revoke", post(security::revoke_token))
         .route("/admin/access/authenticators", get(security::authenticators).post(security::save_authenticators))
         .route("/admin/search", get(search::search))

@@ -18,9 +18,14 @@ use serde_json::{json, Value};
 
 const DAY_MS: Millis = 24 * 3600 * 1000;
 
+/// The org's API token rotation period in days (the seeds' "Rotate API tokens regularly").
+pub fn rotation_days(org_settings: &Value) -> i64 {
+    org_settings.get("tokenRotationDays").and_then(Value::as_i64).unwrap_or(90)
+}
+
 /// Tokens unused for 30 days, or older than the org's rotation period, deserve a look.
 pub fn token_warning(org_settings: &Value, t: &ApiToken, now: Millis) -> Option<String> {
-    let rotation_days = org_settings.get("tokenRotationDays").and_then(Value::as_i64).unwrap_or(90);
+    let rotation_days = rotation_days(org_settings);
     if now - t.created > rotation_days * DAY_MS {
         return Some(format!("older than the {rotation_days}-day rotation period: rotate it"));
     }
@@ -44,7 +49,7 @@ async fn tokens_page(state: &AppState, admin: &Admin, extra: Value, status: Stat
             })
         })
         .collect();
-    let mut ctx = json!({ "tokens": tokens });
+    let mut ctx = json!({ "tokens": tokens, "rotation_days": rotation_days(&admin.org().settings) });
     if let (Some(o), Some(e)) = (ctx.as_object_mut(), extra.as_object()) {
         o.extend(e.clone());
     }
@@ -54,6 +59,38 @@ async fn tokens_page(state: &AppState, admin: &Admin, extra: Value, status: Stat
 /// `GET /admin/access/api/tokens`
 pub async fn tokens(State(state): State<AppState>, admin: Admin, params: Params) -> Response {
     tokens_page(&state, &admin, json!({ "notice": notice(&params) }), StatusCode::OK).await
+}
+
+/// `POST /admin/access/api/tokens/rotation`: the rotation period after which the
+/// dashboard and this page flag a token (1 to 3650 days).
+pub async fn save_rotation(State(state): State<AppState>, WriteForm { admin, form }: WriteForm) -> Response {
+    let days = match field(&form, "rotationDays").map(str::trim).and_then(|d| d.parse::<i64>().ok()) {
+        Some(d) if (1..=3650).contains(&d) => d,
+        _ => {
+            let extra = json!({ "rotation_error": "Enter a whole number of days from 1 to 3650." });
+            return tokens_page(&state, &admin, extra, StatusCode::BAD_REQUEST).await;
+        }
+    };
+    let mut settings = admin.org().settings.clone();
+    if !settings.is_object() {
+        settings = json!({});
+    }
+    settings["tokenRotationDays"] = json!(days);
+    let actor = admin.actor();
+    let ev = NewEvent::success(
+        "system.org.update",
+        "Update API token rotation period",
+        actor.party,
+        vec![Party::new(admin.org().id.as_str(), "Org", &admin.org().name, &admin.org().name)],
+        actor.client,
+    );
+    match state.store.update_org_settings(&admin.org().id, &settings, state.now(), &[ev]).await {
+        Ok(()) => {
+            state.orgs.invalidate(&admin.org().host);
+            done("/admin/access/api/tokens", "Rotation period saved.")
+        }
+        Err(e) => super::page_error(&admin, StatusCode::INTERNAL_SERVER_ERROR, "Failed", &ApiError::from(e).summary),
+    }
 }
 
 /// `POST /admin/access/api/tokens`: the new token is in this response only.
@@ -158,5 +195,34 @@ pub async fn save_authenticators(State(state): State<AppState>, WriteForm { admi
             done("/admin/access/authenticators", "Sign-on policy saved.")
         }
         Err(e) => super::page_error(&admin, StatusCode::INTERNAL_SERVER_ERROR, "Failed", &ApiError::from(e).summary),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use idhub_domain::ids::{OrgId, TokenId};
+    use idhub_domain::user::AdminRole;
+
+    #[test]
+    fn tokens_are_flagged_past_the_rotation_period_or_when_unused() {
+        let t = |created: Millis, last_used: Option<Millis>| ApiToken {
+            id: TokenId("00T1".into()),
+            org_id: OrgId("org".into()),
+            name: "n".into(),
+            token_window: "00ab".into(),
+            user_id: None,
+            role: AdminRole::SuperAdmin,
+            created,
+            last_used,
+            expires: None,
+        };
+        let now = 400 * DAY_MS;
+        let default = json!({});
+        let short = json!({ "tokenRotationDays": 10 });
+        assert_eq!(token_warning(&default, &t(now - 5 * DAY_MS, Some(now)), now), None);
+        assert!(token_warning(&short, &t(now - 11 * DAY_MS, Some(now)), now).unwrap().contains("10-day rotation period"));
+        assert!(token_warning(&default, &t(now - 91 * DAY_MS, Some(now)), now).unwrap().contains("90-day"));
+        assert!(token_warning(&default, &t(now - 40 * DAY_MS, Some(now - 31 * DAY_MS)), now).unwrap().contains("unused for 30 days"));
     }
 }
