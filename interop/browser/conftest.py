@@ -13,6 +13,7 @@ import pytest
 import requests
 
 from dropbox_sp import DropboxSP
+from hub_relay import HubRelay
 from steps import PASSWORD
 from webdriver import Browser
 
@@ -89,9 +90,22 @@ def dropbox():
 
 
 @pytest.fixture(scope="session")
+def hub_relay(orgs):
+    """The hub's API behind a relay on 127.0.0.6 that the test can take down (hub_relay.py)."""
+    relay = HubRelay("127.0.0.6", orgs["hub"].base)
+    yield relay
+    relay.close()
+
+
+@pytest.fixture(scope="session")
 def artifacts():
+    """The backend's screenshot folder, emptied of earlier runs' screenshots and driver
+    logs at session start: what it holds is always from this run."""
     path = os.environ.get("IDHUB_BROWSER_ARTIFACTS") or os.path.join(ROOT, "target", "browser-artifacts", BACKEND)
     os.makedirs(path, exist_ok=True)
+    for name in os.listdir(path):
+        if name.endswith(".png") or (name.startswith("chromedriver-") and name.endswith(".log")):
+            os.remove(os.path.join(path, name))
     return path
 
 

@@ -23,6 +23,14 @@ signing key is refused until Dropbox is given the new certificate. After it: the
 Log's time range and an event's detail, and a push that fails because the hub revoked the
 spoke's token, shown in Tasks with the hub's answer and retried once the token is replaced.
 On every screen the seeds describe, the fields they name are checked to be there.
+
+Along the way, the screens the seeds show beside the setup: the Sign On tab's More
+details, Disable Force Authentication, Password reveal and Dropbox's Silent Provisioning;
+the Assignments tab's SELF SERVICE panel (Requests refused until Applications > Self
+Service is on) and Convert assignments; the top bar's search; a group renamed in the spoke
+and followed by its pushed copy in the hub; the IdP's profile mappings and the Expression
+Language Reference; the routing rule sending Sarah from the hub's sign-in page to Org1;
+and Tasks: a push dismissed, and one shown In progress while the hub is unreachable.
 """
 
 import time
@@ -73,7 +81,7 @@ def download(b, css):
     return got[1]
 
 
-def test_org2org_seed_walkthrough(orgs, browser, dropbox):
+def test_org2org_seed_walkthrough(orgs, browser, dropbox, hub_relay):
     spoke, hub = orgs["spoke"], orgs["hub"]
     started = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - 5))
 
@@ -108,12 +116,21 @@ def test_org2org_seed_walkthrough(orgs, browser, dropbox):
     # Sign On: the Sign-on URL and the signing certificate go to Dropbox's admin console
     h.click("#tab-signon")
     h.find("#view-setup-instructions")
-    assert_names(h, ["Sign-on URL", "Signing Certificate", "View Setup Instructions", "Application username format", "Update application username on"])
-    # Advanced Sign-On Settings: Username Okta username, updated on Create and update
+    assert_names(h, ["Sign-on URL", "Signing Certificate", "View Setup Instructions", "More details", "Issuer URI",
+                     "Default Relay State", "Disable Force Authentication", "Never prompt user to re-authenticate",
+                     "Advanced Sign-on Settings", "Silent Provisioning", "Credentials Details", "Application username format",
+                     "Update application username on", "Password reveal", "Allow users to securely see their password"])
+    assert h.selected("#credentials-revealPassword"), "Password reveal is on by default, as the seeds show it"
+    # Advanced Sign-On Settings: Silent Provisioning Enabled; Username Okta username, updated on Create and update
+    h.check("#settings-idhub-silentProvisioning")
     h.choose("#credentials-userNameTemplate-template", "${source.login}")
     h.choose("#credentials-updateOn", "CREATE_AND_UPDATE")
     h.click("#save-signon")
     assert h.value("#credentials-userNameTemplate-template") == "${source.login}"
+    assert h.selected("#settings-idhub-silentProvisioning")
+    saved = hub.api("GET", f"/api/v1/apps/{dropbox_id}").json()
+    assert saved["settings"]["idhub"]["silentProvisioning"] is True, saved["settings"]
+    assert saved["credentials"]["revealPassword"] is True
     dropbox_sso, dropbox_issuer = h.text("#sso-url").strip(), h.text("#issuer-uri").strip()
     assert dropbox_sso.startswith(f"{hub.base}/app/dropbox_for_business/{dropbox_id}/sso/saml")
     dropbox_cert = download(h, "#download-cert")
@@ -163,6 +180,10 @@ def test_org2org_seed_walkthrough(orgs, browser, dropbox):
 
     # Sign On: setup instructions, metadata and certificate, Hub ACS URL and Audience URI
     s.click("#tab-signon")
+    assert_names(s, ["View Setup Instructions", "More details", "Sign-on URL", "Issuer URI", "Signing Certificate",
+                     "Default Relay State", "Disable Force Authentication", "Never prompt user to re-authenticate",
+                     "Advanced Sign-on Settings", "Hub ACS URL", "Audience URI", "Credentials Details", "Password reveal"])
+    assert not s.selected("#settings-signOn-honorForceAuthn"), "Disable Force Authentication: unchecked, as the seeds show it"
     assert s.value("#settings-app-acsUrl") == hub_acs
     assert s.value("#settings-app-audRestriction") == audience
     assert s.attribute("#view-setup-instructions", "href").endswith(f"/app/okta_org2org/{app_id}/setup/help/SAML_2_0/instructions")
@@ -181,6 +202,9 @@ def test_org2org_seed_walkthrough(orgs, browser, dropbox):
     h.screenshot("identity-providers")
     h.click("#add-idp")
     assert h.selected("#idp-type-saml2"), "SAML 2.0 IdP is the type to select"
+    assert_names(h, ["Add identity provider", "SAML 2.0 IdP"])
+    assert all(h.attribute(f"#{t}", "disabled") for t in h.execute(
+        "return [...document.querySelectorAll('#idp-types input[type=radio]')].map(e => e.id).filter(i => i != 'idp-type-saml2')"))
     h.screenshot("add-identity-provider-type")
     h.click("#idp-type-next")
     h.fill("#idp-name", "Org1")
@@ -217,9 +241,26 @@ def test_org2org_seed_walkthrough(orgs, browser, dropbox):
     idp = hub.api("GET", "/api/v1/idps").json()[0]
     assert idp["policy"]["provisioning"]["action"] == "AUTO" and idp["policy"]["accountLink"]["action"] == "AUTO"
     assert idp["protocol"]["credentials"]["trust"]["issuer"] == spoke_issuer
+    assert_names(h, ["Edit profile and mappings"])
     h.click("#edit-mappings")
     assert h.value("#map-firstName") == "idpuser.firstName"
     h.screenshot("idp-profile-mappings")
+    # an expression outside the language is refused next to its field; a good one is kept
+    h.fill("#map-lastName", "String.shout(idpuser.lastName)")
+    h.click("#save-mappings")
+    assert h.exists("#map-lastName-error"), h.text("#mappings")
+    assert h.value("#map-lastName") == "String.shout(idpuser.lastName)", "what was typed is kept"
+    h.screenshot("idp-profile-mappings-refused")
+    h.fill("#map-lastName", 'idpuser.lastName ?: "Unknown"')
+    h.click("#save-mappings")
+    assert "Profile and mappings saved." in h.text("[role=status]")
+    assert h.value("#map-lastName") == 'idpuser.lastName ?: "Unknown"'
+    # the Expression Language Reference the IdP username and the mappings link to
+    assert h.attribute("#el-reference", "href").endswith("/admin/help/expression-language")
+    h.get(f"{hub.base}/admin/help/expression-language")
+    assert h.text("main h1") == "Expression Language Reference"
+    assert_names(h, ["Variables", "idpuser.subjectNameId", "String.substringBefore"])
+    h.screenshot("expression-language-reference")
 
     # --- Org1 (spoke): the hub's ACS URL and Audience URI in Advanced Sign-on Settings ---
     s.get(f"{spoke.base}/admin/app/{app_id}/signon")
@@ -246,6 +287,8 @@ def test_org2org_seed_walkthrough(orgs, browser, dropbox):
 
     # Provisioning > Integration: a wrong token is refused with what the hub answered
     s.get(f"{spoke.base}/admin/app/{app_id}/provisioning")
+    assert_names(s, ["Provisioning is not configured", "Configure API Integration"])
+    assert not s.exists("#baseUrl"), "the form opens with Configure API Integration"
     s.screenshot("provisioning-not-configured")
     s.click("#configure-api-integration")
     s.check("#enabled")
@@ -269,7 +312,9 @@ def test_org2org_seed_walkthrough(orgs, browser, dropbox):
     assert s.text("#integration-status") == "Enabled"
     # To App: read-only until Edit
     assert not s.exists("#save-to-app")
+    assert all(s.attribute(f"#feature-{f}", "disabled") for f in ("create", "update", "deactivate", "password"))
     s.click("#edit-to-app")
+    assert s.exists("#cancel-to-app") and not s.attribute("#feature-create", "disabled")
     for f in ("create", "update", "deactivate"):
         s.check(f"#feature-{f}")
     s.check("#feature-password", False)
@@ -309,7 +354,47 @@ def test_org2org_seed_walkthrough(orgs, browser, dropbox):
     s.click("#assign-menu", nav=False)
     s.click("#assign-groups", nav=False)
     assert s.text(f"#assigned-{gid}") == "Assigned"
+    assert_names(s, ["Assign", "Convert assignments", "People", "Groups", "SELF SERVICE",
+                     "You need to enable self service for org managed apps before you can use self service for this app.",
+                     "Go to self service settings", "Requests", "Edit"])
+    assert s.text("#self-service-requests") == "Disabled"
     s.screenshot("assignments")
+
+    # SELF SERVICE > Edit: Requests are refused while the org setting is off, next to the field
+    s.click("#edit-self-service", nav=False)
+    s.check("#self-service-requests-enabled")
+    s.click("#save-self-service")
+    assert "self service" in s.text("#self-service-requests-error").lower(), s.text("#self-service")
+    assert s.attribute("#self-service-requests-enabled", "aria-invalid") == "true"
+    s.screenshot("self-service-requests-refused")
+    assert not spoke.api("GET", f"/api/v1/apps/{app_id}").json().get("accessibility", {}).get("selfService")
+    # Applications > Self Service: enable it for org managed apps; then Requests can be turned on
+    s.click("#go-to-self-service-settings")
+    assert s.text("#self-service-status") == "Disabled"
+    assert_names(s, ["Self Service", "Org managed apps", "Enable self service for org managed apps"])
+    s.check("#orgManagedApps")
+    s.screenshot("applications-self-service")
+    s.click("#save-self-service-settings")
+    assert s.text("#self-service-status") == "Enabled"
+    s.get(f"{spoke.base}/admin/app/{app_id}/assignments")
+    assert not s.exists("#self-service-org-off")
+    s.click("#edit-self-service", nav=False)
+    s.check("#self-service-requests-enabled")
+    s.click("#save-self-service")
+    assert not s.exists("#self-service-requests-error")
+    assert s.text("#self-service-requests") == "Enabled"
+    s.screenshot("self-service-requests-enabled")
+    assert spoke.api("GET", f"/api/v1/apps/{app_id}").json()["accessibility"]["selfService"] is True
+
+    # the top bar's "Search for people, apps and groups" finds Sarah, the app and the group
+    for q, section, found in (("Sarah", "people", "Sarah Lee"), ("Okta Org2Org", "apps", "Okta Org2Org"), ("Contractors", "groups", "Contractors")):
+        s.fill("#global-search", q)
+        s.click("#global-search-submit")
+        assert s.value("#search-q") == q
+        assert found in s.text(f"#results-{section}"), s.text("main")
+        s.screenshot(f"search-{section}")
+    s.click("#results-groups a[href^='/admin/group/']")
+    assert "sarah@org1.example" in s.text("#members"), "the result leads to the group"
 
     # the same page at a phone's width
     s.resize(390, 844)
@@ -370,6 +455,21 @@ def test_org2org_seed_walkthrough(orgs, browser, dropbox):
     assert "pat@org2.example" in s.text("#assigned-people")
     s.screenshot("assignments-after-import")
 
+    # Assignments > Convert assignments: Sarah, assigned through Contractors, individually
+    sarah_id = spoke.api("GET", "/api/v1/users/sarah@org1.example").json()["id"]
+    assert s.text(f"#assignment-{sarah_id} .type") == "Group: Contractors"
+    s.click("#convert-assignments", nav=False)
+    assert "group-based assignment" in s.text("main")
+    s.screenshot("convert-assignments-confirm")
+    s.click("#confirm-convert-assignments")
+    assert "converted to individual assignments" in s.text("[role=status]")
+    assert s.text(f"#assignment-{sarah_id} .type") == "Individual", s.text("#assigned-people")
+    assert "Contractors" in s.text("#assigned-groups"), "the group assignment stays"
+    assert s.exists(f"#remove-person-{sarah_id}")
+    s.screenshot("assignments-converted")
+    r = spoke.api("GET", f"/api/v1/apps/{app_id}/users/{sarah_id}").json()
+    assert r.get("scope") == "USER", r
+
     # --- Push Groups: Contractors to the hub, with Sarah --------------------------------
     s.get(f"{spoke.base}/admin/app/{app_id}/push-groups")
     s.click("#push-by-name", nav=False)
@@ -410,6 +510,25 @@ def test_org2org_seed_walkthrough(orgs, browser, dropbox):
     assert "Contractors" in h.text("#assigned-groups")
     h.screenshot("dropbox-assignments")
 
+    # --- Org1 (spoke): Directory > Groups > Contractors > Edit; the pushed group follows ---
+    s.get(f"{spoke.base}/admin/group/{gid}")
+    s.click("#edit-group", nav=False)
+    assert s.value("#group-name") == "Contractors"
+    s.fill("#group-name", "")
+    s.click("#save-group", nav=False)  # the browser's own check: the name is required
+    assert s.exists("#group-name:invalid")
+    s.fill("#group-name", "Contractors EMEA")
+    s.fill("#group-description", "Contractors in Europe")
+    s.screenshot("group-edit")
+    s.click("#save-group")
+    assert s.text("main h1") == "Contractors EMEA"
+    s.screenshot("group-renamed")
+    wait_until("the hub's pushed group renamed",
+               lambda: hub.api("GET", f"/api/v1/groups/{hub_gid}").json()["profile"]["name"] == "Contractors EMEA")
+    h.get(f"{hub.base}/admin/group/{hub_gid}")
+    assert h.text("main h1") == "Contractors EMEA"
+    h.screenshot("hub-group-renamed")
+
     # --- Sarah: the Org2Org tile signs her in to the hub ---------------------------------
     u.get(f"{spoke.base}/app/UserHome")
     u.click(f"#tile-{app_id}")
@@ -448,6 +567,17 @@ def test_org2org_seed_walkthrough(orgs, browser, dropbox):
     h.get(f"{hub.base}/admin/idp/{idp['id']}")
     assert "sarah@org1.example" in h.text("#idp-users")
     h.screenshot("idp-linked-users")
+
+    # --- the routing rule at work: on the hub's own sign-in page, Sarah's username goes to Org1
+    u.get(f"{hub.base}/login/signout")
+    u.find("#signin-submit")
+    assert u.text("a.idp") == "Sign in with Org1"
+    u.fill("#username", "sarah@org1.example")
+    u.screenshot("hub-sign-in-page")
+    u.click("#signin-submit")
+    wait_for_url(u, f"{hub.base}/app/UserHome")
+    assert u.text("#current-user") == "sarah@org1.example", "signed in by Org1, no hub password asked"
+    u.screenshot("hub-signed-in-by-routing-rule")
 
     # --- a refused sign-in: the IdP deactivated, the page names the reason ----------------
     h.get(f"{hub.base}/admin/access/identity-providers")
@@ -491,38 +621,80 @@ def test_org2org_seed_walkthrough(orgs, browser, dropbox):
     s.fill("#lastName", "Lee-Park")
     s.click("#save-profile")
     assert "Profile saved." in s.text("[role=status]")
+    # Pat (imported from the hub) changes too: that push is to be dismissed
+    pat_id = spoke.api("GET", "/api/v1/users/pat@org2.example").json()["id"]
+    s.get(f"{spoke.base}/admin/user/{pat_id}")
+    s.fill("#lastName", "Partner-Dismissed")
+    s.click("#save-profile")
+    assert "Profile saved." in s.text("[role=status]")
 
-    def failed_task():
-        s.get(f"{spoke.base}/admin/tasks")
-        return s.exists("#tasks") and s.execute(
-            "const r = [...document.querySelectorAll('#tasks tbody tr')].find(r => r.querySelector('.reason').textContent.includes('401'));"
-            "return r ? r.querySelector('button[id^=retry-]').id.replace('retry-', '') : null"
-        )
+    def failed_task(user_id):
+        def find():
+            s.get(f"{spoke.base}/admin/tasks")
+            return s.exists("#tasks") and s.execute(
+                "const r = [...document.querySelectorAll('#tasks tbody tr')].find(r => r.querySelector('.reason').textContent.includes('401')"
+                " && r.querySelector(`a[href='/admin/user/${arguments[0]}']`));"
+                "return r ? r.querySelector('button[id^=retry-]').id.replace('retry-', '') : null", user_id)
+        return find
 
-    task = wait_until("the failed push in Tasks", failed_task)
+    task = wait_until("Sarah's failed push in Tasks", failed_task(sarah_id))
+    pat_task = wait_until("Pat's failed push in Tasks", failed_task(pat_id))
     s.screenshot("tasks-failed-push")
     s.get(f"{spoke.base}/admin/dashboard")
-    assert int(s.text("#count-tasks")) >= 1
+    assert int(s.text("#count-tasks")) >= 2
     s.screenshot("dashboard-open-task")
+
+    # Dismiss, after a confirmation: Pat's change is not pushed, the hub keeps his name
+    s.get(f"{spoke.base}/admin/tasks")
+    s.click(f"#dismiss-open-{pat_task}", nav=False)
+    assert "not retried" in s.text(f"#dismiss-open-{pat_task} + form")
+    s.screenshot("tasks-dismiss-confirm")
+    s.click(f"#dismiss-{pat_task}")
+    assert "Task dismissed." in s.text("[role=status]")
+    assert not s.exists(f"#dismiss-open-{pat_task}") and s.exists(f"#retry-{task}")
+    assert hub.api("GET", "/api/v1/users/pat@org2.example").json()["profile"]["lastName"] == "Partner"
+
+    # a new token, given to the spoke through a relay (hub_relay.py) that can take the hub away
     h.get(f"{hub.base}/admin/access/api/tokens")
     h.click("#create-token", nav=False)
     h.fill("#token-name", "Org2Org provisioning (rotated)")
     h.click("#save-token")
     token = h.text("#new-token").strip()
-    s.get(f"{spoke.base}/admin/app/{app_id}/provisioning")
-    s.fill("#token", token)
-    s.click("#test-api-credentials")
-    assert "verified successfully" in s.text("#test-result")
-    s.click("#save-integration")
-    assert "API integration enabled." in s.text("[role=status]")
+
+    def integrate(base_url):
+        s.get(f"{spoke.base}/admin/app/{app_id}/provisioning")
+        s.fill("#baseUrl", base_url)
+        s.fill("#token", token)
+        s.click("#test-api-credentials")
+        assert "verified successfully" in s.text("#test-result")
+        s.click("#save-integration")
+        assert "API integration enabled." in s.text("[role=status]")
+
+    integrate(hub_relay.base)
+    # the hub unreachable: the retried push waits and is retried, shown In progress
+    hub_relay.down()
     s.get(f"{spoke.base}/admin/tasks")
+    assert s.exists("#nothing-running")
     s.click(f"#retry-{task}")
     assert "Task queued again." in s.text("[role=status]")
+
+    def in_progress():
+        s.get(f"{spoke.base}/admin/tasks")
+        return s.exists("#in-progress") and s.text("#in-progress tbody")
+
+    row = wait_until("the push In progress", in_progress, timeout=10)
+    assert "Okta Org2Org" in row and "Provisioning to App" in row, row
+    assert not s.exists(f"#retry-{task}"), "a task under way is not offered for retry"
+    s.screenshot("tasks-in-progress")
+    assert hub.api("GET", "/api/v1/users/sarah@org1.example").json()["profile"]["lastName"] == "Lee"
+    # the hub back: the push goes through on its next attempt (backoff 1 s, 2 s, 4 s…)
+    hub_relay.up()
     wait_until("the retried push in the hub",
                lambda: hub.api("GET", "/api/v1/users/sarah@org1.example").json()["profile"]["lastName"] == "Lee-Park")
-    s.get(f"{spoke.base}/admin/tasks")
+    wait_until("nothing in progress", lambda: s.get(f"{spoke.base}/admin/tasks") or s.exists("#nothing-running"), timeout=10)
     assert not s.exists(f"#retry-{task}")
     s.screenshot("tasks-after-retry")
+    integrate(hub.base)
 
 
 def test_read_only_admin_and_plain_user_are_refused(orgs, browser):
@@ -598,7 +770,8 @@ def test_end_user_mfa_settings_and_error_pages(orgs, browser):
     everyone on Security > Authenticators; Mia enrolls, changes her password on Settings
     and answers the challenge at her next sign-in; an app she is not assigned to says so;
     Lou locks his account with wrong passwords and the admin unlocks it; Mia's factor is
-    reset from her person page."""
+    reset from her person page. Sam replaces his authenticator (the old one's codes stop
+    working) and may not remove it while the policy requires it."""
     lab = orgs["lab"]
     ids = {login: lab.person(login, first, "Lab") for login, first in
            (("mia@lab.example", "Mia"), ("lou@lab.example", "Lou"), ("dee@lab.example", "Dee"), ("sam@lab.example", "Sam"))}
@@ -648,6 +821,38 @@ def test_end_user_mfa_settings_and_error_pages(orgs, browser):
     a.screenshot("authenticators")
     a.click("#save-policy")
     assert a.value("#mfa") == "ALWAYS" and a.value("#maxAttempts") == "3"
+
+    # Sam, on a new phone: Replace authenticator (the old one works until the new one is verified)
+    sam.get(f"{lab.base}/enduser/settings")
+    assert sam.text("#totp-setup-start") == "Replace authenticator"
+    if sam.exists("#setup-current"):
+        sam.fill("#setup-current", PASSWORD)
+    sam.click("#totp-setup-start")
+    assert "keeps working until this one is verified" in sam.text("#totp-setup")
+    new_uri = sam.attribute("#totp-uri", "href")
+    assert new_uri != sam_uri
+    sam.screenshot("settings-mfa-replace-390px")
+    sam.fill("#totp-code", totp(new_uri))
+    sam.click("#totp-activate")
+    sam.find("#settings-notice")
+    # Remove: refused while the sign-on policy requires extra verification, said next to the field
+    sam.click("#totp-remove-open", nav=False)
+    if sam.exists("#remove-current"):
+        sam.fill("#remove-current", PASSWORD)
+    sam.click("#totp-remove")
+    assert "requires extra verification" in sam.text("#remove-current-error")
+    assert "not set up" not in sam.text("#mfa-status")
+    sam.screenshot("settings-mfa-remove-refused-390px")
+    # at the next sign-in the replaced authenticator's code is refused, the new one's accepted
+    sam.get(f"{lab.base}/login/signout")
+    sign_in_to_factor(sam, lab, "sam@lab.example")
+    sam.fill("#code", totp(sam_uri, step_offset=1))
+    sam.click("#mfa-submit")
+    assert sam.exists("p.error[role=alert]") and not sam.exists("#current-user"), "the old authenticator no longer works"
+    sam.screenshot("mfa-challenge-old-authenticator-refused-390px")
+    sam.fill("#code", totp(new_uri, step_offset=1))
+    sam.click("#mfa-submit")
+    assert sam.text("#current-user") == "sam@lab.example"
 
     # Mia: enrollment at her first sign-in, a wrong code refused next to the field
     m = browser("mia")

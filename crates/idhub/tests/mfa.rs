@@ -277,7 +277,9 @@ async fn the_settings_page_sets_up_replaces_and_removes_the_authenticator() {
         let remove = |pw: &str| post("remove", vec![("csrf", csrf.clone()), ("current", pw.to_string())]);
         let r = remove(PW).await.unwrap();
         assert_eq!(r.status(), StatusCode::CONFLICT);
-        assert!(r.text().await.unwrap().contains("id=\"remove-current-error\""));
+        let page = r.text().await.unwrap();
+        assert!(page.contains("id=\"remove-current-error\""));
+        assert!(page.contains("<details open><summary id=\"totp-remove-open\">"), "the refusal is shown, not folded away: {page}");
         set_policy(&s, json!({"mfa": "OFF"})).await;
         assert_eq!(remove("wrong").await.unwrap().status(), StatusCode::BAD_REQUEST);
         assert_eq!(factors().await.len(), 1);

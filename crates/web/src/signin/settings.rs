@@ -93,8 +93,10 @@ fn render(view: View<'_>, s: &SignedIn, headers: &HeaderMap, totp: bool, status:
             );
             let remove_form = if totp {
                 format!(
-                    "<details><summary id=\"totp-remove-open\">Remove</summary><form method=\"post\" action=\"/enduser/settings/mfa/remove\">{csrf_input}\
+                    "<details{}><summary id=\"totp-remove-open\">Remove</summary><form method=\"post\" action=\"/enduser/settings/mfa/remove\">{csrf_input}\
 <p>You will no longer be asked for a code from this authenticator.</p>{}<button type=\"submit\" class=\"danger\" id=\"totp-remove\">Remove authenticator</button></form></details>",
+                    // a refusal is read where it was asked, not behind a closed disclosure
+                    if matches!(view.error, Some(("remove-current", _))) { " open" } else { "" },
                     reauth("remove-current")
                 )
             } else {
