@@ -68,6 +68,14 @@ async fn global_search_finds_this_orgs_people_apps_and_groups_only() {
     assert!(!html.contains(og["id"].as_str().unwrap()) && !html.contains("Contractors elsewhere"));
     let (_, html, _) = b.get("/admin/search?q=drop").await;
     assert!(html.contains(&format!("href=\"/admin/app/{app}/general\"")), "{html}");
+    let org2org = new_app(
+        &s,
+        json!({ "name": "okta_org2org", "label": "Okta Org2Org", "settings": { "app": { "baseUrl": "https://hub.example" } } }),
+    )
+    .await;
+    let (_, html, _) = b.get("/admin/search?q=org2").await;
+    assert!(html.contains(&format!("href=\"/admin/app/{org2org}/general\"")), "any word of the label: {html}");
+    assert!(!html.contains(&format!("href=\"/admin/app/{app}/general\"")));
     let (_, html, _) = b.get("/admin/search?q=").await;
     assert!(html.contains("id=\"search-empty\""));
     let (_, html, _) = b.get("/admin/search?q=zzzz%25_%3Cscript%3E").await;

@@ -1,6 +1,6 @@
 //! The top bar's "Search for people, apps and groups": one query over this org's people
-//! (first name, last name or email starting with it), apps (label) and groups (name
-//! starting with it), each result linking to its page.
+//! (first name, last name or email starting with it), apps (a word of the label starting
+//! with it) and groups (name starting with it), each result linking to its page.
 
 use super::{render, Admin};
 use crate::api::extract::Params;
@@ -32,13 +32,19 @@ pub async fn search(State(state): State<AppState>, admin: Admin, params: Params)
             .iter()
             .map(|u| json!({ "id": u.user.id, "name": u.user.display_name(), "login": u.user.login() }))
             .collect();
-        let app_query = AppQuery { q: Some(q.as_str()), status: None, name: None, after_seq: 0, limit: LIMIT as i64 };
+        // An org has few apps: match any word of the label ("Org2Org" finds "Okta Org2Org").
+        let app_query = AppQuery { q: None, status: None, name: None, after_seq: 0, limit: 1000 };
+        let needle = q.to_lowercase();
         let apps: Vec<Value> = state
             .store
             .list_apps(org, &app_query)
             .await
             .unwrap_or_default()
             .iter()
+            .filter(|a| {
+                a.label.to_lowercase().split_whitespace().any(|w| w.starts_with(&needle)) || a.label.to_lowercase().starts_with(&needle)
+            })
+            .take(LIMIT)
             .map(|a| json!({ "id": a.id, "label": a.label, "kind": catalog(&a.name).map(|c| c.display_name).unwrap_or(a.name.as_str()) }))
             .collect();
         let groups: Vec<Value> = state
