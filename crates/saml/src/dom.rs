@@ -167,6 +167,11 @@ fn close(stack: &mut [Element], root: &mut Option<Element>, el: Element) -> Resu
 
 /// Parse a whole document into its root element.
 pub(crate) fn parse(xml: &str) -> Result<Element> {
+    parse_noting_comments(xml).map(|(root, _)| root)
+}
+
+/// Parse a whole document; also say whether a comment sits inside its root element.
+pub(crate) fn parse_noting_comments(xml: &str) -> Result<(Element, bool)> {
     let mut reader = NsReader::from_str(xml);
     reader.config_mut().check_end_names = true;
     // libxml2 refuses `--` inside comments; so do we, so both parsers see one document.
@@ -174,6 +179,7 @@ pub(crate) fn parse(xml: &str) -> Result<Element> {
     let mut stack: Vec<Element> = Vec::new();
     let mut root: Option<Element> = None;
     let mut count = 0usize;
+    let mut comments = false;
     loop {
         let ev = reader.read_event().map_err(|e| bad(e.to_string()))?;
         match ev {
@@ -229,14 +235,15 @@ pub(crate) fn parse(xml: &str) -> Result<Element> {
                 };
                 push_text(&mut stack, c.encode_utf8(&mut [0u8; 4]))?;
             }
-            Event::Comment(_) | Event::PI(_) => {}
+            Event::Comment(_) => comments |= !stack.is_empty(),
+            Event::PI(_) => {}
             Event::Eof => break,
         }
     }
     if !stack.is_empty() {
         return Err(bad("the document ends inside an element"));
     }
-    root.ok_or_else(|| bad("the document has no root element"))
+    root.ok_or_else(|| bad("the document has no root element")).map(|r| (r, comments))
 }
 
 /// An `xs:dateTime` in UTC (`Z` or an explicit offset; SAML requires a time zone).

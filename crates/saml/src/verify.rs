@@ -217,9 +217,15 @@ impl UnverifiedResponse {
         if policy.certificates.is_empty() {
             return Err(SamlError::NoTrustedCertificate);
         }
-        let original = dom::parse(&self.xml)?;
+        let (original, comments) = dom::parse_noting_comments(&self.xml)?;
         if !original.is(NS_PROTOCOL, "Response") {
             return Err(SamlError::UnexpectedMessage { expected: "Response" });
+        }
+        // Canonical XML drops comments, so a comment can sit inside signed text unnoticed by
+        // the signature (`user@evil.com<!---->.good.com`). IdPs do not write comments:
+        // refuse them rather than guess which text was meant.
+        if comments {
+            return Err(SamlError::SignatureInvalid("the Response carries XML comments, which its signature does not cover".into()));
         }
         let mut signatures = Vec::new();
         original.descendants(NS_DSIG, "Signature", &mut signatures);
@@ -240,7 +246,7 @@ impl UnverifiedResponse {
         }
         // With SHA-1 allowed, the check above is the only gate (the engine's allow list has
         // no RSA-SHA1 entry); it admits RSA-SHA256/RSA-SHA1 and SHA-256/SHA-1 only.
-        let reduced = Engine::verify_signed_content(&self.xml, &policy.certificates, !policy.allow_sha1)?;
+        let reduced = Engine::verify_signed_content(&self.xml, &policy.certificates, !policy.allow_sha1, signatures.len())?;
 
         // Only now, with every signature verified, look at the structure.
         let count = assertions.len() + encrypted.len();
