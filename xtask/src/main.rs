@@ -44,15 +44,14 @@ const USAGE: &str = "usage: cargo xtask test [--no-rust] [--no-interop] [--only 
   --only TEXT    run only the interop suites whose label or path contains TEXT
                  (e.g. `--no-rust --only browser`); the others are not listed
 
-usage: cargo xtask fuzz [--seconds N] [--target NAME] [--detect-leaks]
+usage: cargo xtask fuzz [--seconds N] [--target NAME] [--no-detect-leaks]
 
   Runs a cargo-fuzz (libFuzzer) target for N seconds (default 60; target default acs_verify)
   from its committed seeds (the SAML vectors and attack corpus under crates/saml/tests/vectors)
   into a working corpus (fuzz/corpus/NAME, not committed) and prints executions per second. Needs cargo-fuzz (`cargo install cargo-fuzz`)
   and nightly-only compiler flags, which the stable toolchain accepts with RUSTC_BOOTSTRAP=1
-  (set here). Leak detection is off unless --detect-leaks: samael 0.0.22 leaks the unlinked
-  Response tree of every Assertion-only-signed Response (fuzz/README.md), which would stop
-  every run on its first seed. Not part of `cargo xtask test`.";
+  (set here). LeakSanitizer runs too (a leak is a finding) unless --no-detect-leaks.
+  Not part of `cargo xtask test`.";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -86,11 +85,11 @@ fn main() -> ExitCode {
         Some((cmd, rest)) if cmd == "fuzz" => {
             let mut seconds: u64 = 60;
             let mut target = "acs_verify".to_string();
-            let mut detect_leaks = false;
+            let mut detect_leaks = true;
             let mut it = rest.iter();
             while let Some(a) = it.next() {
-                if a == "--detect-leaks" {
-                    detect_leaks = true;
+                if a == "--no-detect-leaks" {
+                    detect_leaks = false;
                     continue;
                 }
                 match (a.as_str(), it.next()) {

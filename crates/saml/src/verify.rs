@@ -4,8 +4,10 @@
 //! Order of the checks: a trusted certificate must be configured (before anything else:
 //! the engine fails open without one) → size cap and strict base64 → no DOCTYPE → the
 //! document is a Response that carries a signature, with allowed algorithms only →
-//! libxmlsec1 (through samael's `reduce_xml_to_signed`) verifies every signature with the
-//! configured certificates only, and only the content it returns as signed is read →
+//! no comment anywhere inside the Response (canonical XML drops comments, so no signature
+//! covers them) → libxmlsec1 (through samael's `reduce_xml_to_signed`) verifies every
+//! signature with the configured certificates only, and only the content it returns as
+//! signed is read (for one signature, the exact canonical bytes that were digested) →
 //! exactly one Assertion, each signature enveloping its own Response/Assertion by ID, the
 //! signed part the one the policy names → Issuer, Destination, Recipient, Audience,
 //! NotBefore/NotOnOrAfter (with clock skew), bearer confirmation, InResponseTo,
