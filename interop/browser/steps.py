@@ -3,13 +3,14 @@
 PASSWORD = "Str0ngPassw0rd!"
 
 
-def sign_in(b, org, login, password=PASSWORD):
-    """Sign in on the org's hosted page and wait for the dashboard of tiles."""
+def sign_in(b, org, login, password=PASSWORD, until="#current-user"):
+    """Sign in on the org's hosted page and wait for `until`: the dashboard of tiles, or
+    (`#mfa-submit`) the factor step, or (`#signin-error`) the page saying why not."""
     b.get(f"{org.base}/login")
     b.fill("#username", login)
     b.fill("#password", password)
     b.click("#signin-submit")
-    b.find("#current-user")
+    b.find(until)
 
 
 def totp(uri_or_secret, at=None, step_offset=0):

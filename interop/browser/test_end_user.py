@@ -8,15 +8,6 @@ target/browser-artifacts/.
 from steps import PASSWORD, sign_in, totp
 
 
-def sign_in_to_factor(b, org, login, password=PASSWORD):
-    """The password step of a sign-in that the sign-on policy sends on to the factor step."""
-    b.get(f"{org.base}/login")
-    b.fill("#username", login)
-    b.fill("#password", password)
-    b.click("#signin-submit")
-    b.find("#mfa-submit")
-
-
 def test_end_user_mfa_settings_and_error_pages(orgs, browser):
     """In a third org: a deactivated person is refused; the admin requires TOTP for
     everyone on Security > Authenticators; Mia enrolls, changes her password on Settings
@@ -43,11 +34,7 @@ def test_end_user_mfa_settings_and_error_pages(orgs, browser):
     a.screenshot("person-deactivate-confirm")
     a.click("#confirm-deactivate")
     assert a.text("#user-status") == "DEPROVISIONED"
-    d.get(f"{lab.base}/app/UserHome")
-    d.find("#signin-submit")
-    d.fill("#username", "dee@lab.example")
-    d.fill("#password", PASSWORD)
-    d.click("#signin-submit")
+    sign_in(d, lab, "dee@lab.example", until="#signin-error")
     assert "Unable to sign in" in d.text("#signin-error")
     d.screenshot("deactivated-refused")
 
@@ -97,7 +84,7 @@ def test_end_user_mfa_settings_and_error_pages(orgs, browser):
     sam.screenshot("settings-mfa-remove-refused-390px")
     # at the next sign-in the replaced authenticator's code is refused, the new one's accepted
     sam.get(f"{lab.base}/login/signout")
-    sign_in_to_factor(sam, lab, "sam@lab.example")
+    sign_in(sam, lab, "sam@lab.example", until="#mfa-submit")
     sam.fill("#code", totp(sam_uri, step_offset=1))
     sam.click("#mfa-submit")
     assert sam.exists("p.error[role=alert]") and not sam.exists("#current-user"), "the old authenticator no longer works"
@@ -108,7 +95,7 @@ def test_end_user_mfa_settings_and_error_pages(orgs, browser):
 
     # Mia: enrollment at her first sign-in, a wrong code refused next to the field
     m = browser("mia")
-    sign_in_to_factor(m, lab, "mia@lab.example")
+    sign_in(m, lab, "mia@lab.example", until="#mfa-submit")
     uri = m.attribute("#totp-uri", "href")
     assert uri.startswith("otpauth://totp/") and m.text("#totp-secret").strip()
     m.screenshot("mfa-enroll")
@@ -141,7 +128,7 @@ def test_end_user_mfa_settings_and_error_pages(orgs, browser):
 
     # the next sign-in: the new password, then the challenge (a later code: a used one never works again)
     m.get(f"{lab.base}/login/signout")
-    sign_in_to_factor(m, lab, "mia@lab.example", new_password)
+    sign_in(m, lab, "mia@lab.example", new_password, until="#mfa-submit")
     assert not m.exists("#totp-secret")
     m.screenshot("mfa-challenge")
     m.fill("#code", totp(uri, step_offset=1))
@@ -161,9 +148,7 @@ def test_end_user_mfa_settings_and_error_pages(orgs, browser):
         lou.fill("#password", "wrong-password")
         lou.click("#signin-submit")
         lou.find("#signin-error")
-    lou.fill("#username", "lou@lab.example")
-    lou.fill("#password", PASSWORD)
-    lou.click("#signin-submit")
+    sign_in(lou, lab, "lou@lab.example", until="#signin-error")
     assert "locked" in lou.text("#signin-error")
     lou.screenshot("account-locked")
 
@@ -179,7 +164,7 @@ def test_end_user_mfa_settings_and_error_pages(orgs, browser):
     a.screenshot("person-unlock-confirm")
     a.click("#confirm-unlock")
     assert a.text("#user-status") == "ACTIVE"
-    sign_in_to_factor(lou, lab, "lou@lab.example")
+    sign_in(lou, lab, "lou@lab.example", until="#mfa-submit")
     assert lou.exists("#totp-secret"), "unlocked, Lou signs in and is asked to enroll"
 
     # Mia's factor reset from her person page
