@@ -10,7 +10,7 @@ use crate::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use idhub_domain::event::{NewEvent, Party};
+use idhub_domain::event::Party;
 use idhub_store::apps::App;
 use idhub_store::groups::GroupSelect;
 use idhub_store::orgs::Org;
@@ -197,27 +197,16 @@ pub async fn self_service(admin: Admin, params: Params) -> Response {
 /// `POST /admin/apps/self-service`: enable or disable self service for org-managed apps.
 pub async fn save_self_service_settings(State(state): State<AppState>, WriteForm { admin, form }: WriteForm) -> Response {
     let on = field(&form, "orgManagedApps") == Some("on");
-    let mut settings = admin.org().settings.clone();
-    if !settings.is_object() {
-        settings = json!({});
-    }
-    settings["selfService"] = json!({ "orgManagedApps": on });
-    let actor = admin.actor();
-    let ev = NewEvent::success(
-        "system.self_service.update",
-        if on { "Enable self service for org managed apps" } else { "Disable self service for org managed apps" },
-        actor.party,
-        vec![Party::new(admin.org().id.as_str(), "Org", admin.org().name.clone(), admin.org().name.clone())],
-        actor.client,
-    );
-    match state.store.update_org_settings(&admin.org().id, &settings, state.now(), &[ev]).await {
-        Ok(()) => {
-            state.orgs.invalidate(&admin.org().host);
-            done(
-                "/admin/apps/self-service",
-                if on { "Self service for org managed apps enabled." } else { "Self service for org managed apps disabled." },
-            )
-        }
-        Err(e) => super::page_error(&admin, StatusCode::INTERNAL_SERVER_ERROR, "Failed", &crate::error::ApiError::from(e).summary),
-    }
+    let org = admin.org();
+    let change = super::OrgSetting {
+        key: "selfService",
+        value: json!({ "orgManagedApps": on }),
+        event: (
+            "system.self_service.update",
+            if on { "Enable self service for org managed apps" } else { "Disable self service for org managed apps" },
+        ),
+        target: Party::new(org.id.as_str(), "Org", org.name.clone(), org.name.clone()),
+    };
+    let notice = if on { "Self service for org managed apps enabled." } else { "Self service for org managed apps disabled." };
+    super::save_org_setting(&state, &admin, change, "/admin/apps/self-service", notice).await
 }

@@ -73,40 +73,13 @@ pub async fn save_rotation(State(state): State<AppState>, WriteForm { admin, for
     };
     let org = admin.org();
     let target = Party::new(org.id.as_str(), "Org", &org.name, &org.name);
-    let change = OrgSetting {
+    let change = super::OrgSetting {
         key: "tokenRotationDays",
         value: json!(days),
         event: ("system.org.update", "Update API token rotation period"),
         target,
     };
-    save_org_setting(&state, &admin, change, "/admin/access/api/tokens", "Rotation period saved.").await
-}
-
-/// One top-level key of the org's settings, with the System Log event that records it.
-struct OrgSetting {
-    key: &'static str,
-    value: Value,
-    event: (&'static str, &'static str),
-    target: Party,
-}
-
-/// Store a change to the org's settings with its event, make every node see it, and go
-/// back to `back` with a notice.
-async fn save_org_setting(state: &AppState, admin: &super::Admin, change: OrgSetting, back: &str, notice: &str) -> Response {
-    let mut settings = admin.org().settings.clone();
-    if !settings.is_object() {
-        settings = json!({});
-    }
-    settings[change.key] = change.value;
-    let actor = admin.actor();
-    let ev = NewEvent::success(change.event.0, change.event.1, actor.party, vec![change.target], actor.client);
-    match state.store.update_org_settings(&admin.org().id, &settings, state.now(), &[ev]).await {
-        Ok(()) => {
-            state.orgs.invalidate(&admin.org().host);
-            done(back, notice)
-        }
-        Err(e) => super::page_error(admin, StatusCode::INTERNAL_SERVER_ERROR, "Failed", &ApiError::from(e).summary),
-    }
+    super::save_org_setting(&state, &admin, change, "/admin/access/api/tokens", "Rotation period saved.").await
 }
 
 /// `POST /admin/access/api/tokens`: the new token is in this response only.
@@ -192,13 +165,13 @@ pub async fn save_authenticators(State(state): State<AppState>, WriteForm { admi
         return authenticators_page(&state, &admin, &policy, json!({ "error": err, "field_errors": fields }), StatusCode::BAD_REQUEST)
             .await;
     }
-    let change = OrgSetting {
+    let change = super::OrgSetting {
         key: "signOn",
         value: serde_json::to_value(&policy).unwrap_or(Value::Null),
         event: ("policy.lifecycle.update", "Update sign-on policy"),
         target: Party::new("sign-on", "Policy", "sign-on", "Sign-on policy"),
     };
-    save_org_setting(&state, &admin, change, "/admin/access/authenticators", "Sign-on policy saved.").await
+    super::save_org_setting(&state, &admin, change, "/admin/access/authenticators", "Sign-on policy saved.").await
 }
 
 #[cfg(test)]
