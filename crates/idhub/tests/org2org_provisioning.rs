@@ -514,3 +514,49 @@ async fn sync_password_pushes_a_changed_password_to_the_hub_only_when_on() {
         assert!(done.iter().all(|j| j.payload.get("password").is_none()), "no sealed password left in the queue");
     }
 }
+
+#[tokio::test]
+async fn a_login_change_in_the_spoke_renames_the_hub_user_instead_of_making_another() {
+    for (update_on, expect_renamed) in [("CREATE_AND_UPDATE", true), ("CREATE", false)] {
+        let s = TestServer::start(idhub_store::Backend::Sqlite).await;
+        let (app_id, hub_url, hub_token) = provisioned_app(&s).await;
+        let hub = |m: Method, p: &str| s.http.request(m, format!("{hub_url}{p}")).header("Authorization", format!("SSWS {hub_token}"));
+        let (_, app) = call(s.api(Method::GET, &format!("/api/v1/apps/{app_id}"))).await;
+        let mut body = app.clone();
+        body["credentials"]["userNameTemplate"]["updateOn"] = json!(update_on);
+        let (st, v) = call(s.api(Method::PUT, &format!("/api/v1/apps/{app_id}")).json(&body)).await;
+        assert_eq!(st, StatusCode::OK, "{v}");
+        call(s.api(Method::PUT, &format!("/api/v1/apps/{app_id}/features/USER_PROVISIONING")).json(&json!({ "capabilities": { "create": { "lifecycleCreate": { "status": "ENABLED" } }, "update": { "profile": { "status": "ENABLED" }, "lifecycleDeactivate": { "status": "ENABLED" } } } }))).await;
+        let u = create_user(&s, "kim@spoke.example", Some("Str0ngPassw0rd"), true).await;
+        let uid = u["id"].as_str().unwrap().to_string();
+        let (st, v) = call(s.api(Method::POST, &format!("/api/v1/apps/{app_id}/users")).json(&json!({ "id": uid, "scope": "USER" }))).await;
+        assert_eq!(st, StatusCode::OK, "{v}");
+        drain(&s).await;
+        let (st, first) = call(hub(Method::GET, "/api/v1/users/kim@spoke.example")).await;
+        assert_eq!(st, StatusCode::OK, "{first}");
+        // Kim's login changes in the spoke
+        let (st, v) = call(
+            s.api(Method::POST, &format!("/api/v1/users/{uid}"))
+                .json(&json!({ "profile": { "login": "kim.lee@spoke.example", "email": "kim.lee@spoke.example", "title": "Lead" } })),
+        )
+        .await;
+        assert_eq!(st, StatusCode::OK, "{v}");
+        drain(&s).await;
+        let (_, all) = call(hub(Method::GET, "/api/v1/users?limit=200")).await;
+        let kims: Vec<&Value> = all
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|h| {
+                h["profile"]["firstName"] == u["profile"]["firstName"] && h["profile"]["login"].as_str().unwrap().starts_with("kim")
+            })
+            .collect();
+        assert_eq!(kims.len(), 1, "{update_on}: one hub user, not a second one: {all}");
+        let expected = if expect_renamed { "kim.lee@spoke.example" } else { "kim@spoke.example" };
+        assert_eq!(kims[0]["id"], first["id"]);
+        assert_eq!(kims[0]["profile"]["login"], expected, "{update_on}");
+        assert_eq!(kims[0]["profile"]["title"], "Lead", "{update_on}: the rest of the profile follows either way");
+        let (_, au) = call(s.api(Method::GET, &format!("/api/v1/apps/{app_id}/users/{uid}"))).await;
+        assert_eq!(au["credentials"]["userName"], expected, "{update_on}: the spoke's app username says the same: {au}");
+    }
+}

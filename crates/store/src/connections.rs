@@ -106,6 +106,19 @@ impl Store {
         Ok(())
     }
 
+    /// The username an app user now has in the app (after a rename pushed to it).
+    pub async fn set_app_username(&self, org: &OrgId, app: &str, user: &str, username: &str, now: Millis) -> Result<()> {
+        sqlx::query("UPDATE app_users SET username = $1, last_updated = $2 WHERE org_id = $3 AND app_id = $4 AND user_id = $5")
+            .bind(username)
+            .bind(now)
+            .bind(org.as_str())
+            .bind(app)
+            .bind(user)
+            .execute(self.write_pool())
+            .await?;
+        Ok(())
+    }
+
     /// Apps of the org with an enabled provisioning connection.
     pub async fn provisioned_app_ids(&self, org: &OrgId) -> Result<Vec<String>> {
         Ok(sqlx::query_scalar("SELECT app_id FROM app_connections WHERE org_id = $1 AND status = 'ENABLED'")

@@ -540,9 +540,14 @@ impl Org2OrgHandler {
         let client = OktaClient::new(&conn.base_url, &String::from_utf8_lossy(&token))?;
         let assigned = self.store.is_assigned(org, app_id, user_id).await? && app.status == "ACTIVE";
         let direct = self.store.get_app_user(org, app_id, user_id).await.ok();
+        let hub_id_known = direct.as_ref().and_then(|d| d.external_id.clone());
+        // "Update application username on": with Create and update (the default) the
+        // username follows the spoke profile once the user is in the hub; with Create only
+        // it keeps the one it was created with. A first push uses the assignment's username.
+        let follows_profile = app.username_template.get("updateOn").and_then(Value::as_str) != Some("CREATE");
         let username = match direct.as_ref().and_then(|d| d.username.clone()) {
-            Some(u) => u,
-            None => app_username(&app, &user.user).map_err(|e| Fault::Config(e.summary))?,
+            Some(u) if !(follows_profile && hub_id_known.is_some()) => u,
+            _ => app_username(&app, &user.user).map_err(|e| Fault::Config(e.summary))?,
         };
         let now = self.clock.now_millis();
         let spoke = user.user.status;
@@ -556,7 +561,7 @@ impl Org2OrgHandler {
         // A user never pushed before is created straight away (one call instead of a lookup
         // and a create); if the hub already has the login, it is matched and linked below,
         // so a retry never makes a second hub user.
-        let never_pushed = direct.as_ref().and_then(|d| d.external_id.as_ref()).is_none();
+        let never_pushed = hub_id_known.is_none();
         if never_pushed
             && assigned
             && spoke != UserStatus::Deprovisioned
@@ -578,7 +583,15 @@ impl Org2OrgHandler {
                 Err(e) => return Err(e.into()),
             }
         }
-        let hub_user = client.find_user(&username).await?;
+        // The hub user this one was pushed as, by its hub id (its login may be about to
+        // change); by login only when the hub id is not known or no longer there.
+        let hub_user = match &hub_id_known {
+            Some(id) => match client.find_user(id).await? {
+                Some(h) => Some(h),
+                None => client.find_user(&username).await?,
+            },
+            None => client.find_user(&username).await?,
+        };
         let hub_status = hub_user.as_ref().and_then(|h| h.get("status")).and_then(Value::as_str).unwrap_or("").to_string();
         let hub_id = hub_user.as_ref().and_then(|h| h.get("id")).and_then(Value::as_str).map(str::to_string);
         if !assigned || spoke == UserStatus::Deprovisioned {
@@ -634,8 +647,12 @@ impl Org2OrgHandler {
                     let changed: Map<String, Value> =
                         profile.iter().filter(|(k, v)| current.get(k.as_str()) != Some(v)).map(|(k, v)| (k.clone(), v.clone())).collect();
                     if !changed.is_empty() {
-                        client.update_profile(id, &Value::Object(changed)).await?;
+                        client.update_profile(id, &Value::Object(changed.clone())).await?;
                         actions.push("profile pushed");
+                        if changed.contains_key("login") {
+                            self.store.set_app_username(org, app_id, user_id, &username, now).await?;
+                            actions.push("username updated");
+                        }
                     }
                 }
                 self.store.record_app_user_sync(org, app_id, user_id, Some(id), "SYNCHRONIZED", now).await?;
