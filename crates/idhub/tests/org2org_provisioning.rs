@@ -517,7 +517,9 @@ async fn sync_password_pushes_a_changed_password_to_the_hub_only_when_on() {
 
 #[tokio::test]
 async fn a_login_change_in_the_spoke_renames_the_hub_user_instead_of_making_another() {
-    for (update_on, expect_renamed) in [("CREATE_AND_UPDATE", true), ("CREATE", false)] {
+    for (update_on, expect_renamed, via_group) in
+        [("CREATE_AND_UPDATE", true, false), ("CREATE", false, false), ("CREATE_AND_UPDATE", true, true), ("CREATE", false, true)]
+    {
         let s = TestServer::start(idhub_store::Backend::Sqlite).await;
         let (app_id, hub_url, hub_token) = provisioned_app(&s).await;
         let hub = |m: Method, p: &str| s.http.request(m, format!("{hub_url}{p}")).header("Authorization", format!("SSWS {hub_token}"));
@@ -529,8 +531,16 @@ async fn a_login_change_in_the_spoke_renames_the_hub_user_instead_of_making_anot
         call(s.api(Method::PUT, &format!("/api/v1/apps/{app_id}/features/USER_PROVISIONING")).json(&json!({ "capabilities": { "create": { "lifecycleCreate": { "status": "ENABLED" } }, "update": { "profile": { "status": "ENABLED" }, "lifecycleDeactivate": { "status": "ENABLED" } } } }))).await;
         let u = create_user(&s, "kim@spoke.example", Some("Str0ngPassw0rd"), true).await;
         let uid = u["id"].as_str().unwrap().to_string();
-        let (st, v) = call(s.api(Method::POST, &format!("/api/v1/apps/{app_id}/users")).json(&json!({ "id": uid, "scope": "USER" }))).await;
-        assert_eq!(st, StatusCode::OK, "{v}");
+        if via_group {
+            let (_, g) = call(s.api(Method::POST, "/api/v1/groups").json(&json!({"profile": {"name": "Contractors"}}))).await;
+            let gid = g["id"].as_str().unwrap();
+            call(s.api(Method::PUT, &format!("/api/v1/apps/{app_id}/groups/{gid}")).json(&json!({}))).await;
+            s.api(Method::PUT, &format!("/api/v1/groups/{gid}/users/{uid}")).send().await.unwrap();
+        } else {
+            let (st, v) =
+                call(s.api(Method::POST, &format!("/api/v1/apps/{app_id}/users")).json(&json!({ "id": uid, "scope": "USER" }))).await;
+            assert_eq!(st, StatusCode::OK, "{v}");
+        }
         drain(&s).await;
         let (st, first) = call(hub(Method::GET, "/api/v1/users/kim@spoke.example")).await;
         assert_eq!(st, StatusCode::OK, "{first}");
@@ -551,12 +561,14 @@ async fn a_login_change_in_the_spoke_renames_the_hub_user_instead_of_making_anot
                 h["profile"]["firstName"] == u["profile"]["firstName"] && h["profile"]["login"].as_str().unwrap().starts_with("kim")
             })
             .collect();
-        assert_eq!(kims.len(), 1, "{update_on}: one hub user, not a second one: {all}");
+        assert_eq!(kims.len(), 1, "{update_on} (group: {via_group}): one hub user, not a second one: {all}");
         let expected = if expect_renamed { "kim.lee@spoke.example" } else { "kim@spoke.example" };
         assert_eq!(kims[0]["id"], first["id"]);
         assert_eq!(kims[0]["profile"]["login"], expected, "{update_on}");
         assert_eq!(kims[0]["profile"]["title"], "Lead", "{update_on}: the rest of the profile follows either way");
-        let (_, au) = call(s.api(Method::GET, &format!("/api/v1/apps/{app_id}/users/{uid}"))).await;
-        assert_eq!(au["credentials"]["userName"], expected, "{update_on}: the spoke's app username says the same: {au}");
+        if !via_group {
+            let (_, au) = call(s.api(Method::GET, &format!("/api/v1/apps/{app_id}/users/{uid}"))).await;
+            assert_eq!(au["credentials"]["userName"], expected, "{update_on}: the spoke's app username says the same: {au}");
+        }
     }
 }

@@ -202,6 +202,7 @@ impl Store {
         let mut tx = self.write_pool().begin().await?;
         sqlx::query("DELETE FROM app_users WHERE org_id = $1 AND app_id = $2").bind(org.as_str()).bind(id).execute(&mut *tx).await?;
         sqlx::query("DELETE FROM app_groups WHERE org_id = $1 AND app_id = $2").bind(org.as_str()).bind(id).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM app_push_links WHERE org_id = $1 AND app_id = $2").bind(org.as_str()).bind(id).execute(&mut *tx).await?;
         let n = sqlx::query("DELETE FROM apps WHERE org_id = $1 AND id = $2")
             .bind(org.as_str())
             .bind(id)

@@ -94,6 +94,7 @@ impl Store {
         sync_state: &str,
         now: Millis,
     ) -> Result<()> {
+        let mut tx = self.write_pool().begin().await?;
         sqlx::query("UPDATE app_users SET external_id = COALESCE($1, external_id), sync_state = $2, last_sync = $3 WHERE org_id = $4 AND app_id = $5 AND user_id = $6")
             .bind(external_id.map(str::to_string))
             .bind(sync_state)
@@ -101,9 +102,35 @@ impl Store {
             .bind(org.as_str())
             .bind(app)
             .bind(user)
-            .execute(self.write_pool())
+            .execute(&mut *tx)
             .await?;
+        // The link outlives the assignment (a later deactivation still finds the hub
+        // user) and exists for group assignments too.
+        if let Some(ext) = external_id {
+            sqlx::query(
+                "INSERT INTO app_push_links (org_id, app_id, user_id, external_id, updated) VALUES ($1, $2, $3, $4, $5) \
+                 ON CONFLICT (org_id, app_id, user_id) DO UPDATE SET external_id = excluded.external_id, updated = excluded.updated",
+            )
+            .bind(org.as_str())
+            .bind(app)
+            .bind(user)
+            .bind(ext)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
         Ok(())
+    }
+
+    /// The hub user `user` was last pushed as through `app`, if any.
+    pub async fn push_link(&self, org: &OrgId, app: &str, user: &str) -> Result<Option<String>> {
+        Ok(sqlx::query_scalar("SELECT external_id FROM app_push_links WHERE org_id = $1 AND app_id = $2 AND user_id = $3")
+            .bind(org.as_str())
+            .bind(app)
+            .bind(user)
+            .fetch_optional(self.read_pool())
+            .await?)
     }
 
     /// The username an app user now has in the app (after a rename pushed to it).

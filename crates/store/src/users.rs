@@ -312,7 +312,7 @@ impl Store {
             sqlx::query("UPDATE user_groups SET last_membership_updated = $1 WHERE id = $2").bind(now).bind(g).execute(&mut *tx).await?;
         }
         // The user's app assignments and MFA factors go with them.
-        for table in ["app_users", "user_factors"] {
+        for table in ["app_users", "app_push_links", "user_factors"] {
             sqlx::query(&format!("DELETE FROM {table} WHERE org_id = $1 AND user_id = $2"))
                 .bind(org.as_str())
                 .bind(id.as_str())

@@ -540,7 +540,10 @@ impl Org2OrgHandler {
         let client = OktaClient::new(&conn.base_url, &String::from_utf8_lossy(&token))?;
         let assigned = self.store.is_assigned(org, app_id, user_id).await? && app.status == "ACTIVE";
         let direct = self.store.get_app_user(org, app_id, user_id).await.ok();
-        let hub_id_known = direct.as_ref().and_then(|d| d.external_id.clone());
+        let hub_id_known = match direct.as_ref().and_then(|d| d.external_id.clone()) {
+            Some(id) => Some(id),
+            None => self.store.push_link(org, app_id, user_id).await?,
+        };
         // "Update application username on": with Create and update (the default) the
         // username follows the spoke profile once the user is in the hub; with Create only
         // it keeps the one it was created with. A first push uses the assignment's username.
@@ -644,8 +647,11 @@ impl Org2OrgHandler {
                     && self.store.imports_of_user(org, user_id).await?.iter().any(|c| c.app_id == app_id);
                 if flag(&conn.features, "update") && !sourced {
                     let current = hub.get("profile").cloned().unwrap_or(Value::Null);
-                    let changed: Map<String, Value> =
+                    let mut changed: Map<String, Value> =
                         profile.iter().filter(|(k, v)| current.get(k.as_str()) != Some(v)).map(|(k, v)| (k.clone(), v.clone())).collect();
+                    if !follows_profile {
+                        changed.remove("login"); // "Update application username on: Create"
+                    }
                     if !changed.is_empty() {
                         client.update_profile(id, &Value::Object(changed.clone())).await?;
                         actions.push("profile pushed");
