@@ -566,8 +566,10 @@ async fn a_login_change_in_the_spoke_renames_the_hub_user_instead_of_making_anot
         assert_eq!(kims[0]["id"], first["id"]);
         assert_eq!(kims[0]["profile"]["login"], expected, "{update_on}");
         assert_eq!(kims[0]["profile"]["title"], "Lead", "{update_on}: the rest of the profile follows either way");
+        let (_, au) = call(s.api(Method::GET, &format!("/api/v1/apps/{app_id}/users/{uid}"))).await;
+        assert_eq!(au["externalId"], first["id"], "the spoke's app user names the hub user it was pushed as: {au}");
+        assert_eq!(au["syncState"], "SYNCHRONIZED");
         if !via_group {
-            let (_, au) = call(s.api(Method::GET, &format!("/api/v1/apps/{app_id}/users/{uid}"))).await;
             assert_eq!(au["credentials"]["userName"], expected, "{update_on}: the spoke's app username says the same: {au}");
         }
     }

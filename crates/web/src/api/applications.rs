@@ -224,8 +224,9 @@ fn app_user_json(org: &Org, au: &AppUser) -> Value {
 }
 
 /// An effective assignment as an app user: the direct one as stored, or one of scope
-/// GROUP made from the best group assignment (its profile, the username from the template).
-fn effective_app_user(app: &App, ea: &EffectiveAssignment, user: Option<&User>) -> Result<AppUser, ApiError> {
+/// GROUP made from the best group assignment (its profile, the username from the template,
+/// and `pushed_as`, the hub id a provisioning push linked it to).
+fn effective_app_user(app: &App, ea: &EffectiveAssignment, user: Option<&User>, pushed_as: Option<String>) -> Result<AppUser, ApiError> {
     if let Some(d) = &ea.direct {
         return Ok(d.clone());
     }
@@ -240,9 +241,9 @@ fn effective_app_user(app: &App, ea: &EffectiveAssignment, user: Option<&User>) 
         scope: "GROUP".into(),
         status: "ACTIVE".into(),
         username,
-        external_id: None,
+        sync_state: if pushed_as.is_some() { "SYNCHRONIZED" } else { "DISABLED" }.into(),
+        external_id: pushed_as,
         profile: g.profile.clone(),
-        sync_state: "DISABLED".into(),
         created: g.created,
         last_updated: g.last_updated,
         last_sync: None,
@@ -290,16 +291,16 @@ pub async fn apps_users_list(
     page.truncate(limit as usize);
     let mut out = Vec::with_capacity(page.len());
     for ea in &page {
-        let user = if ea.direct.is_none() {
+        let (user, pushed_as) = if ea.direct.is_none() {
             match state.store.get_user(&caller.org.id, &ea.user_id).await {
-                Ok(u) => Some(u.user),
+                Ok(u) => (Some(u.user), state.store.push_link(&caller.org.id, &app.id, &ea.user_id).await?),
                 Err(StoreError::NotFound) => continue,
                 Err(e) => return Err(e.into()),
             }
         } else {
-            None
+            (None, None)
         };
-        out.push(app_user_json(&caller.org, &effective_app_user(&app, ea, user.as_ref())?));
+        out.push(app_user_json(&caller.org, &effective_app_user(&app, ea, user.as_ref(), pushed_as)?));
     }
     let next = if more { page.last().map(|ea| ea.user_id.clone()) } else { None };
     let headers =
@@ -316,7 +317,13 @@ pub async fn apps_user_get(
     let app = load(&state, &caller.org, &id).await?;
     let user = directory::load_user(&state, &caller.org, &uid).await?;
     match state.store.app_assignment_for(&caller.org.id, &app.id, user.user.id.as_str()).await? {
-        Some(ea) => Ok(Json(app_user_json(&caller.org, &effective_app_user(&app, &ea, Some(&user.user))?))),
+        Some(ea) => {
+            let pushed_as = match ea.direct {
+                Some(_) => None,
+                None => state.store.push_link(&caller.org.id, &app.id, user.user.id.as_str()).await?,
+            };
+            Ok(Json(app_user_json(&caller.org, &effective_app_user(&app, &ea, Some(&user.user), pushed_as)?)))
+        }
         None => Err(ApiError::not_found(format!("{uid} (AppUser)"))),
     }
 }
