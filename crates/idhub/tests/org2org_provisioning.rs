@@ -569,6 +569,9 @@ async fn a_login_change_in_the_spoke_renames_the_hub_user_instead_of_making_anot
         let (_, au) = call(s.api(Method::GET, &format!("/api/v1/apps/{app_id}/users/{uid}"))).await;
         assert_eq!(au["externalId"], first["id"], "the spoke's app user names the hub user it was pushed as: {au}");
         assert_eq!(au["syncState"], "SYNCHRONIZED");
+        let (_, listed) = call(s.api(Method::GET, &format!("/api/v1/apps/{app_id}/users"))).await;
+        let listed = listed.as_array().unwrap().iter().find(|a| a["id"] == uid.as_str()).cloned().unwrap_or_default();
+        assert_eq!(listed["externalId"], first["id"], "the list says the same: {listed}");
         if !via_group {
             assert_eq!(au["credentials"]["userName"], expected, "{update_on}: the spoke's app username says the same: {au}");
         }

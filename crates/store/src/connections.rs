@@ -7,6 +7,7 @@ use idhub_domain::event::NewEvent;
 use idhub_domain::ids::OrgId;
 use idhub_domain::time::Millis;
 use serde_json::Value;
+use std::collections::HashMap;
 
 /// An app's provisioning connection.
 #[derive(Debug, Clone, PartialEq)]
@@ -121,6 +122,21 @@ impl Store {
         }
         tx.commit().await?;
         Ok(())
+    }
+
+    /// The hub users that the users with ids from `first` to `last` (inclusive) were
+    /// pushed as through `app`: one query for a page of app users in user-id order.
+    pub async fn push_links_between(&self, org: &OrgId, app: &str, first: &str, last: &str) -> Result<HashMap<String, String>> {
+        let rows = sqlx::query(
+            "SELECT user_id, external_id FROM app_push_links WHERE org_id = $1 AND app_id = $2 AND user_id >= $3 AND user_id <= $4",
+        )
+        .bind(org.as_str())
+        .bind(app)
+        .bind(first)
+        .bind(last)
+        .fetch_all(self.read_pool())
+        .await?;
+        rows.iter().map(|r| Ok((get(r, "user_id")?, get(r, "external_id")?))).collect()
     }
 
     /// The hub user `user` was last pushed as through `app`, if any.

@@ -290,10 +290,14 @@ pub async fn apps_users_list(
     let more = page.len() as i64 > limit;
     page.truncate(limit as usize);
     let mut out = Vec::with_capacity(page.len());
+    let mut links = match (page.first(), page.last()) {
+        (Some(first), Some(last)) => state.store.push_links_between(&caller.org.id, &app.id, &first.user_id, &last.user_id).await?,
+        _ => Default::default(),
+    };
     for ea in &page {
         let (user, pushed_as) = if ea.direct.is_none() {
             match state.store.get_user(&caller.org.id, &ea.user_id).await {
-                Ok(u) => (Some(u.user), state.store.push_link(&caller.org.id, &app.id, &ea.user_id).await?),
+                Ok(u) => (Some(u.user), links.remove(&ea.user_id)),
                 Err(StoreError::NotFound) => continue,
                 Err(e) => return Err(e.into()),
             }
