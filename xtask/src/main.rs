@@ -6,7 +6,8 @@
 //! 2. `interop/.venv` from `interop/requirements.txt`, reused while the file's hash holds.
 //! 3. A throwaway PostgreSQL (initdb into a temp dir, loopback port), whose URL reaches the
 //!    test processes as `IDHUB_TEST_PG_URL`; a watchdog removes it even if we are killed.
-//! 4. `cargo test --workspace`, then `cargo build -p idhub` and the interop suites (real
+//! 4. `cargo fmt --check` and `cargo clippy --workspace --all-targets -- -D warnings`,
+//!    `cargo test --workspace`, then `cargo build -p idhub` and the interop suites (real
 //!    peers against a real idhub), each on SQLite and on PostgreSQL.
 //! 5. A summary ending in `N passed, N failed[, N skipped]` (suites); non-zero exit on any
 //!    failure, and with `CI=true` on any skip too.
@@ -30,16 +31,22 @@ use postgres::{pg_bin, Postgres};
 #[cfg(test)]
 use postgres::{pg_shell_line, RunAs};
 
+/// The lints the test command runs before the Rust tests: a name and cargo's arguments.
+const LINTS: &[(&str, &[&str])] = &[
+    ("lint: cargo fmt --check", &["fmt", "--all", "--check"]),
+    ("lint: cargo clippy --workspace --all-targets -- -D warnings", &["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]),
+];
+
 /// One interop suite can never take longer than this (a hung server must not hang CI).
 const INTEROP_TIMEOUT: Duration = Duration::from_secs(10 * 60);
 
 const USAGE: &str = "usage: cargo xtask test [--no-rust] [--no-interop] [--only TEXT]
 
   Runs every test suite: installs missing Debian packages when root, creates interop/.venv,
-  starts a throwaway PostgreSQL, runs `cargo test --workspace` and the interop suites on
+  starts a throwaway PostgreSQL, runs the lints (fmt, clippy), `cargo test --workspace` and the interop suites on
   SQLite and PostgreSQL. With CI=true a skipped part is a failure.
 
-  --no-rust      skip `cargo test --workspace` (counted as skipped)
+  --no-rust      skip the lints and `cargo test --workspace` (counted as skipped)
   --no-interop   skip the interop suites (counted as skipped)
   --only TEXT    run only the interop suites whose label or path contains TEXT
                  (e.g. `--no-rust --only browser`); the others are not listed
@@ -487,10 +494,22 @@ fn test(opts: &Options) -> ExitCode {
     }
     let pg_url = pg.as_ref().ok().map(|p| p.url.clone());
 
-    // 1. The Rust suites.
+    // 1. The Rust suites, after the lints (formatting, then clippy with warnings as errors).
     if opts.no_rust {
+        for name in LINTS.iter().map(|(name, _)| name) {
+            report.add(*name, Outcome::Skipped("--no-rust".into()), Duration::ZERO);
+        }
         report.add("rust: cargo test --workspace", Outcome::Skipped("--no-rust".into()), Duration::ZERO);
     } else {
+        for (name, args) in LINTS {
+            step(name);
+            let t = Instant::now();
+            let outcome = match run(cargo().current_dir(&root).args(*args)) {
+                Ok(()) => Outcome::Passed,
+                Err(e) => Outcome::Failed(e),
+            };
+            report.add(*name, outcome, t.elapsed());
+        }
         step("cargo test --workspace");
         let t = Instant::now();
         let mut cmd = cargo();
