@@ -5,6 +5,7 @@
 use crate::{events, get, Result, Store, StoreError};
 use idhub_domain::event::NewEvent;
 use idhub_domain::ids::{OrgId, TokenId};
+use idhub_domain::lifecycle::UserStatus;
 use idhub_domain::time::Millis;
 use idhub_domain::user::AdminRole;
 use sha2::{Digest, Sha256};
@@ -51,6 +52,24 @@ fn token_from_row(row: &AnyRow) -> Result<ApiToken> {
     })
 }
 
+/// A token found by its secret, with what its owner is now.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TokenCaller {
+    pub token: ApiToken,
+    pub owner: OwnerState,
+}
+
+/// The owner of a token, as of the lookup.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum OwnerState {
+    /// Made without an owner (by the command line before any administrator existed, or by tests).
+    None,
+    /// The owner was deleted.
+    Gone,
+    /// The owner's current status and administrator role.
+    User { status: UserStatus, role: Option<AdminRole> },
+}
+
 const TOKEN_COLS: &str = "id, org_id, name, token_window, user_id, role, created, last_used, expires";
 
 impl Store {
@@ -94,15 +113,37 @@ impl Store {
         Ok(token)
     }
 
-    /// The token of this org with this secret, if any.
-    pub async fn token_by_secret(&self, org: &OrgId, secret: &str) -> Result<ApiToken> {
-        let row = sqlx::query(&format!("SELECT {TOKEN_COLS} FROM api_tokens WHERE token_hash = $1 AND org_id = $2"))
-            .bind(token_hash(secret))
-            .bind(org.as_str())
-            .fetch_optional(self.read_pool())
-            .await?
-            .ok_or(StoreError::NotFound)?;
-        token_from_row(&row)
+    /// The token of this org with this secret, if any, with its owner's current status and
+    /// role read in the same query: a token acts as its owner, so a demoted or deactivated
+    /// owner changes what it may do on the very next call.
+    pub async fn token_by_secret(&self, org: &OrgId, secret: &str) -> Result<Option<TokenCaller>> {
+        let cols = TOKEN_COLS.split(", ").map(|c| format!("t.{c}")).collect::<Vec<_>>().join(", ");
+        let row = sqlx::query(&format!(
+            "SELECT {cols}, u.status AS owner_status, u.admin_role AS owner_role FROM api_tokens t \
+             LEFT JOIN users u ON u.org_id = t.org_id AND u.id = t.user_id \
+             WHERE t.token_hash = $1 AND t.org_id = $2"
+        ))
+        .bind(token_hash(secret))
+        .bind(org.as_str())
+        .fetch_optional(self.read_pool())
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        let token = token_from_row(&row)?;
+        let owner = match token.user_id {
+            None => OwnerState::None,
+            Some(_) => match get::<Option<String>>(&row, "owner_status")? {
+                None => OwnerState::Gone,
+                Some(status) => {
+                    let status = UserStatus::parse(&status).ok_or_else(|| StoreError::Corrupt(format!("status {status}")))?;
+                    let role = match get::<Option<String>>(&row, "owner_role")? {
+                        None => None,
+                        Some(r) => Some(AdminRole::parse(&r).ok_or_else(|| StoreError::Corrupt(format!("role {r}")))?),
+                    };
+                    OwnerState::User { status, role }
+                }
+            },
+        };
+        Ok(Some(TokenCaller { token, owner }))
     }
 
     /// Record that a token was used (at most once a minute, to keep writes rare).

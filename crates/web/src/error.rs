@@ -51,6 +51,12 @@ impl ApiError {
     pub fn forbidden() -> Self {
         ApiError::new(StatusCode::FORBIDDEN, "E0000006", "You do not have permission to perform the requested action")
     }
+    /// 403 E0000006 naming why the permission table refused.
+    pub fn denied(why: idhub_core::permissions::Denied) -> Self {
+        let mut e = ApiError::forbidden();
+        e.causes = vec![why.to_string()];
+        e
+    }
     /// 400 E0000031 (bad search/filter expression).
     pub fn bad_search(detail: impl Into<String>) -> Self {
         let mut e = ApiError::new(StatusCode::BAD_REQUEST, "E0000031", "Invalid search criteria.");

@@ -9,19 +9,22 @@ use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{header, StatusCode};
+use idhub_core::permissions::{self, Denied, OrgAction, UserAction};
 use idhub_domain::event::Party;
+use idhub_domain::lifecycle::UserStatus;
 use idhub_domain::user::AdminRole;
 use idhub_store::orgs::Org;
-use idhub_store::tokens::ApiToken;
-use idhub_store::StoreError;
+use idhub_store::tokens::{ApiToken, OwnerState, TokenCaller};
 use serde_json::Value;
 use std::collections::HashMap;
 
-/// A caller authenticated by an API token of the request's org.
+/// A caller authenticated by an API token of the request's org, acting with the current
+/// role of the token's owner (Okta's tokens act as their owner).
 #[derive(Debug, Clone)]
 pub struct ApiCaller {
     pub org: Org,
     pub token: ApiToken,
+    role: AdminRole,
 }
 
 impl ApiCaller {
@@ -31,6 +34,21 @@ impl ApiCaller {
             Some(uid) => Party::new(uid.clone(), "User", format!("token:{}", self.token.name), self.token.name.clone()),
             None => Party::new(self.token.id.0.clone(), "PublicClientApp", format!("token:{}", self.token.name), self.token.name.clone()),
         }
+    }
+
+    /// The role the caller acts with now: its owner's current role.
+    pub fn role(&self) -> AdminRole {
+        self.role
+    }
+
+    /// Refuse (403 E0000006) what the permission table does not allow this caller.
+    pub fn check(&self, action: OrgAction) -> Result<(), ApiError> {
+        permissions::check_org(Some(self.role), action).map_err(ApiError::denied)
+    }
+
+    /// Refuse (403 E0000006) an action on a user the permission table does not allow.
+    pub fn check_user(&self, action: UserAction, target: Option<AdminRole>) -> Result<(), ApiError> {
+        permissions::check_user(Some(self.role), action, target).map_err(ApiError::denied)
     }
 }
 
@@ -46,18 +64,24 @@ impl FromRequestParts<AppState> for ApiCaller {
         let org = CurrentOrg::from_request_parts(parts, state).await.map_err(|_| ApiError::not_found("org"))?.0;
         let header = parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).ok_or_else(ApiError::invalid_token)?;
         let secret = ssws_token(header).ok_or_else(ApiError::invalid_token)?;
-        let token = match state.store.token_by_secret(&org.id, secret).await {
-            Ok(t) => t,
-            Err(StoreError::NotFound) => return Err(ApiError::invalid_token()),
-            Err(e) => return Err(e.into()),
-        };
+        let TokenCaller { token, owner } = state.store.token_by_secret(&org.id, secret).await?.ok_or_else(ApiError::invalid_token)?;
         if token.expires.map(|e| e <= state.now()).unwrap_or(false) {
             return Err(ApiError::invalid_token());
         }
+        let role = match owner {
+            OwnerState::None => Some(token.role),
+            // A deleted, deactivated or suspended owner's tokens stop working, as Okta's do.
+            OwnerState::Gone | OwnerState::User { status: UserStatus::Deprovisioned | UserStatus::Suspended, .. } => {
+                return Err(ApiError::invalid_token());
+            }
+            OwnerState::User { role, .. } => role,
+        };
+        // An owner who lost every administrator role keeps a valid token that may do nothing.
+        let role = role.ok_or_else(|| ApiError::denied(Denied::NotAdmin))?;
         if let Err(e) = state.store.touch_token(&token, state.now()).await {
             tracing::warn!("could not record token use: {e}");
         }
-        Ok(ApiCaller { org, token })
+        Ok(ApiCaller { org, token, role })
     }
 }
 
@@ -66,7 +90,7 @@ impl FromRequestParts<AppState> for ApiWriter {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let caller = ApiCaller::from_request_parts(parts, state).await?;
-        if caller.token.role == AdminRole::ReadOnlyAdmin || !caller.token.role.can_write() {
+        if !permissions::can_write(Some(caller.role)) {
             return Err(ApiError::forbidden());
         }
         Ok(ApiWriter(caller))

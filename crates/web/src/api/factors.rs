@@ -9,6 +9,7 @@ use crate::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
+use idhub_core::permissions::{OrgAction, UserAction};
 use idhub_domain::event::{NewEvent, Party};
 use idhub_domain::policy::SignOnPolicy;
 use idhub_domain::time::format_millis;
@@ -56,6 +57,7 @@ pub async fn factors_delete(
     Path((id, factor)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
     let u = user(&state, &caller, &id).await?;
+    caller.check_user(UserAction::Factors, u.user.admin_role)?;
     let ev = NewEvent::success("user.mfa.factor.deactivate", "Reset factor for user", caller.actor(), vec![party(&u)], client.0);
     let n = state.store.delete_factors(&caller.org.id, &u.user.id, Some(&factor), state.now(), &[ev]).await?;
     if n == 0 {
@@ -72,6 +74,7 @@ pub async fn factors_reset(
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     let u = user(&state, &caller, &id).await?;
+    caller.check_user(UserAction::Factors, u.user.admin_role)?;
     let ev = NewEvent::success("user.mfa.factor.reset_all", "Reset all factors for user", caller.actor(), vec![party(&u)], client.0);
     state.store.delete_factors(&caller.org.id, &u.user.id, None, state.now(), &[ev]).await?;
     Ok(Json(json!({})))
@@ -89,6 +92,7 @@ pub async fn sign_on_policy_put(
     client: Client,
     OktaJson(body): OktaJson,
 ) -> Result<Json<Value>, ApiError> {
+    caller.check(OrgAction::ManageSecurity)?;
     let policy: SignOnPolicy = serde_json::from_value(body).map_err(|e| ApiError::bad_body(e.to_string()))?;
     policy.validate()?;
     if let Some(gid) = &policy.mfa_group_id {

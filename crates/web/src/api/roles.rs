@@ -10,6 +10,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use idhub_core::permissions::{OrgAction, UserAction};
 use idhub_domain::event::NewEvent;
 use idhub_domain::time::format_millis;
 use idhub_domain::user::{AdminRole, User};
@@ -64,14 +65,6 @@ pub async fn set_role(state: &AppState, org: &Org, actor: &Actor, id: &str, role
     .await
 }
 
-fn require_super(caller: &ApiCaller) -> Result<(), ApiError> {
-    if caller.token.role == AdminRole::SuperAdmin {
-        Ok(())
-    } else {
-        Err(ApiError::forbidden())
-    }
-}
-
 /// `GET /api/v1/users/{id}/roles`
 pub async fn roles_list(State(state): State<AppState>, caller: ApiCaller, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
     let u = directory::load_user(&state, &caller.org, &id).await?;
@@ -87,12 +80,14 @@ pub async fn roles_assign(
     Path(id): Path<String>,
     OktaJson(body): OktaJson,
 ) -> Result<Response, ApiError> {
-    require_super(&caller)?;
+    caller.check(OrgAction::ManageRoles)?;
     let role = body
         .get("type")
         .and_then(Value::as_str)
         .and_then(AdminRole::parse)
         .ok_or_else(|| ApiError::validation("type", vec!["type: must be SUPER_ADMIN, ORG_ADMIN or READ_ONLY_ADMIN".into()]))?;
+    let target = directory::load_user(&state, &caller.org, &id).await?;
+    caller.check_user(UserAction::GrantRole(role), target.user.admin_role)?;
     let actor = Actor { party: caller.actor(), client: client.0 };
     let u = set_role(&state, &caller.org, &actor, &id, Some(role)).await?;
     Ok((StatusCode::CREATED, Json(role_json(&caller.org.base_url, &u.user, role))).into_response())
@@ -105,8 +100,9 @@ pub async fn roles_unassign(
     client: Client,
     Path((id, role)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
-    require_super(&caller)?;
+    caller.check(OrgAction::ManageRoles)?;
     let u = directory::load_user(&state, &caller.org, &id).await?;
+    caller.check_user(UserAction::RevokeRole, u.user.admin_role)?;
     if u.user.admin_role.map(|r| r.as_str()) != Some(role.as_str()) {
         return Err(ApiError::not_found(format!("{role} (Role)")));
     }

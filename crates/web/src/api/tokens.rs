@@ -8,8 +8,10 @@ use crate::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
+use idhub_core::permissions::UserAction;
 use idhub_domain::event::{NewEvent, Party};
 use idhub_domain::time::format_millis;
+use idhub_domain::user::AdminRole;
 use idhub_store::tokens::ApiToken;
 use idhub_store::StoreError;
 use serde_json::{json, Value};
@@ -46,6 +48,17 @@ async fn load(state: &AppState, caller: &ApiCaller, id: &str) -> Result<ApiToken
     }
 }
 
+/// The role a token acts with, which is what revoking it is judged against: its owner's
+/// current role, or the token's own when it has no owner; none when the owner is gone.
+pub async fn owner_role(state: &AppState, t: &ApiToken) -> Result<Option<AdminRole>, StoreError> {
+    let Some(uid) = &t.user_id else { return Ok(Some(t.role)) };
+    match state.store.get_user(&t.org_id, uid).await {
+        Ok(u) => Ok(u.user.admin_role),
+        Err(StoreError::NotFound) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
 /// `GET /api/v1/api-tokens/{id|current}`
 pub async fn tokens_get(State(state): State<AppState>, caller: ApiCaller, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
     Ok(Json(token_json(&caller.org.base_url, &load(&state, &caller, &id).await?)))
@@ -59,6 +72,7 @@ pub async fn tokens_revoke(
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     let t = load(&state, &caller, &id).await?;
+    caller.check_user(UserAction::RevokeToken, owner_role(&state, &t).await?)?;
     let ev = NewEvent::success(
         "system.api_token.revoke",
         "Revoke API token",

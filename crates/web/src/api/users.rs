@@ -11,6 +11,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use idhub_core::permissions::UserAction;
 use idhub_domain::filter::{self, Context};
 use idhub_domain::ids::GroupId;
 use idhub_domain::lifecycle::{LifecycleOp, UserStatus};
@@ -231,6 +232,12 @@ async fn update(state: AppState, caller: ApiCaller, client: Client, id: String, 
         }
     }
     let existing = load(&state, &caller, &id).await?;
+    if profile.is_some() {
+        caller.check_user(UserAction::EditProfile, existing.user.admin_role)?;
+    }
+    if creds.password.is_some() || creds.recovery.is_some() {
+        caller.check_user(UserAction::Credentials, existing.user.admin_role)?;
+    }
     let upd = UserUpdate { profile, full, password: creds.password, recovery_question: creds.recovery.map(|(q, _)| q) };
     let stored = directory::update_user(&state, &caller.org, &actor(&caller, client), existing.user.id.as_str(), upd).await?;
     Ok(Json(user_json(&caller.org.base_url, &stored.user)))
@@ -266,6 +273,7 @@ pub async fn users_delete(
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     let existing = load(&state, &caller, &id).await?;
+    caller.check_user(UserAction::Lifecycle, existing.user.admin_role)?;
     directory::delete_user(&state, &caller.org, &actor(&caller, client), existing.user.id.as_str()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -281,6 +289,11 @@ pub async fn users_lifecycle(
     let op = LifecycleOp::parse(&op).ok_or_else(|| ApiError::not_found(format!("/api/v1/users/{id}/lifecycle/{op} (POST)")))?;
     let send_email = params.flag("sendEmail", true)?;
     let existing = load(&state, &caller, &id).await?;
+    let action = match op {
+        LifecycleOp::ResetPassword | LifecycleOp::ExpirePassword => UserAction::Credentials,
+        _ => UserAction::Lifecycle,
+    };
+    caller.check_user(action, existing.user.admin_role)?;
     let stored = directory::apply_lifecycle(&state, &caller.org, &actor(&caller, client), existing.user.id.as_str(), op).await?;
     let base = &caller.org.base_url;
     let body = match op {

@@ -12,10 +12,10 @@ use crate::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
+use idhub_core::permissions::OrgAction;
 use idhub_domain::application::{
     catalog, CatalogEntry, Endpoints, SignOnMode, CATALOG, NAMEID_FORMATS, SILENT_PROVISIONING_APPS, USERNAME_FORMATS,
 };
-use idhub_domain::user::AdminRole;
 use idhub_store::apps::AppQuery;
 use serde_json::{json, Map, Value};
 
@@ -300,7 +300,7 @@ pub async fn new_form(admin: Admin, Path(name): Path<String>) -> Response {
     let Some(entry) = catalog(&name) else {
         return super::page_error(&admin, StatusCode::NOT_FOUND, "Not found", "There is no such app in the catalog.");
     };
-    if let Err(r) = admin.require(AdminRole::OrgAdmin) {
+    if let Err(r) = admin.require(OrgAction::ManageApplications) {
         return r;
     }
     wizard(&admin, entry, 1, &default_body(entry), None, &Map::new(), StatusCode::OK)

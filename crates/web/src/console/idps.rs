@@ -15,8 +15,8 @@ use crate::AppState;
 use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
+use idhub_core::permissions::OrgAction;
 use idhub_domain::time::{format_millis, Millis};
-use idhub_domain::user::AdminRole;
 use idhub_saml::keys::Certificate;
 use idhub_store::groups::GroupSelect;
 use idhub_store::idps::Idp;
@@ -347,7 +347,7 @@ fn type_picker(admin: &Admin, error: Option<&str>, status: StatusCode) -> Respon
 
 /// `GET /admin/access/identity-providers/add`: step 1 of Add identity provider, the type.
 pub async fn add(admin: Admin) -> Response {
-    if let Err(r) = admin.require(AdminRole::OrgAdmin) {
+    if let Err(r) = admin.require(OrgAction::ManageIdentityProviders) {
         return r;
     }
     type_picker(&admin, None, StatusCode::OK)
@@ -356,7 +356,7 @@ pub async fn add(admin: Admin) -> Response {
 /// `GET /admin/access/identity-providers/new[?type=SAML2]`: Add identity provider > SAML
 /// 2.0 IdP (the picker's Next); any other type goes back to the picker with the reason.
 pub async fn new_form(State(state): State<AppState>, admin: Admin, params: Params) -> Response {
-    if let Err(r) = admin.require(AdminRole::OrgAdmin) {
+    if let Err(r) = admin.require(OrgAction::ManageIdentityProviders) {
         return r;
     }
     match (params.get("type"), params.get("step")) {

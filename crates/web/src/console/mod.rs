@@ -29,6 +29,7 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
+use idhub_core::permissions::{self, Denied, OrgAction, UserAction};
 use idhub_domain::event::{ClientInfo, NewEvent, Party};
 use idhub_domain::user::AdminRole;
 use minijinja::Environment;
@@ -161,9 +162,9 @@ pub struct Admin {
 }
 
 impl Admin {
-    /// May this admin change things?
+    /// May this admin change anything at all?
     pub fn can_write(&self) -> bool {
-        self.role.can_write()
+        permissions::can_write(Some(self.role))
     }
 
     /// The System Log actor.
@@ -177,18 +178,24 @@ impl Admin {
         &self.signed_in.org
     }
 
-    /// Refuse a change for a read-only admin (or a role below `needed`).
-    pub fn require(&self, needed: AdminRole) -> Result<(), Response> {
-        let ok = match needed {
-            AdminRole::SuperAdmin => self.role == AdminRole::SuperAdmin,
-            AdminRole::OrgAdmin => matches!(self.role, AdminRole::SuperAdmin | AdminRole::OrgAdmin),
-            AdminRole::ReadOnlyAdmin => true,
-        };
-        if ok {
-            Ok(())
-        } else {
-            Err(page_error(self, StatusCode::FORBIDDEN, "Not allowed", "Your administrator role does not allow this change."))
-        }
+    /// Refuse, with a page, what the permission table does not allow this admin.
+    pub fn require(&self, action: OrgAction) -> Result<(), Response> {
+        permissions::check_org(Some(self.role), action).map_err(|why| self.denied(why))
+    }
+
+    /// May this admin do `action` to a user holding `target`? (To offer only what they may.)
+    pub fn may(&self, action: UserAction, target: Option<AdminRole>) -> bool {
+        permissions::check_user(Some(self.role), action, target).is_ok()
+    }
+
+    /// Refuse, with a page, an action on a user the permission table does not allow.
+    pub fn require_user(&self, action: UserAction, target: Option<AdminRole>) -> Result<(), Response> {
+        permissions::check_user(Some(self.role), action, target).map_err(|why| self.denied(why))
+    }
+
+    fn denied(&self, why: Denied) -> Response {
+        let text = format!("Your administrator role does not allow this change: {why}.");
+        page_error(self, StatusCode::FORBIDDEN, "Not allowed", &text)
     }
 }
 
@@ -233,7 +240,9 @@ impl axum::extract::FromRequest<AppState> for WriteForm {
             .await
             .map_err(|_| page_error(&admin, StatusCode::BAD_REQUEST, "Bad form", "The form could not be read. Go back and try again."))?;
         check_csrf(&admin, &headers, field(&form, "csrf"))?;
-        admin.require(AdminRole::OrgAdmin)?;
+        if !admin.can_write() {
+            return Err(admin.denied(Denied::RoleTooLow { needed: AdminRole::OrgAdmin }));
+        }
         Ok(WriteForm { admin, form })
     }
 }

@@ -9,13 +9,16 @@ use crate::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
+use idhub_core::permissions::{OrgAction, UserAction};
 use idhub_domain::event::NewEvent;
 use idhub_domain::ids::GroupId;
 use idhub_domain::lifecycle::{LifecycleOp, UserStatus};
 use idhub_domain::schema::{AttrType, UserSchema};
 use idhub_domain::user::{AdminRole, User};
 use idhub_store::groups::GroupSelect;
+use idhub_store::rows::StoredUser;
 use idhub_store::users::{UserQuery, UserSelect};
+use idhub_store::StoreError;
 use serde_json::{json, Map, Value};
 
 const EDITABLE: [(&str, &str); 8] = [
@@ -112,7 +115,7 @@ async fn group_options(state: &AppState, admin: &Admin) -> Vec<Value> {
 
 /// `GET /admin/users/new`
 pub async fn new_form(State(state): State<AppState>, admin: Admin) -> Response {
-    if let Err(r) = admin.require(AdminRole::OrgAdmin) {
+    if let Err(r) = admin.require(OrgAction::ManageDirectory) {
         return r;
     }
     let schema = state.store.user_schema(&admin.org().id).await.unwrap_or_else(|_| UserSchema::with_custom(vec![]));
@@ -129,6 +132,9 @@ pub async fn new_form(State(state): State<AppState>, admin: Admin) -> Response {
 
 /// `POST /admin/users/new`
 pub async fn create(State(state): State<AppState>, WriteForm { admin, form }: WriteForm) -> Response {
+    if let Err(r) = admin.require(OrgAction::ManageDirectory) {
+        return r;
+    }
     let schema = state.store.user_schema(&admin.org().id).await.unwrap_or_else(|_| UserSchema::with_custom(vec![]));
     let profile = profile_from_form(&schema, &form);
     let set_password = field(&form, "password_mode") != Some("none");
@@ -219,7 +225,10 @@ async fn view_page(state: &AppState, admin: &Admin, id: &str, status: StatusCode
         "groups": groups.iter().map(|g| crate::api::groups::group_json(&admin.org().base_url, &g.group)).collect::<Vec<_>>(),
         "factors": factors.iter().map(|f| json!({ "factor_type": f.factor_type, "status": f.status })).collect::<Vec<_>>(),
         "roles": roles,
-        "is_super": admin.role == AdminRole::SuperAdmin,
+        "may_profile": admin.may(UserAction::EditProfile, u.user.admin_role),
+        "may_lifecycle": admin.may(UserAction::Lifecycle, u.user.admin_role),
+        "may_factors": admin.may(UserAction::Factors, u.user.admin_role),
+        "may_role": admin.may(UserAction::RevokeRole, u.user.admin_role),
     });
     if let (Some(obj), Some(extra)) = (ctx.as_object_mut(), extra.as_object()) {
         for (k, v) in extra {
@@ -230,6 +239,24 @@ async fn view_page(state: &AppState, admin: &Admin, id: &str, status: StatusCode
     render(admin, "person.html", "people", &title, ctx, status)
 }
 
+/// The person `id`, once the permission table allows `action` on them (else the page
+/// that says why, or that there is no such person).
+async fn target(state: &AppState, admin: &Admin, id: &str, action: UserAction) -> Result<StoredUser, Response> {
+    let u = match state.store.get_user(&admin.org().id, id).await {
+        Ok(u) => u,
+        Err(StoreError::NotFound) => {
+            return Err(super::page_error(admin, StatusCode::NOT_FOUND, "Not found", "There is no such person in this organization."))
+        }
+        Err(e) => {
+            let e = crate::error::ApiError::from(e);
+            tracing::error!(cause = ?e.internal, "console: reading a person failed");
+            return Err(super::page_error(admin, e.status, "Failed", &e.summary));
+        }
+    };
+    admin.require_user(action, u.user.admin_role)?;
+    Ok(u)
+}
+
 /// `GET /admin/user/{id}`
 pub async fn view(State(state): State<AppState>, admin: Admin, params: Params, Path(id): Path<String>) -> Response {
     view_page(&state, &admin, &id, StatusCode::OK, json!({ "notice": notice(&params) })).await
@@ -237,6 +264,9 @@ pub async fn view(State(state): State<AppState>, admin: Admin, params: Params, P
 
 /// `POST /admin/user/{id}/profile`
 pub async fn save_profile(State(state): State<AppState>, Path(id): Path<String>, WriteForm { admin, form }: WriteForm) -> Response {
+    if let Err(r) = target(&state, &admin, &id, UserAction::EditProfile).await {
+        return r;
+    }
     let schema = state.store.user_schema(&admin.org().id).await.unwrap_or_else(|_| UserSchema::with_custom(vec![]));
     let profile = profile_from_form(&schema, &form);
     match directory::update_user(
@@ -262,6 +292,13 @@ pub async fn lifecycle(
     Path((id, op)): Path<(String, String)>,
     WriteForm { admin, form: _ }: WriteForm,
 ) -> Response {
+    let action = match LifecycleOp::parse(&op) {
+        Some(LifecycleOp::ResetPassword | LifecycleOp::ExpirePassword) => UserAction::Credentials,
+        _ => UserAction::Lifecycle,
+    };
+    if let Err(r) = target(&state, &admin, &id, action).await {
+        return r;
+    }
     if op == "delete" {
         return match directory::delete_user(&state, admin.org(), &admin.actor(), &id).await {
             Ok(()) => done("/admin/users", "Person deleted."),
@@ -283,8 +320,9 @@ pub async fn lifecycle(
 
 /// `POST /admin/user/{id}/reset-factors`
 pub async fn reset_factors(State(state): State<AppState>, Path(id): Path<String>, WriteForm { admin, form: _ }: WriteForm) -> Response {
-    let Ok(u) = directory::load_user(&state, admin.org(), &id).await else {
-        return super::page_error(&admin, StatusCode::NOT_FOUND, "Not found", "There is no such person in this organization.");
+    let u = match target(&state, &admin, &id, UserAction::Factors).await {
+        Ok(u) => u,
+        Err(r) => return r,
     };
     let actor = admin.actor();
     let ev = NewEvent::success(
@@ -302,7 +340,7 @@ pub async fn reset_factors(State(state): State<AppState>, Path(id): Path<String>
 
 /// `POST /admin/user/{id}/role` (super administrators only)
 pub async fn set_role(State(state): State<AppState>, Path(id): Path<String>, WriteForm { admin, form }: WriteForm) -> Response {
-    if let Err(r) = admin.require(AdminRole::SuperAdmin) {
+    if let Err(r) = admin.require(OrgAction::ManageRoles) {
         return r;
     }
     let role = match field(&form, "role").unwrap_or_default() {
@@ -312,6 +350,10 @@ pub async fn set_role(State(state): State<AppState>, Path(id): Path<String>, Wri
             None => return super::page_error(&admin, StatusCode::BAD_REQUEST, "Invalid role", "Choose one of the listed roles."),
         },
     };
+    let action = role.map(UserAction::GrantRole).unwrap_or(UserAction::RevokeRole);
+    if let Err(r) = target(&state, &admin, &id, action).await {
+        return r;
+    }
     if id == admin.signed_in.user.user.id.0 && role != Some(AdminRole::SuperAdmin) {
         return view_page(
             &state,

@@ -8,12 +8,13 @@ use crate::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
+use idhub_core::permissions::{OrgAction, UserAction};
 use idhub_domain::event::{NewEvent, Party};
 use idhub_domain::policy::{MfaRequirement, SignOnPolicy};
 use idhub_domain::time::{format_millis, Millis};
-use idhub_domain::user::AdminRole;
 use idhub_store::groups::GroupSelect;
 use idhub_store::tokens::ApiToken;
+use idhub_store::StoreError;
 use serde_json::{json, Value};
 
 const DAY_MS: Millis = 24 * 3600 * 1000;
@@ -64,6 +65,9 @@ pub async fn tokens(State(state): State<AppState>, admin: Admin, params: Params)
 /// `POST /admin/access/api/tokens/rotation`: the rotation period after which the
 /// dashboard and this page flag a token (1 to 3650 days).
 pub async fn save_rotation(State(state): State<AppState>, WriteForm { admin, form }: WriteForm) -> Response {
+    if let Err(r) = admin.require(OrgAction::ManageSecurity) {
+        return r;
+    }
     let days = match field(&form, "rotationDays").map(str::trim).and_then(|d| d.parse::<i64>().ok()) {
         Some(d) if (1..=3650).contains(&d) => d,
         _ => {
@@ -84,6 +88,9 @@ pub async fn save_rotation(State(state): State<AppState>, WriteForm { admin, for
 
 /// `POST /admin/access/api/tokens`: the new token is in this response only.
 pub async fn create_token(State(state): State<AppState>, WriteForm { admin, form }: WriteForm) -> Response {
+    if let Err(r) = admin.require(OrgAction::ManageTokens) {
+        return r;
+    }
     let name = field(&form, "name").unwrap_or_default().trim().to_string();
     if name.is_empty() || name.chars().count() > 100 {
         return tokens_page(&state, &admin, json!({ "form_error": "Enter a name of 1 to 100 characters." }), StatusCode::BAD_REQUEST).await;
@@ -106,9 +113,18 @@ pub async fn create_token(State(state): State<AppState>, WriteForm { admin, form
 
 /// `POST /admin/access/api/tokens/{id}/revoke`
 pub async fn revoke_token(State(state): State<AppState>, Path(id): Path<String>, WriteForm { admin, form: _ }: WriteForm) -> Response {
-    let Ok(t) = state.store.get_token(&admin.org().id, &id).await else {
-        return super::page_error(&admin, StatusCode::NOT_FOUND, "Not found", "There is no such token.");
+    let t = match state.store.get_token(&admin.org().id, &id).await {
+        Ok(t) => t,
+        Err(StoreError::NotFound) => return super::page_error(&admin, StatusCode::NOT_FOUND, "Not found", "There is no such token."),
+        Err(e) => return super::page_error(&admin, StatusCode::INTERNAL_SERVER_ERROR, "Failed", &ApiError::from(e).summary),
     };
+    let owner_role = match crate::api::tokens::owner_role(&state, &t).await {
+        Ok(r) => r,
+        Err(e) => return super::page_error(&admin, StatusCode::INTERNAL_SERVER_ERROR, "Failed", &ApiError::from(e).summary),
+    };
+    if let Err(r) = admin.require_user(UserAction::RevokeToken, owner_role) {
+        return r;
+    }
     let actor = admin.actor();
     let ev = NewEvent::success(
         "system.api_token.revoke",
@@ -143,7 +159,7 @@ pub async fn authenticators(State(state): State<AppState>, admin: Admin, params:
 
 /// `POST /admin/access/authenticators`
 pub async fn save_authenticators(State(state): State<AppState>, WriteForm { admin, form }: WriteForm) -> Response {
-    if let Err(r) = admin.require(AdminRole::SuperAdmin) {
+    if let Err(r) = admin.require(OrgAction::ManageSecurity) {
         return r;
     }
     let num = |k: &str, d: i64| field(&form, k).and_then(|v| v.trim().parse::<i64>().ok()).unwrap_or(d);
