@@ -40,31 +40,88 @@ impl ProviderType {
     }
 }
 
-/// An administrator role held by a user (or granted to an API token).
+/// An administrator role held by a user (or granted to an API token). The first three are
+/// org-wide; the others are Okta's scoped roles, limited to the groups or apps the role
+/// targets (all of them while it targets none).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum AdminRole {
     SuperAdmin,
     OrgAdmin,
     ReadOnlyAdmin,
+    /// Okta's Group Administrator: manages the non-administrator members of its target groups.
+    UserAdmin,
+    /// Resets passwords and factors and unlocks the non-administrator members of its target groups.
+    HelpDeskAdmin,
+    /// Manages its target apps (their settings, assignments, provisioning).
+    AppAdmin,
+}
+
+/// What a scoped role's targets are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RoleTargetKind {
+    Group,
+    App,
+}
+
+impl RoleTargetKind {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RoleTargetKind::Group => "GROUP",
+            RoleTargetKind::App => "APP",
+        }
+    }
 }
 
 impl AdminRole {
+    /// Every role, in the order the console lists them.
+    pub const ALL: [AdminRole; 6] = [
+        AdminRole::SuperAdmin,
+        AdminRole::OrgAdmin,
+        AdminRole::ReadOnlyAdmin,
+        AdminRole::UserAdmin,
+        AdminRole::HelpDeskAdmin,
+        AdminRole::AppAdmin,
+    ];
+
     /// Wire name.
     pub fn as_str(self) -> &'static str {
         match self {
             AdminRole::SuperAdmin => "SUPER_ADMIN",
             AdminRole::OrgAdmin => "ORG_ADMIN",
             AdminRole::ReadOnlyAdmin => "READ_ONLY_ADMIN",
+            AdminRole::UserAdmin => "USER_ADMIN",
+            AdminRole::HelpDeskAdmin => "HELP_DESK_ADMIN",
+            AdminRole::AppAdmin => "APP_ADMIN",
+        }
+    }
+    /// Okta's label for the role.
+    pub fn label(self) -> &'static str {
+        match self {
+            AdminRole::SuperAdmin => "Super Administrator",
+            AdminRole::OrgAdmin => "Organizational Administrator",
+            AdminRole::ReadOnlyAdmin => "Read Only Administrator",
+            AdminRole::UserAdmin => "Group Administrator",
+            AdminRole::HelpDeskAdmin => "Help Desk Administrator",
+            AdminRole::AppAdmin => "Application Administrator",
         }
     }
     /// Parse the wire name.
     pub fn parse(s: &str) -> Option<Self> {
         serde_json::from_value(Value::String(s.to_string())).ok()
     }
-    /// May this role change anything?
+    /// May this role change anything org-wide (not only what it targets)?
     pub fn can_write(self) -> bool {
-        !matches!(self, AdminRole::ReadOnlyAdmin)
+        matches!(self, AdminRole::SuperAdmin | AdminRole::OrgAdmin)
+    }
+    /// The kind of target this role is limited by, if it is a scoped role.
+    pub fn target_kind(self) -> Option<RoleTargetKind> {
+        match self {
+            AdminRole::UserAdmin | AdminRole::HelpDeskAdmin => Some(RoleTargetKind::Group),
+            AdminRole::AppAdmin => Some(RoleTargetKind::App),
+            AdminRole::SuperAdmin | AdminRole::OrgAdmin | AdminRole::ReadOnlyAdmin => None,
+        }
     }
 }
 

@@ -256,3 +256,114 @@ async fn only_super_admins_change_the_sign_on_policy_in_the_api_as_in_the_consol
     let (_, policy) = call(s.api(Method::GET, "/api/v1/idhub/policies/sign-on")).await;
     assert_ne!(policy["mfa"], "ALWAYS");
 }
+
+async fn group(s: &TestServer, name: &str, members: &[&str]) -> String {
+    let (st, g) = call(s.api(Method::POST, "/api/v1/groups").json(&json!({ "profile": { "name": name } }))).await;
+    assert_eq!(st, StatusCode::OK, "{g}");
+    let gid = g["id"].as_str().unwrap().to_string();
+    for m in members {
+        let (st, _) = call(s.api(Method::PUT, &format!("/api/v1/groups/{gid}/users/{m}"))).await;
+        assert_eq!(st, StatusCode::NO_CONTENT);
+    }
+    gid
+}
+
+#[tokio::test]
+async fn group_and_help_desk_admins_act_only_on_plain_members_of_their_target_groups() {
+    for backend in backends() {
+        let s = TestServer::start(backend).await;
+        let inside = user_with_role(&s, "inside@example.com", None).await;
+        let inside2 = user_with_role(&s, "inside2@example.com", None).await;
+        let outside = user_with_role(&s, "outside@example.com", None).await;
+        let admin_inside = user_with_role(&s, "ro-inside@example.com", Some("READ_ONLY_ADMIN")).await;
+        let sales = group(&s, "Sales", &[&inside, &inside2, &admin_inside]).await;
+        let _support = group(&s, "Support", &[&outside]).await;
+
+        let ga = user_with_role(&s, "group-admin@example.com", Some("USER_ADMIN")).await;
+        let (st, body) = call(s.api(Method::PUT, &format!("/api/v1/users/{ga}/roles/USER_ADMIN/targets/groups/{sales}"))).await;
+        assert_eq!(st, StatusCode::NO_CONTENT, "{body}");
+        let (_, targets) = call(s.api(Method::GET, &format!("/api/v1/users/{ga}/roles/USER_ADMIN/targets/groups"))).await;
+        assert_eq!(targets.as_array().unwrap().len(), 1);
+        assert_eq!(targets[0]["profile"]["name"], "Sales");
+        let (secret, _) = token_of(&s, &ga, AdminRole::UserAdmin).await;
+        let t = |m: Method, p: &str| as_token(&s, &secret, m, p);
+
+        assert_eq!(call(t(Method::GET, "/api/v1/users")).await.0, StatusCode::OK, "reads like any administrator");
+        let (st, body) = call(t(Method::POST, &format!("/api/v1/users/{inside}/lifecycle/suspend"))).await;
+        assert_eq!(st, StatusCode::OK, "{body}");
+        let (st, body) = call(t(Method::POST, &format!("/api/v1/users/{inside}")).json(&json!({ "profile": { "nickName": "Sam" } }))).await;
+        assert_eq!(st, StatusCode::OK, "{body}");
+        for (path, why) in [
+            (format!("/api/v1/users/{outside}/lifecycle/suspend"), "outside the groups"),
+            (format!("/api/v1/users/{admin_inside}/lifecycle/suspend"), "manages only non-administrators"),
+        ] {
+            let (st, body) = call(t(Method::POST, &path)).await;
+            assert_eq!(st, StatusCode::FORBIDDEN, "{path}: {body}");
+            assert!(body["errorCauses"][0]["errorSummary"].as_str().unwrap().contains(why), "{body}");
+        }
+        assert_eq!(snapshot(&s, &outside).await["status"], "ACTIVE");
+        // Nothing org-wide: no groups, no apps, no roles.
+        let (st, _) = call(t(Method::POST, "/api/v1/groups").json(&json!({ "profile": { "name": "mine" } }))).await;
+        assert_eq!(st, StatusCode::FORBIDDEN);
+        let (st, _) = call(t(Method::POST, &format!("/api/v1/users/{inside}/roles")).json(&json!({ "type": "READ_ONLY_ADMIN" }))).await;
+        assert_eq!(st, StatusCode::FORBIDDEN);
+        let (st, _) = call(t(Method::PUT, &format!("/api/v1/users/{ga}/roles/USER_ADMIN/targets/groups/{_support}"))).await;
+        assert_eq!(st, StatusCode::FORBIDDEN, "a group admin widened their own scope");
+
+        // A help desk administrator resets and unlocks, but does not change the lifecycle.
+        let hd = user_with_role(&s, "help-desk@example.com", Some("HELP_DESK_ADMIN")).await;
+        call(s.api(Method::PUT, &format!("/api/v1/users/{hd}/roles/HELP_DESK_ADMIN/targets/groups/{sales}"))).await;
+        let (hd_secret, _) = token_of(&s, &hd, AdminRole::HelpDeskAdmin).await;
+        let h = |m: Method, p: &str| as_token(&s, &hd_secret, m, p);
+        let (st, body) = call(h(Method::POST, &format!("/api/v1/users/{inside2}/lifecycle/reset_factors"))).await;
+        assert_eq!(st, StatusCode::OK, "{body}");
+        let (st, body) = call(h(Method::POST, &format!("/api/v1/users/{inside2}/lifecycle/reset_password?sendEmail=false"))).await;
+        assert_eq!(st, StatusCode::OK, "{body}");
+        let (st, body) = call(h(Method::POST, &format!("/api/v1/users/{inside2}/lifecycle/deactivate"))).await;
+        assert_eq!(st, StatusCode::FORBIDDEN, "{body}");
+        assert!(body["errorCauses"][0]["errorSummary"].as_str().unwrap().contains("does not include"), "{body}");
+        let (st, _) = call(h(Method::POST, &format!("/api/v1/users/{outside}/lifecycle/reset_password?sendEmail=false"))).await;
+        assert_eq!(st, StatusCode::FORBIDDEN);
+
+        // Targets only fit scoped roles, and a role granted anew starts without them.
+        let (st, body) =
+            call(s.api(Method::PUT, &format!("/api/v1/users/{admin_inside}/roles/READ_ONLY_ADMIN/targets/groups/{sales}"))).await;
+        assert_eq!(st, StatusCode::BAD_REQUEST, "{body}");
+        assert_okta_error(&body, "E0000001");
+        call(s.api(Method::DELETE, &format!("/api/v1/users/{ga}/roles/USER_ADMIN"))).await;
+        call(s.api(Method::POST, &format!("/api/v1/users/{ga}/roles")).json(&json!({ "type": "USER_ADMIN" }))).await;
+        let (_, targets) = call(s.api(Method::GET, &format!("/api/v1/users/{ga}/roles/USER_ADMIN/targets/groups"))).await;
+        assert_eq!(targets, json!([]));
+        // With no target the role covers every group.
+        let (st, _) = call(t(Method::POST, &format!("/api/v1/users/{outside}/lifecycle/suspend"))).await;
+        assert_eq!(st, StatusCode::OK);
+    }
+}
+
+#[tokio::test]
+async fn app_admins_change_only_their_target_apps() {
+    for backend in backends() {
+        let s = TestServer::start(backend).await;
+        let (_, mine) = call(s.api(Method::POST, "/api/v1/apps").json(&json!({ "name": "dropbox_for_business", "label": "Mine" }))).await;
+        let (_, other) = call(s.api(Method::POST, "/api/v1/apps").json(&json!({ "name": "dropbox_for_business", "label": "Other" }))).await;
+        let (mine, other) = (mine["id"].as_str().unwrap().to_string(), other["id"].as_str().unwrap().to_string());
+        let aa = user_with_role(&s, "app-admin@example.com", Some("APP_ADMIN")).await;
+        let (st, body) =
+            call(s.api(Method::PUT, &format!("/api/v1/users/{aa}/roles/APP_ADMIN/targets/catalog/apps/dropbox_for_business/{mine}"))).await;
+        assert_eq!(st, StatusCode::NO_CONTENT, "{body}");
+        let (_, targets) = call(s.api(Method::GET, &format!("/api/v1/users/{aa}/roles/APP_ADMIN/targets/catalog/apps"))).await;
+        assert_eq!(targets[0]["label"], "Mine");
+        let (secret, _) = token_of(&s, &aa, AdminRole::AppAdmin).await;
+        let (st, body) = call(as_token(&s, &secret, Method::POST, &format!("/api/v1/apps/{mine}/lifecycle/deactivate"))).await;
+        assert_eq!(st, StatusCode::OK, "{body}");
+        let (st, body) = call(as_token(&s, &secret, Method::POST, &format!("/api/v1/apps/{other}/lifecycle/deactivate"))).await;
+        assert_eq!(st, StatusCode::FORBIDDEN, "{body}");
+        let (_, got) = call(s.api(Method::GET, &format!("/api/v1/apps/{other}"))).await;
+        assert_eq!(got["status"], "ACTIVE");
+        let plain = user_with_role(&s, "plain@example.com", None).await;
+        let (st, _) = call(as_token(&s, &secret, Method::POST, &format!("/api/v1/users/{plain}/lifecycle/suspend"))).await;
+        assert_eq!(st, StatusCode::FORBIDDEN, "an app admin changed a user");
+        let (st, _) = call(as_token(&s, &secret, Method::POST, "/api/v1/apps").json(&json!({ "name": "dropbox_for_business" }))).await;
+        assert_eq!(st, StatusCode::FORBIDDEN, "an app admin with targets added an app");
+    }
+}

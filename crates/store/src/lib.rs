@@ -17,6 +17,7 @@ pub mod jobs;
 mod migrate;
 pub mod orgs;
 mod postgres;
+pub mod roles;
 pub mod rows;
 pub mod schema;
 pub mod sessions;

@@ -6,13 +6,14 @@ use crate::error::ApiError;
 use crate::org::CurrentOrg;
 use crate::AppState;
 use axum::body::Bytes;
-use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::extract::{FromRequest, FromRequestParts, MatchedPath, RawPathParams, Request};
 use axum::http::request::Parts;
 use axum::http::{header, StatusCode};
 use idhub_core::permissions::{self, Denied, OrgAction, UserAction};
 use idhub_domain::event::Party;
 use idhub_domain::lifecycle::UserStatus;
 use idhub_domain::user::AdminRole;
+use idhub_domain::user::{RoleTargetKind, User};
 use idhub_store::orgs::Org;
 use idhub_store::tokens::{ApiToken, OwnerState, TokenCaller};
 use serde_json::Value;
@@ -46,11 +47,32 @@ impl ApiCaller {
         permissions::check_org(Some(self.role), action).map_err(ApiError::denied)
     }
 
-    /// Refuse (403 E0000006) an action on a user the permission table does not allow.
-    pub fn check_user(&self, action: UserAction, target: Option<AdminRole>) -> Result<(), ApiError> {
-        permissions::check_user(Some(self.role), action, target).map_err(ApiError::denied)
+    /// Refuse (403 E0000006) an action on a user the permission table does not allow: the
+    /// target's role, and for a group-scoped role whether the target is in its groups.
+    pub async fn check_user(&self, state: &AppState, action: UserAction, target: &User) -> Result<(), ApiError> {
+        let in_scope = match (self.role.target_kind(), &self.token.user_id) {
+            (Some(RoleTargetKind::Group), Some(admin)) => {
+                target.admin_role.is_none() && state.store.role_covers_user(&self.org.id, admin, self.role, target.id.as_str()).await?
+            }
+            _ => false,
+        };
+        self.check_role(action, target.admin_role, in_scope)
+    }
+
+    /// Refuse (403 E0000006) an action on a user holding `target`, scope already known.
+    pub fn check_role(&self, action: UserAction, target: Option<AdminRole>, in_scope: bool) -> Result<(), ApiError> {
+        permissions::check_user(Some(self.role), action, target, in_scope).map_err(ApiError::denied)
     }
 }
+
+/// The routes where a group-scoped administrator may write: each handler checks the
+/// target user with [`ApiCaller::check_user`].
+const USER_TARGET_ROUTES: [&str; 4] = [
+    "/api/v1/users/{id}",
+    "/api/v1/users/{id}/lifecycle/{op}",
+    "/api/v1/users/{id}/lifecycle/reset_factors",
+    "/api/v1/users/{id}/factors/{factor}",
+];
 
 /// Proof that the caller may change things (not a read-only admin). Handlers that
 /// write take this instead of [`ApiCaller`].
@@ -88,13 +110,41 @@ impl FromRequestParts<AppState> for ApiCaller {
 impl FromRequestParts<AppState> for ApiWriter {
     type Rejection = ApiError;
 
+    /// Org-wide writers pass; a scoped administrator passes only toward what its role can
+    /// change: the user routes (the handler then checks the user) for group-scoped roles,
+    /// the routes of one of its target apps for app administrators.
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let caller = ApiCaller::from_request_parts(parts, state).await?;
-        if !permissions::can_write(Some(caller.role)) {
-            return Err(ApiError::forbidden());
+        if permissions::can_write(Some(caller.role)) {
+            return Ok(ApiWriter(caller));
         }
-        Ok(ApiWriter(caller))
+        let route = parts.extensions.get::<MatchedPath>().map(|m| m.as_str().to_string()).unwrap_or_default();
+        let allowed = match (caller.role.target_kind(), &caller.token.user_id) {
+            (Some(RoleTargetKind::Group), Some(_)) => USER_TARGET_ROUTES.contains(&route.as_str()) && route_user(parts) != Some("me"),
+            (Some(RoleTargetKind::App), Some(admin)) if route.starts_with("/api/v1/apps/{id}") => {
+                let app = route_param(parts, "id").await.unwrap_or_default();
+                let in_scope = state.store.role_covers_app(&caller.org.id, admin, caller.role, &app).await?;
+                return permissions::check_app(Some(caller.role), in_scope).map(|()| ApiWriter(caller)).map_err(ApiError::denied);
+            }
+            _ => false,
+        };
+        if allowed {
+            Ok(ApiWriter(caller))
+        } else {
+            Err(ApiError::denied(permissions::check_org(Some(caller.role), OrgAction::ManageDirectory).err().unwrap_or(Denied::NotAdmin)))
+        }
     }
+}
+
+/// The `{id}` of a `/api/v1/users/{id}…` route, read from the URI.
+fn route_user(parts: &Parts) -> Option<&str> {
+    parts.uri.path().strip_prefix("/api/v1/users/").and_then(|rest| rest.split('/').next())
+}
+
+/// A path parameter of the matched route.
+async fn route_param(parts: &mut Parts, name: &str) -> Option<String> {
+    let params = RawPathParams::from_request_parts(parts, &()).await.ok()?;
+    params.iter().find(|(k, _)| *k == name).map(|(_, v)| v.to_string())
 }
 
 /// A JSON body: content type checked, size capped, malformed JSON refused as E0000003.

@@ -57,7 +57,7 @@ pub async fn factors_delete(
     Path((id, factor)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
     let u = user(&state, &caller, &id).await?;
-    caller.check_user(UserAction::Factors, u.user.admin_role)?;
+    caller.check_user(&state, UserAction::Factors, &u.user).await?;
     let ev = NewEvent::success("user.mfa.factor.deactivate", "Reset factor for user", caller.actor(), vec![party(&u)], client.0);
     let n = state.store.delete_factors(&caller.org.id, &u.user.id, Some(&factor), state.now(), &[ev]).await?;
     if n == 0 {
@@ -74,7 +74,7 @@ pub async fn factors_reset(
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     let u = user(&state, &caller, &id).await?;
-    caller.check_user(UserAction::Factors, u.user.admin_role)?;
+    caller.check_user(&state, UserAction::Factors, &u.user).await?;
     let ev = NewEvent::success("user.mfa.factor.reset_all", "Reset all factors for user", caller.actor(), vec![party(&u)], client.0);
     state.store.delete_factors(&caller.org.id, &u.user.id, None, state.now(), &[ev]).await?;
     Ok(Json(json!({})))

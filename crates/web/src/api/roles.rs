@@ -1,5 +1,7 @@
-//! Administrator roles (`/api/v1/users/{id}/roles`): idhub has the three Okta roles
-//! that matter to it (super, org and read-only administrator); a user holds at most one.
+//! Administrator roles (`/api/v1/users/{id}/roles`) and the targets of scoped roles
+//! (`…/roles/{role}/targets/groups`, `…/targets/catalog/apps`). idhub has Okta's super, org
+//! and read-only administrators, group (`USER_ADMIN`), help desk and app administrators;
+//! a user holds at most one role, and the role's id is its type.
 
 use super::extract::{ApiCaller, ApiWriter, OktaJson};
 use crate::directory::{self, Actor};
@@ -13,22 +15,15 @@ use axum::Json;
 use idhub_core::permissions::{OrgAction, UserAction};
 use idhub_domain::event::NewEvent;
 use idhub_domain::time::format_millis;
-use idhub_domain::user::{AdminRole, User};
+use idhub_domain::user::{AdminRole, RoleTargetKind, User};
 use idhub_store::orgs::Org;
 use idhub_store::rows::StoredUser;
+use idhub_store::StoreError;
 use serde_json::{json, Value};
-
-fn label(r: AdminRole) -> &'static str {
-    match r {
-        AdminRole::SuperAdmin => "Super Administrator",
-        AdminRole::OrgAdmin => "Organizational Administrator",
-        AdminRole::ReadOnlyAdmin => "Read Only Administrator",
-    }
-}
 
 fn role_json(base: &str, u: &User, r: AdminRole) -> Value {
     json!({
-        "id": r.as_str(), "label": label(r), "type": r.as_str(), "status": "ACTIVE",
+        "id": r.as_str(), "label": r.label(), "type": r.as_str(), "status": "ACTIVE",
         "created": format_millis(u.last_updated), "lastUpdated": format_millis(u.last_updated), "assignmentType": "USER",
         "_links": { "assignee": { "href": format!("{base}/api/v1/users/{}", u.id) } }
     })
@@ -87,7 +82,11 @@ pub async fn roles_assign(
         .and_then(AdminRole::parse)
         .ok_or_else(|| ApiError::validation("type", vec!["type: must be SUPER_ADMIN, ORG_ADMIN or READ_ONLY_ADMIN".into()]))?;
     let target = directory::load_user(&state, &caller.org, &id).await?;
-    caller.check_user(UserAction::GrantRole(role), target.user.admin_role)?;
+    caller.check_role(UserAction::GrantRole(role), target.user.admin_role, false)?;
+    if target.user.admin_role != Some(role) {
+        // A role granted anew starts with no targets (it covers every group or app).
+        state.store.clear_role_targets(&caller.org.id, target.user.id.as_str(), role).await?;
+    }
     let actor = Actor { party: caller.actor(), client: client.0 };
     let u = set_role(&state, &caller.org, &actor, &id, Some(role)).await?;
     Ok((StatusCode::CREATED, Json(role_json(&caller.org.base_url, &u.user, role))).into_response())
@@ -102,11 +101,155 @@ pub async fn roles_unassign(
 ) -> Result<StatusCode, ApiError> {
     caller.check(OrgAction::ManageRoles)?;
     let u = directory::load_user(&state, &caller.org, &id).await?;
-    caller.check_user(UserAction::RevokeRole, u.user.admin_role)?;
+    caller.check_role(UserAction::RevokeRole, u.user.admin_role, false)?;
     if u.user.admin_role.map(|r| r.as_str()) != Some(role.as_str()) {
         return Err(ApiError::not_found(format!("{role} (Role)")));
     }
     let actor = Actor { party: caller.actor(), client: client.0 };
     set_role(&state, &caller.org, &actor, &id, None).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// The user `id`, who must hold `role` (given as its wire name) and `role` must be scoped by
+/// targets of `kind`; read by any administrator, changed only by whoever manages roles.
+async fn scoped_role(
+    state: &AppState,
+    caller: &ApiCaller,
+    id: &str,
+    role: &str,
+    kind: RoleTargetKind,
+) -> Result<(StoredUser, AdminRole), ApiError> {
+    let u = directory::load_user(state, &caller.org, id).await?;
+    let held = u.user.admin_role.filter(|r| r.as_str() == role).ok_or_else(|| ApiError::not_found(format!("{role} (Role)")))?;
+    if held.target_kind() != Some(kind) {
+        let what = match kind {
+            RoleTargetKind::Group => "group",
+            RoleTargetKind::App => "app",
+        };
+        return Err(ApiError::validation("role", vec![format!("{role}: this role cannot have {what} targets")]));
+    }
+    Ok((u, held))
+}
+
+/// One target added to or removed from a role, with its event.
+async fn change_target(
+    state: &AppState,
+    caller: &ApiCaller,
+    client: Client,
+    (u, role): (StoredUser, AdminRole),
+    kind: RoleTargetKind,
+    (target_id, target_name): (&str, &str),
+    add: bool,
+) -> Result<StatusCode, ApiError> {
+    caller.check_role(UserAction::RevokeRole, u.user.admin_role, false)?;
+    let (event_type, verb) = if add { ("user.account.privilege.grant", "Add") } else { ("user.account.privilege.revoke", "Remove") };
+    let kind_name = if kind == RoleTargetKind::Group { "group" } else { "app" };
+    let ev = NewEvent::success(
+        event_type,
+        format!("{verb} {kind_name} target {target_name} of {}", role.as_str()),
+        caller.actor(),
+        vec![directory::user_party(&u.user)],
+        client.0,
+    );
+    let (org, uid, now) = (&caller.org.id, u.user.id.as_str(), state.now());
+    if add {
+        state.store.add_role_target(org, uid, role, kind, target_id, now, &[ev]).await?;
+    } else if !state.store.remove_role_target(org, uid, role, kind, target_id, now, &[ev]).await? {
+        return Err(ApiError::not_found(format!("{target_id} (Target)")));
+    }
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `GET /api/v1/users/{id}/roles/{role}/targets/groups`
+pub async fn group_targets_list(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path((id, role)): Path<(String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    let (u, held) = scoped_role(&state, &caller, &id, &role, RoleTargetKind::Group).await?;
+    let mut groups = vec![];
+    for gid in state.store.role_targets(&caller.org.id, u.user.id.as_str(), held, RoleTargetKind::Group).await? {
+        match state.store.get_group(&caller.org.id, &gid).await {
+            Ok(g) => groups.push(super::groups::group_json(&caller.org.base_url, &g.group)),
+            Err(StoreError::NotFound) => {} // a deleted group targets nobody
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(Json(Value::Array(groups)))
+}
+
+/// `PUT /api/v1/users/{id}/roles/{role}/targets/groups/{groupId}`
+pub async fn group_target_put(
+    State(state): State<AppState>,
+    ApiWriter(caller): ApiWriter,
+    client: Client,
+    Path((id, role, group)): Path<(String, String, String)>,
+) -> Result<StatusCode, ApiError> {
+    caller.check(OrgAction::ManageRoles)?;
+    let scoped = scoped_role(&state, &caller, &id, &role, RoleTargetKind::Group).await?;
+    let g = match state.store.get_group(&caller.org.id, &group).await {
+        Ok(g) => g,
+        Err(StoreError::NotFound) => return Err(ApiError::not_found(format!("{group} (UserGroup)"))),
+        Err(e) => return Err(e.into()),
+    };
+    change_target(&state, &caller, client, scoped, RoleTargetKind::Group, (&group, &g.group.name), true).await
+}
+
+/// `DELETE /api/v1/users/{id}/roles/{role}/targets/groups/{groupId}`
+pub async fn group_target_delete(
+    State(state): State<AppState>,
+    ApiWriter(caller): ApiWriter,
+    client: Client,
+    Path((id, role, group)): Path<(String, String, String)>,
+) -> Result<StatusCode, ApiError> {
+    caller.check(OrgAction::ManageRoles)?;
+    let scoped = scoped_role(&state, &caller, &id, &role, RoleTargetKind::Group).await?;
+    change_target(&state, &caller, client, scoped, RoleTargetKind::Group, (&group, &group), false).await
+}
+
+/// `GET /api/v1/users/{id}/roles/{role}/targets/catalog/apps`: the app instances targeted.
+pub async fn app_targets_list(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path((id, role)): Path<(String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    let (u, held) = scoped_role(&state, &caller, &id, &role, RoleTargetKind::App).await?;
+    let mut apps = vec![];
+    for aid in state.store.role_targets(&caller.org.id, u.user.id.as_str(), held, RoleTargetKind::App).await? {
+        match state.store.get_app(&caller.org.id, &aid).await {
+            Ok(a) => apps.push(super::applications::app_json(&caller.org, &a)),
+            Err(StoreError::NotFound) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(Json(Value::Array(apps)))
+}
+
+/// `PUT /api/v1/users/{id}/roles/{role}/targets/catalog/apps/{appName}/{appId}`
+pub async fn app_target_put(
+    State(state): State<AppState>,
+    ApiWriter(caller): ApiWriter,
+    client: Client,
+    Path((id, role, name, app)): Path<(String, String, String, String)>,
+) -> Result<StatusCode, ApiError> {
+    caller.check(OrgAction::ManageRoles)?;
+    let scoped = scoped_role(&state, &caller, &id, &role, RoleTargetKind::App).await?;
+    let a = match state.store.get_app(&caller.org.id, &app).await {
+        Ok(a) if a.name == name => a,
+        Ok(_) | Err(StoreError::NotFound) => return Err(ApiError::not_found(format!("{name}/{app} (App)"))),
+        Err(e) => return Err(e.into()),
+    };
+    change_target(&state, &caller, client, scoped, RoleTargetKind::App, (&app, &a.label), true).await
+}
+
+/// `DELETE /api/v1/users/{id}/roles/{role}/targets/catalog/apps/{appName}/{appId}`
+pub async fn app_target_delete(
+    State(state): State<AppState>,
+    ApiWriter(caller): ApiWriter,
+    client: Client,
+    Path((id, role, _name, app)): Path<(String, String, String, String)>,
+) -> Result<StatusCode, ApiError> {
+    caller.check(OrgAction::ManageRoles)?;
+    let scoped = scoped_role(&state, &caller, &id, &role, RoleTargetKind::App).await?;
+    change_target(&state, &caller, client, scoped, RoleTargetKind::App, (&app, &app), false).await
 }

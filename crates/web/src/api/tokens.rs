@@ -72,7 +72,7 @@ pub async fn tokens_revoke(
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     let t = load(&state, &caller, &id).await?;
-    caller.check_user(UserAction::RevokeToken, owner_role(&state, &t).await?)?;
+    caller.check_role(UserAction::RevokeToken, owner_role(&state, &t).await?, false)?;
     let ev = NewEvent::success(
         "system.api_token.revoke",
         "Revoke API token",

@@ -233,10 +233,10 @@ async fn update(state: AppState, caller: ApiCaller, client: Client, id: String, 
     }
     let existing = load(&state, &caller, &id).await?;
     if profile.is_some() {
-        caller.check_user(UserAction::EditProfile, existing.user.admin_role)?;
+        caller.check_user(&state, UserAction::EditProfile, &existing.user).await?;
     }
     if creds.password.is_some() || creds.recovery.is_some() {
-        caller.check_user(UserAction::Credentials, existing.user.admin_role)?;
+        caller.check_user(&state, UserAction::Credentials, &existing.user).await?;
     }
     let upd = UserUpdate { profile, full, password: creds.password, recovery_question: creds.recovery.map(|(q, _)| q) };
     let stored = directory::update_user(&state, &caller.org, &actor(&caller, client), existing.user.id.as_str(), upd).await?;
@@ -273,7 +273,7 @@ pub async fn users_delete(
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     let existing = load(&state, &caller, &id).await?;
-    caller.check_user(UserAction::Lifecycle, existing.user.admin_role)?;
+    caller.check_user(&state, UserAction::Lifecycle, &existing.user).await?;
     directory::delete_user(&state, &caller.org, &actor(&caller, client), existing.user.id.as_str()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -290,10 +290,11 @@ pub async fn users_lifecycle(
     let send_email = params.flag("sendEmail", true)?;
     let existing = load(&state, &caller, &id).await?;
     let action = match op {
-        LifecycleOp::ResetPassword | LifecycleOp::ExpirePassword => UserAction::Credentials,
+        LifecycleOp::ResetPassword | LifecycleOp::ExpirePassword => UserAction::ResetPassword,
+        LifecycleOp::Unlock => UserAction::Unlock,
         _ => UserAction::Lifecycle,
     };
-    caller.check_user(action, existing.user.admin_role)?;
+    caller.check_user(&state, action, &existing.user).await?;
     let stored = directory::apply_lifecycle(&state, &caller.org, &actor(&caller, client), existing.user.id.as_str(), op).await?;
     let base = &caller.org.base_url;
     let body = match op {

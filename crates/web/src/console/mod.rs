@@ -184,13 +184,14 @@ impl Admin {
     }
 
     /// May this admin do `action` to a user holding `target`? (To offer only what they may.)
+    /// The console writes only for org-wide roles ([`WriteForm`]), so scopes never apply here.
     pub fn may(&self, action: UserAction, target: Option<AdminRole>) -> bool {
-        permissions::check_user(Some(self.role), action, target).is_ok()
+        permissions::check_user(Some(self.role), action, target, false).is_ok()
     }
 
     /// Refuse, with a page, an action on a user the permission table does not allow.
     pub fn require_user(&self, action: UserAction, target: Option<AdminRole>) -> Result<(), Response> {
-        permissions::check_user(Some(self.role), action, target).map_err(|why| self.denied(why))
+        permissions::check_user(Some(self.role), action, target, false).map_err(|why| self.denied(why))
     }
 
     fn denied(&self, why: Denied) -> Response {

@@ -209,15 +209,11 @@ async fn view_page(state: &AppState, admin: &Admin, id: &str, status: StatusCode
     let factors = state.store.list_factors(&admin.org().id, &u.user.id).await.unwrap_or_default();
     let field_errors = extra.get("field_errors").and_then(Value::as_object).cloned().unwrap_or_default();
     let profile = extra.get("profile").and_then(Value::as_object).cloned().unwrap_or_else(|| u.user.profile.clone());
-    let roles: Vec<Value> = [
-        ("", "None"),
-        ("READ_ONLY_ADMIN", "Read-only administrator"),
-        ("ORG_ADMIN", "Organization administrator"),
-        ("SUPER_ADMIN", "Super administrator"),
-    ]
-    .iter()
-    .map(|(v, l)| json!({ "value": v, "label": l, "selected": u.user.admin_role.map(|r| r.as_str()).unwrap_or("") == *v }))
-    .collect();
+    let held = u.user.admin_role.map(AdminRole::as_str).unwrap_or("");
+    let roles: Vec<Value> = std::iter::once(("", "None"))
+        .chain(AdminRole::ALL.iter().map(|r| (r.as_str(), r.label())))
+        .map(|(v, l)| json!({ "value": v, "label": l, "selected": held == v }))
+        .collect();
     let mut ctx = json!({
         "user": user_json(&admin.org().base_url, &u.user),
         "fields": fields(&schema, &profile, &field_errors),
@@ -293,7 +289,8 @@ pub async fn lifecycle(
     WriteForm { admin, form: _ }: WriteForm,
 ) -> Response {
     let action = match LifecycleOp::parse(&op) {
-        Some(LifecycleOp::ResetPassword | LifecycleOp::ExpirePassword) => UserAction::Credentials,
+        Some(LifecycleOp::ResetPassword | LifecycleOp::ExpirePassword) => UserAction::ResetPassword,
+        Some(LifecycleOp::Unlock) => UserAction::Unlock,
         _ => UserAction::Lifecycle,
     };
     if let Err(r) = target(&state, &admin, &id, action).await {
