@@ -8,6 +8,29 @@ use idhub_domain::ids::OrgId;
 use idhub_domain::time::Millis;
 use idhub_domain::user::{AdminRole, RoleTargetKind};
 
+/// One target of one user's role: the key of a row of `admin_role_targets`.
+#[derive(Debug, Clone, Copy)]
+pub struct RoleTarget<'a> {
+    pub user: &'a str,
+    pub role: AdminRole,
+    pub kind: RoleTargetKind,
+    pub target: &'a str,
+}
+
+type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>;
+
+impl<'a> RoleTarget<'a> {
+    /// Bind org, user, role, kind and target as `$1`…`$5`.
+    fn bind<'q>(&self, org: &'q OrgId, q: AnyQuery<'q>) -> AnyQuery<'q>
+    where
+        'a: 'q,
+    {
+        q.bind(org.as_str()).bind(self.user).bind(self.role.as_str()).bind(self.kind.as_str()).bind(self.target)
+    }
+}
+
+const TARGET_KEY: &str = "org_id = $1 AND user_id = $2 AND role = $3 AND kind = $4 AND target_id = $5";
+
 impl Store {
     /// The ids a user's `role` targets, oldest first.
     pub async fn role_targets(&self, org: &OrgId, user: &str, role: AdminRole, kind: RoleTargetKind) -> Result<Vec<String>> {
@@ -23,68 +46,25 @@ impl Store {
     }
 
     /// Add a target to a user's role, with its events; false if it was there already.
-    #[allow(clippy::too_many_arguments)] // the key's parts, the time and the events; a struct would only rename them
-    pub async fn add_role_target(
-        &self,
-        org: &OrgId,
-        user: &str,
-        role: AdminRole,
-        kind: RoleTargetKind,
-        target: &str,
-        now: Millis,
-        events: &[NewEvent],
-    ) -> Result<bool> {
+    pub async fn add_role_target(&self, org: &OrgId, key: RoleTarget<'_>, now: Millis, events: &[NewEvent]) -> Result<bool> {
         let mut tx = self.write_pool().begin().await?;
-        let exists: Option<i64> = sqlx::query_scalar(
-            "SELECT 1 FROM admin_role_targets WHERE org_id = $1 AND user_id = $2 AND role = $3 AND kind = $4 AND target_id = $5",
-        )
-        .bind(org.as_str())
-        .bind(user)
-        .bind(role.as_str())
-        .bind(kind.as_str())
-        .bind(target)
-        .fetch_optional(&mut *tx)
-        .await?;
+        let exists =
+            key.bind(org, sqlx::query(&format!("SELECT 1 FROM admin_role_targets WHERE {TARGET_KEY}"))).fetch_optional(&mut *tx).await?;
         if exists.is_some() {
             return Ok(false);
         }
-        sqlx::query("INSERT INTO admin_role_targets (org_id, user_id, role, kind, target_id, created) VALUES ($1, $2, $3, $4, $5, $6)")
-            .bind(org.as_str())
-            .bind(user)
-            .bind(role.as_str())
-            .bind(kind.as_str())
-            .bind(target)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
+        let insert = "INSERT INTO admin_role_targets (org_id, user_id, role, kind, target_id, created) VALUES ($1, $2, $3, $4, $5, $6)";
+        key.bind(org, sqlx::query(insert)).bind(now).execute(&mut *tx).await?;
         events::insert(&mut tx, org, events, now).await?;
         tx.commit().await?;
         Ok(true)
     }
 
     /// Remove a target from a user's role, with its events; false if it was not there.
-    #[allow(clippy::too_many_arguments)] // as add_role_target
-    pub async fn remove_role_target(
-        &self,
-        org: &OrgId,
-        user: &str,
-        role: AdminRole,
-        kind: RoleTargetKind,
-        target: &str,
-        now: Millis,
-        events: &[NewEvent],
-    ) -> Result<bool> {
+    pub async fn remove_role_target(&self, org: &OrgId, key: RoleTarget<'_>, now: Millis, events: &[NewEvent]) -> Result<bool> {
         let mut tx = self.write_pool().begin().await?;
-        let n =
-            sqlx::query("DELETE FROM admin_role_targets WHERE org_id = $1 AND user_id = $2 AND role = $3 AND kind = $4 AND target_id = $5")
-                .bind(org.as_str())
-                .bind(user)
-                .bind(role.as_str())
-                .bind(kind.as_str())
-                .bind(target)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
+        let delete = format!("DELETE FROM admin_role_targets WHERE {TARGET_KEY}");
+        let n = key.bind(org, sqlx::query(&delete)).execute(&mut *tx).await?.rows_affected();
         if n == 0 {
             return Ok(false);
         }

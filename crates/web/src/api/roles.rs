@@ -17,6 +17,7 @@ use idhub_domain::event::NewEvent;
 use idhub_domain::time::format_millis;
 use idhub_domain::user::{AdminRole, RoleTargetKind, User};
 use idhub_store::orgs::Org;
+use idhub_store::roles::RoleTarget;
 use idhub_store::rows::StoredUser;
 use idhub_store::StoreError;
 use serde_json::{json, Value};
@@ -151,13 +152,67 @@ async fn change_target(
         vec![directory::user_party(&u.user)],
         client.0,
     );
-    let (org, uid, now) = (&caller.org.id, u.user.id.as_str(), state.now());
+    let key = RoleTarget { user: u.user.id.as_str(), role, kind, target: target_id };
     if add {
-        state.store.add_role_target(org, uid, role, kind, target_id, now, &[ev]).await?;
-    } else if !state.store.remove_role_target(org, uid, role, kind, target_id, now, &[ev]).await? {
+        state.store.add_role_target(&caller.org.id, key, state.now(), &[ev]).await?;
+    } else if !state.store.remove_role_target(&caller.org.id, key, state.now(), &[ev]).await? {
         return Err(ApiError::not_found(format!("{target_id} (Target)")));
     }
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// A group or app target as the API shows it, with the name events give it; `None` when
+/// it does not exist (any more).
+async fn target_json(state: &AppState, caller: &ApiCaller, kind: RoleTargetKind, id: &str) -> Result<Option<(Value, String)>, ApiError> {
+    let found = match kind {
+        RoleTargetKind::Group => state
+            .store
+            .get_group(&caller.org.id, id)
+            .await
+            .map(|g| (super::groups::group_json(&caller.org.base_url, &g.group), g.group.name)),
+        RoleTargetKind::App => {
+            state.store.get_app(&caller.org.id, id).await.map(|a| (super::applications::app_json(&caller.org, &a), a.label))
+        }
+    };
+    match found {
+        Ok(t) => Ok(Some(t)),
+        Err(StoreError::NotFound) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The targets of a user's scoped role that still exist (a deleted group or app targets nothing).
+async fn targets_list(state: &AppState, caller: &ApiCaller, id: &str, role: &str, kind: RoleTargetKind) -> Result<Json<Value>, ApiError> {
+    let (u, held) = scoped_role(state, caller, id, role, kind).await?;
+    let mut out = vec![];
+    for tid in state.store.role_targets(&caller.org.id, u.user.id.as_str(), held, kind).await? {
+        if let Some((json, _)) = target_json(state, caller, kind, &tid).await? {
+            out.push(json);
+        }
+    }
+    Ok(Json(Value::Array(out)))
+}
+
+/// Add (`put`) or remove a target after the checks every target route makes.
+async fn set_target(
+    state: AppState,
+    caller: ApiCaller,
+    client: Client,
+    (id, role): (String, String),
+    kind: RoleTargetKind,
+    target: &str,
+    put: bool,
+) -> Result<StatusCode, ApiError> {
+    caller.check(OrgAction::ManageRoles)?;
+    let scoped = scoped_role(&state, &caller, &id, &role, kind).await?;
+    let name = match target_json(&state, &caller, kind, target).await? {
+        Some((_, name)) => name,
+        None if put => {
+            return Err(ApiError::not_found(format!("{target} ({})", if kind == RoleTargetKind::Group { "UserGroup" } else { "App" })))
+        }
+        None => target.to_string(),
+    };
+    change_target(&state, &caller, client, scoped, kind, (target, &name), put).await
 }
 
 /// `GET /api/v1/users/{id}/roles/{role}/targets/groups`
@@ -166,16 +221,7 @@ pub async fn group_targets_list(
     caller: ApiCaller,
     Path((id, role)): Path<(String, String)>,
 ) -> Result<Json<Value>, ApiError> {
-    let (u, held) = scoped_role(&state, &caller, &id, &role, RoleTargetKind::Group).await?;
-    let mut groups = vec![];
-    for gid in state.store.role_targets(&caller.org.id, u.user.id.as_str(), held, RoleTargetKind::Group).await? {
-        match state.store.get_group(&caller.org.id, &gid).await {
-            Ok(g) => groups.push(super::groups::group_json(&caller.org.base_url, &g.group)),
-            Err(StoreError::NotFound) => {} // a deleted group targets nobody
-            Err(e) => return Err(e.into()),
-        }
-    }
-    Ok(Json(Value::Array(groups)))
+    targets_list(&state, &caller, &id, &role, RoleTargetKind::Group).await
 }
 
 /// `PUT /api/v1/users/{id}/roles/{role}/targets/groups/{groupId}`
@@ -185,14 +231,7 @@ pub async fn group_target_put(
     client: Client,
     Path((id, role, group)): Path<(String, String, String)>,
 ) -> Result<StatusCode, ApiError> {
-    caller.check(OrgAction::ManageRoles)?;
-    let scoped = scoped_role(&state, &caller, &id, &role, RoleTargetKind::Group).await?;
-    let g = match state.store.get_group(&caller.org.id, &group).await {
-        Ok(g) => g,
-        Err(StoreError::NotFound) => return Err(ApiError::not_found(format!("{group} (UserGroup)"))),
-        Err(e) => return Err(e.into()),
-    };
-    change_target(&state, &caller, client, scoped, RoleTargetKind::Group, (&group, &g.group.name), true).await
+    set_target(state, caller, client, (id, role), RoleTargetKind::Group, &group, true).await
 }
 
 /// `DELETE /api/v1/users/{id}/roles/{role}/targets/groups/{groupId}`
@@ -202,9 +241,7 @@ pub async fn group_target_delete(
     client: Client,
     Path((id, role, group)): Path<(String, String, String)>,
 ) -> Result<StatusCode, ApiError> {
-    caller.check(OrgAction::ManageRoles)?;
-    let scoped = scoped_role(&state, &caller, &id, &role, RoleTargetKind::Group).await?;
-    change_target(&state, &caller, client, scoped, RoleTargetKind::Group, (&group, &group), false).await
+    set_target(state, caller, client, (id, role), RoleTargetKind::Group, &group, false).await
 }
 
 /// `GET /api/v1/users/{id}/roles/{role}/targets/catalog/apps`: the app instances targeted.
@@ -213,33 +250,23 @@ pub async fn app_targets_list(
     caller: ApiCaller,
     Path((id, role)): Path<(String, String)>,
 ) -> Result<Json<Value>, ApiError> {
-    let (u, held) = scoped_role(&state, &caller, &id, &role, RoleTargetKind::App).await?;
-    let mut apps = vec![];
-    for aid in state.store.role_targets(&caller.org.id, u.user.id.as_str(), held, RoleTargetKind::App).await? {
-        match state.store.get_app(&caller.org.id, &aid).await {
-            Ok(a) => apps.push(super::applications::app_json(&caller.org, &a)),
-            Err(StoreError::NotFound) => {}
-            Err(e) => return Err(e.into()),
-        }
-    }
-    Ok(Json(Value::Array(apps)))
+    targets_list(&state, &caller, &id, &role, RoleTargetKind::App).await
 }
 
-/// `PUT /api/v1/users/{id}/roles/{role}/targets/catalog/apps/{appName}/{appId}`
+/// `PUT /api/v1/users/{id}/roles/{role}/targets/catalog/apps/{appName}/{appId}` (the
+/// app's catalog name must match the instance).
 pub async fn app_target_put(
     State(state): State<AppState>,
     ApiWriter(caller): ApiWriter,
     client: Client,
     Path((id, role, name, app)): Path<(String, String, String, String)>,
 ) -> Result<StatusCode, ApiError> {
-    caller.check(OrgAction::ManageRoles)?;
-    let scoped = scoped_role(&state, &caller, &id, &role, RoleTargetKind::App).await?;
-    let a = match state.store.get_app(&caller.org.id, &app).await {
-        Ok(a) if a.name == name => a,
+    match state.store.get_app(&caller.org.id, &app).await {
+        Ok(a) if a.name == name => {}
         Ok(_) | Err(StoreError::NotFound) => return Err(ApiError::not_found(format!("{name}/{app} (App)"))),
         Err(e) => return Err(e.into()),
-    };
-    change_target(&state, &caller, client, scoped, RoleTargetKind::App, (&app, &a.label), true).await
+    }
+    set_target(state, caller, client, (id, role), RoleTargetKind::App, &app, true).await
 }
 
 /// `DELETE /api/v1/users/{id}/roles/{role}/targets/catalog/apps/{appName}/{appId}`
@@ -249,7 +276,5 @@ pub async fn app_target_delete(
     client: Client,
     Path((id, role, _name, app)): Path<(String, String, String, String)>,
 ) -> Result<StatusCode, ApiError> {
-    caller.check(OrgAction::ManageRoles)?;
-    let scoped = scoped_role(&state, &caller, &id, &role, RoleTargetKind::App).await?;
-    change_target(&state, &caller, client, scoped, RoleTargetKind::App, (&app, &app), false).await
+    set_target(state, caller, client, (id, role), RoleTargetKind::App, &app, false).await
 }
