@@ -160,3 +160,48 @@ pub fn machine() -> String {
     let mem = std::fs::read_to_string("/proc/meminfo").ok().and_then(|m| m.lines().next().map(str::to_string)).unwrap_or_default();
     format!("{cpu}, {cores} cores, {mem}")
 }
+
+/// One API call with an SSWS token; the JSON body (Null when empty), or an error naming
+/// the URL, status and answer.
+pub async fn call(
+    http: &reqwest::Client,
+    method: reqwest::Method,
+    url: String,
+    token: &str,
+    body: Option<serde_json::Value>,
+) -> Res<serde_json::Value> {
+    let mut rb = http.request(method, &url).header("Authorization", format!("SSWS {token}"));
+    if let Some(b) = body {
+        rb = rb.json(&b);
+    }
+    let r = rb.send().await?;
+    let status = r.status();
+    let text = r.text().await?;
+    if !status.is_success() {
+        return Err(format!("{url}: {status} {text}").into());
+    }
+    Ok(serde_json::from_str(&text).unwrap_or(serde_json::Value::Null))
+}
+
+/// An Org2Org app in the spoke at `spoke_url` whose API integration reaches the hub at
+/// `hub_url` with `hub_token`, enabled (credentials tested); returns its id.
+pub async fn org2org_app(http: &reqwest::Client, spoke_url: &str, spoke_token: &str, hub_url: &str, hub_token: &str) -> Res<String> {
+    let app = call(
+        http,
+        reqwest::Method::POST,
+        format!("{spoke_url}/api/v1/apps"),
+        spoke_token,
+        Some(serde_json::json!({ "name": "okta_org2org", "settings": { "app": { "baseUrl": hub_url } } })),
+    )
+    .await?;
+    let app_id = app["id"].as_str().unwrap_or_default().to_string();
+    call(
+        http,
+        reqwest::Method::POST,
+        format!("{spoke_url}/api/v1/apps/{app_id}/connections/default?activate=true"),
+        spoke_token,
+        Some(serde_json::json!({ "baseUrl": hub_url, "profile": { "authScheme": "TOKEN", "token": hub_token } })),
+    )
+    .await?;
+    Ok(app_id)
+}

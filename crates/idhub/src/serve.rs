@@ -52,7 +52,7 @@ pub async fn serve(cfg: Config) -> Result<(), CliError> {
             w
         },
         handler,
-        Arc::new(idhub_jobs::Wakeup::default()),
+        idhub_jobs::Wakeup::for_store(&store),
         stop_rx,
     ));
     let state = AppState::new(store.clone(), settings, clock);

@@ -335,3 +335,43 @@ async fn a_group_push_waits_out_a_stopped_hub_and_pushes_exactly_once() {
     let (_, members) = call(hub.api(Method::GET, &format!("/api/v1/groups/{target}/users"))).await;
     assert_eq!(members.as_array().unwrap().len(), 5, "{members}");
 }
+
+/// Run the spoke's provisioning queue once as of `now` (so a retry's backoff is over without
+/// waiting); returns the jobs run.
+async fn run_queue_at(s: &TestServer, now: i64) -> usize {
+    let clock = idhub_domain::time::ManualClock::at(now);
+    let handler: std::sync::Arc<dyn idhub_jobs::Handler> = std::sync::Arc::new(idhub_web::provisioning::Org2OrgHandler {
+        store: s.db.store.clone(),
+        sealing_key: s.sealing_key.clone(),
+        clock: std::sync::Arc::new(clock.clone()),
+    });
+    let cfg = idhub_jobs::WorkerConfig::new(idhub_web::provisioning::QUEUE);
+    idhub_jobs::run_once(&s.db.store, &clock, &cfg, &handler).await.unwrap()
+}
+
+#[tokio::test]
+async fn a_store_failure_in_the_middle_of_a_push_leaves_the_job_to_retry_not_done() {
+    use sqlx::Connection;
+    let s = TestServer::start(idhub_store::Backend::Sqlite).await;
+    let (app_id, hub_url, hub_token) = provisioned_app(&s).await;
+    let u = create_user(&s, "flaky@spoke.example", None, true).await;
+    let (st, v) = call(s.api(Method::POST, &format!("/api/v1/apps/{app_id}/users")).json(&json!({ "id": u["id"] }))).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    // the database fails under the worker: the users table is gone while the job runs
+    let mut db = sqlx::SqliteConnection::connect(&s.db.url).await.unwrap();
+    sqlx::query("ALTER TABLE users RENAME TO users_away").execute(&mut db).await.unwrap();
+    let now = chrono::Utc::now().timestamp_millis();
+    assert_eq!(run_queue_at(&s, now).await, 1);
+    let org = idhub_domain::ids::OrgId(s.org_id.clone());
+    let pending = s.db.store.list_jobs(&org, "PENDING", 10).await.unwrap();
+    assert_eq!(pending.len(), 1, "the job waits for a retry: {:?}", s.db.store.list_jobs(&org, "DONE", 10).await.unwrap());
+    assert!(pending[0].last_error.as_deref().unwrap_or_default().contains("database"), "{:?}", pending[0].last_error);
+    assert!(s.db.store.list_jobs(&org, "DONE", 10).await.unwrap().is_empty(), "not marked done");
+    // the database recovers; the retry pushes the user
+    sqlx::query("ALTER TABLE users_away RENAME TO users").execute(&mut db).await.unwrap();
+    assert_eq!(run_queue_at(&s, now + 3_600_000).await, 1);
+    let (st, h) =
+        call(s.http.get(format!("{hub_url}/api/v1/users/flaky@spoke.example")).header("Authorization", format!("SSWS {hub_token}"))).await;
+    assert_eq!(st, StatusCode::OK, "pushed on the retry: {h}");
+    assert_eq!(s.db.store.list_jobs(&org, "DONE", 10).await.unwrap().len(), 1);
+}

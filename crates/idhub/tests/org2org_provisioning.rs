@@ -577,3 +577,117 @@ async fn a_login_change_in_the_spoke_renames_the_hub_user_instead_of_making_anot
         }
     }
 }
+
+/// A hub user by login: (HTTP status, body).
+async fn hub_user(s: &TestServer, hub_url: &str, token: &str, login: &str) -> (StatusCode, Value) {
+    call(s.http.get(format!("{hub_url}/api/v1/users/{login}")).header("Authorization", format!("SSWS {token}"))).await
+}
+
+/// A group of the spoke assigned to the app; returns its id.
+async fn assigned_group(s: &TestServer, app_id: &str, name: &str) -> String {
+    let (st, g) = call(s.api(Method::POST, "/api/v1/groups").json(&json!({"profile": {"name": name}}))).await;
+    assert_eq!(st, StatusCode::OK, "{g}");
+    let gid = g["id"].as_str().unwrap().to_string();
+    let (st, a) = call(s.api(Method::PUT, &format!("/api/v1/apps/{app_id}/groups/{gid}")).json(&json!({}))).await;
+    assert_eq!(st, StatusCode::OK, "{a}");
+    gid
+}
+
+#[tokio::test]
+async fn a_user_created_straight_into_an_assigned_group_is_pushed() {
+    for backend in backends() {
+        let s = TestServer::start(backend).await;
+        let (app_id, hub_url, hub_token) = provisioned_app(&s).await;
+        let gid = assigned_group(&s, &app_id, "Contractors").await;
+        let (st, u) = call(
+            s.api(Method::POST, "/api/v1/users?activate=true")
+                .json(&json!({ "profile": profile("nia@spoke.example", "Nia", "Long"), "groupIds": [gid] })),
+        )
+        .await;
+        assert_eq!(st, StatusCode::OK, "{u}");
+        drain(&s).await;
+        let (st, h) = hub_user(&s, &hub_url, &hub_token, "nia@spoke.example").await;
+        assert_eq!(st, StatusCode::OK, "created with groupIds of an assigned group: pushed to the hub: {h}");
+        assert_eq!(h["status"], "PROVISIONED", "activated, without a password: {h}");
+        assert_eq!(h["profile"]["lastName"], "Long");
+        // a user created into an unassigned group is not
+        let (_, other) = call(s.api(Method::POST, "/api/v1/groups").json(&json!({"profile": {"name": "Visitors"}}))).await;
+        call(
+            s.api(Method::POST, "/api/v1/users?activate=true")
+                .json(&json!({ "profile": profile("vic@spoke.example", "Vic", "Short"), "groupIds": [other["id"]] })),
+        )
+        .await;
+        drain(&s).await;
+        assert_eq!(hub_user(&s, &hub_url, &hub_token, "vic@spoke.example").await.0, StatusCode::NOT_FOUND);
+    }
+}
+
+#[tokio::test]
+async fn deleting_an_assigned_group_deactivates_its_members_in_the_hub() {
+    for backend in backends() {
+        let s = TestServer::start(backend).await;
+        let (app_id, hub_url, hub_token) = provisioned_app(&s).await;
+        let contractors = assigned_group(&s, &app_id, "Contractors").await;
+        let staff = assigned_group(&s, &app_id, "Staff").await;
+        let mut ids = vec![];
+        for login in ["ann@spoke.example", "ben@spoke.example"] {
+            let u = create_user(&s, login, None, true).await;
+            let id = u["id"].as_str().unwrap().to_string();
+            assert_eq!(
+                s.api(Method::PUT, &format!("/api/v1/groups/{contractors}/users/{id}")).send().await.unwrap().status(),
+                StatusCode::NO_CONTENT
+            );
+            ids.push(id);
+        }
+        // Ben is also in Staff: he keeps the app
+        s.api(Method::PUT, &format!("/api/v1/groups/{staff}/users/{}", ids[1])).send().await.unwrap();
+        drain(&s).await;
+        for login in ["ann@spoke.example", "ben@spoke.example"] {
+            assert_eq!(hub_user(&s, &hub_url, &hub_token, login).await.1["status"], "PROVISIONED", "{login}");
+        }
+        let st = s.api(Method::DELETE, &format!("/api/v1/groups/{contractors}")).send().await.unwrap().status();
+        assert_eq!(st, StatusCode::NO_CONTENT);
+        drain(&s).await;
+        assert_eq!(
+            hub_user(&s, &hub_url, &hub_token, "ann@spoke.example").await.1["status"],
+            "DEPROVISIONED",
+            "Ann lost the app with the group"
+        );
+        assert_eq!(hub_user(&s, &hub_url, &hub_token, "ben@spoke.example").await.1["status"], "PROVISIONED", "Ben still reaches it");
+        // and back: Ann joins Staff, she is reactivated (the same hub user)
+        s.api(Method::PUT, &format!("/api/v1/groups/{staff}/users/{}", ids[0])).send().await.unwrap();
+        drain(&s).await;
+        assert_ne!(hub_user(&s, &hub_url, &hub_token, "ann@spoke.example").await.1["status"], "DEPROVISIONED");
+    }
+}
+
+#[tokio::test]
+async fn a_directly_assigned_user_renamed_while_suspended_or_deactivated_reaches_the_hub_with_the_new_login() {
+    for (off, on) in [("suspend", "unsuspend"), ("deactivate", "activate?sendEmail=false")] {
+        let s = TestServer::start(idhub_store::Backend::Sqlite).await;
+        let (app_id, hub_url, hub_token) = provisioned_app(&s).await;
+        let u = create_user(&s, "old@spoke.example", Some("Str0ngPassw0rd"), true).await;
+        let uid = u["id"].as_str().unwrap().to_string();
+        let (st, v) = call(s.api(Method::POST, &format!("/api/v1/users/{uid}/lifecycle/{off}"))).await;
+        assert_eq!(st, StatusCode::OK, "{off}: {v}");
+        let (st, v) = call(s.api(Method::POST, &format!("/api/v1/apps/{app_id}/users")).json(&json!({ "id": uid }))).await;
+        assert_eq!(st, StatusCode::OK, "{v}");
+        drain(&s).await;
+        assert_eq!(hub_user(&s, &hub_url, &hub_token, "old@spoke.example").await.0, StatusCode::NOT_FOUND, "{off}: not pushed yet");
+        let (st, v) = call(
+            s.api(Method::POST, &format!("/api/v1/users/{uid}"))
+                .json(&json!({ "profile": { "login": "new@spoke.example", "email": "new@spoke.example" } })),
+        )
+        .await;
+        assert_eq!(st, StatusCode::OK, "{v}");
+        drain(&s).await;
+        let (st, v) = call(s.api(Method::POST, &format!("/api/v1/users/{uid}/lifecycle/{on}"))).await;
+        assert_eq!(st, StatusCode::OK, "{on}: {v}");
+        drain(&s).await;
+        let (st, h) = hub_user(&s, &hub_url, &hub_token, "new@spoke.example").await;
+        assert_eq!(st, StatusCode::OK, "{off}/{on}: the hub user has the current login: {h}");
+        assert_eq!(hub_user(&s, &hub_url, &hub_token, "old@spoke.example").await.0, StatusCode::NOT_FOUND, "{off}: never the old one");
+        let (_, au) = call(s.api(Method::GET, &format!("/api/v1/apps/{app_id}/users/{uid}"))).await;
+        assert_eq!(au["credentials"]["userName"], "new@spoke.example", "the spoke's app username says the same: {au}");
+    }
+}

@@ -88,6 +88,17 @@ impl Wakeup {
     pub fn notify(&self) {
         self.0.notify_waiters();
     }
+
+    /// A wakeup told by `store` each time a transaction that added jobs commits, so a job
+    /// starts at once instead of at the next poll.
+    pub fn for_store(store: &Store) -> Arc<Wakeup> {
+        let wakeup = Arc::new(Wakeup::default());
+        let w = wakeup.clone();
+        if !store.on_jobs_added(move || w.notify()) {
+            tracing::warn!("the store already wakes another worker; this one polls");
+        }
+        wakeup
+    }
 }
 
 /// Run a worker until `shutdown` turns true.
@@ -104,6 +115,10 @@ pub async fn run_worker(
         if *shutdown.borrow() {
             break;
         }
+        // Listen before looking, so jobs added while this batch runs wake the wait below.
+        let woken = wakeup.0.notified();
+        tokio::pin!(woken);
+        woken.as_mut().enable();
         let worked = match run_once(&store, clock.as_ref(), &cfg, &handler).await {
             Ok(n) => n > 0,
             Err(e) => {
@@ -114,7 +129,7 @@ pub async fn run_worker(
         if !worked {
             tokio::select! {
                 _ = tokio::time::sleep(cfg.idle_poll) => {}
-                _ = wakeup.0.notified() => {}
+                _ = woken => {}
                 _ = shutdown.changed() => {}
             }
         }

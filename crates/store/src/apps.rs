@@ -6,12 +6,14 @@ mod effective;
 pub use effective::EffectiveAssignment;
 
 use crate::jobs::{enqueue, NewJob};
+use crate::plan::{Affected, Plan};
 use crate::{events, get, Result, Store, StoreError};
 use idhub_domain::event::NewEvent;
 use idhub_domain::ids::OrgId;
 use idhub_domain::time::Millis;
 use serde_json::Value;
 use sqlx::any::AnyRow;
+use std::collections::BTreeMap;
 
 /// An app as stored (JSON columns in Okta's shapes).
 #[derive(Debug, Clone, PartialEq)]
@@ -255,6 +257,20 @@ impl Store {
     /// transaction with their events and jobs (converting group assignments).
     pub async fn upsert_app_users(&self, org: &OrgId, aus: &[AppUser], events: &[NewEvent], jobs: &[NewJob], now: Millis) -> Result<()> {
         let mut tx = self.write_pool().begin().await?;
+        let mut apps: Vec<&str> = aus.iter().map(|a| a.app_id.as_str()).collect();
+        apps.sort_unstable();
+        apps.dedup();
+        let affected: Vec<Affected> = apps
+            .iter()
+            .map(|app| Affected::AppUsers {
+                app: app.to_string(),
+                users: aus.iter().filter(|a| a.app_id == *app).map(|a| a.user_id.clone()).collect(),
+            })
+            .collect();
+        let mut plans = Vec::with_capacity(affected.len());
+        for a in &affected {
+            plans.push(Plan::start(&mut tx, org, a).await?);
+        }
         for au in aus {
             let n = sqlx::query("UPDATE app_users SET scope = $1, status = $2, username = $3, profile = $4, last_updated = $5 WHERE org_id = $6 AND app_id = $7 AND user_id = $8")
                 .bind(&au.scope)
@@ -292,7 +308,13 @@ impl Store {
         for job in jobs {
             enqueue(&mut tx, job, now).await?;
         }
+        // the users' provisioning follows their (new) assignments
+        let mut planned = jobs.len();
+        for p in plans {
+            planned += p.finish(&mut tx, now, &BTreeMap::new()).await?;
+        }
         tx.commit().await?;
+        self.jobs_added(planned);
         Ok(())
     }
 
@@ -331,6 +353,8 @@ impl Store {
         jobs: &[NewJob],
     ) -> Result<()> {
         let mut tx = self.write_pool().begin().await?;
+        let affected = Affected::AppUsers { app: app.to_string(), users: vec![user.to_string()] };
+        let plan = Plan::start(&mut tx, org, &affected).await?;
         let n = sqlx::query("DELETE FROM app_users WHERE org_id = $1 AND app_id = $2 AND user_id = $3")
             .bind(org.as_str())
             .bind(app)
@@ -345,13 +369,17 @@ impl Store {
         for job in jobs {
             enqueue(&mut tx, job, now).await?;
         }
+        let planned = plan.finish(&mut tx, now, &BTreeMap::new()).await?;
         tx.commit().await?;
+        self.jobs_added(planned + jobs.len());
         Ok(())
     }
 
     /// Assign an app to a group (or update the assignment).
     pub async fn upsert_app_group(&self, org: &OrgId, ag: &AppGroup, events: &[NewEvent], jobs: &[NewJob]) -> Result<()> {
         let mut tx = self.write_pool().begin().await?;
+        let affected = Affected::Group { group: ag.group_id.clone(), app: Some(ag.app_id.clone()) };
+        let plan = Plan::start(&mut tx, org, &affected).await?;
         let n = sqlx::query(
             "UPDATE app_groups SET priority = $1, profile = $2, last_updated = $3 WHERE org_id = $4 AND app_id = $5 AND group_id = $6",
         )
@@ -380,7 +408,9 @@ impl Store {
         for job in jobs {
             enqueue(&mut tx, job, ag.last_updated).await?;
         }
+        let planned = plan.finish(&mut tx, ag.last_updated, &BTreeMap::new()).await?;
         tx.commit().await?;
+        self.jobs_added(planned + jobs.len());
         Ok(())
     }
 
@@ -408,6 +438,8 @@ impl Store {
         jobs: &[NewJob],
     ) -> Result<()> {
         let mut tx = self.write_pool().begin().await?;
+        let affected = Affected::Group { group: group.to_string(), app: Some(app.to_string()) };
+        let plan = Plan::start(&mut tx, org, &affected).await?;
         let n = sqlx::query("DELETE FROM app_groups WHERE org_id = $1 AND app_id = $2 AND group_id = $3")
             .bind(org.as_str())
             .bind(app)
@@ -422,7 +454,9 @@ impl Store {
         for job in jobs {
             enqueue(&mut tx, job, now).await?;
         }
+        let planned = plan.finish(&mut tx, now, &BTreeMap::new()).await?;
         tx.commit().await?;
+        self.jobs_added(planned + jobs.len());
         Ok(())
     }
 

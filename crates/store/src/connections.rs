@@ -59,6 +59,7 @@ impl Store {
             crate::jobs::enqueue(&mut tx, j, c.last_updated).await?;
         }
         tx.commit().await?;
+        self.jobs_added(jobs.len());
         Ok(())
     }
 

@@ -97,6 +97,7 @@ impl Store {
             events::insert(&mut tx, org, events, now).await?;
         }
         tx.commit().await?;
+        self.jobs_added(jobs.len());
         Ok(added)
     }
 
@@ -170,6 +171,7 @@ impl Store {
         }
         events::insert(&mut tx, org, events, now).await?;
         tx.commit().await?;
+        self.jobs_added(jobs.len());
         Ok(())
     }
 

@@ -1,6 +1,7 @@
 //! Groups and memberships: CRUD, `q`, `filter`/`search`, members paged by user order.
 
 use crate::jobs::{enqueue, NewJob};
+use crate::plan::{Affected, Plan};
 use crate::rows::{group_from_row, user_from_row, StoredGroup, StoredUser, GROUP_COLS, USER_COLS};
 use crate::sql::{bind_all, prefix_upper};
 use crate::sqlfilter::{self, Bind, Column, ColumnKind};
@@ -11,6 +12,7 @@ use idhub_domain::filter::Expr;
 use idhub_domain::group::Group;
 use idhub_domain::ids::{GroupId, OrgId, UserId};
 use idhub_domain::time::Millis;
+use std::collections::BTreeMap;
 
 /// How a group listing is narrowed.
 #[derive(Debug, Clone)]
@@ -75,6 +77,7 @@ impl Store {
             enqueue(&mut tx, job, group.created).await?;
         }
         tx.commit().await?;
+        self.jobs_added(jobs.len());
         Ok(StoredGroup { group: group.clone(), seq })
     }
 
@@ -114,12 +117,16 @@ impl Store {
             enqueue(&mut tx, job, group.last_updated).await?;
         }
         tx.commit().await?;
+        self.jobs_added(jobs.len());
         Ok(())
     }
 
-    /// Delete a group and its memberships.
+    /// Delete a group and its memberships; members who thereby lose a provisioned app get
+    /// a sync job (deprovisioning) in the same transaction.
     pub async fn delete_group(&self, org: &OrgId, id: &GroupId, now: Millis, events: &[NewEvent]) -> Result<()> {
         let mut tx = self.write_pool().begin().await?;
+        let affected = Affected::Group { group: id.0.clone(), app: None };
+        let plan = Plan::start(&mut tx, org, &affected).await?;
         sqlx::query("DELETE FROM group_members WHERE org_id = $1 AND group_id = $2")
             .bind(org.as_str())
             .bind(id.as_str())
@@ -146,11 +153,14 @@ impl Store {
             return Err(StoreError::NotFound);
         }
         events::insert(&mut tx, org, events, now).await?;
+        let planned = plan.finish(&mut tx, now, &BTreeMap::new()).await?;
         tx.commit().await?;
+        self.jobs_added(planned);
         Ok(())
     }
 
-    /// Add a user to a group. Returns false when the user was already a member.
+    /// Add a user to a group, with `jobs` (Push Groups) and the provisioning of the apps the
+    /// user gains, in one transaction. Returns false when the user was already a member.
     pub async fn add_group_member(
         &self,
         org: &OrgId,
@@ -161,18 +171,24 @@ impl Store {
         jobs: &[NewJob],
     ) -> Result<bool> {
         let mut tx = self.write_pool().begin().await?;
+        let affected = Affected::Membership(user.user.id.0.clone());
+        let plan = Plan::start(&mut tx, org, &affected).await?;
         let added = add_member(&mut tx, org, group, &user.user.id, user.seq, now).await?;
+        let mut planned = 0;
         if added {
             events::insert(&mut tx, org, events, now).await?;
             for job in jobs {
                 enqueue(&mut tx, job, now).await?;
             }
+            planned = jobs.len() + plan.finish(&mut tx, now, &BTreeMap::new()).await?;
         }
         tx.commit().await?;
+        self.jobs_added(planned);
         Ok(added)
     }
 
-    /// Remove a user from a group. Returns false when the user was not a member.
+    /// Remove a user from a group, with `jobs` (Push Groups) and the deprovisioning of the
+    /// apps the user loses, in one transaction. Returns false when the user was not a member.
     pub async fn remove_group_member(
         &self,
         org: &OrgId,
@@ -183,6 +199,8 @@ impl Store {
         jobs: &[NewJob],
     ) -> Result<bool> {
         let mut tx = self.write_pool().begin().await?;
+        let affected = Affected::Membership(user.0.clone());
+        let plan = Plan::start(&mut tx, org, &affected).await?;
         let n = sqlx::query("DELETE FROM group_members WHERE org_id = $1 AND group_id = $2 AND user_id = $3")
             .bind(org.as_str())
             .bind(group.as_str())
@@ -190,6 +208,7 @@ impl Store {
             .execute(&mut *tx)
             .await?
             .rows_affected();
+        let mut planned = 0;
         if n > 0 {
             sqlx::query("UPDATE user_groups SET last_membership_updated = $1 WHERE id = $2")
                 .bind(now)
@@ -200,8 +219,10 @@ impl Store {
             for job in jobs {
                 enqueue(&mut tx, job, now).await?;
             }
+            planned = jobs.len() + plan.finish(&mut tx, now, &BTreeMap::new()).await?;
         }
         tx.commit().await?;
+        self.jobs_added(planned);
         Ok(n > 0)
     }
 

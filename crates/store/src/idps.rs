@@ -316,8 +316,8 @@ impl Store {
             .await
     }
 
-    /// Create a just-in-time user already linked to its IdP subject, with its groups and
-    /// events, in one transaction.
+    /// Create a just-in-time user already linked to its IdP subject, with its groups,
+    /// events and the provisioning its groups' apps start, in one transaction.
     pub async fn create_linked_user(
         &self,
         user: &User,
@@ -326,13 +326,17 @@ impl Store {
         events: &[NewEvent],
     ) -> Result<crate::rows::StoredUser> {
         let mut tx = self.write_pool().begin().await?;
+        let affected = crate::plan::Affected::User(user.id.0.clone());
+        let plan = crate::plan::Plan::start(&mut tx, &user.org_id, &affected).await?;
         let seq = crate::users::insert_user(&mut tx, user).await?;
         for g in groups {
             crate::users::add_member(&mut tx, &user.org_id, g, &user.id, seq, user.created).await?;
         }
         upsert_link(&mut tx, &user.org_id, link).await?;
         events::insert(&mut tx, &user.org_id, events, user.created).await?;
+        let planned = plan.finish(&mut tx, user.created, &Default::default()).await?;
         tx.commit().await?;
+        self.jobs_added(planned);
         Ok(crate::rows::StoredUser { user: user.clone(), seq, version: 1 })
     }
 

@@ -112,6 +112,7 @@ impl Store {
             events::insert(&mut tx, &first.org_id, events, now).await?;
         }
         tx.commit().await?;
+        self.jobs_added(ids.len());
         Ok(ids)
     }
 

@@ -16,6 +16,7 @@ pub mod imports;
 pub mod jobs;
 mod migrate;
 pub mod orgs;
+pub mod plan;
 mod postgres;
 pub mod roles;
 pub mod rows;
@@ -72,6 +73,35 @@ impl StoreError {
 /// Result alias.
 pub type Result<T> = std::result::Result<T, StoreError>;
 
+/// Lookups by id answer `Err(NotFound)` for absence; [`Optional::optional`] turns that into
+/// `Ok(None)` and keeps every other error an error, so a database failure is never read
+/// as "absent".
+pub trait Optional<T> {
+    /// `Ok(None)` for `NotFound`, the value or the failure otherwise.
+    fn optional(self) -> Result<Option<T>>;
+}
+
+impl<T> Optional<T> for Result<T> {
+    fn optional(self) -> Result<Option<T>> {
+        match self {
+            Ok(v) => Ok(Some(v)),
+            Err(StoreError::NotFound) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+/// Called after a transaction that added jobs commits (the workers' wakeup), shared by
+/// every clone of the store.
+#[derive(Default)]
+struct JobsAdded(std::sync::OnceLock<Box<dyn Fn() + Send + Sync>>);
+
+impl std::fmt::Debug for JobsAdded {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.get().is_some() { "JobsAdded(set)" } else { "JobsAdded(unset)" })
+    }
+}
+
 /// A page of results and the cursor for the next one.
 #[derive(Debug, Clone)]
 pub struct Page<T> {
@@ -103,6 +133,8 @@ pub struct Store {
     backend: Backend,
     /// The batching System Log writer (shared by every clone).
     events: std::sync::Arc<events::EventBatcher>,
+    /// Told when jobs were added (shared by every clone).
+    jobs_added: std::sync::Arc<JobsAdded>,
 }
 
 static DRIVERS: Once = Once::new();
@@ -120,15 +152,37 @@ impl Store {
         DRIVERS.call_once(sqlx::any::install_default_drivers);
         let store = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let pool = AnyPoolOptions::new().max_connections(16).acquire_timeout(Duration::from_secs(30)).connect(url).await?;
-            Store { write: pool.clone(), read: pool, backend: Backend::Postgres, events: Default::default() }
+            Store {
+                write: pool.clone(),
+                read: pool,
+                backend: Backend::Postgres,
+                events: Default::default(),
+                jobs_added: Default::default(),
+            }
         } else if let Some(path) = url.strip_prefix("sqlite://") {
             let (write, read) = sqlite::open_pools(path).await?;
-            Store { write, read, backend: Backend::Sqlite, events: Default::default() }
+            Store { write, read, backend: Backend::Sqlite, events: Default::default(), jobs_added: Default::default() }
         } else {
             return Err(StoreError::Config("the database URL must start with postgres:// or sqlite://".into()));
         };
         migrate::run(&store.write, store.backend).await?;
         Ok(store)
+    }
+
+    /// Call `listener` after each transaction that added jobs commits, so workers in this
+    /// process start at once instead of at their next poll. Set once; later calls are
+    /// ignored (returns false).
+    pub fn on_jobs_added(&self, listener: impl Fn() + Send + Sync + 'static) -> bool {
+        self.jobs_added.0.set(Box::new(listener)).is_ok()
+    }
+
+    /// Tell the listener that jobs were added (after the commit).
+    pub(crate) fn jobs_added(&self, n: usize) {
+        if n > 0 {
+            if let Some(f) = self.jobs_added.0.get() {
+                f();
+            }
+        }
     }
 
     /// Which database this is.

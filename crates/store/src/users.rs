@@ -1,6 +1,7 @@
 //! Users: create, read by id or login, update with optimistic concurrency, delete,
 //! keyset-paged listing with `q`, `filter` and `search`, and bulk loading.
 
+use crate::plan::{Affected, Plan};
 use crate::rows::{group_from_row, user_from_row, StoredGroup, StoredUser, GROUP_COLS, USER_COLS};
 use crate::sql::{bind_all, prefix_upper};
 use crate::sqlfilter::{self, Bind, Column, ColumnKind};
@@ -12,6 +13,7 @@ use idhub_domain::lifecycle::UserStatus;
 use idhub_domain::time::Millis;
 use idhub_domain::user::{login_key, User};
 use sqlx::AnyConnection;
+use std::collections::BTreeMap;
 
 /// How a listing is narrowed.
 #[derive(Debug, Clone)]
@@ -173,15 +175,19 @@ const BULK_ROWS: usize = 50;
 
 impl Store {
     /// Create a user, put it in `groups` (all of which must exist in the org), and write
-    /// `events`, all in one transaction.
+    /// `events` and the provisioning its assignments start, all in one transaction.
     pub async fn create_user(&self, user: &User, groups: &[GroupId], events: &[NewEvent]) -> Result<StoredUser> {
         let mut tx = self.write_pool().begin().await?;
+        let affected = Affected::User(user.id.0.clone());
+        let plan = Plan::start(&mut tx, &user.org_id, &affected).await?;
         let seq = insert_user(&mut tx, user).await?;
         for g in groups {
             add_member(&mut tx, &user.org_id, g, &user.id, seq, user.created).await?;
         }
         events::insert(&mut tx, &user.org_id, events, user.created).await?;
+        let planned = plan.finish(&mut tx, user.created, &BTreeMap::new()).await?;
         tx.commit().await?;
+        self.jobs_added(planned);
         Ok(StoredUser { user: user.clone(), seq, version: 1 })
     }
 
@@ -240,17 +246,30 @@ impl Store {
     }
 
     /// Write a changed user if nobody changed it since `version` was read; record events.
+    /// Bookkeeping (sign-in times, failed attempts) that no app is told about.
     pub async fn update_user(&self, user: &User, version: i64, events: &[NewEvent]) -> Result<StoredUser> {
-        self.update_user_with_jobs(user, version, events, &[]).await
+        self.write_user(user, version, events, None).await
     }
 
-    /// [`Store::update_user`], also enqueueing `jobs` in the same transaction.
-    pub async fn update_user_with_jobs(
+    /// [`Store::update_user`] for a change apps hear of (profile, login, credentials,
+    /// lifecycle): the provisioned apps the user reaches get a sync job in the same
+    /// transaction, carrying `passwords` (app id → sealed password) for those that sync it.
+    pub async fn update_user_planned(
         &self,
         user: &User,
         version: i64,
         events: &[NewEvent],
-        jobs: &[crate::jobs::NewJob],
+        passwords: &BTreeMap<String, String>,
+    ) -> Result<StoredUser> {
+        self.write_user(user, version, events, Some(passwords)).await
+    }
+
+    async fn write_user(
+        &self,
+        user: &User,
+        version: i64,
+        events: &[NewEvent],
+        passwords: Option<&BTreeMap<String, String>>,
     ) -> Result<StoredUser> {
         let k = keys(user);
         let mut tx = self.write_pool().begin().await?;
@@ -288,10 +307,13 @@ impl Store {
             return Err(StoreError::Stale);
         };
         events::insert(&mut tx, &user.org_id, events, user.last_updated).await?;
-        for job in jobs {
-            crate::jobs::enqueue(&mut tx, job, user.last_updated).await?;
+        let mut planned = 0;
+        if let Some(passwords) = passwords {
+            let affected = Affected::User(user.id.0.clone());
+            planned = Plan::start(&mut tx, &user.org_id, &affected).await?.finish(&mut tx, user.last_updated, passwords).await?;
         }
         tx.commit().await?;
+        self.jobs_added(planned);
         Ok(StoredUser { user: user.clone(), seq, version: version + 1 })
     }
 

@@ -246,8 +246,7 @@ pub async fn assign_user(state: &AppState, org: &Org, actor: &Actor, app_id: &st
             events.push(ev("application.user_membership.update", "Update user's application assignment"));
         }
     }
-    let jobs = crate::provisioning::jobs_for_user(state, &org.id, user.user.id.as_str(), &[&app.id]).await?;
-    state.store.upsert_app_user(&org.id, &au, &events, &jobs).await?;
+    state.store.upsert_app_user(&org.id, &au, &events, &[]).await?;
     Ok(au)
 }
 
@@ -273,8 +272,7 @@ pub async fn unassign_user(state: &AppState, org: &Org, actor: &Actor, app_id: &
         vec![directory::user_party(&user.user), party(&app)],
         actor.client.clone(),
     );
-    let jobs = crate::provisioning::jobs_for_user(state, &org.id, user.user.id.as_str(), &[&app.id]).await?;
-    match state.store.delete_app_user(&org.id, &app.id, user.user.id.as_str(), state.now(), &[ev], &jobs).await {
+    match state.store.delete_app_user(&org.id, &app.id, user.user.id.as_str(), state.now(), &[ev], &[]).await {
         Ok(()) => Ok(()),
         Err(StoreError::NotFound) => Err(ApiError::not_found(format!("{uid} (AppUser)"))),
         Err(e) => Err(e.into()),
@@ -315,8 +313,7 @@ pub async fn assign_group(state: &AppState, org: &Org, actor: &Actor, app_id: &s
         ("group.application_assignment.add", "Add assigned application to group")
     };
     let ev = NewEvent::success(event, message, actor.party.clone(), vec![group_party(&group.group), party(&app)], actor.client.clone());
-    let jobs = crate::provisioning::jobs_for_group(state, &org.id, &app.id, group.group.id.as_str()).await?;
-    state.store.upsert_app_group(&org.id, &ag, &[ev], &jobs).await?;
+    state.store.upsert_app_group(&org.id, &ag, &[ev], &[]).await?;
     Ok(ag)
 }
 
@@ -331,8 +328,7 @@ pub async fn unassign_group(state: &AppState, org: &Org, actor: &Actor, app_id: 
         vec![group_party(&group.group), party(&app)],
         actor.client.clone(),
     );
-    let jobs = crate::provisioning::jobs_for_group(state, &org.id, &app.id, gid).await?;
-    match state.store.delete_app_group(&org.id, &app.id, gid, state.now(), &[ev], &jobs).await {
+    match state.store.delete_app_group(&org.id, &app.id, gid, state.now(), &[ev], &[]).await {
         Ok(()) => Ok(()),
         Err(StoreError::NotFound) => Err(ApiError::not_found(format!("{gid} (ApplicationGroupAssignment)"))),
         Err(e) => Err(e.into()),

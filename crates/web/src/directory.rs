@@ -159,12 +159,13 @@ where
         if events.is_empty() {
             return Ok(current);
         }
-        // Provisioned apps reconcile this user after the change (same transaction).
-        let mut jobs = crate::provisioning::jobs_for_user(state, &org.id, user.id.as_str(), &[]).await?;
-        if let Some(pw) = new_password.filter(|_| !user.provider.is_federated()) {
-            crate::provisioning::attach_password(state, &org.id, &mut jobs, pw).await?;
-        }
-        match state.store.update_user_with_jobs(&user, current.version, &events, &jobs).await {
+        // Provisioned apps reconcile this user after the change (planned by the store in the
+        // same transaction); those that sync passwords get the new one, sealed.
+        let passwords = match new_password.filter(|_| !user.provider.is_federated()) {
+            Some(pw) => crate::provisioning::sealed_passwords(state, &org.id, user.id.as_str(), pw).await?,
+            None => Default::default(),
+        };
+        match state.store.update_user_planned(&user, current.version, &events, &passwords).await {
             Ok(stored) => return Ok(stored),
             Err(StoreError::Stale) => continue,
             Err(StoreError::Conflict(_)) => return Err(DomainError::Conflict("login".into()).into()),

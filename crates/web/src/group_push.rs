@@ -5,11 +5,10 @@
 //! provisioned users), and the unlink that keeps or deletes the hub group. API:
 //! `GET`/`POST /api/v1/apps/{id}/idhub/group-push`, `DELETE …/group-push/{mappingId}`.
 
-use crate::api::applications::app_username;
 use crate::api::extract::{ApiCaller, ApiWriter, OktaJson, Params};
 use crate::directory::Actor;
 use crate::error::ApiError;
-use crate::provisioning::{load_app, Fault, Org2OrgHandler, QUEUE};
+use crate::provisioning::{current_username, load_app, Fault, Org2OrgHandler, QUEUE};
 use crate::request::Client;
 use crate::AppState;
 use axum::extract::{Path, State};
@@ -25,7 +24,7 @@ use idhub_store::group_push::{GroupPush, GroupPushRule};
 use idhub_store::groups::GroupSelect;
 use idhub_store::jobs::{Job, NewJob};
 use idhub_store::orgs::Org;
-use idhub_store::StoreError;
+use idhub_store::{Optional, StoreError};
 use serde_json::{json, Value};
 use std::collections::{HashMap, HashSet};
 
@@ -100,7 +99,7 @@ pub async fn list_pushes(state: &AppState, org: &Org, app_id: &str) -> Result<(A
     let app = load_app(state, org, app_id).await?;
     let mut out = vec![];
     for p in state.store.list_group_pushes(&org.id, &app.id).await? {
-        let group_name = state.store.get_group(&org.id, &p.group_id).await.map(|g| g.group.name).unwrap_or_default();
+        let group_name = state.store.get_group(&org.id, &p.group_id).await.optional()?.map(|g| g.group.name).unwrap_or_default();
         out.push(PushView { push: p, group_name });
     }
     let rules = state.store.list_group_push_rules(&org.id, &app.id).await?;
@@ -361,8 +360,10 @@ impl Org2OrgHandler {
             }
             return Ok("unlinked; the hub group is kept".into());
         }
-        let Ok(mapping) = self.store.get_group_push(org, &mapping_id).await else { return Ok("unlinked: nothing to push".into()) };
-        let Ok(group) = self.store.get_group(org, &mapping.group_id).await else { return Ok("group deleted".into()) };
+        let Some(mapping) = self.store.get_group_push(org, &mapping_id).await.optional()? else {
+            return Ok("unlinked: nothing to push".into());
+        };
+        let Some(group) = self.store.get_group(org, &mapping.group_id).await.optional()? else { return Ok("group deleted".into()) };
         let (name, description) = (group.group.name.clone(), group.group.description.clone());
         let mut how = "updated";
         let mut target = None;
@@ -400,13 +401,13 @@ impl Org2OrgHandler {
             if !self.store.is_assigned(org, &app.id, &uid).await? {
                 continue;
             }
-            let Ok(user) = self.store.get_user(org, &uid).await else { continue };
+            let Some(user) = self.store.get_user(org, &uid).await.optional()? else { continue };
             if user.user.status == idhub_domain::lifecycle::UserStatus::Deprovisioned {
                 continue;
             }
             let username = self.username_in(&app, &user).await?;
             // The hub id recorded when the user was pushed saves a lookup per member.
-            let known = self.store.get_app_user(org, &app.id, &uid).await.ok().and_then(|au| au.external_id);
+            let known = self.store.get_app_user(org, &app.id, &uid).await.optional()?.and_then(|au| au.external_id);
             match known {
                 Some(id) => {
                     desired.insert(id, username);
@@ -469,14 +470,10 @@ impl Org2OrgHandler {
         }
     }
 
-    /// The app username of a spoke user (the direct assignment's, else the template's).
+    /// The app username of a spoke user now (see [`current_username`]).
     pub(crate) async fn username_in(&self, app: &App, user: &idhub_store::rows::StoredUser) -> Result<String, Fault> {
-        if let Ok(d) = self.store.get_app_user(&app.org_id, &app.id, user.user.id.as_str()).await {
-            if let Some(u) = d.username {
-                return Ok(u);
-            }
-        }
-        app_username(app, &user.user).map_err(|e| Fault::Config(e.summary))
+        let direct = self.store.get_app_user(&app.org_id, &app.id, user.user.id.as_str()).await.optional()?;
+        current_username(app, &user.user, direct.as_ref())
     }
 
     /// After a user was created or linked in the hub: add them to the hub groups of the

@@ -21,7 +21,7 @@ use idhub_domain::time::format_millis;
 use idhub_store::imports::ImportCandidate;
 use idhub_store::jobs::{Job, NewJob};
 use idhub_store::orgs::Org;
-use idhub_store::StoreError;
+use idhub_store::{Optional, StoreError};
 use serde_json::{json, Map, Value};
 use std::collections::HashMap;
 
@@ -142,7 +142,7 @@ pub async fn inbound_put(state: &AppState, org: &Org, actor: &Actor, app_id: &st
 /// "Import Now": an import job (nothing changes in the spoke until confirmed).
 pub async fn import_now(state: &AppState, org: &Org, actor: &Actor, app_id: &str) -> Result<String, ApiError> {
     let app = load_app(state, org, app_id).await?;
-    if !state.store.get_connection(&org.id, &app.id).await.is_ok_and(|c| c.status == "ENABLED") {
+    if state.store.get_connection(&org.id, &app.id).await.optional()?.is_none_or(|c| c.status != "ENABLED") {
         return Err(ApiError::validation("connection", vec!["connection: enable the API integration to import from the hub".into()]));
     }
     let ev = NewEvent::success(
@@ -159,7 +159,7 @@ pub async fn import_now(state: &AppState, org: &Org, actor: &Actor, app_id: &str
 /// The import state of an app: settings, last import, pending proposals.
 pub async fn import_state(state: &AppState, org: &Org, app_id: &str) -> Result<Value, ApiError> {
     let app = load_app(state, org, app_id).await?;
-    let f = crate::provisioning::features_of(state, org, &app).await;
+    let f = crate::provisioning::features_of(state, org, &app).await?;
     let pending = state.store.list_import_candidates(&org.id, &app.id, "PENDING").await?;
     let confirmed = state.store.list_import_candidates(&org.id, &app.id, "CONFIRMED").await?;
     let progress = state.store.batch_progress(&org.id, &format!("{}:import", app.id)).await?;
@@ -210,7 +210,7 @@ async fn confirm_one(state: &AppState, org: &Org, actor: &Actor, app_id: &str, c
             crate::directory::create_user(state, org, actor, input).await?.user.id.0
         }
     };
-    if state.store.get_app_user(&org.id, app_id, &uid).await.is_err() {
+    if state.store.get_app_user(&org.id, app_id, &uid).await.optional()?.is_none() {
         crate::applications::assign_user(state, org, actor, app_id, &uid, &json!({ "credentials": { "userName": c.hub_login } })).await?;
     }
     state.store.record_app_user_sync(&org.id, app_id, &uid, Some(&c.hub_user_id), "SYNCHRONIZED", state.now()).await?;
@@ -222,9 +222,9 @@ async fn confirm_one(state: &AppState, org: &Org, actor: &Actor, app_id: &str, c
 /// profile sourcing on that imported the user.
 pub async fn profile_source(state: &AppState, org: &OrgId, user: &str) -> Result<Option<String>, StoreError> {
     for c in state.store.imports_of_user(org, user).await? {
-        let Ok(conn) = state.store.get_connection(org, &c.app_id).await else { continue };
+        let Some(conn) = state.store.get_connection(org, &c.app_id).await.optional()? else { continue };
         if conn.features.get("profileSource").and_then(Value::as_bool) == Some(true) {
-            let label = state.store.get_app(org, &c.app_id).await.map(|a| a.label).unwrap_or(c.app_id);
+            let label = state.store.get_app(org, &c.app_id).await.optional()?.map(|a| a.label).unwrap_or(c.app_id);
             return Ok(Some(label));
         }
     }
@@ -346,7 +346,7 @@ impl Org2OrgHandler {
             proposals.len() - links
         );
         // the result and, for a schedule, the next run
-        if let Ok(mut c) = self.store.get_connection(org, &app_id).await {
+        if let Some(mut c) = self.store.get_connection(org, &app_id).await.optional()? {
             if let Some(o) = c.features.as_object_mut() {
                 o.insert("lastImport".into(), json!(now));
                 o.insert("lastImportResult".into(), json!(summary));
@@ -439,7 +439,7 @@ impl Org2OrgHandler {
             }
             let have = self.store.group_member_ids(org, group.id.as_str()).await?;
             for uid in want.iter().filter(|u| !have.contains(u)) {
-                if let Ok(u) = self.store.get_user(org, uid).await {
+                if let Some(u) = self.store.get_user(org, uid).await.optional()? {
                     self.store.add_group_member(org, &group.id, &u, now, &[], &[]).await?;
                 }
             }
@@ -454,7 +454,7 @@ impl Org2OrgHandler {
     /// Profile sourcing: the spoke user takes the hub's mapped attributes. True if changed.
     async fn source_profile(&self, org: &OrgId, c: &ImportCandidate, hub: &Value) -> Result<bool, Fault> {
         let Some(uid) = &c.user_id else { return Ok(false) };
-        let Ok(su) = self.store.get_user(org, uid).await else { return Ok(false) };
+        let Some(su) = self.store.get_user(org, uid).await.optional()? else { return Ok(false) };
         let mut user = su.user.clone();
         let mut changed = false;
         for (k, v) in mapped_profile(hub) {
@@ -475,7 +475,7 @@ impl Org2OrgHandler {
             vec![crate::directory::user_party(&user)],
             Default::default(),
         );
-        self.store.update_user_with_jobs(&user, su.version, &[ev], &[]).await?;
+        self.store.update_user_planned(&user, su.version, &[ev], &Default::default()).await?;
         Ok(true)
     }
 }

@@ -7,7 +7,7 @@
 //! ≥ 0.8), CPU seconds per pushed user on each side, and each process's peak RSS.
 
 use clap::Parser;
-use idhub_benchmarks::{cli, client, fresh_db, machine, Res, Server};
+use idhub_benchmarks::{call, cli, client, fresh_db, machine, Res, Server};
 use serde_json::{json, Value};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -36,20 +36,6 @@ struct Args {
     /// The idhub binary (built with --release).
     #[arg(long, default_value = "target/release/idhub")]
     bin: PathBuf,
-}
-
-async fn call(http: &reqwest::Client, method: reqwest::Method, url: String, token: &str, body: Option<Value>) -> Res<Value> {
-    let mut rb = http.request(method, &url).header("Authorization", format!("SSWS {token}"));
-    if let Some(b) = body {
-        rb = rb.json(&b);
-    }
-    let r = rb.send().await?;
-    let status = r.status();
-    let text = r.text().await?;
-    if !status.is_success() {
-        return Err(format!("{url}: {status} {text}").into());
-    }
-    Ok(serde_json::from_str(&text).unwrap_or(Value::Null))
 }
 
 /// Create `n` users at `base` with `clients` concurrent clients; users per second.
@@ -119,23 +105,7 @@ async fn main() -> Res<()> {
     .await?;
     let gid = g["id"].as_str().unwrap_or_default().to_string();
     create_users(&spoke_url, &spoke_token, args.clients, args.users, "push", Some(&gid)).await?;
-    let app = call(
-        &http,
-        reqwest::Method::POST,
-        format!("{spoke_url}/api/v1/apps"),
-        &spoke_token,
-        Some(json!({ "name": "okta_org2org", "settings": { "app": { "baseUrl": hub_url } } })),
-    )
-    .await?;
-    let app_id = app["id"].as_str().unwrap_or_default().to_string();
-    call(
-        &http,
-        reqwest::Method::POST,
-        format!("{spoke_url}/api/v1/apps/{app_id}/connections/default?activate=true"),
-        &spoke_token,
-        Some(json!({ "baseUrl": hub_url, "profile": { "authScheme": "TOKEN", "token": connector_token } })),
-    )
-    .await?;
+    let app_id = idhub_benchmarks::org2org_app(&http, &spoke_url, &spoke_token, &hub_url, &connector_token).await?;
     call(
         &http,
         reqwest::Method::PUT,

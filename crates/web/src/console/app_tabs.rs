@@ -108,7 +108,14 @@ pub async fn app_page(state: &AppState, admin: &Admin, id: &str, tab: Tab, extra
         }
         Tab::Provisioning => {
             let conn = state.store.get_connection(&org.id, &app.id).await.ok();
-            let features = provisioning::features_of(state, org, &app).await;
+            let Ok(features) = provisioning::features_of(state, org, &app).await else {
+                return super::page_error(
+                    admin,
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "Error",
+                    "The provisioning settings could not be read.",
+                );
+            };
             let base = conn
                 .as_ref()
                 .map(|c| c.base_url.clone())

@@ -22,86 +22,43 @@ use idhub_store::apps::App;
 use idhub_store::connections::Connection;
 use idhub_store::jobs::NewJob;
 use idhub_store::orgs::Org;
-use idhub_store::StoreError;
+use idhub_store::{Optional, StoreError};
 use serde_json::{json, Map, Value};
+use std::collections::BTreeMap;
 
 mod worker;
-pub(crate) use worker::Fault;
 pub use worker::Org2OrgHandler;
+pub(crate) use worker::{current_username, Fault};
 
-/// The queue provisioning jobs run on.
-pub const QUEUE: &str = "provisioning";
-const KIND: &str = "org2org.sync_user";
-
-/// The job that reconciles `user` in `app` with the hub.
-pub fn sync_job(org: &OrgId, app: &str, user: &str) -> NewJob {
-    NewJob {
-        org_id: org.clone(),
-        queue: QUEUE.into(),
-        kind: KIND.into(),
-        ordering_key: format!("{app}:{user}"),
-        payload: json!({ "appId": app, "userId": user }),
-        // An app's pushes form its batch: progress is counted per app.
-        batch_id: Some(app.to_string()),
-    }
-}
-
-/// Jobs for a change to `user`: one per provisioned app the user reaches, plus `extra`
-/// apps (one being unassigned).
-pub async fn jobs_for_user(state: &AppState, org: &OrgId, user: &str, extra: &[&str]) -> Result<Vec<NewJob>, StoreError> {
-    let provisioned = state.store.provisioned_app_ids(org).await?;
-    if provisioned.is_empty() {
-        return Ok(vec![]);
-    }
-    let mut apps: Vec<String> = state.store.apps_for_user(org, user, false).await?.into_iter().map(|a| a.id).collect();
-    apps.extend(extra.iter().map(|a| a.to_string()));
-    apps.sort();
-    apps.dedup();
-    Ok(apps.iter().filter(|a| provisioned.contains(a)).map(|a| sync_job(org, a, user)).collect())
-}
+pub use idhub_store::plan::{sync_job, QUEUE};
 
 fn password_purpose(org: &OrgId, app: &str, user: &str) -> String {
     format!("provisioning-password:{org}:{app}:{user}")
 }
 
-/// Put the user's new password, sealed for this one job's app and user, into the jobs of
-/// apps whose provisioning syncs passwords (Sync Password).
-pub async fn attach_password(state: &AppState, org: &OrgId, jobs: &mut [NewJob], password: &str) -> Result<(), StoreError> {
-    for job in jobs.iter_mut() {
-        let app = job.payload.get("appId").and_then(Value::as_str).unwrap_or_default().to_string();
-        let user = job.payload.get("userId").and_then(Value::as_str).unwrap_or_default().to_string();
-        let syncs = state.store.get_connection(org, &app).await.map(|c| flag(&c.features, "password")).unwrap_or(false);
-        if syncs {
-            let sealed = state
+/// A user's new password sealed for each provisioned app that syncs passwords (Sync
+/// Password), by app id: the store puts it into that app's sync job for this user only.
+pub async fn sealed_passwords(state: &AppState, org: &OrgId, user: &str, password: &str) -> Result<BTreeMap<String, String>, StoreError> {
+    let mut sealed = BTreeMap::new();
+    for app in state.store.provisioned_app_ids(org).await? {
+        let Some(c) = state.store.get_connection(org, &app).await.optional()? else { continue };
+        if flag(&c.features, "password") {
+            let s = state
                 .settings
                 .sealing_key
-                .seal(&password_purpose(org, &app, &user), password.as_bytes())
+                .seal(&password_purpose(org, &app, user), password.as_bytes())
                 .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-            job.payload["password"] = json!(sealed);
+            sealed.insert(app, s);
         }
     }
-    Ok(())
+    Ok(sealed)
 }
 
-/// Jobs for every member of `group` in one provisioned app.
-pub async fn jobs_for_group(state: &AppState, org: &OrgId, app: &str, group: &str) -> Result<Vec<NewJob>, StoreError> {
-    if !state.store.provisioned_app_ids(org).await?.iter().any(|a| a == app) {
-        return Ok(vec![]);
-    }
-    Ok(state.store.group_member_ids(org, group).await?.iter().map(|u| sync_job(org, app, u)).collect())
-}
-
-/// Jobs for a membership change of `user` in `group`: the user in every provisioned app
-/// assigned to the group, and the group's pushes (Push Groups).
-pub async fn group_app_jobs(state: &AppState, org: &OrgId, group: &str, user: &str) -> Result<Vec<NewJob>, StoreError> {
-    let provisioned = state.store.provisioned_app_ids(org).await?;
-    let mut jobs = crate::group_push::jobs_for_group_change(state, org, group).await?;
-    for app in provisioned {
-        if state.store.list_app_groups(org, &app).await?.iter().any(|g| g.group_id == group) {
-            jobs.push(sync_job(org, &app, user));
-        }
-    }
-    Ok(jobs)
+/// The jobs a membership change of `user` in `group` adds to the store's own planning
+/// (which reconciles the user with every provisioned app it gains or loses, in the
+/// change's transaction): the group's pushes (Push Groups).
+pub async fn group_app_jobs(state: &AppState, org: &OrgId, group: &str, _user: &str) -> Result<Vec<NewJob>, StoreError> {
+    crate::group_push::jobs_for_group_change(state, org, group).await
 }
 
 fn default_features() -> Value {
@@ -129,7 +86,7 @@ fn connection_json(org: &Org, app: &App, c: Option<&Connection>) -> Value {
 }
 
 pub async fn load_app(state: &AppState, org: &Org, id: &str) -> Result<App, ApiError> {
-    let app = state.store.get_app(&org.id, id).await.map_err(|_| ApiError::not_found(format!("{id} (App)")))?;
+    let app = state.store.get_app(&org.id, id).await.optional()?.ok_or_else(|| ApiError::not_found(format!("{id} (App)")))?;
     if app.name != "okta_org2org" {
         return Err(ApiError::validation("app", vec!["app: provisioning is available for Okta Org2Org apps".into()]));
     }
@@ -159,7 +116,7 @@ pub async fn test_credentials(base_url: &str, token: &str) -> Result<String, Str
 /// `GET /api/v1/apps/{id}/connections/default`
 pub async fn connection_get(State(state): State<AppState>, caller: ApiCaller, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
     let app = load_app(&state, &caller.org, &id).await?;
-    let c = state.store.get_connection(&caller.org.id, &app.id).await.ok();
+    let c = state.store.get_connection(&caller.org.id, &app.id).await.optional()?;
     Ok(Json(connection_json(&caller.org, &app, c.as_ref())))
 }
 
@@ -210,7 +167,7 @@ async fn pending_connection(
     base_url: Option<&str>,
     token: Option<&str>,
 ) -> Result<Connection, ApiError> {
-    let existing = state.store.get_connection(&org.id, &app.id).await.ok();
+    let existing = state.store.get_connection(&org.id, &app.id).await.optional()?;
     let base_url = base_url
         .map(str::trim)
         .filter(|b| !b.is_empty())
@@ -292,7 +249,7 @@ pub async fn test_integration(
     creds: Credentials<'_>,
 ) -> Result<Result<String, String>, ApiError> {
     let app = load_app(state, org, creds.app_id).await?;
-    let existing = state.store.get_connection(&org.id, &app.id).await.ok();
+    let existing = state.store.get_connection(&org.id, &app.id).await.optional()?;
     let tested = pending_connection(state, org, &app, creds.base_url, creds.token).await?;
     let verdict = test_credentials(&tested.base_url, &open_token(state, org, &app, &tested)?).await;
     let mut c = match (&verdict, existing) {
@@ -312,7 +269,7 @@ pub async fn test_integration(
 /// Enable (`activate`, after testing the stored credentials) or disable the connection.
 pub async fn set_connection_status(state: &AppState, org: &Org, actor: &Actor, app_id: &str, op: &str) -> Result<(), ApiError> {
     let app = load_app(state, org, app_id).await?;
-    let mut c = state.store.get_connection(&org.id, &app.id).await.map_err(|_| ApiError::not_found("connection"))?;
+    let mut c = state.store.get_connection(&org.id, &app.id).await.optional()?.ok_or_else(|| ApiError::not_found("connection"))?;
     match op {
         "activate" => {
             let msg = test_credentials(&c.base_url, &open_token(state, org, &app, &c)?)
@@ -346,8 +303,8 @@ pub async fn connection_lifecycle(
 pub const FEATURE_FLAGS: [&str; 6] = ["create", "update", "deactivate", "password", "importGroups", "preferUsernameOverEmail"];
 
 /// The provisioning flags in force for an app (the defaults before any connection).
-pub async fn features_of(state: &AppState, org: &Org, app: &App) -> Value {
-    state.store.get_connection(&org.id, &app.id).await.map(|c| c.features).unwrap_or_else(|_| default_features())
+pub async fn features_of(state: &AppState, org: &Org, app: &App) -> Result<Value, StoreError> {
+    Ok(state.store.get_connection(&org.id, &app.id).await.optional()?.map(|c| c.features).unwrap_or_else(default_features))
 }
 
 /// Switch provisioning flags (names from [`FEATURE_FLAGS`]); the API integration must exist.
@@ -389,7 +346,8 @@ where
         .store
         .get_connection(&org.id, &app.id)
         .await
-        .map_err(|_| ApiError::validation("connection", vec!["connection: configure the API integration first".into()]))?;
+        .optional()?
+        .ok_or_else(|| ApiError::validation("connection", vec!["connection: configure the API integration first".into()]))?;
     let mut f: Map<String, Value> = c.features.as_object().cloned().unwrap_or_default();
     let jobs = change(&mut f)?;
     c.features = Value::Object(f);
@@ -431,7 +389,7 @@ pub async fn features_get(
 ) -> Result<Json<Value>, ApiError> {
     let id = params.iter().find(|(k, _)| k == "id").map(|(_, v)| v.clone()).unwrap_or_default();
     let app = load_app(&state, &caller.org, &id).await?;
-    let f = state.store.get_connection(&caller.org.id, &app.id).await.map(|c| c.features).unwrap_or_else(|_| default_features());
+    let f = features_of(&state, &caller.org, &app).await?;
     let one = feature_json(&caller.org, &app, &f);
     Ok(Json(if params.iter().any(|(k, _)| k == "feature") { one } else { json!([one]) }))
 }

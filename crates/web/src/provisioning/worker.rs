@@ -10,11 +10,12 @@ use idhub_domain::event::{NewEvent, Party};
 use idhub_domain::ids::OrgId;
 use idhub_domain::lifecycle::UserStatus;
 use idhub_domain::sealed::SealingKey;
+use idhub_domain::user::User;
 use idhub_jobs::{BoxFuture, Handler, Outcome};
-use idhub_store::apps::App;
+use idhub_store::apps::{App, AppUser};
 use idhub_store::connections::Connection;
 use idhub_store::jobs::Job;
-use idhub_store::{Store, StoreError};
+use idhub_store::{Optional, Store, StoreError};
 use serde_json::{json, Map, Value};
 
 /// Runs provisioning jobs.
@@ -51,8 +52,9 @@ impl Org2OrgHandler {
 
     /// As [`Self::hub_client`], with the connection (its To App features).
     async fn hub_connection(&self, org: &OrgId, app_id: &str) -> Result<Option<(App, Connection, OktaClient)>, Fault> {
-        let Ok(app) = self.store.get_app(org, app_id).await else { return Ok(None) };
-        let Ok(conn) = self.store.get_connection(org, app_id).await else { return Ok(None) };
+        // absent is "nothing to do"; a store failure is a failure (the job is retried)
+        let Some(app) = self.store.get_app(org, app_id).await.optional()? else { return Ok(None) };
+        let Some(conn) = self.store.get_connection(org, app_id).await.optional()? else { return Ok(None) };
         if conn.status != "ENABLED" {
             return Ok(None);
         }
@@ -68,21 +70,16 @@ impl Org2OrgHandler {
         let Some((app, conn, client)) = self.hub_connection(org, app_id).await? else {
             return Ok("provisioning disabled or the app removed: nothing to do".into());
         };
-        let Ok(user) = self.store.get_user(org, user_id).await else { return Ok("user deleted".into()) };
+        let Some(user) = self.store.get_user(org, user_id).await.optional()? else { return Ok("user deleted".into()) };
         let assigned = self.store.is_assigned(org, app_id, user_id).await? && app.status == "ACTIVE";
-        let direct = self.store.get_app_user(org, app_id, user_id).await.ok();
+        let direct = self.store.get_app_user(org, app_id, user_id).await.optional()?;
         let hub_id_known = match direct.as_ref().and_then(|d| d.external_id.clone()) {
             Some(id) => Some(id),
             None => self.store.push_link(org, app_id, user_id).await?,
         };
-        // "Update application username on": with Create and update (the default) the
-        // username follows the spoke profile once the user is in the hub; with Create only
-        // it keeps the one it was created with. A first push uses the assignment's username.
-        let follows_profile = app.username_template.get("updateOn").and_then(Value::as_str) != Some("CREATE");
-        let username = match direct.as_ref().and_then(|d| d.username.clone()) {
-            Some(u) if !(follows_profile && hub_id_known.is_some()) => u,
-            _ => app_username(&app, &user.user).map_err(|e| Fault::Config(e.summary))?,
-        };
+        let follows_profile = follows_profile(&app);
+        let username = current_username(&app, &user.user, direct.as_ref())?;
+        let stale_username = direct.as_ref().is_some_and(|d| d.username.as_deref() != Some(username.as_str()));
         let now = self.clock.now_millis();
         let spoke = user.user.status;
         let mut profile = Map::new();
@@ -109,6 +106,9 @@ impl Org2OrgHandler {
                 Ok(created) => {
                     let id = created.get("id").and_then(Value::as_str).map(str::to_string);
                     self.store.record_app_user_sync(org, app_id, user_id, id.as_deref(), "SYNCHRONIZED", now).await?;
+                    if stale_username {
+                        self.store.set_app_username(org, app_id, user_id, &username, now).await?;
+                    }
                     let result = format!("created {username} in the hub ({initial})");
                     return self.push_password(job, &conn, &client, &user, id.as_deref(), &username, result).await;
                 }
@@ -159,6 +159,9 @@ impl Org2OrgHandler {
                 let created = client.create_user(&Value::Object(profile), password.as_deref(), activate).await?;
                 let id = created.get("id").and_then(Value::as_str).map(str::to_string);
                 self.store.record_app_user_sync(org, app_id, user_id, id.as_deref(), "SYNCHRONIZED", now).await?;
+                if stale_username {
+                    self.store.set_app_username(org, app_id, user_id, &username, now).await?;
+                }
                 if let Some(id) = &id {
                     self.join_pushed_groups(org, app_id, user_id, id, &client).await?;
                 }
@@ -193,6 +196,9 @@ impl Org2OrgHandler {
                     }
                 }
                 self.store.record_app_user_sync(org, app_id, user_id, Some(id), "SYNCHRONIZED", now).await?;
+                if stale_username && !actions.contains(&"username updated") {
+                    self.store.set_app_username(org, app_id, user_id, &username, now).await?;
+                }
                 if direct.as_ref().and_then(|d| d.external_id.as_deref()) != Some(id.as_str()) {
                     // first link (or a group push that ran before the user existed)
                     self.join_pushed_groups(org, app_id, user_id, id, &client).await?;
@@ -260,6 +266,22 @@ impl Org2OrgHandler {
             }
         }
         Ok("active".into())
+    }
+}
+
+/// Does the app username follow the spoke profile ("Update application username on":
+/// Create and update, the default) rather than stay as created (Create only)?
+fn follows_profile(app: &App) -> bool {
+    app.username_template.get("updateOn").and_then(Value::as_str) != Some("CREATE")
+}
+
+/// A user's app username now: with "Create and update" the template's, from the first push
+/// on (a login renamed between the assignment and the push counts); with "Create only" the
+/// one the direct assignment was given, else the template's.
+pub(crate) fn current_username(app: &App, user: &User, direct: Option<&AppUser>) -> Result<String, Fault> {
+    match direct.and_then(|d| d.username.clone()) {
+        Some(u) if !follows_profile(app) => Ok(u),
+        _ => app_username(app, user).map_err(|e| Fault::Config(e.summary)),
     }
 }
 
