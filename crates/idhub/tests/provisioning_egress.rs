@@ -2,7 +2,7 @@
 //! the API and the console: only an origin is accepted; an internal address (loopback
 //! here, the only network tests may touch) is refused before any connection unless the
 //! server's allow-list names it; Test API Credentials never repeats what the far end
-//! answered.
+//! answered; a new hub origin needs the API token again.
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
 mod common;
@@ -131,4 +131,37 @@ async fn test_api_credentials_never_repeats_what_the_far_end_answered() {
     assert_eq!(st, StatusCode::BAD_REQUEST);
     assert!(html.contains("404 Not Found") && !html.contains(SECRET), "{html}");
     far_task.abort();
+}
+
+#[tokio::test]
+async fn a_new_hub_origin_needs_the_token_again() {
+    let s = TestServer::start(idhub_store::Backend::Sqlite).await;
+    let (app, hub_url, _) = provisioned_app(&s).await;
+    // another origin (the spoke org's own, on the same server, with its own token)
+    let moved = s.base_url.clone();
+    for activate in [false, true] {
+        let (st, body) = save_connection(&s, &app, activate, json!({ "baseUrl": moved })).await;
+        assert_refused(st, &body, "token");
+        assert!(body["errorCauses"][0]["errorSummary"].as_str().unwrap().contains("required again"), "{body}");
+    }
+    let (_, conn) = call(s.api(Method::GET, &format!("/api/v1/apps/{app}/connections/default"))).await;
+    assert_eq!(conn["baseUrl"], hub_url.as_str(), "nothing changed: {conn}");
+    assert_eq!(conn["status"], "ENABLED");
+    // the console form shows the refusal next to the token field
+    let mut b = signed_in_admin(&s, "boss@example.com", "SUPER_ADMIN").await;
+    let integration = format!("/admin/app/{app}/provisioning/integration");
+    for action in ["save", "test"] {
+        let (st, html, _) = b.post(&integration, &[("action", action), ("enabled", "on"), ("baseUrl", &moved), ("token", "")]).await;
+        assert_eq!(st, StatusCode::BAD_REQUEST, "{action}");
+        assert!(html.contains("id=\"token-error\"") && html.contains("required again"), "{html}");
+    }
+    // the same origin keeps the stored token (the form comes back without it)
+    let (st, html, _) =
+        b.post(&integration, &[("action", "save"), ("enabled", "on"), ("baseUrl", &format!("{hub_url}/")), ("token", "")]).await;
+    assert_eq!(st, StatusCode::SEE_OTHER, "{html}");
+    // with the token, the new origin is accepted
+    let (st, conn) = save_connection(&s, &app, true, json!({ "baseUrl": moved, "profile": { "token": s.token } })).await;
+    assert_eq!(st, StatusCode::OK, "{conn}");
+    assert_eq!(conn["baseUrl"], moved.as_str());
+    assert_eq!(conn["status"], "ENABLED");
 }

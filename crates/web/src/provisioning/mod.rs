@@ -228,8 +228,16 @@ async fn pending_connection(
     let base_url =
         state.settings.egress.check_origin(&base_url).await.map_err(|e| ApiError::validation("baseUrl", vec![format!("baseUrl: {e}")]))?;
     let key: &SealingKey = &state.settings.sealing_key;
+    // The stored token belongs to the stored hub: it never follows the URL elsewhere.
+    let moved = existing.as_ref().is_some_and(|c| !idhub_connectors::egress::same_origin(&c.base_url, &base_url));
     let token_sealed = match token.map(str::trim).filter(|t| !t.is_empty()) {
         Some(t) => key.seal(&purpose(&org.id, &app.id), t.as_bytes()).map_err(|e| ApiError::internal(e.to_string()))?,
+        None if moved => {
+            return Err(ApiError::validation(
+                "token",
+                vec!["token: The API token is required again when the base URL points to another hub".into()],
+            ))
+        }
         None => existing
             .as_ref()
             .map(|c| c.token_sealed.clone())
