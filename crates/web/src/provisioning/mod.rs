@@ -140,9 +140,9 @@ pub async fn load_app(state: &AppState, org: &Org, id: &str) -> Result<App, ApiE
 /// classified reason. Nothing of what the hub sent back is repeated (the base URL is the
 /// admin's to choose, so its answer could be any service's).
 pub async fn test_credentials(state: &AppState, base_url: &str, token: &str) -> Result<String, String> {
-    let answered = |status: u16| {
-        let reason = StatusCode::from_u16(status).ok().and_then(|s| s.canonical_reason()).unwrap_or("");
-        format!("The hub answered {status} {reason}.").replace(" .", ".")
+    let answered = |status: u16| match StatusCode::from_u16(status).ok().and_then(|s| s.canonical_reason()) {
+        Some(reason) => format!("The hub answered {status} {reason}."),
+        None => format!("The hub answered {status}."),
     };
     let client = OktaClient::new(&state.settings.egress, base_url, token).map_err(|e| format!("The base URL was refused: {e}."))?;
     match client.test_credentials().await {
