@@ -105,6 +105,8 @@ def idhub_serve(request, listens):
     # harness's own variables stay out of its environment.
     env = {k: v for k, v in os.environ.items() if not k.startswith("IDHUB_")}
     env["IDHUB_SECRET_KEY"] = "A" * 43 + "="
+    # every peer (hubs, relays) is on loopback, which the egress rule refuses unless allowed
+    env["IDHUB_EGRESS__ALLOW"] = "127.0.0.0/8"
     log_path = os.path.join(tmp, "server.log")
     _SERVER_LOG["path"] = log_path
     log = open(log_path, "w")

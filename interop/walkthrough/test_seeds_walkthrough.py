@@ -52,6 +52,8 @@ def _die_with_parent():
 def _server_env(extra=None):
     # The harness's IDHUB_* variables (test database URLs, the binary) are not config.
     env = {k: v for k, v in os.environ.items() if not k.startswith("IDHUB_")}
+    # the hub is on loopback, which the egress rule refuses unless allowed
+    env["IDHUB_EGRESS__ALLOW"] = "127.0.0.0/8"
     env.update(extra or {})
     return env
 

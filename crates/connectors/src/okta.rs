@@ -1,16 +1,21 @@
 //! A client for Okta's management API (`/api/v1`) authenticated with an `SSWS` token.
+//! It reaches the hub only through [`Egress`], and what it reports of a failure never
+//! includes the body of a non-Okta answer.
 
+use crate::egress::{self, Egress, EgressError};
 use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
-use std::time::Duration;
 
 /// Why a call to the hub failed.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ClientError {
-    /// No connection (refused, DNS, timeout).
+    /// No connection (refused, DNS, timeout): a short reason.
     #[error("the hub is unreachable: {0}")]
     Unreachable(String),
+    /// The egress rule refused the target: nothing was sent.
+    #[error("the call to the hub was not made: {0}")]
+    Egress(EgressError),
     /// TLS failed (certificate not trusted, wrong name, protocol).
     #[error("TLS with the hub failed: {0}")]
     Tls(String),
@@ -76,7 +81,7 @@ pub struct Page {
 pub struct OktaClient {
     base_url: String,
     token: String,
-    http: reqwest::Client,
+    egress: Egress,
 }
 
 fn enc(s: &str) -> String {
@@ -84,25 +89,12 @@ fn enc(s: &str) -> String {
 }
 
 impl OktaClient {
-    /// A client for the hub at `base_url` (its origin) with an API token.
-    pub fn new(base_url: &str, token: &str) -> Result<Self, ClientError> {
-        // One HTTP client for the whole process: its connection pool keeps connections
-        // to each hub open between jobs (a client per job would connect every time).
-        static SHARED: std::sync::OnceLock<reqwest::Client> = std::sync::OnceLock::new();
-        let http = match SHARED.get() {
-            Some(c) => c.clone(),
-            None => {
-                let c = reqwest::Client::builder()
-                    .connect_timeout(Duration::from_secs(10))
-                    .timeout(Duration::from_secs(30))
-                    .redirect(reqwest::redirect::Policy::none())
-                    .user_agent(concat!("idhub-org2org/", env!("CARGO_PKG_VERSION")))
-                    .build()
-                    .map_err(|e| ClientError::Tls(e.to_string()))?;
-                SHARED.get_or_init(|| c).clone()
-            }
-        };
-        Ok(OktaClient { base_url: base_url.trim_end_matches('/').to_string(), token: token.to_string(), http })
+    /// A client for the hub at `base_url` (an origin: nothing else is accepted) with an
+    /// API token, calling out through `egress` (whose client, shared by its clones, keeps
+    /// connections to each hub open between jobs).
+    pub fn new(egress: &Egress, base_url: &str, token: &str) -> Result<Self, ClientError> {
+        let base_url = egress::parse_origin(base_url).map_err(ClientError::Egress)?;
+        Ok(OktaClient { base_url, token: token.to_string(), egress: egress.clone() })
     }
 
     /// The hub's base URL.
@@ -117,8 +109,9 @@ impl OktaClient {
         body: Option<&Value>,
     ) -> Result<(StatusCode, reqwest::header::HeaderMap, Option<Value>), ClientError> {
         let mut rb = self
-            .http
+            .egress
             .request(method.clone(), url)
+            .map_err(ClientError::Egress)?
             .header("Authorization", format!("SSWS {}", self.token))
             .header("Accept", "application/json");
         match body {
@@ -135,7 +128,7 @@ impl OktaClient {
         if status.is_success() {
             return Ok((status, headers, json));
         }
-        Err(classify_status(status, &headers, json.as_ref(), &text))
+        Err(classify_status(status, &headers, json.as_ref()))
     }
 
     async fn json(&self, method: Method, path: &str, body: Option<&Value>) -> Result<Value, ClientError> {
@@ -197,7 +190,7 @@ impl OktaClient {
     /// One page of a listing; pass `next` from the previous page to continue.
     pub async fn page(&self, path_or_next: &str) -> Result<Page, ClientError> {
         let url = if path_or_next.starts_with("http") { path_or_next.to_string() } else { format!("{}{path_or_next}", self.base_url) };
-        if !url.starts_with(&self.base_url) {
+        if !egress::same_origin(&url, &self.base_url) {
             return Err(ClientError::Rejected {
                 status: 0,
                 code: "idhub".into(),
@@ -275,29 +268,50 @@ pub fn next_link(headers: &reqwest::header::HeaderMap) -> Option<String> {
     })
 }
 
+/// A transport failure as a short reason (the whole chain goes to the log only).
 fn classify_transport(e: reqwest::Error) -> ClientError {
     let mut chain = e.to_string();
+    let mut innermost = chain.clone();
+    let mut refused = false;
     let mut src = std::error::Error::source(&e);
     while let Some(s) = src {
+        if let Some(denied) = s.downcast_ref::<EgressError>() {
+            return match denied {
+                EgressError::Unresolved(_) => ClientError::Unreachable("the host name does not resolve".into()),
+                other => ClientError::Egress(other.clone()),
+            };
+        }
+        if let Some(io) = s.downcast_ref::<std::io::Error>() {
+            refused |= io.kind() == std::io::ErrorKind::ConnectionRefused;
+        }
         chain.push_str(": ");
         chain.push_str(&s.to_string());
+        innermost = s.to_string();
         src = s.source();
     }
+    tracing::info!(error = %chain, "call to the hub failed");
     let lower = chain.to_lowercase();
     if lower.contains("certificate") || lower.contains("tls") || lower.contains("handshake") || lower.contains("invalid peer") {
-        ClientError::Tls(chain)
+        ClientError::Tls(innermost)
+    } else if e.is_timeout() {
+        ClientError::Unreachable("timed out".into())
+    } else if refused {
+        ClientError::Unreachable("connection refused".into())
     } else {
-        ClientError::Unreachable(chain)
+        ClientError::Unreachable(innermost)
     }
 }
 
-fn classify_status(status: StatusCode, headers: &reqwest::header::HeaderMap, body: Option<&Value>, text: &str) -> ClientError {
+/// An error answer by its status. Only an Okta error body (`errorCode`, `errorSummary`,
+/// `errorCauses`) is read; any other body is never repeated (the status's reason
+/// phrase stands in for it), so the hub URL cannot be used to read another service.
+fn classify_status(status: StatusCode, headers: &reqwest::header::HeaderMap, body: Option<&Value>) -> ClientError {
     let code = body.and_then(|b| b.get("errorCode")).and_then(Value::as_str).unwrap_or_default().to_string();
     let summary = body
         .and_then(|b| b.get("errorSummary"))
         .and_then(Value::as_str)
-        .map(str::to_string)
-        .unwrap_or_else(|| text.chars().take(200).collect());
+        .map(|s| s.chars().take(200).collect())
+        .unwrap_or_else(|| status.canonical_reason().unwrap_or("no reason given").to_string());
     let causes = body
         .and_then(|b| b.get("errorCauses"))
         .and_then(Value::as_array)
@@ -341,15 +355,24 @@ mod tests {
     fn statuses_are_classified() {
         let mut h = HeaderMap::new();
         h.insert("x-rate-limit-reset", HeaderValue::from_static("1700000000"));
-        let e = classify_status(StatusCode::TOO_MANY_REQUESTS, &h, None, "");
+        let e = classify_status(StatusCode::TOO_MANY_REQUESTS, &h, None);
         assert_eq!(e, ClientError::RateLimited { reset_epoch_ms: Some(1_700_000_000_000) });
         assert!(e.is_transient());
         assert_eq!(e.retry_after_ms(1_699_999_990_000), Some(11_000));
         let body = json!({"errorCode": "E0000001", "errorSummary": "Api validation failed: login", "errorCauses": [{"errorSummary": "login: already exists"}]});
-        let e = classify_status(StatusCode::BAD_REQUEST, &HeaderMap::new(), Some(&body), "");
+        let e = classify_status(StatusCode::BAD_REQUEST, &HeaderMap::new(), Some(&body));
         assert!(!e.is_transient());
         assert!(e.to_string().contains("login: already exists"));
-        assert!(classify_status(StatusCode::BAD_GATEWAY, &HeaderMap::new(), None, "bad gateway").is_transient());
-        assert!(matches!(classify_status(StatusCode::UNAUTHORIZED, &HeaderMap::new(), None, ""), ClientError::Unauthorized { .. }));
+        assert!(classify_status(StatusCode::BAD_GATEWAY, &HeaderMap::new(), None).is_transient());
+        assert!(matches!(classify_status(StatusCode::UNAUTHORIZED, &HeaderMap::new(), None), ClientError::Unauthorized { .. }));
+    }
+
+    #[test]
+    fn a_body_that_is_not_an_okta_error_is_never_repeated() {
+        // what `call` passes for a body that is not JSON: nothing of it
+        let e = classify_status(StatusCode::NOT_FOUND, &HeaderMap::new(), None);
+        assert_eq!(e, ClientError::NotFound { code: String::new(), summary: "Not Found".into() });
+        let e = classify_status(StatusCode::INTERNAL_SERVER_ERROR, &HeaderMap::new(), Some(&json!({"secret": "s3cr3t"})));
+        assert!(!e.to_string().contains("s3cr3t"), "{e}");
     }
 }

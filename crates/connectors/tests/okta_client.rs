@@ -8,7 +8,7 @@ use serde_json::json;
 #[tokio::test]
 async fn pushes_users_and_groups_to_an_idhub_hub() {
     let hub = TestServer::start(idhub_store::Backend::Sqlite).await;
-    let c = OktaClient::new(&hub.base_url, &hub.token).unwrap();
+    let c = OktaClient::new(&hub.egress, &hub.base_url, &hub.token).unwrap();
     assert!(c.test_credentials().await.is_ok());
     // match before create
     assert_eq!(c.find_user("sarah@example.com").await.unwrap(), None);
@@ -65,16 +65,16 @@ async fn pushes_users_and_groups_to_an_idhub_hub() {
 #[tokio::test]
 async fn credential_failures_name_their_cause() {
     let hub = TestServer::start(idhub_store::Backend::Sqlite).await;
-    let bad = OktaClient::new(&hub.base_url, "00thisisnotatoken").unwrap();
+    let bad = OktaClient::new(&hub.egress, &hub.base_url, "00thisisnotatoken").unwrap();
     let e = bad.test_credentials().await.unwrap_err();
     assert!(matches!(e, ClientError::Unauthorized { ref code, .. } if code == "E0000011"), "{e:?}");
     // nothing listens on port 1
-    let gone = OktaClient::new("http://127.0.0.1:1", &hub.token).unwrap();
+    let gone = OktaClient::new(&hub.egress, "http://127.0.0.1:1", &hub.token).unwrap();
     let e = gone.test_credentials().await.unwrap_err();
     assert!(matches!(e, ClientError::Unreachable(_)), "{e:?}");
     assert!(e.is_transient());
     // https to a plain-http port fails in TLS
-    let tls = OktaClient::new(&hub.base_url.replace("http://", "https://"), &hub.token).unwrap();
+    let tls = OktaClient::new(&hub.egress, &hub.base_url.replace("http://", "https://"), &hub.token).unwrap();
     let e = tls.test_credentials().await.unwrap_err();
     assert!(matches!(e, ClientError::Tls(_) | ClientError::Unreachable(_)), "{e:?}");
 }

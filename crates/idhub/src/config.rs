@@ -2,6 +2,7 @@
 //! `IDHUB_` environment variables (`__` for nesting, `_FILE` to read a secret from a
 //! file) → command-line flags. Unknown keys are errors at every layer.
 
+use idhub_connectors::egress::EgressPolicy;
 use idhub_web::passwords::HashParams;
 use idhub_web::ratelimit::RateLimitSettings;
 use serde::Deserialize;
@@ -38,6 +39,24 @@ pub struct Config {
     /// data directory (or `./idhub-secret.key` with a database URL), created on first use.
     pub secret_key: Option<String>,
     pub provisioning: ProvisioningSettings,
+    pub egress: EgressSettings,
+}
+
+/// Where outbound calls (the Org2Org hub) may go. Addresses outside the public internet
+/// (loopback, private and link-local ranges, …) are refused unless `allow` names them.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct EgressSettings {
+    /// CIDRs (`10.20.0.0/16`), addresses or host names outbound calls may reach even
+    /// though they are internal. `IDHUB_EGRESS__ALLOW` takes a comma-separated list.
+    pub allow: Vec<String>,
+}
+
+impl Config {
+    /// The egress rule of this configuration.
+    pub fn egress_policy(&self) -> Result<EgressPolicy, ConfigError> {
+        EgressPolicy::new(&self.egress.allow).map_err(|e| ConfigError::Invalid(e.to_string()))
+    }
 }
 
 /// The provisioning worker: how long a leased job is owned before another node (or
@@ -80,6 +99,7 @@ impl Default for Config {
             password_hashing: HashParams::default(),
             secret_key: None,
             provisioning: ProvisioningSettings::default(),
+            egress: EgressSettings::default(),
         }
     }
 }
@@ -122,12 +142,15 @@ pub fn load(file: Option<&Path>, env: impl IntoIterator<Item = (String, String)>
         let path: Vec<String> = rest.split("__").map(|p| p.to_ascii_lowercase()).collect();
         set_path(&mut table, &path, env_value(&path, &value)).map_err(|e| ConfigError::Env(key.clone(), e))?;
     }
-    toml::Value::Table(table).try_into().map_err(|e: toml::de::Error| ConfigError::Invalid(e.to_string()))
+    let cfg: Config = toml::Value::Table(table).try_into().map_err(|e: toml::de::Error| ConfigError::Invalid(e.to_string()))?;
+    cfg.egress_policy()?;
+    Ok(cfg)
 }
 
-/// Interpret an environment value: lists for `listen`, TOML scalars where they parse.
+/// Interpret an environment value: lists for `listen` and `egress.allow`, TOML scalars
+/// where they parse.
 fn env_value(path: &[String], value: &str) -> toml::Value {
-    if path.len() == 1 && path[0] == "listen" {
+    if path == ["listen"] || path == ["egress", "allow"] {
         return toml::Value::Array(value.split(',').map(|s| toml::Value::String(s.trim().to_string())).collect());
     }
     if let Ok(i) = value.parse::<i64>() {
@@ -180,6 +203,15 @@ mod tests {
         assert_eq!(c.as_ref().map(|c| c.rate_limit.org_per_minute), Ok(10));
         assert_eq!(c.as_ref().map(|c| c.rate_limit.token_per_minute), Ok(5));
         assert_eq!(c.as_ref().map(|c| c.listen.len()), Ok(2));
+    }
+
+    #[test]
+    fn the_egress_allow_list_is_a_list_and_is_checked() {
+        let c = load(None, env(&[("IDHUB_EGRESS__ALLOW", "127.0.0.0/8, hub.internal,::1")])).map_err(|e| e.to_string());
+        assert_eq!(c.map(|c| c.egress.allow), Ok(vec!["127.0.0.0/8".to_string(), "hub.internal".into(), "::1".into()]));
+        let bad = load(None, env(&[("IDHUB_EGRESS__ALLOW", "10.0.0.0/33")])).map_err(|e| e.to_string());
+        assert!(bad.as_ref().is_err_and(|e| e.contains("10.0.0.0/33")), "{bad:?}");
+        assert!(Config::default().egress.allow.is_empty(), "nothing internal is allowed by default");
     }
 
     #[test]

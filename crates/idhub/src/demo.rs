@@ -110,6 +110,11 @@ pub async fn run(mut cfg: Config, addrs: DemoAddrs) -> Result<(), CliError> {
     store.close().await;
 
     cfg.listen = vec![addrs.spoke.clone(), addrs.hub.clone()];
+    // The spoke provisions into the hub on a loopback address, which the egress rule
+    // refuses unless allowed: the demo allows the hub's own address.
+    let hub_host = addrs.hub.rsplit_once(':').map_or(addrs.hub.as_str(), |(h, _)| h);
+    cfg.egress.allow.push(hub_host.trim_start_matches('[').trim_end_matches(']').to_string());
+    cfg.egress_policy()?;
     cfg.data_dir = Some(addrs.data_dir.clone());
     cfg.database_url = None;
     let mut server = tokio::spawn(crate::serve::serve(cfg));

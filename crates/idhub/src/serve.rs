@@ -33,12 +33,14 @@ pub async fn serve(cfg: Config) -> Result<(), CliError> {
         rate_limit: cfg.rate_limit.clone(),
         password_hashing: cfg.password_hashing.clone(),
         sealing_key,
+        egress: idhub_connectors::egress::Egress::new(cfg.egress_policy()?),
     };
     let clock: Arc<dyn idhub_domain::time::Clock> = Arc::new(SystemClock);
     let handler = Arc::new(idhub_web::provisioning::Org2OrgHandler {
         store: store.clone(),
         sealing_key: settings.sealing_key.clone(),
         clock: clock.clone(),
+        egress: settings.egress.clone(),
     });
     let (_stop_workers, stop_rx) = tokio::sync::watch::channel(false);
     tokio::spawn(idhub_jobs::run_worker(

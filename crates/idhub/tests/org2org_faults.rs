@@ -20,6 +20,8 @@ fn idhub() -> Command {
             c.env_remove(k);
         }
     }
+    // The hub lives on loopback, which the egress rule refuses unless allowed.
+    c.env("IDHUB_EGRESS__ALLOW", "127.0.0.0/8");
     c.stdin(Stdio::null());
     c
 }

@@ -104,12 +104,13 @@ async fn an_unreachable_hub_means_retries_not_losses() {
             .json(&json!({ "profile": { "token": hub_token } })),
     )
     .await;
-    // then the hub "moves": nothing listens at the connection's URL any more
-    call(
+    // then the hub "moves" (a new origin takes the token again): nothing listens there
+    let (st, moved) = call(
         s.api(Method::POST, &format!("/api/v1/apps/{app_id}/connections/default?activate=false"))
-            .json(&json!({ "baseUrl": "http://127.0.0.1:1" })),
+            .json(&json!({ "baseUrl": "http://127.0.0.1:1", "profile": { "token": hub_token } })),
     )
     .await;
+    assert_eq!(st, StatusCode::OK, "{moved}");
     s.db.store
         .save_connection(
             &{
@@ -442,6 +443,7 @@ async fn scheduled_imports_run_and_reschedule_until_the_schedule_changes() {
         store: s.db.store.clone(),
         sealing_key: s.sealing_key.clone(),
         clock: std::sync::Arc::new(later.clone()),
+        egress: s.egress.clone(),
     });
     let cfg = idhub_jobs::WorkerConfig::new(idhub_web::provisioning::QUEUE);
     assert_eq!(idhub_jobs::run_once(&s.db.store, &later, &cfg, &handler).await.unwrap(), 1);

@@ -1,8 +1,10 @@
 //! Test helpers. [`fresh_store`] opens an empty database of either backend (a SQLite
 //! file in a temp dir, or a new database on the PostgreSQL server named by
 //! `IDHUB_TEST_PG_URL`); [`TestServer::start`] runs a real server on a loopback port
-//! with one org and a super-admin API token.
+//! with one org and a super-admin API token. Test servers may call out to loopback
+//! (`127.0.0.0/8` is on their egress allow-list), where every test peer lives.
 
+use idhub_connectors::egress::{Egress, EgressPolicy};
 use idhub_domain::event::{NewEvent, Party};
 use idhub_domain::time::{Clock, SystemClock};
 use idhub_domain::user::AdminRole;
@@ -86,12 +88,24 @@ pub struct TestServer {
     pub http: reqwest::Client,
     /// The key the server seals secrets with (for running its job handlers in tests).
     pub sealing_key: idhub_domain::sealed::SealingKey,
+    /// The server's egress rule (for running its job handlers in tests).
+    pub egress: Egress,
     task: tokio::task::JoinHandle<()>,
 }
 
-/// Settings for test servers: cheap password hashing, generous rate limits.
+/// Settings for test servers: cheap password hashing, generous rate limits, outbound
+/// calls allowed to loopback.
 pub fn test_settings() -> WebSettings {
-    WebSettings { password_hashing: HashParams { memory_kib: 1024, iterations: 1, parallelism: 1 }, ..WebSettings::default() }
+    WebSettings {
+        password_hashing: HashParams { memory_kib: 1024, iterations: 1, parallelism: 1 },
+        egress: loopback_egress(),
+        ..WebSettings::default()
+    }
+}
+
+/// An egress rule that allows loopback (`127.0.0.0/8`) and nothing else internal.
+pub fn loopback_egress() -> Egress {
+    Egress::new(EgressPolicy::new(&["127.0.0.0/8"]).unwrap_or_else(|e| panic!("egress: {e}")))
 }
 
 impl TestServer {
@@ -108,12 +122,13 @@ impl TestServer {
         let base_url = format!("http://{addr}");
         let (org_id, token) = add_org(&db.store, "test", &base_url).await;
         let sealing_key = settings.sealing_key.clone();
+        let egress = settings.egress.clone();
         let state = AppState::new(db.store.clone(), settings, Arc::new(SystemClock));
         let app = idhub_web::router(state);
         let task = tokio::spawn(async move {
             let _ = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await;
         });
-        TestServer { base_url, addr, token, org_id, db, http: reqwest::Client::new(), sealing_key, task }
+        TestServer { base_url, addr, token, org_id, db, http: reqwest::Client::new(), sealing_key, egress, task }
     }
 
     /// A request builder with the org's token.
@@ -125,6 +140,33 @@ impl TestServer {
 impl Drop for TestServer {
     fn drop(&mut self) {
         self.task.abort();
+    }
+}
+
+/// A loopback listener that accepts nothing, for proving that a refused outbound call
+/// made no connection: once the call has returned, a connection it made would be waiting
+/// in the backlog, so [`Bait::assert_untouched`] needs no waiting.
+pub struct Bait(std::net::TcpListener);
+
+impl Bait {
+    /// Listen on `ip` (a loopback address), any port.
+    pub fn on(ip: &str) -> Bait {
+        let l = std::net::TcpListener::bind((ip, 0)).unwrap_or_else(|e| panic!("bind {ip}: {e}"));
+        l.set_nonblocking(true).unwrap_or_else(|e| panic!("nonblocking: {e}"));
+        Bait(l)
+    }
+
+    /// The port it listens on.
+    pub fn port(&self) -> u16 {
+        self.0.local_addr().map(|a| a.port()).unwrap_or_else(|e| panic!("addr: {e}"))
+    }
+
+    /// Panics if anything connected.
+    pub fn assert_untouched(&self) {
+        match self.0.accept() {
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+            other => panic!("the refused target was connected to: {other:?}"),
+        }
     }
 }
 

@@ -36,6 +36,8 @@ pub struct WebSettings {
     pub password_hashing: passwords::HashParams,
     /// Seals secrets at rest (TOTP seeds, signing keys, provisioning tokens).
     pub sealing_key: idhub_domain::sealed::SealingKey,
+    /// The egress rule and the one HTTP client for outbound calls (config `egress.allow`).
+    pub egress: idhub_connectors::egress::Egress,
 }
 
 impl Default for WebSettings {
@@ -45,6 +47,7 @@ impl Default for WebSettings {
             rate_limit: Default::default(),
             password_hashing: Default::default(),
             sealing_key: idhub_domain::sealed::SealingKey::from_bytes(&idhub_domain::sealed::SealingKey::generate_bytes()),
+            egress: Default::default(),
         }
     }
 }

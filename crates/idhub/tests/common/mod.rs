@@ -53,6 +53,7 @@ pub async fn drain(s: &TestServer) -> usize {
         store: s.db.store.clone(),
         sealing_key: s.sealing_key.clone(),
         clock: std::sync::Arc::new(idhub_domain::time::SystemClock),
+        egress: s.egress.clone(),
     });
     let cfg = idhub_jobs::WorkerConfig::new(idhub_web::provisioning::QUEUE);
     let mut total = 0;

@@ -93,23 +93,30 @@ pub async fn load_app(state: &AppState, org: &Org, id: &str) -> Result<App, ApiE
     Ok(app)
 }
 
-/// "Test API Credentials": a readable verdict naming the cause.
-pub async fn test_credentials(base_url: &str, token: &str) -> Result<String, String> {
-    let client = OktaClient::new(base_url, token).map_err(|e| e.to_string())?;
+/// "Test API Credentials": a readable verdict naming the cause by the status and a short
+/// classified reason. Nothing of what the hub sent back is repeated (the base URL is the
+/// admin's to choose, so its answer could be any service's).
+pub async fn test_credentials(state: &AppState, base_url: &str, token: &str) -> Result<String, String> {
+    let answered = |status: u16| match StatusCode::from_u16(status).ok().and_then(|s| s.canonical_reason()) {
+        Some(reason) => format!("The hub answered {status} {reason}."),
+        None => format!("The hub answered {status}."),
+    };
+    let client = OktaClient::new(&state.settings.egress, base_url, token).map_err(|e| format!("The base URL was refused: {e}."))?;
     match client.test_credentials().await {
         Ok(check) => Ok(match check.token_owner {
             Some(owner) => format!("Okta Org2Org was verified successfully! (token of {owner})"),
             None => "Okta Org2Org was verified successfully!".into(),
         }),
-        Err(ClientError::Unauthorized { summary, .. }) => {
-            Err(format!("The hub refused the API token (401): {summary}. Check that the token exists and was not revoked."))
+        Err(ClientError::Unauthorized { .. }) => {
+            Err("The hub refused the API token (401). Check that the token exists and was not revoked.".into())
         }
-        Err(ClientError::Forbidden { summary, .. }) => {
-            Err(format!("The token is valid but is not an administrator's token (403): {summary}."))
-        }
-        Err(ClientError::Unreachable(e)) => Err(format!("The hub at {base_url} is unreachable: {e}")),
-        Err(ClientError::Tls(e)) => Err(format!("TLS with the hub failed: {e}")),
-        Err(e) => Err(e.to_string()),
+        Err(ClientError::Forbidden { .. }) => Err("The token is valid but is not an administrator's token (403).".into()),
+        Err(ClientError::NotFound { .. }) => Err(format!("{} Is this the hub's base URL?", answered(404))),
+        Err(ClientError::RateLimited { .. }) => Err(format!("{} Try again later.", answered(429))),
+        Err(ClientError::Server { status, .. } | ClientError::Rejected { status, .. }) => Err(answered(status)),
+        Err(ClientError::Unreachable(reason)) => Err(format!("The hub at {base_url} is unreachable: {reason}.")),
+        Err(ClientError::Tls(reason)) => Err(format!("TLS with the hub failed: {reason}.")),
+        Err(ClientError::Egress(e)) => Err(format!("The hub at {base_url} was not called: {e}.")),
     }
 }
 
@@ -175,10 +182,19 @@ async fn pending_connection(
         .or_else(|| existing.as_ref().map(|c| c.base_url.clone()))
         .or_else(|| app.settings.pointer("/app/baseUrl").and_then(Value::as_str).map(str::to_string))
         .ok_or_else(|| ApiError::validation("baseUrl", vec!["baseUrl: The field cannot be left blank".into()]))?;
-    let base_url = idhub_domain::application::check_http_url("baseUrl", &base_url)?;
+    let base_url =
+        state.settings.egress.check_origin(&base_url).await.map_err(|e| ApiError::validation("baseUrl", vec![format!("baseUrl: {e}")]))?;
     let key: &SealingKey = &state.settings.sealing_key;
+    // The stored token belongs to the stored hub: it never follows the URL elsewhere.
+    let moved = existing.as_ref().is_some_and(|c| !idhub_connectors::egress::same_origin(&c.base_url, &base_url));
     let token_sealed = match token.map(str::trim).filter(|t| !t.is_empty()) {
         Some(t) => key.seal(&purpose(&org.id, &app.id), t.as_bytes()).map_err(|e| ApiError::internal(e.to_string()))?,
+        None if moved => {
+            return Err(ApiError::validation(
+                "token",
+                vec!["token: The API token is required again when the base URL points to another hub".into()],
+            ))
+        }
         None => existing
             .as_ref()
             .map(|c| c.token_sealed.clone())
@@ -188,7 +204,7 @@ async fn pending_connection(
     Ok(Connection {
         org_id: org.id.clone(),
         app_id: app.id.clone(),
-        base_url: base_url.trim_end_matches('/').to_string(),
+        base_url,
         token_sealed,
         status: "DISABLED".into(),
         features: existing.as_ref().map(|c| c.features.clone()).unwrap_or_else(default_features),
@@ -220,7 +236,7 @@ pub async fn save_integration(
     let app = load_app(state, org, creds.app_id).await?;
     let mut c = pending_connection(state, org, &app, creds.base_url, creds.token).await?;
     if activate {
-        let verdict = test_credentials(&c.base_url, &open_token(state, org, &app, &c)?).await;
+        let verdict = test_credentials(state, &c.base_url, &open_token(state, org, &app, &c)?).await;
         c.last_test = Some(state.now());
         match verdict {
             Ok(msg) => {
@@ -251,7 +267,7 @@ pub async fn test_integration(
     let app = load_app(state, org, creds.app_id).await?;
     let existing = state.store.get_connection(&org.id, &app.id).await.optional()?;
     let tested = pending_connection(state, org, &app, creds.base_url, creds.token).await?;
-    let verdict = test_credentials(&tested.base_url, &open_token(state, org, &app, &tested)?).await;
+    let verdict = test_credentials(state, &tested.base_url, &open_token(state, org, &app, &tested)?).await;
     let mut c = match (&verdict, existing) {
         (Err(_), Some(e)) => e,
         (Err(_), None) => return Ok(verdict),
@@ -272,7 +288,7 @@ pub async fn set_connection_status(state: &AppState, org: &Org, actor: &Actor, a
     let mut c = state.store.get_connection(&org.id, &app.id).await.optional()?.ok_or_else(|| ApiError::not_found("connection"))?;
     match op {
         "activate" => {
-            let msg = test_credentials(&c.base_url, &open_token(state, org, &app, &c)?)
+            let msg = test_credentials(state, &c.base_url, &open_token(state, org, &app, &c)?)
                 .await
                 .map_err(|m| ApiError::validation("token", vec![format!("Test API Credentials: {m}")]))?;
             c.status = "ENABLED".into();

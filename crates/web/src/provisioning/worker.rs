@@ -23,6 +23,8 @@ pub struct Org2OrgHandler {
     pub store: Store,
     pub sealing_key: SealingKey,
     pub clock: std::sync::Arc<dyn idhub_domain::time::Clock>,
+    /// The egress rule every call to a hub goes through.
+    pub egress: idhub_connectors::egress::Egress,
 }
 
 pub(crate) enum Fault {
@@ -59,7 +61,7 @@ impl Org2OrgHandler {
             return Ok(None);
         }
         let token = self.sealing_key.open(&purpose(org, app_id), &conn.token_sealed).map_err(|e| Fault::Config(e.to_string()))?;
-        let client = OktaClient::new(&conn.base_url, &String::from_utf8_lossy(&token))?;
+        let client = OktaClient::new(&self.egress, &conn.base_url, &String::from_utf8_lossy(&token))?;
         Ok(Some((app, conn, client)))
     }
 
