@@ -346,6 +346,7 @@ async fn run_queue_at(s: &TestServer, now: i64) -> usize {
         store: s.db.store.clone(),
         sealing_key: s.sealing_key.clone(),
         clock: std::sync::Arc::new(clock.clone()),
+        egress: s.egress.clone(),
     });
     let cfg = idhub_jobs::WorkerConfig::new(idhub_web::provisioning::QUEUE);
     idhub_jobs::run_once(&s.db.store, &clock, &cfg, &handler).await.unwrap()
