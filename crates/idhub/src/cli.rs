@@ -125,7 +125,8 @@ enum ProvisioningCommand {
 
 #[derive(Debug, Subcommand)]
 enum TokenCommand {
-    /// Create a super-admin API token of an org; prints only the token.
+    /// Create an API token of an org; prints only the token. It acts as its owner: the
+    /// first super administrator, or the administrator named by --user.
     Create {
         #[command(flatten)]
         db: DbArgs,
@@ -135,6 +136,9 @@ enum TokenCommand {
         /// A label for the token.
         #[arg(long)]
         name: String,
+        /// The login (or id) of the administrator the token acts as (default: the first super administrator).
+        #[arg(long)]
+        user: Option<String>,
     },
     /// List an org's tokens (never the secrets).
     List {
@@ -231,13 +235,30 @@ pub(crate) async fn create_admin(
     Ok(())
 }
 
-/// Create a super-admin token of `org`; returns the secret.
-pub(crate) async fn create_token(store: &Store, org: &idhub_store::orgs::Org, name: &str, now: i64) -> Result<String, CliError> {
+/// Create a token of `org` acting as `user` (a login or id of an administrator), or as the
+/// first super administrator; returns the secret.
+pub(crate) async fn create_token(
+    store: &Store,
+    org: &idhub_store::orgs::Org,
+    name: &str,
+    user: Option<&str>,
+    now: i64,
+) -> Result<String, CliError> {
     let name = name.trim();
     if name.is_empty() || name.len() > 100 {
         return Err(CliError::Usage("--name must be 1 to 100 characters".into()));
     }
-    let owner = store.first_admin(&org.id, AdminRole::SuperAdmin).await?;
+    let (owner, role) = match user {
+        None => (store.first_admin(&org.id, AdminRole::SuperAdmin).await?, AdminRole::SuperAdmin),
+        Some(login) => {
+            let u = store.get_user(&org.id, login).await.map_err(|e| match e {
+                idhub_store::StoreError::NotFound => CliError::Usage(format!("no user {login} in this org")),
+                e => e.into(),
+            })?;
+            let role = u.user.admin_role.ok_or_else(|| CliError::Usage(format!("{login} holds no administrator role")))?;
+            (Some(u), role)
+        }
+    };
     let secret = idhub_store::tokens::new_token_secret();
     let ev = NewEvent::success(
         "system.api_token.create",
@@ -246,7 +267,7 @@ pub(crate) async fn create_token(store: &Store, org: &idhub_store::orgs::Org, na
         vec![Party::new("", "Token", name, name)],
         cli_client(),
     );
-    store.create_token(&org.id, name, &secret, owner.as_ref().map(|u| u.user.id.as_str()), AdminRole::SuperAdmin, now, &[ev]).await?;
+    store.create_token(&org.id, name, &secret, owner.as_ref().map(|u| u.user.id.as_str()), role, now, &[ev]).await?;
     Ok(secret)
 }
 
@@ -300,10 +321,10 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             store.close().await;
             Ok(())
         }
-        Command::Token(TokenCommand::Create { db, org, name }) => {
+        Command::Token(TokenCommand::Create { db, org, name, user }) => {
             let store = open(&cfg, &db).await?;
             let org = store.org_by_name(&org).await.map_err(|_| CliError::Usage(format!("no org named {org}")))?;
-            let secret = create_token(&store, &org, &name, clock.now_millis()).await?;
+            let secret = create_token(&store, &org, &name, user.as_deref(), clock.now_millis()).await?;
             println!("{secret}");
             store.close().await;
             Ok(())

@@ -103,10 +103,10 @@ pub async fn run(mut cfg: Config, addrs: DemoAddrs) -> Result<(), CliError> {
     let sp_url = format!("http://{}", addrs.sp);
     let spoke_org = org_at(&store, &cfg, "spoke", &spoke_url, now).await?;
     let hub_org = org_at(&store, &cfg, "hub", &hub_url, now).await?;
-    let spoke = Api { http: client()?, base: spoke_url.clone(), token: create_token(&store, &spoke_org, "demo", now).await? };
-    let hub = Api { http: client()?, base: hub_url.clone(), token: create_token(&store, &hub_org, "demo", now).await? };
+    let spoke = Api { http: client()?, base: spoke_url.clone(), token: create_token(&store, &spoke_org, "demo", None, now).await? };
+    let hub = Api { http: client()?, base: hub_url.clone(), token: create_token(&store, &hub_org, "demo", None, now).await? };
     // The spoke's connector gets its own hub token, as the seeds create one for it.
-    let connector_token = create_token(&store, &hub_org, "Org2Org provisioning", now).await?;
+    let connector_token = create_token(&store, &hub_org, "Org2Org provisioning", None, now).await?;
     store.close().await;
 
     cfg.listen = vec![addrs.spoke.clone(), addrs.hub.clone()];
