@@ -63,7 +63,7 @@ async fn send_request(state: &AppState, org: &Org, id: &str, relay: Option<Strin
         _ => return unavailable(),
     };
     let Ok(settings) = settings_of(&idp) else { return unavailable() };
-    let relay = relay.filter(|r| !r.is_empty() && r.len() <= 2048 && crate::signin::session::same_org_target(org, r).is_some());
+    let relay = relay.filter(|r| r.len() <= 2048).and_then(|r| crate::signin::session::same_org_target(org, &r));
     let now = state.now();
     let spec = AuthnRequestSpec {
         issuer: settings.audience.clone(),
