@@ -320,3 +320,25 @@ async fn work_in_progress_counts_each_running_batch_from_its_oldest_waiting_job(
         );
     }
 }
+
+#[cfg(unix)]
+#[tokio::test]
+async fn the_data_directory_and_database_files_are_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("data");
+    let store = Store::open_data_dir(&dir).await.unwrap();
+    // a write, so the -wal and -shm files exist
+    org(&store, "a").await;
+    let mode = |name: &str| std::fs::metadata(dir.join(name)).unwrap().permissions().mode() & 0o777;
+    assert_eq!(std::fs::metadata(&dir).unwrap().permissions().mode() & 0o777, 0o700);
+    for f in ["idhub.db", "idhub.db-wal", "idhub.db-shm"] {
+        assert_eq!(mode(f), 0o600, "{f}");
+    }
+    store.close().await;
+    // a database left readable by an older version is made private when opened
+    std::fs::set_permissions(dir.join("idhub.db"), std::fs::Permissions::from_mode(0o644)).unwrap();
+    let store = Store::open_data_dir(&dir).await.unwrap();
+    assert_eq!(mode("idhub.db"), 0o600);
+    store.close().await;
+}
