@@ -3,9 +3,9 @@
 
 use axum::extract::{ConnectInfo, FromRequestParts, Request};
 use axum::http::request::Parts;
-use axum::http::HeaderValue;
+use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::Next;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use idhub_domain::event::ClientInfo;
 use std::net::SocketAddr;
 
@@ -21,6 +21,24 @@ pub async fn assign_request_id(mut req: Request, next: Next) -> Response {
     if let Ok(v) = HeaderValue::from_str(&id) {
         resp.headers_mut().insert("x-okta-request-id", v);
     }
+    resp
+}
+
+/// A path whose percent-escapes do not decode to UTF-8 names nothing here. Refused
+/// before routing, in the surface's shape (axum's path extractor would answer plain
+/// text): Okta's 404 JSON under `/api/v1`, a readable page elsewhere.
+pub async fn refuse_undecodable_path(req: Request, next: Next) -> Response {
+    let decoded = percent_encoding::percent_decode_str(req.uri().path());
+    if decoded.clone().decode_utf8().is_ok() {
+        return next.run(req).await;
+    }
+    let shown = decoded.decode_utf8_lossy().into_owned();
+    if shown == "/api/v1" || shown.starts_with("/api/v1/") {
+        return crate::error::ApiError::not_found(format!("{shown} ({})", req.method())).into_response();
+    }
+    let org = req.extensions().get::<crate::org::CurrentOrg>().map(|o| o.0.name.clone()).unwrap_or_default();
+    let mut resp = crate::html::error_page(StatusCode::NOT_FOUND, &org, "Page not found", "There is no page at this address.");
+    crate::html::add_security_headers(resp.headers_mut());
     resp
 }
 
