@@ -13,6 +13,7 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
     (9, "group_push", include_str!("../migrations/postgres/0009_group_push.sql")),
     (10, "imports", include_str!("../migrations/postgres/0010_imports.sql")),
     (11, "push_links", include_str!("../migrations/postgres/0011_push_links.sql")),
+    (12, "login_keys", include_str!("../migrations/postgres/0012_login_keys.sql")),
 ];
 
 pub(crate) fn json_text(column: &str, key: &str) -> String {

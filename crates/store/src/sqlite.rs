@@ -18,6 +18,7 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
     (9, "group_push", include_str!("../migrations/sqlite/0009_group_push.sql")),
     (10, "imports", include_str!("../migrations/sqlite/0010_imports.sql")),
     (11, "push_links", include_str!("../migrations/sqlite/0011_push_links.sql")),
+    (12, "login_keys", include_str!("../migrations/sqlite/0012_login_keys.sql")),
 ];
 
 /// One writer pool (a single connection: SQLite has one writer at a time, and a single
