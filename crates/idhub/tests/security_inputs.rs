@@ -95,3 +95,17 @@ async fn the_console_refuses_what_the_api_refuses() {
     let names: Vec<&str> = groups.as_array().unwrap().iter().map(|g| g["profile"]["name"].as_str().unwrap()).collect();
     assert_eq!(names, vec!["Everyone", "Contractors"]);
 }
+
+#[tokio::test]
+async fn forms_that_cannot_be_read_get_a_page_not_framework_text() {
+    let s = TestServer::start(idhub_store::Backend::Sqlite).await;
+    for (content_type, body) in
+        [("application/json", "{\"username\": \"a\"}"), ("text/plain", "x"), ("application/x-www-form-urlencoded", "a=%FF")]
+    {
+        let r = s.http.post(format!("{}/login", s.base_url)).header("content-type", content_type).body(body).send().await.unwrap();
+        assert!(r.status().is_client_error(), "{content_type}");
+        assert!(r.headers()["content-type"].to_str().unwrap().starts_with("text/html"), "{content_type}");
+        let html = r.text().await.unwrap();
+        assert!(html.contains("<h1>Request refused</h1>"), "{content_type}: {html}");
+    }
+}

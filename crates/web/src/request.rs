@@ -42,6 +42,34 @@ pub async fn refuse_undecodable_path(req: Request, next: Next) -> Response {
     resp
 }
 
+/// An extractor's rejection (axum answers a form, query or path it cannot read with a
+/// plain-text 4xx) in the surface's shape: Okta's E0000003 JSON under `/api/v1`, a
+/// readable page elsewhere. The framework's text (which names Rust types) is not sent.
+pub async fn rejections_in_surface_shape(req: Request, next: Next) -> Response {
+    let api = req.uri().path() == "/api/v1" || req.uri().path().starts_with("/api/v1/");
+    let org = req.extensions().get::<crate::org::CurrentOrg>().map(|o| o.0.name.clone()).unwrap_or_default();
+    let resp = next.run(req).await;
+    let status = resp.status();
+    let plain =
+        resp.headers().get(axum::http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with("text/plain"));
+    let rejection = matches!(
+        status,
+        StatusCode::BAD_REQUEST | StatusCode::PAYLOAD_TOO_LARGE | StatusCode::UNSUPPORTED_MEDIA_TYPE | StatusCode::UNPROCESSABLE_ENTITY
+    );
+    if !(plain && rejection) {
+        return resp;
+    }
+    if api {
+        let mut e = crate::error::ApiError::bad_body("The request could not be read.");
+        e.status = status;
+        return e.into_response();
+    }
+    let mut page =
+        crate::html::error_page(status, &org, "Request refused", "The request could not be read. Go back, reload the page and try again.");
+    crate::html::add_security_headers(page.headers_mut());
+    page
+}
+
 /// Who is calling, for the System Log.
 #[derive(Debug, Clone)]
 pub struct Client(pub ClientInfo);
