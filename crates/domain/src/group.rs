@@ -56,7 +56,8 @@ pub fn validate_profile(name: Option<&str>, description: Option<&str>) -> Result
     if description.map(|d| d.chars().count() > 1024).unwrap_or(false) {
         return Err(DomainError::invalid("description", "Must be at most 1024 characters"));
     }
-    Ok(())
+    crate::text::refuse_control("name", name.unwrap_or_default())?;
+    crate::text::refuse_control("description", description.unwrap_or_default())
 }
 
 #[cfg(test)]
@@ -69,6 +70,8 @@ mod tests {
         assert!(validate_profile(Some("  "), None).is_err());
         assert!(validate_profile(None, None).is_err());
         assert!(validate_profile(Some(&"x".repeat(256)), None).is_err());
+        assert!(validate_profile(Some("a\0"), None).is_err());
+        assert!(validate_profile(Some("a"), Some("line\u{b}")).is_err());
         assert_eq!(GroupType::parse("OKTA_GROUP"), Some(GroupType::OktaGroup));
     }
 }

@@ -202,6 +202,7 @@ impl SamlIdp {
         if name.chars().count() > 100 {
             return Err(DomainError::invalid("name", "Must be at most 100 characters"));
         }
+        crate::text::refuse_control("name", &name)?;
         let issuer = s(body, "/protocol/credentials/trust/issuer")
             .ok_or_else(|| DomainError::invalid("protocol.credentials.trust.issuer", "The IdP Issuer URI is required"))?
             .to_string();

@@ -16,6 +16,7 @@ pub mod policy;
 pub mod routing;
 pub mod schema;
 pub mod sealed;
+pub mod text;
 pub mod time;
 pub mod user;
 

@@ -155,7 +155,8 @@ impl UserSchema {
         if attr.kind == AttrType::Array && attr.item_type.is_none() {
             return Err(DomainError::invalid(&attr.name, "An array property needs items.type"));
         }
-        Ok(())
+        crate::text::refuse_control(&format!("{}.title", attr.name), &attr.title)?;
+        crate::text::refuse_control(&format!("{}.description", attr.name), attr.description.as_deref().unwrap_or_default())
     }
 
     /// Validate a profile. Null values are allowed for optional attributes (they unset it).
@@ -310,6 +311,9 @@ fn check_value(attr: &Attribute, value: &Value) -> Result<(), String> {
     match attr.kind {
         AttrType::String => {
             let s = value.as_str().ok_or("Does not match required type: string")?;
+            if crate::text::has_control(s) {
+                return Err(crate::text::CONTROL_CHARACTERS.into());
+            }
             check_length(attr, s)?;
             if attr.format.as_deref() == Some("email") && !looks_like_email(s) {
                 return Err("Does not match required pattern: email address".into());
@@ -408,6 +412,15 @@ mod tests {
         let mut p = ok_profile();
         p["title"] = json!(null);
         assert!(s.validate(&profile(p), Completeness::Full).is_ok());
+        for bad in ["a\u{0}b", "x\u{b}", "x\u{c}", "\u{85}x", "sarah\u{0}@example.com"] {
+            let mut p = ok_profile();
+            p["login"] = json!(bad);
+            p["title"] = json!(bad);
+            let err = s.validate(&profile(p), Completeness::Full);
+            let Err(DomainError::Validation { summary, causes }) = err else { panic!("{bad:?} accepted") };
+            assert_eq!(summary, "login, title");
+            assert_eq!(causes[1], "title: Must not contain control characters");
+        }
     }
 
     #[test]

@@ -169,25 +169,25 @@ impl User {
     }
 }
 
-/// Logins are unique per org ignoring case (and, as far as simple folding goes, diacritics).
+/// The key logins are unique by, per org: NFKC, lower-cased (then NFKC again, as
+/// lower-casing may undo it), trimmed. So `josé` typed precomposed or as `e` + combining
+/// accent, `Sarah` and `sarah`, and full-width `ｓａｒａｈ` are one login; `jose` and
+/// `josé` are two. Changing this function changes stored keys: see the store's
+/// `rekey_logins` migration step.
 pub fn login_key(login: &str) -> String {
-    login.trim().chars().flat_map(fold_char).collect::<String>().to_lowercase()
+    use unicode_normalization::UnicodeNormalization;
+    let folded: String = login.trim().nfkc().collect::<String>().to_lowercase();
+    folded.nfkc().collect::<String>().trim().to_string()
 }
 
-fn fold_char(c: char) -> std::iter::Once<char> {
-    let folded = match c {
-        'à' | 'á' | 'â' | 'ã' | 'ä' | 'å' => 'a',
-        'À' | 'Á' | 'Â' | 'Ã' | 'Ä' | 'Å' => 'a',
-        'ç' | 'Ç' => 'c',
-        'è' | 'é' | 'ê' | 'ë' | 'È' | 'É' | 'Ê' | 'Ë' => 'e',
-        'ì' | 'í' | 'î' | 'ï' | 'Ì' | 'Í' | 'Î' | 'Ï' => 'i',
-        'ñ' | 'Ñ' => 'n',
-        'ò' | 'ó' | 'ô' | 'õ' | 'ö' | 'Ò' | 'Ó' | 'Ô' | 'Õ' | 'Ö' => 'o',
-        'ù' | 'ú' | 'û' | 'ü' | 'Ù' | 'Ú' | 'Û' | 'Ü' => 'u',
-        'ý' | 'ÿ' | 'Ý' => 'y',
-        other => other,
-    };
-    std::iter::once(folded)
+/// A login as stored: NFC (the composed spelling most systems send).
+pub fn normalize_login(profile: &mut Map<String, Value>) {
+    use unicode_normalization::UnicodeNormalization;
+    if let Some(Value::String(login)) = profile.get_mut("login") {
+        if !unicode_normalization::is_nfc(login) {
+            *login = login.nfc().collect();
+        }
+    }
 }
 
 /// Lowercased text used for case-insensitive indexed lookups (`q`, search).
@@ -217,10 +217,25 @@ mod tests {
     use serde_json::json;
 
     #[test]
-    fn login_keys_ignore_case_and_accents() {
+    fn login_keys_ignore_case_and_unicode_spelling() {
         assert_eq!(login_key("Sarah@Example.com"), login_key("sarah@example.COM"));
-        assert_eq!(login_key("josé@x.com"), login_key("JOSE@x.com"));
+        assert_eq!(login_key(" sarah@example.com "), "sarah@example.com");
+        // NFC and NFD spellings, upper and lower case
+        assert_eq!(login_key("jos\u{e9}@x.com"), login_key("JOSE\u{301}@x.com"));
+        // full-width letters and the ligature are compatibility spellings
+        assert_eq!(login_key("\u{ff53}\u{ff41}\u{ff52}\u{ff41}\u{ff48}@example.com"), "sarah@example.com");
+        assert_eq!(login_key("\u{fb01}n@x.com"), "fin@x.com");
+        // accents are not folded away: two people
+        assert_ne!(login_key("josé@x.com"), login_key("jose@x.com"));
         assert_ne!(login_key("a@x.com"), login_key("b@x.com"));
+    }
+
+    #[test]
+    fn logins_are_stored_in_nfc() {
+        let mut p = json!({"login": "jose\u{301}@x.com", "firstName": "e\u{301}"}).as_object().cloned().unwrap_or_default();
+        normalize_login(&mut p);
+        assert_eq!(p["login"], "jos\u{e9}@x.com");
+        assert_eq!(p["firstName"], "e\u{301}", "only the login");
     }
 
     #[test]

@@ -203,6 +203,7 @@ pub(crate) async fn create_admin(
     profile.insert("email".into(), login.into());
     profile.insert("firstName".into(), "Super".into());
     profile.insert("lastName".into(), "Admin".into());
+    idhub_domain::user::normalize_login(&mut profile);
     UserSchema::with_custom(vec![]).validate(&profile, Completeness::Full).map_err(|e| CliError::Usage(format!("--admin-login: {e}")))?;
     PasswordPolicy::default().check(password, login).map_err(|e| CliError::Usage(format!("--admin-password: {e}")))?;
     let hash = PasswordHasher::new(cfg.password_hashing.clone()).hash_blocking(password).map_err(|e| CliError::Usage(e.to_string()))?;

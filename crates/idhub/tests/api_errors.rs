@@ -134,3 +134,23 @@ async fn read_only_tokens_cannot_write() {
     assert_eq!(st, StatusCode::FORBIDDEN);
     assert_okta_error(&body, "E0000006");
 }
+
+#[tokio::test]
+async fn paths_that_are_not_utf8_get_the_surface_s_own_not_found() {
+    let s = TestServer::start(idhub_store::Backend::Sqlite).await;
+    for path in ["/api/v1/users/%FF", "/api/v1/groups/%C3%28/users", "/api/v1/apps/%80/users/x"] {
+        let (st, body) = call(s.api(Method::GET, path)).await;
+        assert_eq!(st, StatusCode::NOT_FOUND, "{path}");
+        assert_okta_error(&body, "E0000007");
+    }
+    for path in ["/admin/user/%FF", "/app/x/%FF/sso/saml", "/sso/idps/%FF"] {
+        let r = s.http.get(format!("{}{path}", s.base_url)).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::NOT_FOUND, "{path}");
+        assert!(r.headers()["content-type"].to_str().unwrap().starts_with("text/html"), "{path}");
+        assert!(r.text().await.unwrap().contains("<h1>Page not found</h1>"), "{path}");
+    }
+    // a query that does not decode is no RelayState (not a plain-text refusal)
+    let r = s.http.get(format!("{}/sso/idps/nope?fromURI=%FF", s.base_url)).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    assert!(r.text().await.unwrap().contains("Identity provider unavailable"));
+}

@@ -283,3 +283,37 @@ async fn user_groups_include_everyone_and_group_ids_on_create() {
         assert_eq!(user_count(&s).await, before);
     }
 }
+
+#[tokio::test]
+async fn logins_are_one_login_whatever_their_unicode_spelling() {
+    let s = TestServer::start(idhub_store::Backend::Sqlite).await;
+    // created with the decomposed spelling: stored composed (NFC)
+    let rene = create_user(&s, "rene\u{301}@example.com", Some(PW), true).await;
+    assert_eq!(rene["profile"]["login"], "ren\u{e9}@example.com");
+    create_user(&s, "sarah@example.com", Some(PW), true).await;
+    let before = user_count(&s).await;
+    for same in [
+        "REN\u{c9}@example.com",
+        "RENE\u{301}@example.com",
+        "\u{ff53}\u{ff41}\u{ff52}\u{ff41}\u{ff48}@example.com",
+        "\u{ff33}ARAH@example.com",
+    ] {
+        let (st, body) =
+            call(s.api(Method::POST, "/api/v1/users?activate=false").json(&json!({ "profile": profile(same, "A", "B") }))).await;
+        assert_eq!(st, StatusCode::BAD_REQUEST, "{same:?}");
+        assert_okta_error(&body, "E0000001");
+        assert_eq!(body["errorCauses"][0]["errorSummary"], "login: An object with this field already exists in the current organization");
+    }
+    assert_eq!(user_count(&s).await, before);
+    // any spelling finds the user and signs in
+    let (st, u) = call(s.api(Method::GET, "/api/v1/users/RENE\u{301}@example.com")).await;
+    assert_eq!((st, u["id"].clone()), (StatusCode::OK, rene["id"].clone()));
+    let (st, body) =
+        call(s.http.post(format!("{}/api/v1/authn", s.base_url)).json(&json!({"username": "\u{ff53}arah@example.com", "password": PW})))
+            .await;
+    assert_eq!(st, StatusCode::OK);
+    assert_eq!(body["_embedded"]["user"]["profile"]["login"], "sarah@example.com");
+    // accents are not folded: jose and josé are two people
+    create_user(&s, "jose@example.com", None, false).await;
+    create_user(&s, "jos\u{e9}@example.com", None, false).await;
+}

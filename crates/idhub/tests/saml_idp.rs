@@ -422,3 +422,33 @@ async fn a_suspended_or_deactivated_user_with_a_live_session_is_refused() {
         assert!(a.get("sessionToken").is_none(), "{a}");
     }
 }
+
+#[tokio::test]
+async fn an_app_with_the_longest_label_signs_on() {
+    let s = TestServer::start(idhub_store::Backend::Sqlite).await;
+    // the longest label the API takes, in two-byte characters: the certificate's common
+    // name (org name and label) is cut to what X.509 allows
+    let label = "É".repeat(100);
+    let (st, app) = call(s.api(Method::POST, "/api/v1/apps").json(&json!({
+        "signOnMode": "SAML_2_0", "label": label,
+        "settings": { "signOn": { "ssoAcsUrl": "https://sp.example/saml/acs", "audience": "https://sp.example/metadata" } }
+    })))
+    .await;
+    assert_eq!(st, StatusCode::OK, "{app}");
+    assert_eq!(app["label"], label.as_str());
+    let id = app["id"].as_str().unwrap().to_string();
+    let sarah = create_user(&s, "sarah@example.com", Some(PW), true).await;
+    call(s.api(Method::POST, &format!("/api/v1/apps/{id}/users")).json(&json!({"id": sarah["id"]}))).await;
+    let cookie = session(&s, "sarah@example.com").await;
+    let r = s.http.get(format!("{}/app/saml_2_0/{id}/sso/saml", s.base_url)).header("Cookie", &cookie).send().await.unwrap();
+    let status = r.status();
+    let html = r.text().await.unwrap();
+    assert_eq!(status, StatusCode::OK, "{html}");
+    assert!(field(&html, "SAMLResponse").is_some(), "{html}");
+    let (st, keys) = call(s.api(Method::GET, &format!("/api/v1/apps/{id}/credentials/keys"))).await;
+    assert_eq!(st, StatusCode::OK);
+    let cert = idhub_saml::keys::Certificate::from_base64_der(keys[0]["x5c"][0].as_str().unwrap()).unwrap();
+    let cn = cert.subject_common_name().unwrap();
+    assert_eq!(cn.chars().count(), 64, "{cn}");
+    assert!(cn.ends_with('É'));
+}

@@ -249,3 +249,119 @@ async fn the_settings_page_changes_the_password_after_the_current_one() {
         assert!(r.status().is_redirection() && r.headers()["location"].to_str().unwrap().starts_with("/login"));
     }
 }
+
+/// Targets a browser would follow to another host, or that hold control characters;
+/// `{org}` stands for the server's base URL.
+const FOREIGN_TARGETS: &[&str] = &[
+    "//evil.example/",
+    "\\\\evil.example",
+    "/\\evil.example",
+    "https:evil.example",
+    "http://{host}@evil.example/",
+    "javascript:alert(1)",
+    "https://evil.example/",
+    "http://{host}.evil.example/",
+    "http://127.0.0.1:1/app/UserHome",
+];
+const CONTROL_TARGETS: &[&str] = &["/\t/evil.example", "/\n/evil.example", "/\r/x", "/\0x", "/\u{b}x", "/\u{c}x", "/\u{85}x"];
+
+fn target(s: &TestServer, t: &str) -> String {
+    t.replace("{host}", s.base_url.trim_start_matches("http://"))
+}
+
+async fn session_token(s: &TestServer, login: &str) -> String {
+    let (_, body) = call(s.http.post(format!("{}/api/v1/authn", s.base_url)).json(&json!({"username": login, "password": PW}))).await;
+    body["sessionToken"].as_str().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn redirect_targets_are_judged_by_the_origin_a_browser_would_go_to() {
+    let s = TestServer::start(idhub_store::Backend::Sqlite).await;
+    let http = no_redirects();
+    for u in ["redir@example.com", "form@example.com", "again@example.com"] {
+        create_user(&s, u, Some(PW), true).await;
+    }
+    let allowed = [
+        ("/ok?x=1#f", "/ok?x=1#f".to_string()),
+        ("/%09/evil.example", "/%09/evil.example".to_string()),
+        ("/.//evil.example", format!("{}//evil.example", s.base_url)),
+        ("{org}/app/UserHome", format!("{}/app/UserHome", s.base_url)),
+    ];
+    // sessionCookieRedirect: every refusal is a page, before the one-time token is used
+    let token = session_token(&s, "redir@example.com").await;
+    let redirect = |t: String, token: String| {
+        let http = http.clone();
+        let url = format!("{}/login/sessionCookieRedirect", s.base_url);
+        async move { http.get(url).query(&[("token", token.as_str()), ("redirectUrl", t.as_str())]).send().await.unwrap() }
+    };
+    for t in FOREIGN_TARGETS.iter().chain(CONTROL_TARGETS) {
+        let r = redirect(target(&s, t), token.clone()).await;
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST, "{t:?}");
+        assert!(set_cookie(&r, "idhub_sid").is_none(), "{t:?}");
+        assert!(r.text().await.unwrap().contains("<h1>Invalid redirect</h1>"), "{t:?}");
+    }
+    let mut token = Some(token);
+    for (t, want) in &allowed {
+        let tok = match token.take() {
+            Some(t) => t,
+            None => session_token(&s, "redir@example.com").await,
+        };
+        let r = redirect(t.replace("{org}", &s.base_url), tok).await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER, "{t:?}");
+        assert_eq!(r.headers()["location"], want.as_str(), "{t:?}");
+        assert!(set_cookie(&r, "idhub_sid").is_some());
+    }
+    // POST /login: a foreign fromURI falls back to the dashboard; a control character
+    // is refused before the password is checked or a session started
+    let (cookie, csrf_token) = csrf(&s, &http).await;
+    let post = |from: String| {
+        let (http, cookie, csrf_token) = (http.clone(), cookie.clone(), csrf_token.clone());
+        let url = format!("{}/login", s.base_url);
+        async move {
+            http.post(url)
+                .header("Cookie", cookie)
+                .form(&[("username", "form@example.com"), ("password", PW), ("csrf", &csrf_token), ("fromURI", &from)])
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    for t in CONTROL_TARGETS {
+        let r = post(target(&s, t)).await;
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST, "{t:?}");
+        assert!(set_cookie(&r, "idhub_sid").is_none(), "{t:?}");
+        assert!(r.text().await.unwrap().contains("<h1>Invalid redirect</h1>"));
+    }
+    let (_, logs) = call(s.api(Method::GET, "/api/v1/logs?filter=eventType%20eq%20%22user.session.start%22")).await;
+    assert_eq!(logs.as_array().unwrap().len(), allowed.len(), "only the sessionCookieRedirect sign-ins so far");
+    for t in ["//evil.example/", "/\\evil.example", "https:evil.example", "http://{host}@evil.example/"] {
+        let r = post(target(&s, t)).await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER, "{t:?}");
+        assert_eq!(r.headers()["location"], "/app/UserHome", "{t:?}");
+    }
+    for (t, want) in &allowed[..2] {
+        let r = post(t.to_string()).await;
+        assert_eq!(r.headers()["location"], want.as_str(), "{t:?}");
+    }
+    // GET /login?fromURI= with a live session continues only to this org
+    let r = form_login(&s, &http, "again@example.com", PW).await;
+    let sid = set_cookie(&r, "idhub_sid").unwrap();
+    let login_page = |from: String| {
+        let (http, sid) = (http.clone(), sid.clone());
+        let url = format!("{}/login", s.base_url);
+        async move { http.get(url).query(&[("fromURI", from.as_str())]).header("Cookie", sid).send().await.unwrap() }
+    };
+    for t in FOREIGN_TARGETS {
+        let r = login_page(target(&s, t)).await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER, "{t:?}");
+        assert_eq!(r.headers()["location"], "/app/UserHome", "{t:?}");
+    }
+    for t in CONTROL_TARGETS {
+        let r = login_page(target(&s, t)).await;
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST, "{t:?}");
+    }
+    for (t, want) in &allowed {
+        let r = login_page(t.replace("{org}", &s.base_url)).await;
+        assert_eq!(r.headers()["location"], want.as_str(), "{t:?}");
+    }
+}

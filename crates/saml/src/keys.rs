@@ -20,13 +20,30 @@ fn err(e: impl std::fmt::Display) -> SamlError {
 /// Smallest RSA key accepted for signing.
 pub const MIN_RSA_BITS: u32 = 2048;
 
-/// A new RSA-2048 key and a self-signed certificate (SHA-256) for `common_name`, valid
-/// from now for `valid_days`: (PKCS#8 private key PEM, certificate PEM).
-pub fn generate(common_name: &str, valid_days: u32) -> Result<(String, String)> {
+/// Longest subject common name X.509 allows (`ub-common-name`, in characters).
+pub const MAX_COMMON_NAME: usize = 64;
+
+/// A common name X.509 accepts made from `label`: control characters become spaces,
+/// and a long label is cut at a character boundary to [`MAX_COMMON_NAME`] characters
+/// (the name is only a reminder for people reading the certificate).
+pub fn common_name(label: &str) -> String {
+    let cn: String =
+        label.chars().map(|c| if c.is_control() { ' ' } else { c }).take(MAX_COMMON_NAME).collect::<String>().trim().to_string();
+    if cn.is_empty() {
+        "idhub".into()
+    } else {
+        cn
+    }
+}
+
+/// A new RSA-2048 key and a self-signed certificate (SHA-256) for `label` (its
+/// [`common_name`]), valid from now for `valid_days`: (PKCS#8 private key PEM,
+/// certificate PEM).
+pub fn generate(label: &str, valid_days: u32) -> Result<(String, String)> {
     let rsa = Rsa::generate(2048).map_err(err)?;
     let key = PKey::from_rsa(rsa).map_err(err)?;
     let mut name = X509NameBuilder::new().map_err(err)?;
-    name.append_entry_by_text("CN", common_name).map_err(err)?;
+    name.append_entry_by_text("CN", &common_name(label)).map_err(err)?;
     name.append_entry_by_text("O", "idhub").map_err(err)?;
     let name = name.build();
     let mut serial = BigNum::new().map_err(err)?;
@@ -251,6 +268,16 @@ mod tests {
         assert_eq!(again.certificate(), k.certificate());
         let b64 = Certificate::from_base64_der(&format!("\n  {}\n", info.der_b64)).unwrap();
         assert_eq!(&b64, k.certificate());
+    }
+
+    #[test]
+    fn long_labels_make_a_valid_common_name() {
+        let label = format!("test {}", "É".repeat(100));
+        let (_, cert) = generate(&label, 1).unwrap();
+        let cn = Certificate::from_pem(&cert).unwrap().subject_common_name().unwrap();
+        assert_eq!(cn.chars().count(), MAX_COMMON_NAME);
+        assert_eq!(common_name("a\u{0}b\tc"), "a b c");
+        assert_eq!(common_name(" \n "), "idhub");
     }
 
     #[test]

@@ -139,12 +139,51 @@ pub struct Store {
 
 static DRIVERS: Once = Once::new();
 
+/// Set a file's or directory's permission bits (a no-op off Unix).
+fn owner_only(path: &Path, mode: u32) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (path, mode);
+        Ok(())
+    }
+}
+
 impl Store {
     /// Open (creating and migrating if needed) the SQLite database in `data_dir`.
+    /// The directory is created readable by its owner only (0700), and the database
+    /// files (`idhub.db` and its `-wal` and `-shm`) are 0600 whatever the umask: they
+    /// hold password hashes and sealed secrets.
     pub async fn open_data_dir(data_dir: &Path) -> Result<Store> {
-        std::fs::create_dir_all(data_dir).map_err(|e| StoreError::Config(format!("cannot create {}: {e}", data_dir.display())))?;
+        let config = |what: &str, path: &Path, e: std::io::Error| StoreError::Config(format!("cannot {what} {}: {e}", path.display()));
+        if !data_dir.exists() {
+            let mut dir = std::fs::DirBuilder::new();
+            dir.recursive(true);
+            #[cfg(unix)]
+            std::os::unix::fs::DirBuilderExt::mode(&mut dir, 0o700);
+            dir.create(data_dir).map_err(|e| config("create", data_dir, e))?;
+            owner_only(data_dir, 0o700).map_err(|e| config("restrict", data_dir, e))?;
+        }
         let path = data_dir.join("idhub.db");
-        Store::open_url(&format!("sqlite://{}", path.display())).await
+        // created before SQLite opens it: SQLite gives the -wal and -shm files its mode
+        let mut file = std::fs::OpenOptions::new();
+        file.write(true).create(true).truncate(false);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut file, 0o600);
+        file.open(&path).map_err(|e| config("create", &path, e))?;
+        owner_only(&path, 0o600).map_err(|e| config("restrict", &path, e))?;
+        let store = Store::open_url(&format!("sqlite://{}", path.display())).await?;
+        for suffix in ["-wal", "-shm"] {
+            let side = data_dir.join(format!("idhub.db{suffix}"));
+            if side.exists() {
+                owner_only(&side, 0o600).map_err(|e| config("restrict", &side, e))?;
+            }
+        }
+        Ok(store)
     }
 
     /// Open a database by URL: `postgres://…` or `sqlite://path`.

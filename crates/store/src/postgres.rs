@@ -14,6 +14,7 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
     (10, "imports", include_str!("../migrations/postgres/0010_imports.sql")),
     (11, "push_links", include_str!("../migrations/postgres/0011_push_links.sql")),
     (12, "role_targets", include_str!("../migrations/postgres/0012_role_targets.sql")),
+    (13, "login_keys", include_str!("../migrations/postgres/0013_login_keys.sql")),
 ];
 
 pub(crate) fn json_text(column: &str, key: &str) -> String {

@@ -19,6 +19,7 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
     (10, "imports", include_str!("../migrations/sqlite/0010_imports.sql")),
     (11, "push_links", include_str!("../migrations/sqlite/0011_push_links.sql")),
     (12, "role_targets", include_str!("../migrations/sqlite/0012_role_targets.sql")),
+    (13, "login_keys", include_str!("../migrations/sqlite/0013_login_keys.sql")),
 ];
 
 /// One writer pool (a single connection: SQLite has one writer at a time, and a single

@@ -320,3 +320,51 @@ async fn work_in_progress_counts_each_running_batch_from_its_oldest_waiting_job(
         );
     }
 }
+
+#[cfg(unix)]
+#[tokio::test]
+async fn the_data_directory_and_database_files_are_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("data");
+    let store = Store::open_data_dir(&dir).await.unwrap();
+    // a write, so the -wal and -shm files exist
+    org(&store, "a").await;
+    let mode = |name: &str| std::fs::metadata(dir.join(name)).unwrap().permissions().mode() & 0o777;
+    assert_eq!(std::fs::metadata(&dir).unwrap().permissions().mode() & 0o777, 0o700);
+    for f in ["idhub.db", "idhub.db-wal", "idhub.db-shm"] {
+        assert_eq!(mode(f), 0o600, "{f}");
+    }
+    store.close().await;
+    // a database left readable by an older version is made private when opened
+    std::fs::set_permissions(dir.join("idhub.db"), std::fs::Permissions::from_mode(0o644)).unwrap();
+    let store = Store::open_data_dir(&dir).await.unwrap();
+    assert_eq!(mode("idhub.db"), 0o600);
+    store.close().await;
+}
+
+#[tokio::test]
+async fn login_keys_of_an_older_database_are_recomputed_once() {
+    for b in backends() {
+        let db = fresh_store(b).await;
+        let o = org(&db.store, "a").await;
+        let nfc = db.store.create_user(&user(&o, "jos\u{e9}@x.test", 1), &[], &[]).await.unwrap();
+        let wide = db.store.create_user(&user(&o, "\u{ff53}arah@x.test", 1), &[], &[]).await.unwrap();
+        db.store.close().await;
+        // as the version before 13 keyed them: lower case, a few accents folded
+        let pool = sqlx::AnyPool::connect(&db.url).await.unwrap();
+        for (id, old) in [(&nfc.user.id, "jose@x.test"), (&wide.user.id, "\u{ff53}arah@x.test")] {
+            sqlx::query("UPDATE users SET login_key = $1 WHERE id = $2").bind(old).bind(id.as_str()).execute(&pool).await.unwrap();
+        }
+        sqlx::query("DELETE FROM idhub_migrations WHERE version = 13").execute(&pool).await.unwrap();
+        pool.close().await;
+        let again = Store::open_url(&db.url).await.unwrap();
+        // the NFD spelling and the plain spelling find the users; the old folding does not
+        assert_eq!(again.get_user(&o, "JOSE\u{301}@x.test").await.unwrap().user.id, nfc.user.id, "{b:?}");
+        assert_eq!(again.get_user(&o, "sarah@x.test").await.unwrap().user.id, wide.user.id, "{b:?}");
+        assert!(matches!(again.get_user(&o, "jose@x.test").await, Err(StoreError::NotFound)), "{b:?}");
+        // a plain sarah is the same login as the full-width one
+        assert!(matches!(again.create_user(&user(&o, "Sarah@x.test", 2), &[], &[]).await, Err(StoreError::Conflict(_))), "{b:?}");
+        again.close().await;
+    }
+}

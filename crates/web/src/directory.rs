@@ -11,7 +11,7 @@ use idhub_domain::ids::{GroupId, UserId};
 use idhub_domain::lifecycle::{self, Credentials, LifecycleOp, UserStatus};
 use idhub_domain::password::PasswordPolicy;
 use idhub_domain::schema::Completeness;
-use idhub_domain::user::{merge_profile, strip_nulls, ProviderType, User};
+use idhub_domain::user::{merge_profile, normalize_login, strip_nulls, ProviderType, User};
 use idhub_domain::DomainError;
 use idhub_store::orgs::Org;
 use idhub_store::rows::StoredUser;
@@ -50,6 +50,7 @@ pub struct NewUser {
 pub async fn create_user(state: &AppState, org: &Org, actor: &Actor, input: NewUser) -> Result<StoredUser, ApiError> {
     let mut profile = input.profile;
     strip_nulls(&mut profile);
+    normalize_login(&mut profile);
     let schema = state.store.user_schema(&org.id).await?;
     schema.validate(&profile, Completeness::Full)?;
     let (provider, provider_name) = input.provider.unwrap_or((ProviderType::Okta, "OKTA".to_string()));
@@ -224,6 +225,7 @@ pub async fn update_user(state: &AppState, org: &Org, actor: &Actor, id: &str, u
         if let Some(p) = &upd.profile {
             let mut next = if upd.full { Map::new() } else { user.profile.clone() };
             merge_profile(&mut next, p);
+            normalize_login(&mut next);
             schema.validate(&next, Completeness::Full)?;
             if next != user.profile {
                 user.profile = next;

@@ -101,6 +101,8 @@ pub fn router(state: AppState) -> Router {
         .merge(sso::router())
         .merge(idp::router())
         .fallback(org::plain_not_found)
+        .layer(axum::middleware::from_fn(request::rejections_in_surface_shape))
+        .layer(axum::middleware::from_fn(request::refuse_undecodable_path))
         .layer(axum::middleware::from_fn_with_state(state.clone(), org::resolve_org));
     Router::new()
         .merge(health::router())

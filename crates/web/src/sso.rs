@@ -460,6 +460,17 @@ pub async fn idp_initiated(
                         add_security_headers(r.headers_mut());
                         return r;
                     }
+                    Err(e) if e.status.is_server_error() => {
+                        // logged with an error id that the page shows; the detail stays in the log
+                        let error_id = crate::error::new_error_id();
+                        tracing::error!(error_id = %error_id, code = e.code, "SAML sign-on: {}", e.internal.as_deref().unwrap_or(&e.summary));
+                        refuse(
+                            "INTERNAL_ERROR",
+                            StatusCode::INTERNAL_SERVER_ERROR,
+                            "Sign-on failed",
+                            &format!("Something went wrong. Try again later, or give your administrator this error id: {error_id}"),
+                        )
+                    }
                     Err(e) => refuse(
                         "CONFIGURATION",
                         StatusCode::BAD_REQUEST,

@@ -378,6 +378,7 @@ async fn jit_create(
 ) -> Result<StoredUser, FederationError> {
     let mut profile = mapped_profile(settings, ctx)?;
     profile.insert("login".into(), json!(username));
+    idhub_domain::user::normalize_login(&mut profile);
     let schema = state.store.user_schema(&org.id).await?;
     if let Err(e) = schema.validate(&profile, Completeness::Full) {
         return Err(refuse("jit_profile_invalid", format!("the user cannot be created from the assertion: {e}"), None));

@@ -8,6 +8,7 @@ use super::{acs_url, settings_of, sp_signing_key};
 use crate::html::{add_security_headers, error_page, escape};
 use crate::org::CurrentOrg;
 use crate::AppState;
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -26,8 +27,10 @@ pub async fn start(
     State(state): State<AppState>,
     CurrentOrg(org): CurrentOrg,
     Path(id): Path<String>,
-    Query(q): Query<HashMap<String, String>>,
+    q: Result<Query<HashMap<String, String>>, QueryRejection>,
 ) -> Response {
+    // a query that does not decode is no RelayState
+    let q = q.map(|Query(q)| q).unwrap_or_default();
     let relay = q.get("RelayState").or_else(|| q.get("fromURI")).cloned();
     send_request(&state, &org, &id, relay).await
 }
@@ -38,8 +41,9 @@ pub async fn start_for_app(
     State(state): State<AppState>,
     CurrentOrg(org): CurrentOrg,
     Path((id, name, app)): Path<(String, String, String)>,
-    Query(q): Query<HashMap<String, String>>,
+    q: Result<Query<HashMap<String, String>>, QueryRejection>,
 ) -> Response {
+    let q = q.map(|Query(q)| q).unwrap_or_default();
     let enc = |v: &str| percent_encoding::utf8_percent_encode(v, percent_encoding::NON_ALPHANUMERIC).to_string();
     let mut target = format!("/app/{}/{}/sso/saml", enc(&name), enc(&app));
     if let Some(r) = q.get("RelayState") {
@@ -63,7 +67,7 @@ async fn send_request(state: &AppState, org: &Org, id: &str, relay: Option<Strin
         _ => return unavailable(),
     };
     let Ok(settings) = settings_of(&idp) else { return unavailable() };
-    let relay = relay.filter(|r| !r.is_empty() && r.len() <= 2048 && crate::signin::session::same_org_target(org, r).is_some());
+    let relay = relay.filter(|r| r.len() <= 2048).and_then(|r| crate::signin::session::same_org_target(org, &r));
     let now = state.now();
     let spec = AuthnRequestSpec {
         issuer: settings.audience.clone(),

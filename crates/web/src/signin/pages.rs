@@ -1,7 +1,9 @@
 //! Sign-in, sign-out, `sessionCookieRedirect` and the dashboard pages.
 
 use super::auth::{password_login, AuthFailure};
-use super::session::{clear_session_cookie, current_session, end_session_of_request, replace_session, same_org_target, SignedIn};
+use super::session::{
+    clear_session_cookie, current_session, end_session_of_request, org_target, replace_session, same_org_target, SignedIn, TargetError,
+};
 use crate::html::{add_security_headers, csrf_ok, csrf_token, error_page, escape, page, set_cookie, CSRF_COOKIE};
 use crate::org::CurrentOrg;
 use crate::request::Client;
@@ -61,10 +63,28 @@ fn render_login(
     with_headers((status, page("Sign In", &org.name, &body)).into_response(), cookies)
 }
 
+/// The page for a redirect target that is refused outright.
+fn invalid_redirect(org: &Org) -> Response {
+    with_headers(
+        error_page(StatusCode::BAD_REQUEST, &org.name, "Invalid redirect", "The redirect URL is not an address of this organization."),
+        vec![],
+    )
+}
+
+/// A `fromURI` with a control character is refused before anything else happens (no
+/// password checked, no session started): a browser would drop some of them and go
+/// to another address. Other foreign targets fall back to the dashboard.
+fn refuse_control_characters(org: &Org, from_uri: &str) -> Option<Response> {
+    (org_target(org, from_uri) == Err(TargetError::ControlCharacter)).then(|| invalid_redirect(org))
+}
+
 /// `GET /login`
 pub async fn login_form(State(state): State<AppState>, CurrentOrg(org): CurrentOrg, parts: Parts) -> Response {
     let params = query_map(parts.uri.query());
     let from = params.get("fromURI").cloned().unwrap_or_default();
+    if let Some(refused) = refuse_control_characters(&org, &from) {
+        return refused;
+    }
     let mut username = String::new();
     if let Ok(Some(s)) = current_session(&state, &parts).await {
         // a SAML request with ForceAuthn asks a signed-in user for the password again
@@ -109,6 +129,9 @@ pub async fn login_submit(
             ),
             vec![],
         );
+    }
+    if let Some(refused) = refuse_control_characters(&org, &form.from_uri) {
+        return refused;
     }
     // Routing rules may send this username to an identity provider instead.
     if let Some(to) = crate::idp::login::routed(&state, &org, &form.username, &form.from_uri).await {
@@ -194,11 +217,9 @@ pub async fn signout_form(
 /// token (from `/api/v1/authn`) for a session cookie, then continue to a same-org URL.
 pub async fn session_cookie_redirect(State(state): State<AppState>, CurrentOrg(org): CurrentOrg, client: Client, parts: Parts) -> Response {
     let params = query_map(parts.uri.query());
+    // checked before the token is used up
     let Some(to) = params.get("redirectUrl").and_then(|r| same_org_target(&org, r)) else {
-        return with_headers(
-            error_page(StatusCode::BAD_REQUEST, &org.name, "Invalid redirect", "The redirect URL is not an address of this organization."),
-            vec![],
-        );
+        return invalid_redirect(&org);
     };
     let token = params.get("token").cloned().unwrap_or_default();
     let (user_id, amr) = match state.store.consume_session_token(&org.id, &token, state.now()).await {

@@ -154,21 +154,47 @@ impl FromRequestParts<AppState> for SignedIn {
     }
 }
 
-/// Where a sign-in may continue to: a path on this org, or an absolute URL of this
-/// org's origin. Anything else (another host, `//evil`, `javascript:`) is refused.
+/// Why a sign-in may not continue to a target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum TargetError {
+    /// A control character (C0, DEL, C1): browsers drop some of them (TAB, CR, LF) and
+    /// read what is left as another address, and none belongs in a URL.
+    #[error("the address contains a control character")]
+    ControlCharacter,
+    /// Empty, too long, not an http(s) URL, or of another origin than the org's.
+    #[error("the address is not one of this organization")]
+    NotThisOrg,
+}
+
+/// Where a sign-in may continue to: a URL whose origin (scheme, host, port) is the
+/// org's. The target is parsed as a browser parses it (WHATWG URL, relative to the
+/// org's base URL), so `/\evil`, `//evil`, `https:evil` and `http://org@evil` are
+/// seen as the other hosts they are. Returns the normalised URL: the path on (path,
+/// query, fragment) for a relative target, the whole URL for an absolute one (or for
+/// a path starting `//`, which a browser would read as a host).
+pub fn org_target(org: &Org, target: &str) -> Result<String, TargetError> {
+    if target.chars().any(char::is_control) {
+        return Err(TargetError::ControlCharacter);
+    }
+    let t = target.trim_matches(' ');
+    if t.is_empty() || t.len() > 4096 {
+        return Err(TargetError::NotThisOrg);
+    }
+    let base = url::Url::parse(&org.base_url).map_err(|_| TargetError::NotThisOrg)?;
+    let url = base.join(t).map_err(|_| TargetError::NotThisOrg)?;
+    let same_origin =
+        matches!(url.scheme(), "http" | "https") && url.origin() == base.origin() && url.username().is_empty() && url.password().is_none();
+    if !same_origin {
+        return Err(TargetError::NotThisOrg);
+    }
+    let absolute = url::Url::parse(t).is_ok();
+    let from_path = &url[url::Position::BeforePath..];
+    Ok(if absolute || from_path.starts_with("//") { url.to_string() } else { from_path.to_string() })
+}
+
+/// [`org_target`] for callers that fall back to a default on any refusal.
 pub fn same_org_target(org: &Org, target: &str) -> Option<String> {
-    let t = target.trim();
-    if t.is_empty() || t.len() > 4096 || t.contains(['\r', '\n', '\\']) {
-        return None;
-    }
-    if t.starts_with('/') && !t.starts_with("//") {
-        return Some(t.to_string());
-    }
-    let rest = t.strip_prefix(&org.base_url)?;
-    if rest.is_empty() {
-        return Some("/".into());
-    }
-    (rest.starts_with('/') || rest.starts_with('?')).then(|| t.to_string())
+    org_target(org, target).ok()
 }
 
 #[cfg(test)]
@@ -188,18 +214,43 @@ mod tests {
     }
 
     #[test]
-    fn only_same_org_targets() {
+    fn targets_are_parsed_as_a_browser_parses_them() {
         let o = org();
-        assert_eq!(same_org_target(&o, "/app/UserHome").as_deref(), Some("/app/UserHome"));
-        assert_eq!(
-            same_org_target(&o, "http://127.0.0.2:8080/app/x/sso/saml?RelayState=a").as_deref(),
-            Some("http://127.0.0.2:8080/app/x/sso/saml?RelayState=a")
-        );
-        assert_eq!(same_org_target(&o, "http://127.0.0.2:8080").as_deref(), Some("/"));
-        assert_eq!(same_org_target(&o, "http://127.0.0.2:8080.evil.com/x"), None);
-        assert_eq!(same_org_target(&o, "//evil.com/x"), None);
-        assert_eq!(same_org_target(&o, "https://evil.com/"), None);
-        assert_eq!(same_org_target(&o, "javascript:alert(1)"), None);
-        assert_eq!(same_org_target(&o, "/\\evil.com"), None);
+        let ok = |t: &str, want: &str| assert_eq!(org_target(&o, t).as_deref(), Ok(want), "{t:?}");
+        let refused = |t: &str, why: TargetError| assert_eq!(org_target(&o, t), Err(why), "{t:?}");
+        ok("/app/UserHome", "/app/UserHome");
+        ok("/ok?x=1#f", "/ok?x=1#f");
+        // an encoded TAB is only a path
+        ok("/%09/evil.example", "/%09/evil.example");
+        ok("/a b/é", "/a%20b/%C3%A9");
+        ok("http://127.0.0.2:8080/app/x/sso/saml?RelayState=a", "http://127.0.0.2:8080/app/x/sso/saml?RelayState=a");
+        ok("http://127.0.0.2:8080", "http://127.0.0.2:8080/");
+        ok("HTTP://127.0.0.2:8080/x", "http://127.0.0.2:8080/x");
+        // the org's own scheme without slashes is a path, as in a browser
+        ok("http:evil.example", "http://127.0.0.2:8080/evil.example");
+        // a path a browser would read as a host stays absolute
+        ok("/.//evil.example", "http://127.0.0.2:8080//evil.example");
+        for t in ["/\t/evil.example", "/\n/evil", "/\r/evil", "/\0", "/\u{b}x", "/\u{c}x", "/\u{7f}", "/\u{85}", "/\u{9b}x"] {
+            refused(t, TargetError::ControlCharacter);
+        }
+        for t in [
+            "",
+            "\\\\evil.example",
+            "/\\evil.example",
+            "//evil.example",
+            "https:evil.example",
+            "http://127.0.0.2:8080@evil.example/",
+            "http://user@127.0.0.2:8080/",
+            "javascript:alert(1)",
+            "data:text/html,x",
+            "https://evil.example/",
+            "http://127.0.0.2:8080.evil.example/x",
+            "http://127.0.0.2:8081/x",
+            "https://127.0.0.2:8080/x",
+            "http://127.0.0.3:8080/x",
+        ] {
+            refused(t, TargetError::NotThisOrg);
+        }
+        assert_eq!(same_org_target(&o, "//evil.example"), None);
     }
 }

@@ -1,0 +1,4 @@
+-- idhub schema v13: logins are keyed by NFKC + lower case (idhub_domain::user::login_key)
+-- instead of lower case with a few accents folded. SQL cannot compute NFKC, so this
+-- version's step is Rust: migrate.rs (rekey_logins) recomputes every users.login_key
+-- in the same transaction that records this version.
