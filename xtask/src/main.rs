@@ -452,6 +452,9 @@ const INTEROP: &[Interop] = &[
     Interop { label: "seeds walkthrough (two processes, python3-saml as Dropbox)", path: "interop/walkthrough", needs: None },
     // The hub as SP of outside IdPs (pysaml2 IdP, xmlsec1 CLI, negative corpus).
     Interop { label: "inbound SAML IdPs", path: "interop/saml_idp", needs: Some(Need::Xmlsec1) },
+    // The security issue's classes from outside: roles and tokens through the okta SDK,
+    // redirect targets, the egress rule.
+    Interop { label: "security (okta SDK, HTTP)", path: "interop/security", needs: None },
     Interop { label: "browser Chromium", path: "interop/browser", needs: Some(Need::Chromium) },
 ];
 
