@@ -25,10 +25,10 @@ async fn csrf(s: &TestServer, http: &reqwest::Client) -> (String, String) {
     let r = http.get(format!("{}/login", s.base_url)).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     assert!(r.headers()["content-security-policy"].to_str().unwrap().contains("frame-ancestors 'none'"));
-    let cookie = set_cookie(&r, "idhub_csrf").expect("csrf cookie");
-    let token = cookie.split_once('=').unwrap().1.to_string();
+    let cookie = set_cookie(&r, "idhub_csrf").expect("pre-session cookie");
     let html = r.text().await.unwrap();
-    assert!(html.contains(&format!("value=\"{token}\"")));
+    let token = csrf_of(&html);
+    assert!(!cookie.contains(&token), "the token is not the cookie");
     assert!(html.contains("<label for=\"username\">"));
     (cookie, token)
 }
@@ -76,8 +76,11 @@ async fn sign_in_page_dashboard_and_sign_out() {
     assert_eq!(st, StatusCode::OK);
     assert_eq!(me["login"], "sarah@example.com");
     assert_eq!(me["amr"], json!(["pwd"]));
-    // signing in again in the same browser ends the session it held
-    let (cookie, token) = csrf(&s, &http).await;
+    // signing in again in the same browser ends the session it held (the form's token
+    // is the session's, as on a ForceAuthn page)
+    let (cookie, _) = csrf(&s, &http).await;
+    let dash = http.get(format!("{}/app/UserHome", s.base_url)).header("Cookie", &sid).send().await.unwrap();
+    let token = csrf_of(&dash.text().await.unwrap());
     let r = http
         .post(format!("{}/login", s.base_url))
         .header("Cookie", format!("{cookie}; {sid}"))
@@ -90,6 +93,10 @@ async fn sign_in_page_dashboard_and_sign_out() {
     let r = http.get(format!("{}/app/UserHome", s.base_url)).header("Cookie", &sid).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER, "the replaced session no longer works");
     let sid = new_sid;
+    let dash = http.get(format!("{}/app/UserHome", s.base_url)).header("Cookie", &sid).send().await.unwrap();
+    let new_token = csrf_of(&dash.text().await.unwrap());
+    assert_ne!(new_token, token, "a new session has a new CSRF token");
+    let token = new_token;
     // the Sign out form needs its CSRF token; then it ends the session
     let r = http.post(format!("{}/login/signout", s.base_url)).header("Cookie", &sid).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
@@ -212,11 +219,11 @@ async fn the_settings_page_changes_the_password_after_the_current_one() {
         let sid = set_cookie(&r, "idhub_sid").expect("session");
         let page = http.get(format!("{}/enduser/settings", s.base_url)).header("Cookie", &sid).send().await.unwrap();
         assert_eq!(page.status(), StatusCode::OK);
-        let csrf = set_cookie(&page, "idhub_csrf").expect("csrf cookie");
-        let token = csrf.split_once('=').unwrap().1.to_string();
+        assert!(set_cookie(&page, "idhub_csrf").is_none(), "a signed-in page's token comes from the session");
         let html = page.text().await.unwrap();
+        let token = csrf_of(&html);
         assert!(html.contains("id=\"settings-login\">kai@example.com") && html.contains("id=\"mfa-status\""), "{html}");
-        let cookies = format!("{sid}; {csrf}");
+        let cookies = sid.clone();
         let change = |current: &str, new: &str, confirm: &str, csrf: &str| {
             http.post(format!("{}/enduser/settings/password", s.base_url))
                 .header("Cookie", cookies.clone())
@@ -248,4 +255,98 @@ async fn the_settings_page_changes_the_password_after_the_current_one() {
         let r = http.get(format!("{}/enduser/settings", s.base_url)).send().await.unwrap();
         assert!(r.status().is_redirection() && r.headers()["location"].to_str().unwrap().starts_with("/login"));
     }
+}
+
+/// A request to an org of the server by its `Host` (as a browser of that org sends it).
+fn to_org(http: &reqwest::Client, s: &TestServer, host: &str, method: Method, path: &str) -> reqwest::RequestBuilder {
+    http.request(method, format!("http://127.0.0.1:{}{path}", s.addr.port())).header("Host", host)
+}
+
+#[tokio::test]
+async fn csrf_tokens_are_bound_to_the_org_and_the_session() {
+    let s = TestServer::start(idhub_store::Backend::Sqlite).await;
+    create_user(&s, "tia@example.com", Some(PW), true).await;
+    let http = no_redirects();
+    // Org B on the same server (another host).
+    let b_host = format!("localhost:{}", s.addr.port());
+    let (_, b_token) = idhub_testkit::add_org(&s.db.store, "org-b", &format!("http://{b_host}")).await;
+    let (st, _) = call(
+        to_org(&http, &s, &b_host, Method::POST, "/api/v1/users?activate=true")
+            .header("Authorization", format!("SSWS {b_token}"))
+            .json(&json!({ "profile": profile("tia@example.com", "Tia", "B"), "credentials": { "password": { "value": PW } } })),
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK);
+    // A token org A issued, planted with its cookie in org B: refused.
+    let (a_cookie, a_token) = csrf(&s, &http).await;
+    let r = to_org(&http, &s, &b_host, Method::POST, "/login")
+        .header("Cookie", &a_cookie)
+        .form(&[("username", "tia@example.com"), ("password", PW), ("csrf", &a_token), ("fromURI", "")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN, "org A's token in org B");
+    assert!(r.text().await.unwrap().contains("<h1>Request refused</h1>"));
+    // The token from before sign-in does not survive it.
+    let r = http
+        .post(format!("{}/login", s.base_url))
+        .header("Cookie", &a_cookie)
+        .form(&[("username", "tia@example.com"), ("password", PW), ("csrf", &a_token), ("fromURI", "")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let cleared = r.headers().get_all("set-cookie").iter().any(|v| v.to_str().unwrap().starts_with("idhub_csrf=;"));
+    assert!(cleared, "the pre-session cookie is dropped at sign-in");
+    let sid = set_cookie(&r, "idhub_sid").unwrap();
+    let signout = |token: String| {
+        http.post(format!("{}/login/signout", s.base_url)).header("Cookie", format!("{a_cookie}; {sid}")).form(&[("csrf", token)]).send()
+    };
+    assert_eq!(signout(a_token.clone()).await.unwrap().status(), StatusCode::FORBIDDEN, "pre-sign-in token after sign-in");
+    let r = http.get(format!("{}/app/UserHome", s.base_url)).header("Cookie", &sid).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK, "still signed in");
+    let token = csrf_of(&r.text().await.unwrap());
+    assert_ne!(token, a_token);
+    assert_eq!(signout(token).await.unwrap().status(), StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn an_https_org_uses_host_cookies_and_hsts() {
+    let s = TestServer::start(idhub_store::Backend::Sqlite).await;
+    let http = no_redirects();
+    let host = "secure.idhub.test";
+    let (_, token) = idhub_testkit::add_org(&s.db.store, "secure", &format!("https://{host}")).await;
+    let (st, _) = call(
+        to_org(&http, &s, host, Method::POST, "/api/v1/users?activate=true")
+            .header("Authorization", format!("SSWS {token}"))
+            .json(&json!({ "profile": profile("uli@example.com", "Uli", "S"), "credentials": { "password": { "value": PW } } })),
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK);
+    let page = to_org(&http, &s, host, Method::GET, "/login").send().await.unwrap();
+    assert_eq!(page.headers()["strict-transport-security"], "max-age=31536000");
+    let raw = page.headers()["set-cookie"].to_str().unwrap().to_string();
+    assert!(raw.starts_with("__Host-idhub_csrf=") && raw.contains("; Path=/") && raw.contains("; Secure"), "{raw}");
+    assert!(!raw.contains("Domain="));
+    let pre = raw.split(';').next().unwrap().to_string();
+    let csrf = csrf_of(&page.text().await.unwrap());
+    let r = to_org(&http, &s, host, Method::POST, "/login")
+        .header("Cookie", &pre)
+        .form(&[("username", "uli@example.com"), ("password", PW), ("csrf", &csrf), ("fromURI", "")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(r.headers()["strict-transport-security"], "max-age=31536000");
+    let sid = set_cookie(&r, "__Host-idhub_sid").expect("a __Host- session cookie");
+    assert!(set_cookie(&r, "idhub_sid").is_none());
+    let dash = to_org(&http, &s, host, Method::GET, "/app/UserHome").header("Cookie", &sid).send().await.unwrap();
+    assert_eq!(dash.status(), StatusCode::OK);
+    // The plain-named cookie means nothing to an https org.
+    let plain = sid.replacen("__Host-", "", 1);
+    let r = to_org(&http, &s, host, Method::GET, "/app/UserHome").header("Cookie", plain).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    // An http org sends no HSTS.
+    let r = http.get(format!("{}/login", s.base_url)).send().await.unwrap();
+    assert!(r.headers().get("strict-transport-security").is_none());
 }

@@ -93,15 +93,22 @@ pub async fn active_factor(state: &AppState, org: &Org, user: &User) -> Result<O
     Ok(state.store.list_factors(&org.id, &user.id).await?.into_iter().find(|f| f.factor_type == TOTP_TYPE && f.status == "ACTIVE"))
 }
 
-/// Start the factor step of a sign-in; returns the transaction's secret and status.
-pub async fn begin(state: &AppState, org: &Org, user: &User, from_uri: Option<String>) -> Result<(String, AuthnTransaction), StoreError> {
+/// Start the factor step of a sign-in whose first step proved `amr`; returns the
+/// transaction's secret and status.
+pub async fn begin(
+    state: &AppState,
+    org: &Org,
+    user: &User,
+    amr: Vec<String>,
+    from_uri: Option<String>,
+) -> Result<(String, AuthnTransaction), StoreError> {
     let factor = active_factor(state, org, user).await?;
     let t = AuthnTransaction {
         org_id: org.id.clone(),
         user_id: user.id.clone(),
         status: if factor.is_some() { "MFA_REQUIRED".into() } else { "MFA_ENROLL".into() },
         factor_id: factor.map(|f| f.id),
-        amr: vec!["pwd".into()],
+        amr,
         from_uri,
         attempts: 0,
         expires: state.now() + TRANSACTION_TTL_MS,

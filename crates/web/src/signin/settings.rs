@@ -8,11 +8,11 @@
 use super::mfa;
 use super::session::SignedIn;
 use crate::directory::{update_user, user_party, Actor, UserUpdate};
-use crate::html::{add_security_headers, csrf_ok, csrf_token, escape, page, set_cookie, CSRF_COOKIE};
+use crate::html::{add_security_headers, escape, page, Csrf, CsrfForm};
 use crate::request::Client;
 use crate::AppState;
-use axum::extract::{Form, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::extract::State;
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use idhub_store::factors::Factor;
 use serde::Deserialize;
@@ -36,10 +36,9 @@ struct View<'a> {
     setup: Option<Setup>,
 }
 
-fn render(view: View<'_>, s: &SignedIn, headers: &HeaderMap, totp: bool, status: StatusCode) -> Response {
+fn render(view: View<'_>, s: &SignedIn, csrf: &Csrf, totp: bool, status: StatusCode) -> Response {
     let u = &s.user.user;
-    let (csrf, new) = csrf_token(headers);
-    let csrf_input = format!("<input type=\"hidden\" name=\"csrf\" value=\"{}\">", escape(&csrf));
+    let csrf_input = format!("<input type=\"hidden\" name=\"csrf\" value=\"{}\">", escape(&csrf.token));
     let field = |k: &str| u.profile.get(k).and_then(|v| v.as_str()).unwrap_or("").to_string();
     let err = |f: &str| match view.error {
         Some((ef, msg)) if ef == f => format!("<p class=\"error\" role=\"alert\" id=\"{f}-error\">{}</p>", escape(msg)),
@@ -117,9 +116,7 @@ fn render(view: View<'_>, s: &SignedIn, headers: &HeaderMap, totp: bool, status:
         if totp { "set up" } else { "not set up" },
     );
     let mut r = (status, page("Settings", &s.org.name, &body)).into_response();
-    if new {
-        r.headers_mut().append(header::SET_COOKIE, set_cookie(CSRF_COOKIE, &csrf, super::session::is_https(&s.org), None));
-    }
+    csrf.attach(&mut r);
     add_security_headers(r.headers_mut());
     r
 }
@@ -127,8 +124,6 @@ fn render(view: View<'_>, s: &SignedIn, headers: &HeaderMap, totp: bool, status:
 async fn totp_enrolled(state: &AppState, s: &SignedIn) -> bool {
     mfa::active_factor(state, &s.org, &s.user.user).await.ok().flatten().is_some()
 }
-
-const EXPIRED_FORM: &str = "The form has expired or did not come from this site. Reload the page and try again.";
 
 /// Has the user proven, just now, that they are the account's owner? The current
 /// password when they have one; otherwise a sign-in within the last few minutes.
@@ -142,7 +137,7 @@ async fn reauthenticated(state: &AppState, s: &SignedIn, current: &str) -> Resul
 }
 
 /// `GET /enduser/settings`
-pub async fn settings(State(state): State<AppState>, signed_in: SignedIn, headers: HeaderMap, uri: axum::http::Uri) -> Response {
+pub async fn settings(State(state): State<AppState>, signed_in: SignedIn, csrf: Csrf, uri: axum::http::Uri) -> Response {
     let query = uri.query().unwrap_or("");
     let note = [
         ("changed=1", "Your password was changed."),
@@ -153,14 +148,12 @@ pub async fn settings(State(state): State<AppState>, signed_in: SignedIn, header
     .find(|(q, _)| query.split('&').any(|p| p == *q))
     .map(|(_, n)| n);
     let totp = totp_enrolled(&state, &signed_in).await;
-    render(View { note, ..Default::default() }, &signed_in, &headers, totp, StatusCode::OK)
+    render(View { note, ..Default::default() }, &signed_in, &csrf, totp, StatusCode::OK)
 }
 
 /// The password form.
 #[derive(Debug, Deserialize)]
 pub struct PasswordForm {
-    #[serde(default)]
-    csrf: String,
     #[serde(default)]
     current: String,
     #[serde(default)]
@@ -174,15 +167,10 @@ pub async fn change_password(
     State(state): State<AppState>,
     signed_in: SignedIn,
     client: Client,
-    headers: HeaderMap,
-    Form(form): Form<PasswordForm>,
+    CsrfForm { form, csrf }: CsrfForm<PasswordForm>,
 ) -> Response {
     let totp = totp_enrolled(&state, &signed_in).await;
-    let refuse =
-        |f: &str, msg: &str, status| render(View { error: Some((f, msg)), ..Default::default() }, &signed_in, &headers, totp, status);
-    if !csrf_ok(&headers, Some(&form.csrf)) {
-        return refuse("current", EXPIRED_FORM, StatusCode::FORBIDDEN);
-    }
+    let refuse = |f: &str, msg: &str, status| render(View { error: Some((f, msg)), ..Default::default() }, &signed_in, &csrf, totp, status);
     let u = &signed_in.user.user;
     if u.password_hash.is_none() {
         return refuse("current", "The current password is not correct.", StatusCode::BAD_REQUEST);
@@ -208,8 +196,6 @@ pub async fn change_password(
 #[derive(Debug, Deserialize)]
 pub struct FactorForm {
     #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     current: String,
     #[serde(default)]
     factor: String,
@@ -226,12 +212,9 @@ fn setup_of(state: &AppState, s: &SignedIn, f: &Factor) -> Option<Setup> {
 /// the user proved again who they are. Returns whether TOTP is set up, or the refusal
 /// page with its reason next to `field`.
 #[allow(clippy::result_large_err)] // the refusal is a whole page
-async fn confirmed(state: &AppState, s: &SignedIn, headers: &HeaderMap, form: &FactorForm, field: &str) -> Result<bool, Response> {
+async fn confirmed(state: &AppState, s: &SignedIn, csrf: &Csrf, form: &FactorForm, field: &str) -> Result<bool, Response> {
     let totp = totp_enrolled(state, s).await;
-    let refuse = |msg: &str, status| Err(render(View { error: Some((field, msg)), ..Default::default() }, s, headers, totp, status));
-    if !csrf_ok(headers, Some(&form.csrf)) {
-        return refuse(EXPIRED_FORM, StatusCode::FORBIDDEN);
-    }
+    let refuse = |msg: &str, status| Err(render(View { error: Some((field, msg)), ..Default::default() }, s, csrf, totp, status));
     if let Err(why) = reauthenticated(state, s, &form.current).await {
         return refuse(why, StatusCode::BAD_REQUEST);
     }
@@ -247,10 +230,9 @@ pub async fn start_setup(
     State(state): State<AppState>,
     signed_in: SignedIn,
     client: Client,
-    headers: HeaderMap,
-    Form(form): Form<FactorForm>,
+    CsrfForm { form, csrf }: CsrfForm<FactorForm>,
 ) -> Response {
-    let totp = match confirmed(&state, &signed_in, &headers, &form, "setup-current").await {
+    let totp = match confirmed(&state, &signed_in, &csrf, &form, "setup-current").await {
         Ok(totp) => totp,
         Err(refused) => return refused,
     };
@@ -261,7 +243,7 @@ pub async fn start_setup(
     let Some(setup) = setup_of(&state, &signed_in, &factor) else {
         return failed("factor secret cannot be opened");
     };
-    render(View { setup: Some(setup), ..Default::default() }, &signed_in, &headers, totp, StatusCode::OK)
+    render(View { setup: Some(setup), ..Default::default() }, &signed_in, &csrf, totp, StatusCode::OK)
 }
 
 /// `POST /enduser/settings/mfa/activate`: the new authenticator's first code.
@@ -269,20 +251,15 @@ pub async fn activate(
     State(state): State<AppState>,
     signed_in: SignedIn,
     client: Client,
-    headers: HeaderMap,
-    Form(form): Form<FactorForm>,
+    CsrfForm { form, csrf }: CsrfForm<FactorForm>,
 ) -> Response {
     let totp = totp_enrolled(&state, &signed_in).await;
-    if !csrf_ok(&headers, Some(&form.csrf)) {
-        let view = View { error: Some(("setup-current", EXPIRED_FORM)), ..Default::default() };
-        return render(view, &signed_in, &headers, totp, StatusCode::FORBIDDEN);
-    }
     let (org, user) = (&signed_in.org, &signed_in.user.user);
     let pending = match state.store.get_factor(&org.id, &user.id, form.factor.trim()).await {
         Ok(f) if f.status == "PENDING_ACTIVATION" && f.factor_type == mfa::TOTP_TYPE => f,
         Ok(_) | Err(idhub_store::StoreError::NotFound) => {
             let view = View { error: Some(("setup-current", "That setup has expired. Start again.")), ..Default::default() };
-            return render(view, &signed_in, &headers, totp, StatusCode::BAD_REQUEST);
+            return render(view, &signed_in, &csrf, totp, StatusCode::BAD_REQUEST);
         }
         Err(e) => return failed(e),
     };
@@ -294,7 +271,7 @@ pub async fn activate(
                 setup: setup_of(&state, &signed_in, &pending),
                 ..Default::default()
             };
-            render(view, &signed_in, &headers, totp, StatusCode::BAD_REQUEST)
+            render(view, &signed_in, &csrf, totp, StatusCode::BAD_REQUEST)
         }
         Err(e) => failed(e),
     }
@@ -306,15 +283,14 @@ pub async fn remove(
     State(state): State<AppState>,
     signed_in: SignedIn,
     client: Client,
-    headers: HeaderMap,
-    Form(form): Form<FactorForm>,
+    CsrfForm { form, csrf }: CsrfForm<FactorForm>,
 ) -> Response {
-    let totp = match confirmed(&state, &signed_in, &headers, &form, "remove-current").await {
+    let totp = match confirmed(&state, &signed_in, &csrf, &form, "remove-current").await {
         Ok(totp) => totp,
         Err(refused) => return refused,
     };
     let refuse =
-        |msg: &str, status| render(View { error: Some(("remove-current", msg)), ..Default::default() }, &signed_in, &headers, totp, status);
+        |msg: &str, status| render(View { error: Some(("remove-current", msg)), ..Default::default() }, &signed_in, &csrf, totp, status);
     let (org, user) = (&signed_in.org, &signed_in.user.user);
     match mfa::mfa_required(&state, org, user).await {
         Ok(true) => return refuse(
