@@ -350,3 +350,82 @@ async fn an_https_org_uses_host_cookies_and_hsts() {
     let r = http.get(format!("{}/login", s.base_url)).send().await.unwrap();
     assert!(r.headers().get("strict-transport-security").is_none());
 }
+
+/// A browser session made through the authn API and `sessionCookieRedirect`.
+async fn api_session(s: &TestServer, login: &str, pw: &str) -> String {
+    let (st, authn) = call(s.http.post(format!("{}/api/v1/authn", s.base_url)).json(&json!({"username": login, "password": pw}))).await;
+    assert_eq!(st, StatusCode::OK, "{authn}");
+    let r = no_redirects()
+        .get(format!("{}/login/sessionCookieRedirect", s.base_url))
+        .query(&[("token", authn["sessionToken"].as_str().unwrap()), ("redirectUrl", &format!("{}/app/UserHome", s.base_url))])
+        .send()
+        .await
+        .unwrap();
+    set_cookie(&r, "idhub_sid").expect("a session")
+}
+
+async fn live(s: &TestServer, sid: &str) -> bool {
+    call(s.http.get(format!("{}/api/v1/sessions/me", s.base_url)).header("Cookie", sid)).await.0 == StatusCode::OK
+}
+
+async fn clear_events(s: &TestServer) -> usize {
+    let (_, logs) = call(s.api(Method::GET, "/api/v1/logs?filter=eventType%20eq%20%22user.session.clear%22")).await;
+    logs.as_array().unwrap().len()
+}
+
+#[tokio::test]
+async fn password_and_factor_changes_and_role_removal_end_the_users_sessions() {
+    for backend in backends() {
+        let s = TestServer::start(backend).await;
+        create_user(&s, "val@example.com", Some(PW), true).await;
+        // In Settings: the session it was made in stays, the others end.
+        let here = api_session(&s, "val@example.com", PW).await;
+        let elsewhere = api_session(&s, "val@example.com", PW).await;
+        let page = no_redirects().get(format!("{}/enduser/settings", s.base_url)).header("Cookie", &here).send().await.unwrap();
+        let token = csrf_of(&page.text().await.unwrap());
+        let r = no_redirects()
+            .post(format!("{}/enduser/settings/password", s.base_url))
+            .header("Cookie", &here)
+            .form(&[("csrf", token.as_str()), ("current", PW), ("new", "N3w-Passw0rd!"), ("confirm", "N3w-Passw0rd!")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        assert!(live(&s, &here).await, "the session the change was made in");
+        assert!(!live(&s, &elsewhere).await, "another session of the user");
+        assert_eq!(clear_events(&s).await, 1);
+        // By an admin through the API: every session ends, whatever the change.
+        let ops = [
+            ("", json!({ "credentials": { "password": { "value": "Th1rd-Passw0rd!" } } })),
+            ("/lifecycle/reset_factors", Value::Null),
+            ("/lifecycle/expire_password", Value::Null),
+            ("/lifecycle/reset_password?sendEmail=false", Value::Null),
+        ];
+        for (i, (op, body)) in ops.into_iter().enumerate() {
+            let login = format!("op{i}@example.com");
+            let user = create_user(&s, &login, Some(PW), true).await;
+            let sid = api_session(&s, &login, PW).await;
+            assert!(live(&s, &sid).await);
+            let mut req = s.api(Method::POST, &format!("/api/v1/users/{}{op}", user["id"].as_str().unwrap()));
+            if !body.is_null() {
+                req = req.json(&body);
+            }
+            let (st, b) = call(req).await;
+            assert!(st.is_success(), "{op}: {st} {b}");
+            assert!(!live(&s, &sid).await, "{op} ends the session");
+            assert_eq!(clear_events(&s).await, 2 + i, "{op} logs user.session.clear");
+        }
+
+        // An admin role taken away.
+        let w = create_user(&s, "wes@example.com", Some(PW), true).await;
+        let wid = w["id"].as_str().unwrap();
+        let (st, _) = call(s.api(Method::POST, &format!("/api/v1/users/{wid}/roles")).json(&json!({"type": "ORG_ADMIN"}))).await;
+        assert_eq!(st, StatusCode::CREATED);
+        let sid = api_session(&s, "wes@example.com", PW).await;
+        let (_, roles) = call(s.api(Method::GET, &format!("/api/v1/users/{wid}/roles"))).await;
+        let role = roles[0]["id"].as_str().unwrap();
+        let (st, _) = call(s.api(Method::DELETE, &format!("/api/v1/users/{wid}/roles/{role}"))).await;
+        assert_eq!(st, StatusCode::NO_CONTENT);
+        assert!(!live(&s, &sid).await, "role removal ends the session");
+    }
+}

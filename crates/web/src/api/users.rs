@@ -231,7 +231,7 @@ async fn update(state: AppState, caller: ApiCaller, client: Client, id: String, 
         }
     }
     let existing = load(&state, &caller, &id).await?;
-    let upd = UserUpdate { profile, full, password: creds.password, recovery_question: creds.recovery.map(|(q, _)| q) };
+    let upd = UserUpdate { profile, full, password: creds.password, recovery_question: creds.recovery.map(|(q, _)| q), keep_session: None };
     let stored = directory::update_user(&state, &caller.org, &actor(&caller, client), existing.user.id.as_str(), upd).await?;
     Ok(Json(user_json(&caller.org.base_url, &stored.user)))
 }

@@ -166,10 +166,17 @@ pub async fn activate_replacing(
     state.store.activate_replacing(factor, step, now, &[ev]).await
 }
 
-/// Remove the user's authenticators at their own request.
-pub async fn remove_all(state: &AppState, org: &Org, user: &User, client: &ClientInfo) -> Result<u64, StoreError> {
+/// Remove the user's authenticators at their own request, made in `session` (which
+/// stays signed in; the user's other sessions end).
+pub async fn remove_all(
+    state: &AppState,
+    org: &Org,
+    user: &User,
+    session: &str,
+    client: &ClientInfo,
+) -> Result<u64, crate::error::ApiError> {
     let ev = NewEvent::success("user.mfa.factor.deactivate", "Reset factor for user", party(user), vec![party(user)], client.clone());
-    state.store.delete_factors(&org.id, &user.id, None, state.now(), &[ev]).await
+    crate::directory::reset_factors(state, org, user, None, ev, Some(session)).await
 }
 
 /// Why a code was not accepted.

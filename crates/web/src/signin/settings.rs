@@ -182,7 +182,7 @@ pub async fn change_password(
         return refuse("confirm", "The new passwords do not match.", StatusCode::BAD_REQUEST);
     }
     let actor = Actor { party: user_party(u), client: client.0.clone() };
-    let upd = UserUpdate { password: Some(form.new.clone()), ..Default::default() };
+    let upd = UserUpdate { password: Some(form.new.clone()), keep_session: Some(signed_in.session.id.clone()), ..Default::default() };
     match update_user(&state, &signed_in.org, &actor, u.id.as_str(), upd).await {
         Ok(_) => Redirect::to("/enduser/settings?changed=1").into_response(),
         Err(e) => {
@@ -300,8 +300,8 @@ pub async fn remove(
         Ok(false) => {}
         Err(e) => return failed(e),
     }
-    match mfa::remove_all(&state, org, user, &client.0).await {
+    match mfa::remove_all(&state, org, user, &signed_in.session.id, &client.0).await {
         Ok(_) => Redirect::to("/enduser/settings?mfa=removed").into_response(),
-        Err(e) => failed(e),
+        Err(e) => e.into_response(),
     }
 }
