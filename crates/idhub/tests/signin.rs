@@ -429,3 +429,73 @@ async fn password_and_factor_changes_and_role_removal_end_the_users_sessions() {
         assert!(!live(&s, &sid).await, "role removal ends the session");
     }
 }
+
+/// A signed-in Settings page: (session cookie, CSRF token).
+async fn settings_session(s: &TestServer, login: &str) -> (String, String) {
+    let sid = api_session(s, login, PW).await;
+    let page = no_redirects().get(format!("{}/enduser/settings", s.base_url)).header("Cookie", &sid).send().await.unwrap();
+    (sid, csrf_of(&page.text().await.unwrap()))
+}
+
+async fn event_count(s: &TestServer, filter: &str) -> usize {
+    let (_, logs) = call(s.api(Method::GET, "/api/v1/logs").query(&[("filter", filter), ("limit", "200")])).await;
+    logs.as_array().unwrap().len()
+}
+
+#[tokio::test]
+async fn wrong_current_passwords_in_settings_lock_the_account_and_are_throttled() {
+    let s = TestServer::start(idhub_store::Backend::Sqlite).await;
+    // Lockout: the org's limit (10) of wrong current passwords locks the account.
+    let u = create_user(&s, "lou@example.com", Some(PW), true).await;
+    let (sid, token) = settings_session(&s, "lou@example.com").await;
+    let http = no_redirects();
+    let change = |path: &'static str, current: &'static str| {
+        let form = [
+            ("csrf", token.clone()),
+            ("current", current.to_string()),
+            ("new", "N3w-Passw0rd!".into()),
+            ("confirm", "N3w-Passw0rd!".into()),
+        ];
+        http.post(format!("{}/enduser/settings/{path}", s.base_url)).header("Cookie", &sid).form(&form).send()
+    };
+    for i in 1..10 {
+        let r = change(if i % 2 == 0 { "password" } else { "mfa/setup" }, "wrong").await.unwrap();
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST, "attempt {i}");
+    }
+    let r = change("password", "wrong").await.unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert!(r.text().await.unwrap().contains("Your account is locked"), "a readable page");
+    let (_, me) = call(s.api(Method::GET, &format!("/api/v1/users/{}", u["id"].as_str().unwrap()))).await;
+    assert_eq!(me["status"], "LOCKED_OUT");
+    assert_eq!(event_count(&s, "eventType eq \"user.account.lock\"").await, 1);
+    assert_eq!(event_count(&s, "eventType eq \"user.authentication.verify\" and outcome.result eq \"FAILURE\"").await, 10);
+    assert_eq!(
+        call(s.http.post(format!("{}/api/v1/authn", s.base_url)).json(&json!({"username": "lou@example.com", "password": PW}))).await.1
+            ["status"],
+        "LOCKED_OUT"
+    );
+
+    // Throttle: with lockout off, wrong passwords are still limited per username.
+    let (st, _) = call(s.api(Method::PUT, "/api/v1/idhub/policies/sign-on").json(&json!({"maxAttempts": 0}))).await;
+    assert_eq!(st, StatusCode::OK);
+    create_user(&s, "max@example.com", Some(PW), true).await;
+    let (sid, token) = settings_session(&s, "max@example.com").await;
+    let mut throttled = None;
+    // bounded: the limit is 12 a minute, so even across a minute's edge 30 tries reach it
+    for i in 0..30 {
+        let form = [("csrf", token.clone()), ("current", "wrong".to_string())];
+        let r = http.post(format!("{}/enduser/settings/mfa/setup", s.base_url)).header("Cookie", &sid).form(&form).send().await.unwrap();
+        if r.status() == StatusCode::TOO_MANY_REQUESTS {
+            throttled = Some((i, r.text().await.unwrap()));
+            break;
+        }
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    }
+    let (at, page) = throttled.expect("throttled");
+    assert!(at >= 11, "not before the limit of 12 a minute (the sign-in counted as one): {at}");
+    assert!(page.contains("Too many attempts. Wait a minute and try again."), "{page}");
+    let (_, logs) =
+        call(s.api(Method::GET, "/api/v1/logs").query(&[("filter", "eventType eq \"user.authentication.verify\""), ("limit", "200")]))
+            .await;
+    assert!(logs.as_array().unwrap().iter().any(|e| e["outcome"]["reason"] == "RATE_LIMITED"), "the refusal is logged");
+}

@@ -142,6 +142,18 @@ pub async fn enroll(state: &AppState, org: &Org, user: &User, client: &ClientInf
     Ok((f, raw))
 }
 
+/// The event of a wrong factor code.
+fn wrong_code(user: &User, client: &ClientInfo) -> NewEvent {
+    NewEvent::failure(
+        "user.authentication.auth_via_mfa",
+        "Authentication of user via MFA",
+        party(user),
+        vec![],
+        client.clone(),
+        "INVALID_CREDENTIALS",
+    )
+}
+
 fn party(u: &User) -> Party {
     Party::new(u.id.0.clone(), "User", u.login(), u.display_name())
 }
@@ -160,6 +172,7 @@ pub async fn activate_replacing(
     let now = state.now();
     let secret = factor_secret(state, org, factor).ok_or_else(|| StoreError::Corrupt("factor secret cannot be opened".into()))?;
     let Some(step) = matching_step(&secret, code, now) else {
+        state.store.create_events(&org.id, &[wrong_code(user, client)], now).await?;
         return Ok(false);
     };
     let ev = NewEvent::success("user.mfa.factor.activate", "Activate factor", party(user), vec![party(user)], client.clone());
@@ -226,15 +239,7 @@ pub async fn verify(
             return Ok(Ok(()));
         }
     }
-    let ev = NewEvent::failure(
-        "user.authentication.auth_via_mfa",
-        "Authentication of user via MFA",
-        party(user),
-        vec![],
-        client.clone(),
-        "INVALID_CREDENTIALS",
-    );
-    state.store.create_events(&org.id, &[ev], now).await?;
+    state.store.create_events(&org.id, &[wrong_code(user, client)], now).await?;
     if tx.attempts + 1 >= MAX_ATTEMPTS {
         state.store.delete_transaction(&org.id, tx_secret).await?;
         return Ok(Err(VerifyFailure::TooManyAttempts));

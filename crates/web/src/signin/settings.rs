@@ -5,6 +5,7 @@
 //! the current password again (or, for users without one, a recent sign-in) and every
 //! form is CSRF-protected.
 
+use super::auth::{factor_attempt_allowed, reverify_password, AuthFailure};
 use super::mfa;
 use super::session::SignedIn;
 use crate::directory::{update_user, user_party, Actor, UserUpdate};
@@ -126,15 +127,32 @@ async fn totp_enrolled(state: &AppState, s: &SignedIn) -> bool {
 }
 
 /// Has the user proven, just now, that they are the account's owner? The current
-/// password when they have one; otherwise a sign-in within the last few minutes.
-async fn reauthenticated(state: &AppState, s: &SignedIn, current: &str) -> Result<(), &'static str> {
-    match &s.user.user.password_hash {
-        Some(h) if state.hasher.verify(current.to_string(), h.clone()).await => Ok(()),
-        Some(_) => Err("The current password is not correct."),
-        None if state.now() - s.session.created <= RECENT_SIGN_IN_MS => Ok(()),
-        None => Err("For your security, sign out and sign in again before changing extra verification."),
+/// password when they have one (checked like a sign-in: throttled, wrong ones counted
+/// towards lockout, logged); otherwise a sign-in within the last few minutes. The
+/// refusal: its message and status.
+async fn reauthenticated(state: &AppState, s: &SignedIn, current: &str, client: &Client) -> Result<(), (&'static str, StatusCode)> {
+    if s.user.user.password_hash.is_none() {
+        return if state.now() - s.session.created <= RECENT_SIGN_IN_MS {
+            Ok(())
+        } else {
+            Err(("For your security, sign out and sign in again before changing extra verification.", StatusCode::BAD_REQUEST))
+        };
+    }
+    match reverify_password(state, &s.org, &s.user, current, &client.0).await {
+        Ok(()) => Ok(()),
+        Err(AuthFailure::InvalidCredentials) => Err(("The current password is not correct.", StatusCode::BAD_REQUEST)),
+        Err(AuthFailure::Throttled) => Err((TOO_MANY, StatusCode::TOO_MANY_REQUESTS)),
+        Err(AuthFailure::LockedOut) => {
+            Err(("Your account is locked after too many wrong passwords. Contact your administrator to unlock it.", StatusCode::FORBIDDEN))
+        }
+        Err(AuthFailure::Internal(e)) => {
+            tracing::error!("checking the current password: {e}");
+            Err(("Something went wrong. Try again.", StatusCode::INTERNAL_SERVER_ERROR))
+        }
     }
 }
+
+const TOO_MANY: &str = "Too many attempts. Wait a minute and try again.";
 
 /// `GET /enduser/settings`
 pub async fn settings(State(state): State<AppState>, signed_in: SignedIn, csrf: Csrf, uri: axum::http::Uri) -> Response {
@@ -175,8 +193,8 @@ pub async fn change_password(
     if u.password_hash.is_none() {
         return refuse("current", "The current password is not correct.", StatusCode::BAD_REQUEST);
     }
-    if let Err(why) = reauthenticated(&state, &signed_in, &form.current).await {
-        return refuse("current", why, StatusCode::BAD_REQUEST);
+    if let Err((why, status)) = reauthenticated(&state, &signed_in, &form.current, &client).await {
+        return refuse("current", why, status);
     }
     if form.new != form.confirm {
         return refuse("confirm", "The new passwords do not match.", StatusCode::BAD_REQUEST);
@@ -212,11 +230,11 @@ fn setup_of(state: &AppState, s: &SignedIn, f: &Factor) -> Option<Setup> {
 /// the user proved again who they are. Returns whether TOTP is set up, or the refusal
 /// page with its reason next to `field`.
 #[allow(clippy::result_large_err)] // the refusal is a whole page
-async fn confirmed(state: &AppState, s: &SignedIn, csrf: &Csrf, form: &FactorForm, field: &str) -> Result<bool, Response> {
+async fn confirmed(state: &AppState, s: &SignedIn, client: &Client, csrf: &Csrf, form: &FactorForm, field: &str) -> Result<bool, Response> {
     let totp = totp_enrolled(state, s).await;
     let refuse = |msg: &str, status| Err(render(View { error: Some((field, msg)), ..Default::default() }, s, csrf, totp, status));
-    if let Err(why) = reauthenticated(state, s, &form.current).await {
-        return refuse(why, StatusCode::BAD_REQUEST);
+    if let Err((why, status)) = reauthenticated(state, s, &form.current, client).await {
+        return refuse(why, status);
     }
     Ok(totp)
 }
@@ -232,7 +250,7 @@ pub async fn start_setup(
     client: Client,
     CsrfForm { form, csrf }: CsrfForm<FactorForm>,
 ) -> Response {
-    let totp = match confirmed(&state, &signed_in, &csrf, &form, "setup-current").await {
+    let totp = match confirmed(&state, &signed_in, &client, &csrf, &form, "setup-current").await {
         Ok(totp) => totp,
         Err(refused) => return refused,
     };
@@ -255,6 +273,10 @@ pub async fn activate(
 ) -> Response {
     let totp = totp_enrolled(&state, &signed_in).await;
     let (org, user) = (&signed_in.org, &signed_in.user.user);
+    if !factor_attempt_allowed(&state, org, user, &client.0).await {
+        let view = View { error: Some(("setup-current", TOO_MANY)), ..Default::default() };
+        return render(view, &signed_in, &csrf, totp, StatusCode::TOO_MANY_REQUESTS);
+    }
     let pending = match state.store.get_factor(&org.id, &user.id, form.factor.trim()).await {
         Ok(f) if f.status == "PENDING_ACTIVATION" && f.factor_type == mfa::TOTP_TYPE => f,
         Ok(_) | Err(idhub_store::StoreError::NotFound) => {
@@ -285,7 +307,7 @@ pub async fn remove(
     client: Client,
     CsrfForm { form, csrf }: CsrfForm<FactorForm>,
 ) -> Response {
-    let totp = match confirmed(&state, &signed_in, &csrf, &form, "remove-current").await {
+    let totp = match confirmed(&state, &signed_in, &client, &csrf, &form, "remove-current").await {
         Ok(totp) => totp,
         Err(refused) => return refused,
     };
