@@ -500,3 +500,34 @@ async fn a_federated_sign_in_meets_the_hubs_mfa_policy_unless_the_idps_mfa_claim
         assert_eq!(ends.as_array().unwrap().len(), 1);
     }
 }
+
+#[tokio::test]
+async fn concurrent_first_sign_ins_of_a_new_person_all_succeed_as_one_user() {
+    for backend in backends() {
+        let s = TestServer::start(backend).await;
+        let p = partner(&s, json!({})).await;
+        let before = user_count(&s).await;
+        let acs = p.acs();
+        let posts: Vec<_> = (0..8)
+            .map(|_| {
+                let (acs, saml) = (acs.clone(), p.response(&person("rae@partner.example", "Rae", "P")));
+                tokio::spawn(async move { post_acs(&acs, &saml, None).await })
+            })
+            .collect();
+        for post in posts {
+            let posted = post.await.unwrap();
+            assert_signed_in(&posted);
+            assert_eq!(posted.location.as_deref(), Some("/app/UserHome"));
+        }
+        assert_eq!(user_count(&s).await, before + 1, "one user");
+        let (_, links) = call(s.api(Method::GET, &format!("/api/v1/idps/{}/users", p.idp["id"].as_str().unwrap()))).await;
+        assert_eq!(links.as_array().unwrap().len(), 1);
+        let (_, refused) =
+            call(s.api(Method::GET, "/api/v1/logs").query(&[
+                ("filter", "eventType eq \"user.authentication.auth_via_IDP\" and outcome.result eq \"FAILURE\""),
+                ("limit", "50"),
+            ]))
+            .await;
+        assert_eq!(refused, json!([]), "none refused");
+    }
+}
