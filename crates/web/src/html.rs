@@ -93,8 +93,12 @@ impl Csrf {
         }
     }
 
-    /// The token of a request (looks up its session).
+    /// The token of a request: its session's (the one a `SignedIn` extractor found, else
+    /// looked up), or its pre-session cookie's.
     pub async fn of_request(state: &AppState, org: &Org, parts: &Parts) -> Result<Csrf, idhub_store::StoreError> {
+        if let Some(s) = parts.extensions.get::<crate::signin::session::SignedIn>() {
+            return Ok(Csrf { token: Self::derive(state, org, Some(&s.session.id), ""), set: None });
+        }
         if let Some(s) = crate::signin::session::session_of_request(state, parts).await? {
             return Ok(Csrf { token: Self::derive(state, org, Some(&s.session.id), ""), set: None });
         }

@@ -131,7 +131,11 @@ impl FromRequestParts<AppState> for SignedIn {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         match current_session(state, parts).await {
-            Ok(Some(s)) => Ok(s),
+            Ok(Some(s)) => {
+                // later extractors of the request (the CSRF token) read it from here
+                parts.extensions.insert(s.clone());
+                Ok(s)
+            }
             Ok(None) => {
                 let from = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
                 let to = format!("/login?fromURI={}", percent_encoding::utf8_percent_encode(from, percent_encoding::NON_ALPHANUMERIC));
