@@ -83,11 +83,42 @@ pub struct SamlIdp {
     pub unsuspend: bool,
     pub groups: GroupAction,
     pub max_clock_skew_ms: i64,
+    /// Okta's "Trust claims from this identity provider" (`policy.trustClaims`): an
+    /// assertion whose AuthnContext says the IdP did multifactor authentication
+    /// ([`is_mfa_context`]) satisfies this org's MFA requirement. Off by default: the
+    /// org's own factor is asked for.
+    pub trust_claims: bool,
     /// The IdP user profile: the attribute names the IdP sends besides the subject
     /// ([`SUBJECT_ATTRIBUTES`]), each readable as `idpuser.<name>`.
     pub profile_attributes: Vec<String>,
     /// Profile attribute ← expression over `idpuser`.
     pub profile_mapping: Vec<(String, String)>,
+}
+
+/// The AuthnContextClassRef values that say the IdP authenticated the user with more
+/// than one factor, for [`SamlIdp::trust_claims`]: the SAML 2.0 classes that require a
+/// second factor (`MobileTwoFactorContract`, `MobileTwoFactorUnregistered`,
+/// `TimeSyncToken`, `Smartcard`, `SmartcardPKI`, `MultiFactor…` refinements that some
+/// IdPs send as suffixes), the REFEDS MFA profile, and the Microsoft/Okta
+/// `multipleauthn` claim value.
+pub const MFA_CONTEXT_CLASSES: [&str; 8] = [
+    "urn:oasis:names:tc:SAML:2.0:ac:classes:MobileTwoFactorContract",
+    "urn:oasis:names:tc:SAML:2.0:ac:classes:MobileTwoFactorUnregistered",
+    "urn:oasis:names:tc:SAML:2.0:ac:classes:TimeSyncToken",
+    "urn:oasis:names:tc:SAML:2.0:ac:classes:Smartcard",
+    "urn:oasis:names:tc:SAML:2.0:ac:classes:SmartcardPKI",
+    "https://refeds.org/profile/mfa",
+    "http://schemas.microsoft.com/claims/multipleauthn",
+    "http://schemas.microsoft.com/ws/2008/06/identity/authenticationmethod/multipleauthn",
+];
+
+/// Does this AuthnContextClassRef say the user was authenticated with a second factor?
+/// One of [`MFA_CONTEXT_CLASSES`], or a SAML class whose name starts with `MultiFactor`
+/// (`urn:oasis:names:tc:SAML:2.0:ac:classes:MultiFactor…`).
+pub fn is_mfa_context(class_ref: &str) -> bool {
+    let c = class_ref.trim();
+    MFA_CONTEXT_CLASSES.contains(&c)
+        || c.strip_prefix("urn:oasis:names:tc:SAML:2.0:ac:classes:").is_some_and(|rest| rest.starts_with("MultiFactor"))
 }
 
 /// The IdP user profile attributes every SAML IdP has: they come from the Subject.
@@ -375,6 +406,7 @@ impl SamlIdp {
             unsuspend: s(body, "/policy/provisioning/conditions/suspended/action") == Some("UNSUSPEND"),
             groups,
             max_clock_skew_ms,
+            trust_claims: body.pointer("/policy/trustClaims").and_then(Value::as_bool).unwrap_or(false),
             profile_attributes,
             profile_mapping,
         })
@@ -443,7 +475,8 @@ impl SamlIdp {
                     "matchType": match_type,
                     "matchAttribute": match_attribute
                 },
-                "maxClockSkew": self.max_clock_skew_ms
+                "maxClockSkew": self.max_clock_skew_ms,
+                "trustClaims": self.trust_claims
             },
             "idhub": { "usage": match self.usage { Usage::Sso => "SSO", Usage::Factor => "FACTOR" }, "profileAttributes": self.profile_attributes, "profileMapping": mapping }
         })
@@ -453,6 +486,18 @@ impl SamlIdp {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn mfa_contexts_are_the_documented_set() {
+        assert!(is_mfa_context("urn:oasis:names:tc:SAML:2.0:ac:classes:MultiFactorUnregistered"));
+        assert!(is_mfa_context("urn:oasis:names:tc:SAML:2.0:ac:classes:MobileTwoFactorContract"));
+        assert!(is_mfa_context("http://schemas.microsoft.com/claims/multipleauthn"));
+        assert!(is_mfa_context("https://refeds.org/profile/mfa"));
+        assert!(!is_mfa_context("urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport"));
+        assert!(!is_mfa_context("urn:oasis:names:tc:SAML:2.0:ac:classes:Password"));
+        assert!(!is_mfa_context("urn:example:MultiFactor"));
+        assert!(!is_mfa_context(""));
+    }
 
     fn seed_idp() -> Value {
         // The seeds' hub-side IdP: JIT, automatic linking, Okta username, profile source.

@@ -468,7 +468,7 @@ async fn form_sign_in_dashboard_tiles_in_order_escaped_active_and_visible_only()
         .map(|v| v.to_str().unwrap().split(';').next().unwrap().to_string())
         .find(|c| c.starts_with("idhub_csrf="))
         .unwrap();
-    let csrf = csrf_cookie.split_once('=').unwrap().1.to_string();
+    let csrf = csrf_of(&r.text().await.unwrap());
     let r = http
         .post(format!("{}/login", s.base_url))
         .header("Cookie", &csrf_cookie)

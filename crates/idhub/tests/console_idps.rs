@@ -126,6 +126,7 @@ async fn identity_providers_and_routing_rules_through_the_console() {
     assert_eq!(idp["policy"]["provisioning"]["conditions"]["deprovisioned"]["action"], "REACTIVATE");
     assert_eq!(idp["policy"]["provisioning"]["conditions"]["suspended"]["action"], "NONE");
     assert_eq!(idp["policy"]["maxClockSkew"], 120000);
+    assert_eq!(idp["policy"]["trustClaims"], false, "claims are not trusted by default");
     assert_eq!(idp["protocol"]["algorithms"]["request"]["signature"]["scope"], "REQUEST");
     assert_eq!(idp["protocol"]["credentials"]["trust"]["issuer"], "http://www.okta.com/exk8reff4u1hLcTj0x7");
     assert_eq!(idp_key_count(&s).await, 1);
@@ -147,6 +148,9 @@ async fn identity_providers_and_routing_rules_through_the_console() {
     edit.retain(|(k, _)| *k != "policy.provisioning.conditions.deprovisioned.action");
     let kid = idp["protocol"]["credentials"]["trust"]["kid"].as_str().unwrap().to_string();
     edit.push(("kid", &kid));
+    let (_, page, _) = b.get(&loc).await;
+    assert!(page.contains("id=\"idp-trust-claims\"") && page.contains("Trust claims from this identity provider"), "{page}");
+    edit.push(("policy.trustClaims", "on"));
     let (st, _, _) = b.post(&format!("/admin/idp/{id}"), &edit).await;
     assert_eq!(st, StatusCode::SEE_OTHER);
     let (_, idp2) = call(s.api(Method::GET, &format!("/api/v1/idps/{id}"))).await;
@@ -154,6 +158,7 @@ async fn identity_providers_and_routing_rules_through_the_console() {
     assert_eq!(idp2["protocol"]["credentials"]["trust"]["kid"], kid.as_str());
     assert_eq!(idp2["protocol"]["credentials"]["trust"]["audience"], audience, "the audience stays");
     assert_eq!(idp2["policy"]["provisioning"]["conditions"]["deprovisioned"]["action"], "NONE");
+    assert_eq!(idp2["policy"]["trustClaims"], true);
     // the list and the dashboard flag the certificate that expires within 30 days
     let (_, html, _) = b.get("/admin/dashboard").await;
     assert!(html.contains("Identity provider &quot;Spoke org&quot;: The IdP signature certificate expires in"), "{html}");

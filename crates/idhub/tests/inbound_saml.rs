@@ -330,8 +330,8 @@ async fn the_sign_in_page_offers_the_idp_and_routing_rules_send_usernames_to_it(
             .map(|v| v.to_str().unwrap().split(';').next().unwrap().to_string())
             .find(|c| c.starts_with("idhub_csrf="))
             .unwrap();
-        let token = cookie.split_once('=').unwrap().1.to_string();
         let html = page.text().await.unwrap();
+        let token = csrf_of(&html);
         assert!(html.contains(&format!("href=\"/sso/idps/{id}\"")) && html.contains("Sign in with Partner"), "{html}");
 
         // A rule: usernames ending in @partner.example go to the partner IdP.
@@ -412,9 +412,122 @@ async fn a_factor_only_idp_adds_a_factor_to_the_signed_in_user_and_signs_nobody_
         assert!(r.text().await.unwrap().contains("reason: factor_user_mismatch"));
         let r = post(p.response(&person("uma@hub.example", "U", "H"))).await.unwrap();
         assert!(r.status().is_redirection(), "{}", r.status());
-        let (_, me) = call(s.http.get(format!("{}/api/v1/sessions/me", s.base_url)).header("cookie", cookie.clone())).await;
+        // The raised assurance is a new session; the one before it is over.
+        let raised = r
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .map(|v| v.to_str().unwrap().split(';').next().unwrap().to_string())
+            .find(|c| c.starts_with("idhub_sid=") && c.len() > "idhub_sid=".len())
+            .expect("a new session");
+        let (_, me) = call(s.http.get(format!("{}/api/v1/sessions/me", s.base_url)).header("cookie", raised)).await;
         assert!(me["amr"].as_array().unwrap().iter().any(|m| m == "idp"), "{me}");
+        let (st, _) = call(s.http.get(format!("{}/api/v1/sessions/me", s.base_url)).header("cookie", cookie.clone())).await;
+        assert_eq!(st, StatusCode::NOT_FOUND, "the previous session ended");
         let (_, links) = call(s.api(Method::GET, &format!("/api/v1/idps/{id}/users"))).await;
         assert_eq!(links, json!([]), "a factor links nobody");
+    }
+}
+
+fn set_cookies(r: &reqwest::Response) -> Vec<String> {
+    r.headers().get_all("set-cookie").iter().map(|v| v.to_str().unwrap().split(';').next().unwrap().to_string()).collect()
+}
+
+fn live_cookie(r: &reqwest::Response, name: &str) -> Option<String> {
+    set_cookies(r).into_iter().find(|c| c.starts_with(&format!("{name}=")) && c.len() > name.len() + 1)
+}
+
+#[tokio::test]
+async fn a_federated_sign_in_meets_the_hubs_mfa_policy_unless_the_idps_mfa_claim_is_trusted() {
+    use idhub_saml::response::AC_MFA;
+    for backend in backends() {
+        let s = TestServer::start(backend).await;
+        let (st, body) = call(s.api(Method::PUT, "/api/v1/idhub/policies/sign-on").json(&json!({"mfa": "ALWAYS"}))).await;
+        assert_eq!(st, StatusCode::OK, "{body}");
+        // Claims not trusted (the default): even an MFA AuthnContext leads to the hub's
+        // factor, enrolled first as the user has none; no session yet.
+        let p = partner(&s, json!({})).await;
+        assert_eq!(p.idp["policy"]["trustClaims"], json!(false));
+        let mut spec = p.spec(&person("mia@partner.example", "Mia", "P"));
+        spec.authn_context = AC_MFA.into();
+        let r = no_redirects().post(p.acs()).form(&[("SAMLResponse", p.encode(&spec, &p.key))]).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        assert_eq!(r.headers()["location"], "/login/mfa");
+        assert!(live_cookie(&r, "idhub_sid").is_none(), "no session before the hub's factor");
+        let tx = live_cookie(&r, "idhub_tx").expect("a factor transaction");
+        let page = no_redirects().get(format!("{}/login/mfa", s.base_url)).header("cookie", tx).send().await.unwrap();
+        assert_eq!(page.status(), StatusCode::OK);
+        assert!(page.text().await.unwrap().contains("Set up multifactor authentication"));
+        assert_eq!(last_idp_event(&s).await["outcome"]["result"], "SUCCESS", "the IdP step itself is logged");
+
+        // Claims trusted: a password AuthnContext still needs the hub's factor …
+        let trusting = partner(&s, json!({ "trustClaims": true })).await;
+        assert_eq!(trusting.idp["policy"]["trustClaims"], json!(true));
+        let r = no_redirects()
+            .post(trusting.acs())
+            .form(&[("SAMLResponse", trusting.response(&person("ned@partner.example", "Ned", "P")))])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.headers()["location"], "/login/mfa");
+        assert!(live_cookie(&r, "idhub_sid").is_none());
+        // … an MFA one satisfies the policy.
+        let mut spec = trusting.spec(&person("ned@partner.example", "Ned", "P"));
+        spec.authn_context = AC_MFA.into();
+        let r = no_redirects().post(trusting.acs()).form(&[("SAMLResponse", trusting.encode(&spec, &trusting.key))]).send().await.unwrap();
+        assert_eq!(r.headers()["location"], "/app/UserHome");
+        let first = live_cookie(&r, "idhub_sid").expect("signed in");
+        let (_, me) = call(s.http.get(format!("{}/api/v1/sessions/me", s.base_url)).header("cookie", &first)).await;
+        assert_eq!(me["amr"], json!(["fed", "mfa"]));
+
+        // A federated sign-in in a browser that holds a session replaces it.
+        let mut spec = trusting.spec(&person("ned@partner.example", "Ned", "P"));
+        spec.authn_context = AC_MFA.into();
+        let r = no_redirects()
+            .post(trusting.acs())
+            .header("cookie", &first)
+            .form(&[("SAMLResponse", trusting.encode(&spec, &trusting.key))])
+            .send()
+            .await
+            .unwrap();
+        let second = live_cookie(&r, "idhub_sid").expect("signed in again");
+        assert_ne!(first, second);
+        let (st, _) = call(s.http.get(format!("{}/api/v1/sessions/me", s.base_url)).header("cookie", &first)).await;
+        assert_eq!(st, StatusCode::NOT_FOUND, "the previous session ended");
+        let (st, _) = call(s.http.get(format!("{}/api/v1/sessions/me", s.base_url)).header("cookie", &second)).await;
+        assert_eq!(st, StatusCode::OK);
+        let (_, ends) = call(s.api(Method::GET, "/api/v1/logs?filter=eventType%20eq%20%22user.session.end%22")).await;
+        assert_eq!(ends.as_array().unwrap().len(), 1);
+    }
+}
+
+#[tokio::test]
+async fn concurrent_first_sign_ins_of_a_new_person_all_succeed_as_one_user() {
+    for backend in backends() {
+        let s = TestServer::start(backend).await;
+        let p = partner(&s, json!({})).await;
+        let before = user_count(&s).await;
+        let acs = p.acs();
+        let posts: Vec<_> = (0..8)
+            .map(|_| {
+                let (acs, saml) = (acs.clone(), p.response(&person("rae@partner.example", "Rae", "P")));
+                tokio::spawn(async move { post_acs(&acs, &saml, None).await })
+            })
+            .collect();
+        for post in posts {
+            let posted = post.await.unwrap();
+            assert_signed_in(&posted);
+            assert_eq!(posted.location.as_deref(), Some("/app/UserHome"));
+        }
+        assert_eq!(user_count(&s).await, before + 1, "one user");
+        let (_, links) = call(s.api(Method::GET, &format!("/api/v1/idps/{}/users", p.idp["id"].as_str().unwrap()))).await;
+        assert_eq!(links.as_array().unwrap().len(), 1);
+        let (_, refused) =
+            call(s.api(Method::GET, "/api/v1/logs").query(&[
+                ("filter", "eventType eq \"user.authentication.auth_via_IDP\" and outcome.result eq \"FAILURE\""),
+                ("limit", "50"),
+            ]))
+            .await;
+        assert_eq!(refused, json!([]), "none refused");
     }
 }

@@ -155,7 +155,7 @@ async fn hosted_sign_in_enrolls_then_challenges() {
     };
     let r = http.get(format!("{}/login", s.base_url)).send().await.unwrap();
     let csrf_cookie = cookie_of(&r, "idhub_csrf").unwrap();
-    let csrf = csrf_cookie.split_once('=').unwrap().1.to_string();
+    let csrf = csrf_of(&r.text().await.unwrap());
     let r = login(csrf_cookie.clone(), csrf.clone()).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(r.headers()["location"], "/login/mfa");
@@ -211,7 +211,7 @@ async fn the_settings_page_sets_up_replaces_and_removes_the_authenticator() {
         let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
         let r = http.get(format!("{}/login", s.base_url)).send().await.unwrap();
         let csrf_cookie = cookie_of(&r, "idhub_csrf").unwrap();
-        let csrf = csrf_cookie.split_once('=').unwrap().1.to_string();
+        let csrf = csrf_of(&r.text().await.unwrap());
         let r = http
             .post(format!("{}/login", s.base_url))
             .header("Cookie", &csrf_cookie)
@@ -219,7 +219,7 @@ async fn the_settings_page_sets_up_replaces_and_removes_the_authenticator() {
             .send()
             .await
             .unwrap();
-        let cookies = format!("{csrf_cookie}; {}", cookie_of(&r, "idhub_sid").expect("signed in"));
+        let cookies = cookie_of(&r, "idhub_sid").expect("signed in");
         let post = |path: &str, form: Vec<(&str, String)>| {
             http.post(format!("{}/enduser/settings/mfa/{path}", s.base_url)).header("Cookie", &cookies).form(&form).send()
         };
@@ -235,6 +235,7 @@ async fn the_settings_page_sets_up_replaces_and_removes_the_authenticator() {
         // Set up: the current password first; then the key; then its first code.
         let page =
             http.get(format!("{}/enduser/settings", s.base_url)).header("Cookie", &cookies).send().await.unwrap().text().await.unwrap();
+        let csrf = csrf_of(&page);
         assert!(page.contains("id=\"totp-setup-start\">Set up<") && page.contains("TOTP): not set up"), "{page}");
         let setup = |pw: &str| post("setup", vec![("csrf", csrf.clone()), ("current", pw.to_string())]);
         let r = setup("wrong").await.unwrap();

@@ -188,6 +188,25 @@ impl Store {
             .rows_affected())
     }
 
+    /// End a user's sessions after a change to their credentials or privileges, all but
+    /// `keep` (the session of a user who changed their own password); `events` are
+    /// written in the same transaction when any session ended. Returns how many ended.
+    pub async fn end_user_sessions(&self, org: &OrgId, user: &UserId, keep: Option<&str>, now: Millis, events: &[NewEvent]) -> Result<u64> {
+        let mut tx = self.write_pool().begin().await?;
+        let n = sqlx::query("DELETE FROM sessions WHERE org_id = $1 AND user_id = $2 AND id <> $3")
+            .bind(org.as_str())
+            .bind(user.as_str())
+            .bind(keep.unwrap_or(""))
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        if n > 0 {
+            events::insert(&mut tx, org, events, now).await?;
+        }
+        tx.commit().await?;
+        Ok(n)
+    }
+
     /// Remove expired sessions and tokens (housekeeping).
     pub async fn purge_expired_sessions(&self, now: Millis) -> Result<u64> {
         let a = sqlx::query("DELETE FROM sessions WHERE expires <= $1 OR last_seen + idle_timeout <= $1")

@@ -132,13 +132,63 @@ pub async fn load_user(state: &AppState, org: &Org, id: &str) -> Result<StoredUs
     }
 }
 
+/// Changes to a user's credentials or privileges after which the user's sessions end
+/// (all of them, or all but the one the user made the change in): password change, reset
+/// and expiry, factor resets, an admin role taken away.
+const ENDS_SESSIONS: [&str; 6] = [
+    "user.account.update_password",
+    "user.account.reset_password",
+    "user.account.expire_password",
+    "user.account.privilege.revoke",
+    "user.mfa.factor.reset_all",
+    "user.mfa.factor.deactivate",
+];
+
+/// End `user`'s sessions after a change that [`ENDS_SESSIONS`] names, all but `keep`,
+/// with Okta's `user.session.clear` event (actor and client of the change). Every such
+/// change goes through here: the user changes of this module and [`reset_factors`].
+async fn end_sessions_after(state: &AppState, org: &Org, user: &User, change: &[NewEvent], keep: Option<&str>) -> Result<(), ApiError> {
+    let Some(cause) = change.iter().find(|e| ENDS_SESSIONS.contains(&e.event_type.as_str())) else {
+        return Ok(());
+    };
+    let ev = NewEvent::success(
+        "user.session.clear",
+        format!("Clear user session ({})", cause.event_type),
+        cause.actor.clone(),
+        vec![user_party(user)],
+        cause.client.clone(),
+    );
+    state.store.end_user_sessions(&org.id, &user.id, keep, state.now(), &[ev]).await?;
+    Ok(())
+}
+
+/// Remove a user's factors (one, or all with `None`) with `event`, then end their
+/// sessions (all but `keep`). Returns how many factors were removed.
+pub async fn reset_factors(
+    state: &AppState,
+    org: &Org,
+    user: &User,
+    factor: Option<&str>,
+    event: NewEvent,
+    keep: Option<&str>,
+) -> Result<u64, ApiError> {
+    let events = [event];
+    let n = state.store.delete_factors(&org.id, &user.id, factor, state.now(), &events).await?;
+    // A reset of all factors ends the sessions even when there were none to remove (the
+    // admin suspects the account); one factor, only when it existed.
+    if n > 0 || factor.is_none() {
+        end_sessions_after(state, org, user, &events, keep).await?;
+    }
+    Ok(n)
+}
+
 /// Apply a change to a user with optimistic concurrency, retrying on a lost race.
 /// The closure returns the events of the change (none: nothing to write).
 pub async fn change_user<F>(state: &AppState, org: &Org, id: &str, change: F) -> Result<StoredUser, ApiError>
 where
     F: FnMut(&mut User) -> Result<Vec<NewEvent>, ApiError>,
 {
-    change_user_with_password(state, org, id, None, change).await
+    change_user_keeping(state, org, id, None, None, change).await
 }
 
 /// [`change_user`] for a change that sets the password to `new_password`: apps whose
@@ -148,6 +198,22 @@ pub async fn change_user_with_password<F>(
     org: &Org,
     id: &str,
     new_password: Option<&str>,
+    change: F,
+) -> Result<StoredUser, ApiError>
+where
+    F: FnMut(&mut User) -> Result<Vec<NewEvent>, ApiError>,
+{
+    change_user_keeping(state, org, id, new_password, None, change).await
+}
+
+/// The change path every user change takes: [`change_user_with_password`], and after a
+/// change to credentials or privileges the user's sessions end, all but `keep_session`.
+async fn change_user_keeping<F>(
+    state: &AppState,
+    org: &Org,
+    id: &str,
+    new_password: Option<&str>,
+    keep_session: Option<&str>,
     mut change: F,
 ) -> Result<StoredUser, ApiError>
 where
@@ -167,7 +233,10 @@ where
             None => Default::default(),
         };
         match state.store.update_user_planned(&user, current.version, &events, &passwords).await {
-            Ok(stored) => return Ok(stored),
+            Ok(stored) => {
+                end_sessions_after(state, org, &stored.user, &events, keep_session).await?;
+                return Ok(stored);
+            }
             Err(StoreError::Stale) => continue,
             Err(StoreError::Conflict(_)) => return Err(DomainError::Conflict("login".into()).into()),
             Err(e) => return Err(e.into()),
@@ -184,6 +253,9 @@ pub struct UserUpdate {
     pub full: bool,
     pub password: Option<String>,
     pub recovery_question: Option<String>,
+    /// The user's own session the change was made in, which a password change leaves
+    /// signed in (an admin's change ends every session).
+    pub keep_session: Option<String>,
 }
 
 /// Update a user's profile and/or credentials.
@@ -220,7 +292,7 @@ pub async fn update_user(state: &AppState, org: &Org, actor: &Actor, id: &str, u
     };
     let now = state.now();
     let ev = |t: &str, m: &str, u: &User| NewEvent::success(t, m, actor.party.clone(), vec![user_party(u)], actor.client.clone());
-    change_user_with_password(state, org, existing.user.id.as_str(), upd.password.as_deref(), |user| {
+    change_user_keeping(state, org, existing.user.id.as_str(), upd.password.as_deref(), upd.keep_session.as_deref(), |user| {
         let mut events = Vec::new();
         if let Some(p) = &upd.profile {
             let mut next = if upd.full { Map::new() } else { user.profile.clone() };
@@ -290,8 +362,9 @@ pub async fn apply_lifecycle(state: &AppState, org: &Org, actor: &Actor, id: &st
         Ok(vec![NewEvent::success(op.event_type(), verb, actor.party.clone(), vec![user_party(user)], actor.client.clone())])
     })
     .await?;
-    if matches!(op, LifecycleOp::Deactivate | LifecycleOp::Suspend | LifecycleOp::ResetPassword) {
-        // Sessions of a user who may no longer sign in end now.
+    if matches!(op, LifecycleOp::Deactivate | LifecycleOp::Suspend) {
+        // Sessions of a user who may no longer sign in end now (a password reset or
+        // expiry ends them in the change path).
         state.store.delete_user_sessions(&org.id, &stored.user.id).await?;
     }
     Ok(stored)

@@ -1,6 +1,7 @@
 //! Tenant routing: the request's `Host` (host and port) selects the org whose base URL
 //! has that origin. Unknown hosts get a plain 404. A short-lived cache keeps the lookup
 //! off the database on the hot path; orgs created by the CLI show up on the next miss.
+//! Every answer of an org whose base URL is https carries HSTS.
 
 use crate::AppState;
 use axum::extract::{FromRequestParts, Request, State};
@@ -80,8 +81,14 @@ pub async fn resolve_org(State(state): State<AppState>, mut req: Request, next: 
     };
     match lookup(&state, &host).await {
         Ok(Some(org)) => {
+            let https = crate::signin::session::is_https(&org);
             req.extensions_mut().insert(CurrentOrg(org));
-            next.run(req).await
+            let mut resp = next.run(req).await;
+            if https {
+                // An https org is only ever reached over https: browsers remember that.
+                resp.headers_mut().insert(header::STRICT_TRANSPORT_SECURITY, axum::http::HeaderValue::from_static("max-age=31536000"));
+            }
+            resp
         }
         Ok(None) => plain_not_found().await.into_response(),
         Err(e) => crate::error::ApiError::internal(e.to_string()).into_response(),

@@ -42,6 +42,11 @@ pub fn assert_okta_error(body: &Value, code: &str) {
     assert!(body["errorCauses"].is_array(), "body: {body}");
 }
 
+/// The CSRF token a page's forms carry (the `csrf` hidden field).
+pub fn csrf_of(html: &str) -> String {
+    html.split("name=\"csrf\" value=\"").nth(1).and_then(|r| r.split('"').next()).expect("a form with a CSRF token").to_string()
+}
+
 /// Count users through the API (all statuses).
 pub async fn user_count(s: &TestServer) -> usize {
     s.db.store.count_users(&idhub_domain::ids::OrgId(s.org_id.clone())).await.expect("count") as usize

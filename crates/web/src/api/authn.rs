@@ -7,6 +7,7 @@ use crate::error::ApiError;
 use crate::org::CurrentOrg;
 use crate::request::Client;
 use crate::signin::auth::{password_login, AuthFailure};
+use crate::signin::complete::{complete_sign_in, Completed, SignIn, Via, SESSION_TOKEN_TTL_MS};
 use crate::signin::mfa::{self, VerifyFailure};
 use crate::signin::session::{clear_session_cookie, current_session};
 use crate::AppState;
@@ -21,10 +22,8 @@ use idhub_domain::time::format_millis;
 use idhub_domain::user::User;
 use idhub_store::factors::{AuthnTransaction, Factor};
 use idhub_store::orgs::Org;
+use idhub_store::rows::StoredUser;
 use serde_json::{json, Value};
-
-/// Lifetime of a session token.
-const SESSION_TOKEN_TTL_MS: i64 = 5 * 60 * 1000;
 
 fn embedded_user(u: &idhub_domain::user::User) -> Value {
     json!({
@@ -74,11 +73,8 @@ pub async fn authn(
                 }))
                 .into_response());
             }
-            if mfa::mfa_required(&state, &org, u).await? {
-                let (state_token, tx) = mfa::begin(&state, &org, u, None).await?;
-                return Ok(Json(mfa_state(&state, &org, u, &state_token, &tx).await?).into_response());
-            }
-            Ok(Json(success(&state, &org, u, vec!["pwd".into()], &client).await?).into_response())
+            let sign_in = SignIn { user: &auth.user, amr: vec!["pwd".into()], target: None, events: vec![] };
+            Ok(Json(answer(&state, &org, u, sign_in, &client).await?).into_response())
         }
         Err(AuthFailure::LockedOut) => Ok(Json(json!({ "status": "LOCKED_OUT", "_links": {} })).into_response()),
         Err(AuthFailure::InvalidCredentials) => Err(ApiError::new(StatusCode::UNAUTHORIZED, "E0000004", "Authentication failed")),
@@ -91,26 +87,20 @@ pub async fn authn(
     }
 }
 
-/// The SUCCESS answer: a one-time session token.
-async fn success(state: &AppState, org: &Org, u: &User, amr: Vec<String>, client: &Client) -> Result<Value, ApiError> {
-    let now = state.now();
-    let token = format!("20111{}", idhub_domain::ids::random_base62(40));
-    state.store.create_session_token(&org.id, &u.id, &amr, &token, now + SESSION_TOKEN_TTL_MS).await?;
-    let ev = NewEvent::success(
-        "user.authentication.authenticate",
-        "User authentication",
-        Party::new(u.id.0.clone(), "User", u.login(), u.display_name()),
-        vec![],
-        client.0.clone(),
-    );
-    state.store.create_events(&org.id, &[ev], now).await?;
-    Ok(json!({
-        "expiresAt": format_millis(now + SESSION_TOKEN_TTL_MS),
-        "status": "SUCCESS",
-        "sessionToken": token,
-        "_embedded": { "user": embedded_user(u) },
-        "_links": { "cancel": { "href": format!("{}/api/v1/authn/cancel", org.base_url), "hints": { "allow": ["POST"] } } }
-    }))
+/// The answer to a finished first or second step: MFA_REQUIRED / MFA_ENROLL, or SUCCESS
+/// with a one-time session token.
+async fn answer(state: &AppState, org: &Org, u: &User, sign_in: SignIn<'_>, client: &Client) -> Result<Value, ApiError> {
+    match complete_sign_in(state, org, Via::Api, &client.0, sign_in).await? {
+        Completed::Factor { secret, tx } => mfa_state(state, org, u, &secret, &tx).await,
+        Completed::Token { token, expires } => Ok(json!({
+            "expiresAt": format_millis(expires),
+            "status": "SUCCESS",
+            "sessionToken": token,
+            "_embedded": { "user": embedded_user(u) },
+            "_links": { "cancel": { "href": format!("{}/api/v1/authn/cancel", org.base_url), "hints": { "allow": ["POST"] } } }
+        })),
+        Completed::Session { .. } => Err(ApiError::internal("an API sign-in ended with a browser session")),
+    }
 }
 
 fn factor_json(org: &Org, u: &User, f: &Factor) -> Value {
@@ -144,12 +134,12 @@ async fn mfa_state(state: &AppState, org: &Org, u: &User, state_token: &str, tx:
 }
 
 /// The transaction named by a body's `stateToken`, with its user.
-async fn transaction(state: &AppState, org: &Org, body: &Value) -> Result<(String, AuthnTransaction, User), ApiError> {
+async fn transaction(state: &AppState, org: &Org, body: &Value) -> Result<(String, AuthnTransaction, StoredUser), ApiError> {
     let invalid = || ApiError::new(StatusCode::FORBIDDEN, "E0000011", "Invalid token provided");
     let token = body.get("stateToken").and_then(Value::as_str).filter(|t| !t.is_empty() && t.len() <= 64).ok_or_else(invalid)?;
     let tx = state.store.get_transaction(&org.id, token, state.now()).await.map_err(|_| invalid())?;
-    let user = state.store.get_user(&org.id, tx.user_id.as_str()).await.map_err(|_| invalid())?.user;
-    if !idhub_domain::lifecycle::can_authenticate(user.status) {
+    let user = state.store.get_user(&org.id, tx.user_id.as_str()).await.map_err(|_| invalid())?;
+    if !idhub_domain::lifecycle::can_authenticate(user.user.status) {
         return Err(invalid());
     }
     Ok((token.to_string(), tx, user))
@@ -164,12 +154,18 @@ pub async fn authn_factor_verify(
     OktaJson(body): OktaJson,
 ) -> Result<Response, ApiError> {
     let factor_id = params.iter().find(|(k, _)| k == "factor").map(|(_, v)| v.clone()).unwrap_or_default();
-    let (token, tx, user) = transaction(&state, &org, &body).await?;
+    let (token, tx, stored) = transaction(&state, &org, &body).await?;
+    let user = stored.user.clone();
     let factor =
         state.store.get_factor(&org.id, &user.id, &factor_id).await.map_err(|_| ApiError::not_found(format!("{factor_id} (Factor)")))?;
     let code = body.get("passCode").and_then(Value::as_str).unwrap_or_default();
     match mfa::verify(&state, &org, &user, mfa::Pending { secret: &token, tx: &tx }, &factor, code, &client.0).await? {
-        Ok(()) => Ok(Json(success(&state, &org, &user, vec!["pwd".into(), "otp".into()], &client).await?).into_response()),
+        Ok(()) => {
+            let mut amr = tx.amr.clone();
+            amr.push("otp".into());
+            let sign_in = SignIn { user: &stored, amr, target: None, events: vec![] };
+            Ok(Json(answer(&state, &org, &user, sign_in, &client).await?).into_response())
+        }
         Err(VerifyFailure::InvalidCode) => {
             let mut e = ApiError::new(StatusCode::FORBIDDEN, "E0000068", "Invalid Passcode/Answer");
             e.causes = vec!["Your passcode doesn't match our records. Please try again.".into()];
@@ -188,7 +184,8 @@ pub async fn authn_factor_enroll(
     client: Client,
     OktaJson(body): OktaJson,
 ) -> Result<Json<Value>, ApiError> {
-    let (token, tx, user) = transaction(&state, &org, &body).await?;
+    let (token, tx, stored) = transaction(&state, &org, &body).await?;
+    let user = stored.user;
     if tx.status != "MFA_ENROLL" && tx.status != "MFA_ENROLL_ACTIVATE" {
         return Err(ApiError::new(StatusCode::FORBIDDEN, "E0000038", "This operation is not allowed in the current authentication state."));
     }

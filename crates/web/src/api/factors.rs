@@ -59,7 +59,7 @@ pub async fn factors_delete(
     let u = user(&state, &caller, &id).await?;
     caller.check_user(&state, UserAction::Factors, &u.user).await?;
     let ev = NewEvent::success("user.mfa.factor.deactivate", "Reset factor for user", caller.actor(), vec![party(&u)], client.0);
-    let n = state.store.delete_factors(&caller.org.id, &u.user.id, Some(&factor), state.now(), &[ev]).await?;
+    let n = crate::directory::reset_factors(&state, &caller.org, &u.user, Some(&factor), ev, None).await?;
     if n == 0 {
         return Err(ApiError::not_found(format!("{factor} (Factor)")));
     }
@@ -76,7 +76,7 @@ pub async fn factors_reset(
     let u = user(&state, &caller, &id).await?;
     caller.check_user(&state, UserAction::Factors, &u.user).await?;
     let ev = NewEvent::success("user.mfa.factor.reset_all", "Reset all factors for user", caller.actor(), vec![party(&u)], client.0);
-    state.store.delete_factors(&caller.org.id, &u.user.id, None, state.now(), &[ev]).await?;
+    crate::directory::reset_factors(&state, &caller.org, &u.user, None, ev, None).await?;
     Ok(Json(json!({})))
 }
 

@@ -238,7 +238,7 @@ async fn update(state: AppState, caller: ApiCaller, client: Client, id: String, 
     if creds.password.is_some() || creds.recovery.is_some() {
         caller.check_user(&state, UserAction::Credentials, &existing.user).await?;
     }
-    let upd = UserUpdate { profile, full, password: creds.password, recovery_question: creds.recovery.map(|(q, _)| q) };
+    let upd = UserUpdate { profile, full, password: creds.password, recovery_question: creds.recovery.map(|(q, _)| q), keep_session: None };
     let stored = directory::update_user(&state, &caller.org, &actor(&caller, client), existing.user.id.as_str(), upd).await?;
     Ok(Json(user_json(&caller.org.base_url, &stored.user)))
 }

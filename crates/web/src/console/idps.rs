@@ -25,7 +25,7 @@ use serde_json::{json, Map, Value};
 const DAY_MS: Millis = 24 * 3600 * 1000;
 
 /// Checkbox fields of the form (absent from a submission means off).
-const CHECKS: [&str; 2] = ["protocol.settings.honorPersistentNameId", "policy.provisioning.profileMaster"];
+const CHECKS: [&str; 3] = ["protocol.settings.honorPersistentNameId", "policy.provisioning.profileMaster", "policy.trustClaims"];
 
 /// Plain text or select fields copied as they are into the Okta body.
 const PLAIN: [&str; 14] = [
@@ -172,6 +172,7 @@ fn form_values(body: &Value) -> Value {
         "link_groups": list("/policy/accountLink/filter/groups/include"),
         "jit": text("/policy/provisioning/action", "DISABLED"),
         "profile_master": body.pointer("/policy/provisioning/profileMaster").and_then(Value::as_bool).unwrap_or(false),
+        "trust_claims": body.pointer("/policy/trustClaims").and_then(Value::as_bool).unwrap_or(false),
         "reactivate": text("/policy/provisioning/conditions/deprovisioned/action", "NONE") == "REACTIVATE",
         "unsuspend": text("/policy/provisioning/conditions/suspended/action", "NONE") == "UNSUSPEND",
         "group_action": text("/policy/provisioning/groups/action", "NONE"),

@@ -20,12 +20,12 @@ mod search;
 mod security;
 
 use crate::error::ApiError;
-use crate::html::{add_security_headers, csrf_ok, csrf_token, error_page, set_cookie, CSRF_COOKIE};
-use crate::signin::session::{is_https, SignedIn};
+use crate::html::{add_security_headers, error_page, Csrf};
+use crate::signin::session::SignedIn;
 use crate::AppState;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{header, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
@@ -156,8 +156,8 @@ fn env() -> &'static Environment<'static> {
 pub struct Admin {
     pub signed_in: SignedIn,
     pub role: AdminRole,
-    /// The browser's CSRF token and whether it must be set as a cookie.
-    pub csrf: (String, bool),
+    /// The CSRF token of the admin's session (for the forms of the page).
+    pub csrf: Csrf,
     pub client: ClientInfo,
 }
 
@@ -216,7 +216,8 @@ impl FromRequestParts<AppState> for Admin {
             return Err(r);
         };
         let client = crate::request::Client::from_request_parts(parts, state).await.map(|c| c.0).unwrap_or_default();
-        Ok(Admin { signed_in, role, csrf: csrf_token(&parts.headers), client })
+        let csrf = Csrf::of_request(state, &signed_in.org, parts).await.map_err(|e| ApiError::internal(e.to_string()).into_response())?;
+        Ok(Admin { signed_in, role, csrf, client })
     }
 }
 
@@ -235,12 +236,11 @@ impl axum::extract::FromRequest<AppState> for WriteForm {
     async fn from_request(req: axum::extract::Request, state: &AppState) -> Result<Self, Self::Rejection> {
         let (mut parts, body) = req.into_parts();
         let admin = Admin::from_request_parts(&mut parts, state).await?;
-        let headers = parts.headers.clone();
         let req = axum::extract::Request::from_parts(parts, body);
         let axum::extract::Form(form) = axum::extract::Form::<Vec<(String, String)>>::from_request(req, state)
             .await
             .map_err(|_| page_error(&admin, StatusCode::BAD_REQUEST, "Bad form", "The form could not be read. Go back and try again."))?;
-        check_csrf(&admin, &headers, field(&form, "csrf"))?;
+        check_csrf(&admin, field(&form, "csrf"))?;
         if !admin.can_write() {
             return Err(admin.denied(Denied::RoleTooLow { needed: AdminRole::OrgAdmin }));
         }
@@ -248,9 +248,9 @@ impl axum::extract::FromRequest<AppState> for WriteForm {
     }
 }
 
-/// Check a form's CSRF token.
-pub fn check_csrf(admin: &Admin, headers: &HeaderMap, submitted: Option<&str>) -> Result<(), Response> {
-    if csrf_ok(headers, submitted) {
+/// Check a form's CSRF token against the admin's session.
+fn check_csrf(admin: &Admin, submitted: Option<&str>) -> Result<(), Response> {
+    if admin.csrf.matches(submitted) {
         Ok(())
     } else {
         Err(page_error(
@@ -271,7 +271,7 @@ pub fn render(admin: &Admin, template: &str, section: &str, title: &str, mut ctx
         obj.insert("admin_role".into(), json!(admin.role.as_str()));
         obj.insert("section".into(), json!(section));
         obj.entry("title").or_insert(json!(title));
-        obj.insert("csrf".into(), json!(admin.csrf.0));
+        obj.insert("csrf".into(), json!(admin.csrf.token));
         obj.insert("can_write".into(), json!(admin.can_write()));
     }
     let html = env().get_template(template).and_then(|t| t.render(minijinja::Value::from_serialize(&ctx)));
@@ -279,9 +279,7 @@ pub fn render(admin: &Admin, template: &str, section: &str, title: &str, mut ctx
         Ok(h) => (status, Html(h)).into_response(),
         Err(e) => return ApiError::internal(format!("rendering {template}: {e}")).into_response(),
     };
-    if admin.csrf.1 {
-        resp.headers_mut().append(header::SET_COOKIE, set_cookie(CSRF_COOKIE, &admin.csrf.0, is_https(admin.org()), None));
-    }
+    admin.csrf.attach(&mut resp);
     add_security_headers(resp.headers_mut());
     resp
 }

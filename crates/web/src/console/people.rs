@@ -329,9 +329,9 @@ pub async fn reset_factors(State(state): State<AppState>, Path(id): Path<String>
         vec![directory::user_party(&u.user)],
         actor.client,
     );
-    match state.store.delete_factors(&admin.org().id, &u.user.id, None, state.now(), &[ev]).await {
+    match directory::reset_factors(&state, admin.org(), &u.user, None, ev, None).await {
         Ok(_) => done(&format!("/admin/user/{id}"), "Multifactor reset."),
-        Err(e) => super::page_error(&admin, StatusCode::INTERNAL_SERVER_ERROR, "Failed", &e.to_string()),
+        Err(e) => super::page_error(&admin, StatusCode::INTERNAL_SERVER_ERROR, "Failed", &e.summary),
     }
 }
 

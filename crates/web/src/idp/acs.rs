@@ -5,7 +5,9 @@
 //! times with the configured skew, bearer confirmation, InResponseTo (an unknown one is
 //! refused; a known one is consumed) and status → the assertion id must be new (replay
 //! store in the database) → the directory effects (filter, match, link, JIT, …) → a
-//! session → a redirect to a same-org RelayState or the dashboard. Every refusal writes
+//! sign-in completed like every other (the org's sign-on policy: the hub's own factor
+//! unless the IdP's claims are trusted and say MFA; the browser's previous session
+//! ends) → a redirect to a same-org RelayState or the dashboard. Every refusal writes
 //! `user.authentication.auth_via_IDP` FAILURE with its reason and shows a readable page.
 
 use super::federate::{federate, idp_party, FederationError, Refusal};
@@ -13,12 +15,13 @@ use super::{acs_url, settings_of};
 use crate::html::{add_security_headers, error_page};
 use crate::org::CurrentOrg;
 use crate::request::Client;
-use crate::signin::session::{same_org_target, start_session};
+use crate::signin::complete::{browser_answer, complete_sign_in, SignIn, Via};
+use crate::signin::session::same_org_target;
 use crate::AppState;
 use axum::extract::rejection::FormRejection;
 use axum::extract::{Form, Path, State};
-use axum::http::{header, StatusCode};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
 use chrono::{DateTime, Utc};
 use idhub_domain::event::{ClientInfo, NewEvent, Party};
 use idhub_domain::idp::{SamlIdp, SignatureScope, Usage};
@@ -159,7 +162,13 @@ pub async fn acs_instance(
     let outcome = match state.store.get_idp(&org.id, &id).await {
         Ok(idp) => {
             let session = crate::signin::session::current_session(&state, &parts).await.ok().flatten();
-            consume(&state, &org, &idp, &client.0, session, form_value(&form, "SAMLResponse"), form_value(&form, "RelayState")).await
+            let post = Posted {
+                headers: &parts.headers,
+                session,
+                saml_response: form_value(&form, "SAMLResponse"),
+                relay_state: form_value(&form, "RelayState"),
+            };
+            consume(&state, &org, &idp, &client.0, post).await
         }
         Err(StoreError::NotFound) => {
             return error_page(
@@ -200,7 +209,9 @@ pub async fn acs_org(
             _ => false,
         };
         if issuer_matches {
-            let r = consume(&state, &org, idp, &client.0, session.clone(), response.clone(), relay.clone()).await;
+            let post =
+                Posted { headers: &parts.headers, session: session.clone(), saml_response: response.clone(), relay_state: relay.clone() };
+            let r = consume(&state, &org, idp, &client.0, post).await;
             return finish(&state, &org, &client.0, r).await;
         }
     }
@@ -215,9 +226,10 @@ pub async fn acs_org(
 }
 
 /// IdP usage "Factor only": the assertion proves a second factor for the user already
-/// signed in here; it must name that same user, and it adds `idp` to the session's
-/// authentication methods. Nobody is created, linked or changed.
-#[allow(clippy::too_many_arguments)]
+/// signed in here; it must name that same user, and the sign-in completes again with
+/// `idp` and `mfa` added to the session's authentication methods (a new session: a
+/// raised level of assurance gets a new session id and CSRF token). Nobody is created,
+/// linked or changed.
 async fn as_factor(
     state: &AppState,
     org: &Org,
@@ -225,9 +237,9 @@ async fn as_factor(
     settings: &SamlIdp,
     verified: &VerifiedAssertion,
     client: &ClientInfo,
-    session: Option<crate::signin::session::SignedIn>,
-    relay: Option<String>,
+    post: Posted<'_>,
 ) -> Result<Response, Outcome> {
+    let Posted { headers, session, relay_state: relay, .. } = post;
     let factor_refusal = |reason: &'static str, detail: &str, user: Option<Party>| Outcome::Refused {
         reason,
         summary: summary_of("factor_only").into(),
@@ -254,26 +266,27 @@ async fn as_factor(
         vec![idp_party(idp)],
         client.clone(),
     );
-    state
-        .store
-        .add_session_amr(&signed_in.session, &["idp".to_string(), "mfa".to_string()], &[ev], state.now())
-        .await
-        .map_err(|e| Outcome::Failed(e.to_string()))?;
-    let target = relay.and_then(|r| same_org_target(org, &r)).unwrap_or_else(|| "/app/UserHome".to_string());
-    let mut resp = Redirect::to(&target).into_response();
-    add_security_headers(resp.headers_mut());
-    Ok(resp)
+    let mut amr = signed_in.session.amr.clone();
+    for m in ["idp", "mfa"] {
+        if !amr.iter().any(|a| a == m) {
+            amr.push(m.to_string());
+        }
+    }
+    let target = relay.and_then(|r| same_org_target(org, &r));
+    let sign_in = SignIn { user: &signed_in.user, amr, target, events: vec![ev] };
+    Ok(browser_answer(org, complete_sign_in(state, org, Via::Browser(headers), client, sign_in).await))
 }
 
-async fn consume(
-    state: &AppState,
-    org: &Org,
-    idp: &Idp,
-    client: &ClientInfo,
+/// What was posted to the ACS, with the browser it came from.
+pub struct Posted<'a> {
+    headers: &'a HeaderMap,
+    /// The browser's live session here, if any.
     session: Option<crate::signin::session::SignedIn>,
     saml_response: Option<String>,
     relay_state: Option<String>,
-) -> Result<Response, Outcome> {
+}
+
+async fn consume(state: &AppState, org: &Org, idp: &Idp, client: &ClientInfo, post: Posted<'_>) -> Result<Response, Outcome> {
     let settings = settings_of(idp).map_err(|e| Outcome::Failed(format!("{e:?}")))?;
     if idp.status != "ACTIVE" {
         return Err(Outcome::Refused {
@@ -284,14 +297,15 @@ async fn consume(
             idp: Some(idp_party(idp)),
         });
     }
-    let Some(encoded) = saml_response.filter(|s| !s.is_empty()) else {
+    let Some(encoded) = post.saml_response.clone().filter(|s| !s.is_empty()) else {
         return Err(saml_refusal(&SamlError::Missing("SAMLResponse"), idp));
     };
     let response = UnverifiedResponse::from_base64(&encoded).map_err(|e| saml_refusal(&e, idp))?;
     let now = DateTime::<Utc>::from_timestamp_millis(state.now()).unwrap_or_else(Utc::now);
     let (verified, saved_relay) = verify_for_idp(state, org, idp, &settings, &response, now).await?;
     if settings.usage == Usage::Factor {
-        return as_factor(state, org, idp, &settings, &verified, client, session, relay_state.or(saved_relay)).await;
+        let relay_state = post.relay_state.clone().or(saved_relay);
+        return as_factor(state, org, idp, &settings, &verified, client, Posted { relay_state, ..post }).await;
     }
     let user = match federate(state, org, idp, &settings, &verified, client).await {
         Ok(u) => u,
@@ -308,8 +322,12 @@ async fn consume(
             idp,
         ));
     }
-    let amr = vec!["fed".to_string()];
-    let (_, cookie) = start_session(state, org, &user, amr, client).await.map_err(|e| Outcome::Failed(e.to_string()))?;
+    // The hub's sign-on policy applies to federated users too; an MFA claim of the IdP
+    // counts only where the admin chose to trust its claims.
+    let mut amr = vec!["fed".to_string()];
+    if settings.trust_claims && verified.authn_context_class().is_some_and(idhub_domain::idp::is_mfa_context) {
+        amr.push("mfa".to_string());
+    }
     let ev = NewEvent::success(
         "user.authentication.auth_via_IDP",
         "Authenticate user via IDP",
@@ -317,14 +335,9 @@ async fn consume(
         vec![idp_party(idp)],
         client.clone(),
     );
-    if let Err(e) = state.store.create_events(&org.id, &[ev], state.now()).await {
-        tracing::warn!("could not record auth_via_IDP: {e}");
-    }
-    let target = relay_state.or(saved_relay).and_then(|r| same_org_target(org, &r)).unwrap_or_else(|| "/app/UserHome".to_string());
-    let mut resp = Redirect::to(&target).into_response();
-    resp.headers_mut().append(header::SET_COOKIE, cookie);
-    add_security_headers(resp.headers_mut());
-    Ok(resp)
+    let target = post.relay_state.or(saved_relay).and_then(|r| same_org_target(org, &r));
+    let sign_in = SignIn { user: &user, amr, target, events: vec![ev] };
+    Ok(browser_answer(org, complete_sign_in(state, org, Via::Browser(post.headers), client, sign_in).await))
 }
 
 async fn finish(state: &AppState, org: &Org, client: &ClientInfo, outcome: Result<Response, Outcome>) -> Response {

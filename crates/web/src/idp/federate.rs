@@ -229,6 +229,25 @@ pub async fn federate(
     a: &VerifiedAssertion,
     client: &ClientInfo,
 ) -> Result<StoredUser, FederationError> {
+    match federate_once(state, org, idp, settings, a, client).await {
+        // Concurrent first sign-ins of a person who did not exist: one creates the user
+        // (linked to this subject, in one transaction); the others lose the race on the
+        // login. Once more, they find that user by its link and sign in as it. A clash
+        // with a user who is not this subject's stays refused on the second pass too.
+        Err(FederationError::Refused(r)) if r.reason == "jit_conflict" => federate_once(state, org, idp, settings, a, client).await,
+        other => other,
+    }
+}
+
+/// One pass of [`federate`].
+async fn federate_once(
+    state: &AppState,
+    org: &Org,
+    idp: &Idp,
+    settings: &SamlIdp,
+    a: &VerifiedAssertion,
+    client: &ClientInfo,
+) -> Result<StoredUser, FederationError> {
     let ctx = MapContext::new().with_root("idpuser", idpuser_context(a));
     let username = eval(&settings.username_template, &ctx)?.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
     let Some(username) = username else {

@@ -1,6 +1,8 @@
-//! Password authentication shared by the sign-in page and `/api/v1/authn`: throttling
-//! per client address and per username, lockout after the org's limit of failures,
-//! and a System Log event for every attempt.
+//! Password authentication shared by the sign-in page, `/api/v1/authn` and every place
+//! that asks a signed-in user for their password again (Settings): throttling per client
+//! address and per username, lockout after the org's limit of failures, and a System
+//! Log event for every attempt (`user.session.start` at sign-in,
+//! `user.authentication.verify` for a re-check, `user.account.lock` when it locks).
 
 use crate::ratelimit::RateLimitSettings;
 use crate::AppState;
@@ -80,16 +82,7 @@ pub async fn password_login(
 ) -> Result<Authenticated, AuthFailure> {
     let now = state.now();
     let username = username.trim();
-    if !state.login_throttle.allow(&state.settings.rate_limit, org.id.as_str(), client.ip_address.as_deref(), username, now) {
-        let ev = NewEvent::failure(
-            "user.session.start",
-            "User login to Okta",
-            Party::new("unknown", "User", username, username),
-            vec![],
-            client.clone(),
-            "RATE_LIMITED",
-        );
-        let _ = state.store.create_events(&org.id, &[ev], now).await;
+    if throttled(state, org, username, Party::new("unknown", "User", username, username), Check::SignIn.event(), client).await {
         return Err(AuthFailure::Throttled);
     }
     if username.is_empty() || password.is_empty() || username.len() > 100 || password.len() > 256 {
@@ -113,9 +106,78 @@ pub async fn password_login(
         }
         Err(e) => return Err(AuthFailure::Internal(e.to_string())),
     };
+    check_known(state, org, &stored, password, client, Check::SignIn).await
+}
+
+/// What a password is checked for: the event it writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Check {
+    SignIn,
+    Reverify,
+}
+
+impl Check {
+    fn event(self) -> (&'static str, &'static str) {
+        match self {
+            Check::SignIn => ("user.session.start", "User login to Okta"),
+            Check::Reverify => ("user.authentication.verify", "Verify user identity with password"),
+        }
+    }
+}
+
+/// Count an attempt for `username` from `client` against the sign-in throttle; the
+/// refusal is logged as `event` with reason RATE_LIMITED.
+async fn throttled(state: &AppState, org: &Org, username: &str, actor: Party, event: (&str, &str), client: &ClientInfo) -> bool {
+    let now = state.now();
+    if state.login_throttle.allow(&state.settings.rate_limit, org.id.as_str(), client.ip_address.as_deref(), username, now) {
+        return false;
+    }
+    let ev = NewEvent::failure(event.0, event.1, actor, vec![], client.clone(), "RATE_LIMITED");
+    let _ = state.store.create_events(&org.id, &[ev], now).await;
+    true
+}
+
+/// Ask a signed-in user for their password again (before a change to their password or
+/// factors): the same throttle, lockout counting and events as a sign-in.
+pub async fn reverify_password(
+    state: &AppState,
+    org: &Org,
+    stored: &StoredUser,
+    password: &str,
+    client: &ClientInfo,
+) -> Result<(), AuthFailure> {
+    let (u, check) = (&stored.user, Check::Reverify);
+    if throttled(state, org, u.login(), user_party(u), check.event(), client).await {
+        return Err(AuthFailure::Throttled);
+    }
+    if password.is_empty() || password.len() > 256 {
+        let ev = NewEvent::failure(check.event().0, check.event().1, user_party(u), vec![], client.clone(), "INVALID_CREDENTIALS");
+        let _ = state.store.create_events(&org.id, &[ev], state.now()).await;
+        return Err(AuthFailure::InvalidCredentials);
+    }
+    check_known(state, org, stored, password, client, check).await.map(|_| ())
+}
+
+/// Count a wrong factor code of a signed-in user (Settings) against the sign-in
+/// throttle; false when over it.
+pub async fn factor_attempt_allowed(state: &AppState, org: &Org, user: &User, client: &ClientInfo) -> bool {
+    !throttled(state, org, user.login(), user_party(user), ("user.authentication.auth_via_mfa", "Authentication of user via MFA"), client)
+        .await
+}
+
+/// The password check of a user who exists: lockout, the hash, failure counting.
+async fn check_known(
+    state: &AppState,
+    org: &Org,
+    stored: &StoredUser,
+    password: &str,
+    client: &ClientInfo,
+    check: Check,
+) -> Result<Authenticated, AuthFailure> {
+    let now = state.now();
     let user = &stored.user;
-    let fail =
-        |reason: &str| NewEvent::failure("user.session.start", "User login to Okta", user_party(user), vec![], client.clone(), reason);
+    let (event_type, message) = check.event();
+    let fail = |reason: &str| NewEvent::failure(event_type, message, user_party(user), vec![], client.clone(), reason);
     if user.status == UserStatus::LockedOut {
         let _ = state.store.create_events(&org.id, &[fail("LOCKED_OUT")], now).await;
         return Err(AuthFailure::LockedOut);
@@ -129,8 +191,13 @@ pub async fn password_login(
     if ok && can_sign_in {
         let mut u = user.clone();
         u.failed_logins = 0;
-        u.last_login = Some(now);
-        match state.store.update_user(&u, stored.version, &[]).await {
+        let mut events = vec![];
+        if check == Check::SignIn {
+            u.last_login = Some(now);
+        } else {
+            events.push(NewEvent::success(event_type, message, user_party(user), vec![], client.clone()));
+        }
+        match state.store.update_user(&u, stored.version, &events).await {
             Ok(s) => Ok(Authenticated { password_expired: s.user.status == UserStatus::PasswordExpired, user: s }),
             Err(StoreError::Stale) => {
                 Ok(Authenticated { password_expired: user.status == UserStatus::PasswordExpired, user: stored.clone() })

@@ -93,15 +93,22 @@ pub async fn active_factor(state: &AppState, org: &Org, user: &User) -> Result<O
     Ok(state.store.list_factors(&org.id, &user.id).await?.into_iter().find(|f| f.factor_type == TOTP_TYPE && f.status == "ACTIVE"))
 }
 
-/// Start the factor step of a sign-in; returns the transaction's secret and status.
-pub async fn begin(state: &AppState, org: &Org, user: &User, from_uri: Option<String>) -> Result<(String, AuthnTransaction), StoreError> {
+/// Start the factor step of a sign-in whose first step proved `amr`; returns the
+/// transaction's secret and status.
+pub async fn begin(
+    state: &AppState,
+    org: &Org,
+    user: &User,
+    amr: Vec<String>,
+    from_uri: Option<String>,
+) -> Result<(String, AuthnTransaction), StoreError> {
     let factor = active_factor(state, org, user).await?;
     let t = AuthnTransaction {
         org_id: org.id.clone(),
         user_id: user.id.clone(),
         status: if factor.is_some() { "MFA_REQUIRED".into() } else { "MFA_ENROLL".into() },
         factor_id: factor.map(|f| f.id),
-        amr: vec!["pwd".into()],
+        amr,
         from_uri,
         attempts: 0,
         expires: state.now() + TRANSACTION_TTL_MS,
@@ -135,6 +142,18 @@ pub async fn enroll(state: &AppState, org: &Org, user: &User, client: &ClientInf
     Ok((f, raw))
 }
 
+/// The event of a wrong factor code.
+fn wrong_code(user: &User, client: &ClientInfo) -> NewEvent {
+    NewEvent::failure(
+        "user.authentication.auth_via_mfa",
+        "Authentication of user via MFA",
+        party(user),
+        vec![],
+        client.clone(),
+        "INVALID_CREDENTIALS",
+    )
+}
+
 fn party(u: &User) -> Party {
     Party::new(u.id.0.clone(), "User", u.login(), u.display_name())
 }
@@ -153,16 +172,24 @@ pub async fn activate_replacing(
     let now = state.now();
     let secret = factor_secret(state, org, factor).ok_or_else(|| StoreError::Corrupt("factor secret cannot be opened".into()))?;
     let Some(step) = matching_step(&secret, code, now) else {
+        state.store.create_events(&org.id, &[wrong_code(user, client)], now).await?;
         return Ok(false);
     };
     let ev = NewEvent::success("user.mfa.factor.activate", "Activate factor", party(user), vec![party(user)], client.clone());
     state.store.activate_replacing(factor, step, now, &[ev]).await
 }
 
-/// Remove the user's authenticators at their own request.
-pub async fn remove_all(state: &AppState, org: &Org, user: &User, client: &ClientInfo) -> Result<u64, StoreError> {
+/// Remove the user's authenticators at their own request, made in `session` (which
+/// stays signed in; the user's other sessions end).
+pub async fn remove_all(
+    state: &AppState,
+    org: &Org,
+    user: &User,
+    session: &str,
+    client: &ClientInfo,
+) -> Result<u64, crate::error::ApiError> {
     let ev = NewEvent::success("user.mfa.factor.deactivate", "Reset factor for user", party(user), vec![party(user)], client.clone());
-    state.store.delete_factors(&org.id, &user.id, None, state.now(), &[ev]).await
+    crate::directory::reset_factors(state, org, user, None, ev, Some(session)).await
 }
 
 /// Why a code was not accepted.
@@ -212,15 +239,7 @@ pub async fn verify(
             return Ok(Ok(()));
         }
     }
-    let ev = NewEvent::failure(
-        "user.authentication.auth_via_mfa",
-        "Authentication of user via MFA",
-        party(user),
-        vec![],
-        client.clone(),
-        "INVALID_CREDENTIALS",
-    );
-    state.store.create_events(&org.id, &[ev], now).await?;
+    state.store.create_events(&org.id, &[wrong_code(user, client)], now).await?;
     if tx.attempts + 1 >= MAX_ATTEMPTS {
         state.store.delete_transaction(&org.id, tx_secret).await?;
         return Ok(Err(VerifyFailure::TooManyAttempts));

@@ -1,16 +1,16 @@
 //! The factor step of the hosted sign-in: enroll a TOTP authenticator at the first
 //! sign-in where the policy requires MFA, or enter a code.
 
+use super::complete::{complete_sign_in, SignIn, Via};
 use super::mfa::{self, VerifyFailure};
 use super::pages::TX_COOKIE;
-use super::session::replace_session;
-use crate::html::{add_security_headers, cookie, csrf_ok, csrf_token, error_page, escape, page, set_cookie, CSRF_COOKIE};
+use crate::html::{add_security_headers, error_page, escape, org_cookie, page, set_cookie_for, Csrf, CsrfForm};
 use crate::org::CurrentOrg;
 use crate::request::Client;
 use crate::AppState;
-use axum::extract::{Form, State};
+use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use idhub_store::factors::{AuthnTransaction, Factor};
 use idhub_store::orgs::Org;
 use idhub_store::rows::StoredUser;
@@ -32,12 +32,12 @@ fn expired(org: &Org) -> Response {
             "Sign-in expired",
             "This sign-in attempt has expired or was cancelled. Sign in again.",
         ),
-        vec![set_cookie(TX_COOKIE, "", super::session::is_https(org), Some(0))],
+        vec![set_cookie_for(org, TX_COOKIE, "", Some(0))],
     )
 }
 
 async fn load(state: &AppState, org: &Org, headers: &HeaderMap) -> Option<(String, AuthnTransaction, StoredUser)> {
-    let secret = cookie(headers, TX_COOKIE).filter(|s| !s.is_empty() && s.len() <= 64)?;
+    let secret = org_cookie(org, headers, TX_COOKIE).filter(|s| !s.is_empty() && s.len() <= 64)?;
     let tx = state.store.get_transaction(&org.id, &secret, state.now()).await.ok()?;
     let user = state.store.get_user(&org.id, tx.user_id.as_str()).await.ok()?;
     idhub_domain::lifecycle::can_authenticate(user.user.status).then_some((secret, tx, user))
@@ -55,8 +55,7 @@ async fn current_factor(state: &AppState, org: &Org, user: &StoredUser, client: 
     mfa::enroll(state, org, &user.user, &client.0).await.ok().map(|(f, _)| (f, true))
 }
 
-fn render(org: &Org, headers: &HeaderMap, enroll: Option<(String, String)>, error: Option<&str>, status: StatusCode) -> Response {
-    let (csrf, new) = csrf_token(headers);
+fn render(org: &Org, csrf: &Csrf, enroll: Option<(String, String)>, error: Option<&str>, status: StatusCode) -> Response {
     let intro = match &enroll {
         Some((key, uri)) => format!(
             "<h1>Set up multifactor authentication</h1><p>Your organization requires a second factor. Add this account to an authenticator app (Google Authenticator, Okta Verify, 1Password…), then enter the 6-digit code it shows.</p>\
@@ -71,10 +70,9 @@ fn render(org: &Org, headers: &HeaderMap, enroll: Option<(String, String)>, erro
         "<section class=\"card signin\">{intro}{error_html}<form method=\"post\" action=\"/login/mfa\"><input type=\"hidden\" name=\"csrf\" value=\"{}\">\
 <label for=\"code\">Verification code</label><input id=\"code\" name=\"code\" inputmode=\"numeric\" autocomplete=\"one-time-code\" pattern=\"[0-9]{{6}}\" maxlength=\"6\" required autofocus>\
 <button type=\"submit\" id=\"mfa-submit\">Verify</button></form></section>",
-        escape(&csrf)
+        escape(&csrf.token)
     );
-    let cookies = if new { vec![set_cookie(CSRF_COOKIE, &csrf, super::session::is_https(org), None)] } else { vec![] };
-    finish((status, page("Multifactor authentication", &org.name, &body)).into_response(), cookies)
+    finish((status, page("Multifactor authentication", &org.name, &body)).into_response(), csrf.cookies())
 }
 
 fn enroll_details(state: &AppState, org: &Org, user: &StoredUser, f: &Factor) -> Option<(String, String)> {
@@ -83,7 +81,13 @@ fn enroll_details(state: &AppState, org: &Org, user: &StoredUser, f: &Factor) ->
 }
 
 /// `GET /login/mfa`
-pub async fn mfa_form(State(state): State<AppState>, CurrentOrg(org): CurrentOrg, client: Client, headers: HeaderMap) -> Response {
+pub async fn mfa_form(
+    State(state): State<AppState>,
+    CurrentOrg(org): CurrentOrg,
+    client: Client,
+    csrf: Csrf,
+    headers: HeaderMap,
+) -> Response {
     let Some((_, _, user)) = load(&state, &org, &headers).await else {
         return expired(&org);
     };
@@ -91,7 +95,7 @@ pub async fn mfa_form(State(state): State<AppState>, CurrentOrg(org): CurrentOrg
         return expired(&org);
     };
     let details = if enrolling { enroll_details(&state, &org, &user, &factor) } else { None };
-    render(&org, &headers, details, None, StatusCode::OK)
+    render(&org, &csrf, details, None, StatusCode::OK)
 }
 
 /// The code form.
@@ -99,8 +103,6 @@ pub async fn mfa_form(State(state): State<AppState>, CurrentOrg(org): CurrentOrg
 pub struct CodeForm {
     #[serde(default)]
     code: String,
-    #[serde(default)]
-    csrf: String,
 }
 
 /// `POST /login/mfa`
@@ -109,19 +111,8 @@ pub async fn mfa_submit(
     CurrentOrg(org): CurrentOrg,
     client: Client,
     headers: HeaderMap,
-    Form(form): Form<CodeForm>,
+    CsrfForm { form, csrf }: CsrfForm<CodeForm>,
 ) -> Response {
-    if !csrf_ok(&headers, Some(&form.csrf)) {
-        return finish(
-            error_page(
-                StatusCode::FORBIDDEN,
-                &org.name,
-                "Request refused",
-                "The form has expired or did not come from this site. Go back, reload the page and try again.",
-            ),
-            vec![],
-        );
-    }
     let Some((secret, tx, user)) = load(&state, &org, &headers).await else {
         return expired(&org);
     };
@@ -129,21 +120,18 @@ pub async fn mfa_submit(
         return expired(&org);
     };
     match mfa::verify(&state, &org, &user.user, mfa::Pending { secret: &secret, tx: &tx }, &factor, &form.code, &client.0).await {
-        Ok(Ok(())) => match replace_session(&state, &org, &headers, &user, vec!["pwd".into(), "otp".into()], &client.0).await {
-            Ok((_, session_cookie)) => {
-                let to = tx.from_uri.clone().unwrap_or_else(|| "/app/UserHome".into());
-                finish(
-                    Redirect::to(&to).into_response(),
-                    vec![session_cookie, set_cookie(TX_COOKIE, "", super::session::is_https(&org), Some(0))],
-                )
-            }
-            Err(e) => crate::error::ApiError::internal(e.to_string()).into_response(),
-        },
+        Ok(Ok(())) => {
+            let mut amr = tx.amr.clone();
+            amr.push("otp".into());
+            let sign_in = SignIn { user: &user, amr, target: tx.from_uri.clone(), events: vec![] };
+            let done = complete_sign_in(&state, &org, Via::Browser(&headers), &client.0, sign_in).await;
+            super::complete::browser_answer(&org, done)
+        }
         Ok(Err(VerifyFailure::InvalidCode)) => {
             let details = if enrolling { enroll_details(&state, &org, &user, &factor) } else { None };
             render(
                 &org,
-                &headers,
+                &csrf,
                 details,
                 Some("That code is not correct. Enter the current code from your authenticator app."),
                 StatusCode::UNAUTHORIZED,

@@ -2,6 +2,7 @@
 //! API-authenticated clients, the dashboard and the end user's settings.
 
 pub mod auth;
+pub mod complete;
 pub mod mfa;
 pub mod mfa_pages;
 pub mod pages;

@@ -1,24 +1,19 @@
 //! Sign-in, sign-out, `sessionCookieRedirect` and the dashboard pages.
 
 use super::auth::{password_login, AuthFailure};
-use super::session::{
-    clear_session_cookie, current_session, end_session_of_request, org_target, replace_session, same_org_target, SignedIn, TargetError,
-};
-use crate::html::{add_security_headers, csrf_ok, csrf_token, error_page, escape, page, set_cookie, CSRF_COOKIE};
+use super::complete::{complete_sign_in, SignIn, Via};
+use super::session::{clear_session_cookie, current_session, end_session_of_request, org_target, same_org_target, SignedIn, TargetError};
+use crate::html::{add_security_headers, error_page, escape, page, Csrf, CsrfForm};
 use crate::org::CurrentOrg;
 use crate::request::Client;
 use crate::AppState;
-use axum::extract::{Form, State};
+use axum::extract::State;
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use idhub_store::orgs::Org;
 use serde::Deserialize;
 use std::collections::HashMap;
-
-fn secure(org: &Org) -> bool {
-    super::session::is_https(org)
-}
 
 fn with_headers(mut resp: Response, set_cookies: Vec<axum::http::HeaderValue>) -> Response {
     for c in set_cookies {
@@ -33,16 +28,7 @@ pub async fn root() -> Redirect {
     Redirect::to("/app/UserHome")
 }
 
-fn render_login(
-    org: &Org,
-    headers: &HeaderMap,
-    from_uri: &str,
-    username: &str,
-    error: Option<&str>,
-    status: StatusCode,
-    idps: &str,
-) -> Response {
-    let (csrf, new) = csrf_token(headers);
+fn render_login(org: &Org, csrf: &Csrf, from_uri: &str, username: &str, error: Option<&str>, status: StatusCode, idps: &str) -> Response {
     let mut error_html =
         error.map(|e| format!("<p class=\"error\" role=\"alert\" id=\"signin-error\">{}</p>", escape(e))).unwrap_or_default();
     if crate::force_authn::is_reauth(from_uri) {
@@ -55,12 +41,11 @@ fn render_login(
 <label for=\"username\">Username</label><input id=\"username\" name=\"username\" type=\"text\" autocomplete=\"username\" required value=\"{user}\" autofocus>\
 <label for=\"password\">Password</label><input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"current-password\">\
 <button type=\"submit\" id=\"signin-submit\">Sign In</button></form>{idps}</section>",
-        csrf = escape(&csrf),
+        csrf = escape(&csrf.token),
         from = escape(from_uri),
         user = escape(username),
     );
-    let cookies = if new { vec![set_cookie(CSRF_COOKIE, &csrf, secure(org), None)] } else { vec![] };
-    with_headers((status, page("Sign In", &org.name, &body)).into_response(), cookies)
+    with_headers((status, page("Sign In", &org.name, &body)).into_response(), csrf.cookies())
 }
 
 /// The page for a redirect target that is refused outright.
@@ -79,7 +64,7 @@ fn refuse_control_characters(org: &Org, from_uri: &str) -> Option<Response> {
 }
 
 /// `GET /login`
-pub async fn login_form(State(state): State<AppState>, CurrentOrg(org): CurrentOrg, parts: Parts) -> Response {
+pub async fn login_form(State(state): State<AppState>, CurrentOrg(org): CurrentOrg, csrf: Csrf, parts: Parts) -> Response {
     let params = query_map(parts.uri.query());
     let from = params.get("fromURI").cloned().unwrap_or_default();
     if let Some(refused) = refuse_control_characters(&org, &from) {
@@ -95,7 +80,7 @@ pub async fn login_form(State(state): State<AppState>, CurrentOrg(org): CurrentO
         username = s.user.user.login().to_string();
     }
     let idps = crate::idp::login::sign_in_buttons(&state, &org, &from).await;
-    render_login(&org, &parts.headers, &from, &username, None, StatusCode::OK, &idps)
+    render_login(&org, &csrf, &from, &username, None, StatusCode::OK, &idps)
 }
 
 /// The sign-in form.
@@ -105,8 +90,6 @@ pub struct LoginForm {
     username: String,
     #[serde(default)]
     password: String,
-    #[serde(default)]
-    csrf: String,
     #[serde(default, rename = "fromURI")]
     from_uri: String,
 }
@@ -117,19 +100,8 @@ pub async fn login_submit(
     CurrentOrg(org): CurrentOrg,
     client: Client,
     headers: HeaderMap,
-    Form(form): Form<LoginForm>,
+    CsrfForm { form, csrf }: CsrfForm<LoginForm>,
 ) -> Response {
-    if !csrf_ok(&headers, Some(&form.csrf)) {
-        return with_headers(
-            error_page(
-                StatusCode::FORBIDDEN,
-                &org.name,
-                "Request refused",
-                "The form has expired or did not come from this site. Go back, reload the page and try again.",
-            ),
-            vec![],
-        );
-    }
     if let Some(refused) = refuse_control_characters(&org, &form.from_uri) {
         return refused;
     }
@@ -139,29 +111,19 @@ pub async fn login_submit(
     }
     // The "Sign in with …" buttons are only needed when the form is shown again.
     let again = |error: &'static str, status: StatusCode| {
-        let (state, org, headers, form) = (&state, &org, &headers, &form);
+        let (state, org, csrf, form) = (&state, &org, &csrf, &form);
         async move {
             let idps = crate::idp::login::sign_in_buttons(state, org, &form.from_uri).await;
-            render_login(org, headers, &form.from_uri, &form.username, Some(error), status, &idps)
+            render_login(org, csrf, &form.from_uri, &form.username, Some(error), status, &idps)
         }
     };
     match password_login(&state, &org, &form.username, &form.password, &client.0).await {
-        Ok(auth) if needs_mfa(&state, &org, &auth.user.user).await => {
-            let from = same_org_target(&org, &form.from_uri);
-            match super::mfa::begin(&state, &org, &auth.user.user, from).await {
-                Ok((secret, _)) => {
-                    with_headers(Redirect::to("/login/mfa").into_response(), vec![set_cookie(TX_COOKIE, &secret, secure(&org), None)])
-                }
-                Err(e) => crate::error::ApiError::internal(e.to_string()).into_response(),
-            }
+        Ok(auth) => {
+            let sign_in =
+                SignIn { user: &auth.user, amr: vec!["pwd".into()], target: same_org_target(&org, &form.from_uri), events: vec![] };
+            let done = complete_sign_in(&state, &org, Via::Browser(&headers), &client.0, sign_in).await;
+            super::complete::browser_answer(&org, done)
         }
-        Ok(auth) => match replace_session(&state, &org, &headers, &auth.user, vec!["pwd".into()], &client.0).await {
-            Ok((_, cookie)) => {
-                let to = same_org_target(&org, &form.from_uri).unwrap_or_else(|| "/app/UserHome".into());
-                with_headers(Redirect::to(&to).into_response(), vec![cookie])
-            }
-            Err(e) => crate::error::ApiError::internal(e.to_string()).into_response(),
-        },
         Err(AuthFailure::InvalidCredentials) => {
             again("Unable to sign in: the username or password is not correct.", StatusCode::UNAUTHORIZED).await
         }
@@ -175,16 +137,12 @@ pub async fn login_submit(
     }
 }
 
-/// Cookie naming the sign-in transaction between password and factor.
+/// Base name of the cookie naming the sign-in transaction between password and factor.
 pub const TX_COOKIE: &str = "idhub_tx";
 
-async fn needs_mfa(state: &AppState, org: &Org, user: &idhub_domain::user::User) -> bool {
-    super::mfa::mfa_required(state, org, user).await.unwrap_or(true)
-}
-
 /// `GET|POST /login/signout`
-pub async fn signout(State(state): State<AppState>, CurrentOrg(org): CurrentOrg, client: Client, parts: Parts) -> Response {
-    end_session_of_request(&state, &org, &parts.headers, &client.0).await;
+pub async fn signout(State(state): State<AppState>, CurrentOrg(org): CurrentOrg, client: Client, headers: HeaderMap) -> Response {
+    end_session_of_request(&state, &org, &headers, &client.0).await;
     with_headers(Redirect::to("/login").into_response(), vec![clear_session_cookie(&org)])
 }
 
@@ -194,23 +152,10 @@ pub async fn signout_form(
     state: State<AppState>,
     current: CurrentOrg,
     client: Client,
-    parts: Parts,
-    form: Result<Form<Vec<(String, String)>>, axum::extract::rejection::FormRejection>,
+    headers: HeaderMap,
+    _form: CsrfForm<Vec<(String, String)>>,
 ) -> Response {
-    let form = form.map(|f| f.0).unwrap_or_default();
-    let submitted = form.iter().find(|(k, _)| k == "csrf").map(|(_, v)| v.as_str());
-    if !csrf_ok(&parts.headers, submitted) {
-        return with_headers(
-            error_page(
-                StatusCode::FORBIDDEN,
-                &current.0.name,
-                "Request refused",
-                "The form has expired or did not come from this site. Go back, reload the page and try again.",
-            ),
-            vec![],
-        );
-    }
-    signout(state, current, client, parts).await
+    signout(state, current, client, headers).await
 }
 
 /// `GET /login/sessionCookieRedirect?token=…&redirectUrl=…`: trade a one-time session
@@ -240,17 +185,15 @@ pub async fn session_cookie_redirect(State(state): State<AppState>, CurrentOrg(o
         Ok(u) if idhub_domain::lifecycle::can_authenticate(u.user.status) => u,
         _ => return with_headers(error_page(StatusCode::FORBIDDEN, &org.name, "Cannot sign in", "This account cannot sign in."), vec![]),
     };
-    match replace_session(&state, &org, &parts.headers, &user, amr, &client.0).await {
-        Ok((_, cookie)) => with_headers(Redirect::to(&to).into_response(), vec![cookie]),
-        Err(e) => crate::error::ApiError::internal(e.to_string()).into_response(),
-    }
+    let sign_in = SignIn { user: &user, amr, target: Some(to), events: vec![] };
+    let done = complete_sign_in(&state, &org, Via::Browser(&parts.headers), &client.0, sign_in).await;
+    super::complete::browser_answer(&org, done)
 }
 
 /// `GET /app/UserHome`: the end user's dashboard of app tiles.
-pub async fn dashboard(State(state): State<AppState>, signed_in: SignedIn, headers: HeaderMap) -> Response {
+pub async fn dashboard(State(state): State<AppState>, signed_in: SignedIn, csrf: Csrf) -> Response {
     let u = &signed_in.user.user;
     let org = &signed_in.org;
-    let (csrf, new_csrf) = csrf_token(&headers);
     let apps = match state.store.apps_for_user(&org.id, u.id.as_str(), true).await {
         Ok(a) => a,
         Err(e) => return crate::error::ApiError::internal(e.to_string()).into_response(),
@@ -279,10 +222,9 @@ pub async fn dashboard(State(state): State<AppState>, signed_in: SignedIn, heade
         "<section class=\"card\"><h1>My Apps</h1><p>Signed in as <strong id=\"current-user\">{}</strong></p>{list}{admin}\
 <form method=\"post\" action=\"/login/signout\"><input type=\"hidden\" name=\"csrf\" value=\"{}\"><button type=\"submit\" id=\"sign-out\">Sign out</button></form></section>",
         escape(u.login()),
-        escape(&csrf)
+        escape(&csrf.token)
     );
-    let cookies = if new_csrf { vec![set_cookie(CSRF_COOKIE, &csrf, secure(org), None)] } else { vec![] };
-    with_headers(page("My Apps", &org.name, &body).into_response(), cookies)
+    with_headers(page("My Apps", &org.name, &body).into_response(), csrf.cookies())
 }
 
 /// `GET /static/idhub.css`

@@ -1,7 +1,7 @@
 //! Browser sessions: starting one after a successful sign-in, and the [`SignedIn`]
 //! extractor that only exists for a live session of an active user of this org.
 
-use crate::html::{cookie, set_cookie};
+use crate::html::{org_cookie, set_cookie_for};
 use crate::org::CurrentOrg;
 use crate::AppState;
 use axum::extract::FromRequestParts;
@@ -16,7 +16,7 @@ use idhub_store::rows::StoredUser;
 use idhub_store::sessions::Session;
 use idhub_store::StoreError;
 
-/// Name of the session cookie.
+/// Base name of the session cookie (`__Host-idhub_sid` on https orgs).
 pub const SESSION_COOKIE: &str = "idhub_sid";
 
 /// Is this org served over https (so cookies get `Secure`)?
@@ -24,7 +24,9 @@ pub fn is_https(org: &Org) -> bool {
     org.base_url.starts_with("https://")
 }
 
-/// Start a session for `user`; returns it and the `Set-Cookie` header value.
+/// Start a session for `user`; returns it and the `Set-Cookie` header value. Only
+/// [`super::complete::complete_sign_in`] calls this: every sign-in goes through the
+/// org's policy first.
 pub async fn start_session(
     state: &AppState,
     org: &Org,
@@ -54,29 +56,15 @@ pub async fn start_session(
         client.clone(),
     );
     state.store.create_session(&session, &secret, client.ip_address.as_deref(), client.user_agent.as_deref(), &[ev]).await?;
-    let cookie = set_cookie(SESSION_COOKIE, &secret, is_https(org), None);
+    let cookie = set_cookie_for(org, SESSION_COOKIE, &secret, None);
     Ok((session, cookie))
-}
-
-/// A new sign-in in a browser that may already hold a session: the old one ends, the
-/// new one starts.
-pub async fn replace_session(
-    state: &AppState,
-    org: &Org,
-    headers: &HeaderMap,
-    user: &StoredUser,
-    amr: Vec<String>,
-    client: &ClientInfo,
-) -> Result<(Session, HeaderValue), StoreError> {
-    end_session_of_request(state, org, headers, client).await;
-    start_session(state, org, user, amr, client).await
 }
 
 /// End the session the request's cookie names, if it has one: at sign-out, and before a
 /// new sign-in in the same browser replaces it (the old session must not live on beside
 /// the new one, whoever signed in).
 pub async fn end_session_of_request(state: &AppState, org: &Org, headers: &HeaderMap, client: &ClientInfo) {
-    let Some(secret) = cookie(headers, SESSION_COOKIE).filter(|s| !s.is_empty() && s.len() <= 64) else {
+    let Some(secret) = org_cookie(org, headers, SESSION_COOKIE).filter(|s| !s.is_empty() && s.len() <= 64) else {
         return;
     };
     let Ok((session, user)) = state.store.session_with_user(&org.id, &secret, state.now()).await else {
@@ -97,7 +85,7 @@ pub async fn end_session_of_request(state: &AppState, org: &Org, headers: &Heade
 
 /// A `Set-Cookie` that removes the session cookie.
 pub fn clear_session_cookie(org: &Org) -> HeaderValue {
-    set_cookie(SESSION_COOKIE, "", is_https(org), Some(0))
+    set_cookie_for(org, SESSION_COOKIE, "", Some(0))
 }
 
 /// A signed-in user of the request's org.
@@ -128,7 +116,7 @@ pub async fn session_of_request(state: &AppState, parts: &Parts) -> Result<Optio
     let Some(org) = parts.extensions.get::<CurrentOrg>().map(|o| o.0.clone()) else {
         return Ok(None);
     };
-    let Some(secret) = cookie(&parts.headers, SESSION_COOKIE).filter(|s| !s.is_empty() && s.len() <= 64) else {
+    let Some(secret) = org_cookie(&org, &parts.headers, SESSION_COOKIE).filter(|s| !s.is_empty() && s.len() <= 64) else {
         return Ok(None);
     };
     match state.store.session_with_user(&org.id, &secret, state.now()).await {
@@ -143,7 +131,11 @@ impl FromRequestParts<AppState> for SignedIn {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         match current_session(state, parts).await {
-            Ok(Some(s)) => Ok(s),
+            Ok(Some(s)) => {
+                // later extractors of the request (the CSRF token) read it from here
+                parts.extensions.insert(s.clone());
+                Ok(s)
+            }
             Ok(None) => {
                 let from = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
                 let to = format!("/login?fromURI={}", percent_encoding::utf8_percent_encode(from, percent_encoding::NON_ALPHANUMERIC));

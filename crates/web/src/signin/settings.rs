@@ -5,14 +5,15 @@
 //! the current password again (or, for users without one, a recent sign-in) and every
 //! form is CSRF-protected.
 
+use super::auth::{factor_attempt_allowed, reverify_password, AuthFailure};
 use super::mfa;
 use super::session::SignedIn;
 use crate::directory::{update_user, user_party, Actor, UserUpdate};
-use crate::html::{add_security_headers, csrf_ok, csrf_token, escape, page, set_cookie, CSRF_COOKIE};
+use crate::html::{add_security_headers, escape, page, Csrf, CsrfForm};
 use crate::request::Client;
 use crate::AppState;
-use axum::extract::{Form, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::extract::State;
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use idhub_store::factors::Factor;
 use serde::Deserialize;
@@ -36,10 +37,9 @@ struct View<'a> {
     setup: Option<Setup>,
 }
 
-fn render(view: View<'_>, s: &SignedIn, headers: &HeaderMap, totp: bool, status: StatusCode) -> Response {
+fn render(view: View<'_>, s: &SignedIn, csrf: &Csrf, totp: bool, status: StatusCode) -> Response {
     let u = &s.user.user;
-    let (csrf, new) = csrf_token(headers);
-    let csrf_input = format!("<input type=\"hidden\" name=\"csrf\" value=\"{}\">", escape(&csrf));
+    let csrf_input = format!("<input type=\"hidden\" name=\"csrf\" value=\"{}\">", escape(&csrf.token));
     let field = |k: &str| u.profile.get(k).and_then(|v| v.as_str()).unwrap_or("").to_string();
     let err = |f: &str| match view.error {
         Some((ef, msg)) if ef == f => format!("<p class=\"error\" role=\"alert\" id=\"{f}-error\">{}</p>", escape(msg)),
@@ -117,9 +117,7 @@ fn render(view: View<'_>, s: &SignedIn, headers: &HeaderMap, totp: bool, status:
         if totp { "set up" } else { "not set up" },
     );
     let mut r = (status, page("Settings", &s.org.name, &body)).into_response();
-    if new {
-        r.headers_mut().append(header::SET_COOKIE, set_cookie(CSRF_COOKIE, &csrf, super::session::is_https(&s.org), None));
-    }
+    csrf.attach(&mut r);
     add_security_headers(r.headers_mut());
     r
 }
@@ -128,21 +126,36 @@ async fn totp_enrolled(state: &AppState, s: &SignedIn) -> bool {
     mfa::active_factor(state, &s.org, &s.user.user).await.ok().flatten().is_some()
 }
 
-const EXPIRED_FORM: &str = "The form has expired or did not come from this site. Reload the page and try again.";
-
 /// Has the user proven, just now, that they are the account's owner? The current
-/// password when they have one; otherwise a sign-in within the last few minutes.
-async fn reauthenticated(state: &AppState, s: &SignedIn, current: &str) -> Result<(), &'static str> {
-    match &s.user.user.password_hash {
-        Some(h) if state.hasher.verify(current.to_string(), h.clone()).await => Ok(()),
-        Some(_) => Err("The current password is not correct."),
-        None if state.now() - s.session.created <= RECENT_SIGN_IN_MS => Ok(()),
-        None => Err("For your security, sign out and sign in again before changing extra verification."),
+/// password when they have one (checked like a sign-in: throttled, wrong ones counted
+/// towards lockout, logged); otherwise a sign-in within the last few minutes. The
+/// refusal: its message and status.
+async fn reauthenticated(state: &AppState, s: &SignedIn, current: &str, client: &Client) -> Result<(), (&'static str, StatusCode)> {
+    if s.user.user.password_hash.is_none() {
+        return if state.now() - s.session.created <= RECENT_SIGN_IN_MS {
+            Ok(())
+        } else {
+            Err(("For your security, sign out and sign in again before changing extra verification.", StatusCode::BAD_REQUEST))
+        };
+    }
+    match reverify_password(state, &s.org, &s.user, current, &client.0).await {
+        Ok(()) => Ok(()),
+        Err(AuthFailure::InvalidCredentials) => Err(("The current password is not correct.", StatusCode::BAD_REQUEST)),
+        Err(AuthFailure::Throttled) => Err((TOO_MANY, StatusCode::TOO_MANY_REQUESTS)),
+        Err(AuthFailure::LockedOut) => {
+            Err(("Your account is locked after too many wrong passwords. Contact your administrator to unlock it.", StatusCode::FORBIDDEN))
+        }
+        Err(AuthFailure::Internal(e)) => {
+            tracing::error!("checking the current password: {e}");
+            Err(("Something went wrong. Try again.", StatusCode::INTERNAL_SERVER_ERROR))
+        }
     }
 }
 
+const TOO_MANY: &str = "Too many attempts. Wait a minute and try again.";
+
 /// `GET /enduser/settings`
-pub async fn settings(State(state): State<AppState>, signed_in: SignedIn, headers: HeaderMap, uri: axum::http::Uri) -> Response {
+pub async fn settings(State(state): State<AppState>, signed_in: SignedIn, csrf: Csrf, uri: axum::http::Uri) -> Response {
     let query = uri.query().unwrap_or("");
     let note = [
         ("changed=1", "Your password was changed."),
@@ -153,14 +166,12 @@ pub async fn settings(State(state): State<AppState>, signed_in: SignedIn, header
     .find(|(q, _)| query.split('&').any(|p| p == *q))
     .map(|(_, n)| n);
     let totp = totp_enrolled(&state, &signed_in).await;
-    render(View { note, ..Default::default() }, &signed_in, &headers, totp, StatusCode::OK)
+    render(View { note, ..Default::default() }, &signed_in, &csrf, totp, StatusCode::OK)
 }
 
 /// The password form.
 #[derive(Debug, Deserialize)]
 pub struct PasswordForm {
-    #[serde(default)]
-    csrf: String,
     #[serde(default)]
     current: String,
     #[serde(default)]
@@ -174,27 +185,22 @@ pub async fn change_password(
     State(state): State<AppState>,
     signed_in: SignedIn,
     client: Client,
-    headers: HeaderMap,
-    Form(form): Form<PasswordForm>,
+    CsrfForm { form, csrf }: CsrfForm<PasswordForm>,
 ) -> Response {
     let totp = totp_enrolled(&state, &signed_in).await;
-    let refuse =
-        |f: &str, msg: &str, status| render(View { error: Some((f, msg)), ..Default::default() }, &signed_in, &headers, totp, status);
-    if !csrf_ok(&headers, Some(&form.csrf)) {
-        return refuse("current", EXPIRED_FORM, StatusCode::FORBIDDEN);
-    }
+    let refuse = |f: &str, msg: &str, status| render(View { error: Some((f, msg)), ..Default::default() }, &signed_in, &csrf, totp, status);
     let u = &signed_in.user.user;
     if u.password_hash.is_none() {
         return refuse("current", "The current password is not correct.", StatusCode::BAD_REQUEST);
     }
-    if let Err(why) = reauthenticated(&state, &signed_in, &form.current).await {
-        return refuse("current", why, StatusCode::BAD_REQUEST);
+    if let Err((why, status)) = reauthenticated(&state, &signed_in, &form.current, &client).await {
+        return refuse("current", why, status);
     }
     if form.new != form.confirm {
         return refuse("confirm", "The new passwords do not match.", StatusCode::BAD_REQUEST);
     }
     let actor = Actor { party: user_party(u), client: client.0.clone() };
-    let upd = UserUpdate { password: Some(form.new.clone()), ..Default::default() };
+    let upd = UserUpdate { password: Some(form.new.clone()), keep_session: Some(signed_in.session.id.clone()), ..Default::default() };
     match update_user(&state, &signed_in.org, &actor, u.id.as_str(), upd).await {
         Ok(_) => Redirect::to("/enduser/settings?changed=1").into_response(),
         Err(e) => {
@@ -207,8 +213,6 @@ pub async fn change_password(
 /// The forms that change extra verification.
 #[derive(Debug, Deserialize)]
 pub struct FactorForm {
-    #[serde(default)]
-    csrf: String,
     #[serde(default)]
     current: String,
     #[serde(default)]
@@ -226,14 +230,11 @@ fn setup_of(state: &AppState, s: &SignedIn, f: &Factor) -> Option<Setup> {
 /// the user proved again who they are. Returns whether TOTP is set up, or the refusal
 /// page with its reason next to `field`.
 #[allow(clippy::result_large_err)] // the refusal is a whole page
-async fn confirmed(state: &AppState, s: &SignedIn, headers: &HeaderMap, form: &FactorForm, field: &str) -> Result<bool, Response> {
+async fn confirmed(state: &AppState, s: &SignedIn, client: &Client, csrf: &Csrf, form: &FactorForm, field: &str) -> Result<bool, Response> {
     let totp = totp_enrolled(state, s).await;
-    let refuse = |msg: &str, status| Err(render(View { error: Some((field, msg)), ..Default::default() }, s, headers, totp, status));
-    if !csrf_ok(headers, Some(&form.csrf)) {
-        return refuse(EXPIRED_FORM, StatusCode::FORBIDDEN);
-    }
-    if let Err(why) = reauthenticated(state, s, &form.current).await {
-        return refuse(why, StatusCode::BAD_REQUEST);
+    let refuse = |msg: &str, status| Err(render(View { error: Some((field, msg)), ..Default::default() }, s, csrf, totp, status));
+    if let Err((why, status)) = reauthenticated(state, s, &form.current, client).await {
+        return refuse(why, status);
     }
     Ok(totp)
 }
@@ -247,10 +248,9 @@ pub async fn start_setup(
     State(state): State<AppState>,
     signed_in: SignedIn,
     client: Client,
-    headers: HeaderMap,
-    Form(form): Form<FactorForm>,
+    CsrfForm { form, csrf }: CsrfForm<FactorForm>,
 ) -> Response {
-    let totp = match confirmed(&state, &signed_in, &headers, &form, "setup-current").await {
+    let totp = match confirmed(&state, &signed_in, &client, &csrf, &form, "setup-current").await {
         Ok(totp) => totp,
         Err(refused) => return refused,
     };
@@ -261,7 +261,7 @@ pub async fn start_setup(
     let Some(setup) = setup_of(&state, &signed_in, &factor) else {
         return failed("factor secret cannot be opened");
     };
-    render(View { setup: Some(setup), ..Default::default() }, &signed_in, &headers, totp, StatusCode::OK)
+    render(View { setup: Some(setup), ..Default::default() }, &signed_in, &csrf, totp, StatusCode::OK)
 }
 
 /// `POST /enduser/settings/mfa/activate`: the new authenticator's first code.
@@ -269,20 +269,19 @@ pub async fn activate(
     State(state): State<AppState>,
     signed_in: SignedIn,
     client: Client,
-    headers: HeaderMap,
-    Form(form): Form<FactorForm>,
+    CsrfForm { form, csrf }: CsrfForm<FactorForm>,
 ) -> Response {
     let totp = totp_enrolled(&state, &signed_in).await;
-    if !csrf_ok(&headers, Some(&form.csrf)) {
-        let view = View { error: Some(("setup-current", EXPIRED_FORM)), ..Default::default() };
-        return render(view, &signed_in, &headers, totp, StatusCode::FORBIDDEN);
-    }
     let (org, user) = (&signed_in.org, &signed_in.user.user);
+    if !factor_attempt_allowed(&state, org, user, &client.0).await {
+        let view = View { error: Some(("setup-current", TOO_MANY)), ..Default::default() };
+        return render(view, &signed_in, &csrf, totp, StatusCode::TOO_MANY_REQUESTS);
+    }
     let pending = match state.store.get_factor(&org.id, &user.id, form.factor.trim()).await {
         Ok(f) if f.status == "PENDING_ACTIVATION" && f.factor_type == mfa::TOTP_TYPE => f,
         Ok(_) | Err(idhub_store::StoreError::NotFound) => {
             let view = View { error: Some(("setup-current", "That setup has expired. Start again.")), ..Default::default() };
-            return render(view, &signed_in, &headers, totp, StatusCode::BAD_REQUEST);
+            return render(view, &signed_in, &csrf, totp, StatusCode::BAD_REQUEST);
         }
         Err(e) => return failed(e),
     };
@@ -294,7 +293,7 @@ pub async fn activate(
                 setup: setup_of(&state, &signed_in, &pending),
                 ..Default::default()
             };
-            render(view, &signed_in, &headers, totp, StatusCode::BAD_REQUEST)
+            render(view, &signed_in, &csrf, totp, StatusCode::BAD_REQUEST)
         }
         Err(e) => failed(e),
     }
@@ -306,15 +305,14 @@ pub async fn remove(
     State(state): State<AppState>,
     signed_in: SignedIn,
     client: Client,
-    headers: HeaderMap,
-    Form(form): Form<FactorForm>,
+    CsrfForm { form, csrf }: CsrfForm<FactorForm>,
 ) -> Response {
-    let totp = match confirmed(&state, &signed_in, &headers, &form, "remove-current").await {
+    let totp = match confirmed(&state, &signed_in, &client, &csrf, &form, "remove-current").await {
         Ok(totp) => totp,
         Err(refused) => return refused,
     };
     let refuse =
-        |msg: &str, status| render(View { error: Some(("remove-current", msg)), ..Default::default() }, &signed_in, &headers, totp, status);
+        |msg: &str, status| render(View { error: Some(("remove-current", msg)), ..Default::default() }, &signed_in, &csrf, totp, status);
     let (org, user) = (&signed_in.org, &signed_in.user.user);
     match mfa::mfa_required(&state, org, user).await {
         Ok(true) => return refuse(
@@ -324,8 +322,8 @@ pub async fn remove(
         Ok(false) => {}
         Err(e) => return failed(e),
     }
-    match mfa::remove_all(&state, org, user, &client.0).await {
+    match mfa::remove_all(&state, org, user, &signed_in.session.id, &client.0).await {
         Ok(_) => Redirect::to("/enduser/settings?mfa=removed").into_response(),
-        Err(e) => failed(e),
+        Err(e) => e.into_response(),
     }
 }
