@@ -650,7 +650,17 @@ async fn run(seed: u64, backend: Backend) -> (usize, usize, usize, usize) {
         }
     }
     let pushed = r.m.users.iter().filter(|u| u.hub.is_some()).count();
-    (n, r.refused, r.drains, pushed)
+    let summary = (n, r.refused, r.drains, pushed);
+    if backend == Backend::Postgres {
+        // a passing run's database goes, so that hundreds of seeds fit on the disk (a
+        // failing one's stays for a look)
+        let name = r.s.db.url.rsplit('/').next().unwrap().to_string();
+        drop(r);
+        use sqlx::Connection;
+        let mut admin = sqlx::AnyConnection::connect(&std::env::var("IDHUB_TEST_PG_URL").unwrap()).await.unwrap();
+        sqlx::query(&format!("DROP DATABASE {name} WITH (FORCE)")).execute(&mut admin).await.unwrap();
+    }
+    summary
 }
 
 /// The seeds to run: `IDHUB_MODEL_SEED` (one), else the first `IDHUB_MODEL_SEEDS` (8).
