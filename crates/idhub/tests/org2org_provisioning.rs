@@ -748,3 +748,39 @@ async fn a_login_still_held_in_the_hub_by_another_spoke_user_is_not_taken_over()
         assert_eq!(hub_user(&s, &hub_url, &hub_token, "pat@spoke.example").await.1["profile"]["lastName"], "Still");
     }
 }
+
+#[tokio::test]
+async fn an_inactive_app_keeps_its_users_in_the_hub_through_their_changes() {
+    for backend in backends() {
+        let s = TestServer::start(backend).await;
+        let (app_id, hub_url, hub_token) = provisioned_app(&s).await;
+        call(s.api(Method::PUT, &format!("/api/v1/apps/{app_id}/features/USER_PROVISIONING")).json(&json!({ "capabilities": { "create": { "lifecycleCreate": { "status": "ENABLED" } }, "update": { "profile": { "status": "ENABLED" }, "lifecycleDeactivate": { "status": "ENABLED" } } } }))).await;
+        let mut ids = vec![];
+        for login in ["ada@spoke.example", "bo@spoke.example"] {
+            let u = create_user(&s, login, None, true).await;
+            assert_eq!(
+                call(s.api(Method::POST, &format!("/api/v1/apps/{app_id}/users")).json(&json!({ "id": u["id"] }))).await.0,
+                StatusCode::OK
+            );
+            ids.push(u["id"].as_str().unwrap().to_string());
+        }
+        drain(&s).await;
+        assert_eq!(call(s.api(Method::POST, &format!("/api/v1/apps/{app_id}/lifecycle/deactivate"))).await.0, StatusCode::OK);
+        // Ada's profile changes while the app is inactive: she stays in the hub, changed
+        let (st, _) =
+            call(s.api(Method::POST, &format!("/api/v1/users/{}", ids[0])).json(&json!({ "profile": { "title": "Lead" } }))).await;
+        assert_eq!(st, StatusCode::OK);
+        drain(&s).await;
+        let (_, ada) = hub_user(&s, &hub_url, &hub_token, "ada@spoke.example").await;
+        assert_eq!((&ada["status"], &ada["profile"]["title"]), (&json!("PROVISIONED"), &json!("Lead")), "not deprovisioned: {ada}");
+        // an unassignment still deprovisions (as Okta does for an inactive app)
+        let st = s.api(Method::DELETE, &format!("/api/v1/apps/{app_id}/users/{}", ids[1])).send().await.unwrap().status();
+        assert_eq!(st, StatusCode::NO_CONTENT);
+        drain(&s).await;
+        assert_eq!(hub_user(&s, &hub_url, &hub_token, "bo@spoke.example").await.1["status"], "DEPROVISIONED");
+        // active again: Ada is still there as she was
+        assert_eq!(call(s.api(Method::POST, &format!("/api/v1/apps/{app_id}/lifecycle/activate"))).await.0, StatusCode::OK);
+        drain(&s).await;
+        assert_eq!(hub_user(&s, &hub_url, &hub_token, "ada@spoke.example").await.1["status"], "PROVISIONED");
+    }
+}

@@ -71,7 +71,9 @@ impl Org2OrgHandler {
             return Ok("provisioning disabled or the app removed: nothing to do".into());
         };
         let Some(user) = self.store.get_user(org, user_id).await.optional()? else { return Ok("user deleted".into()) };
-        let assigned = self.store.is_assigned(org, app_id, user_id).await? && app.status == "ACTIVE";
+        // An INACTIVE app keeps its assignments (Okta does not deprovision when an app is
+        // deactivated): a change made meanwhile is pushed as usual, not read as an unassignment.
+        let assigned = self.store.is_assigned(org, app_id, user_id).await?;
         let direct = self.store.get_app_user(org, app_id, user_id).await.optional()?;
         let hub_id_known = match direct.as_ref().and_then(|d| d.external_id.clone()) {
             Some(id) => Some(id),
