@@ -1,7 +1,7 @@
 //! A model-based test of Org2Org provisioning "To App": for each seed, a spoke org and a
 //! hub org on one server, an Org2Org app, and 30–60 random spoke changes (users created
 //! with and without groups, profile and login changes, every lifecycle operation, group
-//! memberships, groups created and deleted, group and direct assignments, Everyone too),
+//! memberships, groups created and deleted, group and direct assignments, Everyone too, the app deactivated and activated),
 //! some of them refused on purpose. A model of the spoke says what the hub must hold after
 //! the provisioning queue has run; the hub's own API is compared with it after every drain
 //! (at random points and at the end): one hub user per pushed spoke user, with the
@@ -184,18 +184,54 @@ impl Model {
 /// One spoke change (users by their index in the model, groups by id).
 #[derive(Debug, Clone)]
 enum Op {
-    CreateUser { login: String, password: bool, groups: Vec<String> },
-    Profile { user: usize, first: String, last: String },
-    Rename { user: usize, login: String },
-    Lifecycle { user: usize, op: &'static str },
-    AddMember { group: String, user: usize },
-    RemoveMember { group: String, user: usize },
-    CreateGroup { name: String },
-    DeleteGroup { group: String },
-    AssignGroup { group: String },
-    UnassignGroup { group: String },
-    AssignUser { user: usize },
-    UnassignUser { user: usize },
+    CreateUser {
+        login: String,
+        password: bool,
+        groups: Vec<String>,
+    },
+    Profile {
+        user: usize,
+        first: String,
+        last: String,
+    },
+    Rename {
+        user: usize,
+        login: String,
+    },
+    Lifecycle {
+        user: usize,
+        op: &'static str,
+    },
+    AddMember {
+        group: String,
+        user: usize,
+    },
+    RemoveMember {
+        group: String,
+        user: usize,
+    },
+    CreateGroup {
+        name: String,
+    },
+    DeleteGroup {
+        group: String,
+    },
+    AssignGroup {
+        group: String,
+    },
+    UnassignGroup {
+        group: String,
+    },
+    AssignUser {
+        user: usize,
+    },
+    UnassignUser {
+        user: usize,
+    },
+    /// Activate or deactivate the app: its users stay assigned either way.
+    App {
+        activate: bool,
+    },
     Drain,
 }
 
@@ -296,6 +332,7 @@ fn generate(rng: &mut Rng, m: &mut Model) -> Op {
             let u = if direct.is_empty() || rng.chance(25) { user(rng, m) } else { direct[rng.below(direct.len())] };
             Op::UnassignUser { user: u }
         }
+        91..=92 => Op::App { activate: rng.chance(50) },
         _ => Op::Drain,
     }
 }
@@ -368,6 +405,7 @@ impl Run {
             Op::UnassignGroup { group } => format!("unassign group {} from the app", self.group_name(group)),
             Op::AssignUser { user } => format!("assign {} directly", self.who(*user)),
             Op::UnassignUser { user } => format!("unassign {} (direct)", self.who(*user)),
+            Op::App { activate } => format!("{} the app", if *activate { "activate" } else { "deactivate" }),
             Op::Drain => "drain the queue and compare the hub".into(),
         }
     }
@@ -442,6 +480,10 @@ impl Run {
                 self.s.api(Method::DELETE, &format!("/api/v1/apps/{app}/users/{}", self.m.users[*user].id)),
                 self.m.users[*user].direct.is_some(),
             ),
+            Op::App { activate } => {
+                let op = if *activate { "activate" } else { "deactivate" };
+                (self.s.api(Method::POST, &format!("/api/v1/apps/{app}/lifecycle/{op}")), true)
+            }
             Op::Drain => unreachable!(),
         };
         let (st, body) = call(req).await;
@@ -522,7 +564,7 @@ impl Run {
                 }
             }
             Op::UnassignUser { user } => m.users[user].direct = None,
-            Op::Drain => {}
+            Op::App { .. } | Op::Drain => {}
         }
     }
 
