@@ -568,6 +568,60 @@ impl Run {
         }
     }
 
+    /// The spoke is as the model says (so a refused change changed nothing there either):
+    /// each user's status, login and name, each group's members, the app's assignments.
+    async fn check_spoke(&self) {
+        let mut problems = vec![];
+        for (u, user) in self.m.users.iter().enumerate() {
+            let (_, got) = call(self.s.api(Method::GET, &format!("/api/v1/users/{}", user.id))).await;
+            let want = (format!("{:?}", user.status).to_uppercase(), user.login.as_str(), user.first.as_str(), user.last.as_str());
+            let p = &got["profile"];
+            let have = (
+                got["status"].as_str().unwrap_or("").to_string(),
+                p["login"].as_str().unwrap_or(""),
+                p["firstName"].as_str().unwrap_or(""),
+                p["lastName"].as_str().unwrap_or(""),
+            );
+            if want != have {
+                problems.push(format!("{}: the spoke has {have:?}, the model {want:?}", self.who(u)));
+            }
+        }
+        let index: BTreeMap<&str, usize> = self.m.users.iter().enumerate().map(|(i, u)| (u.id.as_str(), i)).collect();
+        let ids = |list: &Value| -> BTreeSet<usize> {
+            list.as_array().unwrap().iter().filter_map(|x| index.get(x["id"].as_str().unwrap()).copied()).collect()
+        };
+        for g in &self.m.groups {
+            let (_, members) = call(self.s.api(Method::GET, &format!("/api/v1/groups/{}/users?limit=200", g.id))).await;
+            if ids(&members) != g.members {
+                problems.push(format!("group {}: the spoke's members {:?}, the model's {:?}", g.name, ids(&members), g.members));
+            }
+        }
+        let (_, groups) = call(self.s.api(Method::GET, &format!("/api/v1/apps/{}/groups", self.app))).await;
+        let have: BTreeSet<&str> = groups.as_array().unwrap().iter().map(|g| g["id"].as_str().unwrap()).collect();
+        let mut want: BTreeSet<&str> = self.m.groups.iter().filter(|g| g.assigned).map(|g| g.id.as_str()).collect();
+        if self.m.everyone_assigned {
+            want.insert(&self.m.everyone);
+        }
+        if have != want {
+            problems.push(format!("the app's groups: the spoke has {have:?}, the model {want:?}"));
+        }
+        let (_, users) = call(self.s.api(Method::GET, &format!("/api/v1/apps/{}/users?limit=500", self.app))).await;
+        let direct: BTreeSet<usize> =
+            ids(&Value::Array(users.as_array().unwrap().iter().filter(|a| a["scope"] == "USER").cloned().collect()));
+        let want: BTreeSet<usize> = (0..self.m.users.len()).filter(|&u| self.m.users[u].direct.is_some()).collect();
+        if direct != want {
+            problems.push(format!("direct assignments: the spoke has {direct:?}, the model {want:?}"));
+        }
+        let all = ids(&users);
+        let want: BTreeSet<usize> = (0..self.m.users.len()).filter(|&u| self.m.assigned(u)).collect();
+        if all != want {
+            problems.push(format!("app users: the spoke lists {all:?}, the model assigns {want:?}"));
+        }
+        if !problems.is_empty() {
+            self.fail(&problems.join("\n"));
+        }
+    }
+
     /// Run the queue until it is empty, apply the worker's rules to the model, and compare
     /// the hub with it.
     async fn drain_and_check(&mut self) {
@@ -580,6 +634,7 @@ impl Run {
                 self.fail(&format!("{} {status} job(s) left after the drain: {errors:?}", jobs.len()));
             }
         }
+        self.check_spoke().await;
         for u in 0..self.m.users.len() {
             self.m.sync(u);
         }
