@@ -1,12 +1,13 @@
 //! A model-based test of Org2Org provisioning "To App": for each seed, a spoke org and a
 //! hub org on one server, an Org2Org app, and 30–60 random spoke changes (users created
 //! with and without groups, profile and login changes, every lifecycle operation, group
-//! memberships, groups created and deleted, group and direct assignments, Everyone too, the app deactivated and activated),
-//! some of them refused on purpose. A model of the spoke says what the hub must hold after
-//! the provisioning queue has run; the hub's own API is compared with it after every drain
-//! (at random points and at the end): one hub user per pushed spoke user, with the
-//! current username and profile and the status the worker gives, and no hub user for a
-//! spoke user never pushed. A refused change must plan no job.
+//! memberships, groups created and deleted, group, Everyone and direct assignments, the
+//! app deactivated and activated), some of them refused on purpose. A model of the spoke
+//! says what the hub must hold once the provisioning queue has run. After every drain (at
+//! random points and at the end) the spoke's API must show the model's spoke, and the
+//! hub's API the model's hub: one hub user per pushed spoke user, with the current
+//! username and profile and the status the worker gives, and no hub user for a spoke user
+//! never pushed. A refused change must plan no job.
 //!
 //! By default 8 seeds run on each backend. More, or one again:
 //! `IDHUB_MODEL_SEEDS=200 cargo test -p idhub --test org2org_model -- --nocapture`,
