@@ -693,3 +693,96 @@ async fn a_directly_assigned_user_renamed_while_suspended_or_deactivated_reaches
         assert_eq!(au["credentials"]["userName"], "new@spoke.example", "the spoke's app username says the same: {au}");
     }
 }
+
+#[tokio::test]
+async fn a_login_still_held_in_the_hub_by_another_spoke_user_is_not_taken_over() {
+    for backend in backends() {
+        let s = TestServer::start(backend).await;
+        let (app_id, hub_url, hub_token) = provisioned_app(&s).await;
+        // "Update application username on: Create": the hub keeps Pat's first login
+        let (_, mut app) = call(s.api(Method::GET, &format!("/api/v1/apps/{app_id}"))).await;
+        app["credentials"]["userNameTemplate"]["updateOn"] = json!("CREATE");
+        assert_eq!(call(s.api(Method::PUT, &format!("/api/v1/apps/{app_id}")).json(&app)).await.0, StatusCode::OK);
+        call(s.api(Method::PUT, &format!("/api/v1/apps/{app_id}/features/USER_PROVISIONING")).json(&json!({ "capabilities": { "create": { "lifecycleCreate": { "status": "ENABLED" } }, "update": { "profile": { "status": "ENABLED" }, "lifecycleDeactivate": { "status": "ENABLED" } } } }))).await;
+        let assign = |id: &Value| s.api(Method::POST, &format!("/api/v1/apps/{app_id}/users")).json(&json!({ "id": id }));
+        let (_, pat) = call(
+            s.api(Method::POST, "/api/v1/users?activate=true").json(&json!({ "profile": profile("pat@spoke.example", "Pat", "Old") })),
+        )
+        .await;
+        assert_eq!(call(assign(&pat["id"])).await.0, StatusCode::OK);
+        drain(&s).await;
+        let (_, first) = hub_user(&s, &hub_url, &hub_token, "pat@spoke.example").await;
+        assert_eq!(first["status"], "PROVISIONED", "{first}");
+        // Pat's spoke login changes; Sam takes the old one and is assigned too
+        let pid = pat["id"].as_str().unwrap();
+        let rename = json!({ "profile": { "login": "pat.old@spoke.example", "email": "pat.old@spoke.example" } });
+        assert_eq!(call(s.api(Method::POST, &format!("/api/v1/users/{pid}")).json(&rename)).await.0, StatusCode::OK);
+        drain(&s).await;
+        let (st, sam) = call(
+            s.api(Method::POST, "/api/v1/users?activate=true").json(&json!({ "profile": profile("pat@spoke.example", "Sam", "New") })),
+        )
+        .await;
+        assert_eq!(st, StatusCode::OK, "{sam}");
+        let sid = sam["id"].as_str().unwrap();
+        assert_eq!(call(assign(&sam["id"])).await.0, StatusCode::OK);
+        drain(&s).await;
+        let (_, hub) = hub_user(&s, &hub_url, &hub_token, "pat@spoke.example").await;
+        assert_eq!(
+            (&hub["id"], &hub["profile"]["firstName"], &hub["status"]),
+            (&first["id"], &json!("Pat"), &json!("PROVISIONED")),
+            "Pat's hub user stays Pat's: {hub}"
+        );
+        let (_, au) = call(s.api(Method::GET, &format!("/api/v1/apps/{app_id}/users/{sid}"))).await;
+        assert!(au["externalId"].is_null(), "Sam is not linked to Pat's hub user: {au}");
+        let (_, tasks) = call(s.api(Method::GET, "/api/v1/idhub/tasks")).await;
+        assert!(
+            tasks.as_array().unwrap().iter().any(|t| t["lastError"].as_str().unwrap_or("").contains("another spoke user")),
+            "the admin is told: {tasks}"
+        );
+        // Sam's unassignment does not deactivate Pat's hub user either
+        let st = s.api(Method::DELETE, &format!("/api/v1/apps/{app_id}/users/{sid}")).send().await.unwrap().status();
+        assert_eq!(st, StatusCode::NO_CONTENT);
+        drain(&s).await;
+        assert_eq!(hub_user(&s, &hub_url, &hub_token, "pat@spoke.example").await.1["status"], "PROVISIONED");
+        // and Pat's own changes still reach it
+        call(s.api(Method::POST, &format!("/api/v1/users/{pid}")).json(&json!({ "profile": { "lastName": "Still" } }))).await;
+        drain(&s).await;
+        assert_eq!(hub_user(&s, &hub_url, &hub_token, "pat@spoke.example").await.1["profile"]["lastName"], "Still");
+    }
+}
+
+#[tokio::test]
+async fn an_inactive_app_keeps_its_users_in_the_hub_through_their_changes() {
+    for backend in backends() {
+        let s = TestServer::start(backend).await;
+        let (app_id, hub_url, hub_token) = provisioned_app(&s).await;
+        call(s.api(Method::PUT, &format!("/api/v1/apps/{app_id}/features/USER_PROVISIONING")).json(&json!({ "capabilities": { "create": { "lifecycleCreate": { "status": "ENABLED" } }, "update": { "profile": { "status": "ENABLED" }, "lifecycleDeactivate": { "status": "ENABLED" } } } }))).await;
+        let mut ids = vec![];
+        for login in ["ada@spoke.example", "bo@spoke.example"] {
+            let u = create_user(&s, login, None, true).await;
+            assert_eq!(
+                call(s.api(Method::POST, &format!("/api/v1/apps/{app_id}/users")).json(&json!({ "id": u["id"] }))).await.0,
+                StatusCode::OK
+            );
+            ids.push(u["id"].as_str().unwrap().to_string());
+        }
+        drain(&s).await;
+        assert_eq!(call(s.api(Method::POST, &format!("/api/v1/apps/{app_id}/lifecycle/deactivate"))).await.0, StatusCode::OK);
+        // Ada's profile changes while the app is inactive: she stays in the hub, changed
+        let (st, _) =
+            call(s.api(Method::POST, &format!("/api/v1/users/{}", ids[0])).json(&json!({ "profile": { "title": "Lead" } }))).await;
+        assert_eq!(st, StatusCode::OK);
+        drain(&s).await;
+        let (_, ada) = hub_user(&s, &hub_url, &hub_token, "ada@spoke.example").await;
+        assert_eq!((&ada["status"], &ada["profile"]["title"]), (&json!("PROVISIONED"), &json!("Lead")), "not deprovisioned: {ada}");
+        // an unassignment still deprovisions (as Okta does for an inactive app)
+        let st = s.api(Method::DELETE, &format!("/api/v1/apps/{app_id}/users/{}", ids[1])).send().await.unwrap().status();
+        assert_eq!(st, StatusCode::NO_CONTENT);
+        drain(&s).await;
+        assert_eq!(hub_user(&s, &hub_url, &hub_token, "bo@spoke.example").await.1["status"], "DEPROVISIONED");
+        // active again: Ada is still there as she was
+        assert_eq!(call(s.api(Method::POST, &format!("/api/v1/apps/{app_id}/lifecycle/activate"))).await.0, StatusCode::OK);
+        drain(&s).await;
+        assert_eq!(hub_user(&s, &hub_url, &hub_token, "ada@spoke.example").await.1["status"], "PROVISIONED");
+    }
+}

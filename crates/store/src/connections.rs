@@ -150,6 +150,22 @@ impl Store {
             .await?)
     }
 
+    /// The spoke user other than `user` that `app` pushed as (or linked to) hub user
+    /// `external_id`, if any: a hub user is the account of one spoke user only.
+    pub async fn hub_user_owner(&self, org: &OrgId, app: &str, external_id: &str, user: &str) -> Result<Option<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT user_id FROM app_push_links WHERE org_id = $1 AND app_id = $2 AND external_id = $3 AND user_id <> $4 \
+             UNION SELECT user_id FROM app_users WHERE org_id = $1 AND app_id = $2 AND external_id = $3 AND user_id <> $4 \
+             ORDER BY 1 LIMIT 1",
+        )
+        .bind(org.as_str())
+        .bind(app)
+        .bind(external_id)
+        .bind(user)
+        .fetch_optional(self.read_pool())
+        .await?)
+    }
+
     /// The username an app user now has in the app (after a rename pushed to it).
     pub async fn set_app_username(&self, org: &OrgId, app: &str, user: &str, username: &str, now: Millis) -> Result<()> {
         sqlx::query("UPDATE app_users SET username = $1, last_updated = $2 WHERE org_id = $3 AND app_id = $4 AND user_id = $5")

@@ -73,7 +73,9 @@ impl Org2OrgHandler {
             return Ok("provisioning disabled or the app removed: nothing to do".into());
         };
         let Some(user) = self.store.get_user(org, user_id).await.optional()? else { return Ok("user deleted".into()) };
-        let assigned = self.store.is_assigned(org, app_id, user_id).await? && app.status == "ACTIVE";
+        // An INACTIVE app keeps its assignments (Okta does not deprovision when an app is
+        // deactivated): a change made meanwhile is pushed as usual, not read as an unassignment.
+        let assigned = self.store.is_assigned(org, app_id, user_id).await?;
         let direct = self.store.get_app_user(org, app_id, user_id).await.optional()?;
         let hub_id_known = match direct.as_ref().and_then(|d| d.external_id.clone()) {
             Some(id) => Some(id),
@@ -121,13 +123,23 @@ impl Org2OrgHandler {
         }
         // The hub user this one was pushed as, by its hub id (its login may be about to
         // change); by login only when the hub id is not known or no longer there.
-        let hub_user = match &hub_id_known {
+        let (mut hub_user, by_login) = match &hub_id_known {
             Some(id) => match client.find_user(id).await? {
-                Some(h) => Some(h),
-                None => client.find_user(&username).await?,
+                Some(h) => (Some(h), false),
+                None => (client.find_user(&username).await?, true),
             },
-            None => client.find_user(&username).await?,
+            None => (client.find_user(&username).await?, true),
         };
+        // A hub user found by its login that another spoke user was pushed as (it kept a
+        // login this user has since taken) is not this user's: it is neither deactivated
+        // nor taken over for it.
+        let mut taken_by = None;
+        if let Some(id) = hub_user.as_ref().filter(|_| by_login).and_then(|h| h.get("id")).and_then(Value::as_str) {
+            taken_by = self.store.hub_user_owner(org, app_id, id, user_id).await?;
+            if taken_by.is_some() {
+                hub_user = None;
+            }
+        }
         let hub_status = hub_user.as_ref().and_then(|h| h.get("status")).and_then(Value::as_str).unwrap_or("").to_string();
         let hub_id = hub_user.as_ref().and_then(|h| h.get("id")).and_then(Value::as_str).map(str::to_string);
         if !assigned || spoke == UserStatus::Deprovisioned {
@@ -154,6 +166,11 @@ impl Org2OrgHandler {
             (None, _) => {
                 if !flag(&conn.features, "create") {
                     return Ok("create disabled".into());
+                }
+                if let Some(other) = taken_by {
+                    return Err(Fault::Config(format!(
+                        "the hub user {username} is already the hub user of another spoke user ({other}): not taken over; give one of them another username"
+                    )));
                 }
                 let initial = self.initial_status(org, app_id, user_id, direct.as_ref().map(|d| &d.profile)).await?;
                 let activate = initial.starts_with("active");
