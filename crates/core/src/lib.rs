@@ -1,7 +1,20 @@
-//! The application core: rules that every entry point (the Okta API, the console, the
-//! sign-in pages, the workers) must apply the same way, written once and free of HTTP.
-//!
-//! It starts with the administrator permission table ([`permissions`]); the services now
-//! in `idhub-web` move here as they are given typed inputs and outputs.
+//! The application core: the services and rules that every entry point (the Okta API, the
+//! console, the sign-in pages, SAML, the workers) must apply the same way, written once,
+//! typed, and free of HTTP. The web crate extracts a request, calls one service here and
+//! maps the result (or the [`CoreError`]) to its surface's shape.
 
+pub mod applications;
+pub mod context;
+pub mod directory;
+pub mod error;
+pub mod federation;
+pub mod group_push;
+pub mod idps;
+pub mod import;
+pub mod passwords;
 pub mod permissions;
+pub mod provisioning;
+pub mod signing_keys;
+
+pub use context::{Actor, Core};
+pub use error::{CoreError, CoreResult, NotAllowed};

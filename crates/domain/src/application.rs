@@ -179,6 +179,20 @@ pub fn template_expression(template: &str) -> &str {
     t.strip_prefix("${").and_then(|t| t.strip_suffix('}')).unwrap_or(t)
 }
 
+/// The application username of `user` from an app's username template (`None`: the
+/// default `${source.login}`). `source` and `user` both name the user's profile (with its
+/// `id`); a template that yields nothing gives the login.
+pub fn app_username(template: Option<&str>, user: &crate::user::User) -> Result<String, DomainError> {
+    let template = template.unwrap_or("${source.login}");
+    let expr = Expression::parse(template_expression(template))
+        .map_err(|e| DomainError::invalid("userName", format!("the username template does not parse: {e}")))?;
+    let mut source = Value::Object(user.profile.clone());
+    source["id"] = json!(user.id);
+    let ctx = crate::expr::MapContext::new().with_root("source", source.clone()).with_root("user", source);
+    let name = expr.evaluate_string(&ctx).map_err(|e| DomainError::invalid("userName", e.to_string()))?;
+    Ok(name.unwrap_or_else(|| user.login().to_string()))
+}
+
 /// Check an Okta template (`${source.login}`, `${user.email}`, or a bare expression): it
 /// must parse, and read only the given variable roots. A parse error names its position
 /// in the template as written (0-based characters).

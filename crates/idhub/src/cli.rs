@@ -2,6 +2,7 @@
 
 use crate::config::{self, Config, LogFormat};
 use clap::{Args, Parser, Subcommand};
+use idhub_core::passwords::PasswordHasher;
 use idhub_domain::event::{ClientInfo, NewEvent, Party};
 use idhub_domain::ids::UserId;
 use idhub_domain::lifecycle::UserStatus;
@@ -10,7 +11,6 @@ use idhub_domain::schema::{Completeness, UserSchema};
 use idhub_domain::time::{Clock, SystemClock};
 use idhub_domain::user::{AdminRole, ProviderType, User};
 use idhub_store::Store;
-use idhub_web::passwords::PasswordHasher;
 use std::path::PathBuf;
 
 #[derive(Debug, Parser)]

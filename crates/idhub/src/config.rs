@@ -3,7 +3,7 @@
 //! file) → command-line flags. Unknown keys are errors at every layer.
 
 use idhub_connectors::egress::EgressPolicy;
-use idhub_web::passwords::HashParams;
+use idhub_core::passwords::HashParams;
 use idhub_web::ratelimit::RateLimitSettings;
 use serde::Deserialize;
 use std::path::{Path, PathBuf};

@@ -36,7 +36,7 @@ pub async fn serve(cfg: Config) -> Result<(), CliError> {
         egress: idhub_connectors::egress::Egress::new(cfg.egress_policy()?),
     };
     let clock: Arc<dyn idhub_domain::time::Clock> = Arc::new(SystemClock);
-    let handler = Arc::new(idhub_web::provisioning::Org2OrgHandler {
+    let handler = Arc::new(idhub_core::provisioning::Org2OrgHandler {
         store: store.clone(),
         sealing_key: settings.sealing_key.clone(),
         clock: clock.clone(),
@@ -47,7 +47,7 @@ pub async fn serve(cfg: Config) -> Result<(), CliError> {
         store.clone(),
         clock.clone(),
         {
-            let mut w = idhub_jobs::WorkerConfig::new(idhub_web::provisioning::QUEUE);
+            let mut w = idhub_jobs::WorkerConfig::new(idhub_core::provisioning::QUEUE);
             let p = &cfg.provisioning;
             (w.lease_ms, w.base_backoff_ms, w.max_backoff_ms, w.max_attempts) =
                 (p.lease_ms, p.base_backoff_ms, p.max_backoff_ms, p.max_attempts);

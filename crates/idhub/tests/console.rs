@@ -342,7 +342,7 @@ async fn applications_catalog_wizard_tabs_provisioning_and_assignments() {
     // a push the hub refused shows on the Provisioning tab with what the hub answered
     let org = idhub_domain::ids::OrgId(s.org_id.clone());
     let now = idhub_domain::time::Clock::now_millis(&idhub_domain::time::SystemClock);
-    let job = idhub_web::provisioning::sync_job(&org, &id, "00uSOMEONE");
+    let job = idhub_core::provisioning::sync_job(&org, &id, "00uSOMEONE");
     s.db.store.enqueue_jobs(&[job], now, &[]).await.unwrap();
     let leased = s.db.store.lease_jobs("provisioning", "test", 10, 60_000, now).await.unwrap();
     assert_eq!(leased.len(), 1);

@@ -342,13 +342,13 @@ async fn a_group_push_waits_out_a_stopped_hub_and_pushes_exactly_once() {
 /// waiting); returns the jobs run.
 async fn run_queue_at(s: &TestServer, now: i64) -> usize {
     let clock = idhub_domain::time::ManualClock::at(now);
-    let handler: std::sync::Arc<dyn idhub_jobs::Handler> = std::sync::Arc::new(idhub_web::provisioning::Org2OrgHandler {
+    let handler: std::sync::Arc<dyn idhub_jobs::Handler> = std::sync::Arc::new(idhub_core::provisioning::Org2OrgHandler {
         store: s.db.store.clone(),
         sealing_key: s.sealing_key.clone(),
         clock: std::sync::Arc::new(clock.clone()),
         egress: s.egress.clone(),
     });
-    let cfg = idhub_jobs::WorkerConfig::new(idhub_web::provisioning::QUEUE);
+    let cfg = idhub_jobs::WorkerConfig::new(idhub_core::provisioning::QUEUE);
     idhub_jobs::run_once(&s.db.store, &clock, &cfg, &handler).await.unwrap()
 }
 

@@ -439,13 +439,13 @@ async fn scheduled_imports_run_and_reschedule_until_the_schedule_changes() {
     // queues nothing
     call(put("NONE")).await;
     let later = idhub_domain::time::ManualClock::at(before + 2 * 3_600_000);
-    let handler: std::sync::Arc<dyn idhub_jobs::Handler> = std::sync::Arc::new(idhub_web::provisioning::Org2OrgHandler {
+    let handler: std::sync::Arc<dyn idhub_jobs::Handler> = std::sync::Arc::new(idhub_core::provisioning::Org2OrgHandler {
         store: s.db.store.clone(),
         sealing_key: s.sealing_key.clone(),
         clock: std::sync::Arc::new(later.clone()),
         egress: s.egress.clone(),
     });
-    let cfg = idhub_jobs::WorkerConfig::new(idhub_web::provisioning::QUEUE);
+    let cfg = idhub_jobs::WorkerConfig::new(idhub_core::provisioning::QUEUE);
     assert_eq!(idhub_jobs::run_once(&s.db.store, &later, &cfg, &handler).await.unwrap(), 1);
     assert!(s.db.store.list_jobs(&org, "PENDING", 10).await.unwrap().is_empty(), "the chain ended");
 }

@@ -5,11 +5,11 @@
 //! (`127.0.0.0/8` is on their egress allow-list), where every test peer lives.
 
 use idhub_connectors::egress::{Egress, EgressPolicy};
+use idhub_core::passwords::HashParams;
 use idhub_domain::event::{NewEvent, Party};
 use idhub_domain::time::{Clock, SystemClock};
 use idhub_domain::user::AdminRole;
 use idhub_store::{Backend, Store};
-use idhub_web::passwords::HashParams;
 use idhub_web::{AppState, WebSettings};
 use std::net::SocketAddr;
 use std::sync::Arc;

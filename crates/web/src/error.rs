@@ -137,6 +137,37 @@ impl From<StoreError> for ApiError {
     }
 }
 
+/// The one mapping from the core's errors to Okta's error JSON.
+impl From<idhub_core::CoreError> for ApiError {
+    fn from(e: idhub_core::CoreError) -> Self {
+        use idhub_core::CoreError as C;
+        match e {
+            C::NotFound(what) => ApiError::not_found(what),
+            C::Validation { summary, causes } => ApiError::validation(summary, causes),
+            C::Conflict(field) => DomainError::Conflict(field).into(),
+            C::Rule(rule) => rule.into(),
+            C::Forbidden(why) => ApiError::denied(why),
+            C::NotAllowed { kind, summary, causes } => {
+                let code = match kind {
+                    idhub_core::NotAllowed::DeleteActive => "E0000056",
+                    idhub_core::NotAllowed::MasteredElsewhere => "E0000023",
+                };
+                let mut e = ApiError::new(StatusCode::FORBIDDEN, code, summary);
+                e.causes = causes;
+                e
+            }
+            C::Stale => StoreError::Stale.into(),
+            C::Hub(detail) => {
+                let mut e = ApiError::new(StatusCode::BAD_REQUEST, "E0000001", "Api validation failed: the hub refused the request");
+                e.causes = vec![detail];
+                e
+            }
+            C::Store(err) => ApiError::internal(err.to_string()),
+            C::Internal(detail) => ApiError::internal(detail),
+        }
+    }
+}
+
 impl From<ListError> for ApiError {
     fn from(e: ListError) -> Self {
         match e {

@@ -3,20 +3,14 @@
 //! Later surfaces (sign-in, SSO, console, dashboard) mount beside them.
 
 pub mod api;
-pub mod applications;
 pub mod console;
 pub mod demo_sp;
-pub mod directory;
 pub mod error;
 pub mod force_authn;
-pub mod group_push;
 pub mod health;
 pub mod html;
 pub mod idp;
-pub mod import;
 pub mod org;
-pub mod passwords;
-pub mod provisioning;
 pub mod ratelimit;
 pub mod request;
 pub mod signin;
@@ -33,7 +27,7 @@ pub struct WebSettings {
     /// Largest accepted request body, in bytes.
     pub max_body_bytes: usize,
     pub rate_limit: ratelimit::RateLimitSettings,
-    pub password_hashing: passwords::HashParams,
+    pub password_hashing: idhub_core::passwords::HashParams,
     /// Seals secrets at rest (TOTP seeds, signing keys, provisioning tokens).
     pub sealing_key: idhub_domain::sealed::SealingKey,
     /// The egress rule and the one HTTP client for outbound calls (config `egress.allow`).
@@ -55,25 +49,31 @@ impl Default for WebSettings {
 /// Everything a handler may need, cheap to clone.
 #[derive(Clone)]
 pub struct AppState {
+    /// The services' context; `store`, `clock` and `hasher` below are the same objects.
+    pub core: idhub_core::Core,
     pub store: Store,
     pub clock: Arc<dyn Clock>,
     pub settings: Arc<WebSettings>,
     pub limiter: Arc<ratelimit::RateLimiter>,
-    pub hasher: Arc<passwords::PasswordHasher>,
+    pub hasher: Arc<idhub_core::passwords::PasswordHasher>,
     pub orgs: Arc<org::OrgCache>,
     pub login_throttle: Arc<signin::auth::LoginThrottle>,
-    /// Parsed SAML signing keys by kid (parsing PEM per sign-on would waste time).
-    pub saml_keys: Arc<std::sync::Mutex<std::collections::HashMap<String, idhub_saml::keys::SigningKey>>>,
-    /// Each SAML app's active key id, remembered briefly (see `sso::ACTIVE_KEY_TTL_MS`).
-    pub saml_active_keys: Arc<sso::ActiveKeys>,
 }
 
 impl AppState {
     /// State over a store with the given settings and clock.
     pub fn new(store: Store, settings: WebSettings, clock: Arc<dyn Clock>) -> Self {
         let limiter = Arc::new(ratelimit::RateLimiter::new(settings.rate_limit.clone()));
-        let hasher = Arc::new(passwords::PasswordHasher::new(settings.password_hashing.clone()));
+        let core = idhub_core::Core::new(
+            store.clone(),
+            clock.clone(),
+            settings.password_hashing.clone(),
+            settings.sealing_key.clone(),
+            settings.egress.clone(),
+        );
+        let hasher = core.hasher.clone();
         AppState {
+            core,
             store,
             clock,
             settings: Arc::new(settings),
@@ -81,8 +81,6 @@ impl AppState {
             hasher,
             orgs: Arc::new(org::OrgCache::default()),
             login_throttle: Default::default(),
-            saml_keys: Default::default(),
-            saml_active_keys: Default::default(),
         }
     }
 

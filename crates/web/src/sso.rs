@@ -23,7 +23,7 @@ use idhub_domain::event::{NewEvent, Party};
 use idhub_domain::expr::{Expression, MapContext};
 use idhub_domain::lifecycle::{can_authenticate, UserStatus};
 use idhub_domain::time::format_millis;
-use idhub_saml::keys::{cert_info, generate, SigningKey};
+use idhub_saml::keys::cert_info;
 use idhub_saml::response::{signed_response, Attribute, ResponseSpec, AC_MFA, AC_PASSWORD};
 use idhub_store::apps::{App, AppKey};
 use idhub_store::orgs::Org;
@@ -57,124 +57,6 @@ pub fn issuer(org: &Org, app: &App) -> String {
     format!("{}/app/{}", org.base_url, app.id)
 }
 
-fn purpose(org: &Org, kid: &str) -> String {
-    format!("saml-signing-key:{}:{kid}", org.id)
-}
-
-async fn new_key(
-    state: &AppState,
-    org: &Org,
-    app: &App,
-    actor: Party,
-    client: idhub_domain::event::ClientInfo,
-) -> Result<AppKey, ApiError> {
-    let key = generate_sealed_key(state, &app.id, format!("{} {}", org.name, app.label), 365 * 2, |kid| purpose(org, kid)).await?;
-    let now = key.created;
-    let ev = NewEvent::success(
-        "application.credentials.generate",
-        "Generate app signing key",
-        actor,
-        vec![Party::new(app.id.clone(), "AppInstance", app.name.clone(), app.label.clone())],
-        client,
-    );
-    state.store.add_active_app_key(&org.id, &key, &[ev]).await?;
-    state.saml_active_keys.set(org, app, now, None);
-    Ok(key)
-}
-
-/// How long a node signs with the active key it last read for an app without reading it
-/// again: a rotation on this node takes effect at once, one on another node within this
-/// time (the previous key stays valid meanwhile: rotation keeps it listed).
-pub const ACTIVE_KEY_TTL_MS: i64 = 5_000;
-
-/// The active key id of each SAML app (by org and app), with when it was read.
-#[derive(Debug, Default)]
-pub struct ActiveKeys(std::sync::Mutex<std::collections::HashMap<(String, String), (i64, String)>>);
-
-impl ActiveKeys {
-    fn get(&self, org: &Org, app: &App, now: i64) -> Option<String> {
-        let map = self.0.lock().ok()?;
-        map.get(&(org.id.0.clone(), app.id.clone()))
-            .filter(|(at, _)| now - *at < ACTIVE_KEY_TTL_MS && *at <= now)
-            .map(|(_, kid)| kid.clone())
-    }
-
-    fn set(&self, org: &Org, app: &App, now: i64, kid: Option<&str>) {
-        if let Ok(mut map) = self.0.lock() {
-            match kid {
-                Some(kid) => map.insert((org.id.0.clone(), app.id.clone()), (now, kid.to_string())),
-                None => map.remove(&(org.id.0.clone(), app.id.clone())),
-            };
-        }
-    }
-}
-
-/// The parsed key that signs the app's Responses now: from memory while the active key
-/// id read last is fresh, otherwise the active key read (or generated) and parsed.
-async fn active_signing_key(state: &AppState, org: &Org, app: &App) -> Result<SigningKey, ApiError> {
-    let now = state.now();
-    if let Some(kid) = state.saml_active_keys.get(org, app, now) {
-        if let Some(k) = state.saml_keys.lock().ok().and_then(|m| m.get(&kid).cloned()) {
-            return Ok(k);
-        }
-    }
-    let key = active_key(state, org, app).await?;
-    let signing = signing_key(state, org, &key)?;
-    state.saml_active_keys.set(org, app, now, Some(&key.kid));
-    Ok(signing)
-}
-
-/// The app's active key, generated on first use.
-pub async fn active_key(state: &AppState, org: &Org, app: &App) -> Result<AppKey, ApiError> {
-    if let Some(k) = state.store.app_keys(&org.id, &app.id).await?.into_iter().find(|k| k.status == "ACTIVE") {
-        return Ok(k);
-    }
-    new_key(state, org, app, Party::system(), Default::default()).await
-}
-
-fn signing_key(state: &AppState, org: &Org, key: &AppKey) -> Result<SigningKey, ApiError> {
-    open_signing_key(state, key, &purpose(org, &key.kid))
-}
-
-/// A new RSA key and certificate for `owner` (an app, or an IdP's SP side), ACTIVE, its
-/// private key sealed for `purpose(kid)`; not stored yet.
-pub(crate) async fn generate_sealed_key(
-    state: &AppState,
-    owner: &str,
-    label: String,
-    valid_days: u32,
-    purpose: impl Fn(&str) -> String,
-) -> Result<AppKey, ApiError> {
-    let (key_pem, cert_pem) = tokio::task::spawn_blocking(move || generate(&label, valid_days))
-        .await
-        .map_err(|e| ApiError::internal(e.to_string()))?
-        .map_err(|e| ApiError::internal(e.to_string()))?;
-    let kid = idhub_domain::ids::random_base62(43);
-    let now = state.now();
-    Ok(AppKey {
-        kid: kid.clone(),
-        app_id: owner.to_string(),
-        key_sealed: state.settings.sealing_key.seal(&purpose(&kid), key_pem.as_bytes()).map_err(|e| ApiError::internal(e.to_string()))?,
-        cert_pem,
-        status: "ACTIVE".into(),
-        created: now,
-        expires: now + i64::from(valid_days) * 24 * 3600 * 1000,
-    })
-}
-
-/// A stored key parsed for signing (opened with `purpose`), kept in memory by kid.
-pub(crate) fn open_signing_key(state: &AppState, key: &AppKey, purpose: &str) -> Result<SigningKey, ApiError> {
-    if let Some(k) = state.saml_keys.lock().ok().and_then(|m| m.get(&key.kid).cloned()) {
-        return Ok(k);
-    }
-    let pem = state.settings.sealing_key.open(purpose, &key.key_sealed).map_err(|e| ApiError::internal(e.to_string()))?;
-    let k = SigningKey::from_pem(&String::from_utf8_lossy(&pem), &key.cert_pem).map_err(|e| ApiError::internal(e.to_string()))?;
-    if let Ok(mut m) = state.saml_keys.lock() {
-        m.insert(key.kid.clone(), k.clone());
-    }
-    Ok(k)
-}
-
 fn key_json(org: &Org, app: &App, k: &AppKey) -> Result<Value, ApiError> {
     let info = cert_info(&k.cert_pem).map_err(|e| ApiError::internal(e.to_string()))?;
     Ok(json!({
@@ -197,7 +79,7 @@ async fn load_saml_app(state: &AppState, org: &Org, id: &str) -> Result<App, Api
 pub async fn keys_list(State(state): State<AppState>, caller: ApiCaller, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
     let app = state.store.get_app(&caller.org.id, &id).await.map_err(|_| ApiError::not_found(format!("{id} (App)")))?;
     if app.sign_on_mode == "SAML_2_0" {
-        active_key(&state, &caller.org, &app).await?;
+        idhub_core::signing_keys::active_key(&state.core, &caller.org, &app).await?;
     }
     let keys = state.store.app_keys(&caller.org.id, &app.id).await?;
     Ok(Json(Value::Array(keys.iter().map(|k| key_json(&caller.org, &app, k)).collect::<Result<Vec<_>, _>>()?)))
@@ -232,15 +114,15 @@ pub async fn keys_rotate(
     client: Client,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let actor = crate::directory::Actor { party: caller.actor(), client: client.0 };
+    let actor = idhub_core::Actor { party: caller.actor(), client: client.0 };
     let (app, key) = rotate_key(&state, &caller.org, &actor, &id).await?;
     Ok(Json(key_json(&caller.org, &app, &key)?))
 }
 
 /// Key rotation: a new active signing key for a SAML app; the old certificate stays listed.
-pub async fn rotate_key(state: &AppState, org: &Org, actor: &crate::directory::Actor, id: &str) -> Result<(App, AppKey), ApiError> {
+pub async fn rotate_key(state: &AppState, org: &Org, actor: &idhub_core::Actor, id: &str) -> Result<(App, AppKey), ApiError> {
     let app = load_saml_app(state, org, id).await?;
-    let key = new_key(state, org, &app, actor.party.clone(), actor.client.clone()).await?;
+    let key = idhub_core::signing_keys::new_key(&state.core, org, &app, actor.party.clone(), actor.client.clone()).await?;
     Ok((app, key))
 }
 
@@ -253,7 +135,7 @@ pub async fn metadata(State(state): State<AppState>, caller: ApiCaller, Path(id)
 /// The IdP metadata of a SAML app (its signing key generated on first use).
 pub async fn metadata_xml(state: &AppState, org: &Org, id: &str) -> Result<String, ApiError> {
     let app = load_saml_app(state, org, id).await?;
-    let key = active_key(state, org, &app).await?;
+    let key = idhub_core::signing_keys::active_key(&state.core, org, &app).await?;
     let info = cert_info(&key.cert_pem).map_err(|e| ApiError::internal(e.to_string()))?;
     let sso = format!("{}/app/{}/{}/sso/saml", org.base_url, app.name, app.id);
     let format = app
@@ -550,7 +432,7 @@ async fn sign_on(
             });
         }
     }
-    let signing = active_signing_key(state, org, app).await?;
+    let signing = idhub_core::signing_keys::active_signing_key(&state.core, org, app).await?;
     let spec = ResponseSpec {
         issuer: issuer(org, app),
         acs_url: acs.to_string(),
@@ -602,9 +484,9 @@ pub async fn setup_instructions(
         Ok(a) if a.name == name && a.sign_on_mode == "SAML_2_0" => a,
         _ => return page_refusal(&org, StatusCode::NOT_FOUND, "App not found", "There is no such SAML app in this organization."),
     };
-    let key = match active_key(&state, &org, &app).await {
+    let key = match idhub_core::signing_keys::active_key(&state.core, &org, &app).await {
         Ok(k) => k,
-        Err(e) => return e.into_response(),
+        Err(e) => return ApiError::from(e).into_response(),
     };
     let sso = format!("{}/app/{}/{}/sso/saml", org.base_url, app.name, app.id);
     let html = format!(
@@ -641,12 +523,12 @@ pub async fn certificate_download(
         Ok(a) if a.name == name && a.sign_on_mode == "SAML_2_0" => a,
         _ => return page_refusal(&org, StatusCode::NOT_FOUND, "App not found", "There is no such SAML app in this organization."),
     };
-    match active_key(&state, &org, &app).await {
+    match idhub_core::signing_keys::active_key(&state.core, &org, &app).await {
         Ok(k) => (
             [(header::CONTENT_TYPE, "application/x-pem-file"), (header::CONTENT_DISPOSITION, "attachment; filename=\"okta.cert\"")],
             k.cert_pem,
         )
             .into_response(),
-        Err(e) => e.into_response(),
+        Err(e) => ApiError::from(e).into_response(),
     }
 }

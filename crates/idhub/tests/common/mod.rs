@@ -54,13 +54,13 @@ pub async fn user_count(s: &TestServer) -> usize {
 
 /// Run the provisioning queue of `s` until it is empty (or 20 rounds); returns the jobs run.
 pub async fn drain(s: &TestServer) -> usize {
-    let handler: std::sync::Arc<dyn idhub_jobs::Handler> = std::sync::Arc::new(idhub_web::provisioning::Org2OrgHandler {
+    let handler: std::sync::Arc<dyn idhub_jobs::Handler> = std::sync::Arc::new(idhub_core::provisioning::Org2OrgHandler {
         store: s.db.store.clone(),
         sealing_key: s.sealing_key.clone(),
         clock: std::sync::Arc::new(idhub_domain::time::SystemClock),
         egress: s.egress.clone(),
     });
-    let cfg = idhub_jobs::WorkerConfig::new(idhub_web::provisioning::QUEUE);
+    let cfg = idhub_jobs::WorkerConfig::new(idhub_core::provisioning::QUEUE);
     let mut total = 0;
     for _ in 0..20 {
         let n = idhub_jobs::run_once(&s.db.store, &idhub_domain::time::SystemClock, &cfg, &handler).await.unwrap();

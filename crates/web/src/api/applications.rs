@@ -3,8 +3,6 @@
 
 use super::extract::{ApiCaller, ApiWriter, OktaJson, Params};
 use super::paging::link_headers;
-use crate::applications;
-use crate::directory::{self, Actor};
 use crate::error::ApiError;
 use crate::request::Client;
 use crate::AppState;
@@ -12,6 +10,9 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use idhub_core::applications;
+use idhub_core::directory;
+use idhub_core::Actor;
 use idhub_domain::application::{template_expression, SignOnMode};
 use idhub_domain::expr::{Expression, MapContext};
 use idhub_domain::time::format_millis;
@@ -21,7 +22,7 @@ use idhub_store::orgs::Org;
 use idhub_store::StoreError;
 use serde_json::{json, Value};
 
-pub use crate::applications::INITIAL_STATUSES;
+pub use idhub_core::applications::INITIAL_STATUSES;
 
 /// Where a user starts this app's sign-on (the tile's link).
 pub fn sign_on_url(org: &Org, app: &App) -> String {
@@ -73,7 +74,7 @@ fn actor(caller: &ApiCaller, client: Client) -> Actor {
 }
 
 async fn load(state: &AppState, org: &Org, id: &str) -> Result<App, ApiError> {
-    applications::load(state, org, id).await
+    applications::load(&state.core, org, id).await.map_err(crate::error::ApiError::from)
 }
 
 /// `POST /api/v1/apps`
@@ -88,7 +89,9 @@ pub async fn apps_create(
         return Err(ApiError::bad_body("a JSON object describing the app is required"));
     }
     let activate = params.flag("activate", true)?;
-    let app = applications::create(&state, &caller.org, &actor(&caller, client), &body, activate).await?;
+    let app = applications::create(&state.core, &caller.org, &actor(&caller, client), &body, activate)
+        .await
+        .map_err(crate::error::ApiError::from)?;
     Ok(Json(app_json(&caller.org, &app)))
 }
 
@@ -164,7 +167,8 @@ pub async fn apps_update(
     Path(id): Path<String>,
     OktaJson(body): OktaJson,
 ) -> Result<Json<Value>, ApiError> {
-    let app = applications::update(&state, &caller.org, &actor(&caller, client), &id, body).await?;
+    let app =
+        applications::update(&state.core, &caller.org, &actor(&caller, client), &id, body).await.map_err(crate::error::ApiError::from)?;
     Ok(Json(app_json(&caller.org, &app)))
 }
 
@@ -175,7 +179,7 @@ pub async fn apps_lifecycle(
     client: Client,
     Path((id, op)): Path<(String, String)>,
 ) -> Result<Json<Value>, ApiError> {
-    applications::set_status(&state, &caller.org, &actor(&caller, client), &id, &op).await?;
+    applications::set_status(&state.core, &caller.org, &actor(&caller, client), &id, &op).await.map_err(crate::error::ApiError::from)?;
     Ok(Json(json!({})))
 }
 
@@ -186,7 +190,7 @@ pub async fn apps_delete(
     client: Client,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    applications::delete(&state, &caller.org, &actor(&caller, client), &id).await?;
+    applications::delete(&state.core, &caller.org, &actor(&caller, client), &id).await.map_err(crate::error::ApiError::from)?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -268,7 +272,9 @@ pub async fn apps_user_assign(
         .map(|(_, v)| v.clone())
         .or_else(|| body.get("id").and_then(Value::as_str).map(str::to_string))
         .ok_or_else(|| ApiError::validation("id", vec!["id: the user to assign is required".into()]))?;
-    let au = applications::assign_user(&state, &caller.org, &actor(&caller, client), &app_id, &uid, &body).await?;
+    let au = applications::assign_user(&state.core, &caller.org, &actor(&caller, client), &app_id, &uid, &body)
+        .await
+        .map_err(crate::error::ApiError::from)?;
     Ok(Json(app_user_json(&caller.org, &au)))
 }
 
@@ -319,7 +325,7 @@ pub async fn apps_user_get(
     Path((id, uid)): Path<(String, String)>,
 ) -> Result<Json<Value>, ApiError> {
     let app = load(&state, &caller.org, &id).await?;
-    let user = directory::load_user(&state, &caller.org, &uid).await?;
+    let user = directory::load_user(&state.core, &caller.org, &uid).await.map_err(crate::error::ApiError::from)?;
     match state.store.app_assignment_for(&caller.org.id, &app.id, user.user.id.as_str()).await? {
         Some(ea) => {
             let pushed_as = match ea.direct {
@@ -340,7 +346,9 @@ pub async fn apps_user_unassign(
     client: Client,
     Path((id, uid)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
-    applications::unassign_user(&state, &caller.org, &actor(&caller, client), &id, &uid).await?;
+    applications::unassign_user(&state.core, &caller.org, &actor(&caller, client), &id, &uid)
+        .await
+        .map_err(crate::error::ApiError::from)?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -365,7 +373,9 @@ pub async fn apps_group_assign(
     Path((id, gid)): Path<(String, String)>,
     OktaJson(body): OktaJson,
 ) -> Result<Json<Value>, ApiError> {
-    let ag = applications::assign_group(&state, &caller.org, &actor(&caller, client), &id, &gid, &body).await?;
+    let ag = applications::assign_group(&state.core, &caller.org, &actor(&caller, client), &id, &gid, &body)
+        .await
+        .map_err(crate::error::ApiError::from)?;
     Ok(Json(app_group_json(&caller.org, &ag)))
 }
 
@@ -398,13 +408,15 @@ pub async fn apps_group_unassign(
     client: Client,
     Path((id, gid)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
-    applications::unassign_group(&state, &caller.org, &actor(&caller, client), &id, &gid).await?;
+    applications::unassign_group(&state.core, &caller.org, &actor(&caller, client), &id, &gid)
+        .await
+        .map_err(crate::error::ApiError::from)?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// `GET /api/v1/users/{id}/appLinks`
 pub async fn user_app_links(State(state): State<AppState>, caller: ApiCaller, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
-    let user = directory::load_user(&state, &caller.org, &id).await?;
+    let user = directory::load_user(&state.core, &caller.org, &id).await.map_err(crate::error::ApiError::from)?;
     let apps = state.store.apps_for_user(&caller.org.id, user.user.id.as_str(), true).await?;
     Ok(Json(Value::Array(
         apps.iter()

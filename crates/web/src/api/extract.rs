@@ -169,6 +169,41 @@ impl FromRequest<AppState> for OktaJson {
     }
 }
 
+/// A request body parsed once into the endpoint's own type `T` (the wire shape). What
+/// does not fit is refused in Okta's terms, naming the field: a required field missing
+/// is E0000001 (validation), a field of the wrong type or an unknown value E0000003 (the
+/// body is not well-formed). No body at all is E0000003 too.
+#[derive(Debug)]
+pub struct OktaBody<T>(pub T);
+
+impl<T: serde::de::DeserializeOwned> FromRequest<AppState> for OktaBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let OktaJson(value) = OktaJson::from_request(req, state).await?;
+        if value.is_null() {
+            return Err(ApiError::bad_body("The request needs a JSON body."));
+        }
+        parse_body(value).map(OktaBody)
+    }
+}
+
+/// `value` as the wire type `T`, or Okta's error naming the field that does not fit.
+pub fn parse_body<T: serde::de::DeserializeOwned>(value: Value) -> Result<T, ApiError> {
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner().to_string();
+        if let Some(rest) = inner.strip_prefix("missing field `") {
+            let field = rest.split('`').next().unwrap_or_default();
+            let full = if path == "." { field.to_string() } else { format!("{path}.{field}") };
+            ApiError::validation(full.clone(), vec![format!("{full}: The field cannot be left blank")])
+        } else {
+            let at = if path == "." { String::new() } else { format!("{path}: ") };
+            ApiError::bad_body(format!("{at}{inner}"))
+        }
+    })
+}
+
 fn parse_json(content_type: Option<&str>, body: &Bytes) -> Result<Value, ApiError> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(Value::Null);

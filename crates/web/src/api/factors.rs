@@ -59,7 +59,9 @@ pub async fn factors_delete(
     let u = user(&state, &caller, &id).await?;
     caller.check_user(&state, UserAction::Factors, &u.user).await?;
     let ev = NewEvent::success("user.mfa.factor.deactivate", "Reset factor for user", caller.actor(), vec![party(&u)], client.0);
-    let n = crate::directory::reset_factors(&state, &caller.org, &u.user, Some(&factor), ev, None).await?;
+    let n = idhub_core::directory::reset_factors(&state.core, &caller.org, &u.user, Some(&factor), ev, None)
+        .await
+        .map_err(crate::error::ApiError::from)?;
     if n == 0 {
         return Err(ApiError::not_found(format!("{factor} (Factor)")));
     }
@@ -76,7 +78,7 @@ pub async fn factors_reset(
     let u = user(&state, &caller, &id).await?;
     caller.check_user(&state, UserAction::Factors, &u.user).await?;
     let ev = NewEvent::success("user.mfa.factor.reset_all", "Reset all factors for user", caller.actor(), vec![party(&u)], client.0);
-    crate::directory::reset_factors(&state, &caller.org, &u.user, None, ev, None).await?;
+    idhub_core::directory::reset_factors(&state.core, &caller.org, &u.user, None, ev, None).await.map_err(crate::error::ApiError::from)?;
     Ok(Json(json!({})))
 }
 

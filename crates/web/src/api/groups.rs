@@ -101,7 +101,8 @@ pub async fn groups_create(
         last_membership_updated: now,
     };
     let ev = NewEvent::success("group.lifecycle.create", "Create okta group", caller.actor(), vec![party(&group)], client.0);
-    let (pushes, jobs) = crate::group_push::rule_pushes(&state, &caller.org.id, &group).await?;
+    let (pushes, jobs) =
+        idhub_core::group_push::rule_pushes(&state.core, &caller.org.id, &group).await.map_err(crate::error::ApiError::from)?;
     let stored = state.store.create_group_with_pushes(&group, &[ev], &pushes, &jobs).await.map_err(conflict)?;
     Ok(Json(group_json(&caller.org.base_url, &stored.group)))
 }
@@ -144,7 +145,8 @@ pub async fn update_profile(
     g.description = description;
     g.last_updated = state.now();
     let ev = NewEvent::success("group.profile.update", "Update group profile", actor, vec![party(&g)], client);
-    let jobs = crate::group_push::jobs_for_group_change(state, &g.org_id, g.id.as_str()).await?;
+    let jobs =
+        idhub_core::group_push::jobs_for_group_change(&state.core, &g.org_id, g.id.as_str()).await.map_err(crate::error::ApiError::from)?;
     state.store.update_group(&g, &[ev], &jobs).await.map_err(conflict)?;
     Ok(g)
 }
@@ -198,7 +200,9 @@ pub async fn groups_member_add(
         vec![Party::new(u.user.id.0.clone(), "User", u.user.login().to_string(), u.user.display_name()), party(&g)],
         client.0,
     );
-    let jobs = crate::provisioning::group_app_jobs(&state, &caller.org.id, g.id.as_str(), u.user.id.as_str()).await?;
+    let jobs = idhub_core::provisioning::group_app_jobs(&state.core, &caller.org.id, g.id.as_str(), u.user.id.as_str())
+        .await
+        .map_err(crate::error::ApiError::from)?;
     state.store.add_group_member(&caller.org.id, &g.id, &u, state.now(), &[ev], &jobs).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -218,7 +222,9 @@ pub async fn groups_member_remove(
         vec![Party::new(u.user.id.0.clone(), "User", u.user.login().to_string(), u.user.display_name()), party(&g)],
         client.0,
     );
-    let jobs = crate::provisioning::group_app_jobs(&state, &caller.org.id, g.id.as_str(), u.user.id.as_str()).await?;
+    let jobs = idhub_core::provisioning::group_app_jobs(&state.core, &caller.org.id, g.id.as_str(), u.user.id.as_str())
+        .await
+        .map_err(crate::error::ApiError::from)?;
     state.store.remove_group_member(&caller.org.id, &g.id, &u.user.id, state.now(), &[ev], &jobs).await?;
     Ok(StatusCode::NO_CONTENT)
 }

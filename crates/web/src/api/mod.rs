@@ -5,7 +5,10 @@ pub mod applications;
 pub mod authn;
 pub mod extract;
 pub mod factors;
+pub mod group_push;
 pub mod groups;
+pub mod import;
+pub mod integration;
 pub mod logs;
 pub mod org;
 pub mod paging;
@@ -55,16 +58,16 @@ pub fn router(state: AppState) -> Router<AppState> {
             "/apps/{id}/groups/{gid}",
             get(applications::apps_group_get).put(applications::apps_group_assign).delete(applications::apps_group_unassign),
         )
-        .route("/apps/{id}/connections/default", get(crate::provisioning::connection_get).post(crate::provisioning::connection_save))
-        .route("/apps/{id}/connections/default/lifecycle/{op}", post(crate::provisioning::connection_lifecycle))
-        .route("/apps/{id}/features", get(crate::provisioning::features_get))
-        .route("/apps/{id}/idhub/group-push", get(crate::group_push::group_push_list).post(crate::group_push::group_push_create))
-        .route("/apps/{id}/idhub/import", get(crate::import::import_get).post(crate::import::import_post))
-        .route("/apps/{id}/idhub/import/confirm", post(crate::import::import_confirm))
-        .route("/apps/{id}/idhub/group-push/rules", get(crate::group_push::group_push_rules))
-        .route("/apps/{id}/idhub/group-push/rules/{rule}", axum::routing::delete(crate::group_push::group_push_rule_delete))
-        .route("/apps/{id}/idhub/group-push/{mapping}", axum::routing::delete(crate::group_push::group_push_delete))
-        .route("/apps/{id}/features/{feature}", get(crate::provisioning::features_get).put(crate::provisioning::features_put))
+        .route("/apps/{id}/connections/default", get(integration::connection_get).post(integration::connection_save))
+        .route("/apps/{id}/connections/default/lifecycle/{op}", post(integration::connection_lifecycle))
+        .route("/apps/{id}/features", get(integration::features_get))
+        .route("/apps/{id}/idhub/group-push", get(group_push::group_push_list).post(group_push::group_push_create))
+        .route("/apps/{id}/idhub/import", get(import::import_get).post(import::import_post))
+        .route("/apps/{id}/idhub/import/confirm", post(import::import_confirm))
+        .route("/apps/{id}/idhub/group-push/rules", get(group_push::group_push_rules))
+        .route("/apps/{id}/idhub/group-push/rules/{rule}", axum::routing::delete(group_push::group_push_rule_delete))
+        .route("/apps/{id}/idhub/group-push/{mapping}", axum::routing::delete(group_push::group_push_delete))
+        .route("/apps/{id}/features/{feature}", get(integration::features_get).put(integration::features_put))
         .route("/users/{id}/appLinks", get(applications::user_app_links))
         .route("/apps/{id}/idhub/provisioning/progress", get(tasks::provisioning_progress))
         .route("/idhub/tasks", get(tasks::tasks_list))

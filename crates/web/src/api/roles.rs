@@ -4,7 +4,6 @@
 //! a user holds at most one role, and the role's id is its type.
 
 use super::extract::{ApiCaller, ApiWriter, OktaJson};
-use crate::directory::{self, Actor};
 use crate::error::ApiError;
 use crate::request::Client;
 use crate::AppState;
@@ -12,7 +11,9 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use idhub_core::directory;
 use idhub_core::permissions::{OrgAction, UserAction};
+use idhub_core::Actor;
 use idhub_domain::event::NewEvent;
 use idhub_domain::time::format_millis;
 use idhub_domain::user::{AdminRole, RoleTargetKind, User};
@@ -33,7 +34,7 @@ fn role_json(base: &str, u: &User, r: AdminRole) -> Value {
 /// Grant (`Some`) or revoke (`None`) a user's administrator role.
 pub async fn set_role(state: &AppState, org: &Org, actor: &Actor, id: &str, role: Option<AdminRole>) -> Result<StoredUser, ApiError> {
     let now = state.now();
-    directory::change_user(state, org, id, |u| {
+    directory::change_user(&state.core, org, id, |u| {
         if u.admin_role == role {
             return Ok(vec![]);
         }
@@ -59,11 +60,12 @@ pub async fn set_role(state: &AppState, org: &Org, actor: &Actor, id: &str, role
         Ok(vec![event])
     })
     .await
+    .map_err(ApiError::from)
 }
 
 /// `GET /api/v1/users/{id}/roles`
 pub async fn roles_list(State(state): State<AppState>, caller: ApiCaller, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
-    let u = directory::load_user(&state, &caller.org, &id).await?;
+    let u = directory::load_user(&state.core, &caller.org, &id).await.map_err(crate::error::ApiError::from)?;
     let roles: Vec<Value> = u.user.admin_role.map(|r| role_json(&caller.org.base_url, &u.user, r)).into_iter().collect();
     Ok(Json(Value::Array(roles)))
 }
@@ -82,7 +84,7 @@ pub async fn roles_assign(
         .and_then(Value::as_str)
         .and_then(AdminRole::parse)
         .ok_or_else(|| ApiError::validation("type", vec!["type: must be SUPER_ADMIN, ORG_ADMIN or READ_ONLY_ADMIN".into()]))?;
-    let target = directory::load_user(&state, &caller.org, &id).await?;
+    let target = directory::load_user(&state.core, &caller.org, &id).await.map_err(crate::error::ApiError::from)?;
     caller.check_role(UserAction::GrantRole(role), target.user.admin_role, false)?;
     if target.user.admin_role != Some(role) {
         // A role granted anew starts with no targets (it covers every group or app).
@@ -101,7 +103,7 @@ pub async fn roles_unassign(
     Path((id, role)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
     caller.check(OrgAction::ManageRoles)?;
-    let u = directory::load_user(&state, &caller.org, &id).await?;
+    let u = directory::load_user(&state.core, &caller.org, &id).await.map_err(crate::error::ApiError::from)?;
     caller.check_role(UserAction::RevokeRole, u.user.admin_role, false)?;
     if u.user.admin_role.map(|r| r.as_str()) != Some(role.as_str()) {
         return Err(ApiError::not_found(format!("{role} (Role)")));
@@ -120,7 +122,7 @@ async fn scoped_role(
     role: &str,
     kind: RoleTargetKind,
 ) -> Result<(StoredUser, AdminRole), ApiError> {
-    let u = directory::load_user(state, &caller.org, id).await?;
+    let u = directory::load_user(&state.core, &caller.org, id).await.map_err(crate::error::ApiError::from)?;
     let held = u.user.admin_role.filter(|r| r.as_str() == role).ok_or_else(|| ApiError::not_found(format!("{role} (Role)")))?;
     if held.target_kind() != Some(kind) {
         let what = match kind {

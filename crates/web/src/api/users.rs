@@ -3,7 +3,6 @@
 
 use super::extract::{ApiCaller, ApiWriter, OktaJson, Params};
 use super::paging::link_headers;
-use crate::directory::{self, Actor, NewUser, UserUpdate};
 use crate::error::ApiError;
 use crate::request::Client;
 use crate::AppState;
@@ -11,7 +10,9 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use idhub_core::directory::{self, NewUser, UserUpdate};
 use idhub_core::permissions::UserAction;
+use idhub_core::Actor;
 use idhub_domain::filter::{self, Context};
 use idhub_domain::ids::GroupId;
 use idhub_domain::lifecycle::{LifecycleOp, UserStatus};
@@ -191,7 +192,8 @@ pub async fn users_create(
         expire_password,
         type_id,
     };
-    let stored = directory::create_user(&state, &caller.org, &actor(&caller, client), input).await?;
+    let stored =
+        directory::create_user(&state.core, &caller.org, &actor(&caller, client), input).await.map_err(crate::error::ApiError::from)?;
     Ok(Json(user_json(&caller.org.base_url, &stored.user)).into_response())
 }
 
@@ -202,7 +204,7 @@ fn actor(caller: &ApiCaller, client: Client) -> Actor {
 async fn load(state: &AppState, caller: &ApiCaller, id: &str) -> Result<StoredUser, ApiError> {
     let id =
         if id == "me" { caller.token.user_id.clone().ok_or_else(|| ApiError::not_found("the token has no user"))? } else { id.to_string() };
-    directory::load_user(state, &caller.org, &id).await
+    directory::load_user(&state.core, &caller.org, &id).await.map_err(crate::error::ApiError::from)
 }
 
 /// `GET /api/v1/users/{id|login|me}`
@@ -239,7 +241,9 @@ async fn update(state: AppState, caller: ApiCaller, client: Client, id: String, 
         caller.check_user(&state, UserAction::Credentials, &existing.user).await?;
     }
     let upd = UserUpdate { profile, full, password: creds.password, recovery_question: creds.recovery.map(|(q, _)| q), keep_session: None };
-    let stored = directory::update_user(&state, &caller.org, &actor(&caller, client), existing.user.id.as_str(), upd).await?;
+    let stored = directory::update_user(&state.core, &caller.org, &actor(&caller, client), existing.user.id.as_str(), upd)
+        .await
+        .map_err(crate::error::ApiError::from)?;
     Ok(Json(user_json(&caller.org.base_url, &stored.user)))
 }
 
@@ -274,7 +278,9 @@ pub async fn users_delete(
 ) -> Result<StatusCode, ApiError> {
     let existing = load(&state, &caller, &id).await?;
     caller.check_user(&state, UserAction::Lifecycle, &existing.user).await?;
-    directory::delete_user(&state, &caller.org, &actor(&caller, client), existing.user.id.as_str()).await?;
+    directory::delete_user(&state.core, &caller.org, &actor(&caller, client), existing.user.id.as_str())
+        .await
+        .map_err(crate::error::ApiError::from)?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -295,7 +301,9 @@ pub async fn users_lifecycle(
         _ => UserAction::Lifecycle,
     };
     caller.check_user(&state, action, &existing.user).await?;
-    let stored = directory::apply_lifecycle(&state, &caller.org, &actor(&caller, client), existing.user.id.as_str(), op).await?;
+    let stored = directory::apply_lifecycle(&state.core, &caller.org, &actor(&caller, client), existing.user.id.as_str(), op)
+        .await
+        .map_err(crate::error::ApiError::from)?;
     let base = &caller.org.base_url;
     let body = match op {
         LifecycleOp::Activate | LifecycleOp::Reactivate if !send_email => {

@@ -5,11 +5,11 @@
 use super::app_tabs::{app_page, Tab};
 use super::{done, error_context, field, notice, render, Admin, WriteForm};
 use crate::api::extract::Params;
-use crate::applications::{self, INITIAL_STATUSES};
 use crate::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
+use idhub_core::applications::{self, INITIAL_STATUSES};
 use idhub_domain::event::Party;
 use idhub_store::apps::App;
 use idhub_store::groups::GroupSelect;
@@ -106,9 +106,15 @@ pub async fn assign(
             if let Some(n) = field(&form, "userName").map(str::trim).filter(|n| !n.is_empty()) {
                 body["credentials"] = json!({ "userName": n });
             }
-            applications::assign_user(&state, admin.org(), &admin.actor(), &id, &who, &body).await.map(|_| "Person assigned.")
+            applications::assign_user(&state.core, admin.org(), &admin.actor(), &id, &who, &body)
+                .await
+                .map_err(crate::error::ApiError::from)
+                .map(|_| "Person assigned.")
         }
-        "groups" => applications::assign_group(&state, admin.org(), &admin.actor(), &id, &who, &body).await.map(|_| "Group assigned."),
+        "groups" => applications::assign_group(&state.core, admin.org(), &admin.actor(), &id, &who, &body)
+            .await
+            .map_err(crate::error::ApiError::from)
+            .map(|_| "Group assigned."),
         _ => return super::page_error(&admin, StatusCode::NOT_FOUND, "Not found", "No such assignment kind."),
     };
     match result {
@@ -144,8 +150,12 @@ pub async fn unassign(
     WriteForm { admin, .. }: WriteForm,
 ) -> Response {
     let result = match kind.as_str() {
-        "people" => applications::unassign_user(&state, admin.org(), &admin.actor(), &id, &target).await,
-        "groups" => applications::unassign_group(&state, admin.org(), &admin.actor(), &id, &target).await,
+        "people" => {
+            applications::unassign_user(&state.core, admin.org(), &admin.actor(), &id, &target).await.map_err(crate::error::ApiError::from)
+        }
+        "groups" => {
+            applications::unassign_group(&state.core, admin.org(), &admin.actor(), &id, &target).await.map_err(crate::error::ApiError::from)
+        }
         _ => return super::page_error(&admin, StatusCode::NOT_FOUND, "Not found", "No such assignment kind."),
     };
     match result {
@@ -157,7 +167,8 @@ pub async fn unassign(
 /// `POST /admin/app/{id}/assignments/convert` (after confirmation): Convert assignments —
 /// everyone reaching the app through a group becomes individually assigned.
 pub async fn convert(State(state): State<AppState>, Path(id): Path<String>, WriteForm { admin, .. }: WriteForm) -> Response {
-    match applications::convert_assignments(&state, admin.org(), &admin.actor(), &id, None).await {
+    match applications::convert_assignments(&state.core, admin.org(), &admin.actor(), &id, None).await.map_err(crate::error::ApiError::from)
+    {
         Ok(0) => done(&format!("/admin/app/{id}/assignments"), "No group assignments to convert."),
         Ok(n) => done(&format!("/admin/app/{id}/assignments"), &format!("{n} assignment(s) converted to individual assignments.")),
         Err(e) if e.status == StatusCode::NOT_FOUND => {
@@ -170,7 +181,7 @@ pub async fn convert(State(state): State<AppState>, Path(id): Path<String>, Writ
 /// `POST /admin/app/{id}/assignments/self-service`: the app's end-user Requests
 /// (`accessibility.selfService`); turning them on needs the org setting.
 pub async fn save_self_service(State(state): State<AppState>, Path(id): Path<String>, WriteForm { admin, form }: WriteForm) -> Response {
-    let app = match applications::load(&state, admin.org(), &id).await {
+    let app = match applications::load(&state.core, admin.org(), &id).await.map_err(crate::error::ApiError::from) {
         Ok(a) => a,
         Err(_) => {
             return super::page_error(&admin, StatusCode::NOT_FOUND, "Not found", "There is no such application in this organization.")
@@ -178,7 +189,7 @@ pub async fn save_self_service(State(state): State<AppState>, Path(id): Path<Str
     };
     let mut body = crate::api::applications::app_json(admin.org(), &app);
     body["accessibility"]["selfService"] = json!(field(&form, "requests") == Some("on"));
-    match applications::update(&state, admin.org(), &admin.actor(), &id, body).await {
+    match applications::update(&state.core, admin.org(), &admin.actor(), &id, body).await.map_err(crate::error::ApiError::from) {
         Ok(_) => done(&format!("/admin/app/{id}/assignments"), "Self service saved."),
         Err(e) => {
             let (err, errors) = error_context(&e);

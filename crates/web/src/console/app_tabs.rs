@@ -7,12 +7,12 @@ use super::apps::{general_fields, render_fields, save_tab, sign_on_fields};
 use super::{done, error_context, field, notice, render, Admin, WriteForm};
 use crate::api::applications::{app_json, sign_on_url};
 use crate::api::extract::Params;
-use crate::applications;
-use crate::provisioning::{self, Credentials};
 use crate::AppState;
 use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
+use idhub_core::applications;
+use idhub_core::provisioning::{self, Credentials};
 use idhub_domain::application::catalog;
 use idhub_domain::time::format_millis;
 use idhub_store::groups::GroupSelect;
@@ -57,7 +57,7 @@ pub(super) fn merge(ctx: &mut Value, extra: &Value) {
 /// submitted values to show again), `notice` and tab-specific results.
 pub async fn app_page(state: &AppState, admin: &Admin, id: &str, tab: Tab, extra: Value, status: StatusCode) -> Response {
     let org = admin.org();
-    let app = match applications::load(state, org, id).await {
+    let app = match applications::load(&state.core, org, id).await.map_err(crate::error::ApiError::from) {
         Ok(a) => a,
         Err(_) => {
             return super::page_error(admin, StatusCode::NOT_FOUND, "Not found", "There is no such application in this organization.")
@@ -108,7 +108,7 @@ pub async fn app_page(state: &AppState, admin: &Admin, id: &str, tab: Tab, extra
         }
         Tab::Provisioning => {
             let conn = state.store.get_connection(&org.id, &app.id).await.ok();
-            let Ok(features) = provisioning::features_of(state, org, &app).await else {
+            let Ok(features) = provisioning::features_of(&state.core, org, &app).await.map_err(crate::error::ApiError::from) else {
                 return super::page_error(
                     admin,
                     StatusCode::INTERNAL_SERVER_ERROR,
@@ -148,10 +148,11 @@ pub async fn app_page(state: &AppState, admin: &Admin, id: &str, tab: Tab, extra
         }
         Tab::Assignments => super::app_assign::context(state, org, &app, &extra, &mut ctx).await,
         Tab::PushGroups => {
-            let (pushes, rules) = match crate::group_push::list_pushes(state, org, &app.id).await {
-                Ok((_, p, r)) => (p, r),
-                Err(_) => (vec![], vec![]),
-            };
+            let (pushes, rules) =
+                match idhub_core::group_push::list_pushes(&state.core, org, &app.id).await.map_err(crate::error::ApiError::from) {
+                    Ok((_, p, r)) => (p, r),
+                    Err(_) => (vec![], vec![]),
+                };
             ctx["pushes"] = json!(pushes
                 .iter()
                 .map(|v| json!({
@@ -171,9 +172,12 @@ pub async fn app_page(state: &AppState, admin: &Admin, id: &str, tab: Tab, extra
             ctx["active"] = json!(state.store.get_connection(&org.id, &app.id).await.is_ok_and(|c| c.status == "ENABLED"));
         }
         Tab::Import => {
-            ctx["import"] = crate::import::import_state(state, org, &app.id).await.unwrap_or(Value::Null);
+            ctx["import"] = match idhub_core::import::import_state(&state.core, org, &app.id).await {
+                Ok(s) => crate::api::import::import_state_json(&s),
+                Err(e) => return super::failure_page(admin, e),
+            };
             ctx["active"] = json!(state.store.get_connection(&org.id, &app.id).await.is_ok_and(|c| c.status == "ENABLED"));
-            ctx["schedules"] = json!(crate::import::SCHEDULES.iter().map(|s| s.0).collect::<Vec<_>>());
+            ctx["schedules"] = json!(idhub_core::import::SCHEDULES.iter().map(|s| s.0).collect::<Vec<_>>());
         }
     }
     merge(&mut ctx, &extra);
@@ -255,22 +259,23 @@ pub async fn save_integration(State(state): State<AppState>, Path(id): Path<Stri
         (extra, e.status)
     };
     if field(&form, "action") == Some("test") {
-        let (mut extra, status) = match provisioning::test_integration(&state, admin.org(), &actor, creds).await {
-            Ok(Ok(msg)) => (json!({ "test_ok": msg }), StatusCode::OK),
-            Ok(Err(msg)) => (json!({ "test_failed": msg }), StatusCode::BAD_REQUEST),
-            Err(e) => failed(e),
-        };
+        let (mut extra, status) =
+            match provisioning::test_integration(&state.core, admin.org(), &actor, creds).await.map_err(crate::error::ApiError::from) {
+                Ok(Ok(msg)) => (json!({ "test_ok": msg }), StatusCode::OK),
+                Ok(Err(msg)) => (json!({ "test_failed": msg }), StatusCode::BAD_REQUEST),
+                Err(e) => failed(e),
+            };
         merge(&mut extra, &kept);
         return app_page(&state, &admin, &id, Tab::Provisioning, extra, status).await;
     }
     let enable = field(&form, "enabled") == Some("on");
-    let saved = provisioning::save_integration(&state, admin.org(), &actor, creds, enable).await;
+    let saved = provisioning::save_integration(&state.core, admin.org(), &actor, creds, enable).await.map_err(crate::error::ApiError::from);
     let flags = [
         ("importGroups", field(&form, "importGroups") == Some("on")),
         ("preferUsernameOverEmail", field(&form, "preferUsernameOverEmail") == Some("on")),
     ];
     let saved = match saved {
-        Ok(_) => provisioning::set_features(&state, admin.org(), &actor, &id, &flags).await,
+        Ok(_) => provisioning::set_features(&state.core, admin.org(), &actor, &id, &flags).await.map_err(crate::error::ApiError::from),
         Err(e) => Err(e),
     };
     match saved {
@@ -290,7 +295,7 @@ pub async fn save_integration(State(state): State<AppState>, Path(id): Path<Stri
 pub async fn save_to_app(State(state): State<AppState>, Path(id): Path<String>, WriteForm { admin, form }: WriteForm) -> Response {
     let flags: Vec<(&str, bool)> =
         ["create", "update", "deactivate", "password"].iter().map(|k| (*k, field(&form, k) == Some("on"))).collect();
-    match provisioning::set_features(&state, admin.org(), &admin.actor(), &id, &flags).await {
+    match provisioning::set_features(&state.core, admin.org(), &admin.actor(), &id, &flags).await.map_err(crate::error::ApiError::from) {
         Ok(_) => done(&format!("/admin/app/{id}/provisioning"), "Provisioning to App saved."),
         Err(e) => {
             app_page(&state, &admin, &id, Tab::Provisioning, json!({ "error": error_context(&e).0, "edit_to_app": true }), e.status).await
@@ -306,12 +311,15 @@ pub async fn push_groups_tab(State(state): State<AppState>, admin: Admin, params
 /// `POST /admin/app/{id}/push-groups`: `mode=group` pushes the group chosen (`group`, an id
 /// or a name); `mode=rule` pushes every group whose name starts with `startsWith`.
 pub async fn push_groups(State(state): State<AppState>, Path(id): Path<String>, WriteForm { admin, form }: WriteForm) -> Response {
-    use crate::group_push::PushRequest;
+    use idhub_core::group_push::PushRequest;
     let req = match field(&form, "mode") {
         Some("rule") => PushRequest::NameStartsWith(field(&form, "startsWith").unwrap_or_default().to_string()),
         _ => PushRequest::Group(field(&form, "group").unwrap_or_default().to_string()),
     };
-    match crate::group_push::push_groups(&state, admin.org(), &admin.actor(), &id, req).await {
+    match idhub_core::group_push::push_groups(&state.core, admin.org(), &admin.actor(), &id, req)
+        .await
+        .map_err(crate::error::ApiError::from)
+    {
         Ok(added) => done(
             &format!("/admin/app/{id}/push-groups"),
             &match added.len() {
@@ -349,7 +357,10 @@ pub async fn unlink_push(
             .await
         }
     };
-    match crate::group_push::unlink(&state, admin.org(), &admin.actor(), &id, &mapping, delete).await {
+    match idhub_core::group_push::unlink(&state.core, admin.org(), &admin.actor(), &id, &mapping, delete)
+        .await
+        .map_err(crate::error::ApiError::from)
+    {
         Ok(()) => done(
             &format!("/admin/app/{id}/push-groups"),
             if delete { "Group unlinked; the hub group will be deleted." } else { "Group unlinked; the hub group is kept." },
@@ -373,8 +384,9 @@ pub async fn import_action(
 ) -> Response {
     let actor = admin.actor();
     let result = match action.as_str() {
-        "now" => crate::import::import_now(&state, admin.org(), &actor, &id)
+        "now" => idhub_core::import::import_now(&state.core, admin.org(), &actor, &id)
             .await
+            .map_err(crate::error::ApiError::from)
             .map(|_| "Import started. Its results appear below for confirmation.".to_string()),
         "confirm" => {
             let ids: Vec<String> = form.iter().filter(|(k, _)| k == "id").map(|(_, v)| v.clone()).collect();
@@ -382,19 +394,24 @@ pub async fn import_action(
                 Err(crate::error::ApiError::validation("ids", vec!["ids: select the results to confirm".into()]))
             } else {
                 let ids = if field(&form, "all") == Some("on") { None } else { Some(ids) };
-                crate::import::confirm(&state, admin.org(), &actor, &id, ids).await.map(|out| {
-                    let failed = out.iter().filter(|r| r["status"] == "FAILED").count();
-                    format!("{} assignment(s) confirmed, {failed} failed.", out.len() - failed)
-                })
+                idhub_core::import::confirm(&state.core, admin.org(), &actor, &id, ids).await.map_err(crate::error::ApiError::from).map(
+                    |out| {
+                        let failed = out.iter().filter(|r| r.result.is_err()).count();
+                        format!("{} assignment(s) confirmed, {failed} failed.", out.len() - failed)
+                    },
+                )
             }
         }
         "settings" => {
-            let settings = crate::import::ImportSettings {
+            let settings = idhub_core::import::ImportSettings {
                 match_by: field(&form, "matchBy").map(str::to_string),
                 schedule: field(&form, "schedule").map(str::to_string),
                 profile_source: Some(field(&form, "profileSource") == Some("on")),
             };
-            crate::import::save_settings(&state, admin.org(), &actor, &id, settings).await.map(|_| "Import settings saved.".to_string())
+            idhub_core::import::save_settings(&state.core, admin.org(), &actor, &id, settings)
+                .await
+                .map_err(crate::error::ApiError::from)
+                .map(|_| "Import settings saved.".to_string())
         }
         _ => return super::page_error(&admin, StatusCode::NOT_FOUND, "Not found", "No such import action."),
     };
@@ -413,7 +430,10 @@ pub async fn delete_push_rule(
     Path((id, rule)): Path<(String, String)>,
     WriteForm { admin, .. }: WriteForm,
 ) -> Response {
-    match crate::group_push::remove_rule(&state, admin.org(), &admin.actor(), &id, &rule).await {
+    match idhub_core::group_push::remove_rule(&state.core, admin.org(), &admin.actor(), &id, &rule)
+        .await
+        .map_err(crate::error::ApiError::from)
+    {
         Ok(()) => done(&format!("/admin/app/{id}/push-groups"), "Rule deleted. The groups it pushed stay linked."),
         Err(e) => app_page(&state, &admin, &id, Tab::PushGroups, json!({ "error": error_context(&e).0 }), e.status).await,
     }

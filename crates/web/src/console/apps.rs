@@ -7,11 +7,11 @@
 use super::app_tabs::{app_page, Tab};
 use super::{done, error_context, field, notice, render, Admin, WriteForm};
 use crate::api::extract::Params;
-use crate::applications;
 use crate::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
+use idhub_core::applications;
 use idhub_core::permissions::OrgAction;
 use idhub_domain::application::{
     catalog, CatalogEntry, Endpoints, SignOnMode, CATALOG, NAMEID_FORMATS, SILENT_PROVISIONING_APPS, USERNAME_FORMATS,
@@ -323,7 +323,7 @@ pub async fn create(State(state): State<AppState>, Path(name): Path<String>, Wri
     let result = match checked {
         Err(e) => Err(e),
         Ok(_) if !final_step => return wizard(&admin, entry, 2, &body, None, &Map::new(), StatusCode::OK),
-        Ok(_) => applications::create(&state, admin.org(), &admin.actor(), &body, true).await,
+        Ok(_) => applications::create(&state.core, admin.org(), &admin.actor(), &body, true).await.map_err(crate::error::ApiError::from),
     };
     match result {
         Ok(app) => done(&format!("/admin/app/{}/general", app.id), &format!("{} added.", app.label)),
@@ -352,7 +352,7 @@ pub async fn save_general(State(state): State<AppState>, Path(id): Path<String>,
 
 /// Save one tab's fields through the applications service; errors go next to the field.
 pub async fn save_tab(state: &AppState, admin: &Admin, id: &str, tab: Tab, form: &[(String, String)]) -> Response {
-    let app = match applications::load(state, admin.org(), id).await {
+    let app = match applications::load(&state.core, admin.org(), id).await.map_err(crate::error::ApiError::from) {
         Ok(a) => a,
         Err(_) => {
             return super::page_error(admin, StatusCode::NOT_FOUND, "Not found", "There is no such application in this organization.")
@@ -367,7 +367,7 @@ pub async fn save_tab(state: &AppState, admin: &Admin, id: &str, tab: Tab, form:
     if tab == Tab::SignOn && field(form, "attributes").is_some() {
         apply_attributes(form, &mut body);
     }
-    match applications::update(state, admin.org(), &admin.actor(), id, body.clone()).await {
+    match applications::update(&state.core, admin.org(), &admin.actor(), id, body.clone()).await.map_err(crate::error::ApiError::from) {
         Ok(_) => done(&format!("/admin/app/{id}/{}", tab.path()), "Saved."),
         Err(e) => {
             let (err, mut errors) = error_context(&e);
@@ -424,7 +424,7 @@ pub async fn lifecycle(
     Path((id, op)): Path<(String, String)>,
     WriteForm { admin, .. }: WriteForm,
 ) -> Response {
-    match applications::set_status(&state, admin.org(), &admin.actor(), &id, &op).await {
+    match applications::set_status(&state.core, admin.org(), &admin.actor(), &id, &op).await.map_err(crate::error::ApiError::from) {
         Ok(a) => done(
             &format!("/admin/app/{id}/general"),
             if a.status == "ACTIVE" { "Application activated." } else { "Application deactivated." },
@@ -435,7 +435,7 @@ pub async fn lifecycle(
 
 /// `POST /admin/app/{id}/delete` (an inactive app only, after confirmation)
 pub async fn delete(State(state): State<AppState>, Path(id): Path<String>, WriteForm { admin, .. }: WriteForm) -> Response {
-    match applications::delete(&state, admin.org(), &admin.actor(), &id).await {
+    match applications::delete(&state.core, admin.org(), &admin.actor(), &id).await.map_err(crate::error::ApiError::from) {
         Ok(()) => done("/admin/apps/active", "Application deleted."),
         Err(e) => app_page(&state, &admin, &id, Tab::General, json!({ "error": error_context(&e).0 }), e.status).await,
     }

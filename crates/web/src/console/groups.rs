@@ -5,12 +5,12 @@ use super::{done, error_context, field, notice, render, Admin, WriteForm};
 use crate::api::extract::Params;
 use crate::api::groups::group_json;
 use crate::api::users::user_json;
-use crate::directory;
 use crate::error::ApiError;
 use crate::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
+use idhub_core::directory;
 use idhub_domain::event::{NewEvent, Party};
 use idhub_domain::group::{validate_profile, Group, GroupType};
 use idhub_domain::ids::GroupId;
@@ -66,9 +66,9 @@ pub async fn create(State(state): State<AppState>, WriteForm { admin, form }: Wr
         vec![Party::new(group.id.0.clone(), "UserGroup", name.clone(), name.clone())],
         actor.client,
     );
-    let (pushes, jobs) = match crate::group_push::rule_pushes(&state, &admin.org().id, &group).await {
+    let (pushes, jobs) = match idhub_core::group_push::rule_pushes(&state.core, &admin.org().id, &group).await {
         Ok(pj) => pj,
-        Err(e) => return super::page_error(&admin, StatusCode::INTERNAL_SERVER_ERROR, "Failed", &ApiError::from(e).summary),
+        Err(e) => return super::failure_page(&admin, e),
     };
     match state.store.create_group_with_pushes(&group, &[ev], &pushes, &jobs).await {
         Ok(g) => done(&format!("/admin/group/{}", g.group.id), "Group created."),
@@ -107,18 +107,22 @@ async fn membership(state: &AppState, admin: &Admin, id: &str, login: &str, add:
     if g.group.kind != GroupType::OktaGroup {
         return Err(ApiError::forbidden());
     }
-    let u = directory::load_user(state, admin.org(), login).await?;
+    let u = directory::load_user(&state.core, admin.org(), login).await.map_err(crate::error::ApiError::from)?;
     let actor = admin.actor();
     let targets =
         vec![directory::user_party(&u.user), Party::new(g.group.id.0.clone(), "UserGroup", g.group.name.clone(), g.group.name.clone())];
     let now = state.now();
     if add {
         let ev = NewEvent::success("group.user_membership.add", "Add user to group membership", actor.party, targets, actor.client);
-        let jobs = crate::provisioning::group_app_jobs(state, &admin.org().id, g.group.id.as_str(), u.user.id.as_str()).await?;
+        let jobs = idhub_core::provisioning::group_app_jobs(&state.core, &admin.org().id, g.group.id.as_str(), u.user.id.as_str())
+            .await
+            .map_err(crate::error::ApiError::from)?;
         state.store.add_group_member(&admin.org().id, &g.group.id, &u, now, &[ev], &jobs).await?;
     } else {
         let ev = NewEvent::success("group.user_membership.remove", "Remove user from group membership", actor.party, targets, actor.client);
-        let jobs = crate::provisioning::group_app_jobs(state, &admin.org().id, g.group.id.as_str(), u.user.id.as_str()).await?;
+        let jobs = idhub_core::provisioning::group_app_jobs(&state.core, &admin.org().id, g.group.id.as_str(), u.user.id.as_str())
+            .await
+            .map_err(crate::error::ApiError::from)?;
         state.store.remove_group_member(&admin.org().id, &g.group.id, &u.user.id, now, &[ev], &jobs).await?;
     }
     Ok(())

@@ -7,12 +7,12 @@
 
 use super::{done, error_context, field, notice, page_error, render, Admin, WriteForm};
 use crate::api::extract::Params;
-use crate::idp::service::{self, Caller};
-use crate::idp::{load_idp, settings_of};
 use crate::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
+use idhub_core::idps::Caller;
+use idhub_core::idps::{load_idp, settings_of};
 use idhub_domain::idp::SUBJECT_ATTRIBUTES;
 use idhub_store::idps::Idp;
 use serde_json::{json, Map, Value};
@@ -57,7 +57,7 @@ async fn page(
 ) -> Response {
     let settings = match settings_of(idp) {
         Ok(s) => s,
-        Err(e) => return page_error(admin, StatusCode::INTERNAL_SERVER_ERROR, "Cannot read the identity provider", &e.summary),
+        Err(e) => return page_error(admin, StatusCode::INTERNAL_SERVER_ERROR, "Cannot read the identity provider", &e.to_string()),
     };
     let schema = match state.store.user_schema(&admin.org().id).await {
         Ok(s) => s,
@@ -76,7 +76,7 @@ async fn page(
 }
 
 async fn idp_or_404(state: &AppState, admin: &Admin, id: &str) -> Result<Idp, Response> {
-    load_idp(state, admin.org(), id)
+    load_idp(&state.core, admin.org(), id)
         .await
         .map_err(|_| page_error(admin, StatusCode::NOT_FOUND, "Not found", "There is no such identity provider."))
 }
@@ -91,7 +91,7 @@ pub async fn view(State(state): State<AppState>, admin: Admin, Path(id): Path<St
         Ok(s) => {
             Mapping { attributes: s.profile_attributes, expressions: s.profile_mapping.into_iter().map(|(k, v)| (k, json!(v))).collect() }
         }
-        Err(e) => return page_error(&admin, StatusCode::INTERNAL_SERVER_ERROR, "Cannot read the identity provider", &e.summary),
+        Err(e) => return page_error(&admin, StatusCode::INTERNAL_SERVER_ERROR, "Cannot read the identity provider", &e.to_string()),
     };
     page(&state, &admin, &idp, &m, Value::Null, Map::new(), notice(&params), StatusCode::OK).await
 }
@@ -104,7 +104,10 @@ pub async fn save(State(state): State<AppState>, Path(id): Path<String>, WriteFo
     };
     let m = read_form(&form);
     let caller = Caller { org: admin.org(), actor: admin.actor().party, client: &admin.client };
-    match service::set_profile_mapping(&state, &caller, &id, &m.attributes, m.expressions.clone()).await {
+    match idhub_core::idps::set_profile_mapping(&state.core, &caller, &id, &m.attributes, m.expressions.clone())
+        .await
+        .map_err(crate::error::ApiError::from)
+    {
         Ok(_) => done(&format!("/admin/idp/{id}/mappings"), "Profile and mappings saved."),
         Err(e) if e.status == StatusCode::BAD_REQUEST => {
             let (error, fields) = error_context(&e);

@@ -9,12 +9,12 @@ use super::apps::set_path;
 use super::{done, error_context, field, notice, page_error, render, Admin, WriteForm};
 use crate::api::extract::Params;
 use crate::error::ApiError;
-use crate::idp::service::{self, Caller};
-use crate::idp::{acs_url, load_idp, settings_of};
 use crate::AppState;
 use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
+use idhub_core::idps::Caller;
+use idhub_core::idps::{acs_url, load_idp, settings_of};
 use idhub_core::permissions::OrgAction;
 use idhub_domain::time::{format_millis, Millis};
 use idhub_saml::keys::Certificate;
@@ -389,7 +389,10 @@ pub async fn create(State(state): State<AppState>, WriteForm { admin, form }: Wr
     if !s.errors.is_empty() {
         return refuse(&state, &admin, None, &s, None).await;
     }
-    match service::create(&state, &caller(&admin), s.body.clone(), s.cert.clone(), true).await {
+    match idhub_core::idps::create(&state.core, &caller(&admin), s.body.clone(), s.cert.clone(), true)
+        .await
+        .map_err(crate::error::ApiError::from)
+    {
         Ok(idp) => done(&format!("/admin/idp/{}", idp.id), "Identity provider added."),
         Err(e) if e.status == StatusCode::BAD_REQUEST => refuse(&state, &admin, None, &s, Some(e)).await,
         Err(e) => page_error(&admin, e.status, "Cannot add the identity provider", &e.summary),
@@ -398,7 +401,7 @@ pub async fn create(State(state): State<AppState>, WriteForm { admin, form }: Wr
 
 /// `GET /admin/idp/{id}`: the IdP's settings, SAML SP metadata and linked users.
 pub async fn view(State(state): State<AppState>, admin: Admin, Path(id): Path<String>, params: Params) -> Response {
-    let idp = match load_idp(&state, admin.org(), &id).await {
+    let idp = match load_idp(&state.core, admin.org(), &id).await {
         Ok(i) => i,
         Err(_) => return page_error(&admin, StatusCode::NOT_FOUND, "Not found", "There is no such identity provider."),
     };
@@ -407,7 +410,7 @@ pub async fn view(State(state): State<AppState>, admin: Admin, Path(id): Path<St
 
 /// `POST /admin/idp/{id}`: save the edited settings.
 pub async fn save(State(state): State<AppState>, Path(id): Path<String>, WriteForm { admin, form }: WriteForm) -> Response {
-    let idp = match load_idp(&state, admin.org(), &id).await {
+    let idp = match load_idp(&state.core, admin.org(), &id).await {
         Ok(i) => i,
         Err(_) => return page_error(&admin, StatusCode::NOT_FOUND, "Not found", "There is no such identity provider."),
     };
@@ -422,7 +425,10 @@ pub async fn save(State(state): State<AppState>, Path(id): Path<String>, WriteFo
     if !s.errors.is_empty() {
         return refuse(&state, &admin, Some(&idp), &s, None).await;
     }
-    match service::update(&state, &caller(&admin), &id, s.body.clone(), s.cert.clone()).await {
+    match idhub_core::idps::update(&state.core, &caller(&admin), &id, s.body.clone(), s.cert.clone())
+        .await
+        .map_err(crate::error::ApiError::from)
+    {
         Ok(idp) => done(&format!("/admin/idp/{}", idp.id), "Identity provider saved."),
         Err(e) if e.status == StatusCode::BAD_REQUEST => refuse(&state, &admin, Some(&idp), &s, Some(e)).await,
         Err(e) => page_error(&admin, e.status, "Cannot save the identity provider", &e.summary),
@@ -435,7 +441,7 @@ pub async fn lifecycle(
     Path((id, op)): Path<(String, String)>,
     WriteForm { admin, .. }: WriteForm,
 ) -> Response {
-    match service::set_status(&state, &caller(&admin), &id, &op).await {
+    match idhub_core::idps::set_status(&state.core, &caller(&admin), &id, &op).await.map_err(crate::error::ApiError::from) {
         Ok(idp) => done(
             "/admin/access/identity-providers",
             &format!("{} {}.", idp.name, if idp.status == "ACTIVE" { "activated" } else { "deactivated" }),
@@ -446,7 +452,7 @@ pub async fn lifecycle(
 
 /// `POST /admin/idp/{id}/delete` (only an inactive IdP).
 pub async fn delete(State(state): State<AppState>, Path(id): Path<String>, WriteForm { admin, .. }: WriteForm) -> Response {
-    match service::delete(&state, &caller(&admin), &id).await {
+    match idhub_core::idps::delete(&state.core, &caller(&admin), &id).await.map_err(crate::error::ApiError::from) {
         Ok(()) => done("/admin/access/identity-providers", "Identity provider deleted."),
         Err(e) => page_error(&admin, e.status, "Cannot delete the identity provider", &e.causes.first().cloned().unwrap_or(e.summary)),
     }
@@ -454,7 +460,7 @@ pub async fn delete(State(state): State<AppState>, Path(id): Path<String>, Write
 
 /// `GET /admin/idp/{id}/metadata`: the SP metadata XML, as a download.
 pub async fn metadata(State(state): State<AppState>, admin: Admin, Path(id): Path<String>) -> Response {
-    let idp = match load_idp(&state, admin.org(), &id).await {
+    let idp = match load_idp(&state.core, admin.org(), &id).await {
         Ok(i) => i,
         Err(_) => return page_error(&admin, StatusCode::NOT_FOUND, "Not found", "There is no such identity provider."),
     };

@@ -168,9 +168,9 @@ impl Admin {
     }
 
     /// The System Log actor.
-    pub fn actor(&self) -> crate::directory::Actor {
+    pub fn actor(&self) -> idhub_core::Actor {
         let u = &self.signed_in.user.user;
-        crate::directory::Actor { party: Party::new(u.id.0.clone(), "User", u.login(), u.display_name()), client: self.client.clone() }
+        idhub_core::Actor { party: Party::new(u.id.0.clone(), "User", u.login(), u.display_name()), client: self.client.clone() }
     }
 
     /// The org.
@@ -287,6 +287,19 @@ pub fn render(admin: &Admin, template: &str, section: &str, title: &str, mut ctx
 /// A console page showing an error.
 pub fn page_error(admin: &Admin, status: StatusCode, title: &str, message: &str) -> Response {
     render(admin, "placeholder.html", "", title, json!({ "message": message }), status)
+}
+
+/// A page for a failure the console cannot show in a form: the error's status and
+/// summary; an internal error is logged with its cause and an error id, and the page
+/// shows only the id.
+pub fn failure_page(admin: &Admin, e: impl Into<ApiError>) -> Response {
+    let e: ApiError = e.into();
+    if e.status.is_server_error() {
+        let id = crate::error::new_error_id();
+        tracing::error!(error_id = %id, code = e.code, "{}", e.internal.as_deref().unwrap_or(&e.summary));
+        return page_error(admin, e.status, "Something went wrong", &format!("The request could not be completed (error {id})."));
+    }
+    page_error(admin, e.status, "Not possible", &e.summary)
 }
 
 /// An API error as the console shows it: a summary, the causes, and per-field messages.

@@ -4,11 +4,11 @@
 use super::{done, error_context, field, notice, render, Admin, WriteForm};
 use crate::api::extract::Params;
 use crate::api::users::user_json;
-use crate::directory::{self, NewUser, UserUpdate};
 use crate::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
+use idhub_core::directory::{self, NewUser, UserUpdate};
 use idhub_core::permissions::{OrgAction, UserAction};
 use idhub_domain::event::NewEvent;
 use idhub_domain::ids::GroupId;
@@ -147,7 +147,7 @@ pub async fn create(State(state): State<AppState>, WriteForm { admin, form }: Wr
         expire_password: field(&form, "expire") == Some("on"),
         ..Default::default()
     };
-    match directory::create_user(&state, admin.org(), &admin.actor(), input).await {
+    match directory::create_user(&state.core, admin.org(), &admin.actor(), input).await.map_err(crate::error::ApiError::from) {
         Ok(u) => done(&format!("/admin/user/{}", u.user.id), "Person added."),
         Err(e) => {
             let (err, field_errors) = error_context(&e);
@@ -200,7 +200,7 @@ fn actions(u: &User) -> Vec<Action> {
 }
 
 async fn view_page(state: &AppState, admin: &Admin, id: &str, status: StatusCode, extra: Value) -> Response {
-    let u = match directory::load_user(state, admin.org(), id).await {
+    let u = match directory::load_user(&state.core, admin.org(), id).await.map_err(crate::error::ApiError::from) {
         Ok(u) => u,
         Err(_) => return super::page_error(admin, StatusCode::NOT_FOUND, "Not found", "There is no such person in this organization."),
     };
@@ -266,13 +266,14 @@ pub async fn save_profile(State(state): State<AppState>, Path(id): Path<String>,
     let schema = state.store.user_schema(&admin.org().id).await.unwrap_or_else(|_| UserSchema::with_custom(vec![]));
     let profile = profile_from_form(&schema, &form);
     match directory::update_user(
-        &state,
+        &state.core,
         admin.org(),
         &admin.actor(),
         &id,
         UserUpdate { profile: Some(profile.clone()), ..Default::default() },
     )
     .await
+    .map_err(crate::error::ApiError::from)
     {
         Ok(_) => done(&format!("/admin/user/{id}"), "Profile saved."),
         Err(e) => {
@@ -297,7 +298,7 @@ pub async fn lifecycle(
         return r;
     }
     if op == "delete" {
-        return match directory::delete_user(&state, admin.org(), &admin.actor(), &id).await {
+        return match directory::delete_user(&state.core, admin.org(), &admin.actor(), &id).await.map_err(crate::error::ApiError::from) {
             Ok(()) => done("/admin/users", "Person deleted."),
             Err(e) => view_page(&state, &admin, &id, e.status, json!({ "error": error_context(&e).0 })).await,
         };
@@ -305,7 +306,7 @@ pub async fn lifecycle(
     let Some(op) = LifecycleOp::parse(&op) else {
         return super::page_error(&admin, StatusCode::NOT_FOUND, "Not found", "No such action.");
     };
-    match directory::apply_lifecycle(&state, admin.org(), &admin.actor(), &id, op).await {
+    match directory::apply_lifecycle(&state.core, admin.org(), &admin.actor(), &id, op).await.map_err(crate::error::ApiError::from) {
         Ok(_) if op == LifecycleOp::ResetPassword => {
             let link = format!("{}/reset_password/{}", admin.org().base_url, idhub_domain::ids::random_base62(20));
             view_page(&state, &admin, &id, StatusCode::OK, json!({ "notice": "Password reset.", "reset_link": link })).await
@@ -329,7 +330,7 @@ pub async fn reset_factors(State(state): State<AppState>, Path(id): Path<String>
         vec![directory::user_party(&u.user)],
         actor.client,
     );
-    match directory::reset_factors(&state, admin.org(), &u.user, None, ev, None).await {
+    match directory::reset_factors(&state.core, admin.org(), &u.user, None, ev, None).await.map_err(crate::error::ApiError::from) {
         Ok(_) => done(&format!("/admin/user/{id}"), "Multifactor reset."),
         Err(e) => super::page_error(&admin, StatusCode::INTERNAL_SERVER_ERROR, "Failed", &e.summary),
     }

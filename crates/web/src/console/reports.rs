@@ -174,8 +174,8 @@ fn enc(s: &str) -> String {
 /// What a job kind does, as the Tasks page says it, and the app tab that shows it.
 fn work_of(kind: &str) -> (&'static str, &'static str) {
     match kind {
-        crate::import::KIND => ("Import from the hub", "import"),
-        crate::group_push::KIND => ("Push Groups", "push-groups"),
+        idhub_core::import::KIND => ("Import from the hub", "import"),
+        idhub_core::group_push::KIND => ("Push Groups", "push-groups"),
         _ => ("Provisioning to App", "provisioning"),
     }
 }

@@ -7,11 +7,11 @@ use super::{done, error_context, field, notice, page_error, render, Admin, Write
 use crate::api::extract::Params;
 use crate::error::ApiError;
 use crate::idp::routing::{delete_rule, load, save_rule};
-use crate::idp::service::Caller;
 use crate::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
+use idhub_core::idps::Caller;
 use idhub_store::apps::AppQuery;
 use idhub_store::idps::RoutingRule;
 use serde_json::{json, Map, Value};

@@ -10,8 +10,6 @@
 //! ends) → a redirect to a same-org RelayState or the dashboard. Every refusal writes
 //! `user.authentication.auth_via_IDP` FAILURE with its reason and shows a readable page.
 
-use super::federate::{federate, idp_party, FederationError, Refusal};
-use super::{acs_url, settings_of};
 use crate::html::{add_security_headers, error_page};
 use crate::org::CurrentOrg;
 use crate::request::Client;
@@ -23,6 +21,8 @@ use axum::extract::{Form, Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use chrono::{DateTime, Utc};
+use idhub_core::federation::{federate, idp_party, FederationError, Refusal};
+use idhub_core::idps::{acs_url, settings_of};
 use idhub_domain::event::{ClientInfo, NewEvent, Party};
 use idhub_domain::idp::{SamlIdp, SignatureScope, Usage};
 use idhub_saml::{Certificate, SamlError, TrustPolicy, UnverifiedResponse, VerifiedAssertion};
@@ -250,12 +250,12 @@ async fn as_factor(
     let Some(signed_in) = session else {
         return Err(factor_refusal("factor_without_session", "the identity provider is a factor only; sign in here first", None));
     };
-    let named = match super::federate::identify(state, org, idp, settings, verified).await {
+    let named = match idhub_core::federation::identify(&state.core, org, idp, settings, verified).await {
         Ok(u) => u,
         Err(FederationError::Refused(r)) => return Err(refusal(*r, idp)),
-        Err(FederationError::Internal(e)) => return Err(Outcome::Failed(format!("{} {:?}", e.summary, e.causes))),
+        Err(FederationError::Internal(e)) => return Err(Outcome::Failed(e.to_string())),
     };
-    let me = crate::directory::user_party(&signed_in.user.user);
+    let me = idhub_core::directory::user_party(&signed_in.user.user);
     if named.as_ref().map(|u| &u.user.id) != Some(&signed_in.user.user.id) {
         return Err(factor_refusal("factor_user_mismatch", "the assertion names another user than the one signed in", Some(me)));
     }
@@ -307,17 +307,17 @@ async fn consume(state: &AppState, org: &Org, idp: &Idp, client: &ClientInfo, po
         let relay_state = post.relay_state.clone().or(saved_relay);
         return as_factor(state, org, idp, &settings, &verified, client, Posted { relay_state, ..post }).await;
     }
-    let user = match federate(state, org, idp, &settings, &verified, client).await {
+    let user = match federate(&state.core, org, idp, &settings, &verified, client).await {
         Ok(u) => u,
         Err(FederationError::Refused(r)) => return Err(refusal(*r, idp)),
-        Err(FederationError::Internal(e)) => return Err(Outcome::Failed(format!("{} {:?}", e.summary, e.causes))),
+        Err(FederationError::Internal(e)) => return Err(Outcome::Failed(e.to_string())),
     };
     if !idhub_domain::lifecycle::can_authenticate(user.user.status) {
         return Err(refusal(
             Refusal {
                 reason: "user_inactive",
                 detail: format!("the user's status is {}", user.user.status.as_str()),
-                user: Some(crate::directory::user_party(&user.user)),
+                user: Some(idhub_core::directory::user_party(&user.user)),
             },
             idp,
         ));
@@ -331,7 +331,7 @@ async fn consume(state: &AppState, org: &Org, idp: &Idp, client: &ClientInfo, po
     let ev = NewEvent::success(
         "user.authentication.auth_via_IDP",
         "Authenticate user via IDP",
-        crate::directory::user_party(&user.user),
+        idhub_core::directory::user_party(&user.user),
         vec![idp_party(idp)],
         client.clone(),
     );

@@ -2,8 +2,7 @@
 //! org's trusted IdP certificates (`/idps/credentials/keys`), SP metadata, and the users
 //! linked to an IdP.
 
-use super::service::{self, party, Caller};
-use super::{acs_url, idp_json, load_idp, settings_of, sp_signing_key};
+use super::idp_json;
 use crate::api::extract::{ApiCaller, ApiWriter, OktaJson, Params};
 use crate::api::paging::link_headers;
 use crate::error::ApiError;
@@ -13,6 +12,9 @@ use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use idhub_core::idps::{self as service, party, Caller};
+use idhub_core::idps::{acs_url, load_idp, settings_of};
+use idhub_core::signing_keys::sp_signing_key;
 use idhub_domain::event::{NewEvent, Party};
 use idhub_domain::time::format_millis;
 use idhub_saml::keys::Certificate;
@@ -35,7 +37,8 @@ pub async fn idps_create(
     OktaJson(body): OktaJson,
 ) -> Result<Json<Value>, ApiError> {
     let activate = params.flag("activate", true)? && body.get("status").and_then(Value::as_str) != Some("INACTIVE");
-    let idp = service::create(&state, &caller_of(&caller, &client), body, None, activate).await?;
+    let idp =
+        service::create(&state.core, &caller_of(&caller, &client), body, None, activate).await.map_err(crate::error::ApiError::from)?;
     Ok(Json(idp_json(&state, &caller.org, &idp).await?))
 }
 
@@ -67,7 +70,7 @@ pub async fn idps_list(State(state): State<AppState>, caller: ApiCaller, params:
 
 /// `GET /api/v1/idps/{id}`
 pub async fn idps_get(State(state): State<AppState>, caller: ApiCaller, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
-    let idp = load_idp(&state, &caller.org, &id).await?;
+    let idp = load_idp(&state.core, &caller.org, &id).await?;
     Ok(Json(idp_json(&state, &caller.org, &idp).await?))
 }
 
@@ -79,7 +82,7 @@ pub async fn idps_update(
     Path(id): Path<String>,
     OktaJson(body): OktaJson,
 ) -> Result<Json<Value>, ApiError> {
-    let idp = service::update(&state, &caller_of(&caller, &client), &id, body, None).await?;
+    let idp = service::update(&state.core, &caller_of(&caller, &client), &id, body, None).await.map_err(crate::error::ApiError::from)?;
     Ok(Json(idp_json(&state, &caller.org, &idp).await?))
 }
 
@@ -90,7 +93,7 @@ pub async fn idps_delete(
     client: Client,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    service::delete(&state, &caller_of(&caller, &client), &id).await?;
+    service::delete(&state.core, &caller_of(&caller, &client), &id).await.map_err(crate::error::ApiError::from)?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -101,13 +104,13 @@ pub async fn idps_lifecycle(
     client: Client,
     Path((id, op)): Path<(String, String)>,
 ) -> Result<Json<Value>, ApiError> {
-    let idp = service::set_status(&state, &caller_of(&caller, &client), &id, &op).await?;
+    let idp = service::set_status(&state.core, &caller_of(&caller, &client), &id, &op).await.map_err(crate::error::ApiError::from)?;
     Ok(Json(idp_json(&state, &caller.org, &idp).await?))
 }
 
 /// `GET /api/v1/idps/{id}/metadata.xml`: this org's SP metadata for the IdP.
 pub async fn idps_metadata(State(state): State<AppState>, caller: ApiCaller, Path(id): Path<String>) -> Result<Response, ApiError> {
-    let idp = load_idp(&state, &caller.org, &id).await?;
+    let idp = load_idp(&state.core, &caller.org, &id).await?;
     let xml = sp_metadata_xml(&state, &caller.org, &idp).await?;
     Ok(([(header::CONTENT_TYPE, "application/xml; charset=utf-8")], xml).into_response())
 }
@@ -115,7 +118,7 @@ pub async fn idps_metadata(State(state): State<AppState>, caller: ApiCaller, Pat
 /// The SP metadata document of an IdP (also served to the console).
 pub async fn sp_metadata_xml(state: &AppState, org: &Org, idp: &Idp) -> Result<String, ApiError> {
     let settings = settings_of(idp)?;
-    let (_, key) = sp_signing_key(state, org, idp).await?;
+    let (_, key) = sp_signing_key(&state.core, org, idp).await?;
     let acs = acs_url(org, idp, &settings);
     sp_metadata(&SpMetadataSpec {
         entity_id: &settings.audience,
@@ -158,7 +161,7 @@ pub async fn keys_create(
         .ok_or_else(|| ApiError::validation("x5c", vec!["x5c: exactly one base64-encoded DER X.509 certificate is required".into()]))?;
     let cert = Certificate::from_base64_der(x5c)
         .map_err(|e| ApiError::validation("x5c", vec![format!("x5c: not a usable X.509 certificate ({e})")]))?;
-    let key = service::store_key(&state, &caller_of(&caller, &client), &cert).await?;
+    let key = service::store_key(&state.core, &caller_of(&caller, &client), &cert).await.map_err(crate::error::ApiError::from)?;
     Ok(Json(key_json(&key)))
 }
 
@@ -206,7 +209,7 @@ pub async fn keys_delete(
 
 /// `GET /api/v1/idps/{id}/users`: the users linked to the IdP.
 pub async fn idps_users(State(state): State<AppState>, caller: ApiCaller, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
-    let idp = load_idp(&state, &caller.org, &id).await?;
+    let idp = load_idp(&state.core, &caller.org, &id).await?;
     let links = state.store.list_idp_links(&caller.org.id, &idp.id).await?;
     let base = &caller.org.base_url;
     Ok(Json(Value::Array(
@@ -236,7 +239,7 @@ pub async fn idps_user_unlink(
     client: Client,
     Path((id, uid)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
-    let idp = load_idp(&state, &caller.org, &id).await?;
+    let idp = load_idp(&state.core, &caller.org, &id).await?;
     let ev = NewEvent::success(
         "user.account.unlink",
         "Unlink user from identity provider",

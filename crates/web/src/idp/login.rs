@@ -4,7 +4,6 @@
 //! InResponseTo the ACS will take, once, for ten minutes), and sent by the IdP's binding —
 //! signed (RSA-SHA256) when the IdP's settings ask for it.
 
-use super::{acs_url, settings_of, sp_signing_key};
 use crate::html::{add_security_headers, error_page, escape};
 use crate::org::CurrentOrg;
 use crate::AppState;
@@ -13,6 +12,8 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use chrono::{DateTime, Utc};
+use idhub_core::idps::{acs_url, settings_of};
+use idhub_core::signing_keys::sp_signing_key;
 use idhub_saml::authn_request::{build_authn_request, AuthnRequestSpec};
 use idhub_store::idps::SamlRequest;
 use idhub_store::orgs::Org;
@@ -91,9 +92,9 @@ async fn send_request(state: &AppState, org: &Org, id: &str, relay: Option<Strin
         Err(e) => return failed(e.to_string()),
     };
     let key = if settings.sign_requests {
-        match sp_signing_key(state, org, &idp).await {
+        match sp_signing_key(&state.core, org, &idp).await {
             Ok((_, k)) => Some(k),
-            Err(e) => return failed(e.summary),
+            Err(e) => return failed(crate::error::ApiError::from(e).summary),
         }
     } else {
         None

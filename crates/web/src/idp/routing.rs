@@ -2,7 +2,6 @@
 //! (`GET /api/v1/policies?type=IDP_DISCOVERY`) and its rules
 //! (`/api/v1/policies/{policyId}/rules[/{ruleId}]`).
 
-use super::service::Caller;
 use crate::api::extract::{ApiCaller, ApiWriter, OktaJson, Params};
 use crate::error::ApiError;
 use crate::request::Client;
@@ -10,6 +9,7 @@ use crate::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
+use idhub_core::idps::Caller;
 use idhub_domain::event::{NewEvent, Party};
 use idhub_domain::routing::{Route, RoutingRule as Rule};
 use idhub_domain::time::format_millis;

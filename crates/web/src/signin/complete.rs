@@ -95,7 +95,7 @@ pub async fn complete_sign_in(
             let ev = NewEvent::success(
                 "user.authentication.authenticate",
                 "User authentication",
-                crate::directory::user_party(u),
+                idhub_core::directory::user_party(u),
                 vec![],
                 client.clone(),
             );

@@ -189,7 +189,7 @@ pub async fn remove_all(
     client: &ClientInfo,
 ) -> Result<u64, crate::error::ApiError> {
     let ev = NewEvent::success("user.mfa.factor.deactivate", "Reset factor for user", party(user), vec![party(user)], client.clone());
-    crate::directory::reset_factors(state, org, user, None, ev, Some(session)).await
+    idhub_core::directory::reset_factors(&state.core, org, user, None, ev, Some(session)).await.map_err(crate::error::ApiError::from)
 }
 
 /// Why a code was not accepted.

@@ -8,13 +8,14 @@
 use super::auth::{factor_attempt_allowed, reverify_password, AuthFailure};
 use super::mfa;
 use super::session::SignedIn;
-use crate::directory::{update_user, user_party, Actor, UserUpdate};
 use crate::html::{add_security_headers, escape, page, Csrf, CsrfForm};
 use crate::request::Client;
 use crate::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
+use idhub_core::directory::{update_user, user_party, UserUpdate};
+use idhub_core::Actor;
 use idhub_store::factors::Factor;
 use serde::Deserialize;
 
@@ -201,10 +202,10 @@ pub async fn change_password(
     }
     let actor = Actor { party: user_party(u), client: client.0.clone() };
     let upd = UserUpdate { password: Some(form.new.clone()), keep_session: Some(signed_in.session.id.clone()), ..Default::default() };
-    match update_user(&state, &signed_in.org, &actor, u.id.as_str(), upd).await {
+    match update_user(&state.core, &signed_in.org, &actor, u.id.as_str(), upd).await {
         Ok(_) => Redirect::to("/enduser/settings?changed=1").into_response(),
         Err(e) => {
-            let why = e.causes.first().cloned().unwrap_or(e.summary);
+            let why = e.causes().first().cloned().unwrap_or_else(|| e.to_string());
             refuse("new", why.trim_start_matches("password: "), StatusCode::BAD_REQUEST)
         }
     }

@@ -6,8 +6,8 @@
 //! unsuspension, and the group actions (ASSIGN / APPEND / SYNC).
 
 use crate::directory::{change_user, user_party};
-use crate::error::ApiError;
-use crate::AppState;
+use crate::error::CoreError;
+use crate::Core;
 use idhub_domain::event::{ClientInfo, NewEvent, Party};
 use idhub_domain::expr::{Expression, MapContext};
 use idhub_domain::group::GroupType;
@@ -40,11 +40,11 @@ pub struct Refusal {
 #[derive(Debug)]
 pub enum FederationError {
     Refused(Box<Refusal>),
-    Internal(ApiError),
+    Internal(CoreError),
 }
 
-impl From<ApiError> for FederationError {
-    fn from(e: ApiError) -> Self {
+impl From<CoreError> for FederationError {
+    fn from(e: CoreError) -> Self {
         FederationError::Internal(e)
     }
 }
@@ -105,10 +105,10 @@ fn quoted(v: &str) -> String {
 }
 
 /// Users whose `attr` equals `value` (ignoring case), deactivated ones included.
-async fn users_where(state: &AppState, org: &Org, attr: &str, value: &str) -> Result<Vec<StoredUser>, FederationError> {
+async fn users_where(core: &Core, org: &Org, attr: &str, value: &str) -> Result<Vec<StoredUser>, FederationError> {
     let expr = idhub_domain::filter::parse(&format!("profile.{attr} eq {}", quoted(value)))
         .map_err(|e| refuse("configuration", format!("cannot match on {attr}: {e}"), None))?;
-    let page = state
+    let page = core
         .store
         .list_users(&org.id, &UserQuery { select: UserSelect::Search(expr), limit: 2, after: None })
         .await
@@ -116,8 +116,8 @@ async fn users_where(state: &AppState, org: &Org, attr: &str, value: &str) -> Re
     Ok(page.items)
 }
 
-async fn one_user(state: &AppState, org: &Org, attr: &str, value: &str) -> Result<Option<StoredUser>, FederationError> {
-    let mut found = users_where(state, org, attr, value).await?;
+async fn one_user(core: &Core, org: &Org, attr: &str, value: &str) -> Result<Option<StoredUser>, FederationError> {
+    let mut found = users_where(core, org, attr, value).await?;
     match found.len() {
         0 => Ok(None),
         1 => Ok(found.pop()),
@@ -125,9 +125,9 @@ async fn one_user(state: &AppState, org: &Org, attr: &str, value: &str) -> Resul
     }
 }
 
-async fn find_match(state: &AppState, org: &Org, settings: &SamlIdp, username: &str) -> Result<Option<StoredUser>, FederationError> {
+async fn find_match(core: &Core, org: &Org, settings: &SamlIdp, username: &str) -> Result<Option<StoredUser>, FederationError> {
     let by_login = || async {
-        match state.store.get_user(&org.id, username).await {
+        match core.store.get_user(&org.id, username).await {
             Ok(u) if u.user.id.as_str() != username => Ok(Some(u)),
             Ok(_) => Ok(None),
             Err(StoreError::NotFound) => Ok(None),
@@ -136,25 +136,25 @@ async fn find_match(state: &AppState, org: &Org, settings: &SamlIdp, username: &
     };
     match &settings.match_type {
         MatchType::Username => by_login().await,
-        MatchType::Email => one_user(state, org, "email", username).await,
+        MatchType::Email => one_user(core, org, "email", username).await,
         MatchType::UsernameOrEmail => match by_login().await? {
             Some(u) => Ok(Some(u)),
-            None => one_user(state, org, "email", username).await,
+            None => one_user(core, org, "email", username).await,
         },
-        MatchType::CustomAttribute(attr) => one_user(state, org, attr, username).await,
+        MatchType::CustomAttribute(attr) => one_user(core, org, attr, username).await,
     }
 }
 
 /// Resolve group references (ids or names) to OKTA_GROUP ids of the org.
-async fn resolve_groups(state: &AppState, org: &Org, refs: &[String]) -> Result<Vec<(GroupId, String)>, FederationError> {
+async fn resolve_groups(core: &Core, org: &Org, refs: &[String]) -> Result<Vec<(GroupId, String)>, FederationError> {
     let mut out = Vec::new();
     for r in refs {
-        let found = match state.store.get_group(&org.id, r).await {
+        let found = match core.store.get_group(&org.id, r).await {
             Ok(g) => Some(g),
             Err(StoreError::NotFound) => {
                 let expr = idhub_domain::filter::parse(&format!("profile.name eq {}", quoted(r)))
                     .map_err(|e| refuse("configuration", format!("bad group name {r:?}: {e}"), None))?;
-                let page = state
+                let page = core
                     .store
                     .list_groups(&org.id, &GroupSelect::Filter(expr), 1, None)
                     .await
@@ -174,7 +174,7 @@ async fn resolve_groups(state: &AppState, org: &Org, refs: &[String]) -> Result<
 
 /// The groups the assertion puts the user in, and (SYNC) whether others are removed.
 async fn target_groups(
-    state: &AppState,
+    core: &Core,
     org: &Org,
     settings: &SamlIdp,
     a: &VerifiedAssertion,
@@ -185,11 +185,11 @@ async fn target_groups(
     };
     match &settings.groups {
         GroupAction::None => Ok((vec![], false)),
-        GroupAction::Assign(ids) => Ok((resolve_groups(state, org, ids).await?, false)),
+        GroupAction::Assign(ids) => Ok((resolve_groups(core, org, ids).await?, false)),
         GroupAction::Append { source_attribute, allow } | GroupAction::Sync { source_attribute, allow } => {
             // The allow-list may name groups by id or by name; compare by resolved id.
-            let allowed = resolve_groups(state, org, allow).await?;
-            let named = resolve_groups(state, org, &asserted(source_attribute, &[])).await?;
+            let allowed = resolve_groups(core, org, allow).await?;
+            let named = resolve_groups(core, org, &asserted(source_attribute, &[])).await?;
             let keep: Vec<(GroupId, String)> =
                 named.into_iter().filter(|(id, _)| allow.is_empty() || allowed.iter().any(|(a, _)| a == id)).collect();
             Ok((keep, matches!(settings.groups, GroupAction::Sync { .. })))
@@ -200,14 +200,14 @@ async fn target_groups(
 /// The directory user an assertion names, without changing anything (IdP usage "Factor
 /// only"): the linked user, else the match by the IdP username.
 pub async fn identify(
-    state: &AppState,
+    core: &Core,
     org: &Org,
     idp: &Idp,
     settings: &SamlIdp,
     a: &VerifiedAssertion,
 ) -> Result<Option<StoredUser>, FederationError> {
-    if let Some(link) = state.store.idp_link_by_external_id(&org.id, &idp.id, &a.name_id().value).await? {
-        match state.store.get_user(&org.id, &link.user_id).await {
+    if let Some(link) = core.store.idp_link_by_external_id(&org.id, &idp.id, &a.name_id().value).await? {
+        match core.store.get_user(&org.id, &link.user_id).await {
             Ok(u) => return Ok(Some(u)),
             Err(StoreError::NotFound) => {}
             Err(e) => return Err(e.into()),
@@ -215,33 +215,33 @@ pub async fn identify(
     }
     let ctx = MapContext::new().with_root("idpuser", idpuser_context(a));
     match eval(&settings.username_template, &ctx)?.map(|s| s.trim().to_string()).filter(|s| !s.is_empty()) {
-        Some(username) => find_match(state, org, settings, &username).await,
+        Some(username) => find_match(core, org, settings, &username).await,
         None => Ok(None),
     }
 }
 
 /// Apply the assertion to the directory: the signed-in user, or why nobody is.
 pub async fn federate(
-    state: &AppState,
+    core: &Core,
     org: &Org,
     idp: &Idp,
     settings: &SamlIdp,
     a: &VerifiedAssertion,
     client: &ClientInfo,
 ) -> Result<StoredUser, FederationError> {
-    match federate_once(state, org, idp, settings, a, client).await {
+    match federate_once(core, org, idp, settings, a, client).await {
         // Concurrent first sign-ins of a person who did not exist: one creates the user
         // (linked to this subject, in one transaction); the others lose the race on the
         // login. Once more, they find that user by its link and sign in as it. A clash
         // with a user who is not this subject's stays refused on the second pass too.
-        Err(FederationError::Refused(r)) if r.reason == "jit_conflict" => federate_once(state, org, idp, settings, a, client).await,
+        Err(FederationError::Refused(r)) if r.reason == "jit_conflict" => federate_once(core, org, idp, settings, a, client).await,
         other => other,
     }
 }
 
 /// One pass of [`federate`].
 async fn federate_once(
-    state: &AppState,
+    core: &Core,
     org: &Org,
     idp: &Idp,
     settings: &SamlIdp,
@@ -266,13 +266,13 @@ async fn federate_once(
     }
     let actor = idp_party(idp);
     let ev = |t: &str, m: &str, targets: Vec<Party>| NewEvent::success(t, m, actor.clone(), targets, client.clone());
-    let now = state.now();
+    let now = core.now();
     let external_id = a.name_id().value.clone();
-    let (groups, sync) = target_groups(state, org, settings, a).await?;
+    let (groups, sync) = target_groups(core, org, settings, a).await?;
 
     // 1. A user already linked to this subject.
-    let linked = match state.store.idp_link_by_external_id(&org.id, &idp.id, &external_id).await? {
-        Some(link) => match state.store.get_user(&org.id, &link.user_id).await {
+    let linked = match core.store.idp_link_by_external_id(&org.id, &idp.id, &external_id).await? {
+        Some(link) => match core.store.get_user(&org.id, &link.user_id).await {
             Ok(u) => Some(u),
             Err(StoreError::NotFound) => None,
             Err(e) => return Err(e.into()),
@@ -281,15 +281,15 @@ async fn federate_once(
     };
     let (user, newly_linked) = match linked {
         Some(u) => (u, false),
-        None => match find_match(state, org, settings, &username).await? {
+        None => match find_match(core, org, settings, &username).await? {
             // 2. A matching user: link automatically, if the policy allows it for this user.
             Some(u) => {
                 if !settings.link_auto {
                     return Err(refuse("link_disabled", "a matching user exists but automatic account linking is disabled", Some(&u.user)));
                 }
                 if !settings.link_groups.is_empty() {
-                    let allowed = resolve_groups(state, org, &settings.link_groups).await?;
-                    let member = state.store.user_groups(&org.id, &u.user.id).await?;
+                    let allowed = resolve_groups(core, org, &settings.link_groups).await?;
+                    let member = core.store.user_groups(&org.id, &u.user.id).await?;
                     if !member.iter().any(|g| allowed.iter().any(|(id, _)| id == &g.group.id)) {
                         return Err(refuse(
                             "link_restricted",
@@ -309,7 +309,7 @@ async fn federate_once(
                         None,
                     ));
                 }
-                return jit_create(state, org, idp, settings, &ctx, &username, &external_id, &groups, client).await;
+                return jit_create(core, org, idp, settings, &ctx, &username, &external_id, &groups, client).await;
             }
         },
     };
@@ -322,7 +322,7 @@ async fn federate_once(
             last_updated: now,
         };
         let e = ev("user.account.link", "Link user to identity provider", vec![user_party(&user.user), actor.clone()]);
-        state.store.link_idp_user(&org.id, &link, &[e]).await?;
+        core.store.link_idp_user(&org.id, &link, &[e]).await?;
     }
 
     // Status: reactivate, unsuspend, activate, or refuse.
@@ -339,8 +339,8 @@ async fn federate_once(
         _ => None,
     };
     let update = if settings.profile_master { Some(mapped_profile(settings, &ctx)?) } else { None };
-    let schema = state.store.user_schema(&org.id).await?;
-    let stored = change_user(state, org, user.user.id.as_str(), |u| {
+    let schema = core.store.user_schema(&org.id).await?;
+    let stored = change_user(core, org, user.user.id.as_str(), |u| {
         let mut events = vec![];
         if let Some((t, m)) = status_change {
             if u.status == status {
@@ -361,7 +361,7 @@ async fn federate_once(
                 for (k, v) in changed {
                     profile.insert(k.clone(), v.clone());
                 }
-                schema.validate(&profile, Completeness::Full).map_err(ApiError::from)?;
+                schema.validate(&profile, Completeness::Full).map_err(CoreError::from)?;
                 u.profile = profile;
                 events.push(ev("user.account.update_profile", "Update user profile from identity provider", vec![user_party(u)]));
             }
@@ -373,19 +373,19 @@ async fn federate_once(
         Ok(events)
     })
     .await
-    .map_err(|e| match e.code {
-        "E0000001" => {
-            refuse("profile_invalid", format!("the profile from the IdP is not valid: {}", e.causes.join("; ")), Some(&user.user))
+    .map_err(|e| match e {
+        CoreError::Validation { causes, .. } => {
+            refuse("profile_invalid", format!("the profile from the IdP is not valid: {}", causes.join("; ")), Some(&user.user))
         }
-        _ => FederationError::Internal(e),
+        e => FederationError::Internal(e),
     })?;
-    apply_groups(state, org, idp, &stored, &groups, sync, client).await?;
+    apply_groups(core, org, idp, &stored, &groups, sync, client).await?;
     Ok(stored)
 }
 
 #[allow(clippy::too_many_arguments)]
 async fn jit_create(
-    state: &AppState,
+    core: &Core,
     org: &Org,
     idp: &Idp,
     settings: &SamlIdp,
@@ -398,11 +398,11 @@ async fn jit_create(
     let mut profile = mapped_profile(settings, ctx)?;
     profile.insert("login".into(), json!(username));
     idhub_domain::user::normalize_login(&mut profile);
-    let schema = state.store.user_schema(&org.id).await?;
+    let schema = core.store.user_schema(&org.id).await?;
     if let Err(e) = schema.validate(&profile, Completeness::Full) {
         return Err(refuse("jit_profile_invalid", format!("the user cannot be created from the assertion: {e}"), None));
     }
-    let now = state.now();
+    let now = core.now();
     let user = User {
         id: UserId::generate(),
         org_id: org.id.clone(),
@@ -445,7 +445,7 @@ async fn jit_create(
         last_updated: now,
     };
     let ids: Vec<GroupId> = groups.iter().map(|(g, _)| g.clone()).collect();
-    match state.store.create_linked_user(&user, &ids, &link, &events).await {
+    match core.store.create_linked_user(&user, &ids, &link, &events).await {
         Ok(u) => Ok(u),
         Err(StoreError::Conflict(_)) => Err(refuse("jit_conflict", format!("a user with login {:?} already exists", clip(username)), None)),
         Err(e) => Err(e.into()),
@@ -455,7 +455,7 @@ async fn jit_create(
 /// Group actions for an existing user: add missing memberships; SYNC also removes OKTA_GROUP
 /// memberships that were not asserted.
 async fn apply_groups(
-    state: &AppState,
+    core: &Core,
     org: &Org,
     idp: &Idp,
     user: &StoredUser,
@@ -467,8 +467,8 @@ async fn apply_groups(
         return Ok(());
     }
     let actor = idp_party(idp);
-    let current = state.store.user_groups(&org.id, &user.user.id).await?;
-    let now = state.now();
+    let current = core.store.user_groups(&org.id, &user.user.id).await?;
+    let now = core.now();
     for (gid, name) in groups {
         if current.iter().any(|g| &g.group.id == gid) {
             continue;
@@ -480,8 +480,8 @@ async fn apply_groups(
             vec![user_party(&user.user), Party::new(gid.0.clone(), "UserGroup", name.clone(), name.clone())],
             client.clone(),
         );
-        let jobs = crate::provisioning::group_app_jobs(state, &org.id, gid.as_str(), user.user.id.as_str()).await?;
-        state.store.add_group_member(&org.id, gid, user, now, &[e], &jobs).await?;
+        let jobs = crate::provisioning::group_app_jobs(core, &org.id, gid.as_str(), user.user.id.as_str()).await?;
+        core.store.add_group_member(&org.id, gid, user, now, &[e], &jobs).await?;
     }
     if sync {
         for g in current.iter().filter(|g| g.group.kind == GroupType::OktaGroup && !groups.iter().any(|(id, _)| id == &g.group.id)) {
@@ -492,8 +492,8 @@ async fn apply_groups(
                 vec![user_party(&user.user), Party::new(g.group.id.0.clone(), "UserGroup", g.group.name.clone(), g.group.name.clone())],
                 client.clone(),
             );
-            let jobs = crate::provisioning::group_app_jobs(state, &org.id, g.group.id.as_str(), user.user.id.as_str()).await?;
-            state.store.remove_group_member(&org.id, &g.group.id, &user.user.id, now, &[e], &jobs).await?;
+            let jobs = crate::provisioning::group_app_jobs(core, &org.id, g.group.id.as_str(), user.user.id.as_str()).await?;
+            core.store.remove_group_member(&org.id, &g.group.id, &user.user.id, now, &[e], &jobs).await?;
         }
     }
     Ok(())

@@ -3,10 +3,10 @@
 //! org's schema and password policy, lifecycle transitions, optimistic concurrency, and
 //! the System Log events written with each change.
 
-use crate::error::ApiError;
-use crate::AppState;
-use axum::http::StatusCode;
-use idhub_domain::event::{ClientInfo, NewEvent, Party};
+use crate::error::CoreError;
+use crate::NotAllowed;
+use crate::{Actor, Core};
+use idhub_domain::event::{NewEvent, Party};
 use idhub_domain::ids::{GroupId, UserId};
 use idhub_domain::lifecycle::{self, Credentials, LifecycleOp, UserStatus};
 use idhub_domain::password::PasswordPolicy;
@@ -17,13 +17,6 @@ use idhub_store::orgs::Org;
 use idhub_store::rows::StoredUser;
 use idhub_store::StoreError;
 use serde_json::{Map, Value};
-
-/// Who makes a change, for the System Log.
-#[derive(Debug, Clone)]
-pub struct Actor {
-    pub party: Party,
-    pub client: ClientInfo,
-}
 
 /// The System Log target for a user.
 pub fn user_party(u: &User) -> Party {
@@ -47,40 +40,42 @@ pub struct NewUser {
 }
 
 /// Create a user: validate, hash the password, insert with memberships and events.
-pub async fn create_user(state: &AppState, org: &Org, actor: &Actor, input: NewUser) -> Result<StoredUser, ApiError> {
+pub async fn create_user(core: &Core, org: &Org, actor: &Actor, input: NewUser) -> Result<StoredUser, CoreError> {
     let mut profile = input.profile;
     strip_nulls(&mut profile);
     normalize_login(&mut profile);
-    let schema = state.store.user_schema(&org.id).await?;
+    let schema = core.store.user_schema(&org.id).await?;
     schema.validate(&profile, Completeness::Full)?;
     let (provider, provider_name) = input.provider.unwrap_or((ProviderType::Okta, "OKTA".to_string()));
     if provider.is_federated() && input.password.is_some() {
-        return Err(ApiError::validation("password", vec!["password: a user of a federated provider cannot have a password".into()]));
+        return Err(CoreError::validation("password", vec!["password: a user of a federated provider cannot have a password".into()]));
     }
     if input.expire_password && (input.password.is_none() || !input.activate) {
-        return Err(ApiError::validation("nextLogin", vec!["nextLogin: changePassword needs a password and activate=true".into()]));
+        return Err(CoreError::validation("nextLogin", vec!["nextLogin: changePassword needs a password and activate=true".into()]));
     }
     let type_id = match input.type_id {
         None => org.user_type_id.clone(),
         Some(t) if t == org.user_type_id => t,
-        Some(_) => return Err(ApiError::validation("type", vec!["type.id: no such user type".into()])),
+        Some(_) => return Err(CoreError::validation("type", vec!["type.id: no such user type".into()])),
     };
     let login = profile.get("login").and_then(Value::as_str).unwrap_or_default().to_string();
     if let Some(pw) = &input.password {
         PasswordPolicy::default().check(pw, &login)?;
     }
     for g in &input.group_ids {
-        match state.store.get_group(&org.id, g.as_str()).await {
+        match core.store.get_group(&org.id, g.as_str()).await {
             Ok(_) => {}
-            Err(StoreError::NotFound) => return Err(ApiError::validation("groupIds", vec![format!("groupIds: group {g} does not exist")])),
+            Err(StoreError::NotFound) => {
+                return Err(CoreError::validation("groupIds", vec![format!("groupIds: group {g} does not exist")]))
+            }
             Err(e) => return Err(e.into()),
         }
     }
     let password_hash = match input.password.clone() {
-        Some(pw) => Some(state.hasher.hash(pw).await.map_err(|e| ApiError::internal(e.to_string()))?),
+        Some(pw) => Some(core.hasher.hash(pw).await.map_err(|e| CoreError::internal(e.to_string()))?),
         None => None,
     };
-    let now = state.now();
+    let now = core.now();
     let creds = Credentials { has_password: password_hash.is_some(), federated: provider.is_federated() };
     let status = lifecycle::initial_status(input.activate, creds, input.expire_password);
     let activated = (status != UserStatus::Staged).then_some(now);
@@ -116,18 +111,18 @@ pub async fn create_user(state: &AppState, org: &Org, actor: &Actor, input: NewU
             vec![user_party(&user), Party::new(g.0.clone(), "UserGroup", g.0.clone(), g.0.clone())],
         ));
     }
-    state.store.create_user(&user, &input.group_ids, &events).await.map_err(|e| match e {
-        StoreError::Conflict(_) => ApiError::from(DomainError::Conflict("login".into())),
-        StoreError::NotFound => ApiError::validation("groupIds", vec!["groupIds: a group does not exist".into()]),
+    core.store.create_user(&user, &input.group_ids, &events).await.map_err(|e| match e {
+        StoreError::Conflict(_) => CoreError::from(DomainError::Conflict("login".into())),
+        StoreError::NotFound => CoreError::validation("groupIds", vec!["groupIds: a group does not exist".into()]),
         other => other.into(),
     })
 }
 
 /// A user of the org by id or login, or Okta's 404.
-pub async fn load_user(state: &AppState, org: &Org, id: &str) -> Result<StoredUser, ApiError> {
-    match state.store.get_user(&org.id, id).await {
+pub async fn load_user(core: &Core, org: &Org, id: &str) -> Result<StoredUser, CoreError> {
+    match core.store.get_user(&org.id, id).await {
         Ok(u) => Ok(u),
-        Err(StoreError::NotFound) => Err(ApiError::not_found(format!("{id} (User)"))),
+        Err(StoreError::NotFound) => Err(CoreError::not_found(format!("{id} (User)"))),
         Err(e) => Err(e.into()),
     }
 }
@@ -147,7 +142,7 @@ const ENDS_SESSIONS: [&str; 6] = [
 /// End `user`'s sessions after a change that [`ENDS_SESSIONS`] names, all but `keep`,
 /// with Okta's `user.session.clear` event (actor and client of the change). Every such
 /// change goes through here: the user changes of this module and [`reset_factors`].
-async fn end_sessions_after(state: &AppState, org: &Org, user: &User, change: &[NewEvent], keep: Option<&str>) -> Result<(), ApiError> {
+async fn end_sessions_after(core: &Core, org: &Org, user: &User, change: &[NewEvent], keep: Option<&str>) -> Result<(), CoreError> {
     let Some(cause) = change.iter().find(|e| ENDS_SESSIONS.contains(&e.event_type.as_str())) else {
         return Ok(());
     };
@@ -158,69 +153,69 @@ async fn end_sessions_after(state: &AppState, org: &Org, user: &User, change: &[
         vec![user_party(user)],
         cause.client.clone(),
     );
-    state.store.end_user_sessions(&org.id, &user.id, keep, state.now(), &[ev]).await?;
+    core.store.end_user_sessions(&org.id, &user.id, keep, core.now(), &[ev]).await?;
     Ok(())
 }
 
 /// Remove a user's factors (one, or all with `None`) with `event`, then end their
 /// sessions (all but `keep`). Returns how many factors were removed.
 pub async fn reset_factors(
-    state: &AppState,
+    core: &Core,
     org: &Org,
     user: &User,
     factor: Option<&str>,
     event: NewEvent,
     keep: Option<&str>,
-) -> Result<u64, ApiError> {
+) -> Result<u64, CoreError> {
     let events = [event];
-    let n = state.store.delete_factors(&org.id, &user.id, factor, state.now(), &events).await?;
+    let n = core.store.delete_factors(&org.id, &user.id, factor, core.now(), &events).await?;
     // A reset of all factors ends the sessions even when there were none to remove (the
     // admin suspects the account); one factor, only when it existed.
     if n > 0 || factor.is_none() {
-        end_sessions_after(state, org, user, &events, keep).await?;
+        end_sessions_after(core, org, user, &events, keep).await?;
     }
     Ok(n)
 }
 
 /// Apply a change to a user with optimistic concurrency, retrying on a lost race.
 /// The closure returns the events of the change (none: nothing to write).
-pub async fn change_user<F>(state: &AppState, org: &Org, id: &str, change: F) -> Result<StoredUser, ApiError>
+pub async fn change_user<F>(core: &Core, org: &Org, id: &str, change: F) -> Result<StoredUser, CoreError>
 where
-    F: FnMut(&mut User) -> Result<Vec<NewEvent>, ApiError>,
+    F: FnMut(&mut User) -> Result<Vec<NewEvent>, CoreError>,
 {
-    change_user_keeping(state, org, id, None, None, change).await
+    change_user_keeping(core, org, id, None, None, change).await
 }
 
 /// [`change_user`] for a change that sets the password to `new_password`: apps whose
 /// provisioning syncs passwords get it with their reconcile job, sealed.
 pub async fn change_user_with_password<F>(
-    state: &AppState,
+    core: &Core,
     org: &Org,
     id: &str,
     new_password: Option<&str>,
     change: F,
-) -> Result<StoredUser, ApiError>
+) -> Result<StoredUser, CoreError>
 where
-    F: FnMut(&mut User) -> Result<Vec<NewEvent>, ApiError>,
+    F: FnMut(&mut User) -> Result<Vec<NewEvent>, CoreError>,
 {
-    change_user_keeping(state, org, id, new_password, None, change).await
+    change_user_keeping(core, org, id, new_password, None, change).await
 }
 
 /// The change path every user change takes: [`change_user_with_password`], and after a
 /// change to credentials or privileges the user's sessions end, all but `keep_session`.
 async fn change_user_keeping<F>(
-    state: &AppState,
+    core: &Core,
     org: &Org,
     id: &str,
     new_password: Option<&str>,
     keep_session: Option<&str>,
     mut change: F,
-) -> Result<StoredUser, ApiError>
+) -> Result<StoredUser, CoreError>
 where
-    F: FnMut(&mut User) -> Result<Vec<NewEvent>, ApiError>,
+    F: FnMut(&mut User) -> Result<Vec<NewEvent>, CoreError>,
 {
     for _ in 0..5 {
-        let current = load_user(state, org, id).await?;
+        let current = load_user(core, org, id).await?;
         let mut user = current.user.clone();
         let events = change(&mut user)?;
         if events.is_empty() {
@@ -229,12 +224,12 @@ where
         // Provisioned apps reconcile this user after the change (planned by the store in the
         // same transaction); those that sync passwords get the new one, sealed.
         let passwords = match new_password.filter(|_| !user.provider.is_federated()) {
-            Some(pw) => crate::provisioning::sealed_passwords(state, &org.id, user.id.as_str(), pw).await?,
+            Some(pw) => crate::provisioning::sealed_passwords(core, &org.id, user.id.as_str(), pw).await?,
             None => Default::default(),
         };
-        match state.store.update_user_planned(&user, current.version, &events, &passwords).await {
+        match core.store.update_user_planned(&user, current.version, &events, &passwords).await {
             Ok(stored) => {
-                end_sessions_after(state, org, &stored.user, &events, keep_session).await?;
+                end_sessions_after(core, org, &stored.user, &events, keep_session).await?;
                 return Ok(stored);
             }
             Err(StoreError::Stale) => continue,
@@ -259,16 +254,16 @@ pub struct UserUpdate {
 }
 
 /// Update a user's profile and/or credentials.
-pub async fn update_user(state: &AppState, org: &Org, actor: &Actor, id: &str, upd: UserUpdate) -> Result<StoredUser, ApiError> {
-    let schema = state.store.user_schema(&org.id).await?;
+pub async fn update_user(core: &Core, org: &Org, actor: &Actor, id: &str, upd: UserUpdate) -> Result<StoredUser, CoreError> {
+    let schema = core.store.user_schema(&org.id).await?;
     if let Some(p) = &upd.profile {
         schema.validate(p, if upd.full { Completeness::Full } else { Completeness::Partial })?;
     }
-    let existing = load_user(state, org, id).await?;
+    let existing = load_user(core, org, id).await?;
     if upd.profile.is_some() {
         // a profile sourced by an app (Import with profile sourcing) changes only there
-        if let Some(source) = crate::import::profile_source(state, &org.id, existing.user.id.as_str()).await? {
-            return Err(ApiError::validation(
+        if let Some(source) = crate::import::profile_source(core, &org.id, existing.user.id.as_str()).await? {
+            return Err(CoreError::validation(
                 "profile",
                 vec![format!("profile: this user's profile is sourced by {source} (the profile source); change it there")],
             ));
@@ -277,22 +272,22 @@ pub async fn update_user(state: &AppState, org: &Org, actor: &Actor, id: &str, u
     let password_hash = match &upd.password {
         Some(pw) => {
             if existing.user.provider.is_federated() {
-                return Err(ApiError::new(
-                    StatusCode::FORBIDDEN,
-                    "E0000023",
+                return Err(CoreError::not_allowed(
+                    NotAllowed::MasteredElsewhere,
                     "Operation failed because user profile is mastered under another system",
+                    vec![],
                 ));
             }
             let login =
                 upd.profile.as_ref().and_then(|p| p.get("login")).and_then(Value::as_str).unwrap_or(existing.user.login()).to_string();
             PasswordPolicy::default().check(pw, &login)?;
-            Some(state.hasher.hash(pw.clone()).await.map_err(|e| ApiError::internal(e.to_string()))?)
+            Some(core.hasher.hash(pw.clone()).await.map_err(|e| CoreError::internal(e.to_string()))?)
         }
         None => None,
     };
-    let now = state.now();
+    let now = core.now();
     let ev = |t: &str, m: &str, u: &User| NewEvent::success(t, m, actor.party.clone(), vec![user_party(u)], actor.client.clone());
-    change_user_keeping(state, org, existing.user.id.as_str(), upd.password.as_deref(), upd.keep_session.as_deref(), |user| {
+    change_user_keeping(core, org, existing.user.id.as_str(), upd.password.as_deref(), upd.keep_session.as_deref(), |user| {
         let mut events = Vec::new();
         if let Some(p) = &upd.profile {
             let mut next = if upd.full { Map::new() } else { user.profile.clone() };
@@ -327,9 +322,9 @@ pub async fn update_user(state: &AppState, org: &Org, actor: &Actor, id: &str, u
 }
 
 /// Apply a lifecycle operation.
-pub async fn apply_lifecycle(state: &AppState, org: &Org, actor: &Actor, id: &str, op: LifecycleOp) -> Result<StoredUser, ApiError> {
-    let now = state.now();
-    let stored = change_user(state, org, id, |user| {
+pub async fn apply_lifecycle(core: &Core, org: &Org, actor: &Actor, id: &str, op: LifecycleOp) -> Result<StoredUser, CoreError> {
+    let now = core.now();
+    let stored = change_user(core, org, id, |user| {
         let t = lifecycle::transition(user.status, op, user.credentials())?;
         if t.no_op {
             return Ok(vec![]);
@@ -365,14 +360,14 @@ pub async fn apply_lifecycle(state: &AppState, org: &Org, actor: &Actor, id: &st
     if matches!(op, LifecycleOp::Deactivate | LifecycleOp::Suspend) {
         // Sessions of a user who may no longer sign in end now (a password reset or
         // expiry ends them in the change path).
-        state.store.delete_user_sessions(&org.id, &stored.user.id).await?;
+        core.store.delete_user_sessions(&org.id, &stored.user.id).await?;
     }
     Ok(stored)
 }
 
 /// `DELETE`: deactivate, or delete a user who is already DEPROVISIONED.
-pub async fn delete_user(state: &AppState, org: &Org, actor: &Actor, id: &str) -> Result<(), ApiError> {
-    let existing = load_user(state, org, id).await?;
+pub async fn delete_user(core: &Core, org: &Org, actor: &Actor, id: &str) -> Result<(), CoreError> {
+    let existing = load_user(core, org, id).await?;
     if existing.user.status == UserStatus::Deprovisioned {
         let ev = NewEvent::success(
             "user.lifecycle.delete.initiated",
@@ -381,9 +376,9 @@ pub async fn delete_user(state: &AppState, org: &Org, actor: &Actor, id: &str) -
             vec![user_party(&existing.user)],
             actor.client.clone(),
         );
-        state.store.delete_user(&org.id, &existing.user.id, state.now(), &[ev]).await?;
+        core.store.delete_user(&org.id, &existing.user.id, core.now(), &[ev]).await?;
     } else {
-        apply_lifecycle(state, org, actor, existing.user.id.as_str(), LifecycleOp::Deactivate).await?;
+        apply_lifecycle(core, org, actor, existing.user.id.as_str(), LifecycleOp::Deactivate).await?;
     }
     Ok(())
 }

@@ -6,18 +6,14 @@
 //! cannot be edited in the spoke. API: `GET`/`POST /api/v1/apps/{id}/idhub/import`,
 //! `POST …/import/confirm`, `PUT /api/v1/apps/{id}/features/INBOUND_PROVISIONING`.
 
-use crate::api::extract::{ApiCaller, ApiWriter, OktaJson};
-use crate::directory::{Actor, NewUser};
-use crate::error::ApiError;
+use crate::directory::NewUser;
+use crate::error::CoreError;
 use crate::provisioning::{load_app, Fault, Org2OrgHandler, PUSHED, QUEUE};
-use crate::request::Client;
-use crate::AppState;
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
-use axum::Json;
+use crate::Actor;
+use crate::Core;
 use idhub_domain::event::{NewEvent, Party};
 use idhub_domain::ids::OrgId;
-use idhub_domain::time::format_millis;
+use idhub_store::connections::Connection;
 use idhub_store::imports::ImportCandidate;
 use idhub_store::jobs::{Job, NewJob};
 use idhub_store::orgs::Org;
@@ -43,7 +39,7 @@ fn import_job(org: &OrgId, app: &str, schedule_id: Option<&str>) -> NewJob {
     }
 }
 
-fn setting<'a>(f: &'a Value, k: &str, default: &'a str) -> &'a str {
+pub fn setting<'a>(f: &'a Value, k: &str, default: &'a str) -> &'a str {
     f.get(k).and_then(Value::as_str).unwrap_or(default)
 }
 
@@ -58,26 +54,6 @@ fn mapped_profile(hub: &Value) -> Map<String, Value> {
     p
 }
 
-fn candidate_json(c: &ImportCandidate) -> Value {
-    json!({
-        "id": c.id, "hubUserId": c.hub_user_id, "hubLogin": c.hub_login, "action": c.action, "userId": c.user_id,
-        "status": c.status, "profile": c.profile, "created": format_millis(c.created),
-    })
-}
-
-fn inbound_json(org: &Org, app_id: &str, f: &Value) -> Value {
-    json!({
-        "name": "INBOUND_PROVISIONING",
-        "status": "ENABLED",
-        "capabilities": {
-            "importSettings": { "schedule": { "status": if setting(f, "importSchedule", "NONE") == "NONE" { "DISABLED" } else { "ENABLED" }, "interval": setting(f, "importSchedule", "NONE") }, "username": { "userNameFormat": "CUSTOM" } },
-            "importRules": { "userCreateAndMatch": { "exactMatchCriteria": setting(f, "importMatch", "USERNAME"), "allowPartialMatch": false, "autoConfirmExactMatch": false, "autoConfirmNewUsers": false, "autoConfirmPartialMatch": false, "autoActivateNewUsers": true } },
-            "idhub:profileSource": { "status": if f.get("profileSource").and_then(Value::as_bool) == Some(true) { "ENABLED" } else { "DISABLED" } }
-        },
-        "_links": { "self": { "href": format!("{}/api/v1/apps/{app_id}/features/INBOUND_PROVISIONING", org.base_url) } }
-    })
-}
-
 /// Import settings an admin may change.
 #[derive(Debug, Clone, Default)]
 pub struct ImportSettings {
@@ -90,18 +66,18 @@ pub struct ImportSettings {
 
 /// Save import settings; a new schedule starts a new chain of scheduled imports (the
 /// first runs now, its job written with the settings) and ends the previous one.
-pub async fn save_settings(state: &AppState, org: &Org, actor: &Actor, app_id: &str, s: ImportSettings) -> Result<Value, ApiError> {
-    let (app, c) = crate::provisioning::update_features(state, org, actor, app_id, "Update import settings", |f| {
+pub async fn save_settings(core: &Core, org: &Org, actor: &Actor, app_id: &str, s: ImportSettings) -> Result<Connection, CoreError> {
+    let (_app, c) = crate::provisioning::update_features(core, org, actor, app_id, "Update import settings", |f| {
         let mut jobs = vec![];
         if let Some(m) = &s.match_by {
             if m != "USERNAME" && m != "EMAIL" {
-                return Err(ApiError::validation("exactMatchCriteria", vec!["exactMatchCriteria: must be USERNAME or EMAIL".into()]));
+                return Err(CoreError::validation("exactMatchCriteria", vec!["exactMatchCriteria: must be USERNAME or EMAIL".into()]));
             }
             f.insert("importMatch".into(), json!(m));
         }
         if let Some(sch) = &s.schedule {
             if !SCHEDULES.iter().any(|(n, _)| n == sch) {
-                return Err(ApiError::validation("schedule", vec!["schedule: must be NONE, HOURLY or DAILY".into()]));
+                return Err(CoreError::validation("schedule", vec!["schedule: must be NONE, HOURLY or DAILY".into()]));
             }
             let sid = idhub_domain::ids::random_base62(12);
             f.insert("importSchedule".into(), json!(sch));
@@ -116,34 +92,14 @@ pub async fn save_settings(state: &AppState, org: &Org, actor: &Actor, app_id: &
         Ok(jobs)
     })
     .await?;
-    Ok(inbound_json(org, &app.id, &c.features))
-}
-
-/// `PUT /api/v1/apps/{id}/features/INBOUND_PROVISIONING` (partial): the match rule
-/// (`importRules.userCreateAndMatch.exactMatchCriteria`), the schedule
-/// (`importSettings.schedule.interval`: NONE, HOURLY, DAILY) and idhub's profile sourcing.
-pub async fn inbound_put(state: &AppState, org: &Org, actor: &Actor, app_id: &str, body: &Value) -> Result<Json<Value>, ApiError> {
-    let caps = body.get("capabilities").cloned().unwrap_or(Value::Null);
-    let s = |p: &str| caps.pointer(p).and_then(Value::as_str).map(str::to_string);
-    let profile_source = match s("/idhub:profileSource/status").as_deref() {
-        None => None,
-        Some("ENABLED") => Some(true),
-        Some("DISABLED") => Some(false),
-        Some(_) => return Err(ApiError::validation("status", vec!["idhub:profileSource.status: must be ENABLED or DISABLED".into()])),
-    };
-    let settings = ImportSettings {
-        match_by: s("/importRules/userCreateAndMatch/exactMatchCriteria"),
-        schedule: s("/importSettings/schedule/interval"),
-        profile_source,
-    };
-    Ok(Json(save_settings(state, org, actor, app_id, settings).await?))
+    Ok(c)
 }
 
 /// "Import Now": an import job (nothing changes in the spoke until confirmed).
-pub async fn import_now(state: &AppState, org: &Org, actor: &Actor, app_id: &str) -> Result<String, ApiError> {
-    let app = load_app(state, org, app_id).await?;
-    if state.store.get_connection(&org.id, &app.id).await.optional()?.is_none_or(|c| c.status != "ENABLED") {
-        return Err(ApiError::validation("connection", vec!["connection: enable the API integration to import from the hub".into()]));
+pub async fn import_now(core: &Core, org: &Org, actor: &Actor, app_id: &str) -> Result<String, CoreError> {
+    let app = load_app(core, org, app_id).await?;
+    if core.store.get_connection(&org.id, &app.id).await.optional()?.is_none_or(|c| c.status != "ENABLED") {
+        return Err(CoreError::validation("connection", vec!["connection: enable the API integration to import from the hub".into()]));
     }
     let ev = NewEvent::success(
         "application.provision.import.start",
@@ -152,118 +108,105 @@ pub async fn import_now(state: &AppState, org: &Org, actor: &Actor, app_id: &str
         vec![Party::new(app.id.clone(), "AppInstance", app.name.clone(), app.label.clone())],
         actor.client.clone(),
     );
-    let ids = state.store.enqueue_jobs(&[import_job(&org.id, &app.id, None)], state.now(), &[ev]).await?;
+    let ids = core.store.enqueue_jobs(&[import_job(&org.id, &app.id, None)], core.now(), &[ev]).await?;
     Ok(ids.into_iter().next().unwrap_or_default())
 }
 
+/// An app's import as the console and the API show it.
+#[derive(Debug, Clone)]
+pub struct ImportState {
+    /// USERNAME or EMAIL.
+    pub match_by: String,
+    /// NONE, HOURLY or DAILY.
+    pub schedule: String,
+    pub profile_source: bool,
+    pub last_import: Option<i64>,
+    pub last_import_result: Option<Value>,
+    pub pending: Vec<ImportCandidate>,
+    pub imported: usize,
+    pub running: bool,
+}
+
 /// The import state of an app: settings, last import, pending proposals.
-pub async fn import_state(state: &AppState, org: &Org, app_id: &str) -> Result<Value, ApiError> {
-    let app = load_app(state, org, app_id).await?;
-    let f = crate::provisioning::features_of(state, org, &app).await?;
-    let pending = state.store.list_import_candidates(&org.id, &app.id, "PENDING").await?;
-    let confirmed = state.store.list_import_candidates(&org.id, &app.id, "CONFIRMED").await?;
-    let progress = state.store.batch_progress(&org.id, &format!("{}:import", app.id)).await?;
-    Ok(json!({
-        "matchBy": setting(&f, "importMatch", "USERNAME"),
-        "schedule": setting(&f, "importSchedule", "NONE"),
-        "profileSource": f.get("profileSource").and_then(Value::as_bool).unwrap_or(false),
-        "lastImport": f.get("lastImport").and_then(Value::as_i64).map(format_millis),
-        "lastImportResult": f.get("lastImportResult"),
-        "pending": pending.iter().map(candidate_json).collect::<Vec<_>>(),
-        "imported": confirmed.len(),
-        "running": progress.pending + progress.running > 0,
-    }))
+pub async fn import_state(core: &Core, org: &Org, app_id: &str) -> Result<ImportState, CoreError> {
+    let app = load_app(core, org, app_id).await?;
+    let f = crate::provisioning::features_of(core, org, &app).await?;
+    let pending = core.store.list_import_candidates(&org.id, &app.id, "PENDING").await?;
+    let confirmed = core.store.list_import_candidates(&org.id, &app.id, "CONFIRMED").await?;
+    let progress = core.store.batch_progress(&org.id, &format!("{}:import", app.id)).await?;
+    Ok(ImportState {
+        match_by: setting(&f, "importMatch", "USERNAME").to_string(),
+        schedule: setting(&f, "importSchedule", "NONE").to_string(),
+        profile_source: f.get("profileSource").and_then(Value::as_bool).unwrap_or(false),
+        last_import: f.get("lastImport").and_then(Value::as_i64),
+        last_import_result: f.get("lastImportResult").cloned(),
+        pending,
+        imported: confirmed.len(),
+        running: progress.pending + progress.running > 0,
+    })
+}
+
+/// What confirming one import proposal did: the spoke user it linked or created, or why
+/// it failed.
+#[derive(Debug)]
+pub struct Confirmed {
+    pub id: String,
+    pub action: String,
+    pub result: Result<String, CoreError>,
 }
 
 /// Confirm Assignments: apply the chosen pending proposals (`None`: all). A link assigns
 /// the matched spoke user to the app; a create makes a new spoke user (from the hub's
 /// profile) assigned to the app; either way the app user's external id is the hub's id.
 /// Unknown ids are refused before anything changes; each result says what happened.
-pub async fn confirm(state: &AppState, org: &Org, actor: &Actor, app_id: &str, ids: Option<Vec<String>>) -> Result<Vec<Value>, ApiError> {
-    let app = load_app(state, org, app_id).await?;
-    let pending = state.store.list_import_candidates(&org.id, &app.id, "PENDING").await?;
+pub async fn confirm(core: &Core, org: &Org, actor: &Actor, app_id: &str, ids: Option<Vec<String>>) -> Result<Vec<Confirmed>, CoreError> {
+    let app = load_app(core, org, app_id).await?;
+    let pending = core.store.list_import_candidates(&org.id, &app.id, "PENDING").await?;
     let chosen: Vec<ImportCandidate> = match ids {
         None => pending,
         Some(ids) => {
             let by_id: HashMap<&str, &ImportCandidate> = pending.iter().map(|c| (c.id.as_str(), c)).collect();
             if let Some(bad) = ids.iter().find(|i| !by_id.contains_key(i.as_str())) {
-                return Err(ApiError::validation("ids", vec![format!("ids: {bad} is not a pending import result of this app")]));
+                return Err(CoreError::validation("ids", vec![format!("ids: {bad} is not a pending import result of this app")]));
             }
             ids.iter().filter_map(|i| by_id.get(i.as_str()).map(|c| (*c).clone())).collect()
         }
     };
     let mut out = vec![];
     for c in chosen {
-        match confirm_one(state, org, actor, &app.id, &c).await {
-            Ok(uid) => out.push(json!({ "id": c.id, "action": c.action, "userId": uid, "status": "CONFIRMED" })),
-            Err(e) => out.push(json!({ "id": c.id, "action": c.action, "status": "FAILED", "error": e.summary, "errorCauses": e.causes })),
-        }
+        let result = confirm_one(core, org, actor, &app.id, &c).await;
+        out.push(Confirmed { id: c.id, action: c.action, result });
     }
     Ok(out)
 }
 
-async fn confirm_one(state: &AppState, org: &Org, actor: &Actor, app_id: &str, c: &ImportCandidate) -> Result<String, ApiError> {
+async fn confirm_one(core: &Core, org: &Org, actor: &Actor, app_id: &str, c: &ImportCandidate) -> Result<String, CoreError> {
     let uid = match (c.action.as_str(), &c.user_id) {
         ("LINK", Some(u)) => u.clone(),
         _ => {
             let input = NewUser { profile: mapped_profile(&c.profile), activate: true, ..Default::default() };
-            crate::directory::create_user(state, org, actor, input).await?.user.id.0
+            crate::directory::create_user(core, org, actor, input).await?.user.id.0
         }
     };
-    if state.store.get_app_user(&org.id, app_id, &uid).await.optional()?.is_none() {
-        crate::applications::assign_user(state, org, actor, app_id, &uid, &json!({ "credentials": { "userName": c.hub_login } })).await?;
+    if core.store.get_app_user(&org.id, app_id, &uid).await.optional()?.is_none() {
+        crate::applications::assign_user(core, org, actor, app_id, &uid, &json!({ "credentials": { "userName": c.hub_login } })).await?;
     }
-    state.store.record_app_user_sync(&org.id, app_id, &uid, Some(&c.hub_user_id), "SYNCHRONIZED", state.now()).await?;
-    state.store.confirm_import_candidate(&org.id, &c.id, &uid).await?;
+    core.store.record_app_user_sync(&org.id, app_id, &uid, Some(&c.hub_user_id), "SYNCHRONIZED", core.now()).await?;
+    core.store.confirm_import_candidate(&org.id, &c.id, &uid).await?;
     Ok(uid)
 }
 
 /// The app that sources this user's profile (its label), if any: an Org2Org app with
 /// profile sourcing on that imported the user.
-pub async fn profile_source(state: &AppState, org: &OrgId, user: &str) -> Result<Option<String>, StoreError> {
-    for c in state.store.imports_of_user(org, user).await? {
-        let Some(conn) = state.store.get_connection(org, &c.app_id).await.optional()? else { continue };
+pub async fn profile_source(core: &Core, org: &OrgId, user: &str) -> Result<Option<String>, StoreError> {
+    for c in core.store.imports_of_user(org, user).await? {
+        let Some(conn) = core.store.get_connection(org, &c.app_id).await.optional()? else { continue };
         if conn.features.get("profileSource").and_then(Value::as_bool) == Some(true) {
-            let label = state.store.get_app(org, &c.app_id).await.optional()?.map(|a| a.label).unwrap_or(c.app_id);
+            let label = core.store.get_app(org, &c.app_id).await.optional()?.map(|a| a.label).unwrap_or(c.app_id);
             return Ok(Some(label));
         }
     }
     Ok(None)
-}
-
-/// `GET /api/v1/apps/{id}/idhub/import`
-pub async fn import_get(State(state): State<AppState>, caller: ApiCaller, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
-    Ok(Json(import_state(&state, &caller.org, &id).await?))
-}
-
-/// `POST /api/v1/apps/{id}/idhub/import`: Import Now (202, the job's id).
-pub async fn import_post(
-    State(state): State<AppState>,
-    ApiWriter(caller): ApiWriter,
-    client: Client,
-    Path(id): Path<String>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let job = import_now(&state, &caller.org, &Actor { party: caller.actor(), client: client.0 }, &id).await?;
-    Ok((StatusCode::ACCEPTED, Json(json!({ "status": "QUEUED", "jobId": job }))))
-}
-
-/// `POST /api/v1/apps/{id}/idhub/import/confirm` with `{"ids": [...]}` or `{"all": true}`.
-pub async fn import_confirm(
-    State(state): State<AppState>,
-    ApiWriter(caller): ApiWriter,
-    client: Client,
-    Path(id): Path<String>,
-    OktaJson(body): OktaJson,
-) -> Result<Json<Value>, ApiError> {
-    let ids = match (body.get("all").and_then(Value::as_bool), body.get("ids").and_then(Value::as_array)) {
-        (Some(true), None) => None,
-        (None | Some(false), Some(a)) if a.iter().all(Value::is_string) => {
-            Some(a.iter().filter_map(Value::as_str).map(str::to_string).collect())
-        }
-        _ => return Err(ApiError::validation("ids", vec!["ids: give {\"all\": true} or {\"ids\": [result ids]}".into()])),
-    };
-    let out = confirm(&state, &caller.org, &Actor { party: caller.actor(), client: client.0 }, &id, ids).await?;
-    Ok(Json(Value::Array(out)))
 }
 
 impl Org2OrgHandler {

@@ -4,7 +4,7 @@
 //! suspend; reactivate on return), and dispatches Push Groups and Import jobs.
 
 use super::{flag, password_purpose, purpose, PUSHED};
-use crate::api::applications::app_username;
+use crate::applications::app_username;
 use idhub_connectors::okta::{ClientError, OktaClient};
 use idhub_domain::event::{NewEvent, Party};
 use idhub_domain::ids::OrgId;
@@ -300,7 +300,7 @@ fn follows_profile(app: &App) -> bool {
 pub(crate) fn current_username(app: &App, user: &User, direct: Option<&AppUser>) -> Result<String, Fault> {
     match direct.and_then(|d| d.username.clone()) {
         Some(u) if !follows_profile(app) => Ok(u),
-        _ => app_username(app, user).map_err(|e| Fault::Config(e.summary)),
+        _ => app_username(app, user).map_err(|e| Fault::Config(e.to_string())),
     }
 }
 

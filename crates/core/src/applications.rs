@@ -3,13 +3,15 @@
 //! assignments to users and groups, each change written with its System Log events and
 //! the provisioning jobs it causes in one store call.
 
-use crate::directory::{self, Actor};
-use crate::error::ApiError;
-use crate::AppState;
-use axum::http::StatusCode;
+use crate::directory;
+use crate::error::CoreError;
+use crate::Actor;
+use crate::Core;
+use crate::NotAllowed;
 use idhub_domain::application::validate_app;
 use idhub_domain::event::{NewEvent, Party};
 use idhub_domain::ids::new_id;
+use idhub_domain::user::User;
 use idhub_store::apps::{App, AppGroup, AppUser};
 use idhub_store::orgs::Org;
 use idhub_store::rows::StoredGroup;
@@ -30,18 +32,18 @@ fn group_party(g: &idhub_domain::group::Group) -> Party {
 }
 
 /// The app `id` of `org` (404 E0000007 when there is none).
-pub async fn load(state: &AppState, org: &Org, id: &str) -> Result<App, ApiError> {
-    match state.store.get_app(&org.id, id).await {
+pub async fn load(core: &Core, org: &Org, id: &str) -> Result<App, CoreError> {
+    match core.store.get_app(&org.id, id).await {
         Ok(a) => Ok(a),
-        Err(StoreError::NotFound) => Err(ApiError::not_found(format!("{id} (App)"))),
+        Err(StoreError::NotFound) => Err(CoreError::not_found(format!("{id} (App)"))),
         Err(e) => Err(e.into()),
     }
 }
 
-async fn load_group(state: &AppState, org: &Org, id: &str) -> Result<StoredGroup, ApiError> {
-    match state.store.get_group(&org.id, id).await {
+async fn load_group(core: &Core, org: &Org, id: &str) -> Result<StoredGroup, CoreError> {
+    match core.store.get_group(&org.id, id).await {
         Ok(g) => Ok(g),
-        Err(StoreError::NotFound) => Err(ApiError::not_found(format!("{id} (UserGroup)"))),
+        Err(StoreError::NotFound) => Err(CoreError::not_found(format!("{id} (UserGroup)"))),
         Err(e) => Err(e.into()),
     }
 }
@@ -53,10 +55,10 @@ pub fn self_service_enabled(org: &Org) -> bool {
 }
 
 /// Refuse turning an app's self-service requests on while the org setting is off.
-fn check_self_service(org: &Org, was_on: bool, input: &idhub_domain::application::AppInput) -> Result<(), ApiError> {
+fn check_self_service(org: &Org, was_on: bool, input: &idhub_domain::application::AppInput) -> Result<(), CoreError> {
     let on = input.accessibility.get("selfService").and_then(Value::as_bool).unwrap_or(false);
     if on && !was_on && !self_service_enabled(org) {
-        return Err(ApiError::validation(
+        return Err(CoreError::validation(
             "accessibility.selfService",
             vec!["accessibility.selfService: You need to enable self service for org managed apps before you can use self service for this app (Applications > Self Service).".into()],
         ));
@@ -65,13 +67,13 @@ fn check_self_service(org: &Org, was_on: bool, input: &idhub_domain::application
 }
 
 /// Add an app from the catalog (`body` in Okta's shape), active or not.
-pub async fn create(state: &AppState, org: &Org, actor: &Actor, body: &Value, activate: bool) -> Result<App, ApiError> {
+pub async fn create(core: &Core, org: &Org, actor: &Actor, body: &Value, activate: bool) -> Result<App, CoreError> {
     if !body.is_object() {
-        return Err(ApiError::bad_body("a JSON object describing the app is required"));
+        return Err(CoreError::bad_body("a JSON object describing the app is required"));
     }
     let input = validate_app(body)?;
     check_self_service(org, false, &input)?;
-    let now = state.now();
+    let now = core.now();
     let app = App {
         seq: 0,
         id: new_id("0oa"),
@@ -103,17 +105,17 @@ pub async fn create(state: &AppState, org: &Org, actor: &Actor, body: &Value, ac
             actor.client.clone(),
         ));
     }
-    Ok(state.store.create_app(&app, &events).await?)
+    Ok(core.store.create_app(&app, &events).await?)
 }
 
 /// Replace an app's settings with `body` (Okta's PUT); its catalog name cannot change.
-pub async fn update(state: &AppState, org: &Org, actor: &Actor, id: &str, mut body: Value) -> Result<App, ApiError> {
-    let mut app = load(state, org, id).await?;
+pub async fn update(core: &Core, org: &Org, actor: &Actor, id: &str, mut body: Value) -> Result<App, CoreError> {
+    let mut app = load(core, org, id).await?;
     if !body.is_object() {
-        return Err(ApiError::bad_body("a JSON object describing the app is required"));
+        return Err(CoreError::bad_body("a JSON object describing the app is required"));
     }
     match body.get("name").and_then(Value::as_str) {
-        Some(n) if n != app.name => return Err(ApiError::validation("name", vec!["name: an app's catalog name cannot change".into()])),
+        Some(n) if n != app.name => return Err(CoreError::validation("name", vec!["name: an app's catalog name cannot change".into()])),
         _ => body["name"] = json!(app.name),
     }
     let input = validate_app(&body)?;
@@ -123,7 +125,7 @@ pub async fn update(state: &AppState, org: &Org, actor: &Actor, id: &str, mut bo
     app.username_template = input.username_template;
     app.visibility = input.visibility;
     app.accessibility = input.accessibility;
-    app.last_updated = state.now();
+    app.last_updated = core.now();
     let ev = NewEvent::success(
         "application.lifecycle.update",
         "Update application",
@@ -131,32 +133,41 @@ pub async fn update(state: &AppState, org: &Org, actor: &Actor, id: &str, mut bo
         vec![party(&app)],
         actor.client.clone(),
     );
-    state.store.update_app(&app, &[ev]).await?;
+    core.store.update_app(&app, &[ev]).await?;
     Ok(app)
 }
 
 /// Activate (`op` = `activate`) or deactivate (`deactivate`) an app; other ops are 404.
-pub async fn set_status(state: &AppState, org: &Org, actor: &Actor, id: &str, op: &str) -> Result<App, ApiError> {
-    let mut app = load(state, org, id).await?;
+pub async fn set_status(core: &Core, org: &Org, actor: &Actor, id: &str, op: &str) -> Result<App, CoreError> {
+    let mut app = load(core, org, id).await?;
     let (status, event, message) = match op {
         "activate" => ("ACTIVE", "application.lifecycle.activate", "Activate application"),
         "deactivate" => ("INACTIVE", "application.lifecycle.deactivate", "Deactivate application"),
-        _ => return Err(ApiError::not_found(format!("/api/v1/apps/{id}/lifecycle/{op} (POST)"))),
+        _ => return Err(CoreError::not_found(format!("/api/v1/apps/{id}/lifecycle/{op} (POST)"))),
     };
     if app.status != status {
         app.status = status.into();
-        app.last_updated = state.now();
+        app.last_updated = core.now();
         let ev = NewEvent::success(event, message, actor.party.clone(), vec![party(&app)], actor.client.clone());
-        state.store.update_app(&app, &[ev]).await?;
+        core.store.update_app(&app, &[ev]).await?;
     }
     Ok(app)
 }
 
+/// The application username of `user` for `app`, from the app's template.
+pub fn app_username(app: &App, user: &User) -> Result<String, CoreError> {
+    Ok(idhub_domain::application::app_username(app.username_template.get("template").and_then(Value::as_str), user)?)
+}
+
 /// Delete an app: only an INACTIVE one (as in Okta).
-pub async fn delete(state: &AppState, org: &Org, actor: &Actor, id: &str) -> Result<(), ApiError> {
-    let app = load(state, org, id).await?;
+pub async fn delete(core: &Core, org: &Org, actor: &Actor, id: &str) -> Result<(), CoreError> {
+    let app = load(core, org, id).await?;
     if app.status == "ACTIVE" {
-        return Err(ApiError::new(StatusCode::FORBIDDEN, "E0000056", "Delete application forbidden: deactivate the application first."));
+        return Err(CoreError::not_allowed(
+            NotAllowed::DeleteActive,
+            "Delete application forbidden: deactivate the application first.",
+            vec![],
+        ));
     }
     let ev = NewEvent::success(
         "application.lifecycle.delete",
@@ -165,40 +176,40 @@ pub async fn delete(state: &AppState, org: &Org, actor: &Actor, id: &str) -> Res
         vec![party(&app)],
         actor.client.clone(),
     );
-    state.store.delete_app(&org.id, &app.id, state.now(), &[ev]).await?;
+    core.store.delete_app(&org.id, &app.id, core.now(), &[ev]).await?;
     Ok(())
 }
 
 /// Values an assignment `profile` may hold: an object; Org2Org's `initialStatus` must be
 /// one of Okta's values.
-pub fn check_profile(profile: &Value) -> Result<(), ApiError> {
+pub fn check_profile(profile: &Value) -> Result<(), CoreError> {
     if !profile.is_object() && !profile.is_null() {
-        return Err(ApiError::validation("profile", vec!["profile: must be an object".into()]));
+        return Err(CoreError::validation("profile", vec!["profile: must be an object".into()]));
     }
     if let Some(s) = profile.get("initialStatus") {
         let ok = s.is_null() || s.as_str().map(|v| INITIAL_STATUSES.contains(&v)).unwrap_or(false);
         if !ok {
-            return Err(ApiError::validation(
+            return Err(CoreError::validation(
                 "initialStatus",
                 vec![format!("initialStatus: Does not match required pattern: one of {}", INITIAL_STATUSES.join(", "))],
             ));
         }
     }
     if profile.to_string().len() > 65536 {
-        return Err(ApiError::validation("profile", vec!["profile: must be at most 64 KiB".into()]));
+        return Err(CoreError::validation("profile", vec!["profile: must be at most 64 KiB".into()]));
     }
     Ok(())
 }
 
 /// Assign `uid` to the app directly, or update the direct assignment (`body`: Okta's app
 /// user, with `profile` and `credentials.userName`).
-pub async fn assign_user(state: &AppState, org: &Org, actor: &Actor, app_id: &str, uid: &str, body: &Value) -> Result<AppUser, ApiError> {
-    let app = load(state, org, app_id).await?;
-    let user = directory::load_user(state, org, uid).await?;
+pub async fn assign_user(core: &Core, org: &Org, actor: &Actor, app_id: &str, uid: &str, body: &Value) -> Result<AppUser, CoreError> {
+    let app = load(core, org, app_id).await?;
+    let user = directory::load_user(core, org, uid).await?;
     let profile = body.get("profile").cloned().unwrap_or_else(|| json!({}));
     check_profile(&profile)?;
-    let now = state.now();
-    let existing = match state.store.get_app_user(&org.id, &app.id, user.user.id.as_str()).await {
+    let now = core.now();
+    let existing = match core.store.get_app_user(&org.id, &app.id, user.user.id.as_str()).await {
         Ok(e) => Some(e),
         Err(StoreError::NotFound) => None,
         Err(e) => return Err(e.into()),
@@ -207,19 +218,17 @@ pub async fn assign_user(state: &AppState, org: &Org, actor: &Actor, app_id: &st
         Some(Value::String(n)) if !n.trim().is_empty() => {
             let n = n.trim();
             if n.chars().count() > 100 || n.chars().any(char::is_control) {
-                return Err(ApiError::validation(
+                return Err(CoreError::validation(
                     "userName",
                     vec!["userName: must be at most 100 characters, without control characters".into()],
                 ));
             }
             n.to_string()
         }
-        None | Some(Value::Null) | Some(Value::String(_)) => existing
-            .as_ref()
-            .and_then(|e| e.username.clone())
-            .map(Ok)
-            .unwrap_or_else(|| crate::api::applications::app_username(&app, &user.user))?,
-        Some(_) => return Err(ApiError::validation("userName", vec!["userName: must be a string".into()])),
+        None | Some(Value::Null) | Some(Value::String(_)) => {
+            existing.as_ref().and_then(|e| e.username.clone()).map(Ok).unwrap_or_else(|| app_username(&app, &user.user))?
+        }
+        Some(_) => return Err(CoreError::validation("userName", vec!["userName: must be a string".into()])),
     };
     let au = AppUser {
         app_id: app.id.clone(),
@@ -246,19 +255,19 @@ pub async fn assign_user(state: &AppState, org: &Org, actor: &Actor, app_id: &st
             events.push(ev("application.user_membership.update", "Update user's application assignment"));
         }
     }
-    state.store.upsert_app_user(&org.id, &au, &events, &[]).await?;
+    core.store.upsert_app_user(&org.id, &au, &events, &[]).await?;
     Ok(au)
 }
 
 /// Remove a direct assignment. A user who reaches the app only through a group keeps it
 /// until the group assignment goes.
-pub async fn unassign_user(state: &AppState, org: &Org, actor: &Actor, app_id: &str, uid: &str) -> Result<(), ApiError> {
-    let app = load(state, org, app_id).await?;
-    let user = directory::load_user(state, org, uid).await?;
-    match state.store.app_assignment_for(&org.id, &app.id, user.user.id.as_str()).await? {
-        None => return Err(ApiError::not_found(format!("{uid} (AppUser)"))),
+pub async fn unassign_user(core: &Core, org: &Org, actor: &Actor, app_id: &str, uid: &str) -> Result<(), CoreError> {
+    let app = load(core, org, app_id).await?;
+    let user = directory::load_user(core, org, uid).await?;
+    match core.store.app_assignment_for(&org.id, &app.id, user.user.id.as_str()).await? {
+        None => return Err(CoreError::not_found(format!("{uid} (AppUser)"))),
         Some(ea) if ea.direct.is_none() => {
-            return Err(ApiError::validation(
+            return Err(CoreError::validation(
                 "scope",
                 vec!["scope: the user is assigned to this app through a group; remove the group assignment instead".into()],
             ))
@@ -272,19 +281,19 @@ pub async fn unassign_user(state: &AppState, org: &Org, actor: &Actor, app_id: &
         vec![directory::user_party(&user.user), party(&app)],
         actor.client.clone(),
     );
-    match state.store.delete_app_user(&org.id, &app.id, user.user.id.as_str(), state.now(), &[ev], &[]).await {
+    match core.store.delete_app_user(&org.id, &app.id, user.user.id.as_str(), core.now(), &[ev], &[]).await {
         Ok(()) => Ok(()),
-        Err(StoreError::NotFound) => Err(ApiError::not_found(format!("{uid} (AppUser)"))),
+        Err(StoreError::NotFound) => Err(CoreError::not_found(format!("{uid} (AppUser)"))),
         Err(e) => Err(e.into()),
     }
 }
 
 /// Assign a group to the app, or update its assignment (`body`: `profile`, `priority`).
-pub async fn assign_group(state: &AppState, org: &Org, actor: &Actor, app_id: &str, gid: &str, body: &Value) -> Result<AppGroup, ApiError> {
-    let app = load(state, org, app_id).await?;
-    let group = load_group(state, org, gid).await?;
+pub async fn assign_group(core: &Core, org: &Org, actor: &Actor, app_id: &str, gid: &str, body: &Value) -> Result<AppGroup, CoreError> {
+    let app = load(core, org, app_id).await?;
+    let group = load_group(core, org, gid).await?;
     if !body.is_object() && !body.is_null() {
-        return Err(ApiError::bad_body("a JSON object describing the group assignment is required"));
+        return Err(CoreError::bad_body("a JSON object describing the group assignment is required"));
     }
     let profile = body.get("profile").cloned().unwrap_or_else(|| json!({}));
     check_profile(&profile)?;
@@ -293,11 +302,11 @@ pub async fn assign_group(state: &AppState, org: &Org, actor: &Actor, app_id: &s
         Some(p) => Some(
             p.as_i64()
                 .filter(|p| (0..=100_000).contains(p))
-                .ok_or_else(|| ApiError::validation("priority", vec!["priority: must be a whole number from 0 to 100000".into()]))?,
+                .ok_or_else(|| CoreError::validation("priority", vec!["priority: must be a whole number from 0 to 100000".into()]))?,
         ),
     };
-    let existing = state.store.list_app_groups(&org.id, &app.id).await?;
-    let now = state.now();
+    let existing = core.store.list_app_groups(&org.id, &app.id).await?;
+    let now = core.now();
     let prior = existing.iter().find(|g| g.group_id == group.group.id.as_str());
     let ag = AppGroup {
         app_id: app.id.clone(),
@@ -313,14 +322,14 @@ pub async fn assign_group(state: &AppState, org: &Org, actor: &Actor, app_id: &s
         ("group.application_assignment.add", "Add assigned application to group")
     };
     let ev = NewEvent::success(event, message, actor.party.clone(), vec![group_party(&group.group), party(&app)], actor.client.clone());
-    state.store.upsert_app_group(&org.id, &ag, &[ev], &[]).await?;
+    core.store.upsert_app_group(&org.id, &ag, &[ev], &[]).await?;
     Ok(ag)
 }
 
 /// Remove a group's assignment to the app.
-pub async fn unassign_group(state: &AppState, org: &Org, actor: &Actor, app_id: &str, gid: &str) -> Result<(), ApiError> {
-    let app = load(state, org, app_id).await?;
-    let group = load_group(state, org, gid).await?;
+pub async fn unassign_group(core: &Core, org: &Org, actor: &Actor, app_id: &str, gid: &str) -> Result<(), CoreError> {
+    let app = load(core, org, app_id).await?;
+    let group = load_group(core, org, gid).await?;
     let ev = NewEvent::success(
         "group.application_assignment.remove",
         "Remove assigned application from group",
@@ -328,9 +337,9 @@ pub async fn unassign_group(state: &AppState, org: &Org, actor: &Actor, app_id: 
         vec![group_party(&group.group), party(&app)],
         actor.client.clone(),
     );
-    match state.store.delete_app_group(&org.id, &app.id, gid, state.now(), &[ev], &[]).await {
+    match core.store.delete_app_group(&org.id, &app.id, gid, core.now(), &[ev], &[]).await {
         Ok(()) => Ok(()),
-        Err(StoreError::NotFound) => Err(ApiError::not_found(format!("{gid} (ApplicationGroupAssignment)"))),
+        Err(StoreError::NotFound) => Err(CoreError::not_found(format!("{gid} (ApplicationGroupAssignment)"))),
         Err(e) => Err(e.into()),
     }
 }
@@ -339,29 +348,23 @@ pub async fn unassign_group(state: &AppState, org: &Org, actor: &Actor, app_id: 
 /// individually assigned (scope USER), keeping the group assignment's app profile and the
 /// username it gives them; the group assignments stay. `only` limits it to those users.
 /// One transaction with one System Log event per user. Returns how many were converted.
-pub async fn convert_assignments(
-    state: &AppState,
-    org: &Org,
-    actor: &Actor,
-    app_id: &str,
-    only: Option<&[String]>,
-) -> Result<usize, ApiError> {
-    let app = load(state, org, app_id).await?;
-    let now = state.now();
+pub async fn convert_assignments(core: &Core, org: &Org, actor: &Actor, app_id: &str, only: Option<&[String]>) -> Result<usize, CoreError> {
+    let app = load(core, org, app_id).await?;
+    let now = core.now();
     let (mut converted, mut events, mut after) = (vec![], vec![], String::new());
     loop {
-        let page = state.store.app_assignments_page(&org.id, &app.id, &after, 500).await?;
+        let page = core.store.app_assignments_page(&org.id, &app.id, &after, 500).await?;
         let Some(last) = page.last() else { break };
         after = last.user_id.clone();
         for ea in page.iter().filter(|ea| ea.direct.is_none() && only.is_none_or(|o| o.contains(&ea.user_id))) {
             let Some(group) = &ea.group else { continue };
-            let user = directory::load_user(state, org, &ea.user_id).await?;
+            let user = directory::load_user(core, org, &ea.user_id).await?;
             converted.push(AppUser {
                 app_id: app.id.clone(),
                 user_id: ea.user_id.clone(),
                 scope: "USER".into(),
                 status: "ACTIVE".into(),
-                username: Some(crate::api::applications::app_username(&app, &user.user)?),
+                username: Some(app_username(&app, &user.user)?),
                 external_id: None,
                 profile: group.profile.clone(),
                 sync_state: "DISABLED".into(),
@@ -379,7 +382,7 @@ pub async fn convert_assignments(
         }
     }
     if !converted.is_empty() {
-        state.store.upsert_app_users(&org.id, &converted, &events, &[], now).await?;
+        core.store.upsert_app_users(&org.id, &converted, &events, &[], now).await?;
     }
     Ok(converted.len())
 }

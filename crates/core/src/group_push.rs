@@ -5,20 +5,14 @@
 //! provisioned users), and the unlink that keeps or deletes the hub group. API:
 //! `GET`/`POST /api/v1/apps/{id}/idhub/group-push`, `DELETE …/group-push/{mappingId}`.
 
-use crate::api::extract::{ApiCaller, ApiWriter, OktaJson, Params};
-use crate::directory::Actor;
-use crate::error::ApiError;
+use crate::error::CoreError;
 use crate::provisioning::{current_username, load_app, Fault, Org2OrgHandler, QUEUE};
-use crate::request::Client;
-use crate::AppState;
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
-use axum::Json;
+use crate::Actor;
+use crate::Core;
 use futures_util::StreamExt;
 use idhub_connectors::okta::{ClientError, OktaClient};
 use idhub_domain::event::{NewEvent, Party};
 use idhub_domain::ids::{OrgId, UserId};
-use idhub_domain::time::format_millis;
 use idhub_store::apps::App;
 use idhub_store::group_push::{GroupPush, GroupPushRule};
 use idhub_store::groups::GroupSelect;
@@ -59,32 +53,13 @@ fn unlink_job(org: &OrgId, p: &GroupPush, delete_target: bool) -> NewJob {
 
 /// Push jobs for a change to spoke group `group` (rename, membership), one per app that
 /// pushes it with provisioning enabled.
-pub async fn jobs_for_group_change(state: &AppState, org: &OrgId, group: &str) -> Result<Vec<NewJob>, StoreError> {
-    let pushes = state.store.group_pushes_of_group(org, group).await?;
+pub async fn jobs_for_group_change(core: &Core, org: &OrgId, group: &str) -> Result<Vec<NewJob>, StoreError> {
+    let pushes = core.store.group_pushes_of_group(org, group).await?;
     if pushes.is_empty() {
         return Ok(vec![]);
     }
-    let provisioned = state.store.provisioned_app_ids(org).await?;
+    let provisioned = core.store.provisioned_app_ids(org).await?;
     Ok(pushes.iter().filter(|p| provisioned.contains(&p.app_id)).map(|p| sync_job(org, p)).collect())
-}
-
-fn mapping_json(org: &Org, p: &GroupPush, group_name: Option<&str>) -> Value {
-    json!({
-        "id": p.id,
-        "appId": p.app_id,
-        "status": p.status,
-        "sourceGroupId": p.group_id,
-        "sourceGroupName": group_name,
-        "targetGroupId": p.target_group_id,
-        "ruleId": p.rule_id,
-        "created": format_millis(p.created),
-        "lastPush": p.last_push.map(format_millis),
-        "lastError": p.last_error,
-        "_links": {
-            "app": { "href": format!("{}/api/v1/apps/{}", org.base_url, p.app_id) },
-            "group": { "href": format!("{}/api/v1/groups/{}", org.base_url, p.group_id) }
-        }
-    })
 }
 
 /// A pushed group as the console and API show it.
@@ -95,14 +70,14 @@ pub struct PushView {
 }
 
 /// The app's pushed groups with their spoke group names.
-pub async fn list_pushes(state: &AppState, org: &Org, app_id: &str) -> Result<(App, Vec<PushView>, Vec<GroupPushRule>), ApiError> {
-    let app = load_app(state, org, app_id).await?;
+pub async fn list_pushes(core: &Core, org: &Org, app_id: &str) -> Result<(App, Vec<PushView>, Vec<GroupPushRule>), CoreError> {
+    let app = load_app(core, org, app_id).await?;
     let mut out = vec![];
-    for p in state.store.list_group_pushes(&org.id, &app.id).await? {
-        let group_name = state.store.get_group(&org.id, &p.group_id).await.optional()?.map(|g| g.group.name).unwrap_or_default();
+    for p in core.store.list_group_pushes(&org.id, &app.id).await? {
+        let group_name = core.store.get_group(&org.id, &p.group_id).await.optional()?.map(|g| g.group.name).unwrap_or_default();
         out.push(PushView { push: p, group_name });
     }
-    let rules = state.store.list_group_push_rules(&org.id, &app.id).await?;
+    let rules = core.store.list_group_push_rules(&org.id, &app.id).await?;
     Ok((app, out, rules))
 }
 
@@ -130,11 +105,11 @@ fn new_push(org: &OrgId, app: &str, group: &str, rule: Option<&str>, now: i64) -
     }
 }
 
-async fn groups_starting_with(state: &AppState, org: &OrgId, prefix: &str) -> Result<Vec<(String, String)>, ApiError> {
+async fn groups_starting_with(core: &Core, org: &OrgId, prefix: &str) -> Result<Vec<(String, String)>, CoreError> {
     let mut out = vec![];
     let mut after: Option<String> = None;
     loop {
-        let page = state.store.list_groups(org, &GroupSelect::Q(prefix.to_string()), 1000, after.as_deref()).await?;
+        let page = core.store.list_groups(org, &GroupSelect::Q(prefix.to_string()), 1000, after.as_deref()).await?;
         out.extend(
             page.items
                 .iter()
@@ -150,39 +125,39 @@ async fn groups_starting_with(state: &AppState, org: &OrgId, prefix: &str) -> Re
 
 /// Push a group (or start a rule): the mappings and their first push jobs are written
 /// together. Returns the mappings added.
-pub async fn push_groups(state: &AppState, org: &Org, actor: &Actor, app_id: &str, req: PushRequest) -> Result<Vec<PushView>, ApiError> {
-    let app = load_app(state, org, app_id).await?;
-    let now = state.now();
-    let existing: HashSet<String> = state.store.list_group_pushes(&org.id, &app.id).await?.into_iter().map(|p| p.group_id).collect();
+pub async fn push_groups(core: &Core, org: &Org, actor: &Actor, app_id: &str, req: PushRequest) -> Result<Vec<PushView>, CoreError> {
+    let app = load_app(core, org, app_id).await?;
+    let now = core.now();
+    let existing: HashSet<String> = core.store.list_group_pushes(&org.id, &app.id).await?.into_iter().map(|p| p.group_id).collect();
     let (rule, targets) = match req {
         PushRequest::Group(g) => {
             let g = g.trim();
             if g.is_empty() {
-                return Err(ApiError::validation("groupId", vec!["groupId: choose a group to push".into()]));
+                return Err(CoreError::validation("groupId", vec!["groupId: choose a group to push".into()]));
             }
-            let sg = match state.store.get_group(&org.id, g).await {
+            let sg = match core.store.get_group(&org.id, g).await {
                 Ok(sg) => sg,
-                Err(StoreError::NotFound) => match group_by_name(state, &org.id, g).await? {
+                Err(StoreError::NotFound) => match group_by_name(core, &org.id, g).await? {
                     Some(sg) => sg,
-                    None => return Err(ApiError::validation("groupId", vec![format!("groupId: no group {g} in this org")])),
+                    None => return Err(CoreError::validation("groupId", vec![format!("groupId: no group {g} in this org")])),
                 },
                 Err(e) => return Err(e.into()),
             };
             if sg.group.kind != idhub_domain::group::GroupType::OktaGroup {
-                return Err(ApiError::validation(
+                return Err(CoreError::validation(
                     "groupId",
                     vec![format!("groupId: {} cannot be pushed (only Okta groups)", sg.group.name)],
                 ));
             }
             if existing.contains(&sg.group.id.0) {
-                return Err(ApiError::validation("groupId", vec![format!("groupId: {} is already pushed by this app", sg.group.name)]));
+                return Err(CoreError::validation("groupId", vec![format!("groupId: {} is already pushed by this app", sg.group.name)]));
             }
             (None, vec![(sg.group.id.0.clone(), sg.group.name.clone())])
         }
         PushRequest::NameStartsWith(prefix) => {
             let prefix = prefix.trim().to_string();
             if prefix.is_empty() {
-                return Err(ApiError::validation("rule", vec!["rule.nameStartsWith: The field cannot be left blank".into()]));
+                return Err(CoreError::validation("rule", vec!["rule.nameStartsWith: The field cannot be left blank".into()]));
             }
             let rule = GroupPushRule {
                 id: format!("gpr{}", idhub_domain::ids::random_base62(17)),
@@ -191,14 +166,14 @@ pub async fn push_groups(state: &AppState, org: &Org, actor: &Actor, app_id: &st
                 name_starts_with: prefix.clone(),
                 created: now,
             };
-            let groups = groups_starting_with(state, &org.id, &prefix).await?;
+            let groups = groups_starting_with(core, &org.id, &prefix).await?;
             (Some(rule), groups.into_iter().filter(|(id, _)| !existing.contains(id)).collect())
         }
     };
     let names: HashMap<String, String> = targets.iter().cloned().collect();
     let pushes: Vec<GroupPush> =
         targets.iter().map(|(id, _)| new_push(&org.id, &app.id, id, rule.as_ref().map(|r| r.id.as_str()), now)).collect();
-    let provisioned = state.store.provisioned_app_ids(&org.id).await?.contains(&app.id);
+    let provisioned = core.store.provisioned_app_ids(&org.id).await?.contains(&app.id);
     let jobs: Vec<NewJob> = if provisioned { pushes.iter().map(|p| sync_job(&org.id, p)).collect() } else { vec![] };
     let ev = NewEvent::success(
         "application.provision.group_push.mapping.created",
@@ -210,14 +185,14 @@ pub async fn push_groups(state: &AppState, org: &Org, actor: &Actor, app_id: &st
         vec![Party::new(app.id.clone(), "AppInstance", app.name.clone(), app.label.clone())],
         actor.client.clone(),
     );
-    let added = state.store.add_group_pushes(rule.as_ref(), &pushes, &jobs, &[ev], now).await?;
+    let added = core.store.add_group_pushes(rule.as_ref(), &pushes, &jobs, &[ev], now).await?;
     Ok(added.into_iter().map(|p| PushView { group_name: names.get(&p.group_id).cloned().unwrap_or_default(), push: p }).collect())
 }
 
-async fn group_by_name(state: &AppState, org: &OrgId, name: &str) -> Result<Option<idhub_store::rows::StoredGroup>, ApiError> {
-    for (id, n) in groups_starting_with(state, org, name).await? {
+async fn group_by_name(core: &Core, org: &OrgId, name: &str) -> Result<Option<idhub_store::rows::StoredGroup>, CoreError> {
+    for (id, n) in groups_starting_with(core, org, name).await? {
         if n.eq_ignore_ascii_case(name) {
-            return Ok(Some(state.store.get_group(org, &id).await?));
+            return Ok(Some(core.store.get_group(org, &id).await?));
         }
     }
     Ok(None)
@@ -228,14 +203,14 @@ async fn group_by_name(state: &AppState, org: &OrgId, name: &str) -> Result<Opti
 ///
 /// [`Store::create_group_with_pushes`]: idhub_store::Store::create_group_with_pushes
 pub async fn rule_pushes(
-    state: &AppState,
+    core: &Core,
     org: &OrgId,
     group: &idhub_domain::group::Group,
 ) -> Result<(Vec<GroupPush>, Vec<NewJob>), StoreError> {
     let name = group.name.to_lowercase();
     let (mut pushes, mut jobs) = (vec![], vec![]);
-    for app in state.store.provisioned_app_ids(org).await? {
-        let rules = state.store.list_group_push_rules(org, &app).await?;
+    for app in core.store.provisioned_app_ids(org).await? {
+        let rules = core.store.list_group_push_rules(org, &app).await?;
         if let Some(r) = rules.iter().find(|r| name.starts_with(&r.name_starts_with.to_lowercase())) {
             let p = new_push(org, &app, group.id.as_str(), Some(&r.id), group.created);
             jobs.push(sync_job(org, &p));
@@ -246,11 +221,11 @@ pub async fn rule_pushes(
 }
 
 /// Unlink a pushed group; the hub group is deleted when `delete_target`, else kept.
-pub async fn unlink(state: &AppState, org: &Org, actor: &Actor, app_id: &str, mapping: &str, delete_target: bool) -> Result<(), ApiError> {
-    let app = load_app(state, org, app_id).await?;
-    let p = match state.store.get_group_push(&org.id, mapping).await {
+pub async fn unlink(core: &Core, org: &Org, actor: &Actor, app_id: &str, mapping: &str, delete_target: bool) -> Result<(), CoreError> {
+    let app = load_app(core, org, app_id).await?;
+    let p = match core.store.get_group_push(&org.id, mapping).await {
         Ok(p) if p.app_id == app.id => p,
-        Ok(_) | Err(StoreError::NotFound) => return Err(ApiError::not_found(format!("{mapping} (Group Push Mapping)"))),
+        Ok(_) | Err(StoreError::NotFound) => return Err(CoreError::not_found(format!("{mapping} (Group Push Mapping)"))),
         Err(e) => return Err(e.into()),
     };
     let ev = NewEvent::success(
@@ -260,13 +235,13 @@ pub async fn unlink(state: &AppState, org: &Org, actor: &Actor, app_id: &str, ma
         vec![Party::new(app.id.clone(), "AppInstance", app.name.clone(), app.label.clone())],
         actor.client.clone(),
     );
-    state.store.remove_group_push(&org.id, &app.id, &p.id, &[unlink_job(&org.id, &p, delete_target)], &[ev], state.now()).await?;
+    core.store.remove_group_push(&org.id, &app.id, &p.id, &[unlink_job(&org.id, &p, delete_target)], &[ev], core.now()).await?;
     Ok(())
 }
 
 /// Delete a push rule (its mappings stay until unlinked).
-pub async fn remove_rule(state: &AppState, org: &Org, actor: &Actor, app_id: &str, rule: &str) -> Result<(), ApiError> {
-    let app = load_app(state, org, app_id).await?;
+pub async fn remove_rule(core: &Core, org: &Org, actor: &Actor, app_id: &str, rule: &str) -> Result<(), CoreError> {
+    let app = load_app(core, org, app_id).await?;
     let ev = NewEvent::success(
         "application.provision.group_push.rule.deleted",
         "Delete group push rule",
@@ -274,73 +249,11 @@ pub async fn remove_rule(state: &AppState, org: &Org, actor: &Actor, app_id: &st
         vec![Party::new(app.id.clone(), "AppInstance", app.name.clone(), app.label.clone())],
         actor.client.clone(),
     );
-    match state.store.remove_group_push_rule(&org.id, &app.id, rule, &[ev], state.now()).await {
+    match core.store.remove_group_push_rule(&org.id, &app.id, rule, &[ev], core.now()).await {
         Ok(()) => Ok(()),
-        Err(StoreError::NotFound) => Err(ApiError::not_found(format!("{rule} (Group Push Rule)"))),
+        Err(StoreError::NotFound) => Err(CoreError::not_found(format!("{rule} (Group Push Rule)"))),
         Err(e) => Err(e.into()),
     }
-}
-
-/// `GET /api/v1/apps/{id}/idhub/group-push/rules`
-pub async fn group_push_rules(State(state): State<AppState>, caller: ApiCaller, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
-    let (_, _, rules) = list_pushes(&state, &caller.org, &id).await?;
-    Ok(Json(Value::Array(
-        rules.iter().map(|r| json!({ "id": r.id, "nameStartsWith": r.name_starts_with, "created": format_millis(r.created) })).collect(),
-    )))
-}
-
-/// `DELETE /api/v1/apps/{id}/idhub/group-push/rules/{ruleId}`
-pub async fn group_push_rule_delete(
-    State(state): State<AppState>,
-    ApiWriter(caller): ApiWriter,
-    client: Client,
-    Path((id, rule)): Path<(String, String)>,
-) -> Result<StatusCode, ApiError> {
-    remove_rule(&state, &caller.org, &Actor { party: caller.actor(), client: client.0 }, &id, &rule).await?;
-    Ok(StatusCode::NO_CONTENT)
-}
-
-/// `GET /api/v1/apps/{id}/idhub/group-push`
-pub async fn group_push_list(State(state): State<AppState>, caller: ApiCaller, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
-    let (_, pushes, _) = list_pushes(&state, &caller.org, &id).await?;
-    Ok(Json(Value::Array(pushes.iter().map(|v| mapping_json(&caller.org, &v.push, Some(&v.group_name))).collect())))
-}
-
-/// `POST /api/v1/apps/{id}/idhub/group-push` with `{"groupId": id-or-name}` or
-/// `{"rule": {"nameStartsWith": text}}`: the mappings created.
-pub async fn group_push_create(
-    State(state): State<AppState>,
-    ApiWriter(caller): ApiWriter,
-    client: Client,
-    Path(id): Path<String>,
-    OktaJson(body): OktaJson,
-) -> Result<Json<Value>, ApiError> {
-    let req = match (body.get("groupId").or(body.get("groupName")), body.pointer("/rule/nameStartsWith")) {
-        (Some(Value::String(g)), None) => PushRequest::Group(g.clone()),
-        (None, Some(Value::String(p))) => PushRequest::NameStartsWith(p.clone()),
-        _ => {
-            return Err(ApiError::validation(
-                "groupId",
-                vec!["groupId: give either groupId (or groupName) or rule.nameStartsWith, as a string".into()],
-            ))
-        }
-    };
-    let actor = Actor { party: caller.actor(), client: client.0 };
-    let added = push_groups(&state, &caller.org, &actor, &id, req).await?;
-    Ok(Json(Value::Array(added.iter().map(|v| mapping_json(&caller.org, &v.push, Some(&v.group_name))).collect())))
-}
-
-/// `DELETE /api/v1/apps/{id}/idhub/group-push/{mappingId}?deleteTargetGroup=true|false`
-pub async fn group_push_delete(
-    State(state): State<AppState>,
-    ApiWriter(caller): ApiWriter,
-    client: Client,
-    params: Params,
-    Path((id, mapping)): Path<(String, String)>,
-) -> Result<StatusCode, ApiError> {
-    let delete = params.flag("deleteTargetGroup", false)?;
-    unlink(&state, &caller.org, &Actor { party: caller.actor(), client: client.0 }, &id, &mapping, delete).await?;
-    Ok(StatusCode::NO_CONTENT)
 }
 
 impl Org2OrgHandler {
