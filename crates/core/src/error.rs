@@ -125,6 +125,9 @@ pub enum NotAllowed {
     DeleteActive,
     /// The profile or credential is mastered by another system (Okta's E0000023).
     MasteredElsewhere,
+    /// The group is not the org's own (an app group, Everyone): it cannot be changed
+    /// here (Okta's E0000006).
+    NotOwnGroup,
 }
 
 impl CoreError {

@@ -9,6 +9,7 @@ pub mod directory;
 pub mod error;
 pub mod federation;
 pub mod group_push;
+pub mod groups;
 pub mod idps;
 pub mod import;
 pub mod passwords;

@@ -120,10 +120,10 @@ pub async fn run(mut cfg: Config, addrs: DemoAddrs) -> Result<(), CliError> {
     let mut server = tokio::spawn(crate::serve::serve(cfg));
     wait_until_up(&spoke, &mut server).await?;
 
-    let sp = idhub_web::demo_sp::DemoSp::new(sp_url.clone());
+    let sp = crate::demo_sp::DemoSp::new(sp_url.clone());
     let listener =
         tokio::net::TcpListener::bind(&addrs.sp).await.map_err(|e| CliError::Usage(format!("cannot listen on {}: {e}", addrs.sp)))?;
-    let sp_router = idhub_web::demo_sp::router(sp.clone());
+    let sp_router = crate::demo_sp::router(sp.clone());
     tokio::spawn(async move { axum::serve(listener, sp_router).await });
 
     let wiring = match find_dropbox(&hub).await? {
@@ -207,7 +207,7 @@ async fn wiring_o2o(spoke: &Api) -> Result<Value, CliError> {
     Ok(apps.as_array().and_then(|a| a.first().cloned()).unwrap_or(Value::Null))
 }
 
-async fn wire(spoke: &Api, hub: &Api, sp: &idhub_web::demo_sp::DemoSp, connector_token: &str) -> Result<Wiring, CliError> {
+async fn wire(spoke: &Api, hub: &Api, sp: &crate::demo_sp::DemoSp, connector_token: &str) -> Result<Wiring, CliError> {
     // Hub: the Dropbox stand-in, assigned to "Partner users".
     let partners = hub
         .post("/api/v1/groups", json!({ "profile": { "name": "Partner users", "description": "Users who come from the spoke org" } }))

@@ -4,6 +4,7 @@
 mod cli;
 mod config;
 mod demo;
+mod demo_sp;
 mod serve;
 
 use clap::Parser;

@@ -4,7 +4,6 @@
 
 pub mod api;
 pub mod console;
-pub mod demo_sp;
 pub mod error;
 pub mod force_authn;
 pub mod health;

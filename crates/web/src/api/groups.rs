@@ -10,15 +10,13 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use idhub_domain::event::{NewEvent, Party};
+use idhub_core::groups::{self, GroupProfile, Membership};
+use idhub_core::Actor;
 use idhub_domain::filter::{self, Context};
-use idhub_domain::group::{validate_profile, Group, GroupType};
-use idhub_domain::ids::GroupId;
+use idhub_domain::group::Group;
 use idhub_domain::time::format_millis;
-use idhub_domain::DomainError;
 use idhub_store::groups::GroupSelect;
 use idhub_store::rows::StoredGroup;
-use idhub_store::StoreError;
 use serde_json::{json, Value};
 
 /// A group as Okta's API shows it.
@@ -40,11 +38,7 @@ pub fn group_json(base_url: &str, g: &Group) -> Value {
     })
 }
 
-fn party(g: &Group) -> Party {
-    Party::new(g.id.0.clone(), "UserGroup", g.name.clone(), g.name.clone())
-}
-
-fn profile_fields(body: &Value) -> Result<(String, Option<String>), ApiError> {
+fn profile_fields(body: &Value) -> Result<GroupProfile, ApiError> {
     let profile = body
         .get("profile")
         .and_then(Value::as_object)
@@ -62,23 +56,11 @@ fn profile_fields(body: &Value) -> Result<(String, Option<String>), ApiError> {
     if let Some(unknown) = profile.keys().find(|k| *k != "name" && *k != "description") {
         return Err(ApiError::validation(unknown.clone(), vec![format!("{unknown}: Property name '{unknown}' is not defined in profile")]));
     }
-    validate_profile(name.as_deref(), description.as_deref())?;
-    Ok((name.unwrap_or_default(), description))
+    Ok(GroupProfile { name: name.unwrap_or_default(), description })
 }
 
 async fn load(state: &AppState, caller: &ApiCaller, id: &str) -> Result<StoredGroup, ApiError> {
-    match state.store.get_group(&caller.org.id, id).await {
-        Ok(g) => Ok(g),
-        Err(StoreError::NotFound) => Err(ApiError::not_found(format!("{id} (UserGroup)"))),
-        Err(e) => Err(e.into()),
-    }
-}
-
-fn conflict(e: StoreError) -> ApiError {
-    match e {
-        StoreError::Conflict(_) => DomainError::Conflict("name".into()).into(),
-        other => other.into(),
-    }
+    Ok(groups::load_group(&state.core, &caller.org, id).await?)
 }
 
 /// `POST /api/v1/groups`
@@ -88,22 +70,8 @@ pub async fn groups_create(
     client: Client,
     OktaJson(body): OktaJson,
 ) -> Result<Json<Value>, ApiError> {
-    let (name, description) = profile_fields(&body)?;
-    let now = state.now();
-    let group = Group {
-        id: GroupId::generate(),
-        org_id: caller.org.id.clone(),
-        kind: GroupType::OktaGroup,
-        name,
-        description,
-        created: now,
-        last_updated: now,
-        last_membership_updated: now,
-    };
-    let ev = NewEvent::success("group.lifecycle.create", "Create okta group", caller.actor(), vec![party(&group)], client.0);
-    let (pushes, jobs) =
-        idhub_core::group_push::rule_pushes(&state.core, &caller.org.id, &group).await.map_err(crate::error::ApiError::from)?;
-    let stored = state.store.create_group_with_pushes(&group, &[ev], &pushes, &jobs).await.map_err(conflict)?;
+    let actor = Actor { party: caller.actor(), client: client.0 };
+    let stored = groups::create_group(&state.core, &caller.org, &actor, profile_fields(&body)?).await?;
     Ok(Json(group_json(&caller.org.base_url, &stored.group)))
 }
 
@@ -121,34 +89,9 @@ pub async fn groups_update(
     Path(id): Path<String>,
     OktaJson(body): OktaJson,
 ) -> Result<Json<Value>, ApiError> {
-    let (name, description) = profile_fields(&body)?;
-    let g = load(&state, &caller, &id).await?.group;
-    let g = update_profile(&state, g, name, description, caller.actor(), client.0).await?;
+    let actor = Actor { party: caller.actor(), client: client.0 };
+    let g = groups::update_group(&state.core, &caller.org, &actor, &id, profile_fields(&body)?).await?;
     Ok(Json(group_json(&caller.org.base_url, &g)))
-}
-
-/// Rename a group or change its description (validated already), with its System Log
-/// event and the Push Groups jobs that carry the change to the apps it is pushed to, in
-/// one write. Only groups of the org's own (`OKTA_GROUP`) can be changed.
-pub async fn update_profile(
-    state: &AppState,
-    mut g: Group,
-    name: String,
-    description: Option<String>,
-    actor: Party,
-    client: idhub_domain::event::ClientInfo,
-) -> Result<Group, ApiError> {
-    if g.kind != GroupType::OktaGroup {
-        return Err(ApiError::forbidden());
-    }
-    g.name = name;
-    g.description = description;
-    g.last_updated = state.now();
-    let ev = NewEvent::success("group.profile.update", "Update group profile", actor, vec![party(&g)], client);
-    let jobs =
-        idhub_core::group_push::jobs_for_group_change(&state.core, &g.org_id, g.id.as_str()).await.map_err(crate::error::ApiError::from)?;
-    state.store.update_group(&g, &[ev], &jobs).await.map_err(conflict)?;
-    Ok(g)
 }
 
 /// `DELETE /api/v1/groups/{id}`
@@ -158,31 +101,8 @@ pub async fn groups_delete(
     client: Client,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    let g = load(&state, &caller, &id).await?.group;
-    if g.kind != GroupType::OktaGroup {
-        return Err(ApiError::forbidden());
-    }
-    let ev = NewEvent::success("group.lifecycle.delete", "Delete okta group", caller.actor(), vec![party(&g)], client.0);
-    state.store.delete_group(&caller.org.id, &g.id, state.now(), &[ev]).await?;
+    groups::delete_group(&state.core, &caller.org, &Actor { party: caller.actor(), client: client.0 }, &id).await?;
     Ok(StatusCode::NO_CONTENT)
-}
-
-async fn member_target(
-    state: &AppState,
-    caller: &ApiCaller,
-    group: &str,
-    user: &str,
-) -> Result<(Group, idhub_store::rows::StoredUser), ApiError> {
-    let g = load(state, caller, group).await?.group;
-    if g.kind != GroupType::OktaGroup {
-        return Err(ApiError::forbidden());
-    }
-    let u = match state.store.get_user(&caller.org.id, user).await {
-        Ok(u) => u,
-        Err(StoreError::NotFound) => return Err(ApiError::not_found(format!("{user} (User)"))),
-        Err(e) => return Err(e.into()),
-    };
-    Ok((g, u))
 }
 
 /// `PUT /api/v1/groups/{g}/users/{u}`
@@ -192,18 +112,8 @@ pub async fn groups_member_add(
     client: Client,
     Path((group, user)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
-    let (g, u) = member_target(&state, &caller, &group, &user).await?;
-    let ev = NewEvent::success(
-        "group.user_membership.add",
-        "Add user to group membership",
-        caller.actor(),
-        vec![Party::new(u.user.id.0.clone(), "User", u.user.login().to_string(), u.user.display_name()), party(&g)],
-        client.0,
-    );
-    let jobs = idhub_core::provisioning::group_app_jobs(&state.core, &caller.org.id, g.id.as_str(), u.user.id.as_str())
-        .await
-        .map_err(crate::error::ApiError::from)?;
-    state.store.add_group_member(&caller.org.id, &g.id, &u, state.now(), &[ev], &jobs).await?;
+    let actor = Actor { party: caller.actor(), client: client.0 };
+    groups::set_membership(&state.core, &caller.org, &actor, &group, &user, Membership::Add).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -214,18 +124,8 @@ pub async fn groups_member_remove(
     client: Client,
     Path((group, user)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
-    let (g, u) = member_target(&state, &caller, &group, &user).await?;
-    let ev = NewEvent::success(
-        "group.user_membership.remove",
-        "Remove user from group membership",
-        caller.actor(),
-        vec![Party::new(u.user.id.0.clone(), "User", u.user.login().to_string(), u.user.display_name()), party(&g)],
-        client.0,
-    );
-    let jobs = idhub_core::provisioning::group_app_jobs(&state.core, &caller.org.id, g.id.as_str(), u.user.id.as_str())
-        .await
-        .map_err(crate::error::ApiError::from)?;
-    state.store.remove_group_member(&caller.org.id, &g.id, &u.user.id, state.now(), &[ev], &jobs).await?;
+    let actor = Actor { party: caller.actor(), client: client.0 };
+    groups::set_membership(&state.core, &caller.org, &actor, &group, &user, Membership::Remove).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -3,7 +3,6 @@
 //! crate's SP verifier, and shows who signed in with which attributes. It is a demo of
 //! the wire, not a product surface: sign-ins live in memory only.
 
-use crate::html::{add_security_headers, escape, page};
 use axum::extract::{Form, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
@@ -11,6 +10,7 @@ use axum::routing::{get, post};
 use axum::Router;
 use idhub_saml::metadata::{sp_metadata, SpMetadataSpec};
 use idhub_saml::{Certificate, TrustPolicy};
+use idhub_web::html::{add_security_headers, escape, page};
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
@@ -52,7 +52,7 @@ pub fn router(sp: Arc<DemoSp>) -> Router {
         .route("/", get(home))
         .route("/saml/metadata", get(metadata))
         .route("/saml/acs", post(acs))
-        .route("/static/idhub.css", get(crate::signin::pages::stylesheet))
+        .route("/static/idhub.css", get(idhub_web::signin::pages::stylesheet))
         .with_state(sp)
 }
 

@@ -1,0 +1,112 @@
+//! The core's services without HTTP: a `Core` over a fresh SQLite store in a temp dir,
+//! with a clock the test moves. What an administrator would see through any surface is
+//! checked here once: what was written, when, and which error a refusal is.
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
+
+use idhub_core::directory::{self, NewUser};
+use idhub_core::groups::{self, GroupProfile, Membership};
+use idhub_core::{Actor, Core, CoreError, NotAllowed};
+use idhub_domain::time::ManualClock;
+use idhub_store::orgs::Org;
+use idhub_store::Backend;
+use serde_json::json;
+use std::sync::Arc;
+
+const T0: i64 = 1_800_000_000_000;
+
+async fn core() -> (Core, Org, ManualClock, idhub_testkit::TestDb) {
+    let db = idhub_testkit::fresh_store(Backend::Sqlite).await;
+    let clock = ManualClock::at(T0);
+    let core = Core::new(
+        db.store.clone(),
+        Arc::new(clock.clone()),
+        idhub_core::passwords::HashParams { memory_kib: 1024, iterations: 1, parallelism: 1 },
+        idhub_domain::sealed::SealingKey::from_bytes(&idhub_domain::sealed::SealingKey::generate_bytes()),
+        idhub_testkit::loopback_egress(),
+    );
+    let org = db.store.create_org("acme", "http://acme.localhost:1", T0, &[]).await.unwrap();
+    (core, org, clock, db)
+}
+
+fn new_user(login: &str) -> NewUser {
+    let profile = json!({ "login": login, "email": login, "firstName": "Ada", "lastName": "Lovelace" });
+    NewUser { profile: profile.as_object().cloned().unwrap(), activate: true, ..Default::default() }
+}
+
+#[tokio::test]
+async fn groups_and_memberships_are_written_with_the_clock_of_the_core() {
+    let (core, org, clock, _db) = core().await;
+    let actor = Actor::system();
+    let ada = directory::create_user(&core, &org, &actor, new_user("ada@acme.example")).await.unwrap();
+    let g = groups::create_group(&core, &org, &actor, GroupProfile::entered("  Engineers ", Some(""))).await.unwrap();
+    assert_eq!(g.group.name, "Engineers", "the name is trimmed");
+    assert_eq!(g.group.description, None, "a blank description is none");
+    assert_eq!(g.group.created, T0);
+
+    clock.advance(60_000);
+    let (_, u) = groups::set_membership(&core, &org, &actor, g.group.id.as_str(), "ada@acme.example", Membership::Add).await.unwrap();
+    assert_eq!(u.user.id, ada.user.id, "a member is found by login too");
+    let member_of = core.store.user_groups(&org.id, &ada.user.id).await.unwrap();
+    assert!(member_of.iter().any(|m| m.group.id == g.group.id));
+    let renamed = groups::update_group(&core, &org, &actor, g.group.id.as_str(), GroupProfile::entered("Engineering", None)).await.unwrap();
+    assert_eq!(renamed.last_updated, T0 + 60_000, "times come from the core's clock");
+
+    groups::set_membership(&core, &org, &actor, g.group.id.as_str(), ada.user.id.as_str(), Membership::Remove).await.unwrap();
+    assert!(core.store.user_groups(&org.id, &ada.user.id).await.unwrap().iter().all(|m| m.group.id != g.group.id));
+}
+
+#[tokio::test]
+async fn refusals_are_typed_and_change_nothing() {
+    let (core, org, _clock, _db) = core().await;
+    let actor = Actor::system();
+    groups::create_group(&core, &org, &actor, GroupProfile::entered("Sales", None)).await.unwrap();
+    match groups::create_group(&core, &org, &actor, GroupProfile::entered("sales", None)).await {
+        Err(CoreError::Conflict(field)) => assert_eq!(field, "name"),
+        other => panic!("a second group of the same name (any case) is a conflict on name: {other:?}"),
+    }
+    match groups::create_group(&core, &org, &actor, GroupProfile::entered("   ", None)).await {
+        Err(e @ CoreError::Validation { .. }) => assert!(e.causes().iter().any(|c| c.starts_with("name:")), "{e:?}"),
+        other => panic!("a blank name is a validation error on name: {other:?}"),
+    }
+    match groups::set_membership(&core, &org, &actor, "00gnothere", "nobody", Membership::Add).await {
+        Err(CoreError::NotFound(what)) => assert!(what.contains("00gnothere"), "{what}"),
+        other => panic!("an unknown group is not found: {other:?}"),
+    }
+    let everyone = core.store.list_groups(&org.id, &idhub_store::groups::GroupSelect::All, 10, None).await.unwrap();
+    if let Some(builtin) = everyone.items.iter().find(|g| g.group.kind != idhub_domain::group::GroupType::OktaGroup) {
+        match groups::delete_group(&core, &org, &actor, builtin.group.id.as_str()).await {
+            Err(CoreError::NotAllowed { kind, .. }) => assert_eq!(kind, NotAllowed::NotOwnGroup),
+            other => panic!("a built-in group cannot be deleted: {other:?}"),
+        }
+    }
+    let names: Vec<String> = core
+        .store
+        .list_groups(&org.id, &idhub_store::groups::GroupSelect::All, 10, None)
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .map(|g| g.group.name)
+        .collect();
+    assert_eq!(names.iter().filter(|n| n.eq_ignore_ascii_case("sales")).count(), 1, "{names:?}");
+}
+
+#[tokio::test]
+async fn a_store_failure_is_an_error_not_an_absence() {
+    let (core, org, _clock, db) = core().await;
+    let actor = Actor::system();
+    let g = groups::create_group(&core, &org, &actor, GroupProfile::entered("Ops", None)).await.unwrap();
+    {
+        use sqlx::Connection;
+        let mut conn = sqlx::SqliteConnection::connect(&db.url).await.unwrap();
+        sqlx::query("ALTER TABLE user_groups RENAME TO user_groups_away").execute(&mut conn).await.unwrap();
+    }
+    match groups::load_group(&core, &org, g.group.id.as_str()).await {
+        Err(e @ CoreError::Store(_)) => assert!(e.is_internal()),
+        other => panic!("a failing store is a store error, never 'not found': {other:?}"),
+    }
+    match directory::load_user(&core, &org, "nobody@acme.example").await {
+        Err(CoreError::NotFound(_)) => {}
+        other => panic!("a missing user is still not found: {other:?}"),
+    }
+}
