@@ -5,15 +5,15 @@ mod effective;
 
 pub use effective::EffectiveAssignment;
 
-use crate::jobs::{enqueue, NewJob};
-use crate::plan::{Affected, Plan};
-use crate::{events, get, Result, Store, StoreError};
+use crate::jobs::NewJob;
+use crate::plan::Affected;
+use crate::write::Write;
+use crate::{get, Result, Store, StoreError};
 use idhub_domain::event::NewEvent;
 use idhub_domain::ids::OrgId;
 use idhub_domain::time::Millis;
 use serde_json::Value;
 use sqlx::any::AnyRow;
-use std::collections::BTreeMap;
 
 /// An app as stored (JSON columns in Okta's shapes).
 #[derive(Debug, Clone, PartialEq)]
@@ -149,7 +149,7 @@ pub struct AppQuery<'a> {
 impl Store {
     /// Store a new app.
     pub async fn create_app(&self, app: &App, events: &[NewEvent]) -> Result<App> {
-        let mut tx = self.write_pool().begin().await?;
+        let mut w = Write::begin(self, &app.org_id).await?;
         let seq: i64 = sqlx::query_scalar(
             "INSERT INTO apps (id, org_id, name, label, status, sign_on_mode, settings, username_template, visibility, accessibility, created, last_updated) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING seq",
@@ -166,16 +166,15 @@ impl Store {
         .bind(app.accessibility.to_string())
         .bind(app.created)
         .bind(app.last_updated)
-        .fetch_one(&mut *tx)
+        .fetch_one(w.conn())
         .await?;
-        events::insert(&mut tx, &app.org_id, events, app.created).await?;
-        tx.commit().await?;
+        w.commit(events, &[], app.created).await?;
         Ok(App { seq, ..app.clone() })
     }
 
     /// Replace an app's mutable fields.
     pub async fn update_app(&self, app: &App, events: &[NewEvent]) -> Result<()> {
-        let mut tx = self.write_pool().begin().await?;
+        let mut w = Write::begin(self, &app.org_id).await?;
         let n = sqlx::query(
             "UPDATE apps SET label = $1, status = $2, settings = $3, username_template = $4, visibility = $5, accessibility = $6, last_updated = $7 WHERE org_id = $8 AND id = $9",
         )
@@ -188,34 +187,32 @@ impl Store {
         .bind(app.last_updated)
         .bind(app.org_id.as_str())
         .bind(&app.id)
-        .execute(&mut *tx)
+        .execute(w.conn())
         .await?
         .rows_affected();
         if n == 0 {
             return Err(StoreError::NotFound);
         }
-        events::insert(&mut tx, &app.org_id, events, app.last_updated).await?;
-        tx.commit().await?;
+        w.commit(events, &[], app.last_updated).await?;
         Ok(())
     }
 
     /// Delete an app and its assignments.
     pub async fn delete_app(&self, org: &OrgId, id: &str, now: Millis, events: &[NewEvent]) -> Result<()> {
-        let mut tx = self.write_pool().begin().await?;
-        sqlx::query("DELETE FROM app_users WHERE org_id = $1 AND app_id = $2").bind(org.as_str()).bind(id).execute(&mut *tx).await?;
-        sqlx::query("DELETE FROM app_groups WHERE org_id = $1 AND app_id = $2").bind(org.as_str()).bind(id).execute(&mut *tx).await?;
-        sqlx::query("DELETE FROM app_push_links WHERE org_id = $1 AND app_id = $2").bind(org.as_str()).bind(id).execute(&mut *tx).await?;
+        let mut w = Write::begin(self, org).await?;
+        sqlx::query("DELETE FROM app_users WHERE org_id = $1 AND app_id = $2").bind(org.as_str()).bind(id).execute(w.conn()).await?;
+        sqlx::query("DELETE FROM app_groups WHERE org_id = $1 AND app_id = $2").bind(org.as_str()).bind(id).execute(w.conn()).await?;
+        sqlx::query("DELETE FROM app_push_links WHERE org_id = $1 AND app_id = $2").bind(org.as_str()).bind(id).execute(w.conn()).await?;
         let n = sqlx::query("DELETE FROM apps WHERE org_id = $1 AND id = $2")
             .bind(org.as_str())
             .bind(id)
-            .execute(&mut *tx)
+            .execute(w.conn())
             .await?
             .rows_affected();
         if n == 0 {
             return Err(StoreError::NotFound);
         }
-        events::insert(&mut tx, org, events, now).await?;
-        tx.commit().await?;
+        w.commit(events, &[], now).await?;
         Ok(())
     }
 
@@ -256,7 +253,7 @@ impl Store {
     /// Assign an app to several users directly (or update their assignments), all in one
     /// transaction with their events and jobs (converting group assignments).
     pub async fn upsert_app_users(&self, org: &OrgId, aus: &[AppUser], events: &[NewEvent], jobs: &[NewJob], now: Millis) -> Result<()> {
-        let mut tx = self.write_pool().begin().await?;
+        let mut w = Write::begin(self, org).await?;
         let mut apps: Vec<&str> = aus.iter().map(|a| a.app_id.as_str()).collect();
         apps.sort_unstable();
         apps.dedup();
@@ -267,9 +264,8 @@ impl Store {
                 users: aus.iter().filter(|a| a.app_id == *app).map(|a| a.user_id.clone()).collect(),
             })
             .collect();
-        let mut plans = Vec::with_capacity(affected.len());
-        for a in &affected {
-            plans.push(Plan::start(&mut tx, org, a).await?);
+        for a in affected {
+            w.plan(a).await?;
         }
         for au in aus {
             let n = sqlx::query("UPDATE app_users SET scope = $1, status = $2, username = $3, profile = $4, last_updated = $5 WHERE org_id = $6 AND app_id = $7 AND user_id = $8")
@@ -281,7 +277,7 @@ impl Store {
                 .bind(org.as_str())
                 .bind(&au.app_id)
                 .bind(&au.user_id)
-                .execute(&mut *tx)
+                .execute(w.conn())
                 .await?
                 .rows_affected();
             if n == 0 {
@@ -300,21 +296,12 @@ impl Store {
                 .bind(au.created)
                 .bind(au.last_updated)
                 .bind(au.last_sync)
-                .execute(&mut *tx)
+                .execute(w.conn())
                 .await?;
             }
         }
-        events::insert(&mut tx, org, events, now).await?;
-        for job in jobs {
-            enqueue(&mut tx, job, now).await?;
-        }
         // the users' provisioning follows their (new) assignments
-        let mut planned = jobs.len();
-        for p in plans {
-            planned += p.finish(&mut tx, now, &BTreeMap::new()).await?;
-        }
-        tx.commit().await?;
-        self.jobs_added(planned);
+        w.commit(events, jobs, now).await?;
         Ok(())
     }
 
@@ -352,34 +339,26 @@ impl Store {
         events: &[NewEvent],
         jobs: &[NewJob],
     ) -> Result<()> {
-        let mut tx = self.write_pool().begin().await?;
         let affected = Affected::AppUsers { app: app.to_string(), users: vec![user.to_string()] };
-        let plan = Plan::start(&mut tx, org, &affected).await?;
+        let mut w = Write::planning(self, org, affected).await?;
         let n = sqlx::query("DELETE FROM app_users WHERE org_id = $1 AND app_id = $2 AND user_id = $3")
             .bind(org.as_str())
             .bind(app)
             .bind(user)
-            .execute(&mut *tx)
+            .execute(w.conn())
             .await?
             .rows_affected();
         if n == 0 {
             return Err(StoreError::NotFound);
         }
-        events::insert(&mut tx, org, events, now).await?;
-        for job in jobs {
-            enqueue(&mut tx, job, now).await?;
-        }
-        let planned = plan.finish(&mut tx, now, &BTreeMap::new()).await?;
-        tx.commit().await?;
-        self.jobs_added(planned + jobs.len());
+        w.commit(events, jobs, now).await?;
         Ok(())
     }
 
     /// Assign an app to a group (or update the assignment).
     pub async fn upsert_app_group(&self, org: &OrgId, ag: &AppGroup, events: &[NewEvent], jobs: &[NewJob]) -> Result<()> {
-        let mut tx = self.write_pool().begin().await?;
         let affected = Affected::Group { group: ag.group_id.clone(), app: Some(ag.app_id.clone()) };
-        let plan = Plan::start(&mut tx, org, &affected).await?;
+        let mut w = Write::planning(self, org, affected).await?;
         let n = sqlx::query(
             "UPDATE app_groups SET priority = $1, profile = $2, last_updated = $3 WHERE org_id = $4 AND app_id = $5 AND group_id = $6",
         )
@@ -389,7 +368,7 @@ impl Store {
         .bind(org.as_str())
         .bind(&ag.app_id)
         .bind(&ag.group_id)
-        .execute(&mut *tx)
+        .execute(w.conn())
         .await?
         .rows_affected();
         if n == 0 {
@@ -401,16 +380,10 @@ impl Store {
                 .bind(ag.profile.to_string())
                 .bind(ag.created)
                 .bind(ag.last_updated)
-                .execute(&mut *tx)
+                .execute(w.conn())
                 .await?;
         }
-        events::insert(&mut tx, org, events, ag.last_updated).await?;
-        for job in jobs {
-            enqueue(&mut tx, job, ag.last_updated).await?;
-        }
-        let planned = plan.finish(&mut tx, ag.last_updated, &BTreeMap::new()).await?;
-        tx.commit().await?;
-        self.jobs_added(planned + jobs.len());
+        w.commit(events, jobs, ag.last_updated).await?;
         Ok(())
     }
 
@@ -437,26 +410,19 @@ impl Store {
         events: &[NewEvent],
         jobs: &[NewJob],
     ) -> Result<()> {
-        let mut tx = self.write_pool().begin().await?;
         let affected = Affected::Group { group: group.to_string(), app: Some(app.to_string()) };
-        let plan = Plan::start(&mut tx, org, &affected).await?;
+        let mut w = Write::planning(self, org, affected).await?;
         let n = sqlx::query("DELETE FROM app_groups WHERE org_id = $1 AND app_id = $2 AND group_id = $3")
             .bind(org.as_str())
             .bind(app)
             .bind(group)
-            .execute(&mut *tx)
+            .execute(w.conn())
             .await?
             .rows_affected();
         if n == 0 {
             return Err(StoreError::NotFound);
         }
-        events::insert(&mut tx, org, events, now).await?;
-        for job in jobs {
-            enqueue(&mut tx, job, now).await?;
-        }
-        let planned = plan.finish(&mut tx, now, &BTreeMap::new()).await?;
-        tx.commit().await?;
-        self.jobs_added(planned + jobs.len());
+        w.commit(events, jobs, now).await?;
         Ok(())
     }
 
@@ -549,11 +515,11 @@ impl Store {
 
     /// Add a key and make it the active one (earlier keys stay, INACTIVE).
     pub async fn add_active_app_key(&self, org: &OrgId, key: &AppKey, events: &[NewEvent]) -> Result<()> {
-        let mut tx = self.write_pool().begin().await?;
+        let mut w = Write::begin(self, org).await?;
         sqlx::query("UPDATE app_keys SET status = 'INACTIVE' WHERE org_id = $1 AND app_id = $2")
             .bind(org.as_str())
             .bind(&key.app_id)
-            .execute(&mut *tx)
+            .execute(w.conn())
             .await?;
         sqlx::query("INSERT INTO app_keys (kid, org_id, app_id, cert_pem, key_sealed, status, created, expires) VALUES ($1, $2, $3, $4, $5, 'ACTIVE', $6, $7)")
             .bind(&key.kid)
@@ -563,10 +529,9 @@ impl Store {
             .bind(&key.key_sealed)
             .bind(key.created)
             .bind(key.expires)
-            .execute(&mut *tx)
+            .execute(w.conn())
             .await?;
-        events::insert(&mut tx, org, events, key.created).await?;
-        tx.commit().await?;
+        w.commit(events, &[], key.created).await?;
         Ok(())
     }
 }

@@ -2,7 +2,8 @@
 //! URL and API token — sealed by the caller, never returned) and the provisioning
 //! features enabled on it.
 
-use crate::{events, get, Result, Store, StoreError};
+use crate::write::Write;
+use crate::{get, Result, Store, StoreError};
 use idhub_domain::event::NewEvent;
 use idhub_domain::ids::OrgId;
 use idhub_domain::time::Millis;
@@ -35,11 +36,11 @@ impl Store {
     /// Create or replace an app's connection with the jobs the change starts (a scheduled
     /// import), in one transaction.
     pub async fn save_connection_with_jobs(&self, c: &Connection, events: &[NewEvent], jobs: &[crate::jobs::NewJob]) -> Result<()> {
-        let mut tx = self.write_pool().begin().await?;
+        let mut w = Write::begin(self, &c.org_id).await?;
         sqlx::query("DELETE FROM app_connections WHERE org_id = $1 AND app_id = $2")
             .bind(c.org_id.as_str())
             .bind(&c.app_id)
-            .execute(&mut *tx)
+            .execute(w.conn())
             .await?;
         sqlx::query("INSERT INTO app_connections (org_id, app_id, base_url, token_sealed, status, features, last_test, last_test_result, created, last_updated) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")
             .bind(c.org_id.as_str())
@@ -52,14 +53,9 @@ impl Store {
             .bind(c.last_test_result.clone())
             .bind(c.created)
             .bind(c.last_updated)
-            .execute(&mut *tx)
+            .execute(w.conn())
             .await?;
-        events::insert(&mut tx, &c.org_id, events, c.last_updated).await?;
-        for j in jobs {
-            crate::jobs::enqueue(&mut tx, j, c.last_updated).await?;
-        }
-        tx.commit().await?;
-        self.jobs_added(jobs.len());
+        w.commit(events, jobs, c.last_updated).await?;
         Ok(())
     }
 

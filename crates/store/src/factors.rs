@@ -3,6 +3,7 @@
 //! any node can continue it. Only hashes of transaction tokens are stored.
 
 use crate::tokens::token_hash;
+use crate::write::Write;
 use crate::{events, get, Result, Store, StoreError};
 use idhub_domain::event::NewEvent;
 use idhub_domain::ids::{OrgId, UserId};
@@ -60,7 +61,7 @@ pub struct AuthnTransaction {
 impl Store {
     /// Add a factor (pending or active).
     pub async fn create_factor(&self, f: &Factor, events: &[NewEvent]) -> Result<()> {
-        let mut tx = self.write_pool().begin().await?;
+        let mut w = Write::begin(self, &f.org_id).await?;
         sqlx::query(&format!("INSERT INTO user_factors ({FACTOR_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"))
             .bind(&f.id)
             .bind(f.org_id.as_str())
@@ -72,10 +73,9 @@ impl Store {
             .bind(f.last_used_step)
             .bind(f.created)
             .bind(f.last_updated)
-            .execute(&mut *tx)
+            .execute(w.conn())
             .await?;
-        events::insert(&mut tx, &f.org_id, events, f.created).await?;
-        tx.commit().await?;
+        w.commit(events, &[], f.created).await?;
         Ok(())
     }
 
@@ -104,20 +104,19 @@ impl Store {
     /// Record that the code of time step `step` was used, refusing it if that step (or a
     /// later one) was already used: one code, one sign-in. Also activates a pending factor.
     pub async fn use_factor_step(&self, f: &Factor, step: i64, now: Millis, events: &[NewEvent]) -> Result<bool> {
-        let mut tx = self.write_pool().begin().await?;
+        let mut w = Write::begin(self, &f.org_id).await?;
         let n = sqlx::query("UPDATE user_factors SET last_used_step = $1, status = 'ACTIVE', last_updated = $2 WHERE id = $3 AND org_id = $4 AND last_used_step < $1")
             .bind(step)
             .bind(now)
             .bind(&f.id)
             .bind(f.org_id.as_str())
-            .execute(&mut *tx)
+            .execute(w.conn())
             .await?
             .rows_affected();
         if n == 0 {
             return Ok(false);
         }
-        events::insert(&mut tx, &f.org_id, events, now).await?;
-        tx.commit().await?;
+        w.commit(events, &[], now).await?;
         Ok(true)
     }
 
@@ -126,7 +125,7 @@ impl Store {
     /// from the user's settings stops working the moment the new one works. False when the
     /// factor is gone or no longer pending.
     pub async fn activate_replacing(&self, f: &Factor, step: i64, now: Millis, events: &[NewEvent]) -> Result<bool> {
-        let mut tx = self.write_pool().begin().await?;
+        let mut w = Write::begin(self, &f.org_id).await?;
         let n = sqlx::query(
             "UPDATE user_factors SET last_used_step = $1, status = 'ACTIVE', last_updated = $2 \
              WHERE id = $3 AND org_id = $4 AND user_id = $5 AND status = 'PENDING_ACTIVATION'",
@@ -136,7 +135,7 @@ impl Store {
         .bind(&f.id)
         .bind(f.org_id.as_str())
         .bind(f.user_id.as_str())
-        .execute(&mut *tx)
+        .execute(w.conn())
         .await?
         .rows_affected();
         if n == 0 {
@@ -147,10 +146,9 @@ impl Store {
             .bind(f.user_id.as_str())
             .bind(&f.factor_type)
             .bind(&f.id)
-            .execute(&mut *tx)
+            .execute(w.conn())
             .await?;
-        events::insert(&mut tx, &f.org_id, events, now).await?;
-        tx.commit().await?;
+        w.commit(events, &[], now).await?;
         Ok(true)
     }
 

@@ -3,6 +3,7 @@
 //! state of the last push. Changes write their push jobs in the same transaction.
 
 use crate::jobs::{enqueue, NewJob};
+use crate::write::Write;
 use crate::{events, get, Result, Store, StoreError};
 use idhub_domain::event::NewEvent;
 use idhub_domain::ids::OrgId;
@@ -164,24 +165,21 @@ impl Store {
         events: &[NewEvent],
         now: Millis,
     ) -> Result<()> {
-        let mut tx = self.write_pool().begin().await?;
-        delete_one(&mut tx, "DELETE FROM group_push WHERE org_id = $1 AND app_id = $2 AND id = $3", org, app, id).await?;
+        let mut w = Write::begin(self, org).await?;
+        delete_one(w.conn(), "DELETE FROM group_push WHERE org_id = $1 AND app_id = $2 AND id = $3", org, app, id).await?;
         for j in jobs {
-            enqueue(&mut tx, j, now).await?;
+            enqueue(w.conn(), j, now).await?;
         }
-        events::insert(&mut tx, org, events, now).await?;
-        tx.commit().await?;
-        self.jobs_added(jobs.len());
+        w.commit(events, &[], now).await?;
         Ok(())
     }
 
     /// Delete a push rule: groups created later are no longer pushed by it (the mappings
     /// it made stay until unlinked).
     pub async fn remove_group_push_rule(&self, org: &OrgId, app: &str, id: &str, events: &[NewEvent], now: Millis) -> Result<()> {
-        let mut tx = self.write_pool().begin().await?;
-        delete_one(&mut tx, "DELETE FROM group_push_rules WHERE org_id = $1 AND app_id = $2 AND id = $3", org, app, id).await?;
-        events::insert(&mut tx, org, events, now).await?;
-        tx.commit().await?;
+        let mut w = Write::begin(self, org).await?;
+        delete_one(w.conn(), "DELETE FROM group_push_rules WHERE org_id = $1 AND app_id = $2 AND id = $3", org, app, id).await?;
+        w.commit(events, &[], now).await?;
         Ok(())
     }
 

@@ -1,18 +1,18 @@
 //! Groups and memberships: CRUD, `q`, `filter`/`search`, members paged by user order.
 
-use crate::jobs::{enqueue, NewJob};
-use crate::plan::{Affected, Plan};
+use crate::jobs::NewJob;
+use crate::plan::Affected;
 use crate::rows::{group_from_row, user_from_row, StoredGroup, StoredUser, GROUP_COLS, USER_COLS};
 use crate::sql::{bind_all, prefix_upper};
 use crate::sqlfilter::{self, Bind, Column, ColumnKind};
 use crate::users::{add_member, ListError};
-use crate::{decode_cursor, encode_cursor, events, Page, Result, Store, StoreError};
+use crate::write::Write;
+use crate::{decode_cursor, encode_cursor, Page, Result, Store, StoreError};
 use idhub_domain::event::NewEvent;
 use idhub_domain::filter::Expr;
 use idhub_domain::group::Group;
 use idhub_domain::ids::{GroupId, OrgId, UserId};
 use idhub_domain::time::Millis;
-use std::collections::BTreeMap;
 
 /// How a group listing is narrowed.
 #[derive(Debug, Clone)]
@@ -53,7 +53,7 @@ impl Store {
         pushes: &[crate::group_push::GroupPush],
         jobs: &[NewJob],
     ) -> Result<StoredGroup> {
-        let mut tx = self.write_pool().begin().await?;
+        let mut w = Write::begin(self, &group.org_id).await?;
         let seq: i64 = sqlx::query_scalar(
             "INSERT INTO user_groups (id, org_id, kind, name, name_key, description, created, last_updated, last_membership_updated) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING seq",
         )
@@ -66,18 +66,13 @@ impl Store {
         .bind(group.created)
         .bind(group.last_updated)
         .bind(group.last_membership_updated)
-        .fetch_one(&mut *tx)
+        .fetch_one(w.conn())
         .await
         .map_err(|e| StoreError::from_unique(e, "name"))?;
-        events::insert(&mut tx, &group.org_id, events, group.created).await?;
         for p in pushes {
-            crate::group_push::insert_push(&mut tx, p).await?;
+            crate::group_push::insert_push(w.conn(), p).await?;
         }
-        for job in jobs {
-            enqueue(&mut tx, job, group.created).await?;
-        }
-        tx.commit().await?;
-        self.jobs_added(jobs.len());
+        w.commit(events, jobs, group.created).await?;
         Ok(StoredGroup { group: group.clone(), seq })
     }
 
@@ -95,7 +90,7 @@ impl Store {
     /// Rename / redescribe a group (with the jobs that push the change, in the same
     /// transaction).
     pub async fn update_group(&self, group: &Group, events: &[NewEvent], jobs: &[NewJob]) -> Result<()> {
-        let mut tx = self.write_pool().begin().await?;
+        let mut w = Write::begin(self, &group.org_id).await?;
         let n = sqlx::query(
             "UPDATE user_groups SET name = $1, name_key = $2, description = $3, last_updated = $4 WHERE org_id = $5 AND id = $6",
         )
@@ -105,57 +100,48 @@ impl Store {
         .bind(group.last_updated)
         .bind(group.org_id.as_str())
         .bind(group.id.as_str())
-        .execute(&mut *tx)
+        .execute(w.conn())
         .await
         .map_err(|e| StoreError::from_unique(e, "name"))?
         .rows_affected();
         if n == 0 {
             return Err(StoreError::NotFound);
         }
-        events::insert(&mut tx, &group.org_id, events, group.last_updated).await?;
-        for job in jobs {
-            enqueue(&mut tx, job, group.last_updated).await?;
-        }
-        tx.commit().await?;
-        self.jobs_added(jobs.len());
+        w.commit(events, jobs, group.last_updated).await?;
         Ok(())
     }
 
     /// Delete a group and its memberships; members who thereby lose a provisioned app get
     /// a sync job (deprovisioning) in the same transaction.
     pub async fn delete_group(&self, org: &OrgId, id: &GroupId, now: Millis, events: &[NewEvent]) -> Result<()> {
-        let mut tx = self.write_pool().begin().await?;
         let affected = Affected::Group { group: id.0.clone(), app: None };
-        let plan = Plan::start(&mut tx, org, &affected).await?;
+        let mut w = Write::planning(self, org, affected).await?;
         sqlx::query("DELETE FROM group_members WHERE org_id = $1 AND group_id = $2")
             .bind(org.as_str())
             .bind(id.as_str())
-            .execute(&mut *tx)
+            .execute(w.conn())
             .await?;
         // Its pushes stop (the hub groups stay) and its app assignments go with it.
         sqlx::query("DELETE FROM group_push WHERE org_id = $1 AND group_id = $2")
             .bind(org.as_str())
             .bind(id.as_str())
-            .execute(&mut *tx)
+            .execute(w.conn())
             .await?;
         sqlx::query("DELETE FROM app_groups WHERE org_id = $1 AND group_id = $2")
             .bind(org.as_str())
             .bind(id.as_str())
-            .execute(&mut *tx)
+            .execute(w.conn())
             .await?;
         let n = sqlx::query("DELETE FROM user_groups WHERE org_id = $1 AND id = $2")
             .bind(org.as_str())
             .bind(id.as_str())
-            .execute(&mut *tx)
+            .execute(w.conn())
             .await?
             .rows_affected();
         if n == 0 {
             return Err(StoreError::NotFound);
         }
-        events::insert(&mut tx, org, events, now).await?;
-        let planned = plan.finish(&mut tx, now, &BTreeMap::new()).await?;
-        tx.commit().await?;
-        self.jobs_added(planned);
+        w.commit(events, &[], now).await?;
         Ok(())
     }
 
@@ -170,20 +156,11 @@ impl Store {
         events: &[NewEvent],
         jobs: &[NewJob],
     ) -> Result<bool> {
-        let mut tx = self.write_pool().begin().await?;
-        let affected = Affected::Membership(user.user.id.0.clone());
-        let plan = Plan::start(&mut tx, org, &affected).await?;
-        let added = add_member(&mut tx, org, group, &user.user.id, user.seq, now).await?;
-        let mut planned = 0;
+        let mut w = Write::planning(self, org, Affected::Membership(user.user.id.0.clone())).await?;
+        let added = add_member(w.conn(), org, group, &user.user.id, user.seq, now).await?;
         if added {
-            events::insert(&mut tx, org, events, now).await?;
-            for job in jobs {
-                enqueue(&mut tx, job, now).await?;
-            }
-            planned = jobs.len() + plan.finish(&mut tx, now, &BTreeMap::new()).await?;
+            w.commit(events, jobs, now).await?;
         }
-        tx.commit().await?;
-        self.jobs_added(planned);
         Ok(added)
     }
 
@@ -198,31 +175,22 @@ impl Store {
         events: &[NewEvent],
         jobs: &[NewJob],
     ) -> Result<bool> {
-        let mut tx = self.write_pool().begin().await?;
-        let affected = Affected::Membership(user.0.clone());
-        let plan = Plan::start(&mut tx, org, &affected).await?;
+        let mut w = Write::planning(self, org, Affected::Membership(user.0.clone())).await?;
         let n = sqlx::query("DELETE FROM group_members WHERE org_id = $1 AND group_id = $2 AND user_id = $3")
             .bind(org.as_str())
             .bind(group.as_str())
             .bind(user.as_str())
-            .execute(&mut *tx)
+            .execute(w.conn())
             .await?
             .rows_affected();
-        let mut planned = 0;
         if n > 0 {
             sqlx::query("UPDATE user_groups SET last_membership_updated = $1 WHERE id = $2")
                 .bind(now)
                 .bind(group.as_str())
-                .execute(&mut *tx)
+                .execute(w.conn())
                 .await?;
-            events::insert(&mut tx, org, events, now).await?;
-            for job in jobs {
-                enqueue(&mut tx, job, now).await?;
-            }
-            planned = jobs.len() + plan.finish(&mut tx, now, &BTreeMap::new()).await?;
+            w.commit(events, jobs, now).await?;
         }
-        tx.commit().await?;
-        self.jobs_added(planned);
         Ok(n > 0)
     }
 

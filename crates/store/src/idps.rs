@@ -2,7 +2,8 @@
 //! signing certificates, account links (IdP subject ↔ user), the assertion replay store,
 //! outstanding AuthnRequests (SP-initiated sign-in) and IdP routing rules.
 
-use crate::{events, get, Result, Store, StoreError};
+use crate::write::Write;
+use crate::{get, Result, Store, StoreError};
 use idhub_domain::event::NewEvent;
 use idhub_domain::ids::{GroupId, OrgId};
 use idhub_domain::time::Millis;
@@ -129,7 +130,7 @@ const RULE_COLS: &str = "seq, id, org_id, name, priority, status, rule, created,
 impl Store {
     /// Store a new identity provider.
     pub async fn create_idp(&self, idp: &Idp, events: &[NewEvent]) -> Result<Idp> {
-        let mut tx = self.write_pool().begin().await?;
+        let mut w = Write::begin(self, &idp.org_id).await?;
         let seq: i64 = sqlx::query_scalar(
             "INSERT INTO idps (id, org_id, name, status, config, created, last_updated) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING seq",
         )
@@ -140,17 +141,16 @@ impl Store {
         .bind(idp.config.to_string())
         .bind(idp.created)
         .bind(idp.last_updated)
-        .fetch_one(&mut *tx)
+        .fetch_one(w.conn())
         .await
         .map_err(|e| StoreError::from_unique(e, "name"))?;
-        events::insert(&mut tx, &idp.org_id, events, idp.created).await?;
-        tx.commit().await?;
+        w.commit(events, &[], idp.created).await?;
         Ok(Idp { seq, ..idp.clone() })
     }
 
     /// Replace an identity provider's name, status and configuration.
     pub async fn update_idp(&self, idp: &Idp, events: &[NewEvent]) -> Result<()> {
-        let mut tx = self.write_pool().begin().await?;
+        let mut w = Write::begin(self, &idp.org_id).await?;
         let n = sqlx::query("UPDATE idps SET name = $1, status = $2, config = $3, last_updated = $4 WHERE org_id = $5 AND id = $6")
             .bind(&idp.name)
             .bind(&idp.status)
@@ -158,39 +158,37 @@ impl Store {
             .bind(idp.last_updated)
             .bind(idp.org_id.as_str())
             .bind(&idp.id)
-            .execute(&mut *tx)
+            .execute(w.conn())
             .await
             .map_err(|e| StoreError::from_unique(e, "name"))?
             .rows_affected();
         if n == 0 {
             return Err(StoreError::NotFound);
         }
-        events::insert(&mut tx, &idp.org_id, events, idp.last_updated).await?;
-        tx.commit().await?;
+        w.commit(events, &[], idp.last_updated).await?;
         Ok(())
     }
 
     /// Delete an identity provider with its links, replay entries and requests.
     pub async fn delete_idp(&self, org: &OrgId, id: &str, now: Millis, events: &[NewEvent]) -> Result<()> {
-        let mut tx = self.write_pool().begin().await?;
+        let mut w = Write::begin(self, org).await?;
         for table in ["idp_links", "saml_replay", "saml_requests"] {
             sqlx::query(&format!("DELETE FROM {table} WHERE org_id = $1 AND idp_id = $2"))
                 .bind(org.as_str())
                 .bind(id)
-                .execute(&mut *tx)
+                .execute(w.conn())
                 .await?;
         }
         let n = sqlx::query("DELETE FROM idps WHERE org_id = $1 AND id = $2")
             .bind(org.as_str())
             .bind(id)
-            .execute(&mut *tx)
+            .execute(w.conn())
             .await?
             .rows_affected();
         if n == 0 {
             return Err(StoreError::NotFound);
         }
-        events::insert(&mut tx, org, events, now).await?;
-        tx.commit().await?;
+        w.commit(events, &[], now).await?;
         Ok(())
     }
 
@@ -223,18 +221,17 @@ impl Store {
 
     /// Store a trusted IdP certificate.
     pub async fn create_idp_key(&self, key: &IdpKey, events: &[NewEvent]) -> Result<()> {
-        let mut tx = self.write_pool().begin().await?;
+        let mut w = Write::begin(self, &key.org_id).await?;
         sqlx::query("INSERT INTO idp_keys (kid, org_id, cert_der, created, expires) VALUES ($1, $2, $3, $4, $5)")
             .bind(&key.kid)
             .bind(key.org_id.as_str())
             .bind(&key.cert_der)
             .bind(key.created)
             .bind(key.expires)
-            .execute(&mut *tx)
+            .execute(w.conn())
             .await
             .map_err(|e| StoreError::from_unique(e, "kid"))?;
-        events::insert(&mut tx, &key.org_id, events, key.created).await?;
-        tx.commit().await?;
+        w.commit(events, &[], key.created).await?;
         Ok(())
     }
 
@@ -303,10 +300,9 @@ impl Store {
 
     /// Link a user to an IdP subject (replacing the user's previous link to that IdP).
     pub async fn link_idp_user(&self, org: &OrgId, link: &IdpLink, events: &[NewEvent]) -> Result<()> {
-        let mut tx = self.write_pool().begin().await?;
-        upsert_link(&mut tx, org, link).await?;
-        events::insert(&mut tx, org, events, link.last_updated).await?;
-        tx.commit().await?;
+        let mut w = Write::begin(self, org).await?;
+        upsert_link(w.conn(), org, link).await?;
+        w.commit(events, &[], link.last_updated).await?;
         Ok(())
     }
 
@@ -325,18 +321,13 @@ impl Store {
         link: &IdpLink,
         events: &[NewEvent],
     ) -> Result<crate::rows::StoredUser> {
-        let mut tx = self.write_pool().begin().await?;
-        let affected = crate::plan::Affected::User(user.id.0.clone());
-        let plan = crate::plan::Plan::start(&mut tx, &user.org_id, &affected).await?;
-        let seq = crate::users::insert_user(&mut tx, user).await?;
+        let mut w = Write::planning(self, &user.org_id, crate::plan::Affected::User(user.id.0.clone())).await?;
+        let seq = crate::users::insert_user(w.conn(), user).await?;
         for g in groups {
-            crate::users::add_member(&mut tx, &user.org_id, g, &user.id, seq, user.created).await?;
+            crate::users::add_member(w.conn(), &user.org_id, g, &user.id, seq, user.created).await?;
         }
-        upsert_link(&mut tx, &user.org_id, link).await?;
-        events::insert(&mut tx, &user.org_id, events, user.created).await?;
-        let planned = plan.finish(&mut tx, user.created, &Default::default()).await?;
-        tx.commit().await?;
-        self.jobs_added(planned);
+        upsert_link(w.conn(), &user.org_id, link).await?;
+        w.commit(events, &[], user.created).await?;
         Ok(crate::rows::StoredUser { user: user.clone(), seq, version: 1 })
     }
 
@@ -413,7 +404,7 @@ impl Store {
 
     /// Store or replace a routing rule.
     pub async fn save_routing_rule(&self, rule: &RoutingRule, events: &[NewEvent]) -> Result<()> {
-        let mut tx = self.write_pool().begin().await?;
+        let mut w = Write::begin(self, &rule.org_id).await?;
         let n = sqlx::query("UPDATE idp_routing_rules SET name = $1, priority = $2, status = $3, rule = $4, last_updated = $5 WHERE org_id = $6 AND id = $7")
             .bind(&rule.name)
             .bind(rule.priority)
@@ -422,7 +413,7 @@ impl Store {
             .bind(rule.last_updated)
             .bind(rule.org_id.as_str())
             .bind(&rule.id)
-            .execute(&mut *tx)
+            .execute(w.conn())
             .await?
             .rows_affected();
         if n == 0 {
@@ -435,11 +426,10 @@ impl Store {
                 .bind(rule.rule.to_string())
                 .bind(rule.created)
                 .bind(rule.last_updated)
-                .execute(&mut *tx)
+                .execute(w.conn())
                 .await?;
         }
-        events::insert(&mut tx, &rule.org_id, events, rule.last_updated).await?;
-        tx.commit().await?;
+        w.commit(events, &[], rule.last_updated).await?;
         Ok(())
     }
 

@@ -4,6 +4,7 @@
 //! expires (a crashed worker) makes the job available again; failures are retried with
 //! a delay chosen by the worker, or become Tasks for an administrator.
 
+use crate::write::Write;
 use crate::{events, get, Result, Store, StoreError};
 use idhub_domain::event::NewEvent;
 use idhub_domain::ids::OrgId;
@@ -210,18 +211,17 @@ impl Store {
 
     /// Retry a Task now (FAILED → PENDING) or dismiss it (FAILED → DISMISSED).
     pub async fn resolve_task(&self, org: &OrgId, id: &str, retry: bool, now: Millis, events: &[NewEvent]) -> Result<()> {
-        let mut tx = self.write_pool().begin().await?;
+        let mut w = Write::begin(self, org).await?;
         let sql = if retry {
             "UPDATE jobs SET status = 'PENDING', attempts = 0, run_after = $1, updated = $1 WHERE org_id = $2 AND id = $3 AND status = 'FAILED'"
         } else {
             "UPDATE jobs SET status = 'DISMISSED', updated = $1 WHERE org_id = $2 AND id = $3 AND status = 'FAILED'"
         };
-        let n = sqlx::query(sql).bind(now).bind(org.as_str()).bind(id).execute(&mut *tx).await?.rows_affected();
+        let n = sqlx::query(sql).bind(now).bind(org.as_str()).bind(id).execute(w.conn()).await?.rows_affected();
         if n == 0 {
             return Err(StoreError::NotFound);
         }
-        events::insert(&mut tx, org, events, now).await?;
-        tx.commit().await?;
+        w.commit(events, &[], now).await?;
         Ok(())
     }
 

@@ -27,6 +27,7 @@ pub mod sqlfilter;
 mod sqlite;
 pub mod tokens;
 pub mod users;
+mod write;
 
 pub use backend::Backend;
 pub use migrate::{migration_versions, MigrationInfo};

@@ -1,5 +1,6 @@
 //! Orgs (tenants): each has a name and a base URL whose host:port routes requests to it.
 
+use crate::write::Write;
 use crate::{get, Result, Store, StoreError};
 use idhub_domain::event::NewEvent;
 use idhub_domain::group::EVERYONE;
@@ -94,7 +95,7 @@ impl Store {
             settings: serde_json::json!({}),
             created: now,
         };
-        let mut tx = self.write_pool().begin().await?;
+        let mut w = Write::begin(self, &org.id).await?;
         sqlx::query("INSERT INTO orgs (id, name, name_key, base_url, host, user_type_id, settings, created) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
             .bind(org.id.as_str())
             .bind(&org.name)
@@ -104,7 +105,7 @@ impl Store {
             .bind(&org.user_type_id)
             .bind(org.settings.to_string())
             .bind(now)
-            .execute(&mut *tx)
+            .execute(w.conn())
             .await
             .map_err(|e| StoreError::from_unique(e, "an org with this name or base URL"))?;
         sqlx::query("INSERT INTO user_groups (id, org_id, kind, name, name_key, description, created, last_updated, last_membership_updated) VALUES ($1, $2, 'BUILT_IN', $3, $4, $5, $6, $6, $6)")
@@ -114,10 +115,9 @@ impl Store {
             .bind(EVERYONE.to_lowercase())
             .bind("All users in your organization")
             .bind(now)
-            .execute(&mut *tx)
+            .execute(w.conn())
             .await?;
-        crate::events::insert(&mut tx, &org.id, events, now).await?;
-        tx.commit().await?;
+        w.commit(events, &[], now).await?;
         Ok(org)
     }
 
@@ -152,18 +152,17 @@ impl Store {
 impl Store {
     /// Replace an org's settings JSON.
     pub async fn update_org_settings(&self, org: &OrgId, settings: &serde_json::Value, now: Millis, events: &[NewEvent]) -> Result<()> {
-        let mut tx = self.write_pool().begin().await?;
+        let mut w = Write::begin(self, org).await?;
         let n = sqlx::query("UPDATE orgs SET settings = $1 WHERE id = $2")
             .bind(settings.to_string())
             .bind(org.as_str())
-            .execute(&mut *tx)
+            .execute(w.conn())
             .await?
             .rows_affected();
         if n == 0 {
             return Err(StoreError::NotFound);
         }
-        crate::events::insert(&mut tx, org, events, now).await?;
-        tx.commit().await?;
+        w.commit(events, &[], now).await?;
         Ok(())
     }
 }

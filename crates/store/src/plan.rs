@@ -52,32 +52,33 @@ pub enum Affected {
 type Pair = (String, String);
 
 /// A planning under way in a transaction: [`Plan::start`] before the change records who
-/// reached what, [`Plan::finish`] after it enqueues the sync jobs.
+/// reached what, [`Plan::finish`] after it enqueues the sync jobs. Store methods use it
+/// through [`crate::write::Write::planning`].
 #[derive(Debug)]
-pub(crate) struct Plan<'a> {
-    org: &'a OrgId,
-    affected: &'a Affected,
+pub(crate) struct Plan {
+    org: OrgId,
+    affected: Affected,
     before: BTreeSet<Pair>,
 }
 
-impl<'a> Plan<'a> {
+impl Plan {
     /// Record, before the change, the provisioned apps the affected users reach.
-    pub(crate) async fn start(conn: &mut AnyConnection, org: &'a OrgId, affected: &'a Affected) -> Result<Plan<'a>> {
-        let before = reach(conn, org, affected).await?;
-        Ok(Plan { org, affected, before })
+    pub(crate) async fn start(conn: &mut AnyConnection, org: &OrgId, affected: Affected) -> Result<Plan> {
+        let before = reach(conn, org, &affected).await?;
+        Ok(Plan { org: org.clone(), affected, before })
     }
 
     /// After the change: enqueue the sync jobs and return how many. `passwords` (app id →
     /// sealed password) go into the jobs of those apps (Sync Password).
     pub(crate) async fn finish(self, conn: &mut AnyConnection, now: Millis, passwords: &BTreeMap<String, String>) -> Result<usize> {
-        let after = reach(conn, self.org, self.affected).await?;
-        let pairs: Vec<&Pair> = match self.affected {
+        let after = reach(conn, &self.org, &self.affected).await?;
+        let pairs: Vec<&Pair> = match &self.affected {
             // only who gains or loses an app
             Affected::Membership(_) | Affected::Group { app: None, .. } => self.before.symmetric_difference(&after).collect(),
             _ => self.before.union(&after).collect(),
         };
         for (app, user) in &pairs {
-            let mut job = sync_job(self.org, app, user);
+            let mut job = sync_job(&self.org, app, user);
             if let Some(sealed) = passwords.get(app) {
                 job.payload["password"] = json!(sealed);
             }

@@ -2,7 +2,8 @@
 //! administrator manages, the apps an app administrator manages. A role that targets
 //! nothing covers all of them (Okta's rule).
 
-use crate::{events, Result, Store};
+use crate::write::Write;
+use crate::{Result, Store};
 use idhub_domain::event::NewEvent;
 use idhub_domain::ids::OrgId;
 use idhub_domain::time::Millis;
@@ -47,29 +48,27 @@ impl Store {
 
     /// Add a target to a user's role, with its events; false if it was there already.
     pub async fn add_role_target(&self, org: &OrgId, key: RoleTarget<'_>, now: Millis, events: &[NewEvent]) -> Result<bool> {
-        let mut tx = self.write_pool().begin().await?;
+        let mut w = Write::begin(self, org).await?;
         let exists =
-            key.bind(org, sqlx::query(&format!("SELECT 1 FROM admin_role_targets WHERE {TARGET_KEY}"))).fetch_optional(&mut *tx).await?;
+            key.bind(org, sqlx::query(&format!("SELECT 1 FROM admin_role_targets WHERE {TARGET_KEY}"))).fetch_optional(w.conn()).await?;
         if exists.is_some() {
             return Ok(false);
         }
         let insert = "INSERT INTO admin_role_targets (org_id, user_id, role, kind, target_id, created) VALUES ($1, $2, $3, $4, $5, $6)";
-        key.bind(org, sqlx::query(insert)).bind(now).execute(&mut *tx).await?;
-        events::insert(&mut tx, org, events, now).await?;
-        tx.commit().await?;
+        key.bind(org, sqlx::query(insert)).bind(now).execute(w.conn()).await?;
+        w.commit(events, &[], now).await?;
         Ok(true)
     }
 
     /// Remove a target from a user's role, with its events; false if it was not there.
     pub async fn remove_role_target(&self, org: &OrgId, key: RoleTarget<'_>, now: Millis, events: &[NewEvent]) -> Result<bool> {
-        let mut tx = self.write_pool().begin().await?;
+        let mut w = Write::begin(self, org).await?;
         let delete = format!("DELETE FROM admin_role_targets WHERE {TARGET_KEY}");
-        let n = key.bind(org, sqlx::query(&delete)).execute(&mut *tx).await?.rows_affected();
+        let n = key.bind(org, sqlx::query(&delete)).execute(w.conn()).await?.rows_affected();
         if n == 0 {
             return Ok(false);
         }
-        events::insert(&mut tx, org, events, now).await?;
-        tx.commit().await?;
+        w.commit(events, &[], now).await?;
         Ok(true)
     }
 

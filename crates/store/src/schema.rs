@@ -1,6 +1,7 @@
 //! Each org's custom profile attributes (the base ones are fixed in the domain).
 
-use crate::{events, Result, Store, StoreError};
+use crate::write::Write;
+use crate::{Result, Store, StoreError};
 use idhub_domain::event::NewEvent;
 use idhub_domain::ids::OrgId;
 use idhub_domain::schema::{Attribute, UserSchema};
@@ -23,12 +24,12 @@ impl Store {
     /// Replace the org's custom attributes.
     pub async fn save_custom_attributes(&self, org: &OrgId, custom: &[Attribute], now: Millis, events: &[NewEvent]) -> Result<()> {
         let text = serde_json::to_string(custom).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        let mut tx = self.write_pool().begin().await?;
+        let mut w = Write::begin(self, org).await?;
         let n = sqlx::query("UPDATE user_schemas SET custom = $1, last_updated = $2 WHERE org_id = $3")
             .bind(&text)
             .bind(now)
             .bind(org.as_str())
-            .execute(&mut *tx)
+            .execute(w.conn())
             .await?
             .rows_affected();
         if n == 0 {
@@ -36,11 +37,10 @@ impl Store {
                 .bind(org.as_str())
                 .bind(&text)
                 .bind(now)
-                .execute(&mut *tx)
+                .execute(w.conn())
                 .await?;
         }
-        events::insert(&mut tx, org, events, now).await?;
-        tx.commit().await?;
+        w.commit(events, &[], now).await?;
         Ok(())
     }
 }

@@ -4,6 +4,7 @@
 
 use crate::rows::{user_from_row, StoredUser, USER_COLS};
 use crate::tokens::token_hash;
+use crate::write::Write;
 use crate::{events, get, Result, Store, StoreError};
 use idhub_domain::event::NewEvent;
 use idhub_domain::ids::{OrgId, UserId};
@@ -59,7 +60,7 @@ impl Store {
         user_agent: Option<&str>,
         events: &[NewEvent],
     ) -> Result<()> {
-        let mut tx = self.write_pool().begin().await?;
+        let mut w = Write::begin(self, &session.org_id).await?;
         sqlx::query("INSERT INTO sessions (id, org_id, cookie_hash, user_id, amr, created, last_seen, idle_timeout, expires, client_ip, user_agent) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)")
             .bind(&session.id)
             .bind(session.org_id.as_str())
@@ -72,10 +73,9 @@ impl Store {
             .bind(session.expires)
             .bind(client_ip.map(str::to_string))
             .bind(user_agent.map(str::to_string))
-            .execute(&mut *tx)
+            .execute(w.conn())
             .await?;
-        events::insert(&mut tx, &session.org_id, events, session.created).await?;
-        tx.commit().await?;
+        w.commit(events, &[], session.created).await?;
         Ok(())
     }
 
@@ -135,15 +135,14 @@ impl Store {
                 all.push(m.clone());
             }
         }
-        let mut tx = self.write_pool().begin().await?;
+        let mut w = Write::begin(self, &session.org_id).await?;
         sqlx::query("UPDATE sessions SET amr = $1 WHERE id = $2 AND org_id = $3")
             .bind(serde_json::to_string(&all).map_err(|e| StoreError::Corrupt(e.to_string()))?)
             .bind(&session.id)
             .bind(session.org_id.as_str())
-            .execute(&mut *tx)
+            .execute(w.conn())
             .await?;
-        crate::events::insert(&mut tx, &session.org_id, events, now).await?;
-        tx.commit().await?;
+        w.commit(events, &[], now).await?;
         Ok(())
     }
 
@@ -163,18 +162,17 @@ impl Store {
 
     /// End a session.
     pub async fn delete_session(&self, org: &OrgId, id: &str, now: Millis, events: &[NewEvent]) -> Result<()> {
-        let mut tx = self.write_pool().begin().await?;
+        let mut w = Write::begin(self, org).await?;
         let n = sqlx::query("DELETE FROM sessions WHERE id = $1 AND org_id = $2")
             .bind(id)
             .bind(org.as_str())
-            .execute(&mut *tx)
+            .execute(w.conn())
             .await?
             .rows_affected();
         if n == 0 {
             return Err(StoreError::NotFound);
         }
-        events::insert(&mut tx, org, events, now).await?;
-        tx.commit().await?;
+        w.commit(events, &[], now).await?;
         Ok(())
     }
 

@@ -2,7 +2,8 @@
 //! strings, so a fast hash is enough and allows lookup by hash); the clear token is
 //! shown once, when created.
 
-use crate::{events, get, Result, Store, StoreError};
+use crate::write::Write;
+use crate::{get, Result, Store, StoreError};
 use idhub_domain::event::NewEvent;
 use idhub_domain::ids::{OrgId, TokenId};
 use idhub_domain::lifecycle::UserStatus;
@@ -96,7 +97,7 @@ impl Store {
             last_used: None,
             expires: None,
         };
-        let mut tx = self.write_pool().begin().await?;
+        let mut w = Write::begin(self, org).await?;
         sqlx::query("INSERT INTO api_tokens (id, org_id, name, token_hash, token_window, user_id, role, created) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
             .bind(token.id.as_str())
             .bind(org.as_str())
@@ -106,10 +107,9 @@ impl Store {
             .bind(token.user_id.clone())
             .bind(role.as_str())
             .bind(now)
-            .execute(&mut *tx)
+            .execute(w.conn())
             .await?;
-        events::insert(&mut tx, org, events, now).await?;
-        tx.commit().await?;
+        w.commit(events, &[], now).await?;
         Ok(token)
     }
 
@@ -181,18 +181,17 @@ impl Store {
 
     /// Revoke (delete) a token.
     pub async fn revoke_token(&self, org: &OrgId, id: &str, now: Millis, events: &[NewEvent]) -> Result<()> {
-        let mut tx = self.write_pool().begin().await?;
+        let mut w = Write::begin(self, org).await?;
         let n = sqlx::query("DELETE FROM api_tokens WHERE org_id = $1 AND id = $2")
             .bind(org.as_str())
             .bind(id)
-            .execute(&mut *tx)
+            .execute(w.conn())
             .await?
             .rows_affected();
         if n == 0 {
             return Err(StoreError::NotFound);
         }
-        events::insert(&mut tx, org, events, now).await?;
-        tx.commit().await?;
+        w.commit(events, &[], now).await?;
         Ok(())
     }
 }

@@ -1,11 +1,12 @@
 //! Users: create, read by id or login, update with optimistic concurrency, delete,
 //! keyset-paged listing with `q`, `filter` and `search`, and bulk loading.
 
-use crate::plan::{Affected, Plan};
+use crate::plan::Affected;
 use crate::rows::{group_from_row, user_from_row, StoredGroup, StoredUser, GROUP_COLS, USER_COLS};
 use crate::sql::{bind_all, prefix_upper};
 use crate::sqlfilter::{self, Bind, Column, ColumnKind};
-use crate::{decode_cursor, encode_cursor, events, Backend, Page, Result, Store, StoreError};
+use crate::write::Write;
+use crate::{decode_cursor, encode_cursor, Backend, Page, Result, Store, StoreError};
 use idhub_domain::event::NewEvent;
 use idhub_domain::filter::{Expr, FilterError};
 use idhub_domain::ids::{GroupId, OrgId, UserId};
@@ -177,17 +178,13 @@ impl Store {
     /// Create a user, put it in `groups` (all of which must exist in the org), and write
     /// `events` and the provisioning its assignments start, all in one transaction.
     pub async fn create_user(&self, user: &User, groups: &[GroupId], events: &[NewEvent]) -> Result<StoredUser> {
-        let mut tx = self.write_pool().begin().await?;
         let affected = Affected::User(user.id.0.clone());
-        let plan = Plan::start(&mut tx, &user.org_id, &affected).await?;
-        let seq = insert_user(&mut tx, user).await?;
+        let mut w = Write::planning(self, &user.org_id, affected).await?;
+        let seq = insert_user(w.conn(), user).await?;
         for g in groups {
-            add_member(&mut tx, &user.org_id, g, &user.id, seq, user.created).await?;
+            add_member(w.conn(), &user.org_id, g, &user.id, seq, user.created).await?;
         }
-        events::insert(&mut tx, &user.org_id, events, user.created).await?;
-        let planned = plan.finish(&mut tx, user.created, &BTreeMap::new()).await?;
-        tx.commit().await?;
-        self.jobs_added(planned);
+        w.commit(events, &[], user.created).await?;
         Ok(StoredUser { user: user.clone(), seq, version: 1 })
     }
 
@@ -272,7 +269,7 @@ impl Store {
         passwords: Option<&BTreeMap<String, String>>,
     ) -> Result<StoredUser> {
         let k = keys(user);
-        let mut tx = self.write_pool().begin().await?;
+        let mut w = Write::begin(self, &user.org_id).await?;
         let seq: Option<i64> = sqlx::query_scalar(
             "UPDATE users SET status = $1, transitioning = $2, login = $3, login_key = $4, email_key = $5, first_key = $6, last_key = $7, profile = $8, type_id = $9, provider_type = $10, provider_name = $11, password_hash = $12, recovery_question = $13, admin_role = $14, failed_logins = $15, activated = $16, status_changed = $17, last_login = $18, last_updated = $19, password_changed = $20, version = version + 1 \
              WHERE org_id = $21 AND id = $22 AND version = $23 RETURNING seq",
@@ -300,63 +297,60 @@ impl Store {
         .bind(user.org_id.as_str())
         .bind(user.id.as_str())
         .bind(version)
-        .fetch_optional(&mut *tx)
+        .fetch_optional(w.conn())
         .await
         .map_err(|e| StoreError::from_unique(e, "login"))?;
         let Some(seq) = seq else {
             return Err(StoreError::Stale);
         };
-        events::insert(&mut tx, &user.org_id, events, user.last_updated).await?;
-        let mut planned = 0;
         if let Some(passwords) = passwords {
-            let affected = Affected::User(user.id.0.clone());
-            planned = Plan::start(&mut tx, &user.org_id, &affected).await?.finish(&mut tx, user.last_updated, passwords).await?;
+            // after the change: every provisioned app the user reaches reconciles it
+            w.with_passwords(passwords.clone());
+            w.plan(Affected::User(user.id.0.clone())).await?;
         }
-        tx.commit().await?;
-        self.jobs_added(planned);
+        w.commit(events, &[], user.last_updated).await?;
         Ok(StoredUser { user: user.clone(), seq, version: version + 1 })
     }
 
     /// Delete a user and its memberships; record events.
     pub async fn delete_user(&self, org: &OrgId, id: &UserId, now: Millis, events: &[NewEvent]) -> Result<()> {
-        let mut tx = self.write_pool().begin().await?;
+        let mut w = Write::begin(self, org).await?;
         let groups: Vec<String> = sqlx::query_scalar("SELECT group_id FROM group_members WHERE org_id = $1 AND user_id = $2")
             .bind(org.as_str())
             .bind(id.as_str())
-            .fetch_all(&mut *tx)
+            .fetch_all(w.conn())
             .await?;
         sqlx::query("DELETE FROM group_members WHERE org_id = $1 AND user_id = $2")
             .bind(org.as_str())
             .bind(id.as_str())
-            .execute(&mut *tx)
+            .execute(w.conn())
             .await?;
         for g in groups {
-            sqlx::query("UPDATE user_groups SET last_membership_updated = $1 WHERE id = $2").bind(now).bind(g).execute(&mut *tx).await?;
+            sqlx::query("UPDATE user_groups SET last_membership_updated = $1 WHERE id = $2").bind(now).bind(g).execute(w.conn()).await?;
         }
         // The user's app assignments and MFA factors go with them.
         for table in ["app_users", "app_push_links", "user_factors"] {
             sqlx::query(&format!("DELETE FROM {table} WHERE org_id = $1 AND user_id = $2"))
                 .bind(org.as_str())
                 .bind(id.as_str())
-                .execute(&mut *tx)
+                .execute(w.conn())
                 .await?;
         }
         sqlx::query("UPDATE api_tokens SET user_id = NULL WHERE org_id = $1 AND user_id = $2")
             .bind(org.as_str())
             .bind(id.as_str())
-            .execute(&mut *tx)
+            .execute(w.conn())
             .await?;
         let n = sqlx::query("DELETE FROM users WHERE org_id = $1 AND id = $2")
             .bind(org.as_str())
             .bind(id.as_str())
-            .execute(&mut *tx)
+            .execute(w.conn())
             .await?
             .rows_affected();
         if n == 0 {
             return Err(StoreError::NotFound);
         }
-        events::insert(&mut tx, org, events, now).await?;
-        tx.commit().await?;
+        w.commit(events, &[], now).await?;
         Ok(())
     }
 
