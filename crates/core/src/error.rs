@@ -128,6 +128,8 @@ pub enum NotAllowed {
     /// The group is not the org's own (an app group, Everyone): it cannot be changed
     /// here (Okta's E0000006).
     NotOwnGroup,
+    /// An administrator may not take away their own super administrator role (E0000006).
+    OwnRole,
 }
 
 impl CoreError {

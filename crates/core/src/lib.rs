@@ -15,7 +15,9 @@ pub mod import;
 pub mod passwords;
 pub mod permissions;
 pub mod provisioning;
+pub mod roles;
 pub mod signing_keys;
+pub mod tokens;
 
 pub use context::{Actor, Core};
 pub use error::{CoreError, CoreResult, NotAllowed};

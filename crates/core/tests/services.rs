@@ -110,3 +110,35 @@ async fn a_store_failure_is_an_error_not_an_absence() {
         other => panic!("a missing user is still not found: {other:?}"),
     }
 }
+
+#[tokio::test]
+async fn a_role_granted_anew_starts_without_targets_and_nobody_demotes_themselves() {
+    use idhub_domain::event::Party;
+    use idhub_domain::user::{AdminRole, RoleTargetKind};
+    let (core, org, _clock, _db) = core().await;
+    let system = Actor::system();
+    let boss = directory::create_user(&core, &org, &system, new_user("boss@acme.example")).await.unwrap();
+    idhub_core::roles::set_role(&core, &org, &system, boss.user.id.as_str(), Some(AdminRole::SuperAdmin)).await.unwrap();
+    let boss_actor = Actor { party: Party::new(boss.user.id.0.clone(), "User", "boss@acme.example", "Boss"), client: Default::default() };
+    match idhub_core::roles::set_role(&core, &org, &boss_actor, boss.user.id.as_str(), Some(AdminRole::OrgAdmin)).await {
+        Err(CoreError::NotAllowed { kind, .. }) => assert_eq!(kind, NotAllowed::OwnRole),
+        other => panic!("a super administrator cannot demote themselves: {other:?}"),
+    }
+    assert_eq!(directory::load_user(&core, &org, "boss@acme.example").await.unwrap().user.admin_role, Some(AdminRole::SuperAdmin));
+
+    let helper = directory::create_user(&core, &org, &system, new_user("help@acme.example")).await.unwrap();
+    let g = groups::create_group(&core, &org, &system, GroupProfile::entered("Desk", None)).await.unwrap();
+    idhub_core::roles::set_role(&core, &org, &boss_actor, helper.user.id.as_str(), Some(AdminRole::HelpDeskAdmin)).await.unwrap();
+    let key = idhub_store::roles::RoleTarget {
+        user: helper.user.id.as_str(),
+        role: AdminRole::HelpDeskAdmin,
+        kind: RoleTargetKind::Group,
+        target: g.group.id.as_str(),
+    };
+    core.store.add_role_target(&org.id, key, T0, &[]).await.unwrap();
+    // taken away and granted again: the old targets do not come back with it
+    idhub_core::roles::set_role(&core, &org, &boss_actor, helper.user.id.as_str(), None).await.unwrap();
+    idhub_core::roles::set_role(&core, &org, &boss_actor, helper.user.id.as_str(), Some(AdminRole::HelpDeskAdmin)).await.unwrap();
+    let targets = core.store.role_targets(&org.id, helper.user.id.as_str(), AdminRole::HelpDeskAdmin, RoleTargetKind::Group).await.unwrap();
+    assert!(targets.is_empty(), "{targets:?}");
+}

@@ -245,10 +245,8 @@ pub(crate) async fn create_token(
     user: Option<&str>,
     now: i64,
 ) -> Result<String, CliError> {
-    let name = name.trim();
-    if name.is_empty() || name.len() > 100 {
-        return Err(CliError::Usage("--name must be 1 to 100 characters".into()));
-    }
+    let name = idhub_core::tokens::check_name(name).map_err(|_| CliError::Usage("--name must be 1 to 100 characters".into()))?;
+    let name = name.as_str();
     let (owner, role) = match user {
         None => (store.first_admin(&org.id, AdminRole::SuperAdmin).await?, AdminRole::SuperAdmin),
         Some(login) => {

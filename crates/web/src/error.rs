@@ -151,7 +151,7 @@ impl From<idhub_core::CoreError> for ApiError {
                 let code = match kind {
                     idhub_core::NotAllowed::DeleteActive => "E0000056",
                     idhub_core::NotAllowed::MasteredElsewhere => "E0000023",
-                    idhub_core::NotAllowed::NotOwnGroup => "E0000006",
+                    idhub_core::NotAllowed::NotOwnGroup | idhub_core::NotAllowed::OwnRole => "E0000006",
                 };
                 let mut e = ApiError::new(StatusCode::FORBIDDEN, code, summary);
                 e.causes = causes;

@@ -17,7 +17,6 @@ use idhub_core::Actor;
 use idhub_domain::event::NewEvent;
 use idhub_domain::time::format_millis;
 use idhub_domain::user::{AdminRole, RoleTargetKind, User};
-use idhub_store::orgs::Org;
 use idhub_store::roles::RoleTarget;
 use idhub_store::rows::StoredUser;
 use idhub_store::StoreError;
@@ -29,38 +28,6 @@ fn role_json(base: &str, u: &User, r: AdminRole) -> Value {
         "created": format_millis(u.last_updated), "lastUpdated": format_millis(u.last_updated), "assignmentType": "USER",
         "_links": { "assignee": { "href": format!("{base}/api/v1/users/{}", u.id) } }
     })
-}
-
-/// Grant (`Some`) or revoke (`None`) a user's administrator role.
-pub async fn set_role(state: &AppState, org: &Org, actor: &Actor, id: &str, role: Option<AdminRole>) -> Result<StoredUser, ApiError> {
-    let now = state.now();
-    directory::change_user(&state.core, org, id, |u| {
-        if u.admin_role == role {
-            return Ok(vec![]);
-        }
-        let event = match (u.admin_role, role) {
-            (_, Some(r)) => NewEvent::success(
-                "user.account.privilege.grant",
-                format!("Grant user privilege {}", r.as_str()),
-                actor.party.clone(),
-                vec![directory::user_party(u)],
-                actor.client.clone(),
-            ),
-            (Some(old), None) => NewEvent::success(
-                "user.account.privilege.revoke",
-                format!("Revoke user privilege {}", old.as_str()),
-                actor.party.clone(),
-                vec![directory::user_party(u)],
-                actor.client.clone(),
-            ),
-            (None, None) => return Ok(vec![]),
-        };
-        u.admin_role = role;
-        u.last_updated = now;
-        Ok(vec![event])
-    })
-    .await
-    .map_err(ApiError::from)
 }
 
 /// `GET /api/v1/users/{id}/roles`
@@ -86,12 +53,8 @@ pub async fn roles_assign(
         .ok_or_else(|| ApiError::validation("type", vec!["type: must be SUPER_ADMIN, ORG_ADMIN or READ_ONLY_ADMIN".into()]))?;
     let target = directory::load_user(&state.core, &caller.org, &id).await.map_err(crate::error::ApiError::from)?;
     caller.check_role(UserAction::GrantRole(role), target.user.admin_role, false)?;
-    if target.user.admin_role != Some(role) {
-        // A role granted anew starts with no targets (it covers every group or app).
-        state.store.clear_role_targets(&caller.org.id, target.user.id.as_str(), role).await?;
-    }
     let actor = Actor { party: caller.actor(), client: client.0 };
-    let u = set_role(&state, &caller.org, &actor, &id, Some(role)).await?;
+    let u = idhub_core::roles::set_role(&state.core, &caller.org, &actor, &id, Some(role)).await?;
     Ok((StatusCode::CREATED, Json(role_json(&caller.org.base_url, &u.user, role))).into_response())
 }
 
@@ -109,7 +72,7 @@ pub async fn roles_unassign(
         return Err(ApiError::not_found(format!("{role} (Role)")));
     }
     let actor = Actor { party: caller.actor(), client: client.0 };
-    set_role(&state, &caller.org, &actor, &id, None).await?;
+    idhub_core::roles::set_role(&state.core, &caller.org, &actor, &id, None).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -9,11 +9,10 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use idhub_core::permissions::UserAction;
-use idhub_domain::event::{NewEvent, Party};
+use idhub_core::tokens;
+use idhub_core::Actor;
 use idhub_domain::time::format_millis;
-use idhub_domain::user::AdminRole;
 use idhub_store::tokens::ApiToken;
-use idhub_store::StoreError;
 use serde_json::{json, Value};
 
 /// A token's metadata as Okta shows it (never the secret).
@@ -41,22 +40,7 @@ pub async fn tokens_list(State(state): State<AppState>, caller: ApiCaller) -> Re
 
 async fn load(state: &AppState, caller: &ApiCaller, id: &str) -> Result<ApiToken, ApiError> {
     let id = if id == "current" { caller.token.id.0.as_str() } else { id };
-    match state.store.get_token(&caller.org.id, id).await {
-        Ok(t) => Ok(t),
-        Err(StoreError::NotFound) => Err(ApiError::not_found(format!("{id} (ApiToken)"))),
-        Err(e) => Err(e.into()),
-    }
-}
-
-/// The role a token acts with, which is what revoking it is judged against: its owner's
-/// current role, or the token's own when it has no owner; none when the owner is gone.
-pub async fn owner_role(state: &AppState, t: &ApiToken) -> Result<Option<AdminRole>, StoreError> {
-    let Some(uid) = &t.user_id else { return Ok(Some(t.role)) };
-    match state.store.get_user(&t.org_id, uid).await {
-        Ok(u) => Ok(u.user.admin_role),
-        Err(StoreError::NotFound) => Ok(None),
-        Err(e) => Err(e),
-    }
+    Ok(tokens::load_token(&state.core, &caller.org, id).await?)
 }
 
 /// `GET /api/v1/api-tokens/{id|current}`
@@ -72,14 +56,7 @@ pub async fn tokens_revoke(
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     let t = load(&state, &caller, &id).await?;
-    caller.check_role(UserAction::RevokeToken, owner_role(&state, &t).await?, false)?;
-    let ev = NewEvent::success(
-        "system.api_token.revoke",
-        "Revoke API token",
-        caller.actor(),
-        vec![Party::new(t.id.0.clone(), "Token", t.name.clone(), t.name.clone())],
-        client.0,
-    );
-    state.store.revoke_token(&caller.org.id, t.id.as_str(), state.now(), &[ev]).await?;
+    caller.check_role(UserAction::RevokeToken, tokens::owner_role(&state.core, &t).await?, false)?;
+    tokens::revoke_token(&state.core, &caller.org, &Actor { party: caller.actor(), client: client.0 }, &t).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -352,18 +352,12 @@ pub async fn set_role(State(state): State<AppState>, Path(id): Path<String>, Wri
     if let Err(r) = target(&state, &admin, &id, action).await {
         return r;
     }
-    if id == admin.signed_in.user.user.id.0 && role != Some(AdminRole::SuperAdmin) {
-        return view_page(
-            &state,
-            &admin,
-            &id,
-            StatusCode::BAD_REQUEST,
-            json!({ "error": { "summary": "You cannot remove your own super administrator role.", "causes": [] } }),
-        )
-        .await;
-    }
-    match crate::api::roles::set_role(&state, admin.org(), &admin.actor(), &id, role).await {
+    match idhub_core::roles::set_role(&state.core, admin.org(), &admin.actor(), &id, role).await {
         Ok(_) => done(&format!("/admin/user/{id}"), "Role saved."),
-        Err(e) => view_page(&state, &admin, &id, e.status, json!({ "error": error_context(&e).0 })).await,
+        Err(e) if e.is_internal() => super::failure_page(&admin, e),
+        Err(e) => {
+            let e = crate::error::ApiError::from(e);
+            view_page(&state, &admin, &id, e.status, json!({ "error": error_context(&e).0 })).await
+        }
     }
 }

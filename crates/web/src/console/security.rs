@@ -9,12 +9,11 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use idhub_core::permissions::{OrgAction, UserAction};
-use idhub_domain::event::{NewEvent, Party};
+use idhub_domain::event::Party;
 use idhub_domain::policy::{MfaRequirement, SignOnPolicy};
 use idhub_domain::time::{format_millis, Millis};
 use idhub_store::groups::GroupSelect;
 use idhub_store::tokens::ApiToken;
-use idhub_store::StoreError;
 use serde_json::{json, Value};
 
 const DAY_MS: Millis = 24 * 3600 * 1000;
@@ -91,51 +90,34 @@ pub async fn create_token(State(state): State<AppState>, WriteForm { admin, form
     if let Err(r) = admin.require(OrgAction::ManageTokens) {
         return r;
     }
-    let name = field(&form, "name").unwrap_or_default().trim().to_string();
-    if name.is_empty() || name.chars().count() > 100 {
-        return tokens_page(&state, &admin, json!({ "form_error": "Enter a name of 1 to 100 characters." }), StatusCode::BAD_REQUEST).await;
+    let name = field(&form, "name").unwrap_or_default();
+    if let Err(e) = idhub_core::tokens::check_name(name) {
+        let message = e.causes().first().and_then(|c| c.split_once(": ")).map(|(_, m)| m.to_string()).unwrap_or_default();
+        return tokens_page(&state, &admin, json!({ "form_error": message }), StatusCode::BAD_REQUEST).await;
     }
-    let secret = idhub_store::tokens::new_token_secret();
-    let actor = admin.actor();
-    let ev = NewEvent::success(
-        "system.api_token.create",
-        format!("Create API token {name}"),
-        actor.party,
-        vec![Party::new("", "Token", name.clone(), name.clone())],
-        actor.client,
-    );
-    let owner = admin.signed_in.user.user.id.0.clone();
-    match state.store.create_token(&admin.org().id, &name, &secret, Some(&owner), admin.role, state.now(), &[ev]).await {
-        Ok(_) => tokens_page(&state, &admin, json!({ "new_token": secret, "notice": "Token created." }), StatusCode::OK).await,
-        Err(e) => super::page_error(&admin, StatusCode::INTERNAL_SERVER_ERROR, "Failed", &ApiError::from(e).summary),
+    let owner = admin.signed_in.user.clone();
+    match idhub_core::tokens::create_token(&state.core, admin.org(), &admin.actor(), name, Some(&owner), admin.role).await {
+        Ok((_, secret)) => tokens_page(&state, &admin, json!({ "new_token": secret, "notice": "Token created." }), StatusCode::OK).await,
+        Err(e) => super::failure_page(&admin, e),
     }
 }
 
 /// `POST /admin/access/api/tokens/{id}/revoke`
 pub async fn revoke_token(State(state): State<AppState>, Path(id): Path<String>, WriteForm { admin, form: _ }: WriteForm) -> Response {
-    let t = match state.store.get_token(&admin.org().id, &id).await {
+    let t = match idhub_core::tokens::load_token(&state.core, admin.org(), &id).await {
         Ok(t) => t,
-        Err(StoreError::NotFound) => return super::page_error(&admin, StatusCode::NOT_FOUND, "Not found", "There is no such token."),
-        Err(e) => return super::page_error(&admin, StatusCode::INTERNAL_SERVER_ERROR, "Failed", &ApiError::from(e).summary),
+        Err(e) => return super::failure_page(&admin, e),
     };
-    let owner_role = match crate::api::tokens::owner_role(&state, &t).await {
+    let owner_role = match idhub_core::tokens::owner_role(&state.core, &t).await {
         Ok(r) => r,
-        Err(e) => return super::page_error(&admin, StatusCode::INTERNAL_SERVER_ERROR, "Failed", &ApiError::from(e).summary),
+        Err(e) => return super::failure_page(&admin, e),
     };
     if let Err(r) = admin.require_user(UserAction::RevokeToken, owner_role) {
         return r;
     }
-    let actor = admin.actor();
-    let ev = NewEvent::success(
-        "system.api_token.revoke",
-        "Revoke API token",
-        actor.party,
-        vec![Party::new(t.id.0.clone(), "Token", t.name.clone(), t.name.clone())],
-        actor.client,
-    );
-    match state.store.revoke_token(&admin.org().id, &id, state.now(), &[ev]).await {
+    match idhub_core::tokens::revoke_token(&state.core, admin.org(), &admin.actor(), &t).await {
         Ok(()) => done("/admin/access/api/tokens", "Token revoked."),
-        Err(e) => super::page_error(&admin, StatusCode::INTERNAL_SERVER_ERROR, "Failed", &ApiError::from(e).summary),
+        Err(e) => super::failure_page(&admin, e),
     }
 }
 
