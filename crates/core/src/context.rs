@@ -24,6 +24,8 @@ pub struct Core {
     pub egress: Egress,
     /// Signing keys parsed once, and each SAML app's active key id.
     pub keys: Arc<crate::signing_keys::KeyCache>,
+    /// Sign-in throttles (per client address and per username) and their limits.
+    pub signin: Arc<crate::signin::auth::SignInGuard>,
 }
 
 impl Core {
@@ -36,7 +38,14 @@ impl Core {
             sealing_key: Arc::new(sealing_key),
             egress,
             keys: Default::default(),
+            signin: Default::default(),
         }
+    }
+
+    /// The same core with other sign-in throttle limits.
+    pub fn with_signin_limits(mut self, limits: crate::signin::auth::SignInLimits) -> Self {
+        self.signin = Arc::new(crate::signin::auth::SignInGuard { throttle: Default::default(), limits });
+        self
     }
 
     /// Now, in milliseconds since the epoch, from the core's clock.

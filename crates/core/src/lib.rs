@@ -16,6 +16,7 @@ pub mod passwords;
 pub mod permissions;
 pub mod provisioning;
 pub mod roles;
+pub mod signin;
 pub mod signing_keys;
 pub mod tokens;
 

@@ -5,7 +5,7 @@
 
 mod common;
 use common::*;
-use idhub_web::signin::mfa::{code_at, decode_base32};
+use idhub_core::signin::mfa::{code_at, decode_base32};
 
 const PW: &str = "Str0ngPassw0rd";
 
@@ -105,7 +105,7 @@ async fn totp_enrollment_and_verification_through_the_authn_api() {
         let (_, factors) = call(s.api(Method::GET, &format!("/api/v1/users/{uid}/factors"))).await;
         assert_eq!(factors.as_array().unwrap().len(), 1);
         assert_eq!(factors[0]["status"], "ACTIVE");
-        assert!(!factors.to_string().contains(&idhub_web::signin::mfa::base32(&secret)), "the seed is never shown to admins");
+        assert!(!factors.to_string().contains(&idhub_core::signin::mfa::base32(&secret)), "the seed is never shown to admins");
         assert_eq!(call(s.api(Method::POST, &format!("/api/v1/users/{uid}/lifecycle/reset_factors"))).await.0, StatusCode::OK);
         assert_eq!(authn(&s, "mfa@example.com").await["status"], "MFA_ENROLL");
         let (_, logs) = call(s.api(Method::GET, "/api/v1/logs?filter=eventType%20eq%20%22user.authentication.auth_via_mfa%22")).await;

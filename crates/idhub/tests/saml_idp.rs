@@ -295,7 +295,7 @@ async fn setup_instructions_show_what_the_sp_needs() {
 
 #[tokio::test]
 async fn a_totp_sign_in_is_asserted_as_two_factor() {
-    use idhub_web::signin::mfa::{code_at, decode_base32};
+    use idhub_core::signin::mfa::{code_at, decode_base32};
     let s = TestServer::start(idhub_store::Backend::Sqlite).await;
     let (_, app) = call(s.api(Method::POST, "/api/v1/apps").json(&json!({
         "signOnMode": "SAML_2_0", "label": "SP", "settings": { "signOn": { "ssoAcsUrl": "https://sp.example/acs", "audience": "https://sp.example" } }

@@ -56,7 +56,6 @@ pub struct AppState {
     pub limiter: Arc<ratelimit::RateLimiter>,
     pub hasher: Arc<idhub_core::passwords::PasswordHasher>,
     pub orgs: Arc<org::OrgCache>,
-    pub login_throttle: Arc<signin::auth::LoginThrottle>,
 }
 
 impl AppState {
@@ -69,18 +68,13 @@ impl AppState {
             settings.password_hashing.clone(),
             settings.sealing_key.clone(),
             settings.egress.clone(),
-        );
+        )
+        .with_signin_limits(idhub_core::signin::auth::SignInLimits {
+            per_ip_per_minute: settings.rate_limit.signin_per_ip_per_minute,
+            per_username_per_minute: settings.rate_limit.signin_per_username_per_minute,
+        });
         let hasher = core.hasher.clone();
-        AppState {
-            core,
-            store,
-            clock,
-            settings: Arc::new(settings),
-            limiter,
-            hasher,
-            orgs: Arc::new(org::OrgCache::default()),
-            login_throttle: Default::default(),
-        }
+        AppState { core, store, clock, settings: Arc::new(settings), limiter, hasher, orgs: Arc::new(org::OrgCache::default()) }
     }
 
     /// Now, from the state's clock.

@@ -6,9 +6,7 @@ use super::extract::OktaJson;
 use crate::error::ApiError;
 use crate::org::CurrentOrg;
 use crate::request::Client;
-use crate::signin::auth::{password_login, AuthFailure};
 use crate::signin::complete::{complete_sign_in, Completed, SignIn, Via, SESSION_TOKEN_TTL_MS};
-use crate::signin::mfa::{self, VerifyFailure};
 use crate::signin::session::{clear_session_cookie, current_session};
 use crate::AppState;
 use axum::extract::Path;
@@ -17,6 +15,8 @@ use axum::http::request::Parts;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use idhub_core::signin::auth::{password_login, AuthFailure};
+use idhub_core::signin::mfa::{self, VerifyFailure};
 use idhub_domain::event::{NewEvent, Party};
 use idhub_domain::time::format_millis;
 use idhub_domain::user::User;
@@ -59,7 +59,7 @@ pub async fn authn(
         return Err(e);
     };
     let now = state.now();
-    match password_login(&state, &org, username, password, &client.0).await {
+    match password_login(&state.core, &org, username, password, &client.0).await {
         Ok(auth) => {
             let u = &auth.user.user;
             if auth.password_expired {
@@ -117,7 +117,7 @@ fn factor_json(org: &Org, u: &User, f: &Factor) -> Value {
 /// The MFA_REQUIRED / MFA_ENROLL answer for a transaction.
 async fn mfa_state(state: &AppState, org: &Org, u: &User, state_token: &str, tx: &AuthnTransaction) -> Result<Value, ApiError> {
     let base = &org.base_url;
-    let factors = match mfa::active_factor(state, org, u).await? {
+    let factors = match mfa::active_factor(&state.core, org, u).await? {
         Some(f) => vec![factor_json(org, u, &f)],
         None => vec![json!({
             "factorType": mfa::TOTP_TYPE, "provider": "GOOGLE", "vendorName": "GOOGLE", "status": "NOT_SETUP", "enrollment": "REQUIRED",
@@ -159,7 +159,7 @@ pub async fn authn_factor_verify(
     let factor =
         state.store.get_factor(&org.id, &user.id, &factor_id).await.map_err(|_| ApiError::not_found(format!("{factor_id} (Factor)")))?;
     let code = body.get("passCode").and_then(Value::as_str).unwrap_or_default();
-    match mfa::verify(&state, &org, &user, mfa::Pending { secret: &token, tx: &tx }, &factor, code, &client.0).await? {
+    match mfa::verify(&state.core, &org, &user, mfa::Pending { secret: &token, tx: &tx }, &factor, code, &client.0).await? {
         Ok(()) => {
             let mut amr = tx.amr.clone();
             amr.push("otp".into());
@@ -192,7 +192,7 @@ pub async fn authn_factor_enroll(
     if body.get("factorType").and_then(Value::as_str) != Some(mfa::TOTP_TYPE) {
         return Err(ApiError::validation("factorType", vec![format!("factorType: only {} is supported", mfa::TOTP_TYPE)]));
     }
-    let (factor, raw) = mfa::enroll(&state, &org, &user, &client.0).await?;
+    let (factor, raw) = mfa::enroll(&state.core, &org, &user, &client.0).await?;
     state.store.update_transaction(&org.id, &token, "MFA_ENROLL_ACTIVATE", Some(&factor.id), false).await?;
     let base = &org.base_url;
     Ok(Json(json!({

@@ -6,11 +6,11 @@
 //! session, starts the new one (its CSRF token is derived from it, so it changes too),
 //! writes the events, and says where to go.
 
-use super::mfa;
 use super::session::{end_session_of_request, start_session};
 use crate::AppState;
 use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Redirect, Response};
+use idhub_core::signin::mfa;
 use idhub_domain::event::{ClientInfo, NewEvent};
 use idhub_store::factors::AuthnTransaction;
 use idhub_store::orgs::Org;
@@ -72,8 +72,8 @@ pub async fn complete_sign_in(
     if !events.is_empty() {
         state.store.create_events(&org.id, &events, now).await?;
     }
-    if !has_second_factor(&amr) && mfa::mfa_required(state, org, &user.user).await? {
-        let (secret, tx) = mfa::begin(state, org, &user.user, amr, target).await?;
+    if !has_second_factor(&amr) && mfa::mfa_required(&state.core, org, &user.user).await? {
+        let (secret, tx) = mfa::begin(&state.core, org, &user.user, amr, target).await?;
         return Ok(Completed::Factor { secret, tx });
     }
     match via {

@@ -2,7 +2,6 @@
 //! sign-in where the policy requires MFA, or enter a code.
 
 use super::complete::{complete_sign_in, SignIn, Via};
-use super::mfa::{self, VerifyFailure};
 use super::pages::TX_COOKIE;
 use crate::html::{add_security_headers, error_page, escape, org_cookie, page, set_cookie_for, Csrf, CsrfForm};
 use crate::org::CurrentOrg;
@@ -11,6 +10,7 @@ use crate::AppState;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
+use idhub_core::signin::mfa::{self, VerifyFailure};
 use idhub_store::factors::{AuthnTransaction, Factor};
 use idhub_store::orgs::Org;
 use idhub_store::rows::StoredUser;
@@ -52,7 +52,7 @@ async fn current_factor(state: &AppState, org: &Org, user: &StoredUser, client: 
     if let Some(f) = factors.iter().rev().find(|f| f.factor_type == mfa::TOTP_TYPE && f.status == "PENDING_ACTIVATION") {
         return Some((f.clone(), true));
     }
-    mfa::enroll(state, org, &user.user, &client.0).await.ok().map(|(f, _)| (f, true))
+    mfa::enroll(&state.core, org, &user.user, &client.0).await.ok().map(|(f, _)| (f, true))
 }
 
 fn render(org: &Org, csrf: &Csrf, enroll: Option<(String, String)>, error: Option<&str>, status: StatusCode) -> Response {
@@ -76,7 +76,7 @@ fn render(org: &Org, csrf: &Csrf, enroll: Option<(String, String)>, error: Optio
 }
 
 fn enroll_details(state: &AppState, org: &Org, user: &StoredUser, f: &Factor) -> Option<(String, String)> {
-    let raw = mfa::factor_secret(state, org, f)?;
+    let raw = mfa::factor_secret(&state.core, org, f)?;
     Some((mfa::base32(&raw), mfa::otpauth_uri(org, user.user.login(), &raw)))
 }
 
@@ -119,7 +119,7 @@ pub async fn mfa_submit(
     let Some((factor, enrolling)) = current_factor(&state, &org, &user, &client).await else {
         return expired(&org);
     };
-    match mfa::verify(&state, &org, &user.user, mfa::Pending { secret: &secret, tx: &tx }, &factor, &form.code, &client.0).await {
+    match mfa::verify(&state.core, &org, &user.user, mfa::Pending { secret: &secret, tx: &tx }, &factor, &form.code, &client.0).await {
         Ok(Ok(())) => {
             let mut amr = tx.amr.clone();
             amr.push("otp".into());

@@ -1,9 +1,7 @@
 //! The end-user surface: the hosted sign-in page, sign-out, session-cookie redirect for
 //! API-authenticated clients, the dashboard and the end user's settings.
 
-pub mod auth;
 pub mod complete;
-pub mod mfa;
 pub mod mfa_pages;
 pub mod pages;
 pub mod session;

@@ -1,6 +1,5 @@
 //! Sign-in, sign-out, `sessionCookieRedirect` and the dashboard pages.
 
-use super::auth::{password_login, AuthFailure};
 use super::complete::{complete_sign_in, SignIn, Via};
 use super::session::{clear_session_cookie, current_session, end_session_of_request, org_target, same_org_target, SignedIn, TargetError};
 use crate::html::{add_security_headers, error_page, escape, page, Csrf, CsrfForm};
@@ -11,6 +10,7 @@ use axum::extract::State;
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
+use idhub_core::signin::auth::{password_login, AuthFailure};
 use idhub_store::orgs::Org;
 use serde::Deserialize;
 use std::collections::HashMap;
@@ -117,7 +117,7 @@ pub async fn login_submit(
             render_login(org, csrf, &form.from_uri, &form.username, Some(error), status, &idps)
         }
     };
-    match password_login(&state, &org, &form.username, &form.password, &client.0).await {
+    match password_login(&state.core, &org, &form.username, &form.password, &client.0).await {
         Ok(auth) => {
             let sign_in =
                 SignIn { user: &auth.user, amr: vec!["pwd".into()], target: same_org_target(&org, &form.from_uri), events: vec![] };

@@ -5,8 +5,6 @@
 //! the current password again (or, for users without one, a recent sign-in) and every
 //! form is CSRF-protected.
 
-use super::auth::{factor_attempt_allowed, reverify_password, AuthFailure};
-use super::mfa;
 use super::session::SignedIn;
 use crate::html::{add_security_headers, escape, page, Csrf, CsrfForm};
 use crate::request::Client;
@@ -15,6 +13,8 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use idhub_core::directory::{update_user, user_party, UserUpdate};
+use idhub_core::signin::auth::{factor_attempt_allowed, reverify_password, AuthFailure};
+use idhub_core::signin::mfa;
 use idhub_core::Actor;
 use idhub_store::factors::Factor;
 use serde::Deserialize;
@@ -124,7 +124,7 @@ fn render(view: View<'_>, s: &SignedIn, csrf: &Csrf, totp: bool, status: StatusC
 }
 
 async fn totp_enrolled(state: &AppState, s: &SignedIn) -> bool {
-    mfa::active_factor(state, &s.org, &s.user.user).await.ok().flatten().is_some()
+    mfa::active_factor(&state.core, &s.org, &s.user.user).await.ok().flatten().is_some()
 }
 
 /// Has the user proven, just now, that they are the account's owner? The current
@@ -139,7 +139,7 @@ async fn reauthenticated(state: &AppState, s: &SignedIn, current: &str, client: 
             Err(("For your security, sign out and sign in again before changing extra verification.", StatusCode::BAD_REQUEST))
         };
     }
-    match reverify_password(state, &s.org, &s.user, current, &client.0).await {
+    match reverify_password(&state.core, &s.org, &s.user, current, &client.0).await {
         Ok(()) => Ok(()),
         Err(AuthFailure::InvalidCredentials) => Err(("The current password is not correct.", StatusCode::BAD_REQUEST)),
         Err(AuthFailure::Throttled) => Err((TOO_MANY, StatusCode::TOO_MANY_REQUESTS)),
@@ -223,7 +223,7 @@ pub struct FactorForm {
 }
 
 fn setup_of(state: &AppState, s: &SignedIn, f: &Factor) -> Option<Setup> {
-    let raw = mfa::factor_secret(state, &s.org, f)?;
+    let raw = mfa::factor_secret(&state.core, &s.org, f)?;
     Some(Setup { factor_id: f.id.clone(), key: mfa::base32(&raw), uri: mfa::otpauth_uri(&s.org, s.user.user.login(), &raw) })
 }
 
@@ -255,7 +255,7 @@ pub async fn start_setup(
         Ok(totp) => totp,
         Err(refused) => return refused,
     };
-    let factor = match mfa::enroll(&state, &signed_in.org, &signed_in.user.user, &client.0).await {
+    let factor = match mfa::enroll(&state.core, &signed_in.org, &signed_in.user.user, &client.0).await {
         Ok((f, _)) => f,
         Err(e) => return failed(e),
     };
@@ -274,7 +274,7 @@ pub async fn activate(
 ) -> Response {
     let totp = totp_enrolled(&state, &signed_in).await;
     let (org, user) = (&signed_in.org, &signed_in.user.user);
-    if !factor_attempt_allowed(&state, org, user, &client.0).await {
+    if !factor_attempt_allowed(&state.core, org, user, &client.0).await {
         let view = View { error: Some(("setup-current", TOO_MANY)), ..Default::default() };
         return render(view, &signed_in, &csrf, totp, StatusCode::TOO_MANY_REQUESTS);
     }
@@ -286,7 +286,7 @@ pub async fn activate(
         }
         Err(e) => return failed(e),
     };
-    match mfa::activate_replacing(&state, org, user, &pending, &form.code, &client.0).await {
+    match mfa::activate_replacing(&state.core, org, user, &pending, &form.code, &client.0).await {
         Ok(true) => Redirect::to("/enduser/settings?mfa=set").into_response(),
         Ok(false) => {
             let view = View {
@@ -315,7 +315,7 @@ pub async fn remove(
     let refuse =
         |msg: &str, status| render(View { error: Some(("remove-current", msg)), ..Default::default() }, &signed_in, &csrf, totp, status);
     let (org, user) = (&signed_in.org, &signed_in.user.user);
-    match mfa::mfa_required(&state, org, user).await {
+    match mfa::mfa_required(&state.core, org, user).await {
         Ok(true) => return refuse(
             "Your organization requires extra verification, so it cannot be removed. Use Replace authenticator to move it to a new device.",
             StatusCode::CONFLICT,
@@ -323,8 +323,8 @@ pub async fn remove(
         Ok(false) => {}
         Err(e) => return failed(e),
     }
-    match mfa::remove_all(&state, org, user, &signed_in.session.id, &client.0).await {
+    match mfa::remove_all(&state.core, org, user, &signed_in.session.id, &client.0).await {
         Ok(_) => Redirect::to("/enduser/settings?mfa=removed").into_response(),
-        Err(e) => e.into_response(),
+        Err(e) => crate::error::ApiError::from(e).into_response(),
     }
 }

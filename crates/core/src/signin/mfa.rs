@@ -2,7 +2,7 @@
 //! apps expect), enrollment at the first sign-in where the org's policy requires MFA,
 //! one use per code, and the transaction that sits between password and factor.
 
-use crate::AppState;
+use crate::Core;
 use idhub_domain::event::{ClientInfo, NewEvent, Party};
 use idhub_domain::policy::{MfaRequirement, SignOnPolicy};
 use idhub_domain::user::User;
@@ -69,12 +69,12 @@ fn purpose(org: &Org, factor_id: &str) -> String {
 }
 
 /// Open a factor's secret.
-pub fn factor_secret(state: &AppState, org: &Org, f: &Factor) -> Option<Vec<u8>> {
-    state.settings.sealing_key.open(&purpose(org, &f.id), &f.secret_sealed).ok()
+pub fn factor_secret(core: &Core, org: &Org, f: &Factor) -> Option<Vec<u8>> {
+    core.sealing_key.open(&purpose(org, &f.id), &f.secret_sealed).ok()
 }
 
 /// Does the org's policy require a second factor of this user?
-pub async fn mfa_required(state: &AppState, org: &Org, user: &User) -> Result<bool, StoreError> {
+pub async fn mfa_required(core: &Core, org: &Org, user: &User) -> Result<bool, StoreError> {
     let policy = SignOnPolicy::from_settings(&org.settings);
     Ok(match policy.mfa {
         MfaRequirement::Off => false,
@@ -83,26 +83,26 @@ pub async fn mfa_required(state: &AppState, org: &Org, user: &User) -> Result<bo
             let Some(gid) = policy.mfa_group_id else {
                 return Ok(false);
             };
-            state.store.user_groups(&org.id, &user.id).await?.iter().any(|g| g.group.id.0 == gid)
+            core.store.user_groups(&org.id, &user.id).await?.iter().any(|g| g.group.id.0 == gid)
         }
     })
 }
 
 /// The user's active TOTP factor, if enrolled.
-pub async fn active_factor(state: &AppState, org: &Org, user: &User) -> Result<Option<Factor>, StoreError> {
-    Ok(state.store.list_factors(&org.id, &user.id).await?.into_iter().find(|f| f.factor_type == TOTP_TYPE && f.status == "ACTIVE"))
+pub async fn active_factor(core: &Core, org: &Org, user: &User) -> Result<Option<Factor>, StoreError> {
+    Ok(core.store.list_factors(&org.id, &user.id).await?.into_iter().find(|f| f.factor_type == TOTP_TYPE && f.status == "ACTIVE"))
 }
 
 /// Start the factor step of a sign-in whose first step proved `amr`; returns the
 /// transaction's secret and status.
 pub async fn begin(
-    state: &AppState,
+    core: &Core,
     org: &Org,
     user: &User,
     amr: Vec<String>,
     from_uri: Option<String>,
 ) -> Result<(String, AuthnTransaction), StoreError> {
-    let factor = active_factor(state, org, user).await?;
+    let factor = active_factor(core, org, user).await?;
     let t = AuthnTransaction {
         org_id: org.id.clone(),
         user_id: user.id.clone(),
@@ -111,20 +111,20 @@ pub async fn begin(
         amr,
         from_uri,
         attempts: 0,
-        expires: state.now() + TRANSACTION_TTL_MS,
+        expires: core.now() + TRANSACTION_TTL_MS,
     };
     let secret = format!("00{}", idhub_domain::ids::random_base62(40));
-    state.store.create_transaction(&t, &secret).await?;
+    core.store.create_transaction(&t, &secret).await?;
     Ok((secret, t))
 }
 
 /// Create a pending TOTP factor for enrollment; returns it and its raw secret.
-pub async fn enroll(state: &AppState, org: &Org, user: &User, client: &ClientInfo) -> Result<(Factor, Vec<u8>), StoreError> {
+pub async fn enroll(core: &Core, org: &Org, user: &User, client: &ClientInfo) -> Result<(Factor, Vec<u8>), StoreError> {
     let mut raw = vec![0u8; 20];
     rand::rngs::OsRng.fill_bytes(&mut raw);
     let id = format!("uft{}", idhub_domain::ids::random_base62(17));
-    let now = state.now();
-    let sealed = state.settings.sealing_key.seal(&purpose(org, &id), &raw).map_err(|e| StoreError::Config(e.to_string()))?;
+    let now = core.now();
+    let sealed = core.sealing_key.seal(&purpose(org, &id), &raw).map_err(|e| StoreError::Config(e.to_string()))?;
     let f = Factor {
         id,
         org_id: org.id.clone(),
@@ -138,7 +138,7 @@ pub async fn enroll(state: &AppState, org: &Org, user: &User, client: &ClientInf
         last_updated: now,
     };
     let ev = NewEvent::success("user.mfa.factor.enroll", "Enroll factor", party(user), vec![party(user)], client.clone());
-    state.store.create_factor(&f, &[ev]).await?;
+    core.store.create_factor(&f, &[ev]).await?;
     Ok((f, raw))
 }
 
@@ -162,34 +162,28 @@ fn party(u: &User) -> Party {
 /// any authenticator the user had: false when the code is wrong or already used, or the
 /// factor is no longer pending.
 pub async fn activate_replacing(
-    state: &AppState,
+    core: &Core,
     org: &Org,
     user: &User,
     factor: &Factor,
     code: &str,
     client: &ClientInfo,
 ) -> Result<bool, StoreError> {
-    let now = state.now();
-    let secret = factor_secret(state, org, factor).ok_or_else(|| StoreError::Corrupt("factor secret cannot be opened".into()))?;
+    let now = core.now();
+    let secret = factor_secret(core, org, factor).ok_or_else(|| StoreError::Corrupt("factor secret cannot be opened".into()))?;
     let Some(step) = matching_step(&secret, code, now) else {
-        state.store.create_events(&org.id, &[wrong_code(user, client)], now).await?;
+        core.store.create_events(&org.id, &[wrong_code(user, client)], now).await?;
         return Ok(false);
     };
     let ev = NewEvent::success("user.mfa.factor.activate", "Activate factor", party(user), vec![party(user)], client.clone());
-    state.store.activate_replacing(factor, step, now, &[ev]).await
+    core.store.activate_replacing(factor, step, now, &[ev]).await
 }
 
 /// Remove the user's authenticators at their own request, made in `session` (which
 /// stays signed in; the user's other sessions end).
-pub async fn remove_all(
-    state: &AppState,
-    org: &Org,
-    user: &User,
-    session: &str,
-    client: &ClientInfo,
-) -> Result<u64, crate::error::ApiError> {
+pub async fn remove_all(core: &Core, org: &Org, user: &User, session: &str, client: &ClientInfo) -> Result<u64, crate::CoreError> {
     let ev = NewEvent::success("user.mfa.factor.deactivate", "Reset factor for user", party(user), vec![party(user)], client.clone());
-    idhub_core::directory::reset_factors(&state.core, org, user, None, ev, Some(session)).await.map_err(crate::error::ApiError::from)
+    crate::directory::reset_factors(core, org, user, None, ev, Some(session)).await
 }
 
 /// Why a code was not accepted.
@@ -211,7 +205,7 @@ pub struct Pending<'a> {
 /// Check a code against a factor in a transaction; on success the factor is active and
 /// the code's time step can never be used again.
 pub async fn verify(
-    state: &AppState,
+    core: &Core,
     org: &Org,
     user: &User,
     pending: Pending<'_>,
@@ -220,8 +214,8 @@ pub async fn verify(
     client: &ClientInfo,
 ) -> Result<Result<(), VerifyFailure>, StoreError> {
     let Pending { secret: tx_secret, tx } = pending;
-    let now = state.now();
-    let secret = factor_secret(state, org, factor).ok_or_else(|| StoreError::Corrupt("factor secret cannot be opened".into()))?;
+    let now = core.now();
+    let secret = factor_secret(core, org, factor).ok_or_else(|| StoreError::Corrupt("factor secret cannot be opened".into()))?;
     let activating = factor.status != "ACTIVE";
     if let Some(step) = matching_step(&secret, code, now) {
         let mut events = vec![NewEvent::success(
@@ -234,17 +228,17 @@ pub async fn verify(
         if activating {
             events.push(NewEvent::success("user.mfa.factor.activate", "Activate factor", party(user), vec![party(user)], client.clone()));
         }
-        if state.store.use_factor_step(factor, step, now, &events).await? {
-            state.store.delete_transaction(&org.id, tx_secret).await?;
+        if core.store.use_factor_step(factor, step, now, &events).await? {
+            core.store.delete_transaction(&org.id, tx_secret).await?;
             return Ok(Ok(()));
         }
     }
-    state.store.create_events(&org.id, &[wrong_code(user, client)], now).await?;
+    core.store.create_events(&org.id, &[wrong_code(user, client)], now).await?;
     if tx.attempts + 1 >= MAX_ATTEMPTS {
-        state.store.delete_transaction(&org.id, tx_secret).await?;
+        core.store.delete_transaction(&org.id, tx_secret).await?;
         return Ok(Err(VerifyFailure::TooManyAttempts));
     }
-    state.store.update_transaction(&org.id, tx_secret, &tx.status, tx.factor_id.as_deref(), true).await?;
+    core.store.update_transaction(&org.id, tx_secret, &tx.status, tx.factor_id.as_deref(), true).await?;
     Ok(Err(VerifyFailure::InvalidCode))
 }
 

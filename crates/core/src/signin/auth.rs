@@ -4,8 +4,7 @@
 //! Log event for every attempt (`user.session.start` at sign-in,
 //! `user.authentication.verify` for a re-check, `user.account.lock` when it locks).
 
-use crate::ratelimit::RateLimitSettings;
-use crate::AppState;
+use crate::Core;
 use idhub_domain::event::{ClientInfo, NewEvent, Party};
 use idhub_domain::lifecycle::UserStatus;
 use idhub_domain::policy::SignOnPolicy;
@@ -38,6 +37,26 @@ pub struct Authenticated {
     pub password_expired: bool,
 }
 
+/// How many sign-in attempts a minute one client address and one username may make.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SignInLimits {
+    pub per_ip_per_minute: u32,
+    pub per_username_per_minute: u32,
+}
+
+impl Default for SignInLimits {
+    fn default() -> Self {
+        SignInLimits { per_ip_per_minute: 30, per_username_per_minute: 12 }
+    }
+}
+
+/// The throttle and its limits, shared by every sign-in of the process.
+#[derive(Debug, Default)]
+pub struct SignInGuard {
+    pub throttle: LoginThrottle,
+    pub limits: SignInLimits,
+}
+
 /// Fixed one-minute windows of attempts per client address and per username.
 #[derive(Debug, Default)]
 pub struct LoginThrottle {
@@ -46,7 +65,7 @@ pub struct LoginThrottle {
 
 impl LoginThrottle {
     /// Count an attempt; false when over either limit.
-    pub fn allow(&self, limits: &RateLimitSettings, org: &str, ip: Option<&str>, username: &str, now_ms: i64) -> bool {
+    pub fn allow(&self, limits: &SignInLimits, org: &str, ip: Option<&str>, username: &str, now_ms: i64) -> bool {
         let Ok(mut g) = self.window.lock() else {
             return true;
         };
@@ -59,11 +78,11 @@ impl LoginThrottle {
         if let Some(ip) = ip {
             let c = g.1.entry(format!("ip:{org}:{ip}")).or_insert(0);
             *c += 1;
-            over |= *c > limits.signin_per_ip_per_minute;
+            over |= *c > limits.per_ip_per_minute;
         }
         let c = g.1.entry(format!("u:{org}:{}", username.to_lowercase())).or_insert(0);
         *c += 1;
-        over |= *c > limits.signin_per_username_per_minute;
+        over |= *c > limits.per_username_per_minute;
         !over
     }
 }
@@ -74,25 +93,25 @@ fn user_party(u: &User) -> Party {
 
 /// Check a username and password against the org's directory.
 pub async fn password_login(
-    state: &AppState,
+    core: &Core,
     org: &Org,
     username: &str,
     password: &str,
     client: &ClientInfo,
 ) -> Result<Authenticated, AuthFailure> {
-    let now = state.now();
+    let now = core.now();
     let username = username.trim();
-    if throttled(state, org, username, Party::new("unknown", "User", username, username), Check::SignIn.event(), client).await {
+    if throttled(core, org, username, Party::new("unknown", "User", username, username), Check::SignIn.event(), client).await {
         return Err(AuthFailure::Throttled);
     }
     if username.is_empty() || password.is_empty() || username.len() > 100 || password.len() > 256 {
         return Err(AuthFailure::InvalidCredentials);
     }
-    let stored = match state.store.get_user(&org.id, username).await {
+    let stored = match core.store.get_user(&org.id, username).await {
         Ok(u) => u,
         Err(StoreError::NotFound) => {
             // Spend the same time as a real check so timing does not reveal logins.
-            let _ = state.hasher.verify(password.to_string(), state.hasher.dummy_hash().to_string()).await;
+            let _ = core.hasher.verify(password.to_string(), core.hasher.dummy_hash().to_string()).await;
             let ev = NewEvent::failure(
                 "user.session.start",
                 "User login to Okta",
@@ -101,12 +120,12 @@ pub async fn password_login(
                 client.clone(),
                 "VERIFICATION_ERROR",
             );
-            let _ = state.store.create_events(&org.id, &[ev], now).await;
+            let _ = core.store.create_events(&org.id, &[ev], now).await;
             return Err(AuthFailure::InvalidCredentials);
         }
         Err(e) => return Err(AuthFailure::Internal(e.to_string())),
     };
-    check_known(state, org, &stored, password, client, Check::SignIn).await
+    check_known(core, org, &stored, password, client, Check::SignIn).await
 }
 
 /// What a password is checked for: the event it writes.
@@ -127,66 +146,66 @@ impl Check {
 
 /// Count an attempt for `username` from `client` against the sign-in throttle; the
 /// refusal is logged as `event` with reason RATE_LIMITED.
-async fn throttled(state: &AppState, org: &Org, username: &str, actor: Party, event: (&str, &str), client: &ClientInfo) -> bool {
-    let now = state.now();
-    if state.login_throttle.allow(&state.settings.rate_limit, org.id.as_str(), client.ip_address.as_deref(), username, now) {
+async fn throttled(core: &Core, org: &Org, username: &str, actor: Party, event: (&str, &str), client: &ClientInfo) -> bool {
+    let now = core.now();
+    if core.signin.throttle.allow(&core.signin.limits, org.id.as_str(), client.ip_address.as_deref(), username, now) {
         return false;
     }
     let ev = NewEvent::failure(event.0, event.1, actor, vec![], client.clone(), "RATE_LIMITED");
-    let _ = state.store.create_events(&org.id, &[ev], now).await;
+    let _ = core.store.create_events(&org.id, &[ev], now).await;
     true
 }
 
 /// Ask a signed-in user for their password again (before a change to their password or
 /// factors): the same throttle, lockout counting and events as a sign-in.
 pub async fn reverify_password(
-    state: &AppState,
+    core: &Core,
     org: &Org,
     stored: &StoredUser,
     password: &str,
     client: &ClientInfo,
 ) -> Result<(), AuthFailure> {
     let (u, check) = (&stored.user, Check::Reverify);
-    if throttled(state, org, u.login(), user_party(u), check.event(), client).await {
+    if throttled(core, org, u.login(), user_party(u), check.event(), client).await {
         return Err(AuthFailure::Throttled);
     }
     if password.is_empty() || password.len() > 256 {
         let ev = NewEvent::failure(check.event().0, check.event().1, user_party(u), vec![], client.clone(), "INVALID_CREDENTIALS");
-        let _ = state.store.create_events(&org.id, &[ev], state.now()).await;
+        let _ = core.store.create_events(&org.id, &[ev], core.now()).await;
         return Err(AuthFailure::InvalidCredentials);
     }
-    check_known(state, org, stored, password, client, check).await.map(|_| ())
+    check_known(core, org, stored, password, client, check).await.map(|_| ())
 }
 
 /// Count a wrong factor code of a signed-in user (Settings) against the sign-in
 /// throttle; false when over it.
-pub async fn factor_attempt_allowed(state: &AppState, org: &Org, user: &User, client: &ClientInfo) -> bool {
-    !throttled(state, org, user.login(), user_party(user), ("user.authentication.auth_via_mfa", "Authentication of user via MFA"), client)
+pub async fn factor_attempt_allowed(core: &Core, org: &Org, user: &User, client: &ClientInfo) -> bool {
+    !throttled(core, org, user.login(), user_party(user), ("user.authentication.auth_via_mfa", "Authentication of user via MFA"), client)
         .await
 }
 
 /// The password check of a user who exists: lockout, the hash, failure counting.
 async fn check_known(
-    state: &AppState,
+    core: &Core,
     org: &Org,
     stored: &StoredUser,
     password: &str,
     client: &ClientInfo,
     check: Check,
 ) -> Result<Authenticated, AuthFailure> {
-    let now = state.now();
+    let now = core.now();
     let user = &stored.user;
     let (event_type, message) = check.event();
     let fail = |reason: &str| NewEvent::failure(event_type, message, user_party(user), vec![], client.clone(), reason);
     if user.status == UserStatus::LockedOut {
-        let _ = state.store.create_events(&org.id, &[fail("LOCKED_OUT")], now).await;
+        let _ = core.store.create_events(&org.id, &[fail("LOCKED_OUT")], now).await;
         return Err(AuthFailure::LockedOut);
     }
     let Some(hash) = user.password_hash.clone() else {
-        let _ = state.store.create_events(&org.id, &[fail("VERIFICATION_ERROR")], now).await;
+        let _ = core.store.create_events(&org.id, &[fail("VERIFICATION_ERROR")], now).await;
         return Err(AuthFailure::InvalidCredentials);
     };
-    let ok = state.hasher.verify(password.to_string(), hash).await;
+    let ok = core.hasher.verify(password.to_string(), hash).await;
     let can_sign_in = matches!(user.status, UserStatus::Active | UserStatus::PasswordExpired);
     if ok && can_sign_in {
         let mut u = user.clone();
@@ -197,7 +216,7 @@ async fn check_known(
         } else {
             events.push(NewEvent::success(event_type, message, user_party(user), vec![], client.clone()));
         }
-        match state.store.update_user(&u, stored.version, &events).await {
+        match core.store.update_user(&u, stored.version, &events).await {
             Ok(s) => Ok(Authenticated { password_expired: s.user.status == UserStatus::PasswordExpired, user: s }),
             Err(StoreError::Stale) => {
                 Ok(Authenticated { password_expired: user.status == UserStatus::PasswordExpired, user: stored.clone() })
@@ -206,7 +225,7 @@ async fn check_known(
         }
     } else if ok {
         // Right password, but the account cannot sign in (staged, suspended, deactivated…).
-        let _ = state.store.create_events(&org.id, &[fail(&format!("USER_STATUS_{}", user.status))], now).await;
+        let _ = core.store.create_events(&org.id, &[fail(&format!("USER_STATUS_{}", user.status))], now).await;
         Err(AuthFailure::InvalidCredentials)
     } else {
         let policy = SignOnPolicy::from_settings(&org.settings);
@@ -226,7 +245,7 @@ async fn check_known(
                 client.clone(),
             ));
         }
-        match state.store.update_user(&u, stored.version, &events).await {
+        match core.store.update_user(&u, stored.version, &events).await {
             Ok(_) | Err(StoreError::Stale) => {}
             Err(e) => return Err(AuthFailure::Internal(e.to_string())),
         }
@@ -242,8 +261,8 @@ mod tests {
     fn throttle_limits_per_username_and_ip() {
         let t = LoginThrottle::default();
         let now = 1_700_000_000_000;
-        let limits = RateLimitSettings::default();
-        for _ in 0..limits.signin_per_username_per_minute {
+        let limits = SignInLimits::default();
+        for _ in 0..limits.per_username_per_minute {
             assert!(t.allow(&limits, "o", Some("1.1.1.1"), "sarah", now));
         }
         assert!(!t.allow(&limits, "o", Some("1.1.1.2"), "SARAH", now), "same username from elsewhere");
