@@ -142,3 +142,30 @@ async fn a_role_granted_anew_starts_without_targets_and_nobody_demotes_themselve
     let targets = core.store.role_targets(&org.id, helper.user.id.as_str(), AdminRole::HelpDeskAdmin, RoleTargetKind::Group).await.unwrap();
     assert!(targets.is_empty(), "{targets:?}");
 }
+
+#[tokio::test]
+async fn a_finished_sign_in_replaces_the_browsers_previous_session() {
+    use idhub_core::signin::complete::{complete, Completed, SignIn, Via};
+    use idhub_core::signin::sessions;
+    let (core, org, clock, _db) = core().await;
+    let ada = directory::create_user(&core, &org, &Actor::system(), new_user("ada@acme.example")).await.unwrap();
+    let client = idhub_domain::event::ClientInfo::default();
+    let sign_in = || SignIn { user: &ada, amr: vec!["pwd".into()], target: None, events: vec![] };
+    let Completed::Session { secret: first, session, to } =
+        complete(&core, &org, Via::Browser { previous: None }, &client, sign_in()).await.unwrap()
+    else {
+        panic!("no MFA policy: a session")
+    };
+    assert_eq!(to, "/app/UserHome");
+    assert_eq!(session.created, T0, "the session starts at the core's now");
+    assert!(sessions::find(&core, &org, &first).await.unwrap().is_some());
+    clock.advance(1_000);
+    let Completed::Session { secret: second, .. } =
+        complete(&core, &org, Via::Browser { previous: Some(&first) }, &client, sign_in()).await.unwrap()
+    else {
+        panic!("a session")
+    };
+    assert!(sessions::find(&core, &org, &first).await.unwrap().is_none(), "the previous session ended");
+    assert!(sessions::find(&core, &org, &second).await.unwrap().is_some());
+    assert!(sessions::find(&core, &org, "x".repeat(65).as_str()).await.unwrap().is_none(), "an implausible secret is not looked up");
+}

@@ -8,9 +8,8 @@ use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Redirect, Response};
-use idhub_domain::event::{ClientInfo, NewEvent, Party};
+use idhub_domain::event::ClientInfo;
 use idhub_domain::lifecycle::can_authenticate;
-use idhub_domain::policy::SignOnPolicy;
 use idhub_store::orgs::Org;
 use idhub_store::rows::StoredUser;
 use idhub_store::sessions::Session;
@@ -24,62 +23,14 @@ pub fn is_https(org: &Org) -> bool {
     org.base_url.starts_with("https://")
 }
 
-/// Start a session for `user`; returns it and the `Set-Cookie` header value. Only
-/// [`super::complete::complete_sign_in`] calls this: every sign-in goes through the
-/// org's policy first.
-pub async fn start_session(
-    state: &AppState,
-    org: &Org,
-    user: &StoredUser,
-    amr: Vec<String>,
-    client: &ClientInfo,
-) -> Result<(Session, HeaderValue), StoreError> {
-    let now = state.now();
-    let policy = SignOnPolicy::from_settings(&org.settings);
-    let session = Session {
-        id: format!("102{}", idhub_domain::ids::random_base62(22)),
-        org_id: org.id.clone(),
-        user_id: user.user.id.clone(),
-        amr,
-        created: now,
-        last_seen: now,
-        idle_timeout: policy.session_idle_minutes * 60_000,
-        expires: now + policy.session_lifetime_minutes * 60_000,
-    };
-    let secret = idhub_domain::ids::random_base62(43);
-    let u = &user.user;
-    let ev = NewEvent::success(
-        "user.session.start",
-        "User login to Okta",
-        Party::new(u.id.0.clone(), "User", u.login(), u.display_name()),
-        vec![],
-        client.clone(),
-    );
-    state.store.create_session(&session, &secret, client.ip_address.as_deref(), client.user_agent.as_deref(), &[ev]).await?;
-    let cookie = set_cookie_for(org, SESSION_COOKIE, &secret, None);
-    Ok((session, cookie))
-}
-
-/// End the session the request's cookie names, if it has one: at sign-out, and before a
-/// new sign-in in the same browser replaces it (the old session must not live on beside
-/// the new one, whoever signed in).
+/// End the session the request's cookie names, if it has one (at sign-out). A store
+/// failure is logged; the browser's cookie is cleared either way.
 pub async fn end_session_of_request(state: &AppState, org: &Org, headers: &HeaderMap, client: &ClientInfo) {
-    let Some(secret) = org_cookie(org, headers, SESSION_COOKIE).filter(|s| !s.is_empty() && s.len() <= 64) else {
+    let Some(secret) = org_cookie(org, headers, SESSION_COOKIE) else {
         return;
     };
-    let Ok((session, user)) = state.store.session_with_user(&org.id, &secret, state.now()).await else {
-        return;
-    };
-    let u = &user.user;
-    let ev = NewEvent::success(
-        "user.session.end",
-        "User logout from Okta",
-        Party::new(u.id.0.clone(), "User", u.login(), u.display_name()),
-        vec![],
-        client.clone(),
-    );
-    if let Err(e) = state.store.delete_session(&org.id, &session.id, state.now(), &[ev]).await {
-        tracing::warn!("ending the previous session: {e}");
+    if let Err(e) = idhub_core::signin::sessions::end(&state.core, org, &secret, client).await {
+        tracing::warn!("ending the session at sign-out: {e}");
     }
 }
 
@@ -116,14 +67,10 @@ pub async fn session_of_request(state: &AppState, parts: &Parts) -> Result<Optio
     let Some(org) = parts.extensions.get::<CurrentOrg>().map(|o| o.0.clone()) else {
         return Ok(None);
     };
-    let Some(secret) = org_cookie(&org, &parts.headers, SESSION_COOKIE).filter(|s| !s.is_empty() && s.len() <= 64) else {
+    let Some(secret) = org_cookie(&org, &parts.headers, SESSION_COOKIE) else {
         return Ok(None);
     };
-    match state.store.session_with_user(&org.id, &secret, state.now()).await {
-        Ok((session, user)) => Ok(Some(SignedIn { org, session, user })),
-        Err(StoreError::NotFound) => Ok(None),
-        Err(e) => Err(e),
-    }
+    Ok(idhub_core::signin::sessions::find(&state.core, &org, &secret).await?.map(|(session, user)| SignedIn { org, session, user }))
 }
 
 impl FromRequestParts<AppState> for SignedIn {
