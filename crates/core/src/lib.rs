@@ -18,6 +18,7 @@ pub mod provisioning;
 pub mod roles;
 pub mod signin;
 pub mod signing_keys;
+pub mod sso;
 pub mod tokens;
 
 pub use context::{Actor, Core};

@@ -4,7 +4,6 @@
 //! auto-POST form to the app's configured ACS (never a URL from the request) with a
 //! signed Response whose NameID and attributes come from the app's expressions.
 
-use crate::api::applications::app_username as app_username_of;
 use crate::api::extract::{ApiCaller, ApiWriter, Params};
 use crate::error::ApiError;
 use crate::html::{add_security_headers, error_page, escape};
@@ -18,13 +17,10 @@ use axum::http::{header, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use idhub_domain::application::template_expression;
 use idhub_domain::event::{NewEvent, Party};
-use idhub_domain::expr::{Expression, MapContext};
 use idhub_domain::lifecycle::{can_authenticate, UserStatus};
 use idhub_domain::time::format_millis;
 use idhub_saml::keys::cert_info;
-use idhub_saml::response::{signed_response, Attribute, ResponseSpec, AC_MFA, AC_PASSWORD};
 use idhub_store::apps::{App, AppKey};
 use idhub_store::orgs::Org;
 use serde_json::{json, Value};
@@ -52,10 +48,7 @@ pub fn api_router() -> Router<AppState> {
         .route("/apps/{id}/credentials/keys/{kid}", get(key_get))
 }
 
-/// The IdP entity id of an app.
-pub fn issuer(org: &Org, app: &App) -> String {
-    format!("{}/app/{}", org.base_url, app.id)
-}
+pub use idhub_core::sso::issuer;
 
 fn key_json(org: &Org, app: &App, k: &AppKey) -> Result<Value, ApiError> {
     let info = cert_info(&k.cert_pem).map_err(|e| ApiError::internal(e.to_string()))?;
@@ -328,8 +321,16 @@ pub async fn idp_initiated(
                 if let Err(e) = state.store.touch_session(&signed_in.session, state.now()).await {
                     return ApiError::internal(e.to_string()).into_response();
                 }
-                match sign_on(&state, &org, &app, &signed_in, app_username, params.get("RelayState"), request.map(|r| r.id)).await {
-                    Ok(html) => {
+                let sign_on = idhub_core::sso::SignOn {
+                    session: &signed_in.session,
+                    user: &signed_in.user,
+                    app_username,
+                    relay_state: params.get("RelayState"),
+                    in_response_to: request.map(|r| r.id),
+                };
+                match idhub_core::sso::respond(&state.core, &org, &app, sign_on).await {
+                    Ok(response) => {
+                        let html = post_page(&app, &response);
                         let ev = NewEvent::success(
                             "user.authentication.sso",
                             "User single sign on to app",
@@ -342,10 +343,10 @@ pub async fn idp_initiated(
                         add_security_headers(r.headers_mut());
                         return r;
                     }
-                    Err(e) if e.status.is_server_error() => {
+                    Err(e) if e.is_internal() => {
                         // logged with an error id that the page shows; the detail stays in the log
                         let error_id = crate::error::new_error_id();
-                        tracing::error!(error_id = %error_id, code = e.code, "SAML sign-on: {}", e.internal.as_deref().unwrap_or(&e.summary));
+                        tracing::error!(error_id = %error_id, "SAML sign-on: {e}");
                         refuse(
                             "INTERNAL_ERROR",
                             StatusCode::INTERNAL_SERVER_ERROR,
@@ -357,7 +358,10 @@ pub async fn idp_initiated(
                         "CONFIGURATION",
                         StatusCode::BAD_REQUEST,
                         "Sign-on failed",
-                        &format!("This app's sign-on settings cannot be used: {}", e.causes.first().unwrap_or(&e.summary)),
+                        &format!(
+                            "This app's sign-on settings cannot be used: {}",
+                            e.causes().first().cloned().unwrap_or_else(|| e.to_string())
+                        ),
                     ),
                 }
             }
@@ -374,102 +378,18 @@ async fn log_sso(state: &AppState, org: &Org, ev: NewEvent) {
     }
 }
 
-async fn sign_on(
-    state: &AppState,
-    org: &Org,
-    app: &App,
-    s: &crate::signin::session::SignedIn,
-    app_username: Option<String>,
-    relay: Option<&str>,
-    in_response_to: Option<String>,
-) -> Result<String, ApiError> {
-    let so = app.settings.get("signOn").cloned().unwrap_or(Value::Null);
-    let acs = so
-        .get("ssoAcsUrl")
-        .and_then(Value::as_str)
-        .filter(|a| !a.is_empty())
-        .ok_or_else(|| ApiError::validation("ssoAcsUrl", vec!["the Single Sign-On URL (ACS) is not set".into()]))?;
-    let audience = so
-        .get("audience")
-        .and_then(Value::as_str)
-        .filter(|a| !a.is_empty())
-        .ok_or_else(|| ApiError::validation("audience", vec!["the Audience URI is not set".into()]))?;
-    let user = &s.user.user;
-    let username = match app_username {
-        Some(u) => u,
-        None => app_username_of(app, user)?,
-    };
-    let mut uctx = Value::Object(user.profile.clone());
-    uctx["userName"] = json!(username);
-    uctx["id"] = json!(user.id);
-    let ctx = MapContext::new()
-        .with_root("user", uctx.clone())
-        .with_root("source", uctx)
-        .with_root("app", json!({ "id": app.id, "name": app.name }));
-    let eval = |src: &str| -> Result<Option<String>, ApiError> {
-        let e = Expression::parse(template_expression(src)).map_err(|e| ApiError::validation("expression", vec![e.to_string()]))?;
-        e.evaluate_string(&ctx).map_err(|e| ApiError::validation("expression", vec![e.to_string()]))
-    };
-    let name_id = eval(so.get("subjectNameIdTemplate").and_then(Value::as_str).unwrap_or("${user.userName}"))?.unwrap_or(username.clone());
-    let mut attributes = vec![];
-    for st in so.get("attributeStatements").and_then(Value::as_array).cloned().unwrap_or_default() {
-        let name = st.get("name").and_then(Value::as_str).unwrap_or_default().to_string();
-        let mut values = vec![];
-        for v in st.get("values").and_then(Value::as_array).cloned().unwrap_or_default() {
-            if let Some(val) = v.as_str().map(eval).transpose()?.flatten() {
-                values.push(val);
-            }
-        }
-        if !values.is_empty() {
-            attributes.push(Attribute {
-                name,
-                name_format: st
-                    .get("namespace")
-                    .and_then(Value::as_str)
-                    .unwrap_or("urn:oasis:names:tc:SAML:2.0:attrname-format:unspecified")
-                    .to_string(),
-                values,
-            });
-        }
-    }
-    let signing = idhub_core::signing_keys::active_signing_key(&state.core, org, app).await?;
-    let spec = ResponseSpec {
-        issuer: issuer(org, app),
-        acs_url: acs.to_string(),
-        audience: audience.to_string(),
-        name_id,
-        name_id_format: so
-            .get("subjectNameIdFormat")
-            .and_then(Value::as_str)
-            .unwrap_or(idhub_domain::application::NAMEID_UNSPECIFIED)
-            .to_string(),
-        in_response_to,
-        session_index: s.session.id.clone(),
-        authn_context: if s.session.amr.iter().any(|m| m == "otp") { AC_MFA.into() } else { AC_PASSWORD.into() },
-        attributes,
-        now_ms: state.now(),
-        validity_ms: 5 * 60 * 1000,
-        sign_response: so.get("responseSigned").and_then(Value::as_bool).unwrap_or(true),
-        sign_assertion: so.get("assertionSigned").and_then(Value::as_bool).unwrap_or(true),
-    };
-    let xml = tokio::task::spawn_blocking(move || signed_response(&spec, &signing))
-        .await
-        .map_err(|e| ApiError::internal(e.to_string()))?
-        .map_err(|e| ApiError::internal(e.to_string()))?;
-    use base64::Engine;
-    let b64 = base64::engine::general_purpose::STANDARD.encode(xml.as_bytes());
-    let relay = relay
-        .map(str::to_string)
-        .or_else(|| so.get("defaultRelayState").and_then(Value::as_str).map(str::to_string))
-        .filter(|r| !r.is_empty() && r.len() <= 4096);
-    let relay_input = relay.map(|r| format!("<input type=\"hidden\" name=\"RelayState\" value=\"{}\">", escape(&r))).unwrap_or_default();
-    Ok(format!(
+/// The auto-POST page that carries a signed Response to the app's ACS.
+fn post_page(app: &App, r: &idhub_core::sso::SignedResponse) -> String {
+    let relay_input =
+        r.relay_state.as_ref().map(|v| format!("<input type=\"hidden\" name=\"RelayState\" value=\"{}\">", escape(v))).unwrap_or_default();
+    format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Signing in to {label}</title><script src=\"/static/autopost.js\" defer></script></head>\
 <body><form method=\"post\" action=\"{acs}\" id=\"saml-post\"><input type=\"hidden\" name=\"SAMLResponse\" value=\"{b64}\">{relay_input}\
 <p>Signing you in to {label}…</p><noscript><button type=\"submit\">Continue</button></noscript></form></body></html>",
         label = escape(&app.label),
-        acs = escape(acs),
-    ))
+        acs = escape(&r.acs),
+        b64 = r.saml_response,
+    )
 }
 
 /// "View Setup Instructions": what the service provider's administrator copies — the

@@ -13,8 +13,7 @@ use axum::Json;
 use idhub_core::applications;
 use idhub_core::directory;
 use idhub_core::Actor;
-use idhub_domain::application::{template_expression, SignOnMode};
-use idhub_domain::expr::{Expression, MapContext};
+use idhub_domain::application::SignOnMode;
 use idhub_domain::time::format_millis;
 use idhub_domain::user::User;
 use idhub_store::apps::{App, AppGroup, AppQuery, AppUser, EffectiveAssignment};
@@ -194,18 +193,6 @@ pub async fn apps_delete(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// The application username of `user` for `app`, from the app's template.
-pub fn app_username(app: &App, user: &User) -> Result<String, ApiError> {
-    let template = app.username_template.get("template").and_then(Value::as_str).unwrap_or("${source.login}");
-    let expr =
-        Expression::parse(template_expression(template)).map_err(|e| ApiError::internal(format!("stored username template: {e}")))?;
-    let mut source = Value::Object(user.profile.clone());
-    source["id"] = json!(user.id);
-    let ctx = MapContext::new().with_root("source", source.clone()).with_root("user", source);
-    let name = expr.evaluate_string(&ctx).map_err(|e| ApiError::validation("userName", vec![format!("userName: {e}")]))?;
-    Ok(name.unwrap_or_else(|| user.login().to_string()))
-}
-
 fn app_user_json(org: &Org, au: &AppUser) -> Value {
     json!({
         "id": au.user_id,
@@ -236,7 +223,7 @@ fn effective_app_user(app: &App, ea: &EffectiveAssignment, user: Option<&User>, 
     }
     let g = ea.group.as_ref().ok_or_else(|| ApiError::internal("effective assignment without a source"))?;
     let username = match user {
-        Some(u) => Some(app_username(app, u)?),
+        Some(u) => Some(idhub_core::applications::app_username(app, u)?),
         None => None,
     };
     Ok(AppUser {

@@ -46,7 +46,7 @@ pub async fn context(state: &AppState, org: &Org, app: &App, extra: &Value, ctx:
                 (Some(d), _) => (d.username.clone(), d.profile.clone(), None),
                 (None, Some(g)) => {
                     via_group += 1;
-                    let username = user.as_ref().and_then(|u| crate::api::applications::app_username(app, &u.user).ok());
+                    let username = user.as_ref().and_then(|u| idhub_core::applications::app_username(app, &u.user).ok());
                     (username, g.profile.clone(), Some(name_of(&g.group_id)))
                 }
                 (None, None) => continue,
