@@ -3,6 +3,7 @@
 //! typed, and free of HTTP. The web crate extracts a request, calls one service here and
 //! maps the result (or the [`CoreError`]) to its surface's shape.
 
+pub mod acs;
 pub mod applications;
 pub mod context;
 pub mod directory;
