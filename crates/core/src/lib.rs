@@ -13,6 +13,7 @@ pub mod group_push;
 pub mod groups;
 pub mod idps;
 pub mod import;
+pub mod org_settings;
 pub mod passwords;
 pub mod permissions;
 pub mod provisioning;
@@ -20,6 +21,7 @@ pub mod roles;
 pub mod signin;
 pub mod signing_keys;
 pub mod sso;
+pub mod tasks;
 pub mod tokens;
 
 pub use context::{Actor, Core};

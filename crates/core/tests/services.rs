@@ -169,3 +169,22 @@ async fn a_finished_sign_in_replaces_the_browsers_previous_session() {
     assert!(sessions::find(&core, &org, &second).await.unwrap().is_some());
     assert!(sessions::find(&core, &org, "x".repeat(65).as_str()).await.unwrap().is_none(), "an implausible secret is not looked up");
 }
+
+#[tokio::test]
+async fn the_sign_on_policy_names_only_a_group_of_the_org_wherever_it_is_saved() {
+    use idhub_domain::policy::{MfaRequirement, SignOnPolicy};
+    let (core, org, _clock, _db) = core().await;
+    let actor = Actor::system();
+    let policy =
+        |group: &str| SignOnPolicy { mfa: MfaRequirement::Group, mfa_group_id: Some(group.to_string()), ..SignOnPolicy::default() };
+    match idhub_core::org_settings::save_sign_on_policy(&core, &org, &actor, &policy("00gnothere")).await {
+        Err(e @ CoreError::Validation { .. }) => assert!(e.causes().iter().any(|c| c.starts_with("mfaGroupId:")), "{e:?}"),
+        other => panic!("an unknown MFA group is refused: {other:?}"),
+    }
+    let stored = core.store.org_by_name("acme").await.unwrap();
+    assert!(stored.settings.get("signOn").is_none(), "nothing was saved: {}", stored.settings);
+    let g = groups::create_group(&core, &org, &actor, GroupProfile::entered("MFA", None)).await.unwrap();
+    idhub_core::org_settings::save_sign_on_policy(&core, &org, &actor, &policy(g.group.id.as_str())).await.unwrap();
+    let stored = core.store.org_by_name("acme").await.unwrap();
+    assert_eq!(SignOnPolicy::from_settings(&stored.settings).mfa_group_id.as_deref(), Some(g.group.id.as_str()));
+}

@@ -96,25 +96,8 @@ pub async fn sign_on_policy_put(
 ) -> Result<Json<Value>, ApiError> {
     caller.check(OrgAction::ManageSecurity)?;
     let policy: SignOnPolicy = serde_json::from_value(body).map_err(|e| ApiError::bad_body(e.to_string()))?;
-    policy.validate()?;
-    if let Some(gid) = &policy.mfa_group_id {
-        if state.store.get_group(&caller.org.id, gid).await.is_err() {
-            return Err(ApiError::validation("mfaGroupId", vec![format!("mfaGroupId: group {gid} does not exist")]));
-        }
-    }
-    let mut settings = caller.org.settings.clone();
-    if !settings.is_object() {
-        settings = json!({});
-    }
-    settings["signOn"] = serde_json::to_value(&policy).map_err(|e| ApiError::internal(e.to_string()))?;
-    let ev = NewEvent::success(
-        "policy.lifecycle.update",
-        "Update sign-on policy",
-        caller.actor(),
-        vec![Party::new("sign-on", "Policy", "sign-on", "Sign-on policy")],
-        client.0,
-    );
-    state.store.update_org_settings(&caller.org.id, &settings, state.now(), &[ev]).await?;
+    let actor = idhub_core::Actor { party: caller.actor(), client: client.0 };
+    idhub_core::org_settings::save_sign_on_policy(&state.core, &caller.org, &actor, &policy).await?;
     state.orgs.invalidate(&caller.org.host);
     Ok(Json(serde_json::to_value(&policy).unwrap_or(Value::Null)))
 }

@@ -9,7 +9,6 @@ use crate::request::Client;
 use crate::AppState;
 use axum::extract::{Path, State};
 use axum::Json;
-use idhub_domain::event::{NewEvent, Party};
 use idhub_domain::time::format_millis;
 use idhub_store::jobs::Job;
 use idhub_store::StoreError;
@@ -46,23 +45,11 @@ pub async fn tasks_lifecycle(
     client: Client,
     Path((id, op)): Path<(String, String)>,
 ) -> Result<Json<Value>, ApiError> {
-    let retry = match op.as_str() {
-        "retry" => true,
-        "dismiss" => false,
-        _ => return Err(ApiError::not_found(format!("/api/v1/idhub/tasks/{id}/lifecycle/{op} (POST)"))),
+    let Some(action) = idhub_core::tasks::TaskAction::parse(&op) else {
+        return Err(ApiError::not_found(format!("/api/v1/idhub/tasks/{id}/lifecycle/{op} (POST)")));
     };
-    let ev = NewEvent::success(
-        if retry { "system.task.retry" } else { "system.task.dismiss" },
-        if retry { "Retry task" } else { "Dismiss task" },
-        caller.actor(),
-        vec![Party::new(id.clone(), "Task", id.clone(), id.clone())],
-        client.0.clone(),
-    );
-    match state.store.resolve_task(&caller.org.id, &id, retry, state.now(), &[ev]).await {
-        Ok(()) => Ok(Json(task_json(&state.store.get_job(&caller.org.id, &id).await?))),
-        Err(StoreError::NotFound) => Err(ApiError::not_found(format!("{id} (Task)"))),
-        Err(e) => Err(e.into()),
-    }
+    let actor = idhub_core::Actor { party: caller.actor(), client: client.0 };
+    Ok(Json(task_json(&idhub_core::tasks::resolve(&state.core, &caller.org, &actor, &id, action).await?)))
 }
 
 /// `GET /api/v1/apps/{id}/idhub/provisioning/progress`

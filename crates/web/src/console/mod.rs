@@ -30,7 +30,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use idhub_core::permissions::{self, Denied, OrgAction, UserAction};
-use idhub_domain::event::{ClientInfo, NewEvent, Party};
+use idhub_domain::event::{ClientInfo, Party};
 use idhub_domain::user::AdminRole;
 use minijinja::Environment;
 use serde_json::{json, Value};
@@ -313,30 +313,17 @@ pub fn error_context(e: &ApiError) -> (Value, serde_json::Map<String, Value>) {
     (json!({ "summary": e.summary, "causes": e.causes }), fields)
 }
 
-/// One top-level key of the org's settings, with the System Log event that records it.
-pub struct OrgSetting {
-    pub key: &'static str,
-    pub value: Value,
-    pub event: (&'static str, &'static str),
-    pub target: Party,
-}
+pub use idhub_core::org_settings::OrgSetting;
 
 /// Store a change to the org's settings with its event, make every node see it, and go
 /// back to `back` with a notice.
 pub async fn save_org_setting(state: &AppState, admin: &Admin, change: OrgSetting, back: &str, notice: &str) -> Response {
-    let mut settings = admin.org().settings.clone();
-    if !settings.is_object() {
-        settings = json!({});
-    }
-    settings[change.key] = change.value;
-    let actor = admin.actor();
-    let ev = NewEvent::success(change.event.0, change.event.1, actor.party, vec![change.target], actor.client);
-    match state.store.update_org_settings(&admin.org().id, &settings, state.now(), &[ev]).await {
+    match idhub_core::org_settings::save(&state.core, admin.org(), &admin.actor(), change).await {
         Ok(()) => {
             state.orgs.invalidate(&admin.org().host);
             done(back, notice)
         }
-        Err(e) => page_error(admin, StatusCode::INTERNAL_SERVER_ERROR, "Failed", &ApiError::from(e).summary),
+        Err(e) => failure_page(admin, e),
     }
 }
 

@@ -8,7 +8,6 @@ use crate::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use idhub_domain::event::{NewEvent, Party};
 use idhub_domain::filter::{self, Context};
 use idhub_domain::lifecycle::UserStatus;
 use idhub_domain::time::{format_millis, parse_timestamp};
@@ -231,21 +230,15 @@ pub async fn task_action(
     Path((id, action)): Path<(String, String)>,
     WriteForm { admin, form: _ }: WriteForm,
 ) -> Response {
-    let retry = match action.as_str() {
-        "retry" => true,
-        "dismiss" => false,
-        _ => return super::page_error(&admin, StatusCode::NOT_FOUND, "Not found", "No such action."),
+    let Some(action) = idhub_core::tasks::TaskAction::parse(&action) else {
+        return super::page_error(&admin, StatusCode::NOT_FOUND, "Not found", "No such action.");
     };
-    let actor = admin.actor();
-    let ev = NewEvent::success(
-        if retry { "system.task.retry" } else { "system.task.dismiss" },
-        if retry { "Retry task" } else { "Dismiss task" },
-        actor.party,
-        vec![Party::new(id.clone(), "Task", id.clone(), id.clone())],
-        actor.client,
-    );
-    match state.store.resolve_task(&admin.org().id, &id, retry, state.now(), &[ev]).await {
-        Ok(()) => done("/admin/tasks", if retry { "Task queued again." } else { "Task dismissed." }),
-        Err(_) => super::page_error(&admin, StatusCode::NOT_FOUND, "Not found", "There is no such open task."),
+    match idhub_core::tasks::resolve(&state.core, admin.org(), &admin.actor(), &id, action).await {
+        Ok(_) if action == idhub_core::tasks::TaskAction::Retry => done("/admin/tasks", "Task queued again."),
+        Ok(_) => done("/admin/tasks", "Task dismissed."),
+        Err(idhub_core::CoreError::NotFound(_)) => {
+            super::page_error(&admin, StatusCode::NOT_FOUND, "Not found", "There is no such open task.")
+        }
+        Err(e) => super::failure_page(&admin, e),
     }
 }

@@ -157,19 +157,18 @@ pub async fn save_authenticators(State(state): State<AppState>, WriteForm { admi
         },
         mfa_group_id: field(&form, "mfaGroupId").filter(|g| !g.is_empty()).map(str::to_string),
     };
-    if let Err(e) = policy.validate() {
-        let e = ApiError::from(e);
-        let (err, fields) = error_context(&e);
-        return authenticators_page(&state, &admin, &policy, json!({ "error": err, "field_errors": fields }), StatusCode::BAD_REQUEST)
-            .await;
+    match idhub_core::org_settings::save_sign_on_policy(&state.core, admin.org(), &admin.actor(), &policy).await {
+        Ok(()) => {
+            state.orgs.invalidate(&admin.org().host);
+            done("/admin/access/authenticators", "Sign-on policy saved.")
+        }
+        Err(e) if e.is_internal() => super::failure_page(&admin, e),
+        Err(e) => {
+            let e = ApiError::from(e);
+            let (err, fields) = error_context(&e);
+            authenticators_page(&state, &admin, &policy, json!({ "error": err, "field_errors": fields }), StatusCode::BAD_REQUEST).await
+        }
     }
-    let change = super::OrgSetting {
-        key: "signOn",
-        value: serde_json::to_value(&policy).unwrap_or(Value::Null),
-        event: ("policy.lifecycle.update", "Update sign-on policy"),
-        target: Party::new("sign-on", "Policy", "sign-on", "Sign-on policy"),
-    };
-    super::save_org_setting(&state, &admin, change, "/admin/access/authenticators", "Sign-on policy saved.").await
 }
 
 #[cfg(test)]
